@@ -1,0 +1,40 @@
+"""The email channel: its contract, one adapter per vendor, and the registry that picks one by name."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from providers.delivery import SendReceipt
+from providers.email.base import EmailAddress, EmailMessage, EmailSender
+from providers.email.outbox import OutboxEmailSender
+from providers.outbox import OutboxConfig
+from providers.registry import AdapterResources, AdapterSpec, build_adapter
+
+EMAIL_PROVIDERS: Mapping[str, AdapterSpec[EmailSender]] = {
+    "outbox": AdapterSpec(OutboxConfig, lambda config, res: OutboxEmailSender(config, res.require_redis("email.outbox"))),
+}
+
+
+def create_email_sender(
+    name: str,
+    options: Mapping[str, Any] | BaseModel | None = None,
+    *,
+    redis: Redis | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> EmailSender:
+    """The email adapter configured as `name` (outbox, smtp, resend, sendgrid) with its settings."""
+    return build_adapter("email", EMAIL_PROVIDERS, name, options or {}, AdapterResources(redis=redis, http=http))
+
+
+__all__ = [
+    "EMAIL_PROVIDERS",
+    "EmailAddress",
+    "EmailMessage",
+    "EmailSender",
+    "OutboxEmailSender",
+    "SendReceipt",
+    "create_email_sender",
+]
