@@ -1,0 +1,115 @@
+"""The application factory: routes, middlewares, and each resource set up and torn down in order."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from gateway.database import create_mongo_client, init_documents, ping_mongodb
+from gateway.jobs import EmbeddedWorker, create_queue, create_worker
+from gateway.logs import get_logger
+from gateway.middleware import (
+    access_log_middleware,
+    compression_middleware,
+    problem_middleware,
+    request_id_middleware,
+)
+from gateway.outbound_http import create_http_client
+from gateway.realtime import create_socketio_server
+from gateway.redis_client import create_redis
+from gateway.settings import Settings
+from gateway.state import (
+    HTTP_CLIENT,
+    JOB_QUEUE,
+    MAX_JSON_DEPTH,
+    MONGO_CLIENT,
+    READINESS_CHECKS,
+    REDIS,
+    SETTINGS,
+    SOCKETIO,
+)
+
+log = get_logger("lango.app")
+
+
+def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.Application:
+    """Build the gateway; `run_worker` overrides whether the job worker runs inside this process."""
+    from handlers import install_routes
+
+    app = web.Application(
+        client_max_size=settings.server.max_body_bytes,
+        middlewares=[
+            request_id_middleware,
+            access_log_middleware,
+            compression_middleware(settings.server.gzip_min_bytes),
+            problem_middleware,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[MAX_JSON_DEPTH] = settings.server.max_json_depth
+    app[READINESS_CHECKS] = {}
+    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, _job_queue])
+    if settings.runs_jobs_in_process if run_worker is None else run_worker:
+        app.cleanup_ctx.append(_in_process_worker)
+    sio = create_socketio_server(settings)
+    sio.attach(app, socketio_path="socket.io")
+    app[SOCKETIO] = sio
+    install_routes(app)
+    return app
+
+
+async def _mongodb(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    client = create_mongo_client(settings.mongodb)
+    app[MONGO_CLIENT] = client
+    await init_documents(client, settings.mongodb, create_indexes=False)
+
+    async def mongodb_answers() -> None:
+        await ping_mongodb(client)
+
+    app[READINESS_CHECKS]["mongodb"] = mongodb_answers
+    yield
+    await client.close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    redis = create_redis(app[SETTINGS].redis)
+    app[REDIS] = redis
+
+    async def redis_answers() -> None:
+        await redis.ping()
+
+    app[READINESS_CHECKS]["redis"] = redis_answers
+    yield
+    await redis.aclose()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    client = create_http_client(app[SETTINGS].http)
+    app[HTTP_CLIENT] = client
+    yield
+    await client.aclose()
+
+
+async def _job_queue(app: web.Application) -> AsyncIterator[None]:
+    queue = create_queue(app[SETTINGS])
+    await queue.connect()
+    app[JOB_QUEUE] = queue
+    yield
+    try:
+        await queue.disconnect()
+    except (RedisError, OSError) as error:
+        # Shutting down while Redis is unreachable must still let the process exit cleanly.
+        log.warning("job queue disconnect failed", error=str(error))
+
+
+async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
+    worker = create_worker(app, app[JOB_QUEUE], app[SETTINGS], worker_class=EmbeddedWorker)
+    task = asyncio.create_task(worker.start(), name="jobs-worker")
+    log.info("job worker running in process", queue=app[JOB_QUEUE].name)
+    yield
+    await worker.stop()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,80 @@
+"""The `lango` command: serve, worker, migrate, check-config."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gateway.settings import ConfigError, Settings, load_settings, masked
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        settings = load_settings(arguments.config, **_overrides(arguments))
+    except ConfigError as error:
+        print(f"lango: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    command: Callable[[Settings, argparse.Namespace], int] = arguments.run
+    sys.exit(command(settings, arguments))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lango", description="The Lango realtime gateway.")
+    parser.add_argument("--config", type=Path, default=None, help="settings file (default: $LANGO_CONFIG or ./config.toml)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway (embedded MongoDB and Redis when none is configured)")
+    serve.add_argument("--host", default=None, help="listen address (server.host)")
+    serve.add_argument("--port", type=int, default=None, help="listen port (server.port)")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run background jobs (production: beside the gateways)")
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="create or update every index; safe to run on every deploy")
+    migrate.set_defaults(run=_migrate)
+
+    check = commands.add_parser("check-config", help="validate and print the effective settings, secrets masked")
+    check.set_defaults(run=_check_config)
+    return parser
+
+
+def _overrides(arguments: argparse.Namespace) -> dict[str, Any]:
+    server = {key: value for key in ("host", "port") if (value := getattr(arguments, key, None)) is not None}
+    return {"server": server} if server else {}
+
+
+def _check_config(settings: Settings, _: argparse.Namespace) -> int:
+    print(orjson.dumps(masked(settings), option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _migrate(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.migrate import migrate
+    from gateway.runtime import run_with_servers
+
+    return run_with_servers(settings, lambda ready: asyncio.run(migrate(ready)))
+
+
+def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.runtime import run_with_servers, serve
+
+    return run_with_servers(settings, serve)
+
+
+def _worker(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.runtime import run_with_servers, run_worker
+
+    return run_with_servers(settings, run_worker)
+
+
+if __name__ == "__main__":
+    main()

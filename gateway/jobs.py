@@ -1,0 +1,112 @@
+"""Background jobs on SAQ (a Redis-backed asyncio queue): the catalogue of jobs, enqueueing, and the worker."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from saq import CronJob, Job, Queue, Worker
+
+from gateway.settings import Settings
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+DEFAULT_RETRIES = 5
+DEFAULT_RETRY_DELAY_S = 2.0
+MAX_RETRY_DELAY_S = 300.0
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    retries: int = DEFAULT_RETRIES
+    retry_delay_s: float = DEFAULT_RETRY_DELAY_S
+    max_retry_delay_s: float = MAX_RETRY_DELAY_S
+    timeout_s: int = 60
+
+
+@dataclass
+class JobCatalogue:
+    """Jobs are declared next to the flow they serve and collected here for the worker."""
+
+    functions: dict[str, JobFunction] = field(default_factory=dict)
+    policies: dict[str, JobPolicy] = field(default_factory=dict)
+    schedules: list[CronJob] = field(default_factory=list)
+
+    def job(self, policy: JobPolicy = JobPolicy()) -> Callable[[JobFunction], JobFunction]:
+        """Declare a job; SAQ calls it as `await function(ctx, **kwargs)` with ctx["app"] the application."""
+
+        def register(function: JobFunction) -> JobFunction:
+            self.functions[function.__name__] = function
+            self.policies[function.__name__] = policy
+            return function
+
+        return register
+
+    def every(self, cron: str, *, timeout_s: int = 60) -> Callable[[JobFunction], JobFunction]:
+        """Declare a periodic job, run once per cron tick across all workers."""
+
+        def register(function: JobFunction) -> JobFunction:
+            self.schedules.append(CronJob(function, cron=cron, timeout=timeout_s, unique=True))
+            return function
+
+        return register
+
+
+JOBS = JobCatalogue()
+
+
+def create_queue(settings: Settings) -> Queue:
+    """A queue with its own Redis connections: SAQ's blocking dequeue must not hold the shared pool."""
+    if settings.redis.url is None:
+        raise ValueError("redis.url is not set")
+    return Queue.from_url(settings.redis.url.get_secret_value(), name=f"{settings.redis.namespace}:{settings.jobs.queue}")
+
+
+async def enqueue(queue: Queue, function: JobFunction, *, key: str | None = None, at: float = 0, **kwargs: Any) -> Job | None:
+    """Queue `function(**kwargs)` with its declared retry policy; `key` makes it unique, `at` delays it (epoch s)."""
+    name = function.__name__
+    policy = JOBS.policies.get(name)
+    if policy is None:
+        raise LookupError(f"{name} is not a declared job")
+    job = Job(
+        function=name,
+        kwargs=kwargs,
+        key=key or "",
+        scheduled=int(at),
+        retries=policy.retries,
+        retry_delay=policy.retry_delay_s,
+        retry_backoff=policy.max_retry_delay_s,
+        timeout=policy.timeout_s,
+    )
+    return await queue.enqueue(job)
+
+
+async def abort_job(queue: Queue, key: str) -> None:
+    """Cancel a queued or scheduled job by its key; a job already finished is left alone."""
+    job = await queue.job(key)
+    if job is not None and not job.completed:
+        await queue.abort(job, "cancelled")
+
+
+class EmbeddedWorker(Worker):
+    """A worker that lives inside the gateway process: the gateway, not SAQ, owns the signals."""
+
+    SIGNALS: list[Any] = []
+
+
+def create_worker(app: web.Application, queue: Queue, settings: Settings, worker_class: type[Worker] = Worker) -> Worker:
+    async def remember_app(ctx: dict[str, Any]) -> None:
+        ctx["app"] = app
+
+    return worker_class(
+        queue,
+        functions=list(JOBS.functions.values()),
+        cron_jobs=JOBS.schedules,
+        concurrency=settings.jobs.concurrency,
+        startup=remember_app,
+    )
+
+
+async def queue_depth(queue: Queue) -> int:
+    """Jobs waiting to run now plus those scheduled for later."""
+    return await queue.count("incomplete")

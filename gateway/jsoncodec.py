@@ -1,0 +1,46 @@
+"""JSON encoding and decoding with orjson, and the JSON response every route answers with."""
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+class JsonTooDeep(ValueError):
+    """A JSON document nests deeper than the configured limit."""
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
+
+
+def loads(raw: bytes | str, max_depth: int) -> Any:
+    """Decode JSON, refusing documents nested deeper than `max_depth`."""
+    value = orjson.loads(raw)
+    if _depth_exceeds(value, max_depth):
+        raise JsonTooDeep(f"JSON nests deeper than {max_depth} levels")
+    return value
+
+
+def _depth_exceeds(value: Any, max_depth: int) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_response(
+    value: Any, *, status: int = 200, content_type: str = JSON_CONTENT_TYPE, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(body=dumps(value), status=status, content_type=content_type, headers=headers)

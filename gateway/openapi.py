@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 document, built from the same pydantic models that validate requests and answers."""
+
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from gateway.problems import PROBLEM_CONTENT_TYPE
+from gateway.routing import Operation
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the bad field, starting with body or query")
+    message: str
+    code: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; `type` is stable and safe to switch on."""
+
+    type: str = Field(examples=["urn:lango:problem:validation-error"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+    retry_after: int | None = None
+
+
+def _standard_problems(operation: Operation) -> set[int]:
+    statuses = {500, *operation.problems}
+    if operation.body is not None:
+        statuses |= {400, 413, 415, 422}
+    if operation.query is not None:
+        statuses.add(422)
+    if operation.access is not None:
+        statuses |= {401, 403}
+    if operation.path_params:
+        statuses.add(404)
+    return statuses
+
+
+def build_openapi(operations: list[Operation], *, title: str, version: str, server_url: str) -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ProblemDetails, "serialization")]
+    for operation in operations:
+        models += [(model, "validation") for model in (operation.body, operation.query) if model is not None]
+        if operation.response is not None:
+            models.append((operation.response, "serialization"))
+    keys, definitions = models_json_schema(models, ref_template=REF_TEMPLATE)
+    schemas = definitions.get("$defs", {})
+
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
+        return keys[(model, mode)]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        paths.setdefault(operation.path.split(":")[0], {})[operation.method.lower()] = _operation_object(
+            operation, ref, schemas
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _operation_object(operation: Operation, ref: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in operation.path_params
+    ]
+    if operation.query is not None:
+        parameters += _query_parameters(operation.query, ref, schemas)
+    document: dict[str, Any] = {
+        "operationId": operation.handler.__name__,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "responses": _responses(operation, ref),
+    }
+    if operation.description:
+        document["description"] = operation.description
+    if parameters:
+        document["parameters"] = parameters
+    if operation.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": ref(operation.body, "validation")}},
+        }
+    if operation.access is not None:
+        document["security"] = operation.access.openapi_security
+        document["description"] = (document.get("description", "") + f"\n\nAccess: {operation.access.description}").strip()
+    return document
+
+
+def _query_parameters(model: type[BaseModel], ref: Any, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = schemas[ref(model, "validation")["$ref"].rsplit("/", 1)[1]]
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": property_schema,
+            **({"description": property_schema["description"]} if "description" in property_schema else {}),
+        }
+        for name, property_schema in schema.get("properties", {}).items()
+    ]
+
+
+def _responses(operation: Operation, ref: Any) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if operation.response is not None:
+        responses[str(operation.status)] = {
+            "description": HTTPStatus(operation.status).phrase,
+            "content": {operation.response_content_type: {"schema": ref(operation.response, "serialization")}},
+        }
+    else:
+        status = operation.status if operation.status != 200 else 204
+        responses[str(status)] = {"description": HTTPStatus(status).phrase}
+    problem_schema: dict[str, Any] = {"schema": ref(ProblemDetails, "serialization")}
+    for status in sorted(_standard_problems(operation)):
+        responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": {PROBLEM_CONTENT_TYPE: problem_schema}}
+    return responses
+
+
+def docs_page(openapi_url: str, title: str) -> str:
+    """An interactive page (Swagger UI) over the OpenAPI document."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "{openapi_url}", dom_id: "#ui"}});</script>
+</body></html>"""

@@ -1,0 +1,128 @@
+"""RFC 9457 problem details: the one shape every error answer takes, with stable types."""
+
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from gateway.jsoncodec import json_response
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:lango:problem:"
+
+
+class Problem(Exception):
+    """An error a client should see; subclasses fix the status, the stable type slug and the title."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal server error"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_TYPE_PREFIX + self.slug
+
+    def body(self, instance: str, request_id: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        body["instance"] = instance
+        if request_id:
+            body["request_id"] = request_id
+        body.update(self.extensions)
+        return body
+
+    def response(self, instance: str, request_id: str | None) -> web.Response:
+        return json_response(
+            self.body(instance, request_id),
+            status=self.status,
+            content_type=PROBLEM_CONTENT_TYPE,
+            headers=self.headers,
+        )
+
+
+class MalformedRequest(Problem):
+    status, slug, title = 400, "malformed-request", "The request is malformed"
+
+
+class Unauthenticated(Problem):
+    status, slug, title = 401, "unauthenticated", "Authentication is required"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "You may not do this"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(Problem):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "The request conflicts with the current state"
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "The request body is too large"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "Send the body as application/json"
+
+
+class ValidationFailed(Problem):
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+
+class TooManyRequests(Problem):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, retry_after_s: int, detail: str | None = None) -> None:
+        retry_after_s = max(1, int(retry_after_s))
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)}, retry_after=retry_after_s)
+
+
+class InternalError(Problem):
+    status, slug, title = 500, "internal-error", "Internal server error"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "service-unavailable", "A service this request needs is unavailable"
+
+
+HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
+    problem.status: problem
+    for problem in (
+        MalformedRequest,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+        TooManyRequests,
+        InternalError,
+        ServiceUnavailable,
+    )
+}
+
+
+def from_http_exception(error: web.HTTPException) -> Problem:
+    """The problem that stands for an aiohttp HTTP exception (router 404/405, body 413, …)."""
+    problem_class = HTTP_STATUS_PROBLEMS.get(error.status)
+    if problem_class is None or problem_class is TooManyRequests:
+        problem = Problem(error.reason)
+        problem.status = error.status  # type: ignore[misc]
+        return problem
+    headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    return problem_class(headers=headers)

@@ -1,0 +1,164 @@
+"""Declared HTTP operations: one decorator validates input, calls the handler, encodes the answer, feeds OpenAPI."""
+
+import functools
+import re
+import types
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+from aiohttp import web
+from multidict import MultiMapping
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from gateway.jsoncodec import JSON_CONTENT_TYPE, JsonTooDeep, json_response, loads
+from gateway.problems import MalformedRequest, UnsupportedMediaType, ValidationFailed
+from gateway.state import MAX_JSON_DEPTH
+
+_PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+
+
+class RequestModel(BaseModel):
+    """Base of every request body and query: unknown fields are refused, strings trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Access(Protocol):
+    """Who may call an operation: resolves the caller or raises a 401/403 problem."""
+
+    openapi_security: list[dict[str, list[str]]]
+    description: str
+
+    async def __call__(self, request: web.Request) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    handler: Callable[..., Awaitable[Any]]
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    access: Access | None = None
+    problems: tuple[int, ...] = ()
+    response_content_type: str = JSON_CONTENT_TYPE
+    description: str = ""
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.path)
+
+
+@dataclass
+class ApiRoutes:
+    """A group of operations sharing an OpenAPI tag; `install` adds them to an application."""
+
+    tag: str
+    operations: list[Operation] = field(default_factory=list)
+
+    def get(self, path: str, **options: Any) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        return self._declare("GET", path, options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        return self._declare("POST", path, options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        return self._declare("PUT", path, options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        return self._declare("PATCH", path, options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        return self._declare("DELETE", path, options)
+
+    def _declare(
+        self, method: str, path: str, options: dict[str, Any]
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            summary = options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
+            self.operations.append(Operation(method, path, handler, summary, self.tag, **options))
+            return handler
+
+        return register
+
+    def install(self, app: web.Application) -> None:
+        for operation in self.operations:
+            app.router.add_route(operation.method, operation.path, _endpoint(operation), name=operation.handler.__name__)
+
+
+def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    @functools.wraps(operation.handler)
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        arguments: dict[str, Any] = {}
+        if operation.access is not None:
+            arguments["caller"] = await operation.access(request)
+        if operation.query is not None:
+            arguments["query"] = parse_query(operation.query, request.query)
+        if operation.body is not None:
+            arguments["body"] = await parse_json_body(operation.body, request)
+        result = await operation.handler(request, **arguments)
+        if isinstance(result, web.StreamResponse):
+            return result
+        if result is None:
+            return web.Response(status=operation.status if operation.status != 200 else 204)
+        return json_response(result.model_dump(mode="json"), status=operation.status)
+
+    return endpoint
+
+
+def parse_query(model: type[BaseModel], query: MultiMapping[str]) -> BaseModel:
+    """Validate query parameters; a parameter given several times, or declared as a list, becomes a list."""
+    values: dict[str, Any] = {}
+    for key in set(query.keys()):
+        given = query.getall(key)
+        values[key] = given if len(given) > 1 or _expects_list(model, key) else given[0]
+    return validate(model, values, location="query")
+
+
+def _expects_list(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields.get(name)
+    if info is None:
+        return False
+    annotation = info.annotation
+    candidates = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else (annotation,)
+    return any(typing.get_origin(candidate) is list for candidate in candidates)
+
+
+async def parse_json_body(model: type[BaseModel], request: web.Request) -> BaseModel:
+    """Read, decode and validate a JSON body: 415 for another media type, 400 for bad JSON, 422 for bad fields."""
+    if request.content_type != JSON_CONTENT_TYPE:
+        raise UnsupportedMediaType(f"expected {JSON_CONTENT_TYPE}, got {request.content_type or 'nothing'}")
+    raw = await request.read()
+    try:
+        document = loads(raw, request.app[MAX_JSON_DEPTH])
+    except JsonTooDeep as error:
+        raise MalformedRequest(str(error)) from None
+    except orjson.JSONDecodeError as error:
+        raise MalformedRequest(f"the body is not valid JSON: {error}") from None
+    return validate(model, document, location="body")
+
+
+def validate(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(errors=field_errors(error, location)) from None
+
+
+def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
+    """Each bad field as {field, message, code}; `field` is a dotted path inside `location`."""
+    return [
+        {
+            "field": ".".join(str(part) for part in (location, *problem["loc"])),
+            "message": problem["msg"],
+            "code": problem["type"],
+        }
+        for problem in error.errors(include_url=False, include_input=False)
+    ]

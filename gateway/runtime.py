@@ -1,0 +1,89 @@
+"""How the gateway, the worker and migrations run: embedded servers first when needed, then the work."""
+
+import asyncio
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from gateway.app import create_app
+from gateway.embedded import EmbeddedServerError, embedded_servers
+from gateway.jobs import create_worker
+from gateway.logs import configure_logging, get_logger
+from gateway.migrate import migrate
+from gateway.settings import Settings
+from gateway.state import JOB_QUEUE
+
+log = get_logger("lango.runtime")
+EXIT_EMBEDDED = 3
+
+
+def run_with_servers(settings: Settings, work: Callable[[Settings], int | None]) -> int:
+    """Run `work` with real server URLs: configured ones, or embedded child servers started (and stopped) here."""
+    configure_logging(settings.logging)
+    if not (settings.embedded_mongodb or settings.embedded_redis):
+        return work(settings) or 0
+    try:
+        with embedded_servers(
+            settings.embedded, mongodb=settings.embedded_mongodb, redis=settings.embedded_redis
+        ) as servers:
+            for server in servers.values():
+                print(f"embedded {server.name}: {server.url} (data in {server.data_path})", flush=True)
+            return work(_with_embedded_urls(settings, {name: server.url for name, server in servers.items()})) or 0
+    except EmbeddedServerError as error:
+        print(f"lango: {error}", file=sys.stderr)
+        return EXIT_EMBEDDED
+
+
+def _with_embedded_urls(settings: Settings, urls: dict[str, str]) -> Settings:
+    update: dict[str, object] = {
+        section: getattr(settings, section).model_copy(update={"url": SecretStr(url)}) for section, url in urls.items()
+    }
+    # The worker runs inside the gateway whenever servers are embedded: one command runs everything.
+    if settings.jobs.in_process is None:
+        update["jobs"] = settings.jobs.model_copy(update={"in_process": True})
+    return settings.model_copy(update=update)
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def serve(settings: Settings) -> int:
+    _use_uvloop()
+    if settings.environment != "production":
+        asyncio.run(migrate(settings))
+    app = create_app(settings)
+    host, port = settings.server.host, settings.server.port
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        access_log=None,
+        shutdown_timeout=settings.server.shutdown_timeout_s,
+        print=lambda _: print(f"Lango gateway listening on http://{host}:{port} (docs at /docs)", flush=True),
+    )
+    return 0
+
+
+def run_worker(settings: Settings) -> int:
+    _use_uvloop()
+    asyncio.run(_work(settings))
+    return 0
+
+
+async def _work(settings: Settings) -> None:
+    app = create_app(settings, run_worker=False)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        worker = create_worker(app, app[JOB_QUEUE], settings)
+        log.info("worker started", queue=app[JOB_QUEUE].name)
+        await worker.start()
+    finally:
+        await runner.cleanup()

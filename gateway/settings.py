@@ -1,0 +1,203 @@
+"""Every setting of the gateway: defaults in config.toml, overridden by environment variables."""
+
+import os
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "LANGO_"
+ENV_NESTING = "__"
+# Conventional variables that deployment platforms already set, honoured beside the LANGO_ ones.
+WELL_KNOWN_ENV = {"MONGODB_URL": ("mongodb", "url"), "REDIS_URL": ("redis", "url")}
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names every offending key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_json_depth: int = Field(32, ge=2, le=256)
+    gzip_min_bytes: int = Field(1024, ge=0)
+    shutdown_timeout_s: float = Field(10.0, gt=0)
+    cors_origins: list[str] = []
+    behind_tls: bool = False
+
+
+class MongoSettings(Section):
+    url: SecretStr | None = None
+    database: str = Field("lango", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    max_pool_size: int = Field(100, ge=1)
+    min_pool_size: int = Field(0, ge=0)
+    connect_timeout_ms: int = Field(5000, ge=100)
+    server_selection_timeout_ms: int = Field(5000, ge=100)
+    socket_timeout_ms: int = Field(10000, ge=100)
+
+
+class RedisSettings(Section):
+    url: SecretStr | None = None
+    namespace: str = Field("lango", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    max_connections: int = Field(200, ge=1)
+    socket_timeout_s: float = Field(5.0, gt=0)
+
+
+class OutboundHttpSettings(Section):
+    timeout_s: float = Field(10.0, gt=0)
+    connect_timeout_s: float = Field(5.0, gt=0)
+    max_connections: int = Field(100, ge=1)
+    max_keepalive_connections: int = Field(20, ge=0)
+
+
+class EmbeddedSettings(Section):
+    data_dir: Path = Path("var")
+    mongodb_port: int = Field(27117, ge=1, le=65535)
+    redis_port: int = Field(6479, ge=1, le=65535)
+    start_timeout_s: float = Field(60.0, gt=0)
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+
+
+class JobsSettings(Section):
+    queue: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    concurrency: int = Field(10, ge=1)
+    in_process: bool | None = None
+
+
+class Settings(BaseSettings):
+    """The whole configuration; `load_settings` is the only way the gateway builds one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    sandbox: bool = True
+    server: ServerSettings = ServerSettings()
+    mongodb: MongoSettings = MongoSettings()
+    redis: RedisSettings = RedisSettings()
+    http: OutboundHttpSettings = OutboundHttpSettings()
+    embedded: EmbeddedSettings = EmbeddedSettings()
+    logging: LoggingSettings = LoggingSettings()
+    jobs: JobsSettings = JobsSettings()
+
+    @model_validator(mode="after")
+    def _production_needs_real_servers(self) -> "Settings":
+        if self.environment == "production":
+            missing = [key for key, value in (("mongodb.url", self.mongodb.url), ("redis.url", self.redis.url)) if not value]
+            if missing:
+                raise ValueError(f"production needs {', '.join(missing)} (MONGODB_URL / REDIS_URL)")
+            if self.sandbox:
+                raise ValueError("sandbox must be false in production")
+        return self
+
+    @property
+    def embedded_mongodb(self) -> bool:
+        return self.mongodb.url is None
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis.url is None
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        if self.jobs.in_process is None:
+            return self.embedded_mongodb or self.embedded_redis
+        return self.jobs.in_process
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file is passed as init data and ranks last: the environment always wins.
+        return env_settings, _WellKnownEnvSource(settings_cls), init_settings
+
+
+class _WellKnownEnvSource(EnvSettingsSource):
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for variable, (section, key) in WELL_KNOWN_ENV.items():
+            if os.environ.get(variable):
+                found.setdefault(section, {})[key] = os.environ[variable]
+        return found
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Read config.toml (if present), apply environment overrides, validate, or raise ConfigError."""
+    path = config_path or Path(os.environ.get(f"{ENV_PREFIX}CONFIG", "config.toml"))
+    file_values = _read_toml(path, required=config_path is not None)
+    _refuse_secrets_in_file(file_values, Settings, prefix="")
+    try:
+        return Settings(**_deep_merge(file_values, overrides))
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"config file {path} does not exist")
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def _refuse_secrets_in_file(values: dict[str, Any], model: type[BaseModel], prefix: str) -> None:
+    for name, value in values.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            continue
+        annotation = field.annotation
+        if isinstance(value, dict) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            _refuse_secrets_in_file(value, annotation, f"{prefix}{name}.")
+        elif value not in (None, "") and _is_secret(annotation):
+            env_name = f"{ENV_PREFIX}{(prefix + name).upper().replace('.', ENV_NESTING)}"
+            raise ConfigError(f"{prefix}{name}: secrets are read only from the environment ({env_name})")
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in typing.get_args(annotation)
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "settings"
+        env_name = ENV_PREFIX + key.upper().replace(".", ENV_NESTING)
+        lines.append(f"{key}: {problem['msg']} (set in config.toml or {env_name})")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, every secret replaced by asterisks."""
+    return settings.model_dump(mode="json")

@@ -1,0 +1,25 @@
+"""Typed keys for everything the application holds: declared in one place, set up in gateway.app."""
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import socketio
+from aiohttp import web
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+from saq import Queue
+
+from gateway.settings import Settings
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+SETTINGS = web.AppKey("settings", Settings)
+MAX_JSON_DEPTH = web.AppKey("max_json_depth", int)
+MONGO_CLIENT = web.AppKey("mongo_client", AsyncMongoClient)
+REDIS = web.AppKey("redis", Redis)
+HTTP_CLIENT = web.AppKey("http_client", httpx.AsyncClient)
+JOB_QUEUE = web.AppKey("job_queue", Queue)
+SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+# Named dependencies /readyz checks; each raises when its dependency cannot serve.
+READINESS_CHECKS = web.AppKey("readiness_checks", dict[str, ReadinessCheck])
+OPENAPI_DOCUMENT = web.AppKey("openapi_document", dict)

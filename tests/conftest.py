@@ -1,0 +1,128 @@
+"""Test harness: a real SecantusDB and a real Redis per session, a clean database for every test."""
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+
+from gateway.app import create_app
+from gateway.embedded import ChildServer, start_redis, start_secantusdb, wait_until_answers
+from gateway.migrate import migrate
+from gateway.settings import EmbeddedSettings, Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_DATABASE = "lango_test"
+TEST_REDIS_DB = 9
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _redis_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """LANGO_TEST_MONGODB_URL (a real mongod) when set, else a SecantusDB child process on a temp dir."""
+    if os.environ.get("LANGO_TEST_MONGODB_URL"):
+        yield os.environ["LANGO_TEST_MONGODB_URL"]
+        return
+    server = start_secantusdb(EmbeddedSettings(), port=free_port(), data_dir=tmp_path_factory.mktemp("secantus"))
+    yield from _running(server)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis at REDIS_URL / 127.0.0.1:6379 when it answers, else a redis-server started here."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    if _redis_answers("127.0.0.1", 6379):
+        yield f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+        return
+    server = start_redis(EmbeddedSettings(), port=free_port(), data_dir=tmp_path_factory.mktemp("redis"))
+    yield from _running(server)
+
+
+def _running(server: ChildServer) -> Iterator[str]:
+    try:
+        wait_until_answers(server, timeout_s=60)
+        yield server.url
+    finally:
+        server.stop()
+
+
+def make_settings(mongodb_url: str, redis_url: str, **overrides: object) -> Settings:
+    base: dict[str, object] = {
+        "environment": "test",
+        "mongodb": {"url": mongodb_url, "database": TEST_DATABASE},
+        "redis": {"url": redis_url, "namespace": f"lango-test-{uuid.uuid4().hex[:8]}"},
+        "jobs": {"in_process": False},
+        "logging": {"level": "WARNING", "format": "console"},
+    }
+    for section, values in overrides.items():
+        if isinstance(values, dict) and isinstance(base.get(section), dict):
+            base[section] = {**base[section], **values}  # type: ignore[dict-item]
+        else:
+            base[section] = values
+    return load_settings(REPO / "config.toml", **base)
+
+
+@pytest.fixture(scope="session")
+def _indexes(mongodb_url: str, redis_url: str) -> None:
+    asyncio.run(migrate(make_settings(mongodb_url, redis_url)))
+
+
+@pytest.fixture(scope="session")
+async def mongo(mongodb_url: str, _indexes: None) -> AsyncIterator[AsyncMongoClient]:
+    client: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture(scope="session")
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(mongo: AsyncMongoClient, redis: Redis) -> None:
+    """Every test starts from empty collections (indexes kept) and an empty Redis database."""
+    database = mongo[TEST_DATABASE]
+    for name in await database.list_collection_names():
+        await database[name].delete_many({})
+    await redis.flushdb()
+
+
+@pytest.fixture
+def settings(mongodb_url: str, redis_url: str) -> Settings:
+    return make_settings(mongodb_url, redis_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client, app: web.Application) -> TestClient:  # type: ignore[no-untyped-def]
+    return await aiohttp_client(app)
