@@ -94,14 +94,20 @@ class EmbeddedWorker(Worker):
     SIGNALS: list[Any] = []
 
 
-def create_worker(app: web.Application, queue: Queue, settings: Settings, worker_class: type[Worker] = Worker) -> Worker:
+def create_worker(
+    app: web.Application,
+    queue: Queue,
+    settings: Settings,
+    worker_class: type[Worker] = Worker,
+    catalogue: JobCatalogue = JOBS,
+) -> Worker:
     async def remember_app(ctx: dict[str, Any]) -> None:
         ctx["app"] = app
 
     return worker_class(
         queue,
-        functions=list(JOBS.functions.values()),
-        cron_jobs=JOBS.schedules,
+        functions=list(catalogue.functions.values()),
+        cron_jobs=catalogue.schedules,
         concurrency=settings.jobs.concurrency,
         startup=remember_app,
     )
