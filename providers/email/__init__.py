@@ -8,13 +8,21 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from providers.delivery import SendReceipt
-from providers.email.base import EmailAddress, EmailMessage, EmailSender
+from providers.email.base import EmailAddress, EmailMessage, EmailSender, SenderAddress
 from providers.email.outbox import OutboxEmailSender
+from providers.email.resend import ResendConfig, ResendEmailSender
+from providers.email.sendgrid import SendGridConfig, SendGridEmailSender
+from providers.email.smtp import SmtpConfig, SmtpEmailSender
 from providers.outbox import OutboxConfig
 from providers.registry import AdapterResources, AdapterSpec, build_adapter
 
 EMAIL_PROVIDERS: Mapping[str, AdapterSpec[EmailSender]] = {
     "outbox": AdapterSpec(OutboxConfig, lambda config, res: OutboxEmailSender(config, res.require_redis("email.outbox"))),
+    "smtp": AdapterSpec(SmtpConfig, lambda config, res: SmtpEmailSender(config)),
+    "resend": AdapterSpec(ResendConfig, lambda config, res: ResendEmailSender(config, res.require_http("email.resend"))),
+    "sendgrid": AdapterSpec(
+        SendGridConfig, lambda config, res: SendGridEmailSender(config, res.require_http("email.sendgrid"))
+    ),
 }
 
 
@@ -35,6 +43,13 @@ __all__ = [
     "EmailMessage",
     "EmailSender",
     "OutboxEmailSender",
+    "ResendConfig",
+    "ResendEmailSender",
+    "SendGridConfig",
+    "SendGridEmailSender",
     "SendReceipt",
+    "SenderAddress",
+    "SmtpConfig",
+    "SmtpEmailSender",
     "create_email_sender",
 ]

@@ -1,6 +1,7 @@
 """The email channel's contract: what a message is and what every email adapter must do."""
 
 import re
+from email.utils import parseaddr
 from typing import Annotated, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -18,6 +19,15 @@ def _check_address(value: str) -> str:
 
 EmailAddress = Annotated[str, AfterValidator(_check_address)]
 """A bare address (no display name); the strictest form every vendor and SMTP accept."""
+
+def _check_sender(value: str) -> str:
+    display_name, address = parseaddr(value)
+    _check_address(address)
+    return value
+
+
+SenderAddress = Annotated[str, AfterValidator(_check_sender)]
+"""The From of a deployment, with or without a display name: `Lango <hello@lango.africa>`."""
 
 # The intersection of what Resend (tags) and SendGrid (custom_args) accept.
 TagText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,256}$")]

@@ -8,11 +8,10 @@ from providers.email import EmailMessage, OutboxEmailSender, create_email_sender
 from providers.errors import ProviderMisconfigured
 from providers.outbox import list_outbox
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_outbox_keeps_the_whole_email_and_logs_only_a_masked_address(redis_client, namespace):
-    sender = create_email_sender("outbox", {"namespace": namespace}, redis=redis_client)
+async def test_outbox_keeps_the_whole_email_and_logs_only_a_masked_address(provider_redis, redis_namespace):
+    sender = create_email_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
     message = EmailMessage(
         to="wanjiku@example.co.ke",
         subject="Your Lango code",
@@ -27,7 +26,7 @@ async def test_outbox_keeps_the_whole_email_and_logs_only_a_masked_address(redis
 
     assert isinstance(sender, OutboxEmailSender)
     assert receipt.provider == "outbox"
-    [entry] = await list_outbox(redis_client, namespace, channel="email")
+    [entry] = await list_outbox(provider_redis, redis_namespace, channel="email")
     assert entry["id"] == receipt.message_id
     assert entry["to"] == "wanjiku@example.co.ke"
     assert entry["subject"] == "Your Lango code"
@@ -56,10 +55,10 @@ async def test_messages_that_no_vendor_would_take_are_refused(fields):
         EmailMessage(**{**valid, **fields})
 
 
-async def test_registry_fails_early_with_the_key_to_fix(redis_client):
+async def test_registry_fails_early_with_the_key_to_fix(provider_redis):
     with pytest.raises(ProviderMisconfigured, match="unknown email provider 'pigeon'"):
         create_email_sender("pigeon")
     with pytest.raises(ProviderMisconfigured, match="needs a Redis client"):
         create_email_sender("outbox")
     with pytest.raises(ProviderMisconfigured, match=r"email\.outbox\.capacity"):
-        create_email_sender("outbox", {"capacity": 0}, redis=redis_client)
+        create_email_sender("outbox", {"capacity": 0}, redis=provider_redis)

@@ -8,17 +8,16 @@ from providers.errors import ProviderMisconfigured
 from providers.outbox import list_outbox
 from providers.sms import OutboxSmsSender, SmsMessage, create_sms_sender
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_outbox_keeps_the_text_and_logs_neither_number_nor_code(redis_client, namespace):
-    sender = create_sms_sender("outbox", {"namespace": namespace}, redis=redis_client)
+async def test_outbox_keeps_the_text_and_logs_neither_number_nor_code(provider_redis, redis_namespace):
+    sender = create_sms_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
 
     with capture_logs() as logs:
         receipt = await sender.send(SmsMessage(to="+254712345612", text="Lango code: 482913", kind="otp"))
 
     assert isinstance(sender, OutboxSmsSender)
-    [entry] = await list_outbox(redis_client, namespace, channel="sms")
+    [entry] = await list_outbox(provider_redis, redis_namespace, channel="sms")
     assert entry["id"] == receipt.message_id
     assert (entry["to"], entry["text"], entry["kind"]) == ("+254712345612", "Lango code: 482913", "otp")
     [line] = logs
