@@ -128,8 +128,10 @@ class S3ObjectStore(ObjectStore):
 
     async def read_prefix(self, key: str, n: int) -> bytes:
         validate_key(key)
+        if n <= 0:
+            return b""
         try:
-            return await self._read(key, Range=f"bytes=0-{max(n, 1) - 1}")
+            return await self._read(key, Range=f"bytes=0-{n - 1}")
         except VendorRejected as rejected:
             # S3 answers 416 to a range request on an empty object.
             if rejected.reason == "InvalidRange":
