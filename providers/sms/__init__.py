@@ -10,11 +10,18 @@ from redis.asyncio import Redis
 from providers.delivery import SendReceipt
 from providers.outbox import OutboxConfig
 from providers.registry import AdapterResources, AdapterSpec, build_adapter
+from providers.sms.africastalking import AfricasTalkingConfig, AfricasTalkingSmsSender
 from providers.sms.base import PhoneE164, SmsMessage, SmsSender
 from providers.sms.outbox import OutboxSmsSender
+from providers.sms.twilio import TwilioConfig, TwilioSmsSender
 
 SMS_PROVIDERS: Mapping[str, AdapterSpec[SmsSender]] = {
     "outbox": AdapterSpec(OutboxConfig, lambda config, res: OutboxSmsSender(config, res.require_redis("sms.outbox"))),
+    "africastalking": AdapterSpec(
+        AfricasTalkingConfig,
+        lambda config, res: AfricasTalkingSmsSender(config, res.require_http("sms.africastalking")),
+    ),
+    "twilio": AdapterSpec(TwilioConfig, lambda config, res: TwilioSmsSender(config, res.require_http("sms.twilio"))),
 }
 
 
@@ -31,10 +38,14 @@ def create_sms_sender(
 
 __all__ = [
     "SMS_PROVIDERS",
+    "AfricasTalkingConfig",
+    "AfricasTalkingSmsSender",
     "OutboxSmsSender",
     "PhoneE164",
     "SendReceipt",
     "SmsMessage",
     "SmsSender",
+    "TwilioConfig",
+    "TwilioSmsSender",
     "create_sms_sender",
 ]
