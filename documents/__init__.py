@@ -2,7 +2,9 @@
 
 from beanie import Document
 
+from documents.user import User
+
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = []
+ALL_DOCUMENTS: list[type[Document]] = [User]
 
 __all__ = ["ALL_DOCUMENTS"]

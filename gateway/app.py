@@ -19,6 +19,7 @@ from gateway.middleware import (
 from gateway.outbound_http import create_http_client
 from gateway.realtime import create_socketio_server
 from gateway.redis_client import create_redis
+from gateway.security.tokens import create_token_service
 from gateway.settings import Settings
 from gateway.state import (
     HTTP_CLIENT,
@@ -29,6 +30,7 @@ from gateway.state import (
     REDIS,
     SETTINGS,
     SOCKETIO,
+    TOKENS,
 )
 
 log = get_logger("lango.app")
@@ -50,6 +52,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app[SETTINGS] = settings
     app[MAX_JSON_DEPTH] = settings.server.max_json_depth
     app[READINESS_CHECKS] = {}
+    app[TOKENS] = create_token_service(settings.auth, settings.environment)
     app.cleanup_ctx.extend([_mongodb, _redis, _http_client, _job_queue])
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)

@@ -6,8 +6,11 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse as parse_limit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.security.keys import KeyRingError, parse_key_ring
 
 ENV_PREFIX = "LANGO_"
 ENV_NESTING = "__"
@@ -77,6 +80,46 @@ class JobsSettings(Section):
     in_process: bool | None = None
 
 
+class AuthSettings(Section):
+    issuer: str = Field("lango", min_length=1)
+    access_token_ttl_s: int = Field(900, ge=60, le=86_400)
+    refresh_token_ttl_s: int = Field(2_592_000, ge=3600)
+    challenge_token_ttl_s: int = Field(300, ge=30, le=3600)
+    # JSON {"keys": [{"kid", "private_key"}...], "retired": [kid...]}; the first key signs.
+    signing_keys: SecretStr | None = None
+    bcrypt_cost: int = Field(12, ge=4, le=16)
+    password_min_length: int = Field(10, ge=8, le=64)
+    otp_ttl_s: int = Field(600, ge=60, le=3600)
+    otp_max_attempts: int = Field(5, ge=1, le=20)
+    otp_resend_cooldown_s: int = Field(60, ge=0, le=3600)
+    mfa_required_roles: list[Literal["guest", "agent", "admin", "scanner"]] = ["agent", "admin"]
+    lockout_after_failures: int = Field(10, ge=3)
+    lockout_base_s: int = Field(60, ge=1)
+    lockout_max_s: int = Field(86_400, ge=1)
+
+
+class RateLimitSettings(Section):
+    """Moving windows in the `limits` notation, e.g. "5/15 minutes"."""
+
+    login_failures_per_account: str = "5/15 minutes"
+    login_attempts_per_address: str = "100/15 minutes"
+    otp_sends_per_destination: str = "5/hour"
+    otp_checks_per_account: str = "10/15 minutes"
+
+    @model_validator(mode="after")
+    def _parseable(self) -> "RateLimitSettings":
+        for name in type(self).model_fields:
+            try:
+                parse_limit(getattr(self, name))
+            except ValueError:
+                raise ValueError(f"{name}: not a rate limit like '5/15 minutes'") from None
+        return self
+
+
+class ChannelSettings(Section):
+    provider: str = Field("outbox", min_length=1)
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -93,6 +136,10 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     logging: LoggingSettings = LoggingSettings()
     jobs: JobsSettings = JobsSettings()
+    auth: AuthSettings = AuthSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    email: ChannelSettings = ChannelSettings()
+    sms: ChannelSettings = ChannelSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":
@@ -102,6 +149,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"production needs {', '.join(missing)} (MONGODB_URL / REDIS_URL)")
             if self.sandbox:
                 raise ValueError("sandbox must be false in production")
+            if self.auth.signing_keys is None:
+                raise ValueError("production needs auth.signing_keys (LANGO_AUTH__SIGNING_KEYS); see `lango keys new`")
+        if self.auth.signing_keys is not None:
+            try:
+                parse_key_ring(self.auth.signing_keys.get_secret_value())
+            except KeyRingError as error:
+                raise ValueError(f"auth.signing_keys: {error}") from None
         return self
 
     @property

@@ -9,6 +9,7 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 from saq import Queue
 
+from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -23,3 +24,4 @@ SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 # Named dependencies /readyz checks; each raises when its dependency cannot serve.
 READINESS_CHECKS = web.AppKey("readiness_checks", dict[str, ReadinessCheck])
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", dict)
+TOKENS = web.AppKey("tokens", TokenService)

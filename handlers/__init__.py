@@ -5,9 +5,9 @@ from aiohttp import web
 from gateway.openapi import build_openapi
 from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT, SETTINGS
-from handlers import docs, health
+from handlers import auth, docs, health
 
-ROUTE_GROUPS: list[ApiRoutes] = [health.routes, docs.routes]
+ROUTE_GROUPS: list[ApiRoutes] = [health.routes, docs.routes, auth.routes]
 
 
 def install_routes(app: web.Application) -> None:

@@ -76,6 +76,8 @@ def make_settings(mongodb_url: str, redis_url: str, **overrides: object) -> Sett
         "redis": {"url": redis_url, "namespace": f"lango-test-{uuid.uuid4().hex[:8]}"},
         "jobs": {"in_process": False},
         "logging": {"level": "WARNING", "format": "console"},
+        # The lowest bcrypt cost: hashing speed is not what these tests are about.
+        "auth": {"bcrypt_cost": 4},
     }
     for section, values in overrides.items():
         if isinstance(values, dict) and isinstance(base.get(section), dict):

@@ -1,0 +1,145 @@
+"""A person's account: contact points, password, roles, lockout and two-factor state."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import IndexModel, ReturnDocument
+
+Role = Literal["guest", "agent", "admin", "scanner"]
+ContactChannel = Literal["email", "sms"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(Document):
+    email: str | None = None
+    phone: str | None = None
+    email_verified_at: datetime | None = None
+    phone_verified_at: datetime | None = None
+    password_hash: str
+    password_changed_at: datetime = Field(default_factory=_now)
+    roles: list[Role] = Field(default_factory=lambda: ["guest"])
+    created_at: datetime = Field(default_factory=_now)
+    last_login_at: datetime | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    totp_secret: str | None = None
+    totp_pending_secret: str | None = None
+    totp_last_step: int = -1
+    backup_code_hashes: list[str] = Field(default_factory=list)
+
+    class Settings:
+        name = "users"
+        indexes = [
+            # Partial, so any number of accounts may have no email (or no phone).
+            IndexModel([("email", 1)], name="email_unique", unique=True, partialFilterExpression={"email": {"$type": "string"}}),
+            IndexModel([("phone", 1)], name="phone_unique", unique=True, partialFilterExpression={"phone": {"$type": "string"}}),
+        ]
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_secret is not None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    def destination(self, channel: ContactChannel) -> str | None:
+        return self.email if channel == "email" else self.phone
+
+    @classmethod
+    async def by_login(cls, *, email: str | None, phone: str | None) -> "User | None":
+        if email is not None:
+            return await cls.find_one({"email": email})
+        if phone is not None:
+            return await cls.find_one({"phone": phone})
+        return None
+
+    async def record_failed_login(self, *, lock_after: int, base: timedelta, longest: timedelta) -> datetime | None:
+        """Count one failure; every `lock_after` failures in a row lock the account, twice as long each time."""
+        raw = await self.get_pymongo_collection().find_one_and_update(
+            {"_id": self.id}, {"$inc": {"failed_logins": 1}}, return_document=ReturnDocument.AFTER
+        )
+        failures = raw["failed_logins"] if raw else 0
+        if failures == 0 or failures % lock_after:
+            return None
+        period = min(base * 2 ** (failures // lock_after - 1), longest)
+        locked_until = _now() + period
+        # Each failure count is returned to exactly one caller, so exactly one of them sets this lock.
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "failed_logins": failures}, {"$set": {"locked_until": locked_until}}
+        )
+        return locked_until
+
+    async def record_login(self) -> None:
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id}, {"$set": {"failed_logins": 0, "locked_until": None, "last_login_at": _now()}}
+        )
+
+    async def mark_verified(self, channel: ContactChannel, destination: str) -> bool:
+        """Mark the contact point verified, provided it is still the one the code was sent to."""
+        field = "email" if channel == "email" else "phone"
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, field: destination}, {"$set": {f"{field}_verified_at": _now()}}
+        )
+        return result.matched_count == 1
+
+    async def replace_password(self, password_hash: str) -> None:
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id},
+            {"$set": {"password_hash": password_hash, "password_changed_at": _now(), "failed_logins": 0, "locked_until": None}},
+        )
+
+    async def begin_totp_enrolment(self, secret: str) -> bool:
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "totp_secret": None}, {"$set": {"totp_pending_secret": secret}}
+        )
+        return result.modified_count == 1
+
+    async def confirm_totp(self, secret: str, step: int, backup_code_hashes: list[str]) -> bool:
+        """Turn two-factor on with the pending secret, if it is still the pending one and 2FA is still off."""
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "totp_secret": None, "totp_pending_secret": secret},
+            {
+                "$set": {
+                    "totp_secret": secret,
+                    "totp_pending_secret": None,
+                    "totp_last_step": step,
+                    "backup_code_hashes": backup_code_hashes,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def disable_totp(self) -> bool:
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "totp_secret": {"$ne": None}},
+            {"$set": {"totp_secret": None, "totp_pending_secret": None, "totp_last_step": -1, "backup_code_hashes": []}},
+        )
+        return result.modified_count == 1
+
+    async def consume_totp_step(self, step: int) -> bool:
+        """Accept a TOTP time step once: a code already used (or an older one) is refused."""
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "totp_secret": {"$ne": None}, "totp_last_step": {"$lt": step}},
+            {"$set": {"totp_last_step": step}},
+        )
+        return result.modified_count == 1
+
+    async def consume_backup_code(self, code_hash: str) -> bool:
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "backup_code_hashes": code_hash}, {"$pull": {"backup_code_hashes": code_hash}}
+        )
+        return result.modified_count == 1
+
+    @classmethod
+    async def set_role(cls, user_id: PydanticObjectId, role: Role, *, granted: bool) -> "User | None":
+        """Grant or remove a role; answers the user as it is afterwards, or None when there is no such user."""
+        update = {"$addToSet": {"roles": role}} if granted else {"$pull": {"roles": role}}
+        raw = await cls.get_pymongo_collection().find_one_and_update(
+            {"_id": user_id}, update, return_document=ReturnDocument.AFTER
+        )
+        return cls.model_validate(raw) if raw else None

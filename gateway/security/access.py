@@ -1,0 +1,82 @@
+"""Who may call an operation: the Bearer access token resolved into a Caller, then the roles it needs."""
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from gateway.problems import Forbidden, Unauthenticated
+from gateway.security.revocations import is_session_revoked
+from gateway.security.tokens import TokenExpired, TokenInvalid
+from gateway.state import REDIS, SETTINGS, TOKENS
+
+ROLES = frozenset({"guest", "agent", "admin", "scanner"})
+ADMIN = "admin"
+_BEARER = "bearer "
+
+
+class TokenExpiredProblem(Unauthenticated):
+    slug, title = "token-expired", "The access token has expired: refresh it"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in user behind a request."""
+
+    user_id: str
+    roles: frozenset[str]
+    session_id: str
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+
+def bearer_token(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith(_BEARER) or not header[len(_BEARER) :].strip():
+        raise Unauthenticated("send the access token as: Authorization: Bearer <token>")
+    return header[len(_BEARER) :].strip()
+
+
+async def authenticate(request: web.Request) -> Caller:
+    """The caller of a request with a valid access token for a session that is still open; 401 otherwise."""
+    try:
+        claims = request.app[TOKENS].verify_access(bearer_token(request))
+    except TokenExpired:
+        raise TokenExpiredProblem() from None
+    except TokenInvalid:
+        raise Unauthenticated("the access token is not valid") from None
+    if await is_session_revoked(request.app[REDIS], request.app[SETTINGS].redis, claims.session_id):
+        raise Unauthenticated("this session has been signed out")
+    return Caller(user_id=claims.user_id, roles=claims.roles, session_id=claims.session_id)
+
+
+@dataclass(frozen=True)
+class BearerAccess:
+    """Any signed-in user, or only those holding one of `roles` (admins pass every role check)."""
+
+    roles: frozenset[str] = frozenset()
+    openapi_security = [{"bearer": []}]
+
+    @property
+    def description(self) -> str:
+        if not self.roles:
+            return "any signed-in user (Bearer access token)"
+        return f"signed-in users with role {' or '.join(sorted(self.roles | {ADMIN}))}"
+
+    async def __call__(self, request: web.Request) -> Caller:
+        caller = await authenticate(request)
+        if self.roles and not (caller.is_admin or caller.roles & self.roles):
+            raise Forbidden(f"needs role {' or '.join(sorted(self.roles | {ADMIN}))}")
+        return caller
+
+
+AUTHENTICATED = BearerAccess()
+
+
+def roles(*names: str) -> BearerAccess:
+    """Access for callers holding any of these roles."""
+    unknown = set(names) - ROLES
+    if not names or unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}; choose from {sorted(ROLES)}")
+    return BearerAccess(frozenset(names))

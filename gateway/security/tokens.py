@@ -1,0 +1,148 @@
+"""Short-lived signed tokens: access JWTs for every request and socket, challenge JWTs for the second sign-in step."""
+
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+from pydantic import BaseModel, ConfigDict
+
+from gateway.logs import get_logger
+from gateway.security.keys import KeyRing, ephemeral_key_ring, parse_key_ring
+from gateway.settings import AuthSettings
+
+ALGORITHM = "EdDSA"
+ACCESS_USE = "access"
+ChallengePurpose = Literal["mfa", "mfa_enrolment"]
+_CLOCK_SKEW_S = 10
+
+log = get_logger("lango.tokens")
+
+
+class TokenError(Exception):
+    """A token cannot be accepted."""
+
+
+class TokenExpired(TokenError):
+    """The token was valid but its time is up: refresh it."""
+
+
+class TokenInvalid(TokenError):
+    """The token is malformed, forged, of the wrong kind, or signed by a retired or unknown key."""
+
+
+class AccessClaims(BaseModel):
+    """Who an access token speaks for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    roles: frozenset[str]
+    session_id: str
+    expires_at: datetime
+
+
+class ChallengeClaims(BaseModel):
+    """A user half-way through signing in; `challenge_id` makes each challenge single-use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    purpose: ChallengePurpose
+    challenge_id: str
+    expires_at: datetime
+
+
+class TokenService:
+    """Signs with the newest key and verifies with any key not retired; sync and CPU-only."""
+
+    def __init__(self, keys: KeyRing, *, issuer: str, access_ttl: timedelta, challenge_ttl: timedelta) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self.access_ttl = access_ttl
+        self.challenge_ttl = challenge_ttl
+
+    def issue_access(self, user_id: str, roles: Iterable[str], session_id: str) -> str:
+        return self._sign(
+            {"use": ACCESS_USE, "sub": user_id, "roles": sorted(set(roles)), "sid": session_id}, self.access_ttl
+        )
+
+    def verify_access(self, token: str) -> AccessClaims:
+        claims = self._verify(token, ACCESS_USE, ("sub", "sid", "roles"))
+        roles = claims["roles"]
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise TokenInvalid("roles claim is not a list of names")
+        return AccessClaims(
+            user_id=str(claims["sub"]),
+            roles=frozenset(roles),
+            session_id=str(claims["sid"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+
+    def issue_challenge(self, user_id: str, purpose: ChallengePurpose) -> str:
+        return self._sign({"use": purpose, "sub": user_id, "jti": secrets.token_urlsafe(16)}, self.challenge_ttl)
+
+    def verify_challenge(self, token: str, purpose: ChallengePurpose) -> ChallengeClaims:
+        claims = self._verify(token, purpose, ("sub", "jti"))
+        return ChallengeClaims(
+            user_id=str(claims["sub"]),
+            purpose=purpose,
+            challenge_id=str(claims["jti"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        return self._keys.jwks()
+
+    def _sign(self, claims: dict[str, Any], ttl: timedelta) -> str:
+        now = datetime.now(UTC)
+        payload = {**claims, "iss": self._issuer, "aud": self._issuer, "iat": now, "exp": now + ttl}
+        return jwt.encode(payload, self._keys.signing_key, algorithm=ALGORITHM, headers={"kid": self._keys.signing_kid})
+
+    def _verify(self, token: str, use: str, required: tuple[str, ...]) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenInvalid("not a JWT") from None
+        kid = header.get("kid")
+        key = self._keys.verifying_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise TokenInvalid("signed by a retired or unknown key")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                audience=self._issuer,
+                leeway=_CLOCK_SKEW_S,
+                options={"require": ["exp", "iat", "iss", "aud", "use", *required]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired("the token has expired") from None
+        except jwt.PyJWTError as error:
+            raise TokenInvalid(str(error)) from None
+        if claims["use"] != use:
+            raise TokenInvalid(f"a {claims['use']} token is not a {use} token")
+        return claims
+
+
+def create_token_service(settings: AuthSettings, environment: str) -> TokenService:
+    """The service over the configured keys; outside production, with none configured, an ephemeral key."""
+    if settings.signing_keys is not None:
+        keys = parse_key_ring(settings.signing_keys.get_secret_value())
+    else:
+        keys = ephemeral_key_ring()
+        log.warning(
+            "NO SIGNING KEYS CONFIGURED: using an ephemeral key; every token dies with this process. "
+            "Set LANGO_AUTH__SIGNING_KEYS (see `lango keys new`).",
+            kid=keys.signing_kid,
+            environment=environment,
+        )
+    return TokenService(
+        keys,
+        issuer=settings.issuer,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_s),
+        challenge_ttl=timedelta(seconds=settings.challenge_token_ttl_s),
+    )

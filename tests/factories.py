@@ -1,0 +1,47 @@
+"""Builders other test suites share: accounts in the database and access tokens for them."""
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from documents.user import User
+from gateway.security.passwords import PasswordHasher
+from gateway.state import SETTINGS, TOKENS
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+async def create_user(
+    app: web.Application,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    roles: Iterable[str] = ("guest",),
+    verified: bool = True,
+) -> User:
+    """A stored account; with neither email nor phone given, a unique email is made up."""
+    if email is None and phone is None:
+        email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+    verified_at = datetime.now(UTC) if verified else None
+    user = User(
+        email=email,
+        phone=phone,
+        email_verified_at=verified_at if email else None,
+        phone_verified_at=verified_at if phone else None,
+        password_hash=await PasswordHasher(app[SETTINGS].auth.bcrypt_cost).hash(password),
+        roles=list(roles),
+    )
+    await user.insert()
+    return user
+
+
+def access_token_for(app: web.Application, user: User, *, session_id: str | None = None) -> str:
+    """An access token for `user`, minted by the app's own TokenService."""
+    return app[TOKENS].issue_access(str(user.id), user.roles, session_id or f"test-{uuid.uuid4().hex}")
+
+
+def auth_header(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
