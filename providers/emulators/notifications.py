@@ -1,0 +1,58 @@
+"""Background work of an emulator: the notifications it posts to the application, and its timers."""
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification the emulator posted, and the status the application answered (None: no answer)."""
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    status: int | None
+
+
+class NotificationDispatcher:
+    """Runs an emulator's background tasks, holding each until it ends and cancelling the rest on close."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._session: ClientSession | None = None
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        """Post `body` to `url` in the background, as the vendor does after answering the API call."""
+        self.spawn(self._deliver(url, body, dict(headers)))
+
+    async def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        if self._session is None:
+            self._session = ClientSession(timeout=ClientTimeout(total=10))
+        status: int | None = None
+        try:
+            async with self._session.post(url, data=body, headers=headers) as response:
+                status = response.status
+        except (ClientError, TimeoutError) as exc:
+            logger.warning("emulated notification not delivered", extra={"url": url, "error": repr(exc)})
+        self.deliveries.append(Delivery(url, body, headers, status))
+
+    async def close(self, _app: web.Application | None = None) -> None:
+        """Cancel what is still running; fits `app.on_cleanup` directly."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()

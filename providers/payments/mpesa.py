@@ -1,0 +1,317 @@
+"""M-Pesa Express (STK push) through Safaricom's Daraja API: push, callback parsing and status query."""
+
+import base64
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Literal
+
+import httpx
+import orjson
+import phonenumbers
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PositiveFloat, SecretStr, ValidationError
+
+from providers.errors import ProviderError, ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
+from providers.payments.base import (
+    Initiation,
+    NormalizedPaymentEvent,
+    PaymentProvider,
+    PaymentRequest,
+    RefundResult,
+)
+from providers.payments.outcomes import MPESA_PENDING, MPESA_RESULT_CODES, classify
+from providers.payments.tokens import AccessTokenCache
+from providers.vendor_http import call_vendor, json_body
+
+VENDOR = "mpesa"
+EAT = timezone(timedelta(hours=3), "EAT")
+MAX_STK_AMOUNT_KES = 150_000
+_KES_MINOR_PER_UNIT = 100
+_MSISDN = re.compile(r"^254[17]\d{8}$")
+_INVALID_TOKEN = "404.001.03"
+_STILL_PROCESSING = "500.001.1001"
+
+
+class MpesaConfig(BaseModel):
+    """Daraja credentials and the route Safaricom calls back; secrets come from the environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: AnyHttpUrl = AnyHttpUrl("https://sandbox.safaricom.co.ke")
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    passkey: SecretStr
+    shortcode: str = Field(pattern=r"^\d{5,7}$")
+    party_b: str | None = Field(default=None, pattern=r"^\d{5,7}$", description="till number; defaults to shortcode")
+    transaction_type: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = "CustomerPayBillOnline"
+    callback_url: AnyHttpUrl = Field(description="the callback route; the path token is appended to it")
+    callback_token: SecretStr = Field(min_length=16, description="unguessable path segment proving a callback")
+    timeout: PositiveFloat = 10.0
+    token_refresh_margin_seconds: float = Field(default=60.0, ge=0)
+
+
+class _CallbackItem(BaseModel):
+    Name: str
+    Value: Any = None
+
+
+class _CallbackMetadata(BaseModel):
+    Item: list[_CallbackItem] = []
+
+
+class _StkCallback(BaseModel):
+    MerchantRequestID: str
+    CheckoutRequestID: str
+    ResultCode: int
+    ResultDesc: str
+    CallbackMetadata: _CallbackMetadata | None = None
+
+
+class _CallbackBody(BaseModel):
+    stkCallback: _StkCallback
+
+
+class _CallbackEnvelope(BaseModel):
+    Body: _CallbackBody
+
+
+def normalise_msisdn(phone: str | None) -> str:
+    """The payer's number as Daraja wants it (2547XXXXXXXX / 2541XXXXXXXX), from any usual Kenyan spelling."""
+    if not phone:
+        raise VendorRejected("an M-Pesa payment needs the payer's phone number", vendor=VENDOR)
+    try:
+        parsed = phonenumbers.parse(phone, "KE")
+    except phonenumbers.NumberParseException as exc:
+        raise VendorRejected(f"{phone!r} is not a phone number", vendor=VENDOR) from exc
+    msisdn = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).removeprefix("+")
+    if not _MSISDN.fullmatch(msisdn):
+        raise VendorRejected(f"{phone!r} is not a Kenyan M-Pesa number", vendor=VENDOR)
+    return msisdn
+
+
+def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:
+    return base64.b64encode(f"{shortcode}{passkey}{timestamp}".encode()).decode()
+
+
+def _whole_kes(amount_minor: int, currency: str) -> int:
+    if currency != "KES":
+        raise VendorRejected(f"M-Pesa collects KES, not {currency}", vendor=VENDOR)
+    kes, cents = divmod(amount_minor, _KES_MINOR_PER_UNIT)
+    if cents:
+        raise VendorRejected("M-Pesa collects whole shillings only", vendor=VENDOR)
+    if not 1 <= kes <= MAX_STK_AMOUNT_KES:
+        raise VendorRejected(f"M-Pesa collects between 1 and {MAX_STK_AMOUNT_KES:,} KES at once", vendor=VENDOR)
+    return kes
+
+
+def _amount_minor(value: Any) -> int | None:
+    try:
+        minor = Decimal(str(value)) * _KES_MINOR_PER_UNIT
+    except InvalidOperation:
+        return None
+    return int(minor) if minor == minor.to_integral_value() else None
+
+
+def _transaction_time(value: Any) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=EAT).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+class MpesaProvider(PaymentProvider):
+    """Collects KES with an STK push to the payer's phone; Safaricom reports back on the callback route."""
+
+    name: ClassVar[str] = VENDOR
+
+    def __init__(self, config: MpesaConfig, http: httpx.AsyncClient) -> None:
+        self._config = config
+        self._http = http
+        self._base_url = str(config.base_url).rstrip("/")
+        self._tokens = AccessTokenCache(self._fetch_token, refresh_margin_seconds=config.token_refresh_margin_seconds)
+
+    @property
+    def callback_url(self) -> str:
+        return f"{str(self._config.callback_url).rstrip('/')}/{self._config.callback_token.get_secret_value()}"
+
+    async def access_token(self) -> str:
+        return await self._tokens.get()
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        try:
+            response = await call_vendor(
+                self._http,
+                VENDOR,
+                "GET",
+                f"{self._base_url}/oauth/v1/generate",
+                params={"grant_type": "client_credentials"},
+                auth=(self._config.consumer_key.get_secret_value(), self._config.consumer_secret.get_secret_value()),
+                timeout=self._config.timeout,
+            )
+        except VendorRejected as exc:
+            raise ProviderMisconfigured("Daraja refused the consumer key and secret", vendor=VENDOR) from exc
+        body = _daraja_object(json_body(response, VENDOR))
+        try:
+            return str(body["access_token"]), float(body["expires_in"])
+        except (KeyError, ValueError) as exc:
+            raise VendorUnavailable(f"Daraja's token answer lacks {exc}", vendor=VENDOR) from exc
+
+    async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST with a bearer token, fetching a new token once if Daraja no longer accepts the cached one."""
+        token = await self._tokens.get()
+        try:
+            return await self._post(path, payload, token)
+        except ProviderError as exc:
+            if _daraja_error(exc).get("errorCode") != _INVALID_TOKEN:
+                raise
+        self._tokens.invalidate(token)
+        return await self._post(path, payload, await self._tokens.get())
+
+    async def _post(self, path: str, payload: dict[str, Any], token: str) -> dict[str, Any]:
+        try:
+            response = await call_vendor(
+                self._http,
+                VENDOR,
+                "POST",
+                f"{self._base_url}{path}",
+                json=payload,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self._config.timeout,
+            )
+        except VendorUnavailable as exc:
+            # Daraja answers a wrong shortcode/passkey with a 500 that no retry will cure.
+            if _daraja_error(exc).get("errorMessage") == "Wrong credentials":
+                raise ProviderMisconfigured("Daraja refused the shortcode and passkey", vendor=VENDOR) from exc
+            raise
+        return _daraja_object(json_body(response, VENDOR))
+
+    def _credentials(self) -> dict[str, str]:
+        timestamp = datetime.now(EAT).strftime("%Y%m%d%H%M%S")
+        shortcode = self._config.shortcode
+        return {
+            "BusinessShortCode": shortcode,
+            "Password": stk_password(shortcode, self._config.passkey.get_secret_value(), timestamp),
+            "Timestamp": timestamp,
+        }
+
+    async def initiate(self, request: PaymentRequest) -> Initiation:
+        amount_kes = _whole_kes(request.amount_minor, request.currency)
+        msisdn = normalise_msisdn(request.phone)
+        payload = {
+            **self._credentials(),
+            "TransactionType": self._config.transaction_type,
+            "Amount": amount_kes,
+            "PartyA": msisdn,
+            "PartyB": self._config.party_b or self._config.shortcode,
+            "PhoneNumber": msisdn,
+            "CallBackURL": self.callback_url,
+            # Both are shown on the payer's prompt; Daraja refuses longer values.
+            "AccountReference": re.sub(r"[^A-Za-z0-9]", "", request.merchant_reference)[:12] or "Lango",
+            "TransactionDesc": request.description[:13],
+        }
+        body = await self._call("/mpesa/stkpush/v1/processrequest", payload)
+        if str(body.get("ResponseCode")) != "0" or "CheckoutRequestID" not in body:
+            raise VendorRejected(
+                f"Daraja did not accept the STK push: {body.get('ResponseDescription')}",
+                vendor=VENDOR,
+                reason=body.get("ResponseDescription"),
+            )
+        return Initiation(
+            provider=VENDOR,
+            reference=body["CheckoutRequestID"],
+            requested_amount_minor=request.amount_minor,
+            requested_currency="KES",
+            charged_amount_minor=request.amount_minor,
+            charged_currency="KES",
+            customer_message=body.get("CustomerMessage"),
+            raw=body,
+        )
+
+    async def parse_webhook(
+        self, headers: Mapping[str, str], raw_body: bytes, *, path_token: str | None = None
+    ) -> list[NormalizedPaymentEvent]:
+        expected = self._config.callback_token.get_secret_value().encode()
+        if path_token is None or not hmac.compare_digest(path_token.encode(), expected):
+            raise SignatureInvalid("the callback path token does not match", vendor=VENDOR)
+        try:
+            raw = orjson.loads(raw_body)
+            callback = _CallbackEnvelope.model_validate(raw).Body.stkCallback
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            raise SignatureInvalid("the body is not an STK callback", vendor=VENDOR) from exc
+        metadata = {
+            item.Name: item.Value for item in (callback.CallbackMetadata.Item if callback.CallbackMetadata else [])
+        }
+        verdict = classify(MPESA_RESULT_CODES, callback.ResultCode, vendor=VENDOR)
+        amount_minor = _amount_minor(metadata["Amount"]) if "Amount" in metadata else None
+        receipt = metadata.get("MpesaReceiptNumber")
+        return [
+            NormalizedPaymentEvent(
+                provider=VENDOR,
+                reference=callback.CheckoutRequestID,
+                outcome=verdict.outcome,
+                reason=verdict.reason,
+                dedupe_key=f"{VENDOR}:{callback.CheckoutRequestID}:{callback.ResultCode}",
+                amount_minor=amount_minor,
+                currency="KES" if amount_minor is not None else None,
+                receipt=str(receipt) if receipt is not None else None,
+                vendor_code=str(callback.ResultCode),
+                occurred_at=_transaction_time(metadata.get("TransactionDate")),
+                raw=raw,
+            )
+        ]
+
+    async def query_status(self, reference: str) -> NormalizedPaymentEvent:
+        try:
+            body = await self._call(
+                "/mpesa/stkpushquery/v1/query", {**self._credentials(), "CheckoutRequestID": reference}
+            )
+        except VendorUnavailable as exc:
+            error = _daraja_error(exc)
+            # Daraja reuses this code for other failures, so the message decides.
+            if error.get("errorCode") != _STILL_PROCESSING or "being processed" not in str(error.get("errorMessage")):
+                raise
+            return NormalizedPaymentEvent(
+                provider=VENDOR,
+                reference=reference,
+                outcome=MPESA_PENDING.outcome,
+                reason=MPESA_PENDING.reason,
+                dedupe_key=f"{VENDOR}:{reference}:pending",
+                vendor_code=_STILL_PROCESSING,
+                raw=error,
+            )
+        try:
+            result_code = int(body["ResultCode"])
+        except (KeyError, ValueError) as exc:
+            raise VendorUnavailable(f"Daraja's STK query answer has no result: {body}", vendor=VENDOR) from exc
+        verdict = classify(MPESA_RESULT_CODES, result_code, vendor=VENDOR)
+        return NormalizedPaymentEvent(
+            provider=VENDOR,
+            reference=reference,
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+            dedupe_key=f"{VENDOR}:{reference}:{result_code}",
+            vendor_code=str(result_code),
+            raw=body,
+        )
+
+    async def refund(self, reference: str, amount_minor: int | None, idempotency_key: str) -> RefundResult:
+        # An STK payment is returned through a reversal or a B2C payment, both needing initiator
+        # credentials and an asynchronous result route that this deployment does not hold.
+        raise VendorRejected("M-Pesa payments are refunded by the finance team, not through STK", vendor=VENDOR)
+
+
+def _daraja_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise VendorUnavailable(f"Daraja answered a JSON {type(body).__name__}, not an object", vendor=VENDOR)
+    return body
+
+
+def _daraja_error(error: ProviderError) -> dict[str, Any]:
+    """Daraja's error object (`errorCode`, `errorMessage`), which the error carries as its raw reason."""
+    try:
+        body = orjson.loads(error.reason or "")
+    except orjson.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
