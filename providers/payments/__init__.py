@@ -1,4 +1,4 @@
-"""Payment vendors behind one contract, starting with M-Pesa."""
+"""Payment vendors behind one contract: M-Pesa and Stripe so far."""
 
 from providers.payments.base import (
     Initiation,
@@ -9,6 +9,7 @@ from providers.payments.base import (
     RefundResult,
 )
 from providers.payments.mpesa import MpesaConfig, MpesaProvider, normalise_msisdn
+from providers.payments.stripe import StripeConfig, StripeProvider
 
 __all__ = [
     "Initiation",
@@ -19,5 +20,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentRequest",
     "RefundResult",
+    "StripeConfig",
+    "StripeProvider",
     "normalise_msisdn",
 ]

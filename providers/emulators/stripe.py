@@ -1,0 +1,340 @@
+"""A stateful Stripe emulator: PaymentIntents, confirmation, refunds, idempotency keys and signed webhooks."""
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from aiohttp import web
+
+from providers.emulators.notifications import NotificationDispatcher
+
+_KEY_PART = re.compile(r"[^\[\]]+")
+_API_VERSION = "2025-09-30.clover"
+
+DECLINES: dict[str, tuple[str, str]] = {
+    "pm_card_chargeDeclined": ("generic_decline", "Your card was declined."),
+    "pm_card_chargeDeclinedInsufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+    "pm_card_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
+}
+"""Stripe's test payment methods that decline, with their decline codes; any other method succeeds."""
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    api_key: str = "sk_test_lango_sandbox"
+    webhook_secret: str = "whsec_lango_sandbox"
+    webhook_url: str | None = None
+
+
+class StripeFailure(Exception):
+    """An API error answered the way Stripe answers it."""
+
+    def __init__(self, status: int, error_type: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": {"type": error_type, "message": message, **details}}
+
+
+def _object_id(prefix: str) -> str:
+    return f"{prefix}_{''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))}"
+
+
+def decode_form(raw: str) -> dict[str, Any]:
+    """Stripe's bracketed form encoding (`metadata[a]=1&expand[0]=x`) back into nested dicts and lists."""
+    root: dict[str, Any] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        parts = _KEY_PART.findall(key)
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return _lists_from_indexes(root)
+
+
+def _lists_from_indexes(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    values = {key: _lists_from_indexes(value) for key, value in node.items()}
+    if values and all(key.isdigit() for key in values):
+        return [values[key] for key in sorted(values, key=int)]
+    return values
+
+
+def _integer(params: dict[str, Any], name: str) -> int:
+    value = params.get(name)
+    if not isinstance(value, str) or not value.isdigit() or int(value) < 1:
+        raise StripeFailure(400, "invalid_request_error", f"Invalid positive integer: {name}", param=name)
+    return int(value)
+
+
+class StripeSandbox:
+    """Everything the emulator holds, with `confirm` standing in for the app confirming a PaymentIntent."""
+
+    def __init__(self, settings: StripeSettings) -> None:
+        self.settings = settings
+        self.intents: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.notifications = NotificationDispatcher()
+        self._idempotent: dict[str, tuple[str, web.Response]] = {}
+
+    def create_intent(self, params: dict[str, Any]) -> dict[str, Any]:
+        currency = params.get("currency", "")
+        if not re.fullmatch(r"[a-z]{3}", currency):
+            raise StripeFailure(400, "invalid_request_error", "Invalid currency", param="currency")
+        intent_id = _object_id("pi")
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": _integer(params, "amount"),
+            "amount_received": 0,
+            "currency": currency,
+            "description": params.get("description"),
+            "metadata": params.get("metadata", {}),
+            "automatic_payment_methods": params.get("automatic_payment_methods"),
+            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+            "status": "requires_payment_method",
+            "last_payment_error": None,
+            "latest_charge": None,
+            "created": int(time.time()),
+            "livemode": False,
+        }
+        self.intents[intent_id] = intent
+        return intent
+
+    def intent(self, intent_id: str) -> dict[str, Any]:
+        if intent_id not in self.intents:
+            raise StripeFailure(
+                404,
+                "invalid_request_error",
+                f"No such payment_intent: '{intent_id}'",
+                code="resource_missing",
+                param="intent",
+            )
+        return self.intents[intent_id]
+
+    def confirm(self, intent_id: str, payment_method: str = "pm_card_visa") -> dict[str, Any]:
+        """Confirm as the app would with the client secret; a declining test method leaves the intent failed."""
+        intent = self.intent(intent_id)
+        if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                "This PaymentIntent cannot be confirmed.",
+                code="payment_intent_unexpected_state",
+            )
+        charge = {
+            "id": _object_id("ch"),
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_refunded": 0,
+            "refunded": False,
+            "currency": intent["currency"],
+            "payment_intent": intent_id,
+            "metadata": intent["metadata"],
+            "created": int(time.time()),
+        }
+        self.charges[charge["id"]] = charge
+        intent["latest_charge"] = charge["id"]
+        if payment_method in DECLINES:
+            decline_code, message = DECLINES[payment_method]
+            charge.update(status="failed", paid=False)
+            intent["last_payment_error"] = {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": decline_code,
+                "message": message,
+            }
+            self.emit("payment_intent.payment_failed", intent)
+            return intent
+        charge.update(status="succeeded", paid=True)
+        intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
+        self.emit("payment_intent.succeeded", intent)
+        return intent
+
+    def refund(self, params: dict[str, Any]) -> dict[str, Any]:
+        intent = self.intent(params.get("payment_intent", ""))
+        if intent["status"] != "succeeded":
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                "This PaymentIntent does not have a successful charge to refund.",
+                code="charge_not_refundable",
+            )
+        charge = self.charges[intent["latest_charge"]]
+        remaining = charge["amount"] - charge["amount_refunded"]
+        amount = _integer(params, "amount") if "amount" in params else remaining
+        if amount > remaining:
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
+                code="amount_too_large",
+                param="amount",
+            )
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        refund = {
+            "id": _object_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": charge["id"],
+            "currency": charge["currency"],
+            "payment_intent": intent["id"],
+            "status": "succeeded",
+            "created": int(time.time()),
+        }
+        self.refunds[refund["id"]] = refund
+        self.emit("charge.refunded", charge)
+        return refund
+
+    def emit(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Record an event and, when a webhook URL is set, post it signed the way Stripe signs."""
+        event = {
+            "id": _object_id("evt"),
+            "object": "event",
+            "api_version": _API_VERSION,
+            "created": int(time.time()),
+            "data": {"object": dict(obj)},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+        self.events.append(event)
+        if self.settings.webhook_url:
+            body = orjson.dumps(event)
+            headers = {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": self.sign(body)}
+            self.notifications.post(self.settings.webhook_url, body, headers)
+        return event
+
+    def sign(self, body: bytes, timestamp: int | None = None) -> str:
+        signed_at = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(
+            self.settings.webhook_secret.encode(), f"{signed_at}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        return f"t={signed_at},v1={digest}"
+
+    async def idempotent(
+        self, key: str | None, fingerprint: str, answer: Callable[[], Awaitable[web.Response]]
+    ) -> web.Response:
+        """Replay the first answer to a key; the same key with other parameters is Stripe's idempotency error."""
+        if key is None:
+            return await answer()
+        if key in self._idempotent:
+            first_fingerprint, first_answer = self._idempotent[key]
+            if first_fingerprint != fingerprint:
+                raise StripeFailure(
+                    400,
+                    "idempotency_error",
+                    "Keys for idempotent requests can only be used with the same parameters they were first used "
+                    f"with. Try using a key other than '{key}' if you meant to execute a different request.",
+                )
+            return _json(orjson.loads(first_answer.body), first_answer.status, replayed=True)
+        response = await answer()
+        if response.status < 500:
+            self._idempotent[key] = (fingerprint, response)
+        return response
+
+
+STRIPE_SANDBOX = web.AppKey("stripe_sandbox", StripeSandbox)
+_PARAMS = web.RequestKey("stripe_params", dict[str, Any])
+
+
+def _json(body: dict[str, Any], status: int = 200, *, replayed: bool = False) -> web.Response:
+    headers = {"Request-Id": f"req_{secrets.token_hex(7)}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
+
+
+def _expanded(sandbox: StripeSandbox, obj: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+    view = dict(obj)
+    for field_name in expand:
+        if field_name in ("latest_charge", "charge") and isinstance(view.get(field_name), str):
+            view[field_name] = dict(sandbox.charges[view[field_name]])
+    return view
+
+
+@web.middleware
+async def _stripe_api(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Check the secret key, decode the form body, apply idempotency and answer errors as Stripe does."""
+    sandbox = request.app[STRIPE_SANDBOX]
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not hmac.compare_digest(key, sandbox.settings.api_key):
+        return _json(
+            {"error": {"type": "invalid_request_error", "message": f"Invalid API Key provided: {key[:8]}****"}}, 401
+        )
+    raw = (await request.text()) if request.method == "POST" else request.query_string
+    request[_PARAMS] = decode_form(raw)
+    try:
+        if request.method != "POST":
+            return await handler(request)
+        fingerprint = f"{request.path}?{orjson.dumps(request[_PARAMS], option=orjson.OPT_SORT_KEYS).decode()}"
+        return await sandbox.idempotent(
+            request.headers.get("Idempotency-Key"), fingerprint, lambda: _answer(handler, request)
+        )
+    except StripeFailure as failure:
+        return _json(failure.body, failure.status)
+
+
+async def _answer(handler: Any, request: web.Request) -> web.Response:
+    try:
+        return await handler(request)
+    except StripeFailure as failure:
+        return _json(failure.body, failure.status)
+
+
+async def create_payment_intent(request: web.Request) -> web.Response:
+    return _json(request.app[STRIPE_SANDBOX].create_intent(request[_PARAMS]))
+
+
+async def retrieve_payment_intent(request: web.Request) -> web.Response:
+    sandbox = request.app[STRIPE_SANDBOX]
+    intent = sandbox.intent(request.match_info["intent"])
+    return _json(_expanded(sandbox, intent, request[_PARAMS].get("expand", [])))
+
+
+async def confirm_payment_intent(request: web.Request) -> web.Response:
+    sandbox = request.app[STRIPE_SANDBOX]
+    params = request[_PARAMS]
+    intent = sandbox.confirm(request.match_info["intent"], params.get("payment_method", "pm_card_visa"))
+    if intent["status"] != "succeeded":
+        error = intent["last_payment_error"]
+        raise StripeFailure(
+            402,
+            "card_error",
+            error["message"],
+            code=error["code"],
+            decline_code=error["decline_code"],
+            payment_intent=dict(intent),
+        )
+    return _json(_expanded(sandbox, intent, params.get("expand", [])))
+
+
+async def create_refund(request: web.Request) -> web.Response:
+    sandbox = request.app[STRIPE_SANDBOX]
+    params = request[_PARAMS]
+    return _json(_expanded(sandbox, sandbox.refund(params), params.get("expand", [])))
+
+
+def create_stripe_emulator(settings: StripeSettings | None = None) -> web.Application:
+    """An aiohttp app answering the PaymentIntent and Refund routes of Stripe's API."""
+    app = web.Application(middlewares=[_stripe_api])
+    sandbox = StripeSandbox(settings or StripeSettings())
+    app[STRIPE_SANDBOX] = sandbox
+    app.on_cleanup.append(sandbox.notifications.close)
+    app.router.add_post("/v1/payment_intents", create_payment_intent)
+    app.router.add_get("/v1/payment_intents/{intent}", retrieve_payment_intent)
+    app.router.add_post("/v1/payment_intents/{intent}/confirm", confirm_payment_intent)
+    app.router.add_post("/v1/refunds", create_refund)
+    return app

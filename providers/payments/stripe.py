@@ -1,0 +1,265 @@
+"""Card payments through Stripe PaymentIntents: creation, signed webhooks, status and refunds."""
+
+import asyncio
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import httpx
+import orjson
+import stripe
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, SecretStr
+from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+
+from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
+from providers.payments.base import (
+    Initiation,
+    NormalizedPaymentEvent,
+    PaymentOutcome,
+    PaymentProvider,
+    PaymentRequest,
+    RefundResult,
+    canonical_headers,
+)
+from providers.payments.outcomes import (
+    STRIPE_DECLINE_REASONS,
+    STRIPE_EVENT_TYPES,
+    STRIPE_INTENT_STATUSES,
+    STRIPE_REFUND_STATUSES,
+    Verdict,
+    classify,
+)
+
+VENDOR = "stripe"
+
+
+class StripeConfig(BaseModel):
+    """Stripe secret key and webhook endpoint secret; `api_base` points at an emulator in tests."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key: SecretStr
+    webhook_secret: SecretStr
+    api_base: AnyHttpUrl | None = None
+    webhook_tolerance_seconds: PositiveInt = 300
+    timeout: PositiveFloat = 20.0
+    max_network_retries: int = Field(default=2, ge=0)
+
+
+class _SharedHttpxClient(stripe.HTTPClient):
+    """Lets stripe-python send through the application's httpx client instead of opening its own."""
+
+    name = "httpx"
+
+    def __init__(self, http: httpx.AsyncClient, timeout: float) -> None:
+        super().__init__()
+        self._http = http
+        self._timeout = timeout
+
+    async def request_async(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        try:
+            response = await self._http.request(
+                method, url, headers=dict(headers), content=post_data, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            # Stripe's own retry loop only retries connection errors of its own type.
+            raise stripe.APIConnectionError(f"Stripe could not be reached: {exc!r}", should_retry=True) from exc
+        return response.content, response.status_code, response.headers
+
+    def sleep_async(self, secs: float) -> Any:
+        return asyncio.sleep(secs)
+
+
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+        raise VendorUnavailable(f"Stripe is unavailable: {exc.user_message}", vendor=VENDOR) from exc
+    except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+        raise ProviderMisconfigured(f"Stripe refused the API key: {exc.user_message}", vendor=VENDOR) from exc
+    except stripe.StripeError as exc:
+        raise VendorRejected(
+            f"Stripe rejected the request: {exc.user_message}", vendor=VENDOR, reason=exc.code or exc.user_message
+        ) from exc
+
+
+def _occurred_at(unix_seconds: Any) -> datetime | None:
+    return datetime.fromtimestamp(unix_seconds, timezone.utc) if isinstance(unix_seconds, int) else None
+
+
+def _charge_object(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _refund_outcome(charge: dict[str, Any]) -> PaymentOutcome:
+    return PaymentOutcome.REFUNDED if charge.get("refunded") else PaymentOutcome.PARTIALLY_REFUNDED
+
+
+def _failure(intent: dict[str, Any], verdict: Verdict) -> tuple[str | None, str]:
+    error = intent.get("last_payment_error") or {}
+    code = error.get("decline_code") or error.get("code")
+    return code, STRIPE_DECLINE_REASONS.get(code or "", verdict.reason)
+
+
+def _intent_event(
+    intent: dict[str, Any], verdict: Verdict, dedupe_key: str, vendor_code: str, raw: dict[str, Any]
+) -> NormalizedPaymentEvent:
+    outcome, reason = verdict
+    amount = intent.get("amount")
+    charge = _charge_object(intent.get("latest_charge"))
+    if outcome is PaymentOutcome.FAILED:
+        vendor_code, reason = _failure(intent, verdict)
+        vendor_code = vendor_code or "payment_failed"
+    elif outcome is PaymentOutcome.SUCCEEDED:
+        amount = intent.get("amount_received") or amount
+        if charge and charge.get("amount_refunded"):
+            outcome = _refund_outcome(charge)
+            reason = classify(STRIPE_EVENT_TYPES, "charge.refunded", vendor=VENDOR).reason
+            amount = charge["amount_refunded"]
+    latest_charge = intent.get("latest_charge")
+    return NormalizedPaymentEvent(
+        provider=VENDOR,
+        reference=intent["id"],
+        outcome=outcome,
+        reason=reason,
+        dedupe_key=dedupe_key,
+        amount_minor=amount,
+        currency=str(intent.get("currency", "")).upper() or None,
+        receipt=charge["id"] if charge else latest_charge,
+        vendor_code=vendor_code,
+        merchant_reference=(intent.get("metadata") or {}).get("merchant_reference"),
+        occurred_at=_occurred_at(intent.get("created")),
+        raw=raw,
+    )
+
+
+def _charge_event(event: dict[str, Any], charge: dict[str, Any]) -> NormalizedPaymentEvent:
+    outcome = _refund_outcome(charge)
+    reason = (
+        "Your payment was refunded." if outcome is PaymentOutcome.REFUNDED else "Part of your payment was refunded."
+    )
+    return NormalizedPaymentEvent(
+        provider=VENDOR,
+        reference=charge.get("payment_intent") or charge["id"],
+        outcome=outcome,
+        reason=reason,
+        dedupe_key=f"{VENDOR}:{event['id']}",
+        amount_minor=charge.get("amount_refunded"),
+        currency=str(charge.get("currency", "")).upper() or None,
+        receipt=charge["id"],
+        vendor_code=event["type"],
+        merchant_reference=(charge.get("metadata") or {}).get("merchant_reference"),
+        occurred_at=_occurred_at(event.get("created")),
+        raw=event,
+    )
+
+
+class StripeProvider(PaymentProvider):
+    """Creates PaymentIntents the app confirms with their client secret; fulfilment follows the webhook."""
+
+    name: ClassVar[str] = VENDOR
+
+    def __init__(self, config: StripeConfig, http: httpx.AsyncClient) -> None:
+        self._config = config
+        self._client = stripe.StripeClient(
+            config.api_key.get_secret_value(),
+            base_addresses={"api": str(config.api_base).rstrip("/")} if config.api_base else None,
+            max_network_retries=config.max_network_retries,
+            http_client=_SharedHttpxClient(http, config.timeout),
+        )
+
+    async def initiate(self, request: PaymentRequest) -> Initiation:
+        params: PaymentIntentCreateParams = {
+            "amount": request.amount_minor,
+            "currency": request.currency.lower(),
+            "description": request.description,
+            "metadata": {**request.metadata, "merchant_reference": request.merchant_reference},
+            "automatic_payment_methods": {"enabled": True},
+        }
+        with _stripe_errors():
+            intent = await self._client.v1.payment_intents.create_async(
+                params, options={"idempotency_key": request.idempotency_key}
+            )
+        return Initiation(
+            provider=VENDOR,
+            reference=intent.id,
+            requested_amount_minor=request.amount_minor,
+            requested_currency=request.currency,
+            charged_amount_minor=intent.amount,
+            charged_currency=intent.currency.upper(),
+            client_secret=intent.client_secret,
+            raw=intent.to_dict(),
+        )
+
+    async def parse_webhook(
+        self, headers: Mapping[str, str], raw_body: bytes, *, path_token: str | None = None
+    ) -> list[NormalizedPaymentEvent]:
+        signature = canonical_headers(headers).get("stripe-signature")
+        try:
+            stripe.WebhookSignature.verify_header(
+                raw_body,
+                signature,
+                self._config.webhook_secret.get_secret_value(),
+                tolerance=self._config.webhook_tolerance_seconds,
+            )
+            event = orjson.loads(raw_body)
+            obj = event["data"]["object"]
+            event_id, event_type = event["id"], event["type"]
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise SignatureInvalid(f"Stripe-Signature does not verify: {exc}", vendor=VENDOR) from exc
+        except (KeyError, TypeError) as exc:
+            raise SignatureInvalid("the body is not a Stripe event", vendor=VENDOR) from exc
+        verdict = classify(STRIPE_EVENT_TYPES, event_type, vendor=VENDOR)
+        if obj.get("object") == "charge" and verdict.outcome is PaymentOutcome.REFUNDED:
+            return [_charge_event(event, obj)]
+        if obj.get("object") == "payment_intent":
+            return [_intent_event(obj, verdict, f"{VENDOR}:{event_id}", event_type, event)]
+        return [
+            NormalizedPaymentEvent(
+                provider=VENDOR,
+                reference=obj.get("payment_intent") or obj.get("id") or event_id,
+                outcome=PaymentOutcome.UNKNOWN,
+                reason=verdict.reason,
+                dedupe_key=f"{VENDOR}:{event_id}",
+                vendor_code=event_type,
+                occurred_at=_occurred_at(event.get("created")),
+                raw=event,
+            )
+        ]
+
+    async def query_status(self, reference: str) -> NormalizedPaymentEvent:
+        with _stripe_errors():
+            intent = await self._client.v1.payment_intents.retrieve_async(
+                reference, params={"expand": ["latest_charge"]}
+            )
+        raw = intent.to_dict()
+        status = raw.get("status", "")
+        verdict = classify(STRIPE_INTENT_STATUSES, status, vendor=VENDOR)
+        if status == "requires_payment_method" and raw.get("last_payment_error"):
+            verdict = STRIPE_EVENT_TYPES["payment_intent.payment_failed"]
+        return _intent_event(raw, verdict, f"{VENDOR}:{reference}:{status}", status, raw)
+
+    async def refund(self, reference: str, amount_minor: int | None, idempotency_key: str) -> RefundResult:
+        params: RefundCreateParams = {"payment_intent": reference, "expand": ["charge"]}
+        if amount_minor is not None:
+            params["amount"] = amount_minor
+        with _stripe_errors():
+            refund = await self._client.v1.refunds.create_async(params, options={"idempotency_key": idempotency_key})
+        raw = refund.to_dict()
+        outcome = STRIPE_REFUND_STATUSES.get(raw.get("status", ""), PaymentOutcome.UNKNOWN)
+        charge = _charge_object(raw.get("charge"))
+        if outcome is PaymentOutcome.REFUNDED and charge is not None:
+            outcome = _refund_outcome(charge)
+        return RefundResult(
+            provider=VENDOR,
+            reference=reference,
+            refund_reference=raw["id"],
+            outcome=outcome,
+            amount_minor=raw["amount"],
+            currency=str(raw["currency"]).upper(),
+            raw=raw,
+        )
