@@ -27,13 +27,19 @@ async def call_vendor(client: httpx.AsyncClient, vendor: str, method: str, url: 
     except httpx.HTTPStatusError as error:
         status = response.status_code
         if status == 429 or status >= 500:
-            raise VendorUnavailable(f"{vendor} answered {status}", vendor=vendor, reason=vendor_reason(response)) from error
+            raise VendorUnavailable(
+                f"{vendor} answered {status}", vendor=vendor, reason=vendor_reason(response)
+            ) from error
         # Bad keys, unverified senders and redirects to another host all need the deployment fixed.
         if status in (401, 403) or status < 400:
             raise ProviderMisconfigured(
-                f"{vendor} refused our credentials or endpoint ({status})", vendor=vendor, reason=vendor_reason(response)
+                f"{vendor} refused our credentials or endpoint ({status})",
+                vendor=vendor,
+                reason=vendor_reason(response),
             ) from error
-        raise VendorRejected(f"{vendor} rejected the message ({status})", vendor=vendor, reason=vendor_reason(response)) from error
+        raise VendorRejected(
+            f"{vendor} rejected the message ({status})", vendor=vendor, reason=vendor_reason(response)
+        ) from error
     return response
 
 

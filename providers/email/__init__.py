@@ -17,9 +17,13 @@ from providers.outbox import OutboxConfig
 from providers.registry import AdapterResources, AdapterSpec, build_adapter
 
 EMAIL_PROVIDERS: Mapping[str, AdapterSpec[EmailSender]] = {
-    "outbox": AdapterSpec(OutboxConfig, lambda config, res: OutboxEmailSender(config, res.require_redis("email.outbox"))),
+    "outbox": AdapterSpec(
+        OutboxConfig, lambda config, res: OutboxEmailSender(config, res.require_redis("email.outbox"))
+    ),
     "smtp": AdapterSpec(SmtpConfig, lambda config, res: SmtpEmailSender(config)),
-    "resend": AdapterSpec(ResendConfig, lambda config, res: ResendEmailSender(config, res.require_http("email.resend"))),
+    "resend": AdapterSpec(
+        ResendConfig, lambda config, res: ResendEmailSender(config, res.require_http("email.resend"))
+    ),
     "sendgrid": AdapterSpec(
         SendGridConfig, lambda config, res: SendGridEmailSender(config, res.require_http("email.sendgrid"))
     ),

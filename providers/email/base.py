@@ -20,6 +20,7 @@ def _check_address(value: str) -> str:
 EmailAddress = Annotated[str, AfterValidator(_check_address)]
 """A bare address (no display name); the strictest form every vendor and SMTP accept."""
 
+
 def _check_sender(value: str) -> str:
     display_name, address = parseaddr(value)
     _check_address(address)

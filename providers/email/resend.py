@@ -56,5 +56,7 @@ class ResendEmailSender:
         body = json_body(response, VENDOR)
         message_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(message_id, str):
-            raise VendorUnavailable("Resend accepted the email without an id", vendor=VENDOR, reason=vendor_reason(response))
+            raise VendorUnavailable(
+                "Resend accepted the email without an id", vendor=VENDOR, reason=vendor_reason(response)
+            )
         return SendReceipt(provider=self.name, message_id=message_id)

@@ -60,5 +60,7 @@ class SendGridEmailSender:
         )
         message_id = response.headers.get("X-Message-Id")
         if not message_id:
-            raise VendorUnavailable("SendGrid accepted the email without an id", vendor=VENDOR, reason=vendor_reason(response))
+            raise VendorUnavailable(
+                "SendGrid accepted the email without an id", vendor=VENDOR, reason=vendor_reason(response)
+            )
         return SendReceipt(provider=self.name, message_id=message_id)

@@ -46,9 +46,7 @@ class SmtpEmailSender:
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
         # Built once here: loading CA certificates reads files, which must not happen on the event loop per send.
-        self._tls_context = (
-            ssl.create_default_context(cafile=config.ca_file) if config.security != "none" else None
-        )
+        self._tls_context = ssl.create_default_context(cafile=config.ca_file) if config.security != "none" else None
         display_name, address = parseaddr(config.sender)
         self._from = Address(display_name=display_name, addr_spec=address)
 
@@ -83,7 +81,9 @@ class SmtpEmailSender:
         except aiosmtplib.SMTPAuthenticationError as error:
             raise ProviderMisconfigured("SMTP login refused", vendor=VENDOR, reason=error.message) from error
         except aiosmtplib.SMTPNotSupported as error:
-            raise ProviderMisconfigured("SMTP relay lacks a required feature", vendor=VENDOR, reason=str(error)) from error
+            raise ProviderMisconfigured(
+                "SMTP relay lacks a required feature", vendor=VENDOR, reason=str(error)
+            ) from error
         except aiosmtplib.SMTPRecipientsRefused as error:
             raise _by_reply_code(error.recipients[0].code, error.recipients[0].message) from error
         except aiosmtplib.SMTPResponseException as error:

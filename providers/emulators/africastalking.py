@@ -16,7 +16,9 @@ _INVALID_NUMBER = {"statusCode": 403, "status": "InvalidPhoneNumber"}
 class AfricasTalkingEmulator(RecordingEmulator):
     """Answers like AT: 201 with one outcome per recipient; `reject_number` makes a number fail with a status."""
 
-    def __init__(self, username: str = "sandbox", api_key: str = "at-test-key", sender_ids: set[str] | None = None) -> None:
+    def __init__(
+        self, username: str = "sandbox", api_key: str = "at-test-key", sender_ids: set[str] | None = None
+    ) -> None:
         super().__init__()
         self.username = username
         self.api_key = api_key

@@ -26,7 +26,9 @@ def _google_error(status: int, state: str, message: str, details: list[dict[str,
 
 
 def _unregistered() -> web.Response:
-    return _google_error(404, "NOT_FOUND", "Requested entity was not found.", [{"@type": _FCM_ERROR, "errorCode": "UNREGISTERED"}])
+    return _google_error(
+        404, "NOT_FOUND", "Requested entity was not found.", [{"@type": _FCM_ERROR, "errorCode": "UNREGISTERED"}]
+    )
 
 
 def _invalid_token() -> web.Response:
@@ -36,14 +38,20 @@ def _invalid_token() -> web.Response:
         "The registration token is not a valid FCM registration token",
         [
             {"@type": _FCM_ERROR, "errorCode": "INVALID_ARGUMENT"},
-            {"@type": _BAD_REQUEST, "fieldViolations": [{"field": "message.token", "description": "Invalid registration token"}]},
+            {
+                "@type": _BAD_REQUEST,
+                "fieldViolations": [{"field": "message.token", "description": "Invalid registration token"}],
+            },
         ],
     )
 
 
 def _bad_field(field: str, description: str) -> web.Response:
     return _google_error(
-        400, "INVALID_ARGUMENT", description, [{"@type": _BAD_REQUEST, "fieldViolations": [{"field": field, "description": description}]}]
+        400,
+        "INVALID_ARGUMENT",
+        description,
+        [{"@type": _BAD_REQUEST, "fieldViolations": [{"field": field, "description": description}]}],
     )
 
 
@@ -90,7 +98,9 @@ class FcmEmulator(RecordingEmulator):
         except jwt.PyJWTError as error:
             return web.json_response({"error": "invalid_grant", "error_description": str(error)}, status=400)
         if claims["exp"] - claims["iat"] > 3600:
-            return web.json_response({"error": "invalid_grant", "error_description": "Invalid JWT: lifetime too long"}, status=400)
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "Invalid JWT: lifetime too long"}, status=400
+            )
         access_token = f"ya29.emulated-{secrets.token_urlsafe(24)}"
         self.access_tokens.add(access_token)
         return web.json_response({"access_token": access_token, "expires_in": 3599, "token_type": "Bearer"})
@@ -117,7 +127,9 @@ class FcmEmulator(RecordingEmulator):
             return _bad_field("message", "Exactly one of token, topic or condition must be set.")
         for index, (key, value) in enumerate((message.get("data") or {}).items()):
             if not isinstance(value, str):
-                return _bad_field(f"message.data[{index}].value", f"Invalid value at 'message.data[{index}].value' ({key})")
+                return _bad_field(
+                    f"message.data[{index}].value", f"Invalid value at 'message.data[{index}].value' ({key})"
+                )
         refusal = self._dead_tokens.get(message.get("token", ""))
         if refusal is not None:
             return refusal()

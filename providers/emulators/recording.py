@@ -41,7 +41,9 @@ class RecordingEmulator:
         self._failures: deque[_PlannedFailure] = deque()
         self.app = web.Application(middlewares=[self._record_then_maybe_fail])
 
-    def fail_next(self, count: int = 1, status: int = 503, body: Any = None, headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self, count: int = 1, status: int = 503, body: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         """Answer the next `count` requests with `status` (and a JSON `body`), whatever they are."""
         failure = _PlannedFailure(status, body if body is not None else {"error": "emulated failure"}, headers or {})
         self._failures.extend([failure] * count)

@@ -61,10 +61,14 @@ class TwilioEmulator(RecordingEmulator):
         if not body:
             return _twilio_error(400, 21602, "Message body is required.")
         if not sender and not service:
-            return _twilio_error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
+            return _twilio_error(
+                400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message."
+            )
         if sender and self.owned_numbers is not None and sender not in self.owned_numbers:
             return _twilio_error(
-                400, 21606, f"The From phone number {sender} is not a valid, SMS-capable inbound phone number for your account."
+                400,
+                21606,
+                f"The From phone number {sender} is not a valid, SMS-capable inbound phone number for your account.",
             )
         if to in self._blocked:
             return _twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")

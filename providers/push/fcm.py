@@ -24,7 +24,13 @@ FCM_ORIGIN = "https://fcm.googleapis.com"
 _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 _BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 _RETRYABLE_CODES = {"UNAVAILABLE", "INTERNAL", "QUOTA_EXCEEDED", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "UNKNOWN"}
-_DEPLOYMENT_CODES = {"UNAUTHENTICATED", "PERMISSION_DENIED", "THIRD_PARTY_AUTH_ERROR", "SENDER_ID_MISMATCH", "NOT_FOUND"}
+_DEPLOYMENT_CODES = {
+    "UNAUTHENTICATED",
+    "PERMISSION_DENIED",
+    "THIRD_PARTY_AUTH_ERROR",
+    "SENDER_ID_MISMATCH",
+    "NOT_FOUND",
+}
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +62,9 @@ class FcmConfig(BaseModel):
                 return json.loads(self.service_account_json.get_secret_value())
             return json.loads(Path(self.service_account_file).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise ProviderMisconfigured("FCM service-account key unreadable", vendor=VENDOR, reason=type(error).__name__) from error
+            raise ProviderMisconfigured(
+                "FCM service-account key unreadable", vendor=VENDOR, reason=type(error).__name__
+            ) from error
 
 
 class FcmPushSender:
@@ -144,7 +152,9 @@ def _point_at_emulator(service: Any, endpoint: str, project_id: str) -> None:
     production_url = f"{FCM_ORIGIN}/v1/projects/{project_id}/messages:send"
     if getattr(service, "_fcm_url", None) != production_url:
         raise ProviderMisconfigured(
-            "this firebase-admin version cannot be pointed at an FCM emulator", vendor=VENDOR, reason=firebase_admin.__version__
+            "this firebase-admin version cannot be pointed at an FCM emulator",
+            vendor=VENDOR,
+            reason=firebase_admin.__version__,
         )
     service._fcm_url = f"{endpoint.rstrip('/')}/v1/projects/{project_id}/messages:send"
 
@@ -207,4 +217,5 @@ def _raise_when_nothing_went_out(result: PushResult, failures: list[Exception]) 
         error_type = VendorUnavailable
     else:
         error_type = VendorRejected
-    raise error_type(f"FCM delivered to no device ({', '.join(sorted(map(str, codes)))})", vendor=VENDOR) from failures[0]
+    listed = ", ".join(sorted(map(str, codes)))
+    raise error_type(f"FCM delivered to no device ({listed})", vendor=VENDOR) from failures[0]

@@ -56,5 +56,7 @@ class TwilioSmsSender:
         body = json_body(response, VENDOR)
         sid = body.get("sid") if isinstance(body, dict) else None
         if not isinstance(sid, str):
-            raise VendorUnavailable("Twilio accepted the message without a sid", vendor=VENDOR, reason=vendor_reason(response))
+            raise VendorUnavailable(
+                "Twilio accepted the message without a sid", vendor=VENDOR, reason=vendor_reason(response)
+            )
         return SendReceipt(provider=self.name, message_id=sid)

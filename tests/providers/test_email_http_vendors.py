@@ -120,7 +120,9 @@ async def test_a_wrong_key_needs_the_deployment_fixed(http_vendor, http):
     assert emulator.requests, "the request reached the emulator"
 
 
-@pytest.mark.parametrize(("status", "expected"), [(503, VendorUnavailable), (429, VendorUnavailable), (422, VendorRejected)])
+@pytest.mark.parametrize(
+    ("status", "expected"), [(503, VendorUnavailable), (429, VendorUnavailable), (422, VendorRejected)]
+)
 async def test_vendor_failures_map_to_what_the_caller_can_do(http_vendor, status, expected, http):
     vendor, emulator, base_url = http_vendor
     emulator.fail_next(1, status=status, body={"message": "emulated"})

@@ -9,7 +9,6 @@ from providers.errors import ProviderMisconfigured
 from providers.outbox import list_outbox
 
 
-
 async def test_outbox_keeps_the_whole_email_and_logs_only_a_masked_address(provider_redis, redis_namespace):
     sender = create_email_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
     message = EmailMessage(

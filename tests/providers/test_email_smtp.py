@@ -19,7 +19,6 @@ from pydantic import SecretStr
 from providers.email import EmailMessage, SmtpConfig, create_email_sender
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 
-
 USERNAME, PASSWORD = "lango", "relay-secret"
 
 MESSAGE = EmailMessage(

@@ -2,11 +2,8 @@
 
 from datetime import UTC, datetime
 
-import pytest
-
 from providers.delivery import mask_email, mask_phone
 from providers.outbox import OutboxConfig, OutboxStore, list_outbox, outbox_key
-
 
 
 async def test_entries_come_back_newest_first_with_utc_timestamps(provider_redis, redis_namespace):

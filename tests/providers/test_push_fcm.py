@@ -31,7 +31,9 @@ ALERT = PushMessage(
 @pytest.fixture(scope="module")
 def private_key_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 @pytest.fixture
@@ -125,9 +127,13 @@ async def test_more_than_500_tokens_go_out_in_batches(fcm, private_key_pem):
 
 async def test_quota_exhaustion_everywhere_is_retryable(fcm, sender):
     emulator, _ = fcm
-    emulator.fail_next(1, status=429, body={"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}})
+    emulator.fail_next(
+        1, status=429, body={"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}
+    )
     await sender.send(ALERT)  # fetches the access token first, so the planned failure hits the send
-    emulator.fail_next(1, status=429, body={"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}})
+    emulator.fail_next(
+        1, status=429, body={"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}
+    )
 
     with pytest.raises(VendorUnavailable) as raised:
         await sender.send(ALERT)
@@ -138,7 +144,11 @@ async def test_fcm_503_after_the_library_retries_is_vendor_unavailable(fcm, send
     emulator, _ = fcm
     await sender.send(ALERT)
     # firebase-admin retries a 503 four times with backoff before giving up.
-    emulator.fail_next(5, status=503, body={"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})
+    emulator.fail_next(
+        5,
+        status=503,
+        body={"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}},
+    )
 
     with pytest.raises(VendorUnavailable):
         await sender.send(ALERT)

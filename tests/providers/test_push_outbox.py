@@ -29,7 +29,11 @@ async def test_outbox_keeps_the_notification_and_reports_every_device_delivered(
     assert result.tokens_to_remove == []
     [entry] = await list_outbox(provider_redis, redis_namespace, channel="push")
     assert entry["to"] == ["device-a", "device-b"]
-    assert (entry["title"], entry["body"], entry["data"]) == ("Ticket scanned", "Welcome to Sauti Sol Live", {"ticket_id": "t-7"})
+    assert (entry["title"], entry["body"], entry["data"]) == (
+        "Ticket scanned",
+        "Welcome to Sauti Sol Live",
+        {"ticket_id": "t-7"},
+    )
     assert (entry["collapse_key"], entry["priority"], entry["kind"]) == ("ticket-t-7", "normal", "ticket_scanned")
     assert result.outcomes[0].message_id == entry["id"]
     assert "device-a" not in repr(logs)

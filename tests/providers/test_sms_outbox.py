@@ -9,7 +9,6 @@ from providers.outbox import list_outbox
 from providers.sms import OutboxSmsSender, SmsMessage, create_sms_sender
 
 
-
 async def test_outbox_keeps_the_text_and_logs_neither_number_nor_code(provider_redis, redis_namespace):
     sender = create_sms_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
 

@@ -43,7 +43,12 @@ def _at_sender(base_url, http, **overrides):
 
 
 def _twilio_sender(base_url, http, **overrides):
-    options = {"account_sid": ACCOUNT_SID, "auth_token": "tw-token", "from_number": "+15005550006", "base_url": base_url}
+    options = {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": "tw-token",
+        "from_number": "+15005550006",
+        "base_url": base_url,
+    }
     return create_sms_sender("twilio", {**options, **overrides}, http=http)
 
 
