@@ -8,17 +8,17 @@ from datetime import timezone
 import httpx
 import pytest
 
-from providers.emulators import serve_emulator
-from providers.emulators.daraja import (
+from providers.emulators import (
     DARAJA_SANDBOX,
     DarajaSandbox,
     DarajaSettings,
     StkScenario,
     create_daraja_emulator,
+    serve_emulator,
 )
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments import MpesaConfig, MpesaProvider, PaymentOutcome, PaymentRequest
-from tests.providers.webhook_inbox import WebhookInbox, serve_webhook_inbox
+from tests.providers.payment_harness import WebhookInbox, serve_webhook_inbox, vendor_http_client
 
 CALLBACK_TOKEN = "callback-token-0123456789abcdef"
 UNMAPPED_CODE_PHONE = "254700000009"
@@ -45,7 +45,7 @@ async def daraja(daraja_settings: DarajaSettings) -> AsyncIterator[tuple[DarajaS
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with vendor_http_client() as client:
         yield client
 
 

@@ -7,11 +7,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from providers.emulators import serve_emulator
-from providers.emulators.paypal import PAYPAL_SANDBOX, PaypalSandbox, PaypalSettings, create_paypal_emulator
+from providers.emulators import PAYPAL_SANDBOX, PaypalSandbox, PaypalSettings, create_paypal_emulator, serve_emulator
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected
 from providers.payments import PaymentOutcome, PaymentRequest, PaypalConfig, PaypalProvider, usd_cents_for_kes
-from tests.providers.webhook_inbox import ReceivedWebhook, WebhookInbox, serve_webhook_inbox
+from tests.providers.payment_harness import ReceivedWebhook, WebhookInbox, serve_webhook_inbox, vendor_http_client
 
 RETURN_URL = "https://app.lango.example/paypal/return"
 
@@ -36,7 +35,7 @@ def sandbox(emulator: tuple[PaypalSandbox, str]) -> PaypalSandbox:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with vendor_http_client() as client:
         yield client
 
 

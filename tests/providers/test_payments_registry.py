@@ -7,6 +7,7 @@ import pytest
 
 from providers.errors import ProviderMisconfigured
 from providers.payments import MpesaProvider, PaypalProvider, StripeProvider, create_payment_provider
+from tests.providers.payment_harness import vendor_http_client
 
 MPESA_OPTIONS = {
     "consumer_key": "key",
@@ -29,7 +30,7 @@ PAYPAL_OPTIONS = {
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with vendor_http_client() as client:
         yield client
 
 

@@ -9,11 +9,10 @@ import orjson
 import pytest
 import stripe
 
-from providers.emulators import serve_emulator
-from providers.emulators.stripe import STRIPE_SANDBOX, StripeSandbox, StripeSettings, create_stripe_emulator
+from providers.emulators import STRIPE_SANDBOX, StripeSandbox, StripeSettings, create_stripe_emulator, serve_emulator
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments import PaymentOutcome, PaymentRequest, StripeConfig, StripeProvider
-from tests.providers.webhook_inbox import WebhookInbox, serve_webhook_inbox
+from tests.providers.payment_harness import WebhookInbox, serve_webhook_inbox, vendor_http_client
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def sandbox(emulator: tuple[StripeSandbox, str]) -> StripeSandbox:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with vendor_http_client() as client:
         yield client
 
 

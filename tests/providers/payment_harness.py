@@ -1,14 +1,25 @@
-"""A stand-in for the gateway's webhook routes that hands every delivery to the test awaiting it."""
+"""What the payment tests share: an HTTP client like the gateway's and a stand-in for its webhook routes."""
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from providers.emulators import serve_emulator
+
+# Loading the trust store takes a noticeable moment; done once at import, never on the event loop.
+_TRUST_STORE = ssl.create_default_context()
+
+
+@asynccontextmanager
+async def vendor_http_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(verify=_TRUST_STORE) as client:
+        yield client
 
 
 @dataclass(frozen=True)
