@@ -291,7 +291,7 @@ async def _paypal_api(request: web.Request, handler: Any) -> web.StreamResponse:
         return web.json_response(
             _invalid("MALFORMED_REQUEST_JSON", "The request JSON is not well formed.").body, status=400
         )
-    if isinstance(response, web.Response) and response.body and response.status in (200, 201):
+    if isinstance(response, web.Response) and isinstance(response.body, bytes) and response.status in (200, 201):
         sandbox.remember(request_id, request.path, response.status, orjson.loads(response.body))
     return response
 

@@ -85,7 +85,7 @@ class StripeSandbox:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.notifications = NotificationDispatcher()
-        self._idempotent: dict[str, tuple[str, web.Response]] = {}
+        self._idempotent: dict[str, tuple[str, tuple[int, dict[str, Any]]]] = {}
 
     def create_intent(self, params: dict[str, Any]) -> dict[str, Any]:
         currency = params.get("currency", "")
@@ -239,10 +239,10 @@ class StripeSandbox:
                     "Keys for idempotent requests can only be used with the same parameters they were first used "
                     f"with. Try using a key other than '{key}' if you meant to execute a different request.",
                 )
-            return _json(orjson.loads(first_answer.body), first_answer.status, replayed=True)
+            return _json(first_answer[1], first_answer[0], replayed=True)
         response = await answer()
-        if response.status < 500:
-            self._idempotent[key] = (fingerprint, response)
+        if response.status < 500 and isinstance(response.body, bytes):
+            self._idempotent[key] = (fingerprint, (response.status, orjson.loads(response.body)))
         return response
 
 

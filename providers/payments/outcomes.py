@@ -43,6 +43,9 @@ MPESA_RESULT_CODES: Mapping[int, Verdict] = {
 
 MPESA_PENDING = Verdict(PaymentOutcome.PENDING, "Waiting for you to approve the payment on your phone.")
 
+REFUNDED = Verdict(PaymentOutcome.REFUNDED, "Your payment was refunded.")
+PARTIALLY_REFUNDED = Verdict(PaymentOutcome.PARTIALLY_REFUNDED, "Part of your payment was refunded.")
+
 STRIPE_INTENT_STATUSES: Mapping[str, Verdict] = {
     "requires_payment_method": Verdict(PaymentOutcome.PENDING, "Waiting for your card details."),
     "requires_confirmation": Verdict(PaymentOutcome.PENDING, "Waiting for you to confirm the payment."),
@@ -63,7 +66,7 @@ STRIPE_EVENT_TYPES: Mapping[str, Verdict] = {
     "payment_intent.payment_failed": Verdict(
         PaymentOutcome.FAILED, "Your card was declined. Try another card or payment method."
     ),
-    "charge.refunded": Verdict(PaymentOutcome.REFUNDED, "Your payment was refunded."),
+    "charge.refunded": REFUNDED,
 }
 
 STRIPE_DECLINE_REASONS: Mapping[str, str] = {
@@ -98,8 +101,8 @@ PAYPAL_CAPTURE_STATUSES: Mapping[str, Verdict] = {
     "PENDING": Verdict(PaymentOutcome.PENDING, "PayPal is still processing your payment."),
     "DECLINED": Verdict(PaymentOutcome.FAILED, "PayPal declined the payment. Try another payment method."),
     "FAILED": Verdict(PaymentOutcome.FAILED, "The PayPal payment failed. Please try again."),
-    "REFUNDED": Verdict(PaymentOutcome.REFUNDED, "Your payment was refunded."),
-    "PARTIALLY_REFUNDED": Verdict(PaymentOutcome.PARTIALLY_REFUNDED, "Part of your payment was refunded."),
+    "REFUNDED": REFUNDED,
+    "PARTIALLY_REFUNDED": PARTIALLY_REFUNDED,
 }
 
 PAYPAL_EVENT_TYPES: Mapping[str, Verdict] = {

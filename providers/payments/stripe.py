@@ -23,6 +23,8 @@ from providers.payments.base import (
     canonical_headers,
 )
 from providers.payments.outcomes import (
+    PARTIALLY_REFUNDED,
+    REFUNDED,
     STRIPE_DECLINE_REASONS,
     STRIPE_EVENT_TYPES,
     STRIPE_INTENT_STATUSES,
@@ -91,41 +93,29 @@ def _occurred_at(unix_seconds: Any) -> datetime | None:
     return datetime.fromtimestamp(unix_seconds, timezone.utc) if isinstance(unix_seconds, int) else None
 
 
-def _charge_object(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
-
-
-def _refund_outcome(charge: dict[str, Any]) -> PaymentOutcome:
-    return PaymentOutcome.REFUNDED if charge.get("refunded") else PaymentOutcome.PARTIALLY_REFUNDED
-
-
-def _failure(intent: dict[str, Any], verdict: Verdict) -> tuple[str | None, str]:
-    error = intent.get("last_payment_error") or {}
-    code = error.get("decline_code") or error.get("code")
-    return code, STRIPE_DECLINE_REASONS.get(code or "", verdict.reason)
+def _refund_verdict(charge: dict[str, Any]) -> Verdict:
+    return REFUNDED if charge.get("refunded") else PARTIALLY_REFUNDED
 
 
 def _intent_event(
     intent: dict[str, Any], verdict: Verdict, dedupe_key: str, vendor_code: str, raw: dict[str, Any]
 ) -> NormalizedPaymentEvent:
-    outcome, reason = verdict
     amount = intent.get("amount")
-    charge = _charge_object(intent.get("latest_charge"))
-    if outcome is PaymentOutcome.FAILED:
-        vendor_code, reason = _failure(intent, verdict)
-        vendor_code = vendor_code or "payment_failed"
-    elif outcome is PaymentOutcome.SUCCEEDED:
+    latest_charge = intent.get("latest_charge")
+    charge = latest_charge if isinstance(latest_charge, dict) else None
+    if verdict.outcome is PaymentOutcome.FAILED:
+        error = intent.get("last_payment_error") or {}
+        vendor_code = error.get("decline_code") or error.get("code") or vendor_code
+        verdict = verdict._replace(reason=STRIPE_DECLINE_REASONS.get(vendor_code, verdict.reason))
+    elif verdict.outcome is PaymentOutcome.SUCCEEDED:
         amount = intent.get("amount_received") or amount
         if charge and charge.get("amount_refunded"):
-            outcome = _refund_outcome(charge)
-            reason = classify(STRIPE_EVENT_TYPES, "charge.refunded", vendor=VENDOR).reason
-            amount = charge["amount_refunded"]
-    latest_charge = intent.get("latest_charge")
+            verdict, amount = _refund_verdict(charge), charge["amount_refunded"]
     return NormalizedPaymentEvent(
         provider=VENDOR,
         reference=intent["id"],
-        outcome=outcome,
-        reason=reason,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
         dedupe_key=dedupe_key,
         amount_minor=amount,
         currency=str(intent.get("currency", "")).upper() or None,
@@ -138,15 +128,12 @@ def _intent_event(
 
 
 def _charge_event(event: dict[str, Any], charge: dict[str, Any]) -> NormalizedPaymentEvent:
-    outcome = _refund_outcome(charge)
-    reason = (
-        "Your payment was refunded." if outcome is PaymentOutcome.REFUNDED else "Part of your payment was refunded."
-    )
+    verdict = _refund_verdict(charge)
     return NormalizedPaymentEvent(
         provider=VENDOR,
         reference=charge.get("payment_intent") or charge["id"],
-        outcome=outcome,
-        reason=reason,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
         dedupe_key=f"{VENDOR}:{event['id']}",
         amount_minor=charge.get("amount_refunded"),
         currency=str(charge.get("currency", "")).upper() or None,
@@ -251,9 +238,9 @@ class StripeProvider(PaymentProvider):
             refund = await self._client.v1.refunds.create_async(params, options={"idempotency_key": idempotency_key})
         raw = refund.to_dict()
         outcome = STRIPE_REFUND_STATUSES.get(raw.get("status", ""), PaymentOutcome.UNKNOWN)
-        charge = _charge_object(raw.get("charge"))
-        if outcome is PaymentOutcome.REFUNDED and charge is not None:
-            outcome = _refund_outcome(charge)
+        charge = raw.get("charge")
+        if outcome is PaymentOutcome.REFUNDED and isinstance(charge, dict):
+            outcome = _refund_verdict(charge).outcome
         return RefundResult(
             provider=VENDOR,
             reference=reference,

@@ -1,9 +1,10 @@
 """The M-Pesa adapter against the Daraja emulator over loopback HTTP."""
 
 import asyncio
+import base64
 import socket
 from collections.abc import AsyncIterator
-from datetime import timezone
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -127,6 +128,24 @@ async def test_stk_push_accepted_with_password_timestamp_and_normalised_phone(mp
     assert push.amount == 150
     assert push.account_reference == "pay01J9ZSTAY"
     assert push.callback_url.endswith(f"/webhooks/mpesa/{CALLBACK_TOKEN}")
+
+
+async def test_daraja_refuses_a_timestamp_not_in_east_africa_time(mpesa, daraja, http):
+    sandbox, url = daraja
+    utc_timestamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    shortcode, passkey = sandbox.settings.shortcode, sandbox.settings.passkey
+    response = await http.post(
+        f"{url}/mpesa/stkpushquery/v1/query",
+        json={
+            "BusinessShortCode": shortcode,
+            "Password": base64.b64encode(f"{shortcode}{passkey}{utc_timestamp}".encode()).decode(),
+            "Timestamp": utc_timestamp,
+            "CheckoutRequestID": "ws_CO_000000000000",
+        },
+        headers={"Authorization": f"Bearer {await mpesa.access_token()}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errorMessage"] == "Bad Request - Invalid Timestamp"
 
 
 async def test_wrong_passkey_is_refused_by_daraja(daraja, inbox, daraja_settings, http):
