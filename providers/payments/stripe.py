@@ -158,6 +158,10 @@ class StripeProvider(PaymentProvider):
             max_network_retries=config.max_network_retries,
             http_client=_SharedHttpxClient(http, config.timeout),
         )
+        # stripe-python imports a service on first use; resolving them here keeps those
+        # imports at start-up instead of stalling the event loop during the first payment.
+        self._payment_intents = self._client.v1.payment_intents
+        self._refunds = self._client.v1.refunds
 
     async def initiate(self, request: PaymentRequest) -> Initiation:
         params: PaymentIntentCreateParams = {
@@ -168,7 +172,7 @@ class StripeProvider(PaymentProvider):
             "automatic_payment_methods": {"enabled": True},
         }
         with _stripe_errors():
-            intent = await self._client.v1.payment_intents.create_async(
+            intent = await self._payment_intents.create_async(
                 params, options={"idempotency_key": request.idempotency_key}
             )
         return Initiation(
@@ -220,7 +224,7 @@ class StripeProvider(PaymentProvider):
 
     async def query_status(self, reference: str) -> NormalizedPaymentEvent:
         with _stripe_errors():
-            intent = await self._client.v1.payment_intents.retrieve_async(
+            intent = await self._payment_intents.retrieve_async(
                 reference, params={"expand": ["latest_charge"]}
             )
         raw = intent.to_dict()
@@ -235,7 +239,7 @@ class StripeProvider(PaymentProvider):
         if amount_minor is not None:
             params["amount"] = amount_minor
         with _stripe_errors():
-            refund = await self._client.v1.refunds.create_async(params, options={"idempotency_key": idempotency_key})
+            refund = await self._refunds.create_async(params, options={"idempotency_key": idempotency_key})
         raw = refund.to_dict()
         outcome = STRIPE_REFUND_STATUSES.get(raw.get("status", ""), PaymentOutcome.UNKNOWN)
         charge = raw.get("charge")
