@@ -2,9 +2,12 @@
 
 from beanie import Document
 
+from documents.audit import AuditEvent
+from documents.otp import OneTimeCode
+from documents.session import Session
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User]
+ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -93,6 +93,12 @@ class User(Document):
             {"$set": {"password_hash": password_hash, "password_changed_at": _now(), "failed_logins": 0, "locked_until": None}},
         )
 
+    async def upgrade_password_hash(self, current_hash: str, stronger_hash: str) -> None:
+        """Swap in a hash of the same password at today's cost, unless the password changed meanwhile."""
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "password_hash": current_hash}, {"$set": {"password_hash": stronger_hash}}
+        )
+
     async def begin_totp_enrolment(self, secret: str) -> bool:
         result = await self.get_pymongo_collection().update_one(
             {"_id": self.id, "totp_secret": None}, {"$set": {"totp_pending_secret": secret}}

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from gateway.accounts.setup import accounts_context
 from gateway.database import create_mongo_client, init_documents, ping_mongodb
 from gateway.jobs import EmbeddedWorker, create_queue, create_worker
 from gateway.logs import get_logger
@@ -53,7 +54,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app[MAX_JSON_DEPTH] = settings.server.max_json_depth
     app[READINESS_CHECKS] = {}
     app[TOKENS] = create_token_service(settings.auth, settings.environment)
-    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, _job_queue])
+    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, _job_queue, accounts_context])
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)
     sio = create_socketio_server(settings)

@@ -1,4 +1,4 @@
-"""The `lango` command: serve, worker, migrate, check-config."""
+"""The `lango` command: serve, worker, migrate, check-config, keys new."""
 
 import argparse
 import asyncio
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate and print the effective settings, secrets masked")
     check.set_defaults(run=_check_config)
+
+    keys = commands.add_parser("keys", help="access-token signing keys")
+    key_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    new_key = key_commands.add_parser("new", help="print a fresh Ed25519 signing key for LANGO_AUTH__SIGNING_KEYS")
+    new_key.set_defaults(run=_new_signing_key)
     return parser
 
 
@@ -54,6 +59,19 @@ def _overrides(arguments: argparse.Namespace) -> dict[str, Any]:
 
 def _check_config(settings: Settings, _: argparse.Namespace) -> int:
     print(orjson.dumps(masked(settings), option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _new_signing_key(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.security.keys import new_signing_key
+
+    entry = new_signing_key()
+    print(orjson.dumps(entry).decode())
+    print(
+        "# Put this entry first in LANGO_AUTH__SIGNING_KEYS, keep the current keys after it, e.g.\n"
+        f'# LANGO_AUTH__SIGNING_KEYS=\'{{"keys": [{orjson.dumps(entry).decode()}, <current keys>], "retired": []}}\'',
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -9,8 +9,12 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 from saq import Queue
 
+from gateway.security.passwords import PasswordHasher
+from gateway.security.rate_limits import RateLimiter
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
+from providers.email import EmailSender
+from providers.sms import SmsSender
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -25,3 +29,7 @@ SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 READINESS_CHECKS = web.AppKey("readiness_checks", dict[str, ReadinessCheck])
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", dict)
 TOKENS = web.AppKey("tokens", TokenService)
+PASSWORDS = web.AppKey("passwords", PasswordHasher)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+EMAIL_SENDER = web.AppKey("email_sender", EmailSender)
+SMS_SENDER = web.AppKey("sms_sender", SmsSender)

@@ -5,16 +5,26 @@ from aiohttp import web
 from gateway.openapi import build_openapi
 from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT, SETTINGS
-from handlers import auth, docs, health
+from handlers import admin_accounts, auth, auth_account, auth_mfa, dev, docs, health
 
-ROUTE_GROUPS: list[ApiRoutes] = [health.routes, docs.routes, auth.routes]
+ROUTE_GROUPS: list[ApiRoutes] = [
+    health.routes,
+    docs.routes,
+    auth.routes,
+    auth_account.routes,
+    auth_mfa.routes,
+    admin_accounts.routes,
+]
+# Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
+SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]
 
 
 def install_routes(app: web.Application) -> None:
     """Add every route group to the application and publish their OpenAPI document."""
-    for group in ROUTE_GROUPS:
+    groups = ROUTE_GROUPS + (SANDBOX_ROUTE_GROUPS if app[SETTINGS].sandbox else [])
+    for group in groups:
         group.install(app)
-    operations = [operation for group in ROUTE_GROUPS for operation in group.operations]
+    operations = [operation for group in groups for operation in group.operations]
     app[OPENAPI_DOCUMENT] = build_openapi(
         operations, title="Lango API", version="1", server_url=app[SETTINGS].server.public_url
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from documents.user import User
+from gateway.accounts.identifiers import normalise_phone
 from gateway.security.passwords import PasswordHasher
 from gateway.state import SETTINGS, TOKENS
 
@@ -22,13 +23,13 @@ async def create_user(
     roles: Iterable[str] = ("guest",),
     verified: bool = True,
 ) -> User:
-    """A stored account; with neither email nor phone given, a unique email is made up."""
+    """A stored account (phone normalised like sign-up does); with neither email nor phone, a unique email is made up."""
     if email is None and phone is None:
         email = f"user-{uuid.uuid4().hex[:12]}@example.com"
     verified_at = datetime.now(UTC) if verified else None
     user = User(
-        email=email,
-        phone=phone,
+        email=email.lower() if email else None,
+        phone=normalise_phone(phone) if phone else None,
         email_verified_at=verified_at if email else None,
         phone_verified_at=verified_at if phone else None,
         password_hash=await PasswordHasher(app[SETTINGS].auth.bcrypt_cost).hash(password),

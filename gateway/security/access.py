@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gateway.problems import Forbidden, Unauthenticated
 from gateway.security.revocations import is_session_revoked
-from gateway.security.tokens import TokenExpired, TokenInvalid
+from gateway.security.tokens import TokenError, TokenExpired, TokenInvalid
 from gateway.state import REDIS, SETTINGS, TOKENS
 
 ROLES = frozenset({"guest", "agent", "admin", "scanner"})
@@ -29,6 +29,11 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return ADMIN in self.roles
+
+    @property
+    def has_session(self) -> bool:
+        """False for a user half-way through sign-in who may only turn on two-factor authentication."""
+        return bool(self.session_id)
 
 
 def bearer_token(request: web.Request) -> str:
@@ -80,3 +85,22 @@ def roles(*names: str) -> BearerAccess:
     if not names or unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; choose from {sorted(ROLES)}")
     return BearerAccess(frozenset(names))
+
+
+@dataclass(frozen=True)
+class EnrolmentAccess:
+    """A signed-in user, or one whose sign-in answered `mfa_enrolment_required` (Bearer MFA-enrolment token)."""
+
+    openapi_security = [{"bearer": []}]
+    description = "any signed-in user, or the MFA-enrolment token of a sign-in that needs two-factor first"
+
+    async def __call__(self, request: web.Request) -> Caller:
+        token = bearer_token(request)
+        try:
+            claims = request.app[TOKENS].verify_challenge(token, "mfa_enrolment")
+        except TokenError:
+            return await authenticate(request)
+        return Caller(user_id=claims.user_id, roles=frozenset(), session_id="")
+
+
+MFA_ENROLMENT = EnrolmentAccess()

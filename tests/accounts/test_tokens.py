@@ -4,7 +4,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
@@ -72,19 +71,27 @@ async def test_jwks_publishes_the_verifying_keys(client: TestClient) -> None:
 
 async def test_token_signed_with_a_retired_key_is_a_401(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
     old, new = new_signing_key(), new_signing_key()
+    auth = settings.auth.model_copy(update={"signing_keys": SecretStr(json.dumps({"keys": [new, old], "retired": [old["kid"]]}))})
+    client = await aiohttp_client(create_app(settings.model_copy(update={"auth": auth})))
+    user = await create_user(client.app)
 
-    def app_with(keys: dict) -> web.Application:
-        auth = settings.auth.model_copy(update={"signing_keys": SecretStr(json.dumps(keys))})
-        return create_app(settings.model_copy(update={"auth": auth}))
-
-    before = await aiohttp_client(app_with({"keys": [old]}))
-    user = await create_user(before.app)
-    token = access_token_for(before.app, user)
-    assert (await before.get("/v1/auth/me", headers=auth_header(token))).status == 200
-
-    after = await aiohttp_client(app_with({"keys": [new, old], "retired": [old["kid"]]}))
-    response = await after.get("/v1/auth/me", headers=auth_header(token))
+    minted_with_old = _service({"keys": [old]}).issue_access(str(user.id), user.roles, "s1")
+    response = await client.get("/v1/auth/me", headers=auth_header(minted_with_old))
     assert response.status == 401
     body = await response.json(content_type="application/problem+json")
     assert body["type"] == "urn:lango:problem:unauthenticated"
-    assert after.app[TOKENS].verify_access(access_token_for(after.app, user)).user_id == str(user.id)
+
+    minted_with_new = _service({"keys": [new]}).issue_access(str(user.id), user.roles, "s1")
+    assert (await client.get("/v1/auth/me", headers=auth_header(minted_with_new))).status == 200
+    assert client.app[TOKENS].verify_access(access_token_for(client.app, user)).user_id == str(user.id)
+
+
+def test_lango_keys_new_prints_a_key_the_settings_accept(capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["keys", "new"])
+    assert exit_.value.code == 0
+    entry = json.loads(capsys.readouterr().out)
+    ring = parse_key_ring(json.dumps({"keys": [entry]}))
+    assert ring.signing_kid == entry["kid"]

@@ -1,0 +1,68 @@
+"""The security audit log: who did what to which account, appended once, read by admins newest first."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import DESCENDING, IndexModel
+
+
+class AuditKind(StrEnum):
+    SIGNUP = "signup"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    ACCOUNT_LOCKED = "account_locked"
+    REFRESH_TOKEN_REUSED = "refresh_token_reused"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    MFA_ENABLED = "mfa_enabled"
+    MFA_DISABLED = "mfa_disabled"
+    MFA_FAILED = "mfa_failed"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REMOVED = "role_removed"
+    SESSION_REVOKED = "session_revoked"
+
+
+class AuditEvent(Document):
+    kind: AuditKind
+    user_id: PydanticObjectId | None = None
+    actor_id: PydanticObjectId | None = None
+    client_address: str | None = None
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    class Settings:
+        name = "audit_events"
+        indexes = [
+            IndexModel([("user_id", 1), ("_id", DESCENDING)], name="by_user"),
+            IndexModel([("kind", 1), ("_id", DESCENDING)], name="by_kind"),
+        ]
+
+    @classmethod
+    async def newest_first(
+        cls, *, before: PydanticObjectId | None, limit: int, user_id: PydanticObjectId | None, kind: AuditKind | None
+    ) -> tuple[list["AuditEvent"], PydanticObjectId | None]:
+        """Up to `limit` events older than `before`, newest first, and the id to continue before (None at the end)."""
+        scope: dict[str, Any] = {}
+        if before is not None:
+            scope["_id"] = {"$lt": before}
+        if user_id is not None:
+            scope["user_id"] = user_id
+        if kind is not None:
+            scope["kind"] = kind.value
+        found = await cls.find(scope).sort([("_id", DESCENDING)]).limit(limit + 1).to_list()
+        return found[:limit], found[limit - 1].id if len(found) > limit else None
+
+    @classmethod
+    async def record(
+        cls,
+        kind: AuditKind,
+        *,
+        user_id: PydanticObjectId | None,
+        actor_id: PydanticObjectId | None = None,
+        client_address: str | None = None,
+        **details: Any,
+    ) -> None:
+        await cls(kind=kind, user_id=user_id, actor_id=actor_id, client_address=client_address, details=details).insert()

@@ -1,0 +1,31 @@
+"""Admins grant and remove roles; each change is audited, and a removal signs the account out everywhere."""
+
+from beanie import PydanticObjectId
+
+from documents.audit import AuditEvent, AuditKind
+from documents.user import Role, User
+from gateway.accounts.context import Accounts
+from gateway.accounts.problems import OwnAdminRole
+from gateway.accounts.sessions import revoke_other_sessions
+from gateway.problems import NotFound
+from gateway.security.access import ADMIN, Caller
+
+
+async def change_role(accounts: Accounts, admin: Caller, user_id: str, role: Role, *, granted: bool) -> User:
+    if not PydanticObjectId.is_valid(user_id):
+        raise NotFound("no such user")
+    if not granted and role == ADMIN and user_id == admin.user_id:
+        raise OwnAdminRole()
+    user = await User.set_role(PydanticObjectId(user_id), role, granted=granted)
+    if user is None:
+        raise NotFound("no such user")
+    if not granted:
+        # Access tokens carry roles; signing out makes the removal take effect now, not in 15 minutes.
+        await revoke_other_sessions(accounts, user.id, keep=None, because="role_removed")  # type: ignore[arg-type]
+    await AuditEvent.record(
+        AuditKind.ROLE_GRANTED if granted else AuditKind.ROLE_REMOVED,
+        user_id=user.id,
+        actor_id=PydanticObjectId(admin.user_id),
+        role=role,
+    )
+    return user

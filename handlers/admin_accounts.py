@@ -1,0 +1,111 @@
+"""Admin views of accounts: granting and removing roles, reading the security audit log."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from pydantic import BaseModel, Field
+
+from documents.audit import AuditEvent, AuditKind
+from documents.user import Role
+from gateway.accounts import roles as role_changes
+from gateway.accounts.context import Accounts
+from gateway.problems import MalformedRequest, NotFound
+from gateway.routing import ApiRoutes, RequestModel
+from gateway.security.access import Caller, roles
+from handlers.auth_views import AccountView
+
+routes = ApiRoutes(tag="admin")
+ADMINS = roles("admin")
+ROLE_NAMES: tuple[Role, ...] = ("guest", "agent", "admin", "scanner")
+
+
+class AuditQuery(RequestModel):
+    user_id: str | None = Field(None, pattern=r"^[0-9a-f]{24}$")
+    kind: AuditKind | None = None
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class AuditEventView(BaseModel):
+    id: str
+    kind: AuditKind
+    user_id: str | None
+    actor_id: str | None
+    client_address: str | None
+    at: datetime
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> "AuditEventView":
+        return cls(
+            id=str(event.id),
+            kind=event.kind,
+            user_id=str(event.user_id) if event.user_id else None,
+            actor_id=str(event.actor_id) if event.actor_id else None,
+            client_address=event.client_address,
+            at=event.at,
+            details=event.details,
+        )
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last")
+
+
+@routes.get("/v1/admin/audit", query=AuditQuery, response=AuditPage, access=ADMINS, summary="The security audit log, newest first")
+async def audit_log(request: web.Request, caller: Caller, query: AuditQuery) -> AuditPage:
+    events, last = await AuditEvent.newest_first(
+        before=_position_of(query.cursor) if query.cursor else None,
+        limit=query.limit,
+        user_id=PydanticObjectId(query.user_id) if query.user_id else None,
+        kind=query.kind,
+    )
+    return AuditPage(items=[AuditEventView.of(event) for event in events], next_cursor=_cursor_of(last) if last else None)
+
+
+def _cursor_of(position: PydanticObjectId) -> str:
+    return base64.urlsafe_b64encode(position.binary).rstrip(b"=").decode()
+
+
+def _position_of(cursor: str) -> PydanticObjectId:
+    try:
+        return PydanticObjectId(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, binascii.Error, InvalidId):
+        raise MalformedRequest("the cursor is not one this listing gave out") from None
+
+
+def _role_of(request: web.Request) -> Role:
+    role = request.match_info["role"]
+    if role not in ROLE_NAMES:
+        raise NotFound(f"no role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+    return role  # type: ignore[return-value]
+
+
+@routes.put(
+    "/v1/admin/users/{user_id}/roles/{role}", access=ADMINS, response=AccountView, problems=(409,), summary="Grant a role"
+)
+async def grant_role(request: web.Request, caller: Caller) -> AccountView:
+    user = await role_changes.change_role(
+        Accounts.of(request.app), caller, request.match_info["user_id"], _role_of(request), granted=True
+    )
+    return AccountView.of(user)
+
+
+@routes.delete(
+    "/v1/admin/users/{user_id}/roles/{role}",
+    access=ADMINS,
+    response=AccountView,
+    problems=(409,),
+    summary="Remove a role; the account is signed out everywhere",
+)
+async def remove_role(request: web.Request, caller: Caller) -> AccountView:
+    user = await role_changes.change_role(
+        Accounts.of(request.app), caller, request.match_info["user_id"], _role_of(request), granted=False
+    )
+    return AccountView.of(user)

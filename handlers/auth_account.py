@@ -1,0 +1,128 @@
+"""The signed-in account's own business: its sessions, its password, verifying its email and phone."""
+
+from typing import Literal
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from pydantic import BaseModel, Field
+
+from documents.session import Session
+from gateway.accounts import codes, sessions
+from gateway.accounts.context import Accounts, signed_in_user
+from gateway.routing import ApiRoutes, RequestModel
+from gateway.security.access import AUTHENTICATED, Caller
+from handlers.auth_views import Identified, OtpCode, PasswordText, SessionView
+
+routes = ApiRoutes(tag="auth")
+
+
+class SessionList(BaseModel):
+    items: list[SessionView]
+
+
+class PasswordChange(RequestModel):
+    current_password: PasswordText
+    new_password: PasswordText
+
+
+class CodeRequest(RequestModel):
+    channel: Literal["email", "sms"] = Field(description="email verifies the email, sms the phone")
+
+
+class CodeCheck(RequestModel):
+    channel: Literal["email", "sms"]
+    code: OtpCode
+
+
+class PasswordReset(Identified):
+    code: OtpCode
+    new_password: PasswordText
+
+
+@routes.get("/v1/auth/sessions", response=SessionList, access=AUTHENTICATED, summary="My signed-in devices")
+async def list_sessions(request: web.Request, caller: Caller) -> SessionList:
+    open_sessions = await Session.open_sessions_of(PydanticObjectId(caller.user_id))
+    return SessionList(items=[SessionView.of(session, caller.session_id) for session in open_sessions])
+
+
+@routes.delete(
+    "/v1/auth/sessions/{session_id}", access=AUTHENTICATED, status=204, summary="Sign one of my devices out"
+)
+async def revoke_session(request: web.Request, caller: Caller) -> None:
+    await sessions.revoke_session(
+        Accounts.of(request.app), caller.user_id, request.match_info["session_id"], because="revoked_by_user"
+    )
+
+
+@routes.post(
+    "/v1/auth/password/change",
+    body=PasswordChange,
+    access=AUTHENTICATED,
+    status=204,
+    problems=(429,),
+    summary="Change my password; every other session is signed out",
+)
+async def change_password(request: web.Request, caller: Caller, body: PasswordChange) -> None:
+    await codes.change_password(
+        Accounts.of(request.app),
+        await signed_in_user(caller),
+        current_password=body.current_password,
+        new_password=body.new_password,
+        session_id=caller.session_id,
+        client_address=request.remote,
+    )
+
+
+@routes.post(
+    "/v1/auth/otp/send",
+    body=CodeRequest,
+    access=AUTHENTICATED,
+    status=202,
+    problems=(409, 429),
+    summary="Send a 6-digit code to verify my email or phone",
+)
+async def send_verification_code(request: web.Request, caller: Caller, body: CodeRequest) -> None:
+    await codes.send_verification(Accounts.of(request.app), await signed_in_user(caller), body.channel)
+
+
+@routes.post(
+    "/v1/auth/otp/verify",
+    body=CodeCheck,
+    access=AUTHENTICATED,
+    status=204,
+    problems=(410, 429),
+    summary="Verify my email or phone with the code sent to it",
+    description="5 wrong tries kill a code (`otp-expired`); ask for a new one.",
+)
+async def verify_code(request: web.Request, caller: Caller, body: CodeCheck) -> None:
+    await codes.verify_contact(Accounts.of(request.app), await signed_in_user(caller), body.channel, body.code)
+
+
+@routes.post(
+    "/v1/auth/password/reset",
+    body=Identified,
+    status=202,
+    problems=(429,),
+    summary="Send a password reset code to the email or phone of an account",
+    description="Answers 202 whether or not such an account exists.",
+)
+async def request_password_reset(request: web.Request, body: Identified) -> None:
+    await codes.request_password_reset(Accounts.of(request.app), email=body.email, phone=body.phone)
+
+
+@routes.post(
+    "/v1/auth/password/reset/confirm",
+    body=PasswordReset,
+    status=204,
+    problems=(410, 429),
+    summary="Set a new password with a reset code; every session is signed out",
+)
+async def reset_password(request: web.Request, body: PasswordReset) -> None:
+    await codes.reset_password(
+        Accounts.of(request.app),
+        email=body.email,
+        phone=body.phone,
+        code=body.code,
+        new_password=body.new_password,
+        client_address=request.remote,
+    )

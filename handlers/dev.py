@@ -1,0 +1,27 @@
+"""Developer routes, installed only in sandbox mode: the outbox of email and SMS that was not really sent."""
+
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from gateway.routing import ApiRoutes, RequestModel
+from gateway.state import REDIS, SETTINGS
+from providers.outbox import list_outbox
+
+routes = ApiRoutes(tag="sandbox")
+
+
+class OutboxQuery(RequestModel):
+    channel: Literal["email", "sms", "push"] | None = None
+    limit: int = Field(50, ge=1, le=500)
+
+
+class Outbox(BaseModel):
+    items: list[dict[str, Any]]
+
+
+@routes.get("/dev/outbox", query=OutboxQuery, response=Outbox, summary="Messages the sandbox kept instead of sending, newest first")
+async def outbox(request: web.Request, query: OutboxQuery) -> Outbox:
+    entries = await list_outbox(request.app[REDIS], request.app[SETTINGS].redis.namespace, query.channel, query.limit)
+    return Outbox(items=entries)
