@@ -18,7 +18,11 @@ _TRUST_STORE = ssl.create_default_context()
 
 @asynccontextmanager
 async def vendor_http_client() -> AsyncIterator[httpx.AsyncClient]:
+    """One client for a whole session, like the gateway's; serve it from a session-scoped fixture."""
     async with httpx.AsyncClient(verify=_TRUST_STORE) as client:
+        # The first request imports httpx's async network backend: pay for that here, outside any test.
+        async with serve_emulator(web.Application()) as url:
+            await client.get(url)
         yield client
 
 

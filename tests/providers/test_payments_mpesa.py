@@ -38,13 +38,14 @@ def daraja_settings() -> DarajaSettings:
 
 
 @pytest.fixture
-async def daraja(daraja_settings: DarajaSettings) -> AsyncIterator[tuple[DarajaSandbox, str]]:
+async def daraja(daraja_settings: DarajaSettings, inbox: WebhookInbox) -> AsyncIterator[tuple[DarajaSandbox, str]]:
+    # Depending on the inbox makes the emulator stop first, so no callback is left hanging at teardown.
     app = create_daraja_emulator(daraja_settings)
     async with serve_emulator(app) as url:
         yield app[DARAJA_SANDBOX], url
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with vendor_http_client() as client:
         yield client

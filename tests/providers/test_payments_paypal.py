@@ -33,7 +33,7 @@ def sandbox(emulator: tuple[PaypalSandbox, str]) -> PaypalSandbox:
     return emulator[0]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with vendor_http_client() as client:
         yield client

@@ -28,7 +28,7 @@ PAYPAL_OPTIONS = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with vendor_http_client() as client:
         yield client
