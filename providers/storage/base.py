@@ -107,5 +107,8 @@ class ObjectStore(ABC):
     async def url(self, key: str, expires_s: int) -> str:
         """A URL a client can GET the object from: signed and expiring, or a public CDN address."""
 
+    async def open(self) -> None:
+        """Get ready before the first request (load what loads slowly); nothing to do unless a store says so."""
+
     async def close(self) -> None:
         """Release connections held by the store."""

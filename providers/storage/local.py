@@ -169,6 +169,11 @@ class LocalObjectStore(ObjectStore):
     async def head(self, key: str) -> ObjectInfo | None:
         return await self._on_disk(self._head_sync, key)
 
+    async def file_path(self, key: str) -> Path:
+        """Where the object's bytes are on disk, for serving them with sendfile instead of reading them."""
+        object_path, _ = await self._on_disk(self._paths, key)
+        return object_path
+
     async def read_prefix(self, key: str, n: int) -> bytes:
         return await self._on_disk(self._read_sync, key, n)
 

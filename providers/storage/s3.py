@@ -1,6 +1,7 @@
 """Object storage on S3 or an S3-compatible service (MinIO, Ceph) through aioboto3."""
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,20 @@ class S3ObjectStore(ObjectStore):
                     self._session.client("s3", endpoint_url=self._config.endpoint_url, config=client_config)
                 )
             return self._client
+
+    async def open(self) -> None:
+        # botocore reads its S3 models from disk and imports modules when the first client is made; done on the
+        # event loop, that stalls every request for a few hundred milliseconds. Warm its caches in a thread instead.
+        await asyncio.to_thread(self._load_models)
+        await self._s3()
+
+    def _load_models(self) -> None:
+        importlib.import_module("aioboto3.s3.inject")
+        loader = self._session._session.get_component("data_loader")
+        for model in ("service-2", "endpoint-rule-set-1", "paginators-1", "waiters-2"):
+            loader.load_service_model("s3", model)
+        for data in ("endpoints", "partitions", "sdk-default-configuration"):
+            loader.load_data(data)
 
     async def close(self) -> None:
         async with self._client_lock:
