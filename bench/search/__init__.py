@@ -1,0 +1,1 @@
+"""Search benchmark: 10,000 listings, a near + dates + filters search, cold and cached."""

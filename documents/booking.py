@@ -1,0 +1,138 @@
+"""A guest's booking of a property: its frozen price, and the forward-only states it moves through."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from documents.clock import stored_now
+from documents.night_claim import stored_date
+from documents.property import CancellationPolicy
+
+CancelledBy = Literal["guest", "agent", "admin"]
+
+
+class BookingStatus(StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+
+
+class BookingStateConflict(Exception):
+    """The booking was not in a state that allows this change."""
+
+    def __init__(self, booking_id: PydanticObjectId | None, wanted: BookingStatus, current: BookingStatus | None) -> None:
+        super().__init__(f"booking {booking_id} cannot become {wanted} from {current or 'nothing'}")
+        self.current = current
+
+
+class PriceBreakdown(BaseModel):
+    """Integer minor units, computed once when the dates are held and never again."""
+
+    nights: int
+    nightly_price_minor: int
+    nights_total_minor: int
+    cleaning_fee_minor: int
+    total_minor: int
+    currency: str
+
+    @classmethod
+    def for_stay(cls, nights: int, nightly_price_minor: int, cleaning_fee_minor: int, currency: str) -> "PriceBreakdown":
+        nights_total = nights * nightly_price_minor
+        return cls(
+            nights=nights,
+            nightly_price_minor=nightly_price_minor,
+            nights_total_minor=nights_total,
+            cleaning_fee_minor=cleaning_fee_minor,
+            total_minor=nights_total + cleaning_fee_minor,
+            currency=currency,
+        )
+
+
+class Booking(Document):
+    property_id: PydanticObjectId
+    guest_id: str
+    agent_id: str
+    check_in: date
+    check_out: date
+    guests: int
+    status: BookingStatus = BookingStatus.HELD
+    hold_expires_at: datetime
+    price: PriceBreakdown
+    cancellation_policy: CancellationPolicy
+    payment_id: str | None = None
+    cancelled_by: CancelledBy | None = None
+    refund_due_minor: int | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    created_at: datetime = Field(default_factory=stored_now)
+    updated_at: datetime = Field(default_factory=stored_now)
+
+    class Settings:
+        name = "bookings"
+        indexes = [
+            IndexModel(
+                [("guest_id", ASCENDING), ("idempotency_key", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"idempotency_key": {"$type": "string"}},
+                name="one_booking_per_idempotency_key",
+            ),
+            IndexModel([("guest_id", ASCENDING), ("_id", DESCENDING)], name="by_guest"),
+            IndexModel([("agent_id", ASCENDING), ("_id", DESCENDING)], name="by_agent"),
+            IndexModel([("status", ASCENDING), ("hold_expires_at", ASCENDING)], name="lapsing_holds"),
+            IndexModel([("status", ASCENDING), ("check_out", ASCENDING)], name="finished_stays"),
+        ]
+
+    async def confirm(self, payment_id: str, session: AsyncClientSession | None = None) -> "Booking":
+        """held -> confirmed once its payment succeeded; a lapsed hold whose nights are still claimed may confirm."""
+        return await self._advance(BookingStatus.CONFIRMED, {"status": BookingStatus.HELD}, {"payment_id": payment_id}, session)
+
+    async def cancel(self, by: CancelledBy, refund_due_minor: int, session: AsyncClientSession | None = None) -> "Booking":
+        """held or confirmed -> cancelled; filters on the state the refund was computed from, so a payment
+        landing in between makes this fail rather than cancel a paid booking with a held booking's refund."""
+        if self.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+            raise BookingStateConflict(self.id, BookingStatus.CANCELLED, self.status)
+        return await self._advance(
+            BookingStatus.CANCELLED,
+            {"status": self.status.value},
+            {"cancelled_by": by, "refund_due_minor": refund_due_minor},
+            session,
+        )
+
+    async def expire(self, now: datetime, session: AsyncClientSession | None = None) -> "Booking":
+        return await self._advance(
+            BookingStatus.EXPIRED, {"status": BookingStatus.HELD, "hold_expires_at": {"$lte": now}}, {}, session
+        )
+
+    async def complete(self, today: date, session: AsyncClientSession | None = None) -> "Booking":
+        return await self._advance(
+            BookingStatus.COMPLETED,
+            {"status": BookingStatus.CONFIRMED, "check_out": {"$lte": stored_date(today)}},
+            {},
+            session,
+        )
+
+    async def _advance(
+        self,
+        target: BookingStatus,
+        expected: dict[str, Any],
+        changes: dict[str, Any],
+        session: AsyncClientSession | None,
+    ) -> "Booking":
+        """One conditional update: it applies only while the booking is still in the state `expected` describes."""
+        updated = await self.get_pymongo_collection().find_one_and_update(
+            {"_id": self.id, **expected},
+            {"$set": {**changes, "status": target.value, "updated_at": stored_now()}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1}, session=session)
+            raise BookingStateConflict(self.id, target, BookingStatus(current["status"]) if current else None)
+        return Booking.model_validate(updated)

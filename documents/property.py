@@ -1,0 +1,133 @@
+"""A property listing owned by an agent: what is offered, where, at what price, and under which cancellation policy."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from beanie import Document
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel, ReturnDocument
+
+from documents.clock import stored_now
+
+FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
+class PropertyStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class PropertyType(StrEnum):
+    APARTMENT = "apartment"
+    HOUSE = "house"
+    ROOM = "room"
+    VILLA = "villa"
+    COTTAGE = "cottage"
+    VENUE = "venue"
+
+
+class ListingStateConflict(Exception):
+    """The listing was not in a state that allows this change."""
+
+
+class GeoPoint(BaseModel):
+    """A GeoJSON point: coordinates are [longitude, latitude]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _on_earth(cls, value: tuple[float, float]) -> tuple[float, float]:
+        longitude, latitude = value
+        if not -180 <= longitude <= 180 or not -90 <= latitude <= 90:
+            raise ValueError("coordinates are [longitude -180..180, latitude -90..90]")
+        return value
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    county: str = Field(min_length=1, max_length=60)
+    town: str = Field(min_length=1, max_length=80)
+    street: str | None = Field(None, max_length=200)
+
+
+class CancellationPolicy(BaseModel):
+    """Full refund up to `full_refund_days` before check-in, `partial_refund_percent` up to
+    `partial_refund_days` before, nothing after. Amounts round down to the minor unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_refund_days: int = Field(7, ge=0, le=365)
+    partial_refund_days: int = Field(2, ge=0, le=365)
+    partial_refund_percent: int = Field(50, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _partial_window_follows_full(self) -> "CancellationPolicy":
+        if self.partial_refund_days > self.full_refund_days:
+            raise ValueError("partial_refund_days must not exceed full_refund_days")
+        return self
+
+    def refund_minor(self, paid_minor: int, check_in: date, cancelled_on: date) -> int:
+        days_before = (check_in - cancelled_on).days
+        if days_before >= self.full_refund_days:
+            return paid_minor
+        if days_before >= self.partial_refund_days:
+            return paid_minor * self.partial_refund_percent // 100
+        return 0
+
+
+class Property(Document):
+    agent_id: str
+    title: str
+    description_html: str
+    type: PropertyType
+    bedrooms: int
+    bathrooms: int
+    max_guests: int
+    amenities: list[str]
+    nightly_price_minor: int
+    cleaning_fee_minor: int
+    currency: str
+    location: GeoPoint
+    address: Address
+    photo_ids: list[str] = []
+    cover_photo_id: str | None = None
+    cancellation_policy: CancellationPolicy = CancellationPolicy()
+    status: PropertyStatus = PropertyStatus.DRAFT
+    created_at: datetime = Field(default_factory=stored_now)
+    updated_at: datetime = Field(default_factory=stored_now)
+
+    class Settings:
+        name = "properties"
+        indexes = [
+            IndexModel([("location", GEOSPHERE)], name="location_2dsphere"),
+            IndexModel([("status", ASCENDING), ("nightly_price_minor", ASCENDING), ("_id", ASCENDING)], name="search_by_price"),
+            IndexModel([("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="search_newest"),
+            IndexModel([("status", ASCENDING), ("address.county", ASCENDING), ("address.town", ASCENDING)], name="search_by_place"),
+            IndexModel([("status", ASCENDING), ("type", ASCENDING), ("bedrooms", ASCENDING)], name="search_by_type"),
+            IndexModel([("agent_id", ASCENDING), ("_id", DESCENDING)], name="by_agent"),
+        ]
+
+    async def apply_changes(self, changes: dict[str, Any]) -> "Property":
+        """Set fields on a listing that is not archived, in one conditional update."""
+        return await self._transition({"$ne": PropertyStatus.ARCHIVED}, changes)
+
+    async def move_to(self, status: PropertyStatus, allowed_from: tuple[PropertyStatus, ...]) -> "Property":
+        return await self._transition({"$in": [state.value for state in allowed_from]}, {"status": status.value})
+
+    async def _transition(self, status_filter: dict[str, Any], changes: dict[str, Any]) -> "Property":
+        updated = await self.get_pymongo_collection().find_one_and_update(
+            {"_id": self.id, "status": status_filter},
+            {"$set": {**changes, "updated_at": stored_now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            raise ListingStateConflict(f"listing {self.id} is {self.status}")
+        return Property.model_validate(updated)
+

@@ -1,0 +1,1 @@
+"""Bookings: holding nights, confirming, cancelling and expiring stays, and agents' blocked dates."""

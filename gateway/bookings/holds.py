@@ -1,0 +1,184 @@
+"""Holding nights for a guest while payment is pending, replaying idempotent requests, and expiring lapsed holds."""
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from pydantic import Field
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from documents.booking import Booking, BookingStateConflict, BookingStatus, PriceBreakdown
+from documents.clock import stored_now
+from documents.night_claim import ClaimKind, nights_of_stay
+from documents.property import Property, PropertyStatus
+from gateway.bookings.claims import NightsTaken, claim_nights, in_transaction, release_claims
+from gateway.bookings.notify import publish_booking_updated
+from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused, PropertyNotBookable, StayNotAllowed
+from gateway.jobs import JOBS
+from gateway.logs import get_logger
+from gateway.properties.listings import listing_for
+from gateway.properties.search_cache import bump_search_version
+from gateway.routing import RequestModel
+from gateway.security.access import Caller
+from gateway.settings import BookingSettings
+from gateway.state import SETTINGS
+
+SWEEP_BATCH = 500
+log = get_logger("lango.bookings")
+
+
+class StayRequest(RequestModel):
+    property_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]
+    check_in: date
+    check_out: date
+    guests: Annotated[int, Field(ge=1, le=1_000)]
+
+
+class _KeyAlreadyUsed(Exception):
+    """Another booking by this guest carries the same Idempotency-Key."""
+
+
+async def hold_nights(
+    app: web.Application, caller: Caller, stay: StayRequest, idempotency_key: str | None
+) -> tuple[Booking, bool]:
+    """A `held` booking whose nights are claimed in the same transaction, and whether it was created now
+    (False: the same request was already answered under this Idempotency-Key)."""
+    request_hash = hashlib.sha256(stay.model_dump_json().encode()).hexdigest()
+    if idempotency_key and (earlier := await _earlier_answer(caller, idempotency_key, request_hash)):
+        return earlier, False
+    listing = await listing_for(caller, stay.property_id)
+    if listing.status != PropertyStatus.PUBLISHED:
+        raise PropertyNotBookable("the listing is not published")
+    settings = app[SETTINGS].bookings
+    _check_stay(stay, listing, settings)
+    booking = _new_booking(caller, stay, listing, settings, idempotency_key, request_hash)
+    try:
+        await _insert_with_claims(app, booking)
+    except _KeyAlreadyUsed:
+        earlier = await _earlier_answer(caller, idempotency_key or "", request_hash)
+        if earlier is None:
+            raise
+        return earlier, False
+    except NightsTaken:
+        # Nights of a hold that has lapsed but not been swept yet are free: expire such holds, then try once more.
+        if not await expire_lapsed_holds(app, property_id=listing.id):
+            raise DatesUnavailable(f"some nights between {stay.check_in} and {stay.check_out} are taken") from None
+        try:
+            await _insert_with_claims(app, booking)
+        except NightsTaken:
+            raise DatesUnavailable(f"some nights between {stay.check_in} and {stay.check_out} are taken") from None
+    await bump_search_version(app)
+    await publish_booking_updated(app, booking)
+    return booking, True
+
+
+def _check_stay(stay: StayRequest, listing: Property, settings: BookingSettings) -> None:
+    today = datetime.now(UTC).date()
+    errors: list[dict[str, Any]] = []
+
+    def refuse(field: str, message: str) -> None:
+        errors.append({"field": f"body.{field}", "message": message, "code": "stay_not_allowed"})
+
+    if stay.check_in < today:
+        refuse("check_in", "check_in is in the past")
+    if stay.check_in > today + timedelta(days=settings.max_advance_days):
+        refuse("check_in", f"check_in may be at most {settings.max_advance_days} days ahead")
+    if stay.check_out <= stay.check_in:
+        refuse("check_out", "check_out must be after check_in")
+    elif (stay.check_out - stay.check_in).days > settings.max_nights:
+        refuse("check_out", f"a stay may be at most {settings.max_nights} nights")
+    if stay.guests > listing.max_guests:
+        refuse("guests", f"this listing sleeps at most {listing.max_guests}")
+    if errors:
+        raise StayNotAllowed(errors=errors)
+
+
+def _new_booking(
+    caller: Caller,
+    stay: StayRequest,
+    listing: Property,
+    settings: BookingSettings,
+    idempotency_key: str | None,
+    request_hash: str,
+) -> Booking:
+    nights = (stay.check_out - stay.check_in).days
+    return Booking(
+        property_id=listing.id,
+        guest_id=caller.user_id,
+        agent_id=listing.agent_id,
+        check_in=stay.check_in,
+        check_out=stay.check_out,
+        guests=stay.guests,
+        hold_expires_at=stored_now() + timedelta(seconds=settings.hold_ttl_s),
+        price=PriceBreakdown.for_stay(nights, listing.nightly_price_minor, listing.cleaning_fee_minor, listing.currency),
+        cancellation_policy=listing.cancellation_policy,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash if idempotency_key else None,
+    )
+
+
+async def _insert_with_claims(app: web.Application, booking: Booking) -> None:
+    booking.id = PydanticObjectId()
+    nights = nights_of_stay(booking.check_in, booking.check_out)
+
+    async def insert(session: AsyncClientSession) -> None:
+        try:
+            await booking.insert(session=session)
+        except DuplicateKeyError:
+            raise _KeyAlreadyUsed() from None
+        await claim_nights(session, booking.property_id, nights, ClaimKind.BOOKING, booking.id)
+
+    await in_transaction(app, insert)
+
+
+async def _earlier_answer(caller: Caller, idempotency_key: str, request_hash: str) -> Booking | None:
+    earlier = await Booking.find_one({"guest_id": caller.user_id, "idempotency_key": idempotency_key})
+    if earlier is None:
+        return None
+    if earlier.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was sent with a different body; use a new key")
+    return earlier
+
+
+async def expire_booking(app: web.Application, booking: Booking, now: datetime) -> Booking | None:
+    """held -> expired and its nights freed, in one transaction; None when it was confirmed or cancelled first."""
+
+    async def expire(session: AsyncClientSession) -> Booking:
+        expired = await booking.expire(now, session)
+        await release_claims(session, booking.id)
+        return expired
+
+    try:
+        expired = await in_transaction(app, expire)
+    except BookingStateConflict:
+        return None
+    await bump_search_version(app)
+    await publish_booking_updated(app, expired)
+    return expired
+
+
+async def expire_lapsed_holds(
+    app: web.Application, *, property_id: PydanticObjectId | None = None, now: datetime | None = None
+) -> int:
+    """Expire every hold whose time ran out (of one property, or all); answer how many were expired."""
+    now = now or datetime.now(UTC)
+    lapsed: dict[str, Any] = {"status": BookingStatus.HELD.value, "hold_expires_at": {"$lte": now}}
+    if property_id is not None:
+        lapsed["property_id"] = property_id
+    expired = 0
+    while batch := await Booking.find(lapsed).limit(SWEEP_BATCH).to_list():
+        for booking in batch:
+            expired += await expire_booking(app, booking, now) is not None
+    return expired
+
+
+@JOBS.every("* * * * *")
+async def sweep_lapsed_holds(ctx: dict[str, Any]) -> int:
+    """Every minute: free the nights of holds whose payment never came."""
+    expired = await expire_lapsed_holds(ctx["app"])
+    if expired:
+        log.info("lapsed holds expired", count=expired)
+    return expired

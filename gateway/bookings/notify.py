@@ -1,0 +1,24 @@
+"""The one place booking changes are published: `booking.updated` to the guest and to the property's agent."""
+
+from aiohttp import web
+
+from documents.booking import Booking
+from gateway.bookings.views import BookingView
+from gateway.events.bus import EventBusUnavailable
+from gateway.events.targets import user_room
+from gateway.logs import get_logger
+from gateway.state import EVENT_BUS
+
+BOOKING_UPDATED = "booking.updated"
+log = get_logger("lango.bookings")
+
+
+async def publish_booking_updated(app: web.Application, booking: Booking) -> None:
+    """Called after the change is committed; the change stands even when Redis cannot take the event,
+    and clients that missed it see the booking's state on their next fetch."""
+    data = BookingView.of(booking).model_dump(mode="json")
+    for user_id in dict.fromkeys((booking.guest_id, booking.agent_id)):
+        try:
+            await app[EVENT_BUS].publish(user_room(user_id), BOOKING_UPDATED, data)
+        except EventBusUnavailable as error:
+            log.warning("booking.updated not published", booking_id=str(booking.id), user_id=user_id, error=str(error))

@@ -1,0 +1,23 @@
+"""The problems booking routes answer with, each with a stable type a client can act on."""
+
+from gateway.problems import Conflict, ValidationFailed
+
+
+class DatesUnavailable(Conflict):
+    slug, title = "dates-unavailable", "Some of these nights are already held, booked or blocked"
+
+
+class BookingStateProblem(Conflict):
+    slug, title = "booking-state-conflict", "The booking is not in a state that allows this"
+
+
+class PropertyNotBookable(Conflict):
+    slug, title = "property-not-bookable", "This listing does not take bookings"
+
+
+class StayNotAllowed(ValidationFailed):
+    slug, title = "stay-not-allowed", "These dates or guests cannot be booked"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    slug, title = "idempotency-key-reused", "This Idempotency-Key was used for a different request"

@@ -1,0 +1,1 @@
+"""Property listings: agents create and manage them, guests search them."""

@@ -1,0 +1,238 @@
+"""Guest search: filters, radius and map bounds, free dates, sorted and paged by an opaque keyset cursor."""
+
+import base64
+import binascii
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from aiohttp import web
+from bson import ObjectId
+from pydantic import BaseModel, Field, model_validator
+
+from documents.night_claim import NightClaim, stored_date
+from documents.property import Address, GeoPoint, Property, PropertyStatus, PropertyType
+from gateway.problems import MalformedRequest
+from gateway.properties.listings import Amenity
+from gateway.properties.search_cache import cached_page, store_page
+from gateway.routing import RequestModel
+from gateway.state import SETTINGS
+
+EARTH_RADIUS_M = 6_378_100  # the radius MongoDB's spherical queries use
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Sort = Literal["distance", "price", "-price", "newest"]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+
+# Each sort orders by one field and then by _id, so every position in the order is unique.
+_SORT_FIELDS: dict[str, tuple[str, int]] = {
+    "distance": ("distance_m", 1),
+    "price": ("nightly_price_minor", 1),
+    "-price": ("nightly_price_minor", -1),
+    "newest": ("created_at", -1),
+}
+_SUMMARY_FIELDS = [
+    "title", "type", "bedrooms", "bathrooms", "max_guests", "amenities", "nightly_price_minor",
+    "cleaning_fee_minor", "currency", "location", "address", "cover_photo_id", "created_at",
+]  # fmt: skip
+
+
+class InvalidCursor(MalformedRequest):
+    slug, title = "invalid-cursor", "The cursor is not one this search gave out"
+
+
+class SearchQuery(RequestModel):
+    type: list[PropertyType] | None = None
+    min_price_minor: Annotated[int, Field(ge=0)] | None = None
+    max_price_minor: Annotated[int, Field(ge=0)] | None = None
+    min_bedrooms: Annotated[int, Field(ge=0, le=100)] | None = None
+    guests: Annotated[int, Field(ge=1, le=1_000)] | None = None
+    amenities: list[Amenity] | None = Field(None, max_length=20)
+    county: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    town: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    near_lng: Longitude | None = None
+    near_lat: Latitude | None = None
+    radius_m: Annotated[int, Field(ge=1)] | None = None
+    # Map bounds as south-west and north-east corners.
+    sw_lng: Longitude | None = None
+    sw_lat: Latitude | None = None
+    ne_lng: Longitude | None = None
+    ne_lat: Latitude | None = None
+    check_in: date | None = None
+    check_out: date | None = None
+    sort: Sort | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] | None = None
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SearchQuery":
+        if (self.near_lng is None) != (self.near_lat is None):
+            raise ValueError("near_lng and near_lat go together")
+        if self.radius_m is not None and self.near_lng is None:
+            raise ValueError("radius_m needs near_lng and near_lat")
+        if self.sort == "distance" and self.near_lng is None:
+            raise ValueError("sort=distance needs near_lng and near_lat")
+        corners = (self.sw_lng, self.sw_lat, self.ne_lng, self.ne_lat)
+        if any(value is not None for value in corners) and None in corners:
+            raise ValueError("map bounds need sw_lng, sw_lat, ne_lng and ne_lat")
+        if self.sw_lat is not None and self.ne_lat is not None and self.sw_lat >= self.ne_lat:
+            raise ValueError("sw_lat must be south of ne_lat")
+        if (self.check_in is None) != (self.check_out is None):
+            raise ValueError("check_in and check_out go together")
+        if self.check_in and self.check_out and self.check_out <= self.check_in:
+            raise ValueError("check_out must be after check_in")
+        if self.min_price_minor is not None and self.max_price_minor is not None and self.min_price_minor > self.max_price_minor:
+            raise ValueError("min_price_minor must not exceed max_price_minor")
+        return self
+
+    @property
+    def effective_sort(self) -> Sort:
+        return self.sort or ("distance" if self.near_lng is not None else "newest")
+
+
+class ListingSummary(BaseModel):
+    id: str
+    title: str
+    type: PropertyType
+    bedrooms: int
+    bathrooms: int
+    max_guests: int
+    amenities: list[str]
+    nightly_price_minor: int
+    cleaning_fee_minor: int
+    currency: str
+    location: GeoPoint
+    address: Address
+    cover_photo_id: str | None
+    created_at: datetime
+    distance_m: float | None = None
+    stay_total_minor: int | None = None
+
+
+class SearchPage(BaseModel):
+    items: list[ListingSummary]
+    next_cursor: str | None
+
+
+async def search_listings(app: web.Application, query: SearchQuery) -> tuple[bytes, bool]:
+    """The page as JSON, and whether it came from the cache."""
+    settings = app[SETTINGS].bookings
+    if query.radius_m is not None and query.radius_m > settings.search_max_radius_m:
+        raise MalformedRequest(f"radius_m may be at most {settings.search_max_radius_m}")
+    limit = query.limit or settings.search_page_size
+    key, cached = await cached_page(app, query.model_dump_json() + f"|{limit}")
+    if cached is not None:
+        return cached, True
+    page = (await _run_search(app, query, limit)).model_dump_json().encode()
+    await store_page(app, key, page)
+    return page, False
+
+
+async def _run_search(app: web.Application, query: SearchQuery, limit: int) -> SearchPage:
+    sort = query.effective_sort
+    field, direction = _SORT_FIELDS[sort]
+    after = _decode_cursor(query.cursor, sort) if query.cursor else None
+    filters = await _filters(query)
+    if query.near_lng is not None:
+        pipeline = _near_pipeline(query, filters, after, app[SETTINGS].bookings.search_max_radius_m)
+    else:
+        pipeline = [{"$match": filters}]
+    if after is not None:
+        pipeline.append({"$match": _after(field, direction, after)})
+    pipeline += [
+        {"$sort": {field: direction, "_id": direction}},
+        {"$limit": limit + 1},
+        {"$project": {name: 1 for name in [*_SUMMARY_FIELDS, "distance_m"]}},
+    ]
+    found = await (await Property.get_pymongo_collection().aggregate(pipeline)).to_list()
+    items = [_summary(row, query) for row in found[:limit]]
+    next_cursor = _encode_cursor(sort, found[limit - 1], field) if len(found) > limit else None
+    return SearchPage(items=items, next_cursor=next_cursor)
+
+
+async def _filters(query: SearchQuery) -> dict[str, Any]:
+    filters: dict[str, Any] = {"status": PropertyStatus.PUBLISHED.value}
+    if query.type:
+        filters["type"] = {"$in": [kind.value for kind in query.type]}
+    price = {op: value for op, value in (("$gte", query.min_price_minor), ("$lte", query.max_price_minor)) if value is not None}
+    if price:
+        filters["nightly_price_minor"] = price
+    if query.min_bedrooms is not None:
+        filters["bedrooms"] = {"$gte": query.min_bedrooms}
+    if query.guests is not None:
+        filters["max_guests"] = {"$gte": query.guests}
+    if query.amenities:
+        filters["amenities"] = {"$all": query.amenities}
+    if query.county:
+        filters["address.county"] = query.county
+    if query.town:
+        filters["address.town"] = query.town
+    if query.sw_lng is not None:
+        filters["location"] = {"$geoWithin": {"$geometry": _bounds_polygon(query)}}
+    if query.check_in and query.check_out:
+        filters["_id"] = {"$nin": await _claimed_properties(query.check_in, query.check_out)}
+    return filters
+
+
+def _bounds_polygon(query: SearchQuery) -> dict[str, Any]:
+    west, south, east, north = query.sw_lng, query.sw_lat, query.ne_lng, query.ne_lat
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+async def _claimed_properties(check_in: date, check_out: date) -> list[ObjectId]:
+    """Properties with any night of [check_in, check_out) held, booked or blocked."""
+    last_night = check_out - timedelta(days=1)
+    return await NightClaim.get_pymongo_collection().distinct(
+        "property_id", {"night": {"$gte": stored_date(check_in), "$lte": stored_date(last_night)}}
+    )
+
+
+def _near_pipeline(
+    query: SearchQuery, filters: dict[str, Any], after: tuple[Any, ObjectId] | None, max_radius_m: int
+) -> list[dict[str, Any]]:
+    near: dict[str, Any] = {
+        "near": {"type": "Point", "coordinates": [query.near_lng, query.near_lat]},
+        "distanceField": "distance_m",
+        "key": "location",
+        "spherical": True,
+        "maxDistance": query.radius_m or max_radius_m,
+        "query": filters,
+    }
+    if after is not None and query.effective_sort == "distance":
+        near["minDistance"] = after[0]
+    return [{"$geoNear": near}]
+
+
+def _after(field: str, direction: int, after: tuple[Any, ObjectId]) -> dict[str, Any]:
+    value, last_id = after
+    beyond = "$gt" if direction == 1 else "$lt"
+    return {"$or": [{field: {beyond: value}}, {field: value, "_id": {beyond: last_id}}]}
+
+
+def _summary(row: dict[str, Any], query: SearchQuery) -> ListingSummary:
+    stay_total = None
+    if query.check_in and query.check_out:
+        stay_total = (query.check_out - query.check_in).days * row["nightly_price_minor"] + row["cleaning_fee_minor"]
+    fields = {name: row[name] for name in _SUMMARY_FIELDS}
+    return ListingSummary(id=str(row["_id"]), distance_m=row.get("distance_m"), stay_total_minor=stay_total, **fields)
+
+
+def _encode_cursor(sort: Sort, row: dict[str, Any], field: str) -> str:
+    value = row[field]
+    if isinstance(value, datetime):
+        value = (value - _EPOCH) // timedelta(milliseconds=1)
+    raw = orjson.dumps([sort, value, str(row["_id"])])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: Sort) -> tuple[Any, ObjectId]:
+    try:
+        given_sort, value, last_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
+        raise InvalidCursor() from None
+    if given_sort != sort or not ObjectId.is_valid(last_id) or not isinstance(value, int | float):
+        raise InvalidCursor("the cursor belongs to another sort order")
+    if sort == "newest":
+        value = _EPOCH + timedelta(milliseconds=value)
+    return value, ObjectId(last_id)

@@ -1,0 +1,71 @@
+"""Booking routes: guests hold nights (idempotently), guests and agents read and cancel the bookings they share."""
+
+import re
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import Field
+
+from gateway.bookings.holds import StayRequest, hold_nights
+from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
+from gateway.bookings.views import BookingPage, BookingView
+from gateway.jsoncodec import json_response
+from gateway.problems import MalformedRequest
+from gateway.routing import ApiRoutes, RequestModel
+from gateway.security.access import AUTHENTICATED, Caller, roles
+
+routes = ApiRoutes(tag="bookings")
+GUEST = roles("guest")
+BOOKING = "/v1/bookings/{booking_id}"
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
+
+
+class BookingsQuery(RequestModel):
+    view: BookingsView = "guest"
+    cursor: Annotated[str, Field(max_length=64)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise MalformedRequest("Idempotency-Key must be 8-128 characters of letters, digits and . _ : -")
+    return key
+
+
+@routes.post(
+    "/v1/bookings",
+    body=StayRequest,
+    response=BookingView,
+    status=201,
+    access=GUEST,
+    problems=(400, 401, 403, 404, 409, 422),
+    description="Send an Idempotency-Key header to make retries safe: the same key and body answer the same "
+    "booking (200), the same key with another body is refused (422). Overlapping nights answer 409 dates-unavailable.",
+)
+async def create_booking(request: web.Request, caller: Caller, body: StayRequest) -> web.Response:
+    """Hold nights at a listing while the guest pays"""
+    booking, created = await hold_nights(request.app, caller, body, _idempotency_key(request))
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(BookingView.of(booking).model_dump(mode="json"), status=201 if created else 200, headers=headers)
+
+
+@routes.get("/v1/bookings", query=BookingsQuery, response=BookingPage, access=AUTHENTICATED, problems=(400, 401, 403))
+async def my_bookings(request: web.Request, caller: Caller, query: BookingsQuery) -> BookingPage:
+    """The caller's stays (view=guest), the stays at the caller's listings (view=agent), or all (view=all, admins)"""
+    bookings, next_cursor = await list_bookings(caller, query.view, query.cursor, query.limit)
+    return BookingPage(items=[BookingView.of(booking) for booking in bookings], next_cursor=next_cursor)
+
+
+@routes.get(BOOKING, response=BookingView, access=AUTHENTICATED, problems=(401, 404))
+async def read_booking(request: web.Request, caller: Caller) -> BookingView:
+    """One booking, for its guest, the listing's agent or an admin"""
+    return BookingView.of(await booking_for(caller, request.match_info["booking_id"]))
+
+
+@routes.post(f"{BOOKING}/cancel", response=BookingView, access=AUTHENTICATED, problems=(401, 404, 409))
+async def cancel(request: web.Request, caller: Caller) -> BookingView:
+    """Cancel a held or confirmed booking; a confirmed one records the refund its policy allows"""
+    return BookingView.of(await cancel_booking(request.app, caller, request.match_info["booking_id"]))
