@@ -33,6 +33,7 @@ from gateway.state import (
     SOCKETIO,
     TOKENS,
 )
+from gateway.vendors import vendors_context
 
 log = get_logger("lango.app")
 
@@ -54,7 +55,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app[MAX_JSON_DEPTH] = settings.server.max_json_depth
     app[READINESS_CHECKS] = {}
     app[TOKENS] = create_token_service(settings.auth, settings.environment)
-    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, _job_queue, accounts_context])
+    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, vendors_context, _job_queue, accounts_context])
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)
     sio = create_socketio_server(settings)

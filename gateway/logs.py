@@ -59,7 +59,8 @@ def configure_logging(settings: LoggingSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
-    for noisy in ("aiohttp.access", "engineio.server", "socketio.server", "saq"):
+    # httpx logs every request URL at INFO, and some vendors (Google Maps) take their key in the query string.
+    for noisy in ("aiohttp.access", "engineio.server", "socketio.server", "saq", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -105,6 +105,7 @@ class RateLimitSettings(Section):
     login_attempts_per_address: str = "100/15 minutes"
     otp_sends_per_destination: str = "5/hour"
     otp_checks_per_account: str = "10/15 minutes"
+    maps_requests_per_user: str = "60/minute"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":
@@ -118,6 +119,162 @@ class RateLimitSettings(Section):
 
 class ChannelSettings(Section):
     provider: str = Field("outbox", min_length=1)
+
+
+class LocalStorageSettings(Section):
+    root: Path = Path("var/files")
+    # Signs upload forms and download URLs; generated at start-up outside production when unset.
+    signing_secret: SecretStr | None = Field(None, min_length=32)
+
+
+class S3StorageSettings(Section):
+    bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    path_style: bool = False
+    public_base_url: str | None = None
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+
+
+class StorageSettings(Section):
+    provider: Literal["local", "s3"] = "local"
+    local: LocalStorageSettings = LocalStorageSettings()
+    s3: S3StorageSettings = S3StorageSettings()
+    max_upload_bytes: int = Field(15 * 1_048_576, ge=1024, le=1_073_741_824)
+    max_server_upload_bytes: int = Field(1_048_576, ge=1024, le=16 * 1_048_576)
+    upload_url_ttl_s: int = Field(900, ge=60, le=86_400)
+    download_url_ttl_s: int = Field(3600, ge=60, le=604_800)
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "StorageSettings":
+        if self.provider == "s3" and not self.s3.bucket:
+            raise ValueError("s3.bucket is required when provider is s3")
+        if self.max_server_upload_bytes > self.max_upload_bytes:
+            raise ValueError("max_server_upload_bytes must not exceed max_upload_bytes")
+        return self
+
+
+class GoogleMapsSettings(Section):
+    api_key: SecretStr | None = None
+    base_url: str = "https://maps.googleapis.com"
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    region: str = Field("ke", pattern=r"^[a-z]{2}$")
+
+
+class MapsSettings(Section):
+    provider: Literal["google", "none"] = "google"
+    google: GoogleMapsSettings = GoogleMapsSettings()
+    cache_ttl_s: int = Field(86_400, ge=0, le=30 * 86_400)
+
+
+class PostHogSettings(Section):
+    api_key: SecretStr | None = None
+    host: str = "https://eu.i.posthog.com"
+    max_batch_size: int = Field(100, ge=1, le=1000)
+
+
+class AnalyticsSettings(Section):
+    provider: Literal["posthog", "none"] = "none"
+    posthog: PostHogSettings = PostHogSettings()
+    flush_batches: int = Field(10, ge=1, le=1000)
+    queue_max_events: int = Field(100_000, ge=100, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _posthog_needs_a_key(self) -> "AnalyticsSettings":
+        if self.provider == "posthog" and self.posthog.api_key is None:
+            raise ValueError("posthog.api_key is required when provider is posthog (LANGO_ANALYTICS__POSTHOG__API_KEY)")
+        return self
+
+
+class TicketSettings(Section):
+    hold_ttl_s: int = Field(600, ge=60, le=86_400)
+    max_per_order: int = Field(20, ge=1, le=100)
+    entry_opens_before_start_s: int = Field(14_400, ge=0, le=604_800)
+    # AES-256-GCM key (32 bytes, base64url) sealing each event's Ed25519 private key at rest.
+    key_encryption_key: SecretStr | None = None
+    scan_clock_skew_s: int = Field(300, ge=0, le=3_600)
+    max_batch_scans: int = Field(500, ge=1, le=5_000)
+    scan_context_ttl_s: float = Field(2.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _key_is_32_bytes(self) -> "TicketSettings":
+        if self.key_encryption_key is not None and len(_urlsafe_bytes(self.key_encryption_key.get_secret_value())) != 32:
+            raise ValueError("key_encryption_key must be 32 bytes in base64url")
+        return self
+
+
+def _urlsafe_bytes(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""
+
+
+PaymentMethod = Literal["mpesa", "stripe", "paypal"]
+
+
+class MpesaSettings(Section):
+    base_url: str = "https://sandbox.safaricom.co.ke"
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    passkey: SecretStr | None = None
+    shortcode: str | None = Field(None, pattern=r"^\d{5,7}$")
+    party_b: str | None = Field(None, pattern=r"^\d{5,7}$")
+    transaction_type: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = "CustomerPayBillOnline"
+    # The last path segment of the callback URL; generated at start-up in sandbox when unset.
+    callback_token: SecretStr | None = Field(None, min_length=16)
+    allowed_sources: list[str] = []
+    timeout_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sources_are_networks(self) -> "MpesaSettings":
+        for source in self.allowed_sources:
+            try:
+                ipaddress.ip_network(source, strict=False)
+            except ValueError:
+                raise ValueError(f"allowed_sources: {source!r} is not an address or CIDR like 196.201.214.0/24") from None
+        return self
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.consumer_key, self.consumer_secret, self.passkey, self.shortcode)
+
+
+class StripeSettings(Section):
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    api_base: str | None = None
+    webhook_tolerance_s: int = Field(300, ge=1, le=3600)
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.api_key, self.webhook_secret)
+
+
+class PaypalSettings(Section):
+    base_url: str = "https://api-m.sandbox.paypal.com"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    webhook_id: str | None = None
+    kes_per_usd: Decimal = Field(Decimal("129.00"), gt=0, max_digits=12, decimal_places=4)
+    return_url: str = "https://lango.africa/payments/paypal/return"
+    cancel_url: str = "https://lango.africa/payments/paypal/cancel"
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.client_id, self.client_secret, self.webhook_id)
+
+
+class PaymentSettings(Section):
+    methods: list[PaymentMethod] = ["mpesa", "stripe", "paypal"]
+    mpesa: MpesaSettings = MpesaSettings()
+    stripe: StripeSettings = StripeSettings()
+    paypal: PaypalSettings = PaypalSettings()
+    reconcile_interval_s: int = Field(60, ge=60, le=3600)
+    reconcile_after_s: int = Field(120, ge=30, le=86_400)
+    reconcile_batch: int = Field(200, ge=1, le=5000)
+    sandbox_callback_delay_s: float = Field(3.0, ge=0, le=600)
 
 
 class Settings(BaseSettings):
@@ -140,6 +297,9 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = RateLimitSettings()
     email: ChannelSettings = ChannelSettings()
     sms: ChannelSettings = ChannelSettings()
+    storage: StorageSettings = StorageSettings()
+    maps: MapsSettings = MapsSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":
@@ -151,6 +311,8 @@ class Settings(BaseSettings):
                 raise ValueError("sandbox must be false in production")
             if self.auth.signing_keys is None:
                 raise ValueError("production needs auth.signing_keys (LANGO_AUTH__SIGNING_KEYS); see `lango keys new`")
+            if self.storage.provider == "local" and self.storage.local.signing_secret is None:
+                raise ValueError("production needs storage.local.signing_secret (LANGO_STORAGE__LOCAL__SIGNING_SECRET)")
         if self.auth.signing_keys is not None:
             try:
                 parse_key_ring(self.auth.signing_keys.get_secret_value())

@@ -13,6 +13,9 @@ from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
+from providers.analytics.base import AnalyticsSink
+from providers.maps.base import MapsProvider
+from providers.storage.base import ObjectStore
 from providers.email import EmailSender
 from providers.sms import SmsSender
 
@@ -33,3 +36,6 @@ PASSWORDS = web.AppKey("passwords", PasswordHasher)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 EMAIL_SENDER = web.AppKey("email_sender", EmailSender)
 SMS_SENDER = web.AppKey("sms_sender", SmsSender)
+OBJECT_STORE = web.AppKey("object_store", ObjectStore)
+MAPS = web.AppKey("maps", MapsProvider)
+ANALYTICS_SINK = web.AppKey("analytics_sink", AnalyticsSink)

@@ -5,7 +5,7 @@ from aiohttp import web
 from gateway.openapi import build_openapi
 from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT, SETTINGS
-from handlers import admin_accounts, auth, auth_account, auth_mfa, dev, docs, health
+from handlers import admin_accounts, analytics, auth, auth_account, auth_mfa, dev, docs, files, health, maps
 
 ROUTE_GROUPS: list[ApiRoutes] = [
     health.routes,
@@ -14,6 +14,10 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     auth_account.routes,
     auth_mfa.routes,
     admin_accounts.routes,
+    files.routes,
+    files.storage_routes,
+    maps.routes,
+    analytics.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

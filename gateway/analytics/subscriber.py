@@ -1,0 +1,50 @@
+"""Product events derived from the domain event bus, so flows that publish need not also track."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from gateway.analytics.tracking import ProductEvent, track
+from gateway.events.bus import Published
+from gateway.events.targets import user_room
+from gateway.state import EVENT_BUS
+
+BOOKING_UPDATED = "booking.updated"
+_BOOKING_EVENTS = {
+    "held": ProductEvent.BOOKING_CREATED,
+    "confirmed": ProductEvent.BOOKING_CONFIRMED,
+    "cancelled": ProductEvent.BOOKING_CANCELLED,
+}
+
+
+async def track_published(app: web.Application, published: Published) -> None:
+    """Track the product event a bus event stands for, once: booking events reach the guest and the agent."""
+    if published.type != BOOKING_UPDATED:
+        return
+    booking: dict[str, Any] = published.data
+    event = _BOOKING_EVENTS.get(booking.get("status", ""))
+    guest_id = booking.get("guest_id")
+    if event is None or not guest_id or published.target != user_room(guest_id):
+        return
+    price = booking.get("price") or {}
+    properties = {
+        "booking_id": booking.get("id"),
+        "property_id": booking.get("property_id"),
+        "nights": price.get("nights"),
+        "amount_minor": price.get("total_minor"),
+        "currency": price.get("currency"),
+    }
+    if event is ProductEvent.BOOKING_CANCELLED:
+        properties["cancelled_by"] = booking.get("cancelled_by")
+    await track(app, event, guest_id, properties, occurrence=booking.get("id"))
+
+
+async def analytics_context(app: web.Application) -> AsyncIterator[None]:
+    """A cleanup context after the realtime one, which creates the bus."""
+
+    async def subscriber(published: Published) -> None:
+        await track_published(app, published)
+
+    app[EVENT_BUS].subscribe(subscriber)
+    yield

@@ -1,0 +1,204 @@
+"""Getting a file in: presigned direct uploads, their confirmation, and small uploads through the gateway."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from aiohttp import StreamReader, web
+from beanie import PydanticObjectId
+from pydantic import BaseModel, Field
+
+from documents.stored_file import FileKind, FileStateConflict, FileStatus, StoredFile, ThumbnailRef
+from gateway.files.lifecycle import owned_file, remove_objects
+from gateway.files.problems import FileNotFound, FileTooLarge, FileTypeRefused, StorageUnavailable, UploadMissing
+from gateway.logs import get_logger
+from gateway.routing import RequestModel
+from gateway.security.access import Caller
+from gateway.state import OBJECT_STORE, SETTINGS
+from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
+from providers.storage import ACCEPTED_IMAGE_TYPES, SNIFF_BYTES, ObjectStore, render_thumbnails, sniff_content_type
+
+log = get_logger("lango.files")
+ACCEPTED_TYPES: dict[FileKind, frozenset[str]] = {
+    FileKind.PHOTO: ACCEPTED_IMAGE_TYPES,
+    FileKind.DOCUMENT: ACCEPTED_IMAGE_TYPES | {"application/pdf"},
+}
+CHUNK_BYTES = 64 * 1024
+
+ContentType = Annotated[str, Field(pattern=r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$", max_length=100)]
+
+
+class UploadRequest(RequestModel):
+    """The file a phone is about to upload: what it is for, its type and its exact size in bytes."""
+
+    kind: FileKind
+    content_type: ContentType
+    size: Annotated[int, Field(ge=1)]
+
+
+class UploadForm(BaseModel):
+    """POST these fields, then the file as the last part named `file`, as multipart/form-data to `url`."""
+
+    url: str
+    fields: dict[str, str]
+    content_type: str
+    max_bytes: int
+    expires_at: str
+
+
+class UploadTicket(BaseModel):
+    file_id: str
+    upload: UploadForm
+
+
+@asynccontextmanager
+async def storage_errors() -> AsyncIterator[None]:
+    """Storage that cannot answer is a 503 for the client; a broken deployment is also logged loudly."""
+    try:
+        yield
+    except ProviderMisconfigured as error:
+        log.error("object storage is misconfigured", error=str(error), reason=error.reason)
+        raise StorageUnavailable() from None
+    except VendorUnavailable as error:
+        log.warning("object storage unavailable", error=str(error), reason=error.reason)
+        raise StorageUnavailable() from None
+
+
+def _check_declared(kind: FileKind, content_type: str, size: int, limit: int) -> None:
+    if content_type not in ACCEPTED_TYPES[kind]:
+        raise FileTypeRefused(f"a {kind.value} must be one of {', '.join(sorted(ACCEPTED_TYPES[kind]))}")
+    if size > limit:
+        raise FileTooLarge(f"at most {limit} bytes", max_bytes=limit)
+
+
+def _new_file(caller: Caller, kind: FileKind, content_type: str, max_bytes: int) -> StoredFile:
+    file_id = PydanticObjectId()
+    return StoredFile(
+        id=file_id,
+        owner_id=caller.user_id,
+        kind=kind,
+        key=f"files/{caller.user_id}/{file_id}",
+        declared_type=content_type,
+        max_bytes=max_bytes,
+    )
+
+
+async def start_upload(app: web.Application, caller: Caller, request: UploadRequest) -> UploadTicket:
+    """A pending file and a form that lets the phone POST exactly that many bytes of that type to storage."""
+    settings = app[SETTINGS].storage
+    _check_declared(request.kind, request.content_type, request.size, settings.max_upload_bytes)
+    file = _new_file(caller, request.kind, request.content_type, request.size)
+    async with storage_errors():
+        presigned = await app[OBJECT_STORE].presign_upload(
+            file.key, request.content_type, request.size, settings.upload_url_ttl_s
+        )
+    await file.insert()
+    form = UploadForm(
+        url=presigned.url,
+        fields=presigned.fields,
+        content_type=presigned.content_type,
+        max_bytes=presigned.max_bytes,
+        expires_at=presigned.expires_at.isoformat(),
+    )
+    return UploadTicket(file_id=str(file.id), upload=form)
+
+
+async def confirm_upload(app: web.Application, caller: Caller, file_id: str) -> StoredFile:
+    """Check what landed in storage (size, type sniffed from its bytes), render thumbnails, mark it ready."""
+    file = await owned_file(caller, file_id)
+    if file.status is FileStatus.READY:
+        return file
+    store = app[OBJECT_STORE]
+    async with storage_errors():
+        info = await store.head(file.key)
+        if info is None:
+            raise UploadMissing("POST the file with the upload form first")
+        # Not every S3-compatible service enforces the signed size range, so it is checked here again.
+        if info.size > file.max_bytes:
+            await _refuse(store, file)
+            raise FileTooLarge(f"{info.size} bytes uploaded, {file.max_bytes} allowed", max_bytes=file.max_bytes)
+        # Photos are decoded whole for their thumbnails; other files only need their signature.
+        if file.kind is FileKind.PHOTO:
+            data = await store.get(file.key)
+        else:
+            data = await store.read_prefix(file.key, SNIFF_BYTES)
+        return await _accept(store, file, info.size, data)
+
+
+async def upload_through_gateway(
+    app: web.Application,
+    caller: Caller,
+    kind: FileKind,
+    content_type: str,
+    body: StreamReader,
+    declared_size: int | None,
+) -> StoredFile:
+    """Store a small file sent as the request body itself, after the same checks a confirmed upload gets."""
+    limit = app[SETTINGS].storage.max_server_upload_bytes
+    _check_declared(kind, content_type, declared_size or 0, limit)
+    data = await _read_body(body, limit)
+    if not data:
+        raise FileTypeRefused("the body is empty")
+    _check_sniffed(kind, content_type, data)
+    file = _new_file(caller, kind, content_type, limit)
+    await file.insert()
+    store = app[OBJECT_STORE]
+    async with storage_errors():
+        await store.put(file.key, data, content_type)
+        return await _accept(store, file, len(data), data)
+
+
+async def _read_body(body: StreamReader, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    received = 0
+    while chunk := await body.read(CHUNK_BYTES):
+        received += len(chunk)
+        if received > limit:
+            raise FileTooLarge(f"at most {limit} bytes through the gateway; use an upload form", max_bytes=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_sniffed(kind: FileKind, declared_type: str, data: bytes) -> str:
+    sniffed = sniff_content_type(data[:SNIFF_BYTES])
+    if sniffed not in ACCEPTED_TYPES[kind]:
+        raise FileTypeRefused(f"the bytes are {sniffed or 'of no known type'}, not a {kind.value}")
+    if sniffed != declared_type:
+        raise FileTypeRefused(f"declared {declared_type} but the bytes are {sniffed}")
+    return sniffed
+
+
+async def _accept(store: ObjectStore, file: StoredFile, size: int, data: bytes) -> StoredFile:
+    try:
+        content_type = _check_sniffed(file.kind, file.declared_type, data)
+        thumbnails = await render_thumbnails(file.key, data) if file.kind is FileKind.PHOTO else []
+    except FileTypeRefused:
+        await _refuse(store, file)
+        raise
+    except VendorRejected as undecodable:
+        await _refuse(store, file)
+        raise FileTypeRefused(str(undecodable)) from None
+    await asyncio.gather(*(store.put(rendition.key, rendition.data, rendition.content_type) for rendition in thumbnails))
+    refs = [
+        ThumbnailRef(key=rendition.key, longest_side=rendition.longest_side, width=rendition.width, height=rendition.height)
+        for rendition in thumbnails
+    ]
+    try:
+        return await file.mark_ready(content_type, size, refs)
+    except FileStateConflict:
+        # Confirmed twice at once (the other confirmation won), or deleted while this one was rendering.
+        current = await StoredFile.get(file.id)
+        if current is not None and current.status is FileStatus.READY:
+            return current
+        await remove_objects(store, file)
+        raise FileNotFound() from None
+
+
+async def _refuse(store: ObjectStore, file: StoredFile) -> None:
+    """A file that is not what it claims is gone for good: its bytes and its record."""
+    await remove_objects(store, file)
+    try:
+        await file.mark_deleted()
+    except FileStateConflict:
+        log.info("refused file was already deleted", file_id=str(file.id))
