@@ -17,10 +17,13 @@ from gateway.app import create_app
 from gateway.embedded import ChildServer, start_redis, start_secantusdb, wait_until_answers
 from gateway.migrate import migrate
 from gateway.settings import EmbeddedSettings, Settings, load_settings
+from tests.loop_watchdog import LoopWatchdog
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATABASE = "lango_test"
 TEST_REDIS_DB = 9
+# A callback that holds the event loop this long is a blocking call; the test that caused it fails.
+BLOCKING_THRESHOLD_S = 0.5
 
 
 def free_port() -> int:
@@ -107,17 +110,44 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_state(mongo: AsyncMongoClient, redis: Redis) -> None:
-    """Every test starts from empty collections (indexes kept) and an empty Redis database."""
+async def clean_state(mongo: AsyncMongoClient) -> None:
+    """Every test starts from empty collections (indexes kept); its Redis keys live under its own namespace."""
     database = mongo[TEST_DATABASE]
     for name in await database.list_collection_names():
         await database[name].delete_many({})
-    await redis.flushdb()
+
+
+LOOP_WATCHDOG = LoopWatchdog(BLOCKING_THRESHOLD_S)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    # Only the test body counts: fixture set-up imports modules and starts servers, which may block.
+    LOOP_WATCHDOG.recording = item.get_closest_marker("allows_blocking") is None
+    try:
+        return (yield)
+    finally:
+        LOOP_WATCHDOG.recording = False
+
+
+@pytest.fixture(autouse=True)
+async def no_blocking_calls() -> AsyncIterator[None]:
+    """Fail a test whose body held the event loop longer than BLOCKING_THRESHOLD_S at a stretch."""
+    LOOP_WATCHDOG.watch(asyncio.get_running_loop())
+    LOOP_WATCHDOG.blocked.clear()
+    yield
+    assert not LOOP_WATCHDOG.blocked, "\n".join(LOOP_WATCHDOG.blocked)
 
 
 @pytest.fixture
-def settings(mongodb_url: str, redis_url: str) -> Settings:
-    return make_settings(mongodb_url, redis_url)
+async def settings(mongodb_url: str, redis_url: str, redis: Redis) -> AsyncIterator[Settings]:
+    """Settings with a Redis namespace of the test's own, deleted afterwards: test runs never see each other."""
+    settings = make_settings(mongodb_url, redis_url)
+    yield settings
+    namespace = settings.redis.namespace
+    for pattern in (f"{namespace}:*", f"saq:{namespace}:*"):
+        async for key in redis.scan_iter(match=pattern, count=500):
+            await redis.delete(key)
 
 
 @pytest.fixture

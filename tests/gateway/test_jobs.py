@@ -12,20 +12,23 @@ from saq import Status
 from gateway.app import create_app
 from gateway.jobs import JOBS, EmbeddedWorker, JobCatalogue, JobPolicy, abort_job, create_queue, create_worker, enqueue
 from gateway.settings import Settings
-from gateway.state import JOB_QUEUE, REDIS
+from gateway.redis_client import redis_key
+from gateway.state import JOB_QUEUE, REDIS, SETTINGS
 
 WAIT_S = 15
 
 
 @JOBS.job(JobPolicy(retries=1))
 async def record_greeting(ctx: dict[str, Any], name: str) -> str:
-    await ctx["app"][REDIS].rpush("greetings", name)
+    app = ctx["app"]
+    await app[REDIS].rpush(redis_key(app[SETTINGS].redis, "greetings"), name)
     return f"hello {name}"
 
 
 @JOBS.job(JobPolicy(retries=3, retry_delay_s=0.05, max_retry_delay_s=0.2))
 async def flaky_delivery(ctx: dict[str, Any], failures: int) -> int:
-    attempt = await ctx["app"][REDIS].incr("flaky-attempts")
+    app = ctx["app"]
+    attempt = await app[REDIS].incr(redis_key(app[SETTINGS].redis, "flaky-attempts"))
     if attempt <= failures:
         raise ConnectionError(f"vendor down on attempt {attempt}")
     return attempt
@@ -43,7 +46,7 @@ async def test_a_queued_job_runs_on_the_worker(aiohttp_client, settings: Setting
     await job.refresh(until_complete=WAIT_S)
     assert job.status == Status.COMPLETE
     assert job.result == "hello amani"
-    assert await app[REDIS].lrange("greetings", 0, -1) == [b"amani"]
+    assert await app[REDIS].lrange(redis_key(settings.redis, "greetings"), 0, -1) == [b"amani"]
 
 
 async def test_a_failing_job_is_retried_until_it_succeeds(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +84,7 @@ async def test_a_cancelled_job_never_runs(aiohttp_client, settings: Settings) ->
     await abort_job(app[JOB_QUEUE], job.key)
     await job.refresh()
     assert job.status in (Status.ABORTING, Status.ABORTED)
-    assert await app[REDIS].llen("greetings") == 0
+    assert await app[REDIS].llen(redis_key(settings.redis, "greetings")) == 0
 
 
 async def test_a_periodic_job_runs_on_its_schedule(settings: Settings, redis: Redis) -> None:

@@ -1,0 +1,58 @@
+"""A watchdog thread that notices when something holds the event loop, and records where."""
+
+import asyncio
+import sys
+import threading
+import time
+import traceback
+from types import FrameType
+
+BEAT_S = 0.05
+
+
+def _idle_in_selector(frame: FrameType) -> bool:
+    return frame.f_code.co_name in {"select", "poll"} and "selectors" in frame.f_code.co_filename
+
+
+class LoopWatchdog:
+    """The loop stamps a heartbeat every BEAT_S; a thread reports any gap longer than `threshold_s`."""
+
+    def __init__(self, threshold_s: float) -> None:
+        self.threshold_s = threshold_s
+        self.recording = False
+        self.blocked: list[str] = []
+        self._last_beat = time.monotonic()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread_id = 0
+        self._stopped = threading.Event()
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start watching `loop` (once; later calls for the same loop do nothing)."""
+        if self._loop is loop:
+            return
+        self._loop = loop
+        self._loop_thread_id = threading.get_ident()
+        self._last_beat = time.monotonic()
+        loop.call_soon(self._beat)
+        threading.Thread(target=self._watch, name="loop-watchdog", daemon=True).start()
+
+    def _beat(self) -> None:
+        self._last_beat = time.monotonic()
+        assert self._loop is not None
+        self._loop.call_later(BEAT_S, self._beat)
+
+    def _watch(self) -> None:
+        reported_beat = 0.0
+        while not self._stopped.wait(BEAT_S):
+            beat = self._last_beat
+            lag = time.monotonic() - beat
+            if not (self.recording and lag > self.threshold_s and beat != reported_beat):
+                continue
+            frame = sys._current_frames().get(self._loop_thread_id)
+            # A loop that is not running (a plain test) or is idle in its selector is not being held:
+            # the gap then comes from the machine not scheduling the process.
+            if frame is None or not self._loop.is_running() or _idle_in_selector(frame):
+                continue
+            reported_beat = beat
+            where = "".join(traceback.format_stack(frame)[-6:])
+            self.blocked.append(f"event loop held for over {self.threshold_s}s at:\n{where}")
