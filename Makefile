@@ -6,13 +6,17 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync worker bench-realtime clean
+.PHONY: run test sync worker bench-realtime clean check-alerts check-compose
 
 run: $(SYNCED)
 	$(VENV)/bin/lango serve
 
 test: $(SYNCED)
 	$(VENV)/bin/python -m pytest
+
+# Lango beside the Node.js Socket.IO reference: 1,000 / 5,000 / 10,000 sockets (npm installs the reference).
+bench-realtime: $(SYNCED)
+	$(VENV)/bin/python -m bench.realtime
 
 sync: $(SYNCED)
 
@@ -23,6 +27,14 @@ $(UV):
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	touch $@
+
+# promtool comes with the Debian/Ubuntu package `prometheus`; tests/operations/test_alerts.py runs it too when present.
+check-alerts:
+	promtool check rules deploy/prometheus/alerts.yml
+
+# Needs the docker compose plugin (no engine required).
+check-compose:
+	LANGO_AUTH__SIGNING_KEYS='{}' docker compose -f docker-compose.yml config --quiet
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache

@@ -4,12 +4,13 @@ from beanie import Document
 
 from documents.analytics_opt_out import AnalyticsOptOut
 from documents.audit import AuditEvent
+from documents.device import Device
 from documents.otp import OneTimeCode
 from documents.session import Session
 from documents.stored_file import StoredFile
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, StoredFile, AnalyticsOptOut]
+ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, StoredFile, AnalyticsOptOut, Device]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -18,7 +18,8 @@ from gateway.middleware import (
     request_id_middleware,
 )
 from gateway.outbound_http import create_http_client
-from gateway.realtime import create_socketio_server
+from gateway.realtime import create_socketio_server, mount_socketio
+from gateway.realtime.context import drain_sockets, realtime_context
 from gateway.redis_client import create_redis
 from gateway.security.tokens import create_token_service
 from gateway.settings import Settings
@@ -58,8 +59,10 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app.cleanup_ctx.extend([_mongodb, _redis, _http_client, vendors_context, _job_queue, accounts_context])
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)
+    app.cleanup_ctx.append(realtime_context)
+    app.on_shutdown.append(drain_sockets)
     sio = create_socketio_server(settings)
-    sio.attach(app, socketio_path="socket.io")
+    mount_socketio(app, sio, settings)
     app[SOCKETIO] = sio
     install_routes(app)
     return app

@@ -80,6 +80,28 @@ class JobsSettings(Section):
     in_process: bool | None = None
 
 
+class RealtimeSettings(Section):
+    history_max_events: int = Field(1000, ge=10, le=100_000)
+    history_max_age_s: int = Field(86_400, ge=60)
+    node_heartbeat_s: float = Field(2.0, gt=0)
+    node_ttl_s: float = Field(6.0, gt=0)
+    presence_refresh_s: float = Field(600.0, gt=0)
+    selftest_interval_s: float = Field(1.0, gt=0)
+    selftest_max_silence_s: float = Field(3.0, gt=0)
+    resubscribe_backoff_max_s: float = Field(2.0, gt=0)
+    push_debounce_s: float = Field(3.0, ge=0)
+    ping_interval_s: float = Field(25.0, gt=0)
+    ping_timeout_s: float = Field(20.0, gt=0)
+    websocket_compression: bool = False
+    gc_freeze: bool = True
+
+    @model_validator(mode="after")
+    def _node_outlives_heartbeat(self) -> "RealtimeSettings":
+        if self.node_ttl_s <= 2 * self.node_heartbeat_s:
+            raise ValueError("node_ttl_s must exceed twice node_heartbeat_s, or a live node could look dead")
+        return self
+
+
 class AuthSettings(Section):
     issuer: str = Field("lango", min_length=1)
     access_token_ttl_s: int = Field(900, ge=60, le=86_400)
@@ -203,6 +225,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     logging: LoggingSettings = LoggingSettings()
     jobs: JobsSettings = JobsSettings()
+    realtime: RealtimeSettings = RealtimeSettings()
     auth: AuthSettings = AuthSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     email: ChannelSettings = ChannelSettings()

@@ -9,12 +9,15 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 from saq import Queue
 
+from gateway.events.bus import EventBus
+from gateway.realtime.hub import RealtimeHub
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from providers.analytics.base import AnalyticsSink
 from providers.maps.base import MapsProvider
+from providers.push.base import PushSender
 from providers.storage.base import ObjectStore
 from providers.email import EmailSender
 from providers.sms import SmsSender
@@ -39,3 +42,6 @@ SMS_SENDER = web.AppKey("sms_sender", SmsSender)
 OBJECT_STORE = web.AppKey("object_store", ObjectStore)
 MAPS = web.AppKey("maps", MapsProvider)
 ANALYTICS_SINK = web.AppKey("analytics_sink", AnalyticsSink)
+EVENT_BUS = web.AppKey("event_bus", EventBus)
+REALTIME_HUB = web.AppKey("realtime_hub", RealtimeHub)
+PUSH_SENDER = web.AppKey("push_sender", PushSender)

@@ -4,8 +4,9 @@ from aiohttp import web
 
 from gateway.openapi import build_openapi
 from gateway.routing import ApiRoutes
-from gateway.state import OPENAPI_DOCUMENT, SETTINGS
+from gateway.state import OPENAPI_DOCUMENT, SETTINGS, SOCKETIO
 from handlers import admin_accounts, analytics, auth, auth_account, auth_mfa, dev, docs, files, health, maps
+from handlers.realtime import install_socket_handlers
 
 ROUTE_GROUPS: list[ApiRoutes] = [
     health.routes,
@@ -28,6 +29,7 @@ def install_routes(app: web.Application) -> None:
     groups = ROUTE_GROUPS + (SANDBOX_ROUTE_GROUPS if app[SETTINGS].sandbox else [])
     for group in groups:
         group.install(app)
+    install_socket_handlers(app, app[SOCKETIO])
     operations = [operation for group in groups for operation in group.operations]
     app[OPENAPI_DOCUMENT] = build_openapi(
         operations, title="Lango API", version="1", server_url=app[SETTINGS].server.public_url

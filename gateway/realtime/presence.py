@@ -1,0 +1,127 @@
+"""Which rooms this node holds sockets in, told to Redis; the node's heartbeat, so a dead node's sockets go offline."""
+
+import asyncio
+import contextlib
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.events.keys import RealtimeKeys
+from gateway.logs import get_logger
+from gateway.realtime.subscriber import stop_requested
+from gateway.settings import RealtimeSettings
+
+log = get_logger("lango.realtime.presence")
+
+# Liveness is judged on Redis's clock by the publish script, so the deadline is set on it too.
+_HEARTBEAT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - 86400000)
+return now_ms
+"""
+_WRITE_BATCH = 1000
+
+
+class NodePresence:
+    """Room presence writes go through one writer task, so they reach Redis in the order the rooms changed."""
+
+    def __init__(self, redis: Redis, keys: RealtimeKeys, settings: RealtimeSettings, node_id: str) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._settings = settings
+        self.node_id = node_id
+        self._heartbeat = redis.register_script(_HEARTBEAT)
+        self._held: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self._flushed: asyncio.Future[None] | None = None
+        self._wake = asyncio.Event()
+        self._ttl_ms = int(settings.presence_refresh_s * 3 * 1000)
+
+    def rooms(self) -> list[str]:
+        return list(self._held)
+
+    async def hold(self, room: str) -> None:
+        """Count one more local socket in the room; returns once Redis knows this node holds it."""
+        self._held[room] = self._held.get(room, 0) + 1
+        if self._held[room] == 1 or room in self._dirty:
+            self._mark(room)
+            if self._flushed is None or self._flushed.done():
+                self._flushed = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._flushed)
+
+    def release(self, room: str) -> None:
+        """Count one socket less; the last one out clears the room's presence in the next write."""
+        count = self._held.get(room, 0) - 1
+        if count > 0:
+            self._held[room] = count
+            return
+        self._held.pop(room, None)
+        self._mark(room)
+
+    def _mark(self, room: str) -> None:
+        self._dirty.add(room)
+        self._wake.set()
+
+    async def write_loop(self) -> None:
+        """Write dirty rooms in batches; a failed batch is retried after the next heartbeat."""
+        while not stop_requested():
+            await self._wake.wait()
+            self._wake.clear()
+            rooms, self._dirty = self._dirty, set()
+            waiting, self._flushed = self._flushed, None
+            try:
+                await self._write(rooms)
+            except (RedisError, OSError) as error:
+                self._dirty |= rooms
+                if waiting is not None and not waiting.done():
+                    waiting.set_exception(ConnectionError(f"presence not written: {error}"))
+                    waiting.exception()
+                log.warning("presence write failed", rooms=len(rooms), error=str(error))
+                await asyncio.sleep(self._settings.node_heartbeat_s)
+                self._wake.set()
+                continue
+            if waiting is not None and not waiting.done():
+                waiting.set_result(None)
+
+    async def _write(self, rooms: set[str]) -> None:
+        ordered = list(rooms)
+        for start in range(0, len(ordered), _WRITE_BATCH):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for room in ordered[start : start + _WRITE_BATCH]:
+                    count = self._held.get(room, 0)
+                    if count:
+                        pipe.hset(self._keys.presence(room), self.node_id, count)
+                        pipe.pexpire(self._keys.presence(room), self._ttl_ms)
+                    else:
+                        pipe.hdel(self._keys.presence(room), self.node_id)
+                await pipe.execute()
+
+    async def beat(self) -> None:
+        await self._heartbeat(keys=[self._keys.nodes], args=[self.node_id, int(self._settings.node_ttl_s * 1000)])
+
+    async def reassert(self) -> None:
+        """Tell Redis again every room held here: after Redis lost its data, and so presence never outlives its TTL."""
+        await self.beat()
+        await self._write(set(self._held))
+
+    async def heartbeat_loop(self) -> None:
+        refreshed_at = asyncio.get_running_loop().time()
+        while not stop_requested():
+            await asyncio.sleep(self._settings.node_heartbeat_s)
+            try:
+                await self.beat()
+                if asyncio.get_running_loop().time() - refreshed_at >= self._settings.presence_refresh_s:
+                    await self._write(set(self._held))
+                    refreshed_at = asyncio.get_running_loop().time()
+            except (RedisError, OSError) as error:
+                log.warning("heartbeat failed", node=self.node_id, error=str(error))
+
+    async def goodbye(self) -> None:
+        """Leave Redis as if this node had never been there; best effort, the TTLs cover a failure."""
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.zrem(self._keys.nodes, self.node_id)
+            rooms = set(self._held) | self._dirty
+            self._held.clear()
+            await self._write(rooms)

@@ -1,0 +1,214 @@
+"""Socket.IO handlers of the default namespace: connect with a token, follow rooms, refresh the token; every request acked."""
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import socketio
+from aiohttp import web
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from documents.property import Property
+from gateway.events.targets import InvalidTarget, checked_target, user_of
+from gateway.logs import get_logger
+from gateway.problems import Problem
+from gateway.realtime.hub import HubUnavailable, RealtimeHub
+from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
+from gateway.state import REALTIME_HUB, TOKENS
+from handlers.scanning import SocketTicketScan, may_follow_scanners, scan_from_socket
+
+log = get_logger("lango.handlers.realtime")
+RequestT = TypeVar("RequestT", bound=BaseModel)
+Ack = dict[str, Any]
+
+
+class RequestRefused(Exception):
+    """A client request that cannot be served; `code` is stable, `message` is for humans."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConnectAuth(BaseModel):
+    # Clients' SDKs add their own fields to the handshake; only these two are read.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    token: str | None = None
+    last_event_id: int | None = Field(None, ge=0)
+
+
+class RefreshRequest(_Request):
+    token: str
+
+
+class JoinRequest(_Request):
+    room: str
+    last_event_id: int | None = Field(None, ge=0)
+
+
+class LeaveRequest(_Request):
+    room: str
+
+
+def failure(code: str, message: str) -> Ack:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def acknowledged(
+    model: type[RequestT],
+) -> Callable[[Callable[[Any, str, RequestT], Awaitable[Ack]]], Callable[[Any, str, Any], Awaitable[Ack]]]:
+    """Validate the payload into `model`; whatever happens, the client's ack gets `{ok, ...}` or `{ok: false, error}`."""
+
+    def decorate(handler: Callable[[Any, str, RequestT], Awaitable[Ack]]) -> Callable[[Any, str, Any], Awaitable[Ack]]:
+        @functools.wraps(handler)
+        async def handle(namespace: Any, sid: str, payload: Any = None) -> Ack:
+            try:
+                request = model.model_validate(payload if payload is not None else {})
+                return {"ok": True, **await handler(namespace, sid, request)}
+            except ValidationError as error:
+                return failure("invalid_request", "; ".join(_describe(issue) for issue in error.errors()))
+            except RequestRefused as refused:
+                return failure(refused.code, refused.message)
+            except HubUnavailable:
+                return failure("unavailable", "the realtime service is briefly unavailable; retry")
+            except Exception:
+                log.exception("socket request failed", handler=handler.__name__)
+                return failure("internal_error", "the request failed on the server")
+
+        return handle
+
+    return decorate
+
+
+def _describe(issue: Any) -> str:
+    location = ".".join(str(part) for part in issue["loc"]) or "payload"
+    return f"{location}: {issue['msg']}"
+
+
+class RealtimeNamespace(socketio.AsyncNamespace):
+    """Events named with dots (`rooms.join`) are handled by `on_rooms_join`."""
+
+    def __init__(self, app: web.Application) -> None:
+        super().__init__("/")
+        self._app = app
+
+    @property
+    def hub(self) -> RealtimeHub:
+        return self._app[REALTIME_HUB]
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        handler_name = "on_" + event.replace(".", "_")
+        if not hasattr(self, handler_name):
+            return failure("unknown_event", f"no such request: {event}")
+        return await super().trigger_event(handler_name[3:], *args)
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            handshake = ConnectAuth.model_validate(auth if isinstance(auth, dict) else {})
+        except ValidationError:
+            _refuse("invalid_auth", "auth must be {token, last_event_id}")
+        if not handshake.token:
+            _refuse("missing_token", "send the access token in the connect auth payload")
+        claims = self._verify(handshake.token, refuse=_refuse)
+        self.hub.connect(sid, claims.user_id, claims.roles, claims.expires_at, handshake.last_event_id)
+
+    async def on_disconnect(self, sid: str, reason: str) -> None:
+        self.hub.disconnect(sid)
+
+    @acknowledged(RefreshRequest)
+    async def on_auth_refresh(self, sid: str, request: RefreshRequest) -> Ack:
+        claims = self._verify(request.token, refuse=_refuse_request)
+        session = self.hub.sessions.get(sid)
+        if session is None or session.user_id != claims.user_id:
+            raise RequestRefused("invalid_token", "the new token belongs to another user")
+        self.hub.renew(sid, claims.expires_at)
+        return {"expires_at": claims.expires_at.isoformat()}
+
+    @acknowledged(JoinRequest)
+    async def on_rooms_join(self, sid: str, request: JoinRequest) -> Ack:
+        room = _room(request.room)
+        await self._authorise(sid, room)
+        resumed = await self.hub.join(sid, room, request.last_event_id)
+        return {"room": room, "recovered": resumed.recovered, "replayed": resumed.replayed,
+                "last_event_id": resumed.last_event_id}  # fmt: skip
+
+    @acknowledged(SocketTicketScan)
+    async def on_ticket_scan(self, sid: str, request: SocketTicketScan) -> Ack:
+        session = self.hub.sessions.get(sid)
+        if session is None:
+            raise RequestRefused("not_connected", "the socket is not connected")
+        try:
+            rooms = self.hub.delivery.sockets[sid].rooms
+            return await scan_from_socket(self._app, session.user_id, session.roles, rooms, request)
+        except Problem as problem:
+            raise RequestRefused(problem.slug.replace("-", "_"), str(problem)) from None
+
+    @acknowledged(LeaveRequest)
+    async def on_rooms_leave(self, sid: str, request: LeaveRequest) -> Ack:
+        room = _room(request.room)
+        if user_of(room) is not None:
+            raise RequestRefused("forbidden", "a socket always follows its own user room")
+        self.hub.leave(sid, room)
+        return {"room": room}
+
+    def _verify(self, token: str, refuse: Callable[[str, str], NoReturn]) -> AccessClaims:
+        try:
+            return self._app[TOKENS].verify_access(token)
+        except TokenExpired:
+            refuse("token_expired", "the access token has expired: refresh it and reconnect")
+        except TokenInvalid:
+            refuse("invalid_token", "the access token is not valid")
+
+    async def _authorise(self, sid: str, room: str) -> None:
+        session = self.hub.sessions.get(sid)
+        if session is None:
+            raise RequestRefused("not_connected", "the socket is not connected")
+        roles = session.roles
+        if user_of(room) is not None:
+            if user_of(room) != session.user_id:
+                raise RequestRefused("forbidden", "only your own user room")
+        elif room.startswith("property:"):
+            if "admin" not in roles and not ("agent" in roles and await _agent_owns(session.user_id, room)):
+                raise RequestRefused("forbidden", "only the property's agent follows its room")
+        elif room.startswith("event:"):
+            if not await may_follow_scanners(self._app, session.user_id, roles, room):
+                raise RequestRefused("forbidden", "only the event's door staff and host follow its scanners room")
+        else:
+            raise RequestRefused("forbidden", "this room is not joined by request")
+
+
+async def _agent_owns(user_id: str, room: str) -> bool:
+    try:
+        property_id = PydanticObjectId(room.removeprefix("property:"))
+    except InvalidId:
+        return False
+    listing = await Property.get(property_id)
+    return listing is not None and listing.agent_id == user_id
+
+
+def _room(name: str) -> str:
+    try:
+        return checked_target(name)
+    except InvalidTarget as error:
+        raise RequestRefused("invalid_room", str(error)) from None
+
+
+def _refuse(code: str, message: str) -> NoReturn:
+    # message is the code itself, so a client reading only err.message can act on it; data carries both.
+    raise socketio.exceptions.ConnectionRefusedError(code, {"code": code, "message": message})
+
+
+def _refuse_request(code: str, message: str) -> NoReturn:
+    raise RequestRefused(code, message)
+
+
+def install_socket_handlers(app: web.Application, sio: socketio.AsyncServer) -> None:
+    sio.register_namespace(RealtimeNamespace(app))

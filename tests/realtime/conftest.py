@@ -1,0 +1,259 @@
+"""Real gateway processes sharing one Redis and one database, socket clients that record what they receive."""
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+from redis.asyncio import Redis
+from saq import Queue
+
+from gateway.events import EventBus
+from gateway.realtime.push import install_push_fallback
+from gateway.security.keys import new_signing_key, parse_key_ring
+from gateway.security.tokens import TokenService
+from gateway.settings import Settings
+from tests.conftest import REPO, TEST_DATABASE, free_port, make_settings
+
+LANGO = REPO / ".venv" / "bin" / "lango"
+START_TIMEOUT_S = 40.0
+# Short enough that outages and dead nodes show within a test's time.
+FAST_REALTIME = {
+    "node_heartbeat_s": 0.5,
+    "node_ttl_s": 2.0,
+    "selftest_interval_s": 0.2,
+    "selftest_max_silence_s": 1.0,
+    "resubscribe_backoff_max_s": 0.5,
+    "push_debounce_s": 1.0,
+    "gc_freeze": False,
+}
+
+
+async def eventually(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Re-check `condition` (sync or async) until it answers truthy; fail after `timeout` naming `what`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        outcome = condition()
+        if asyncio.iscoroutine(outcome):
+            outcome = await outcome
+        if outcome:
+            return outcome
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class GatewayNode:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def readiness(self) -> int:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/readyz") as answer:
+            return answer.status
+
+    async def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                await asyncio.to_thread(self.process.wait, 15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                await asyncio.to_thread(self.process.wait)
+
+
+@dataclass
+class Cluster:
+    """Nodes started for one test, all on the same namespace, database and signing keys."""
+
+    settings: Settings
+    redis_url: str
+    mongodb_url: str
+    tmp_path: Path
+    nodes: list[GatewayNode] = field(default_factory=list)
+
+    def env(self, port: int) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("LANGO_")}
+        env.update(
+            MONGODB_URL=self.mongodb_url,
+            REDIS_URL=self.redis_url,
+            # Production skips the start-up migration: the session fixture migrated this database once already.
+            LANGO_ENVIRONMENT="production",
+            LANGO_SANDBOX="false",
+            LANGO_STORAGE__LOCAL__SIGNING_SECRET=secrets.token_urlsafe(32),
+            LANGO_TICKETS__KEY_ENCRYPTION_KEY=secrets.token_urlsafe(32),
+            LANGO_MONGODB__DATABASE=TEST_DATABASE,
+            LANGO_REDIS__NAMESPACE=self.settings.redis.namespace,
+            LANGO_AUTH__SIGNING_KEYS=self.settings.auth.signing_keys.get_secret_value(),  # type: ignore[union-attr]
+            LANGO_SERVER__PORT=str(port),
+            LANGO_JOBS__IN_PROCESS="true",
+            LANGO_LOGGING__LEVEL="WARNING",
+            LANGO_LOGGING__FORMAT="console",
+        )
+        env.update({f"LANGO_REALTIME__{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+                    for key, value in FAST_REALTIME.items()})  # fmt: skip
+        return env
+
+    async def start_node(self) -> GatewayNode:
+        port = free_port()
+        log_path = self.tmp_path / f"node-{port}.log"
+        with log_path.open("wb") as log_file:
+            # Forking this large test process can hold the loop for a while: it happens in a thread.
+            process = await asyncio.to_thread(
+                subprocess.Popen, [str(LANGO), "serve"], cwd=REPO, env=self.env(port), stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        node = GatewayNode(process, port, log_path)
+        self.nodes.append(node)
+        await self.wait_ready(node)
+        return node
+
+    async def wait_ready(self, node: GatewayNode) -> None:
+        async def ready() -> bool:
+            if node.process.poll() is not None:
+                raise AssertionError(f"node exited: {node.log_path.read_text()[-3000:]}")
+            try:
+                return await node.readiness() == 200
+            except aiohttp.ClientError:
+                return False
+
+        await eventually(ready, START_TIMEOUT_S, f"node on port {node.port} to be ready")
+
+
+@pytest.fixture
+def signing_keys() -> str:
+    return json.dumps({"keys": [new_signing_key()]})
+
+
+@pytest.fixture
+def cluster_settings(mongodb_url: str, redis_url: str, signing_keys: str) -> Settings:
+    return make_settings(
+        mongodb_url,
+        redis_url,
+        auth={"signing_keys": signing_keys},
+        realtime=FAST_REALTIME,
+        redis={"namespace": f"rt-{uuid.uuid4().hex[:10]}"},
+    )
+
+
+@pytest.fixture
+async def cluster(cluster_settings: Settings, mongodb_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    running = Cluster(cluster_settings, redis_url, mongodb_url, tmp_path)
+    yield running
+    await asyncio.gather(*(node.stop() for node in running.nodes))
+
+
+@pytest.fixture
+def tokens(signing_keys: str) -> TokenService:
+    return TokenService(
+        parse_key_ring(signing_keys), issuer="lango", access_ttl=timedelta(minutes=15), challenge_ttl=timedelta(minutes=5)
+    )
+
+
+def issue(tokens: TokenService, user_id: str, roles: tuple[str, ...] = ("guest",)) -> str:
+    return tokens.issue_access(user_id, roles, session_id=uuid.uuid4().hex)
+
+
+@dataclass
+class Bus:
+    """The event bus as a worker process holds it: Redis and the job queue, no sockets."""
+
+    bus: EventBus
+    redis: Redis
+    queue: Queue
+
+
+async def open_bus(settings: Settings, redis_url: str) -> Bus:
+    redis = Redis.from_url(redis_url)
+    queue = Queue.from_url(redis_url, name=f"{settings.redis.namespace}:{settings.jobs.queue}")
+    await queue.connect()
+    bus = EventBus(redis, settings)
+    install_push_fallback(bus, queue, settings.realtime.push_debounce_s)
+    return Bus(bus, redis, queue)
+
+
+async def close_bus(opened: Bus) -> None:
+    await opened.queue.disconnect()
+    await opened.redis.aclose()
+
+
+@pytest.fixture
+async def bus(cluster_settings: Settings, redis_url: str) -> AsyncIterator[EventBus]:
+    opened = await open_bus(cluster_settings, redis_url)
+    yield opened.bus
+    await close_bus(opened)
+
+
+class RecordingClient:
+    """A Socket.IO client that keeps every event it receives, in order, and can wait for a condition on them."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, Any]] = []
+        self.connect_errors: list[Any] = []
+        self.disconnects = 0
+        self._changed = asyncio.Condition()
+        self.sio.on("*", self._record)
+        self.sio.on("connect_error", self._refused)
+        self.sio.on("disconnect", self._disconnected)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        async with self._changed:
+            self.events.append((event, data))
+            self._changed.notify_all()
+
+    async def _refused(self, data: Any) -> None:
+        async with self._changed:
+            self.connect_errors.append(data)
+            self._changed.notify_all()
+
+    async def _disconnected(self, reason: Any = None) -> None:
+        async with self._changed:
+            self.disconnects += 1
+            self._changed.notify_all()
+
+    async def connect(self, node: GatewayNode, auth: dict[str, Any]) -> None:
+        await self.sio.connect(node.url, auth=auth, transports=["websocket"], wait_timeout=10)
+
+    async def wait_for(self, predicate: Callable[["RecordingClient"], bool], timeout: float = 10.0) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
+
+    def of_type(self, event_type: str) -> list[Any]:
+        return [data for event, data in self.events if event == event_type]
+
+    def envelopes(self) -> list[dict[str, Any]]:
+        return [data for event, data in self.events if isinstance(data, dict) and "id" in data and "type" in data]
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Callable[[], RecordingClient]]:
+    opened: list[RecordingClient] = []
+
+    def open_client() -> RecordingClient:
+        client = RecordingClient()
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        await client.close()
