@@ -1,6 +1,5 @@
 """Booking routes: guests hold nights (idempotently), guests and agents read and cancel the bookings they share."""
 
-import re
 from typing import Annotated
 
 from aiohttp import web
@@ -9,30 +8,20 @@ from pydantic import Field
 from gateway.bookings.holds import StayRequest, hold_nights
 from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
 from gateway.bookings.views import BookingPage, BookingView
+from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
-from gateway.problems import MalformedRequest
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, roles
 
 routes = ApiRoutes(tag="bookings")
 GUEST = roles("guest")
 BOOKING = "/v1/bookings/{booking_id}"
-IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 
 
 class BookingsQuery(RequestModel):
     view: BookingsView = "guest"
     cursor: Annotated[str, Field(max_length=64)] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-def _idempotency_key(request: web.Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise MalformedRequest("Idempotency-Key must be 8-128 characters of letters, digits and . _ : -")
-    return key
 
 
 @routes.post(
@@ -47,7 +36,7 @@ def _idempotency_key(request: web.Request) -> str | None:
 )
 async def create_booking(request: web.Request, caller: Caller, body: StayRequest) -> web.Response:
     """Hold nights at a listing while the guest pays"""
-    booking, created = await hold_nights(request.app, caller, body, _idempotency_key(request))
+    booking, created = await hold_nights(request.app, caller, body, idempotency_key(request))
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(BookingView.of(booking).model_dump(mode="json"), status=201 if created else 200, headers=headers)
 

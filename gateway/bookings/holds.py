@@ -1,6 +1,5 @@
 """Holding nights for a guest while payment is pending, replaying idempotent requests, and expiring lapsed holds."""
 
-import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from documents.property import Property, PropertyStatus
 from gateway.bookings.claims import NightsTaken, claim_nights, in_transaction, release_claims
 from gateway.bookings.notify import publish_booking_updated
 from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused, PropertyNotBookable, StayNotAllowed
+from gateway.idempotency import request_fingerprint
 from gateway.jobs import JOBS
 from gateway.logs import get_logger
 from gateway.properties.listings import listing_for
@@ -46,7 +46,7 @@ async def hold_nights(
 ) -> tuple[Booking, bool]:
     """A `held` booking whose nights are claimed in the same transaction, and whether it was created now
     (False: the same request was already answered under this Idempotency-Key)."""
-    request_hash = hashlib.sha256(stay.model_dump_json().encode()).hexdigest()
+    request_hash = request_fingerprint(stay)
     if idempotency_key and (earlier := await _earlier_answer(caller, idempotency_key, request_hash)):
         return earlier, False
     listing = await listing_for(caller, stay.property_id)

@@ -1,5 +1,6 @@
 """The problems booking routes answer with, each with a stable type a client can act on."""
 
+from gateway.idempotency import IdempotencyKeyReused
 from gateway.problems import Conflict, ValidationFailed
 
 
@@ -19,5 +20,4 @@ class StayNotAllowed(ValidationFailed):
     slug, title = "stay-not-allowed", "These dates or guests cannot be booked"
 
 
-class IdempotencyKeyReused(ValidationFailed):
-    slug, title = "idempotency-key-reused", "This Idempotency-Key was used for a different request"
+__all__ = ["BookingStateProblem", "DatesUnavailable", "IdempotencyKeyReused", "PropertyNotBookable", "StayNotAllowed"]
