@@ -9,8 +9,10 @@ from redis.exceptions import RedisError
 
 from gateway.accounts.setup import accounts_context
 from gateway.database import create_mongo_client, init_documents, ping_mongodb
+from gateway.http_security import cors_middleware, security_headers
 from gateway.jobs import EmbeddedWorker, create_queue, create_worker
 from gateway.logs import get_logger
+from gateway.metrics import http_metrics_middleware
 from gateway.middleware import (
     access_log_middleware,
     compression_middleware,
@@ -18,6 +20,7 @@ from gateway.middleware import (
     request_id_middleware,
 )
 from gateway.outbound_http import create_http_client
+from gateway.probe import dependency_probe
 from gateway.realtime import create_socketio_server, mount_socketio
 from gateway.realtime.context import drain_sockets, realtime_context
 from gateway.redis_client import create_redis
@@ -39,14 +42,27 @@ from gateway.vendors import vendors_context
 log = get_logger("lango.app")
 
 
+# Graceful shutdown (SIGTERM/SIGINT, driven by aiohttp's run_app within server.shutdown_timeout_s):
+#   1. the listening socket closes: no new connections;
+#   2. app.on_shutdown hooks run in the order appended; the realtime hub appends the one that tells
+#      every socket to reconnect elsewhere, so clients move before their connection drops;
+#   3. requests still running get the rest of the timeout to finish;
+#   4. cleanup_ctx unwinds in reverse: the probe stops, the in-process worker finishes its running jobs
+#      (gateway.jobs.GracefulWorker), then the job queue, HTTP client, Redis and MongoDB close.
+
+
 def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.Application:
     """Build the gateway; `run_worker` overrides whether the job worker runs inside this process."""
     from handlers import install_routes
 
     app = web.Application(
         client_max_size=settings.server.max_body_bytes,
+        # Outermost first. CORS and metrics sit outside problem_middleware so they see the final status
+        # and mark error answers too; security headers go on in on_response_prepare, which every answer passes.
         middlewares=[
             request_id_middleware,
+            cors_middleware(settings.server.cors_origins),
+            http_metrics_middleware,
             access_log_middleware,
             compression_middleware(settings.server.gzip_min_bytes),
             problem_middleware,
@@ -55,10 +71,12 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app[SETTINGS] = settings
     app[MAX_JSON_DEPTH] = settings.server.max_json_depth
     app[READINESS_CHECKS] = {}
+    app.on_response_prepare.append(security_headers(settings.server))
     app[TOKENS] = create_token_service(settings.auth, settings.environment)
     app.cleanup_ctx.extend([_mongodb, _redis, _http_client, vendors_context, _job_queue, accounts_context])
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)
+    app.cleanup_ctx.append(dependency_probe)
     app.cleanup_ctx.append(realtime_context)
     app.on_shutdown.append(drain_sockets)
     sio = create_socketio_server(settings)

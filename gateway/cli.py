@@ -1,4 +1,4 @@
-"""The `lango` command: serve, worker, migrate, check-config, keys new."""
+"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new."""
 
 import argparse
 import asyncio
@@ -39,8 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run background jobs (production: beside the gateways)")
     worker.set_defaults(run=_worker)
 
-    migrate = commands.add_parser("migrate", help="create or update every index; safe to run on every deploy")
+    migrate = commands.add_parser(
+        "migrate", help="create or update every index and apply pending data migrations; safe on every deploy"
+    )
     migrate.set_defaults(run=_migrate)
+
+    backup = commands.add_parser("backup", help="write every collection to a compressed archive in the backup store")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser("restore", help="load a backup archive into an empty database, then migrate")
+    restore.add_argument("key", help="the archive's key, as printed by `lango backup`")
+    restore.set_defaults(run=_restore)
 
     check = commands.add_parser("check-config", help="validate and print the effective settings, secrets masked")
     check.set_defaults(run=_check_config)
@@ -80,6 +89,37 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> int:
     from gateway.runtime import run_with_servers
 
     return run_with_servers(settings, lambda ready: asyncio.run(migrate(ready)))
+
+
+def _backup(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.backup import create_backup
+    from gateway.runtime import run_with_servers
+
+    def back_up(ready: Settings) -> int:
+        print(asyncio.run(create_backup(ready)))
+        return 0
+
+    return run_with_servers(settings, back_up)
+
+
+def _restore(settings: Settings, arguments: argparse.Namespace) -> int:
+    from gateway.backup import BackupError, restore_backup
+    from gateway.migrate import migrate
+    from gateway.runtime import run_with_servers
+
+    async def restore_then_migrate(ready: Settings) -> None:
+        await restore_backup(ready, arguments.key)
+        await migrate(ready)
+
+    def restore(ready: Settings) -> int:
+        try:
+            asyncio.run(restore_then_migrate(ready))
+        except BackupError as error:
+            print(f"lango: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+    return run_with_servers(settings, restore)
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:

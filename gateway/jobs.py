@@ -1,12 +1,14 @@
 """Background jobs on SAQ (a Redis-backed asyncio queue): the catalogue of jobs, enqueueing, and the worker."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from saq import CronJob, Job, Queue, Worker
+from saq import CronJob, Job, Queue, Status, Worker
 
+from gateway.metrics import JOBS_PROCESSED
 from gateway.settings import Settings
 
 JobFunction = Callable[..., Awaitable[Any]]
@@ -14,6 +16,10 @@ JobFunction = Callable[..., Awaitable[Any]]
 DEFAULT_RETRIES = 5
 DEFAULT_RETRY_DELAY_S = 2.0
 MAX_RETRY_DELAY_S = 300.0
+# A bounded blocking dequeue, so a stopping worker's idle slots notice within this long.
+IDLE_DEQUEUE_TIMEOUT_S = 1.0
+# A job retried after an error goes back to the queue; what it finished as, for the metrics.
+JOB_OUTCOMES = {Status.COMPLETE: "complete", Status.QUEUED: "retried", Status.FAILED: "failed", Status.ABORTED: "aborted"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,23 @@ async def abort_job(queue: Queue, key: str) -> None:
         await queue.abort(job, "cancelled")
 
 
-class EmbeddedWorker(Worker):
+class GracefulWorker(Worker):
+    """A worker whose stop lets running jobs finish (up to `grace_s`) instead of cancelling them at once."""
+
+    def __init__(self, *args: Any, grace_s: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.grace_s = grace_s
+
+    async def stop(self) -> None:
+        # With the event set no new dequeue starts; idle dequeues return within IDLE_DEQUEUE_TIMEOUT_S.
+        self.event.set()
+        processing = [task for task in self.tasks if task.get_name() == "process" and not task.done()]
+        if processing and self.grace_s > 0:
+            await asyncio.wait(processing, timeout=self.grace_s)
+        await super().stop()
+
+
+class EmbeddedWorker(GracefulWorker):
     """A worker that lives inside the gateway process: the gateway, not SAQ, owns the signals."""
 
     SIGNALS: list[Any] = []
@@ -98,7 +120,7 @@ def create_worker(
     app: web.Application,
     queue: Queue,
     settings: Settings,
-    worker_class: type[Worker] = Worker,
+    worker_class: type[GracefulWorker] = GracefulWorker,
     catalogue: JobCatalogue = JOBS,
 ) -> Worker:
     async def remember_app(ctx: dict[str, Any]) -> None:
@@ -110,7 +132,15 @@ def create_worker(
         cron_jobs=catalogue.schedules,
         concurrency=settings.jobs.concurrency,
         startup=remember_app,
+        after_process=count_job_outcome,
+        dequeue_timeout=IDLE_DEQUEUE_TIMEOUT_S,
+        grace_s=settings.server.shutdown_timeout_s,
     )
+
+
+async def count_job_outcome(ctx: dict[str, Any]) -> None:
+    job: Job = ctx["job"]
+    JOBS_PROCESSED.labels(job.function, JOB_OUTCOMES.get(job.status, job.status.value)).inc()
 
 
 async def queue_depth(queue: Queue) -> int:

@@ -10,20 +10,58 @@ import structlog
 
 from gateway.settings import LoggingSettings
 
+# Whole words of a key (split on _ and -) that mark its value secret: `password`, `mpesa_passkey`, `x-api-key`.
+_SECRET_WORDS = frozenset(
+    {
+        "password", "passwd", "passkey", "token", "secret", "authorization", "cookie", "otp", "pin",
+        "dsn", "signature", "cvv", "credentials", "jwt",
+    }
+)
+# Whole keys only: `code` is a one-time code, while `result_code` is a vendor's status worth keeping.
+_SECRET_KEYS = frozenset({"code", "api_key", "apikey", "private_key", "client_secret", "card_number"})
+_PHONE_KEYS = frozenset({"phone", "to", "msisdn", "phone_number", "recipient"})
+REDACTED = "[redacted]"
+# East African mobile numbers in any text: +2547XXXXXXXX, 2547XXXXXXXX, 07XXXXXXXX. The last two digits stay.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w.])(?:\+?2[0-9]{2}|0)[17][0-9]{6}([0-9]{2})(?![\w.])")
 _PHONE = re.compile(r"\+?\d{6,}(\d{2})")
-# Keys whose values never reach a log line, whatever logs them.
-_SECRET_KEYS = frozenset(
-    {"password", "token", "access_token", "refresh_token", "secret", "code", "otp", "authorization", "api_key"}
+_SECRETS_IN_TEXT = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    # Credentials inside URLs: scheme://user:password@host.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + REDACTED + "@"),
+    (re.compile(r"(?i)\b(password|passkey|token|secret|api_key)=[^&\s]+"), r"\1=" + REDACTED),
 )
 
 
+def is_secret_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in _SECRET_KEYS or any(word in _SECRET_WORDS for word in re.split(r"[_\-\s]+", lowered))
+
+
+def _mask_text(text: str) -> str:
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return _PHONE_IN_TEXT.sub(lambda match: "*" * (len(match.group(0)) - 2) + match.group(1), text)
+
+
+def scrub(key: str, value: Any) -> Any:
+    """`value` with secrets masked, judged by its key and its text, at any depth."""
+    if is_secret_key(key):
+        return REDACTED
+    if isinstance(value, str):
+        if key.lower() in _PHONE_KEYS:
+            value = _PHONE.sub(lambda match: "*" * 6 + match.group(1), value)
+        return _mask_text(value)
+    if isinstance(value, dict):
+        return {inner: scrub(str(inner), item) for inner, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(key, item) for item in value]
+    return value
+
+
 def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key in list(event):
-        if key.lower() in _SECRET_KEYS:
-            event[key] = "[redacted]"
-        elif key.lower() in {"phone", "to", "msisdn"} and isinstance(event[key], str):
-            event[key] = _PHONE.sub(lambda match: "*" * 6 + match.group(1), event[key])
-    return event
+    """Mask secrets and phone numbers in every field, nested ones and rendered tracebacks included."""
+    return {key: scrub(key, value) for key, value in event.items()}
 
 
 def configure_logging(settings: LoggingSettings) -> None:
@@ -38,7 +76,6 @@ def configure_logging(settings: LoggingSettings) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -51,6 +88,8 @@ def configure_logging(settings: LoggingSettings) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            # After format_exc_info, so an exception's message and traceback are scrubbed too.
+            _redact,
             renderer,
         ],
     )

@@ -1,6 +1,8 @@
-"""`lango migrate`: create or update every index; idempotent, safe on every deploy."""
+"""`lango migrate`: create or update every index, then apply pending data migrations; safe on every deploy."""
 
+import gateway.migrations
 from gateway.database import create_mongo_client, init_documents
+from gateway.migrations import apply_migrations, discover_migrations
 from gateway.logs import get_logger
 from gateway.settings import Settings
 
@@ -12,5 +14,7 @@ async def migrate(settings: Settings) -> None:
     try:
         await init_documents(client, settings.mongodb, create_indexes=True)
         log.info("indexes up to date", database=settings.mongodb.database)
+        applied = await apply_migrations(client[settings.mongodb.database], discover_migrations(gateway.migrations))
+        log.info("migrations up to date", applied=applied)
     finally:
         await client.close()

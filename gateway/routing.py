@@ -11,8 +11,9 @@ from typing import Any, Protocol
 import orjson
 from aiohttp import web
 from multidict import MultiMapping
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from gateway.input_guard import refuse_operator_keys
 from gateway.jsoncodec import JSON_CONTENT_TYPE, JsonTooDeep, json_response, loads
 from gateway.problems import MalformedRequest, UnsupportedMediaType, ValidationFailed
 from gateway.state import MAX_JSON_DEPTH
@@ -21,9 +22,15 @@ _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
 
 
 class RequestModel(BaseModel):
-    """Base of every request body and query: unknown fields are refused, strings trimmed."""
+    """Base of every request body and query: unknown fields are refused, strings trimmed, operator keys refused.
+
+    Typed fields already refuse an object where a scalar belongs; free-form fields (dicts, lists, Any)
+    are walked so no key starting with `$` or containing `.` can reach a MongoDB query.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_operator_keys = field_validator("*", mode="after")(refuse_operator_keys)
 
 
 class Access(Protocol):
@@ -156,7 +163,8 @@ def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
     """Each bad field as {field, message, code}; `field` is a dotted path inside `location`."""
     return [
         {
-            "field": ".".join(str(part) for part in (location, *problem["loc"])),
+            # An operator key deep inside a free-form field is named by its own path, not just the field's.
+            "field": ".".join(str(part) for part in (location, *problem["loc"], *problem.get("ctx", {}).get("key_path", ()))),
             "message": problem["msg"],
             "code": problem["type"],
         }

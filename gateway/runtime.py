@@ -12,8 +12,9 @@ from gateway.embedded import EmbeddedServerError, embedded_servers
 from gateway.jobs import create_worker
 from gateway.logs import configure_logging, get_logger
 from gateway.migrate import migrate
+from gateway.sentry import configure_sentry
 from gateway.settings import Settings
-from gateway.state import JOB_QUEUE
+from gateway.state import JOB_QUEUE, SETTINGS
 
 log = get_logger("lango.runtime")
 EXIT_EMBEDDED = 3
@@ -56,6 +57,7 @@ def _use_uvloop() -> None:
 
 def serve(settings: Settings) -> int:
     _use_uvloop()
+    configure_sentry(settings, component="gateway")
     if settings.environment != "production":
         asyncio.run(migrate(settings))
     app = create_app(settings)
@@ -73,6 +75,7 @@ def serve(settings: Settings) -> int:
 
 def run_worker(settings: Settings) -> int:
     _use_uvloop()
+    configure_sentry(settings, component="worker")
     asyncio.run(_work(settings))
     return 0
 
@@ -81,9 +84,28 @@ async def _work(settings: Settings) -> None:
     app = create_app(settings, run_worker=False)
     runner = web.AppRunner(app)
     await runner.setup()
+    metrics_runner = await _serve_worker_metrics(settings)
     try:
         worker = create_worker(app, app[JOB_QUEUE], settings)
         log.info("worker started", queue=app[JOB_QUEUE].name)
         await worker.start()
     finally:
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await runner.cleanup()
+
+
+async def _serve_worker_metrics(settings: Settings) -> web.AppRunner | None:
+    """The worker's own /metrics (job outcomes, queue depth), since it serves no API to scrape."""
+    from handlers.metrics import install_metrics_route
+
+    if not settings.metrics.enabled:
+        return None
+    app = web.Application()
+    app[SETTINGS] = settings
+    install_metrics_route(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.server.host, settings.metrics.worker_port).start()
+    log.info("worker metrics served", port=settings.metrics.worker_port)
+    return runner

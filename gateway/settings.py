@@ -1,6 +1,7 @@
 """Every setting of the gateway: defaults in config.toml, overridden by environment variables."""
 
 import os
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -22,6 +23,9 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names every offending key."""
 
 
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +40,14 @@ class ServerSettings(Section):
     shutdown_timeout_s: float = Field(10.0, gt=0)
     cors_origins: list[str] = []
     behind_tls: bool = False
+
+    @model_validator(mode="after")
+    def _origins_are_exact(self) -> "ServerSettings":
+        # An allowlist, never a wildcard: each entry is a scheme://host[:port] origin compared verbatim.
+        malformed = [origin for origin in self.cors_origins if not _ORIGIN.match(origin)]
+        if malformed:
+            raise ValueError(f"cors_origins: {', '.join(malformed)} is not an origin like https://app.example.com")
+        return self
 
 
 class MongoSettings(Section):
@@ -209,6 +221,24 @@ class AnalyticsSettings(Section):
         return self
 
 
+class MetricsSettings(Section):
+    enabled: bool = True
+    # Scrapers must send `Authorization: Bearer <token>` when set.
+    token: SecretStr | None = None
+    probe_interval_s: float = Field(15.0, gt=0)
+    # `lango worker` serves /metrics alone on this port (the gateway uses server.port).
+    worker_port: int = Field(9108, ge=1, le=65535)
+
+
+class SentrySettings(Section):
+    dsn: SecretStr | None = None
+    traces_sample_rate: float = Field(0.0, ge=0, le=1)
+
+
+class BackupSettings(Section):
+    prefix: str = Field("backups", pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$")
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -225,6 +255,9 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     logging: LoggingSettings = LoggingSettings()
     jobs: JobsSettings = JobsSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    sentry: SentrySettings = SentrySettings()
+    backup: BackupSettings = BackupSettings()
     realtime: RealtimeSettings = RealtimeSettings()
     auth: AuthSettings = AuthSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()

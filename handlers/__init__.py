@@ -7,6 +7,7 @@ from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT, SETTINGS, SOCKETIO
 from handlers import admin_accounts, analytics, auth, auth_account, auth_mfa, dev, docs, files, health, maps
 from handlers.realtime import install_socket_handlers
+from handlers.metrics import install_metrics_route
 
 ROUTE_GROUPS: list[ApiRoutes] = [
     health.routes,
@@ -29,6 +30,7 @@ def install_routes(app: web.Application) -> None:
     groups = ROUTE_GROUPS + (SANDBOX_ROUTE_GROUPS if app[SETTINGS].sandbox else [])
     for group in groups:
         group.install(app)
+    install_metrics_route(app)
     install_socket_handlers(app, app[SOCKETIO])
     operations = [operation for group in groups for operation in group.operations]
     app[OPENAPI_DOCUMENT] = build_openapi(

@@ -2,19 +2,25 @@
 
 from aiohttp import web
 
+from gateway.http_security import docs_content_security_policy
 from gateway.jsoncodec import json_response
-from gateway.openapi import docs_page
+from gateway.openapi import docs_page, swagger_init_script
 from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT
 
 routes = ApiRoutes(tag="operations")
+OPENAPI_PATH = "/openapi.json"
 
 
-@routes.get("/openapi.json", summary="This API's OpenAPI 3.1 document")
+@routes.get(OPENAPI_PATH, summary="This API's OpenAPI 3.1 document")
 async def openapi_document(request: web.Request) -> web.Response:
     return json_response(request.app[OPENAPI_DOCUMENT])
 
 
 @routes.get("/docs", summary="Interactive API documentation")
 async def interactive_docs(request: web.Request) -> web.Response:
-    return web.Response(text=docs_page("/openapi.json", "Lango API"), content_type="text/html")
+    return web.Response(
+        text=docs_page(OPENAPI_PATH, "Lango API"),
+        content_type="text/html",
+        headers={"Content-Security-Policy": docs_content_security_policy(swagger_init_script(OPENAPI_PATH))},
+    )

@@ -1,0 +1,1 @@
+"""Operations: HTTP hardening, injection defences, observability, migrations, backups and deployment."""

@@ -1,0 +1,111 @@
+"""GET /metrics: the exposition format, HTTP latency by route template, the probe, access control."""
+
+import re
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from gateway.app import create_app
+from gateway.probe import probe_once
+from gateway.settings import Settings
+from gateway.state import READINESS_CHECKS
+
+TOKEN = "scrape-me-please-0123456789"
+
+
+def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _with_metrics(settings: Settings, **metrics: object) -> Settings:
+    return settings.model_copy(update={"metrics": settings.metrics.model_copy(update=metrics)})
+
+
+async def test_latency_is_recorded_by_route_template_and_status_class(client: TestClient) -> None:
+    before = _samples(await (await client.get("/metrics")).text())
+    key = (
+        "lango_http_request_duration_seconds_count",
+        frozenset({("method", "GET"), ("route", "/healthz"), ("status_class", "2xx")}),
+    )
+    for _ in range(3):
+        assert (await client.get("/healthz")).status == 200
+    await client.get("/no/such/route/507f1f77bcf86cd799439011")
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    text = await response.text()
+    after = _samples(text)
+    assert after[key] - before.get(key, 0) == 3
+    unmatched = ("lango_http_request_duration_seconds_count", frozenset({("method", "GET"), ("route", "unmatched"), ("status_class", "4xx")}))
+    assert after[unmatched] >= 1
+    assert "507f1f77bcf86cd799439011" not in text
+    assert ("lango_http_requests_in_flight", frozenset()) in after
+
+
+async def test_every_declared_metric_is_exposed(client: TestClient) -> None:
+    text = await (await client.get("/metrics")).text()
+    names = {family.name for family in text_string_to_metric_families(text)}
+    for declared in (
+        "lango_sockets_connected", "lango_events_published", "lango_events_delivered", "lango_events_recovered",
+        "lango_pushes_sent", "lango_payments", "lango_job_queue_depth", "lango_jobs_processed",
+        "lango_dependency_up", "lango_dependency_latency_seconds",
+    ):
+        assert declared in names
+
+
+async def test_the_probe_times_mongodb_and_redis_and_reads_the_backlog(client: TestClient) -> None:
+    await probe_once(client.app)
+    samples = _samples(await (await client.get("/metrics")).text())
+    for dependency in ("mongodb", "redis"):
+        assert samples[("lango_dependency_up", frozenset({("dependency", dependency)}))] == 1
+        assert samples[("lango_dependency_latency_seconds_count", frozenset({("dependency", dependency)}))] >= 1
+    assert any(name == "lango_job_queue_depth" for name, _ in samples)
+
+
+async def test_a_failing_dependency_is_reported_down(client: TestClient) -> None:
+    async def deaf() -> None:
+        raise ConnectionError("pub/sub silent")
+
+    client.app[READINESS_CHECKS]["realtime"] = deaf
+    await probe_once(client.app)
+    samples = _samples(await (await client.get("/metrics")).text())
+    assert samples[("lango_dependency_up", frozenset({("dependency", "realtime")}))] == 0
+
+
+async def test_metrics_are_not_an_openapi_operation(client: TestClient) -> None:
+    document = await (await client.get("/openapi.json")).json()
+    assert "/metrics" not in document["paths"]
+
+
+@pytest.fixture
+def guarded_app(settings: Settings) -> web.Application:
+    return create_app(_with_metrics(settings, token=SecretStr(TOKEN)))
+
+
+@pytest.fixture
+def unmetered_app(settings: Settings) -> web.Application:
+    return create_app(_with_metrics(settings, enabled=False))
+
+
+async def test_a_token_guards_metrics_when_set(aiohttp_client, guarded_app: web.Application) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(guarded_app)
+    refused = await client.get("/metrics")
+    assert refused.status == 401
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status == 401
+    allowed = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert allowed.status == 200
+    assert re.search(r"^lango_http_request_duration_seconds_bucket", await allowed.text(), re.M)
+
+
+async def test_metrics_can_be_switched_off(aiohttp_client, unmetered_app: web.Application) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(unmetered_app)
+    assert (await client.get("/metrics")).status == 404
