@@ -1,0 +1,80 @@
+"""The deployment files hold together: compose stack, Kubernetes manifests, CI and dependency updates."""
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+COMPOSE = REPO / "docker-compose.yml"
+K8S = REPO / "deploy" / "k8s"
+
+
+def _compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _manifests() -> list[dict]:  # type: ignore[type-arg]
+    return [document for path in sorted(K8S.glob("*.yaml")) for document in yaml.safe_load_all(path.read_text()) if document]
+
+
+def test_the_compose_stack_has_every_part_in_start_order() -> None:
+    services = _compose()["services"]
+    assert {"mongodb", "mongodb-init", "redis", "migrate", "gateway", "worker", "caddy"} <= set(services)
+    assert "--replSet" in services["mongodb"]["command"]
+    assert "rs.initiate" in "\n".join(services["mongodb-init"]["command"])
+    assert services["gateway"]["deploy"]["replicas"] == 2
+    for name in ("gateway", "worker"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert "replicaSet=rs0" in services[name]["environment"]["MONGODB_URL"]
+    assert services["migrate"]["command"] == ["lango", "migrate"]
+    assert services["worker"]["command"] == ["lango", "worker"]
+    assert "443:443" in services["caddy"]["ports"]
+
+
+def test_the_proxy_passes_to_every_gateway_and_hides_metrics() -> None:
+    caddyfile = (REPO / "deploy" / "caddy" / "Caddyfile").read_text()
+    assert "reverse_proxy gateway:8080" in caddyfile
+    assert "health_uri /readyz" in caddyfile
+    assert "respond /metrics 404" in caddyfile
+
+
+@pytest.mark.skipif(
+    shutil.which("docker") is None
+    or subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0,
+    reason="the docker compose plugin is not installed",
+)
+def test_docker_compose_validates_the_file() -> None:
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
+        capture_output=True, text=True, timeout=60, env={"LANGO_AUTH__SIGNING_KEYS": "{}", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_kubernetes_manifests_probe_scale_and_budget_the_gateway() -> None:
+    by_kind: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    for manifest in _manifests():
+        by_kind.setdefault(manifest["kind"], []).append(manifest)
+    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "Secret"):
+        assert kind in by_kind, kind
+    gateway = next(d for d in by_kind["Deployment"] if d["metadata"]["name"] == "lango-gateway")
+    container = gateway["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert {d["metadata"]["name"] for d in by_kind["Deployment"]} == {"lango-gateway", "lango-worker"}
+    assert by_kind["Job"][0]["spec"]["template"]["spec"]["containers"][0]["args"] == ["lango", "migrate"]
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert kustomization["configMapGenerator"][0]["files"] == ["config.toml=../../config.toml"]
+    assert "secret.example.yaml" not in kustomization["resources"]
+
+
+def test_ci_runs_make_test_with_redis_and_dependencies_are_kept_current() -> None:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["test"]
+    assert "redis" in job["services"]
+    assert any("make test" in step.get("run", "") for step in job["steps"])
+    dependabot = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
+    assert {update["package-ecosystem"] for update in dependabot["updates"]} == {"uv", "github-actions", "docker"}
