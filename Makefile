@@ -6,7 +6,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync worker bench-realtime clean check-alerts check-compose check-alerts check-compose
+.PHONY: run test sync worker bench-realtime clean check-alerts check-compose
 
 run: $(SYNCED)
 	$(VENV)/bin/lango serve
@@ -27,14 +27,6 @@ $(UV):
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	touch $@
-
-# promtool comes with the Debian/Ubuntu package `prometheus`; tests/operations/test_alerts.py runs it too when present.
-check-alerts:
-	promtool check rules deploy/prometheus/alerts.yml
-
-# Needs the docker compose plugin (no engine required).
-check-compose:
-	LANGO_AUTH__SIGNING_KEYS='{}' docker compose -f docker-compose.yml config --quiet
 
 # promtool comes with the Debian/Ubuntu package `prometheus`; tests/operations/test_alerts.py runs it too when present.
 check-alerts:
