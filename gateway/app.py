@@ -19,6 +19,8 @@ from gateway.middleware import (
     problem_middleware,
     request_id_middleware,
 )
+from gateway.notifications.channels import channels_context
+from gateway.notifications.setup import notifications_context
 from gateway.outbound_http import create_http_client
 from gateway.probe import dependency_probe
 from gateway.realtime import create_socketio_server, mount_socketio
@@ -73,11 +75,12 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app[READINESS_CHECKS] = {}
     app.on_response_prepare.append(security_headers(settings.server))
     app[TOKENS] = create_token_service(settings.auth, settings.environment)
-    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, vendors_context, _job_queue, accounts_context])
+    app.cleanup_ctx.extend([_mongodb, _redis, _http_client, vendors_context, _job_queue, channels_context, accounts_context])
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)
     app.cleanup_ctx.append(dependency_probe)
     app.cleanup_ctx.append(realtime_context)
+    app.cleanup_ctx.append(notifications_context)
     app.on_shutdown.append(drain_sockets)
     sio = create_socketio_server(settings)
     mount_socketio(app, sio, settings)
@@ -113,7 +116,8 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:
-    client = create_http_client(app[SETTINGS].http)
+    # Building the client loads the CA bundle (over half a second the first time): kept off the event loop.
+    client = await asyncio.to_thread(create_http_client, app[SETTINGS].http)
     app[HTTP_CLIENT] = client
     yield
     await client.aclose()

@@ -6,6 +6,7 @@ import tomllib
 import typing
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as parse_limit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -151,8 +152,84 @@ class RateLimitSettings(Section):
         return self
 
 
-class ChannelSettings(Section):
-    provider: str = Field("outbox", min_length=1)
+class SmtpSettings(Section):
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    timeout_seconds: float = Field(15.0, gt=0)
+    ca_file: Path | None = None
+    helo_hostname: str | None = None
+
+
+class EmailApiSettings(Section):
+    """Resend or SendGrid: an API key, a verified sender, and the API's base URL."""
+
+    api_key: SecretStr | None = None
+    sender: str | None = None
+    base_url: str | None = None
+
+
+class EmailSettings(Section):
+    provider: Literal["outbox", "smtp", "resend", "sendgrid"] = "outbox"
+    smtp: SmtpSettings = SmtpSettings()
+    resend: EmailApiSettings = EmailApiSettings()
+    sendgrid: EmailApiSettings = EmailApiSettings()
+
+
+class AfricasTalkingSettings(Section):
+    username: str | None = None
+    api_key: SecretStr | None = None
+    sender_id: str | None = None
+    base_url: str | None = None
+
+
+class TwilioSettings(Section):
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    from_number: str | None = None
+    messaging_service_sid: str | None = None
+    status_callback: str | None = None
+    base_url: str | None = None
+
+
+class SmsSettings(Section):
+    provider: Literal["outbox", "africastalking", "twilio"] = "outbox"
+    africastalking: AfricasTalkingSettings = AfricasTalkingSettings()
+    twilio: TwilioSettings = TwilioSettings()
+
+
+class FcmSettings(Section):
+    service_account_json: SecretStr | None = None
+    service_account_file: Path | None = None
+    project_id: str | None = None
+    endpoint: str | None = None
+    dry_run: bool = False
+
+
+class PushSettings(Section):
+    provider: Literal["outbox", "fcm"] = "outbox"
+    fcm: FcmSettings = FcmSettings()
+
+
+class NotificationSettings(Section):
+    default_locale: Literal["en", "sw"] = "en"
+    default_time_zone: str = "Africa/Nairobi"
+    booking_reminder_lead_h: int = Field(24, ge=1, le=168)
+    event_reminder_lead_h: int = Field(24, ge=1, le=168)
+    check_in_time: str = Field("14:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    broadcast_batch_size: int = Field(500, ge=1, le=5000)
+    public_app_url: str = "https://lango.africa"
+
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> "NotificationSettings":
+        try:
+            ZoneInfo(self.default_time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"default_time_zone: {self.default_time_zone!r} is not an IANA time zone") from None
+        return self
 
 
 class LocalStorageSettings(Section):
@@ -261,8 +338,10 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = RealtimeSettings()
     auth: AuthSettings = AuthSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
-    email: ChannelSettings = ChannelSettings()
-    sms: ChannelSettings = ChannelSettings()
+    email: EmailSettings = EmailSettings()
+    sms: SmsSettings = SmsSettings()
+    push: PushSettings = PushSettings()
+    notifications: NotificationSettings = NotificationSettings()
     storage: StorageSettings = StorageSettings()
     maps: MapsSettings = MapsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()

@@ -5,7 +5,20 @@ from aiohttp import web
 from gateway.openapi import build_openapi
 from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT, SETTINGS, SOCKETIO
-from handlers import admin_accounts, analytics, auth, auth_account, auth_mfa, dev, docs, files, health, maps
+from handlers import (
+    admin_accounts,
+    analytics,
+    auth,
+    auth_account,
+    auth_mfa,
+    broadcasts,
+    dev,
+    docs,
+    files,
+    health,
+    maps,
+    notifications,
+)
 from handlers.realtime import install_socket_handlers
 from handlers.metrics import install_metrics_route
 
@@ -20,6 +33,8 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     files.storage_routes,
     maps.routes,
     analytics.routes,
+    notifications.routes,
+    broadcasts.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -11,18 +11,12 @@ from gateway.accounts.context import Accounts
 from gateway.accounts.problems import AlreadyVerified, NoDestination, OtpCooldown, OtpDead, OtpInvalid, WrongPassword
 from gateway.accounts.sessions import revoke_other_sessions
 from gateway.logs import get_logger
+from gateway.notifications.security_codes import send_security_code
 from gateway.security.passwords import check_password_strength
-from providers.email import EmailMessage
-from providers.sms import SmsMessage
 
 log = get_logger("lango.codes")
 
 VERIFY_PURPOSE: dict[ContactChannel, CodePurpose] = {"email": CodePurpose.VERIFY_EMAIL, "sms": CodePurpose.VERIFY_PHONE}
-_WHAT_FOR = {
-    CodePurpose.VERIFY_EMAIL: "to verify your email",
-    CodePurpose.VERIFY_PHONE: "to verify your phone",
-    CodePurpose.PASSWORD_RESET: "to reset your password",
-}
 
 
 async def send_code(accounts: Accounts, user: User, purpose: CodePurpose, destination: str) -> None:
@@ -38,12 +32,16 @@ async def send_code(accounts: Accounts, user: User, purpose: CodePurpose, destin
     )
     if code is None:
         raise OtpCooldown(auth.otp_resend_cooldown_s)
-    minutes = auth.otp_ttl_s // 60
-    text = f"Your Lango code {_WHAT_FOR[purpose]} is {code}. It expires in {minutes} minutes. Never share it."
-    if destination == user.phone:
-        await accounts.sms.send(SmsMessage(to=destination, text=text, kind="otp"))
-    else:
-        await accounts.email.send(EmailMessage(to=destination, subject=f"Your Lango code: {code}", text=text, kind="otp"))
+    await send_security_code(
+        accounts.email,
+        accounts.sms,
+        accounts.settings.notifications,
+        user,
+        destination=destination,
+        code=code,
+        purpose=purpose.value,
+        minutes=auth.otp_ttl_s // 60,
+    )
 
 
 async def send_verification(accounts: Accounts, user: User, channel: ContactChannel) -> None:

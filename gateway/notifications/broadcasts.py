@@ -1,0 +1,149 @@
+"""Admin broadcasts: one message to an audience, sent in batches by a job, with progress the admin can watch."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from bson import ObjectId
+from pydantic import BaseModel, Field, model_validator
+
+from documents.broadcast import Audience, Broadcast, BroadcastStatus
+from documents.notification import NotificationKind
+from gateway.events.bus import EventBusUnavailable
+from gateway.events.targets import user_room
+from gateway.jobs import JOBS, JobPolicy, enqueue
+from gateway.logs import get_logger
+from gateway.notifications.audiences import audience_for
+from gateway.notifications.dispatch import notify
+from gateway.notifications.problems import BroadcastNotFound
+from gateway.routing import RequestModel
+from gateway.security.access import ROLES
+from gateway.state import EVENT_BUS, JOB_QUEUE, SETTINGS
+
+BROADCAST_PROGRESS = "broadcast.progress"
+log = get_logger("lango.notifications.broadcasts")
+
+
+class AudienceRequest(RequestModel):
+    kind: Literal["all", "role", "event"]
+    value: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_kind(self) -> "AudienceRequest":
+        if self.kind == "all" and self.value is not None:
+            raise ValueError("the all audience takes no value")
+        if self.kind == "role" and self.value not in ROLES:
+            raise ValueError(f"a role audience names one of {', '.join(sorted(ROLES))}")
+        if self.kind == "event" and self.value is None:
+            raise ValueError("an event audience names the event id")
+        return self
+
+
+class BroadcastRequest(RequestModel):
+    audience: AudienceRequest
+    title: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\r\n]*$")]
+    message: Annotated[str, Field(min_length=1, max_length=600)]
+
+
+class BroadcastView(BaseModel):
+    """`sent`: recipients whose notification is stored and queued on their channels; `failed`: the rest."""
+
+    id: str
+    audience: Audience
+    title: str
+    message: str
+    status: BroadcastStatus
+    total: int
+    sent: int
+    failed: int
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, broadcast: Broadcast) -> "BroadcastView":
+        return cls(
+            id=str(broadcast.id),
+            audience=broadcast.audience,
+            title=broadcast.title,
+            message=broadcast.body,
+            status=broadcast.status,
+            total=broadcast.total,
+            sent=broadcast.sent,
+            failed=broadcast.failed,
+            created_at=broadcast.created_at,
+            finished_at=broadcast.finished_at,
+        )
+
+
+async def start_broadcast(app: web.Application, admin_id: str, request: BroadcastRequest) -> Broadcast:
+    audience = audience_for(request.audience.kind, request.audience.value)
+    broadcast = Broadcast(
+        admin_id=admin_id,
+        audience=Audience(kind=request.audience.kind, value=request.audience.value),
+        title=request.title,
+        body=request.message,
+        total=await audience.count(),
+    )
+    await broadcast.insert()
+    await _queue_batch(app, str(broadcast.id), after=None)
+    return broadcast
+
+
+async def broadcast_by_id(broadcast_id: str) -> Broadcast:
+    broadcast = await Broadcast.get(PydanticObjectId(broadcast_id)) if ObjectId.is_valid(broadcast_id) else None
+    if broadcast is None:
+        raise BroadcastNotFound()
+    return broadcast
+
+
+async def _queue_batch(app: web.Application, broadcast_id: str, *, after: str | None) -> None:
+    key = f"broadcast:{broadcast_id}:{after or 'start'}"
+    await enqueue(app[JOB_QUEUE], send_broadcast_batch, key=key, broadcast_id=broadcast_id, after=after)
+
+
+@JOBS.job(JobPolicy(retries=5, retry_delay_s=5.0, timeout_s=600))
+async def send_broadcast_batch(ctx: dict[str, Any], *, broadcast_id: str, after: str | None) -> int:
+    """Notify one batch of the audience, count it, report progress, and queue the next batch."""
+    app: web.Application = ctx["app"]
+    broadcast = await broadcast_by_id(broadcast_id)
+    if broadcast.status != BroadcastStatus.SENDING or broadcast.cursor != after:
+        return 0
+    batch_size = app[SETTINGS].notifications.broadcast_batch_size
+    user_ids = await audience_for(broadcast.audience.kind, broadcast.audience.value).user_ids_after(after, batch_size)
+    sent = failed = 0
+    for user_id in user_ids:
+        try:
+            notification = await notify(
+                app,
+                user_id,
+                NotificationKind.BROADCAST,
+                {"title": broadcast.title, "message": broadcast.body},
+                dedupe_key=f"broadcast:{broadcast_id}",
+                data={"broadcast_id": broadcast_id},
+            )
+        except Exception:
+            # One recipient's bad data must not hold back the rest of the audience.
+            log.exception("broadcast recipient not notified", broadcast_id=broadcast_id, user_id=user_id)
+            notification = None
+        sent, failed = (sent + 1, failed) if notification is not None else (sent, failed + 1)
+    cursor = user_ids[-1] if len(user_ids) == batch_size else None
+    advanced = await Broadcast.advance(
+        broadcast.id, after=after, cursor=cursor, sent=sent, failed=failed  # type: ignore[arg-type]
+    )
+    if advanced is None:
+        return 0
+    await _report(app, advanced)
+    if cursor is not None:
+        await _queue_batch(app, broadcast_id, after=cursor)
+    return len(user_ids)
+
+
+async def _report(app: web.Application, broadcast: Broadcast) -> None:
+    progress = BroadcastView.of(broadcast).model_dump(mode="json")
+    try:
+        await app[EVENT_BUS].publish(
+            user_room(broadcast.admin_id), BROADCAST_PROGRESS, progress, collapse_key=f"broadcast:{broadcast.id}"
+        )
+    except EventBusUnavailable as error:
+        log.warning("broadcast progress not published", broadcast_id=str(broadcast.id), error=str(error))
