@@ -106,7 +106,8 @@ class Property(Document):
     class Settings:
         name = "properties"
         indexes = [
-            IndexModel([("location", GEOSPHERE)], name="location_2dsphere"),
+            # The version is explicit so re-running migrate compares equal to the stored index spec.
+            IndexModel([("location", GEOSPHERE)], name="location_2dsphere", **{"2dsphereIndexVersion": 3}),
             IndexModel([("status", ASCENDING), ("nightly_price_minor", ASCENDING), ("_id", ASCENDING)], name="search_by_price"),
             IndexModel([("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="search_newest"),
             IndexModel([("status", ASCENDING), ("address.county", ASCENDING), ("address.town", ASCENDING)], name="search_by_place"),
