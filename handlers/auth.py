@@ -6,6 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.accounts import sessions, signin
+from gateway.analytics import ProductEvent, track
 from gateway.accounts.context import Accounts, Device, signed_in_user
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.routing import ApiRoutes, RequestModel
@@ -95,6 +96,7 @@ async def signup(request: web.Request, body: SignUp) -> SignedUp:
     user, pair = await signin.sign_up(
         Accounts.of(request.app), email=body.email, phone=body.phone, password=body.password, device=Device.of(request, body.device)
     )
+    await track(request.app, ProductEvent.SIGNUP, str(user.id), {"method": "email" if body.email else "phone"}, occurrence=str(user.id))
     return SignedUp(account=AccountView.of(user), tokens=TokenPairView.of(pair))
 
 

@@ -7,6 +7,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from documents.night_claim import ClaimKind
+from gateway.analytics import ProductEvent, track
 from gateway.bookings.claims import block_nights, claimed_nights, unblock_nights
 from gateway.properties.listings import (
     ListingChanges,
@@ -79,6 +80,7 @@ async def create_property(request: web.Request, caller: Caller, body: ListingFie
 async def search_properties(request: web.Request, caller: Caller, query: SearchQuery) -> web.Response:
     """Search published listings: filters, near a point or within map bounds, free for dates; paged by cursor"""
     page, from_cache = await search_listings(request.app, query)
+    await track(request.app, ProductEvent.SEARCH, caller.user_id, {"outcome": "cached" if from_cache else "searched"})
     return web.Response(body=page, content_type="application/json", headers={"X-Cache": "hit" if from_cache else "miss"})
 
 

@@ -11,17 +11,41 @@ from gateway.events.targets import user_room
 from gateway.state import EVENT_BUS
 
 BOOKING_UPDATED = "booking.updated"
+PAYMENT_UPDATED = "payment.updated"
+USER_ROOM_PREFIX = "user:"
 _BOOKING_EVENTS = {
     "held": ProductEvent.BOOKING_CREATED,
     "confirmed": ProductEvent.BOOKING_CONFIRMED,
     "cancelled": ProductEvent.BOOKING_CANCELLED,
 }
+_PAYMENT_EVENTS = {"succeeded": ProductEvent.PAYMENT_SUCCEEDED, "failed": ProductEvent.PAYMENT_FAILED}
 
 
 async def track_published(app: web.Application, published: Published) -> None:
     """Track the product event a bus event stands for, once: booking events reach the guest and the agent."""
-    if published.type != BOOKING_UPDATED:
+    if published.type == BOOKING_UPDATED:
+        await _track_booking(app, published)
+    elif published.type == PAYMENT_UPDATED:
+        await _track_payment(app, published)
+
+
+async def _track_payment(app: web.Application, published: Published) -> None:
+    payment: dict[str, Any] = published.data
+    event = _PAYMENT_EVENTS.get(payment.get("status", ""))
+    if event is None or not published.target.startswith(USER_ROOM_PREFIX):
         return
+    payer_id = published.target.removeprefix(USER_ROOM_PREFIX)
+    properties = {
+        "payment_id": payment.get("id"),
+        "booking_id": payment.get("booking_id"),
+        "provider": payment.get("provider"),
+        "amount_minor": payment.get("amount_minor"),
+        "currency": payment.get("currency"),
+    }
+    await track(app, event, payer_id, properties, occurrence=payment.get("id"))
+
+
+async def _track_booking(app: web.Application, published: Published) -> None:
     booking: dict[str, Any] = published.data
     event = _BOOKING_EVENTS.get(booking.get("status", ""))
     guest_id = booking.get("guest_id")

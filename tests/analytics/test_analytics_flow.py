@@ -109,6 +109,49 @@ async def test_booking_events_on_the_bus_are_tracked_once_for_the_guest(
     }
 
 
+async def test_settled_payments_on_the_bus_are_tracked_once_each(
+    analytics_client: TestClient, posthog: PostHogEmulator
+) -> None:
+    app = analytics_client.app
+    payer = "665f1c2a9b1e8a00payer001"
+    payment = {"id": "665f1c2a9b1e8a0000000pay", "booking_id": "665f1c2a9b1e8a0012345678", "provider": "mpesa",
+               "amount_minor": 450_000, "currency": "KES", "receipt": "SGR7Q2X4ZK"}
+    for status in ("pending", "succeeded", "succeeded"):
+        await app[EVENT_BUS].publish(user_room(payer), "payment.updated", {**payment, "status": status})
+    await app[EVENT_BUS].publish(user_room(payer), "payment.updated", {**payment, "id": "665f1c2a9b1e8a0000000bad", "status": "failed"})
+
+    await flush_events(app)
+
+    assert [(event["event"], event["distinct_id"]) for event in posthog.events] == [
+        ("payment_succeeded", payer),
+        ("payment_succeeded", payer),
+        ("payment_failed", payer),
+    ]
+    assert posthog.events[0]["uuid"] == posthog.events[1]["uuid"]
+    assert "receipt" not in posthog.events[0]["properties"]
+    assert posthog.events[0]["properties"]["amount_minor"] == 450_000
+
+
+async def test_signup_and_search_are_tracked_with_ids_only(analytics_client: TestClient, posthog: PostHogEmulator) -> None:
+    signup = await analytics_client.post(
+        "/v1/auth/signup", json={"email": "achieng@example.com", "password": "a sturdy pass phrase 42"}
+    )
+    assert signup.status == 201, await signup.text()
+    body = await signup.json()
+    user_id = body["account"]["id"]
+    token = body["tokens"]["access_token"]
+    search = await analytics_client.get("/v1/properties", params={"county": "Nairobi"}, headers=auth_header(token))
+    assert search.status == 200, await search.text()
+
+    await flush_events(analytics_client.app)
+
+    assert [(event["event"], event["distinct_id"]) for event in posthog.events] == [
+        ("signup", user_id),
+        ("search", user_id),
+    ]
+    assert "achieng" not in json.dumps(posthog.batches)
+
+
 async def test_a_user_who_opts_out_sends_nothing_not_even_what_was_queued(
     analytics_client: TestClient, posthog: PostHogEmulator
 ) -> None:
