@@ -21,6 +21,7 @@ from documents.property import (
     PropertyStatus,
     PropertyType,
 )
+from gateway.files.lifecycle import attachable_photos, delete_files
 from gateway.paging import newest_first
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
@@ -107,6 +108,7 @@ def _stored_fields(fields: ListingFields) -> dict[str, Any]:
 
 
 async def create_listing(app: web.Application, caller: Caller, fields: ListingFields) -> Property:
+    await attachable_photos(caller, fields.photo_ids)
     listing = Property(agent_id=caller.user_id, **_stored_fields(fields))
     await listing.insert()
     return listing
@@ -135,6 +137,7 @@ def _manages(caller: Caller, listing: Property) -> bool:
 async def update_listing(app: web.Application, caller: Caller, listing_id: str, changes: BaseModel) -> Property:
     listing = await managed_listing(caller, listing_id)
     given = changes.model_dump(exclude_unset=True)
+    await attachable_photos(caller, given.get("photo_ids") or [])
     current = listing.model_dump(include=set(ListingFields.model_fields) | {"description_html"})
     current["description"] = current.pop("description_html")
     if "photo_ids" in given and "cover_photo_id" not in given and current["cover_photo_id"] not in given["photo_ids"]:
@@ -162,8 +165,11 @@ async def publish_listing(app: web.Application, caller: Caller, listing_id: str)
 
 
 async def archive_listing(app: web.Application, caller: Caller, listing_id: str) -> Property:
+    """Archiving is how a listing is deleted: it leaves search for good and its photos are removed."""
     listing = await managed_listing(caller, listing_id)
-    return await _move(app, listing, PropertyStatus.ARCHIVED, (PropertyStatus.DRAFT, PropertyStatus.PUBLISHED))
+    archived = await _move(app, listing, PropertyStatus.ARCHIVED, (PropertyStatus.DRAFT, PropertyStatus.PUBLISHED))
+    await delete_files(app, archived.photo_ids)
+    return archived
 
 
 async def unpublish_listing(app: web.Application, caller: Caller, listing_id: str) -> Property:

@@ -3,7 +3,9 @@
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from bson import ObjectId
 
+from documents.stored_file import FileKind, FileStatus, StoredFile
 from tests.factories import access_token_for, auth_header, create_user
 
 NAIROBI = (36.8219, -1.2921)
@@ -14,6 +16,22 @@ async def signed_in(client: TestClient, *roles: str) -> tuple[str, dict[str, str
     """A new user with these roles: their id and the headers that sign requests in as them."""
     user = await create_user(client.app, roles=roles or ("guest",))
     return str(user.id), auth_header(access_token_for(client.app, user))
+
+
+async def ready_photo(owner_id: str) -> str:
+    """A confirmed photo owned by `owner_id`, as the upload flow leaves it; answers its file id."""
+    photo = StoredFile(
+        owner_id=owner_id,
+        kind=FileKind.PHOTO,
+        key=f"photos/{owner_id}/{ObjectId()}.jpg",
+        declared_type="image/jpeg",
+        max_bytes=1_000_000,
+        content_type="image/jpeg",
+        size=2048,
+        status=FileStatus.READY,
+    )
+    await photo.insert()
+    return str(photo.id)
 
 
 def listing_body(**overrides: Any) -> dict[str, Any]:
@@ -29,7 +47,6 @@ def listing_body(**overrides: Any) -> dict[str, Any]:
         "cleaning_fee_minor": 100_000,
         "location": {"type": "Point", "coordinates": list(NAIROBI)},
         "address": {"county": "Nairobi", "town": "Kilimani"},
-        "photo_ids": ["photo-aaaa1111", "photo-bbbb2222"],
     }
     body.update(overrides)
     return body

@@ -1,19 +1,22 @@
 """Agents' listings over HTTP: validation, sanitised descriptions, partial updates, states, and who may do what."""
 
 from aiohttp.test_utils import TestClient
+from bson import ObjectId
 
-from tests.properties.builders import PROBLEM, listing_body, problem_type, published_listing, signed_in
+from documents.stored_file import FileStatus, StoredFile
+from tests.properties.builders import PROBLEM, listing_body, problem_type, published_listing, ready_photo, signed_in
 
 
 async def test_an_agent_creates_a_draft_with_a_sanitised_description(client: TestClient) -> None:
     agent_id, agent = await signed_in(client, "agent")
     hostile = '<p onclick="steal()">Lovely <script>alert(1)</script><a href="http://x">view</a></p><img src=x onerror=y>'
-    response = await client.post("/v1/properties", json=listing_body(description=hostile), headers=agent)
+    photos = [await ready_photo(agent_id), await ready_photo(agent_id)]
+    response = await client.post("/v1/properties", json=listing_body(description=hostile, photo_ids=photos), headers=agent)
     assert response.status == 201
     listing = await response.json()
     assert listing["description_html"] == "<p>Lovely view</p>"
     assert listing["status"] == "draft" and listing["agent_id"] == agent_id
-    assert listing["currency"] == "KES" and listing["cover_photo_id"] == "photo-aaaa1111"
+    assert listing["currency"] == "KES" and listing["cover_photo_id"] == photos[0]
     assert listing["cancellation_policy"] == {"full_refund_days": 7, "partial_refund_days": 2, "partial_refund_percent": 50}
 
 
@@ -35,17 +38,18 @@ async def test_validation_lists_each_bad_field(client: TestClient) -> None:
 
 
 async def test_partial_update_changes_only_what_is_named(client: TestClient) -> None:
-    _, agent = await signed_in(client, "agent")
+    agent_id, agent = await signed_in(client, "agent")
     listing = await published_listing(client, agent)
+    photo = await ready_photo(agent_id)
     response = await client.patch(
         f"/v1/properties/{listing['id']}",
-        json={"nightly_price_minor": 650_000, "photo_ids": ["photo-cccc3333"], "description": "<b>new</b><iframe></iframe>"},
+        json={"nightly_price_minor": 650_000, "photo_ids": [photo], "description": "<b>new</b><iframe></iframe>"},
         headers=agent,
     )
     assert response.status == 200
     changed = await response.json()
     assert changed["nightly_price_minor"] == 650_000 and changed["title"] == listing["title"]
-    assert changed["photo_ids"] == ["photo-cccc3333"] and changed["cover_photo_id"] == "photo-cccc3333"
+    assert changed["photo_ids"] == [photo] and changed["cover_photo_id"] == photo
     assert changed["description_html"] == "<b>new</b>"
     bad = await client.patch(f"/v1/properties/{listing['id']}", json={"cover_photo_id": "photo-zzzz9999", "title": None}, headers=agent)
     assert bad.status == 422
@@ -122,3 +126,24 @@ async def test_the_calendar_shows_taken_nights_but_not_who_took_them(client: Tes
     draft = await (await client.post("/v1/properties", json=listing_body(), headers=agent)).json()
     hidden = await client.get(f"/v1/properties/{draft['id']}/calendar", params=window, headers=guest)
     assert hidden.status == 404
+
+
+async def test_only_the_agents_own_confirmed_photos_can_be_attached(client: TestClient) -> None:
+    agent_id, agent = await signed_in(client, "agent")
+    other_id, _ = await signed_in(client, "agent")
+    someone_elses = await ready_photo(other_id)
+    refused = await client.post("/v1/properties", json=listing_body(photo_ids=[someone_elses]), headers=agent)
+    assert refused.status == 404
+    own = await ready_photo(agent_id)
+    accepted = await client.post("/v1/properties", json=listing_body(photo_ids=[own]), headers=agent)
+    assert accepted.status == 201
+
+
+async def test_archiving_a_listing_removes_its_photos(client: TestClient) -> None:
+    agent_id, agent = await signed_in(client, "agent")
+    photo = await ready_photo(agent_id)
+    listing = await published_listing(client, agent, photo_ids=[photo])
+    archived = await client.post(f"/v1/properties/{listing['id']}/archive", headers=agent)
+    assert archived.status == 200
+    stored = await StoredFile.get(ObjectId(photo))
+    assert stored is not None and stored.status == FileStatus.DELETED
