@@ -1,0 +1,336 @@
+"""`python -m bench.realtime`: N sockets on one gateway, targeted events at fixed rates through the bus, then a broadcast;
+the same workload on the Node.js reference (socket.io + @socket.io/redis-adapter); figures side by side.
+
+Starts its own Redis and SecantusDB (or uses REDIS_URL / MONGODB_URL), installs the Node packages into
+bench/realtime/node_modules, and binds everything to 127.0.0.1."""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
+from gateway.events import BROADCAST, EventBus, user_room
+from gateway.security.keys import new_signing_key, parse_key_ring
+from gateway.settings import EmbeddedSettings, load_settings
+from gateway.security.tokens import TokenService
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+LANGO = REPO / ".venv" / "bin" / "lango"
+RESULTS = REPO / "bench" / "results"
+P99_BUDGET_MS = 100.0
+DRAIN_TIMEOUT_S = 10.0
+# Publishes awaiting Redis at once; the pool of a real worker is bounded too.
+PUBLISHERS_IN_FLIGHT = 64
+
+
+@dataclass
+class Figures:
+    target: str
+    sockets: int
+    connected: int = 0
+    connect_s: float = 0.0
+    kib_per_socket: float = 0.0
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    broadcast_ms: float | None = None
+
+    @property
+    def sustained(self) -> float:
+        """The highest rate delivered without loss at p99 under budget."""
+        good = [s["rate"] for s in self.steps if s["lost"] == 0 and s["p99"] is not None and s["p99"] < P99_BUDGET_MS]
+        return max(good, default=0)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+class LoadClient:
+    """The Node load client, spoken to over its stdin/stdout."""
+
+    def __init__(self, url: str, tokens_file: Path) -> None:
+        env = {**os.environ, "TARGET_URL": url, "TOKENS_FILE": str(tokens_file)}
+        self.process = subprocess.Popen(
+            ["node", str(HERE / "load_client.js")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
+        )
+
+    async def read(self) -> dict[str, Any]:
+        line = await asyncio.to_thread(self.process.stdout.readline)  # type: ignore[union-attr]
+        if not line:
+            raise RuntimeError("load client exited")
+        return json.loads(line)
+
+    async def ask(self, command: str) -> dict[str, Any]:
+        self.process.stdin.write(command + "\n")  # type: ignore[union-attr]
+        self.process.stdin.flush()  # type: ignore[union-attr]
+        return await self.read()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")  # type: ignore[union-attr]
+            self.process.stdin.flush()  # type: ignore[union-attr]
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+async def wait_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
+
+
+async def wait_ready(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(f"{url}/readyz") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+class Bench:
+    def __init__(self, arguments: argparse.Namespace, redis_url: str, mongodb_url: str, workdir: Path) -> None:
+        self.arguments = arguments
+        self.redis_url = redis_url
+        self.mongodb_url = mongodb_url
+        self.workdir = workdir
+        self.keys = json.dumps({"keys": [new_signing_key()]})
+
+    def lango_env(self, port: int) -> dict[str, str]:
+        # A fresh database per start: each start migrates, and the run measures sockets, not the database.
+        env = {key: value for key, value in os.environ.items() if not key.startswith("LANGO_")}
+        env.update(
+            MONGODB_URL=self.mongodb_url,
+            REDIS_URL=self.redis_url,
+            LANGO_ENVIRONMENT="test",
+            LANGO_MONGODB__DATABASE=f"lango_bench_{port}",
+            LANGO_REDIS__NAMESPACE="bench",
+            LANGO_AUTH__SIGNING_KEYS=self.keys,
+            LANGO_SERVER__PORT=str(port),
+            LANGO_JOBS__IN_PROCESS="false",
+            LANGO_LOGGING__LEVEL="INFO",
+        )
+        env.update(dict(pair.split("=", 1) for pair in self.arguments.lango_env))
+        return env
+
+    def tokens(self, target: str, sockets: int) -> Path:
+        if target == "lango":
+            service = TokenService(parse_key_ring(self.keys), issuer="lango", access_ttl=_HOUR, challenge_ttl=_HOUR)
+            tokens = [service.issue_access(f"u{user}", ["guest"], f"s{user}") for user in range(sockets)]
+        else:
+            tokens = [f"u{user}" for user in range(sockets)]
+        path = self.workdir / f"tokens-{target}-{sockets}.json"
+        path.write_text(json.dumps(tokens))
+        return path
+
+    async def run(self, target: str, sockets: int) -> Figures:
+        figures = Figures(target, sockets)
+        redis = Redis.from_url(self.redis_url)
+        await redis.flushdb()
+        port = free_port()
+        log = (RESULTS / f"{target}-{sockets}.log").open("wb")
+        if target == "lango":
+            server = subprocess.Popen([str(LANGO), "serve"], env=self.lango_env(port), stdout=log, stderr=log, cwd=REPO)
+            await wait_ready(f"http://127.0.0.1:{port}", 60)
+        else:
+            env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
+            server = subprocess.Popen(["node", str(HERE / "reference_server.js")], env=env, stdout=log, stderr=log)
+            await wait_port(port, 30)
+        bus = EventBus(redis, load_settings(REPO / "config.toml", redis={"url": self.redis_url, "namespace": "bench"}))
+        client = None
+        try:
+            before = rss_kib(server.pid)
+            client = LoadClient(f"http://127.0.0.1:{port}", self.tokens(target, sockets))
+            hello = await client.read()
+            figures.connected, figures.connect_s = hello["connected"], hello["connect_s"]
+            await asyncio.sleep(2)  # let the server's allocations settle before reading its memory
+            figures.kib_per_socket = (rss_kib(server.pid) - before) / max(1, figures.connected)
+            for rate in self.arguments.rates:
+                step = await self.step(target, bus, client, sockets, rate)
+                figures.steps.append(step)
+                print(f"  {target:5} {sockets:>6} sockets  {rate:>6}/s  {json.dumps(step)}", flush=True)
+                if step["lost"] or step["p99"] is None or step["p99"] > 4 * P99_BUDGET_MS:
+                    break
+            figures.broadcast_ms = await self.broadcast(target, bus, client, figures.connected)
+        finally:
+            if client is not None:
+                client.stop()
+            server.terminate()
+            try:
+                await asyncio.to_thread(server.wait, 30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+            log.close()
+            await redis.aclose()
+        return figures
+
+    async def step(self, target: str, bus: EventBus, client: LoadClient, sockets: int, rate: int) -> dict[str, Any]:
+        await client.ask("reset")
+        seconds = self.arguments.seconds
+        started = time.monotonic()
+        if target == "lango":
+            sent = await publish_at_rate(bus, sockets, rate, seconds)
+        else:
+            sent = await emit_at_rate(self.redis_url, sockets, rate, seconds)
+        achieved = sent / (time.monotonic() - started)
+        report = await drained(client, sent)
+        return {"rate": rate, "sent": sent, "achieved": round(achieved), "received": report["received"],
+                "lost": sent - report["received"], **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")}}  # fmt: skip
+
+    async def broadcast(self, target: str, bus: EventBus, client: LoadClient, sockets: int) -> float | None:
+        await client.ask("reset")
+        if target == "lango":
+            await bus.publish(BROADCAST, "notice.posted", {"sent_at": time.time() * 1000})
+        else:
+            await node_emitter(self.redis_url, ["broadcast"])
+        report = await drained(client, sockets)
+        return _ms(report["max"]) if report["received"] == sockets else None
+
+
+async def drained(client: LoadClient, expected: int) -> dict[str, Any]:
+    """Ask for the figures until everything arrived or nothing more comes."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    report = await client.ask("report")
+    while report["received"] < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        report = await client.ask("report")
+    return report
+
+
+async def publish_at_rate(bus: EventBus, users: int, rate: int, seconds: float) -> int:
+    """Publish `rate` events a second to random users for `seconds`, as a worker would; answer how many were taken."""
+    total = int(rate * seconds)
+    started = time.monotonic()
+    in_flight = asyncio.Semaphore(PUBLISHERS_IN_FLIGHT)
+    published = 0
+
+    async def publish_one(number: int) -> None:
+        nonlocal published
+        async with in_flight:
+            data = {"sent_at": time.time() * 1000, "n": number}
+            await bus.publish(user_room(f"u{random.randrange(users)}"), "booking.updated", data)
+            published += 1
+
+    tasks = []
+    scheduled = 0
+    while scheduled < total:
+        due = min(total, int((time.monotonic() - started) * rate) + 1)
+        tasks.extend(asyncio.create_task(publish_one(number)) for number in range(scheduled, due))
+        scheduled = due
+        await asyncio.sleep(0.002)
+    await asyncio.gather(*tasks)
+    return published
+
+
+async def emit_at_rate(redis_url: str, users: int, rate: int, seconds: float) -> int:
+    answer = await node_emitter(redis_url, [str(users), str(rate), str(seconds)])
+    return int(answer["sent"])
+
+
+async def node_emitter(redis_url: str, arguments: list[str]) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        "node", str(HERE / "reference_emitter.js"), *arguments, env={**os.environ, "REDIS_URL": redis_url},
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    return json.loads(out.splitlines()[-1])
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def print_table(results: list[Figures]) -> None:
+    print("\n| server | sockets | connected | connect s | KiB/socket | sustained/s (p99<100ms, no loss) | p50/p95/p99 ms at that rate | broadcast to all ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for figures in results:
+        best = next((s for s in figures.steps if s["rate"] == figures.sustained), None)
+        latency = f"{best['p50']}/{best['p95']}/{best['p99']}" if best else "-"
+        print(f"| {figures.target} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
+              f"{figures.kib_per_socket:.1f} | {figures.sustained:,} | {latency} | {figures.broadcast_ms} |")  # fmt: skip
+
+
+def install_node_packages() -> None:
+    if not (HERE / "node_modules" / "socket.io").exists():
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
+
+
+_HOUR = __import__("datetime").timedelta(hours=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__)
+    parser.add_argument("--sockets", default="1000,5000,10000", help="socket counts, comma-separated")
+    parser.add_argument("--rates", default="500,1000,2000,3000,4000,6000,8000", help="targeted events/s to try")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each rate step")
+    parser.add_argument("--targets", default="lango,node", help="lango, node or both")
+    parser.add_argument("--lango-env", action="append", default=[], metavar="KEY=VALUE", help="extra gateway setting")
+    arguments = parser.parse_args()
+    arguments.rates = [int(rate) for rate in arguments.rates.split(",")]
+    install_node_packages()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lango-bench-") as workdir:
+        redis_url, mongodb_url = os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URL")
+        if not redis_url:
+            server = start_redis(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir))
+            stack.callback(server.stop)
+            wait_until_answers(server, 30)
+            redis_url = server.url
+        if not mongodb_url:
+            server = start_secantusdb(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir))
+            stack.callback(server.stop)
+            wait_until_answers(server, 60)
+            mongodb_url = server.url
+        bench = Bench(arguments, redis_url, mongodb_url, Path(workdir))
+        results = []
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, node {_node_version()}", flush=True)
+        for sockets in (int(count) for count in arguments.sockets.split(",")):
+            for target in arguments.targets.split(","):
+                results.append(asyncio.run(bench.run(target, sockets)))
+        print_table(results)
+        (RESULTS / f"realtime-{int(time.time())}.json").write_text(json.dumps([vars(r) for r in results], indent=2))
+
+
+def _node_version() -> str:
+    return subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+
+
+if __name__ == "__main__":
+    main()
