@@ -6,14 +6,19 @@ from documents.analytics_opt_out import AnalyticsOptOut
 from documents.audit import AuditEvent
 from documents.broadcast import Broadcast
 from documents.device import Device
+from documents.hosted_event import HostedEvent
 from documents.notification import Notification
 from documents.notification_preferences import NotificationPreferences
 from documents.otp import OneTimeCode
+from documents.scan_record import ScanRecord
 from documents.session import Session
 from documents.stored_file import StoredFile
+from documents.ticket import Ticket
+from documents.ticket_order import TicketOrder
+from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, StoredFile, AnalyticsOptOut, Device, Notification, NotificationPreferences, Broadcast]
+ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, StoredFile, AnalyticsOptOut, Device, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, ScanRecord]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -28,6 +28,7 @@ from gateway.realtime.context import drain_sockets, realtime_context
 from gateway.redis_client import create_redis
 from gateway.security.tokens import create_token_service
 from gateway.settings import Settings
+from gateway.tickets.setup import tickets_context
 from gateway.state import (
     HTTP_CLIENT,
     JOB_QUEUE,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
         app.cleanup_ctx.append(_in_process_worker)
     app.cleanup_ctx.append(dependency_probe)
     app.cleanup_ctx.append(realtime_context)
+    app.cleanup_ctx.append(tickets_context)
     app.cleanup_ctx.append(notifications_context)
     app.on_shutdown.append(drain_sockets)
     sio = create_socketio_server(settings)

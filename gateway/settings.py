@@ -1,5 +1,6 @@
 """Every setting of the gateway: defaults in config.toml, overridden by environment variables."""
 
+import base64
 import os
 import re
 import tomllib
@@ -316,6 +317,31 @@ class BackupSettings(Section):
     prefix: str = Field("backups", pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$")
 
 
+class TicketSettings(Section):
+    hold_ttl_s: int = Field(600, ge=60, le=86_400)
+    max_per_order: int = Field(20, ge=1, le=100)
+    entry_opens_before_start_s: int = Field(14_400, ge=0, le=604_800)
+    # AES-256-GCM key (32 bytes, base64url) sealing each event's Ed25519 private key at rest.
+    key_encryption_key: SecretStr | None = None
+    scan_clock_skew_s: int = Field(300, ge=0, le=3_600)
+    max_batch_scans: int = Field(500, ge=1, le=5_000)
+    scan_context_ttl_s: float = Field(2.0, ge=0, le=60)
+    stats_push_interval_s: float = Field(0.2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _key_is_32_bytes(self) -> "TicketSettings":
+        if self.key_encryption_key is not None and len(_urlsafe_bytes(self.key_encryption_key.get_secret_value())) != 32:
+            raise ValueError("key_encryption_key must be 32 bytes in base64url")
+        return self
+
+
+def _urlsafe_bytes(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -345,6 +371,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     maps: MapsSettings = MapsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    tickets: TicketSettings = TicketSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":
@@ -358,6 +385,8 @@ class Settings(BaseSettings):
                 raise ValueError("production needs auth.signing_keys (LANGO_AUTH__SIGNING_KEYS); see `lango keys new`")
             if self.storage.provider == "local" and self.storage.local.signing_secret is None:
                 raise ValueError("production needs storage.local.signing_secret (LANGO_STORAGE__LOCAL__SIGNING_SECRET)")
+            if self.tickets.key_encryption_key is None:
+                raise ValueError("production needs tickets.key_encryption_key (LANGO_TICKETS__KEY_ENCRYPTION_KEY)")
         if self.auth.signing_keys is not None:
             try:
                 parse_key_ring(self.auth.signing_keys.get_secret_value())

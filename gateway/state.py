@@ -15,6 +15,7 @@ from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
+from gateway.tickets.runtime import TicketsRuntime
 from providers.analytics.base import AnalyticsSink
 from providers.maps.base import MapsProvider
 from providers.push.base import PushSender
@@ -45,3 +46,4 @@ ANALYTICS_SINK = web.AppKey("analytics_sink", AnalyticsSink)
 EVENT_BUS = web.AppKey("event_bus", EventBus)
 REALTIME_HUB = web.AppKey("realtime_hub", RealtimeHub)
 PUSH_SENDER = web.AppKey("push_sender", PushSender)
+TICKETS = web.AppKey("tickets", TicketsRuntime)

@@ -16,8 +16,11 @@ from handlers import (
     docs,
     files,
     health,
+    hosted_events,
     maps,
     notifications,
+    scanning,
+    tickets,
 )
 from handlers.realtime import install_socket_handlers
 from handlers.metrics import install_metrics_route
@@ -35,6 +38,9 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     analytics.routes,
     notifications.routes,
     broadcasts.routes,
+    hosted_events.routes,
+    tickets.routes,
+    scanning.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -1,0 +1,119 @@
+"""An event a host sells tickets for: its venue, times, capacity, door staff, signing keys, and its states."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from documents.clock import stored_now
+from documents.property import Address, GeoPoint
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class EventStateConflict(Exception):
+    """The event was not in a state that allows this change."""
+
+    def __init__(self, event_id: PydanticObjectId | None, wanted: EventStatus, current: EventStatus | None) -> None:
+        super().__init__(f"event {event_id} cannot become {wanted} from {current or 'nothing'}")
+        self.current = current
+
+
+class Venue(BaseModel):
+    """A listed property, or a named place with its address and GeoJSON point."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property_id: PydanticObjectId | None = None
+    name: str | None = Field(None, min_length=1, max_length=120)
+    address: Address | None = None
+    location: GeoPoint | None = None
+
+    @model_validator(mode="after")
+    def _property_or_place(self) -> "Venue":
+        place = (self.name, self.address, self.location)
+        if self.property_id is not None and any(part is not None for part in place):
+            raise ValueError("give either property_id or name, address and location, not both")
+        if self.property_id is None and any(part is None for part in place):
+            raise ValueError("a venue without property_id needs name, address and location")
+        return self
+
+
+class EventKey(BaseModel):
+    """One Ed25519 key pair of the event; the private half is sealed (AES-GCM) and never served."""
+
+    kid: int
+    public_key: str
+    sealed_private_key: str
+    created_at: datetime = Field(default_factory=stored_now)
+
+
+class HostedEvent(Document):
+    host_id: str
+    title: str
+    description: str = ""
+    venue: Venue
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    # Seats held or sold across all ticket types; a conditional $inc keeps it within capacity.
+    sold: int = 0
+    status: EventStatus = EventStatus.DRAFT
+    reentry_allowed: bool = False
+    scanner_ids: list[str] = Field(default_factory=list)
+    keys: list[EventKey] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=stored_now)
+    updated_at: datetime = Field(default_factory=stored_now)
+
+    class Settings:
+        name = "events"
+        indexes = [
+            IndexModel([("host_id", ASCENDING), ("_id", DESCENDING)], name="by_host"),
+            IndexModel([("status", ASCENDING), ("starts_at", ASCENDING)], name="upcoming"),
+            IndexModel([("scanner_ids", ASCENDING)], name="by_scanner"),
+        ]
+
+    @property
+    def signing_key(self) -> EventKey:
+        return self.keys[-1]
+
+    @classmethod
+    async def reserve_seats(cls, event_id: PydanticObjectId, seats: int) -> bool:
+        """Take `seats` of the capacity in one conditional update; False when they do not fit."""
+        taken = await cls.get_pymongo_collection().update_one(
+            {
+                "_id": event_id,
+                "status": EventStatus.PUBLISHED.value,
+                "$expr": {"$lte": [{"$add": ["$sold", seats]}, "$capacity"]},
+            },
+            {"$inc": {"sold": seats}},
+        )
+        return taken.modified_count == 1
+
+    @classmethod
+    async def release_seats(cls, event_id: PydanticObjectId, seats: int) -> None:
+        await cls.get_pymongo_collection().update_one({"_id": event_id}, {"$inc": {"sold": -seats}})
+
+    async def publish(self) -> "HostedEvent":
+        return await self._advance(EventStatus.PUBLISHED, {"status": EventStatus.DRAFT.value})
+
+    async def cancel(self) -> "HostedEvent":
+        return await self._advance(EventStatus.CANCELLED, {"status": {"$ne": EventStatus.CANCELLED.value}})
+
+    async def _advance(self, target: EventStatus, expected: dict[str, Any]) -> "HostedEvent":
+        updated = await self.get_pymongo_collection().find_one_and_update(
+            {"_id": self.id, **expected},
+            {"$set": {"status": target.value, "updated_at": stored_now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1})
+            raise EventStateConflict(self.id, target, EventStatus(current["status"]) if current else None)
+        return HostedEvent.model_validate(updated)

@@ -1,0 +1,185 @@
+"""Creating, publishing and cancelling events, their ticket types and door staff; who may see or change which."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from bson import ObjectId
+from pydantic import AwareDatetime, Field, model_validator
+
+from documents.clock import stored_now
+from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
+from documents.property import Property
+from documents.ticket import Ticket, TicketStatus
+from documents.ticket_type import TicketType
+from documents.user import User
+from gateway.events_hosting.keys import new_event_key, sealing_key
+from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
+from gateway.paging import newest_first
+from gateway.properties.listings import sanitised_description
+from gateway.problems import NotFound
+from gateway.routing import RequestModel
+from gateway.security.access import Caller
+from gateway.state import SETTINGS
+
+OBJECT_ID = r"^[0-9a-f]{24}$"
+
+
+class EventFields(RequestModel):
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    venue: Venue
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    capacity: Annotated[int, Field(ge=1, le=1_000_000)]
+    reentry_allowed: bool = False
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> "EventFields":
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class TicketTypeFields(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    price_minor: Annotated[int, Field(ge=0, le=100_000_000_00)]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    quantity: Annotated[int, Field(ge=1, le=1_000_000)]
+    sales_start: AwareDatetime
+    sales_end: AwareDatetime
+    per_order_limit: Annotated[int, Field(ge=1, le=100)] = 10
+
+    @model_validator(mode="after")
+    def _window(self) -> "TicketTypeFields":
+        if self.sales_end <= self.sales_start:
+            raise ValueError("sales_end must be after sales_start")
+        return self
+
+
+class ScannerAssignment(RequestModel):
+    user_id: Annotated[str, Field(pattern=OBJECT_ID)]
+
+
+async def create_event(app: web.Application, caller: Caller, fields: EventFields) -> HostedEvent:
+    """A draft event of the calling host, with its first signing key."""
+    if fields.starts_at <= datetime.now(UTC):
+        raise EventNotValid("starts_at is in the past")
+    if fields.venue.property_id is not None and await Property.get(fields.venue.property_id) is None:
+        raise EventNotValid("venue.property_id names no listing")
+    event_id = PydanticObjectId()
+    event = HostedEvent(
+        id=event_id,
+        host_id=caller.user_id,
+        title=fields.title,
+        description=sanitised_description(fields.description),
+        venue=fields.venue,
+        starts_at=fields.starts_at.astimezone(UTC),
+        ends_at=fields.ends_at.astimezone(UTC),
+        capacity=fields.capacity,
+        reentry_allowed=fields.reentry_allowed,
+        keys=[new_event_key(str(event_id), 1, sealing_key(app[SETTINGS].tickets))],
+    )
+    await event.insert()
+    return event
+
+
+async def publish_event(caller: Caller, event_id: str) -> HostedEvent:
+    event = await hosted_event_for(caller, event_id)
+    if not await TicketType.find({"event_id": event.id}).count():
+        raise EventStateProblem("add at least one ticket type before publishing")
+    return await _advanced(event.publish())
+
+
+async def cancel_event(caller: Caller, event_id: str) -> HostedEvent:
+    """Cancelled for good: every ticket is revoked (refunds follow through the payments of their orders)."""
+    event = await _advanced((await hosted_event_for(caller, event_id)).cancel())
+    await Ticket.get_pymongo_collection().update_many(
+        {"event_id": event.id, "status": TicketStatus.VALID.value},
+        {"$set": {"status": TicketStatus.REVOKED.value}, "$inc": {"secret_version": 1}},
+    )
+    return event
+
+
+async def add_ticket_type(caller: Caller, event_id: str, fields: TicketTypeFields) -> TicketType:
+    event = await hosted_event_for(caller, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise EventStateProblem("the event is cancelled")
+    other = await TicketType.find_one({"event_id": event.id})
+    if other is not None and other.currency != fields.currency:
+        raise EventNotValid(f"this event sells in {other.currency}")
+    if fields.sales_start.astimezone(UTC) >= event.ends_at:
+        raise EventNotValid("sales_start must be before the event ends")
+    ticket_type = TicketType(
+        event_id=event.id,
+        name=fields.name,
+        price_minor=fields.price_minor,
+        currency=fields.currency,
+        quantity=fields.quantity,
+        sales_start=fields.sales_start.astimezone(UTC),
+        sales_end=min(fields.sales_end.astimezone(UTC), event.ends_at),
+        per_order_limit=fields.per_order_limit,
+    )
+    await ticket_type.insert()
+    return ticket_type
+
+
+async def assign_scanner(caller: Caller, event_id: str, user_id: str) -> HostedEvent:
+    event = await hosted_event_for(caller, event_id)
+    scanner = await User.get(PydanticObjectId(user_id))
+    if scanner is None or "scanner" not in scanner.roles:
+        raise NotAScanner("give the id of an account with the scanner role")
+    return await _with_scanners(event, {"$addToSet": {"scanner_ids": user_id}})
+
+
+async def remove_scanner(caller: Caller, event_id: str, user_id: str) -> HostedEvent:
+    return await _with_scanners(await hosted_event_for(caller, event_id), {"$pull": {"scanner_ids": user_id}})
+
+
+async def _with_scanners(event: HostedEvent, change: dict[str, Any]) -> HostedEvent:
+    await HostedEvent.get_pymongo_collection().update_one({"_id": event.id}, {**change, "$set": {"updated_at": stored_now()}})
+    return await _event(event.id)
+
+
+async def _advanced(change: Any) -> HostedEvent:
+    try:
+        return await change
+    except EventStateConflict as error:
+        raise EventStateProblem(str(error), status_now=error.current) from None
+
+
+async def _event(event_id: str | ObjectId) -> HostedEvent:
+    event = await HostedEvent.get(PydanticObjectId(event_id)) if ObjectId.is_valid(event_id) else None
+    if event is None:
+        raise NotFound("no such event")
+    return event
+
+
+async def event_for(caller: Caller | None, event_id: str) -> HostedEvent:
+    """A published or cancelled event for anyone; a draft only for its host and admins."""
+    event = await _event(event_id)
+    if event.status == EventStatus.DRAFT and not (caller and (caller.is_admin or caller.user_id == event.host_id)):
+        raise NotFound("no such event")
+    return event
+
+
+async def hosted_event_for(caller: Caller, event_id: str) -> HostedEvent:
+    """An event its host (or an admin) may change; 404 for anyone else."""
+    event = await _event(event_id)
+    if not (caller.is_admin or caller.user_id == event.host_id):
+        raise NotFound("no such event")
+    return event
+
+
+async def ticket_types_of(event: HostedEvent) -> list[TicketType]:
+    return await TicketType.find({"event_id": event.id}).sort("_id").to_list()
+
+
+async def list_events(caller: Caller | None, hosted: bool, after: str | None, limit: int) -> tuple[list[HostedEvent], str | None]:
+    """Newest first: the caller's own events (hosted), or every published event still to end."""
+    if hosted and caller is not None:
+        match: dict[str, Any] = {"host_id": caller.user_id}
+    else:
+        match = {"status": EventStatus.PUBLISHED.value, "ends_at": {"$gt": datetime.now(UTC)}}
+    return await newest_first(HostedEvent, match, after, limit)

@@ -1,0 +1,124 @@
+"""Issuing tickets once their order is paid, their signed secrets, and telling the buyer."""
+
+from datetime import timedelta
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from pymongo.errors import BulkWriteError
+
+from documents.hosted_event import HostedEvent
+from documents.property import Property
+from documents.ticket import Ticket
+from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
+from gateway.events.bus import EventBusUnavailable
+from gateway.events.targets import user_room
+from gateway.events_hosting.keys import private_key, sealing_key
+from gateway.logs import get_logger
+from gateway.notifications import NotificationKind, notify
+from gateway.state import EVENT_BUS, SETTINGS
+from gateway.tickets.problems import OrderStateProblem
+from gateway.tickets.qr import qr_link
+from gateway.tickets.secrets import TicketClaims, sign_ticket_secret
+
+TICKET_ISSUED = "ticket.issued"
+DUPLICATE_KEY = 11000
+log = get_logger("lango.tickets")
+
+
+async def ticket_order_paid(app: web.Application, order_id: str, payment_id: str) -> list[Ticket]:
+    """held -> paid, then its tickets issued and sent; running it again for the same payment issues nothing new."""
+    order = await TicketOrder.get(PydanticObjectId(order_id))
+    if order is None:
+        raise OrderStateProblem("no such ticket order")
+    if not (order.status == OrderStatus.PAID and order.payment_id == payment_id):
+        try:
+            order = await order.mark_paid(payment_id)
+        except OrderStateConflict as error:
+            raise OrderStateProblem(str(error), status_now=error.current) from None
+    return await issue_tickets(app, order)
+
+
+async def issue_tickets(app: web.Application, order: TicketOrder) -> list[Ticket]:
+    event = await HostedEvent.get(order.event_id)
+    if event is None:
+        raise OrderStateProblem("the order's event is gone")
+    valid_from = event.starts_at - timedelta(seconds=app[SETTINGS].tickets.entry_opens_before_start_s)
+    seats = [(line, n) for line in order.lines for n in range(line.quantity)]
+    tickets = [
+        Ticket(
+            event_id=order.event_id,
+            order_id=order.id,
+            seat=seat,
+            ticket_type_id=line.ticket_type_id,
+            type_name=line.type_name,
+            holder_id=order.buyer_id,
+            holder_name=order.holder_name,
+            valid_from=valid_from,
+            valid_until=event.ends_at,
+        )
+        for seat, (line, _) in enumerate(seats)
+    ]
+    try:
+        await Ticket.insert_many(tickets, ordered=False)
+    except BulkWriteError as error:
+        # A retry after a partial issue: seats already issued keep their tickets (and their secrets).
+        if any(failure.get("code") != DUPLICATE_KEY for failure in error.details.get("writeErrors", [])):
+            raise
+    issued = await Ticket.find({"order_id": order.id}).sort("seat").to_list()
+    for ticket in issued:
+        await send_ticket(app, event, ticket)
+    return issued
+
+
+def ticket_secret(app: web.Application, event: HostedEvent, ticket: Ticket) -> str:
+    """The ticket's current QR secret; Ed25519 signatures are deterministic, so it is the same every time."""
+    key = event.signing_key
+    claims = TicketClaims(
+        ticket_id=str(ticket.id),
+        event_id=str(ticket.event_id),
+        ticket_type_id=str(ticket.ticket_type_id),
+        valid_from=ticket.valid_from,
+        valid_until=ticket.valid_until,
+        version=ticket.secret_version,
+        kid=key.kid,
+    )
+    signing = private_key(str(event.id), key.kid, key.sealed_private_key, sealing_key(app[SETTINGS].tickets))
+    return sign_ticket_secret(claims, signing)
+
+
+def ticket_code(ticket: Ticket) -> str:
+    """A short code a person can read out at the door when the QR code will not scan."""
+    return str(ticket.id)[-8:].upper()
+
+
+async def venue_label(event: HostedEvent) -> str:
+    if event.venue.property_id is None:
+        return event.venue.name or ""
+    listing = await Property.get(event.venue.property_id)
+    return listing.title if listing else ""
+
+
+async def send_ticket(app: web.Application, event: HostedEvent, ticket: Ticket) -> None:
+    """`ticket.issued` to the holder's sockets, and the ticket with its QR code by email, SMS and push."""
+    ticket_id = str(ticket.id)
+    public_url = app[SETTINGS].notifications.public_app_url
+    qr_url = qr_link(app, ticket, "png")
+    try:
+        await app[EVENT_BUS].publish(
+            user_room(ticket.holder_id),
+            TICKET_ISSUED,
+            {"ticket_id": ticket_id, "event_id": str(ticket.event_id), "ticket_type": ticket.type_name,
+             "holder_name": ticket.holder_name, "qr_png": qr_url, "qr_svg": qr_link(app, ticket, "svg")},  # fmt: skip
+        )
+    except EventBusUnavailable as error:
+        log.warning("ticket.issued not published", ticket_id=ticket_id, error=str(error))
+    context = {
+        "event_title": event.title,
+        "starts_at": event.starts_at,
+        "venue": await venue_label(event),
+        "qr_url": qr_url,
+        "ticket_code": ticket_code(ticket),
+        "ticket_url": f"{public_url}/tickets/{ticket_id}",
+    }
+    await notify(app, ticket.holder_id, NotificationKind.TICKET_ISSUED, context,
+                 dedupe_key=f"ticket_issued:{ticket_id}:{ticket.secret_version}", data={"ticket_id": ticket_id})  # fmt: skip

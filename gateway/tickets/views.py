@@ -1,0 +1,89 @@
+"""What ticket routes answer: orders, tickets with their secret, and pages of them."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from documents.ticket import Ticket
+from documents.ticket_order import OrderLine, TicketOrder
+
+
+class TicketOrderView(BaseModel):
+    id: str
+    event_id: str
+    buyer_id: str
+    holder_name: str
+    lines: list[OrderLine]
+    total_minor: int
+    currency: str
+    status: str
+    hold_expires_at: datetime
+    payment_id: str | None
+    paid_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: TicketOrder) -> "TicketOrderView":
+        return cls(
+            id=str(order.id),
+            event_id=str(order.event_id),
+            buyer_id=order.buyer_id,
+            holder_name=order.holder_name,
+            lines=order.lines,
+            total_minor=order.total_minor,
+            currency=order.currency,
+            status=order.status.value,
+            hold_expires_at=order.hold_expires_at,
+            payment_id=order.payment_id,
+            paid_at=order.paid_at,
+            created_at=order.created_at,
+        )
+
+
+class TicketOrderPage(BaseModel):
+    items: list[TicketOrderView]
+    next_cursor: str | None
+
+
+class TicketView(BaseModel):
+    id: str
+    event_id: str
+    order_id: str
+    ticket_type_id: str
+    ticket_type: str
+    holder_name: str
+    status: str
+    paid: bool
+    secret_version: int
+    # What the QR code encodes; null once the ticket is revoked.
+    secret: str | None
+    valid_from: datetime
+    valid_until: datetime
+    inside: bool
+    admitted_at: datetime | None
+    admitted_gate: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket, secret: str | None) -> "TicketView":
+        return cls(
+            id=str(ticket.id),
+            event_id=str(ticket.event_id),
+            order_id=str(ticket.order_id),
+            ticket_type_id=str(ticket.ticket_type_id),
+            ticket_type=ticket.type_name,
+            holder_name=ticket.holder_name,
+            status=ticket.status.value,
+            paid=ticket.paid,
+            secret_version=ticket.secret_version,
+            secret=secret,
+            valid_from=ticket.valid_from,
+            valid_until=ticket.valid_until,
+            inside=ticket.inside,
+            admitted_at=ticket.admitted_at,
+            admitted_gate=ticket.admitted_gate,
+        )
+
+
+class TicketPage(BaseModel):
+    items: list[TicketView]
+    next_cursor: str | None

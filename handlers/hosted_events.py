@@ -1,0 +1,100 @@
+"""Event routes: hosts create, publish and cancel events, add ticket types and door staff; anyone reads published ones."""
+
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import Field
+
+from gateway.events_hosting.hosting import (
+    EventFields,
+    ScannerAssignment,
+    TicketTypeFields,
+    add_ticket_type,
+    assign_scanner,
+    cancel_event,
+    create_event,
+    event_for,
+    list_events,
+    publish_event,
+    remove_scanner,
+    ticket_types_of,
+)
+from gateway.events_hosting.views import EventPage, EventView, TicketTypeView
+from gateway.routing import ApiRoutes, RequestModel
+from gateway.security.access import AUTHENTICATED, Caller, roles
+from gateway.state import TICKETS
+
+routes = ApiRoutes(tag="events")
+HOST = roles("agent")
+EVENT = "/v1/events/{event_id}"
+
+
+class EventsQuery(RequestModel):
+    hosted: bool = False
+    cursor: Annotated[str, Field(max_length=64)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+async def _view(caller: Caller | None, event_id: str) -> EventView:
+    event = await event_for(caller, event_id)
+    for_host = caller is not None and (caller.is_admin or caller.user_id == event.host_id)
+    return EventView.of(event, await ticket_types_of(event), for_host=for_host)
+
+
+@routes.post("/v1/events", body=EventFields, response=EventView, status=201, access=HOST, problems=(401, 403, 422))
+async def create_hosted_event(request: web.Request, caller: Caller, body: EventFields) -> EventView:
+    """Create a draft event (its description's HTML is sanitised)"""
+    event = await create_event(request.app, caller, body)
+    return EventView.of(event, [], for_host=True)
+
+
+@routes.get("/v1/events", query=EventsQuery, response=EventPage, access=AUTHENTICATED, problems=(400, 401))
+async def list_hosted_events(request: web.Request, caller: Caller, query: EventsQuery) -> EventPage:
+    """Published events still to end, newest first; hosted=true lists the caller's own events, drafts included"""
+    found, next_cursor = await list_events(caller, query.hosted, query.cursor, query.limit)
+    items = [EventView.of(event, await ticket_types_of(event), for_host=query.hosted) for event in found]
+    return EventPage(items=items, next_cursor=next_cursor)
+
+
+@routes.get(EVENT, response=EventView, access=AUTHENTICATED, problems=(401, 404))
+async def read_hosted_event(request: web.Request, caller: Caller) -> EventView:
+    """One event with its ticket types and how many are left"""
+    return await _view(caller, request.match_info["event_id"])
+
+
+@routes.post(f"{EVENT}/publish", response=EventView, access=HOST, problems=(401, 403, 404, 409))
+async def publish_hosted_event(request: web.Request, caller: Caller) -> EventView:
+    """Put a draft event on sale"""
+    await publish_event(caller, request.match_info["event_id"])
+    return await _view(caller, request.match_info["event_id"])
+
+
+@routes.post(f"{EVENT}/cancel", response=EventView, access=HOST, problems=(401, 403, 404, 409))
+async def cancel_hosted_event(request: web.Request, caller: Caller) -> EventView:
+    """Cancel an event: every ticket is revoked"""
+    event = await cancel_event(caller, request.match_info["event_id"])
+    request.app[TICKETS].contexts.forget(str(event.id))
+    return await _view(caller, str(event.id))
+
+
+@routes.post(f"{EVENT}/ticket-types", body=TicketTypeFields, response=TicketTypeView, status=201, access=HOST,
+             problems=(401, 403, 404, 409, 422))  # fmt: skip
+async def create_ticket_type(request: web.Request, caller: Caller, body: TicketTypeFields) -> TicketTypeView:
+    """Add a ticket type: price, quantity, sales window and per-order limit"""
+    return TicketTypeView.of(await add_ticket_type(caller, request.match_info["event_id"], body))
+
+
+@routes.post(f"{EVENT}/scanners", body=ScannerAssignment, response=EventView, access=HOST, problems=(401, 403, 404, 422))
+async def add_event_scanner(request: web.Request, caller: Caller, body: ScannerAssignment) -> EventView:
+    """Make an account with the scanner role door staff of the event"""
+    event = await assign_scanner(caller, request.match_info["event_id"], body.user_id)
+    request.app[TICKETS].contexts.forget(str(event.id))
+    return EventView.of(event, await ticket_types_of(event), for_host=True)
+
+
+@routes.delete(f"{EVENT}/scanners/{{user_id}}", response=EventView, access=HOST, problems=(401, 403, 404))
+async def remove_event_scanner(request: web.Request, caller: Caller) -> EventView:
+    """Take an account off the event's door staff"""
+    event = await remove_scanner(caller, request.match_info["event_id"], request.match_info["user_id"])
+    request.app[TICKETS].contexts.forget(str(event.id))
+    return EventView.of(event, await ticket_types_of(event), for_host=True)

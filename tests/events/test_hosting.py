@@ -1,0 +1,74 @@
+"""Hosting events: sanitised drafts, publishing, ticket types, and the tickets' QR codes and notices."""
+
+from aiohttp.test_utils import TestClient
+from yarl import URL
+
+from documents.notification import Notification, NotificationKind
+from documents.ticket import Ticket
+from gateway.tickets.issuing import ticket_order_paid
+from gateway.tickets.qr import qr_link
+from tests.tickets.builders import buyer, event_on_sale, paid_tickets
+
+
+async def test_a_published_event_shows_sanitised_text_and_what_is_left(client: TestClient) -> None:
+    sale = await event_on_sale(client, quantity=40)
+    _, stranger = await buyer(client.app)
+
+    seen = await (await client.get(f"/v1/events/{sale.event_id}", headers=stranger)).json()
+    listed = await (await client.get("/v1/events", headers=stranger)).json()
+
+    assert seen["description"] == "<p>Music night</p>" and seen["status"] == "published"
+    assert seen["ticket_types"][0]["available"] == 40 and seen["scanner_ids"] is None
+    assert sale.event_id in [event["id"] for event in listed["items"]]
+
+
+async def test_drafts_stay_with_their_host_and_one_currency_per_event(client: TestClient) -> None:
+    sale = await event_on_sale(client)
+    _, stranger = await buyer(client.app)
+    drafted = await client.post("/v1/events", headers=sale.host_headers, json={
+        "title": "Draft", "venue": {"property_id": "0" * 24}, "starts_at": "2099-01-01T18:00:00Z",
+        "ends_at": "2099-01-01T23:00:00Z", "capacity": 10,
+    })  # fmt: skip
+    usd = await client.post(f"/v1/events/{sale.event_id}/ticket-types", headers=sale.host_headers, json={
+        "name": "VIP", "price_minor": 5_000, "currency": "USD", "quantity": 5,
+        "sales_start": "2026-01-01T00:00:00Z", "sales_end": "2099-01-01T00:00:00Z",
+    })  # fmt: skip
+    mixed_venue = await client.post("/v1/events", headers=sale.host_headers, json={
+        "title": "Both", "venue": {"property_id": "0" * 24, "name": "Hall"}, "starts_at": "2099-01-01T18:00:00Z",
+        "ends_at": "2099-01-01T23:00:00Z", "capacity": 10,
+    })  # fmt: skip
+    guest_create = await client.post("/v1/events", headers=stranger, json={})
+
+    assert drafted.status == 422 and (await drafted.json())["type"] == "urn:lango:problem:event-not-valid"
+    assert usd.status == 422 and "KES" in (await usd.json())["detail"]
+    assert mixed_venue.status == 422 and guest_create.status == 403
+
+
+async def test_tickets_come_as_png_and_svg_qr_codes_and_reach_the_buyer(client: TestClient) -> None:
+    sale = await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    stored = await Ticket.get(ticket["id"])
+    assert stored is not None
+    _, stranger = await buyer(client.app)
+
+    png = await client.get(URL(qr_link(client.app, stored, "png")).path_qs)
+    svg = await client.get(f"/v1/tickets/{ticket['id']}/qr.svg", headers=stranger)
+    forged = await client.get(f"/v1/tickets/{ticket['id']}/qr.png?key=AAAAAAAAAAAAAAAAAAAAAAAA")
+
+    assert png.status == 200 and png.content_type == "image/png" and (await png.read()).startswith(b"\x89PNG")
+    assert svg.status == 404 and forged.status == 404
+    notice = await Notification.find_one({"user_id": stored.holder_id, "kind": NotificationKind.TICKET_ISSUED.value})
+    assert notice is not None and notice.data == {"ticket_id": ticket["id"]}
+
+
+async def test_the_holder_reads_the_svg_qr_code_with_a_token(client: TestClient) -> None:
+    sale = await event_on_sale(client)
+    _, headers = await buyer(client.app)
+    order = await (await client.post("/v1/ticket-orders", headers=headers, json={
+        "event_id": sale.event_id, "lines": [{"ticket_type_id": sale.ticket_type_id, "quantity": 1}],
+        "holder_name": "Zawadi",
+    })).json()  # fmt: skip
+    [ticket] = await ticket_order_paid(client.app, order["id"], "pay-svg")
+    svg = await client.get(f"/v1/tickets/{ticket.id}/qr.svg", headers=headers)
+
+    assert svg.status == 200 and svg.content_type == "image/svg+xml" and b"<svg" in await svg.read()
