@@ -6,7 +6,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync worker bench-realtime clean check-alerts check-compose
+.PHONY: run test sync worker bench-realtime load clean check-alerts check-compose
 
 run: $(SYNCED)
 	$(VENV)/bin/lango serve
@@ -17,6 +17,12 @@ test: $(SYNCED)
 # Lango beside the Node.js Socket.IO reference: 1,000 / 5,000 / 10,000 sockets (npm installs the reference).
 bench-realtime: $(SYNCED)
 	$(VENV)/bin/python -m bench.realtime
+
+# The guest journey under Locust against a running `make run` (same LANGO_* environment); USERS and DURATION bound it.
+USERS ?= 20
+DURATION ?= 60s
+load: $(SYNCED)
+	$(VENV)/bin/python -m bench.load --users $(USERS) --duration $(DURATION)
 
 sync: $(SYNCED)
 

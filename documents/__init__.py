@@ -2,14 +2,20 @@
 
 from beanie import Document
 
-from documents.analytics_opt_out import AnalyticsOptOut
-from documents.audit import AuditEvent
-from documents.broadcast import Broadcast
+from documents.booking import Booking
 from documents.device import Device
 from documents.hosted_event import HostedEvent
+from documents.analytics_opt_out import AnalyticsOptOut
+from documents.api_key import ApiKey
+from documents.audit import AuditEvent
+from documents.broadcast import Broadcast
+from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.notification_preferences import NotificationPreferences
 from documents.otp import OneTimeCode
+from documents.payment import Payment
+from documents.payment_event import PaymentEvent
+from documents.property import Property
 from documents.scan_record import ScanRecord
 from documents.session import Session
 from documents.stored_file import StoredFile
@@ -19,6 +25,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, StoredFile, AnalyticsOptOut, Device, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, ScanRecord]
+ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, ScanRecord, Payment, PaymentEvent]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -8,6 +8,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from gateway.accounts.setup import accounts_context
+from gateway.analytics.subscriber import analytics_context
 from gateway.database import create_mongo_client, init_documents, ping_mongodb
 from gateway.http_security import cors_middleware, security_headers
 from gateway.jobs import EmbeddedWorker, create_queue, create_worker
@@ -22,6 +23,7 @@ from gateway.middleware import (
 from gateway.notifications.channels import channels_context
 from gateway.notifications.setup import notifications_context
 from gateway.outbound_http import create_http_client
+from gateway.payments.setup import payments_context
 from gateway.probe import dependency_probe
 from gateway.realtime import create_socketio_server, mount_socketio
 from gateway.realtime.context import drain_sockets, realtime_context
@@ -29,6 +31,7 @@ from gateway.redis_client import create_redis
 from gateway.security.tokens import create_token_service
 from gateway.settings import Settings
 from gateway.tickets.setup import tickets_context
+from handlers import install_routes
 from gateway.state import (
     HTTP_CLIENT,
     JOB_QUEUE,
@@ -56,8 +59,6 @@ log = get_logger("lango.app")
 
 def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.Application:
     """Build the gateway; `run_worker` overrides whether the job worker runs inside this process."""
-    from handlers import install_routes
-
     app = web.Application(
         client_max_size=settings.server.max_body_bytes,
         # Outermost first. CORS and metrics sit outside problem_middleware so they see the final status
@@ -77,12 +78,15 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app.on_response_prepare.append(security_headers(settings.server))
     app[TOKENS] = create_token_service(settings.auth, settings.environment)
     app.cleanup_ctx.extend([_mongodb, _redis, _http_client, vendors_context, _job_queue, channels_context, accounts_context])
+    # Before the worker, so payment jobs find the adapters; its background work is finished before MongoDB closes.
+    app.cleanup_ctx.append(payments_context)
     if settings.runs_jobs_in_process if run_worker is None else run_worker:
         app.cleanup_ctx.append(_in_process_worker)
     app.cleanup_ctx.append(dependency_probe)
     app.cleanup_ctx.append(realtime_context)
     app.cleanup_ctx.append(tickets_context)
     app.cleanup_ctx.append(notifications_context)
+    app.cleanup_ctx.append(analytics_context)
     app.on_shutdown.append(drain_sockets)
     sio = create_socketio_server(settings)
     mount_socketio(app, sio, settings)

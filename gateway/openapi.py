@@ -8,6 +8,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from gateway.problems import PROBLEM_CONTENT_TYPE
 from gateway.routing import Operation
+from gateway.security.api_keys import OPENAPI_SECURITY_SCHEMES
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -58,7 +59,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str, serv
 
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
-        paths.setdefault(operation.path.split(":")[0], {})[operation.method.lower()] = _operation_object(
+        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation_object(
             operation, ref, schemas
         )
     return {
@@ -68,7 +69,10 @@ def build_openapi(operations: list[Operation], *, title: str, version: str, serv
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                **OPENAPI_SECURITY_SCHEMES,
+            },
         },
     }
 

@@ -62,6 +62,11 @@ class Operation:
     def path_params(self) -> list[str]:
         return _PATH_PARAM.findall(self.path)
 
+    @property
+    def template(self) -> str:
+        """The path as OpenAPI writes it: `{key:.+}` becomes `{key}`."""
+        return _PATH_PARAM.sub(r"{\1}", self.path)
+
 
 @dataclass
 class ApiRoutes:

@@ -1,10 +1,12 @@
 """Every setting of the gateway: defaults in config.toml, overridden by environment variables."""
 
 import base64
+import ipaddress
 import os
 import re
 import tomllib
 import typing
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -233,6 +235,38 @@ class NotificationSettings(Section):
         return self
 
 
+class MetricsSettings(Section):
+    enabled: bool = True
+    # Scrapers must send `Authorization: Bearer <token>` when set.
+    token: SecretStr | None = None
+    probe_interval_s: float = Field(15.0, gt=0)
+    # `lango worker` serves /metrics alone on this port (the gateway uses server.port).
+    worker_port: int = Field(9108, ge=1, le=65535)
+
+
+class SentrySettings(Section):
+    dsn: SecretStr | None = None
+    traces_sample_rate: float = Field(0.0, ge=0, le=1)
+
+
+class BackupSettings(Section):
+    prefix: str = Field("backups", pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$")
+
+
+class ApiKeySettings(Section):
+    rotation_grace_s: int = Field(86_400, ge=0, le=30 * 86_400)
+    max_ttl_days: int = Field(365, ge=1, le=3_650)
+
+
+class BookingSettings(Section):
+    hold_ttl_s: int = Field(900, ge=60, le=86_400)
+    max_nights: int = Field(90, ge=1, le=365)
+    max_advance_days: int = Field(540, ge=1, le=1_095)
+    search_cache_ttl_s: int = Field(60, ge=0, le=3_600)
+    search_page_size: int = Field(20, ge=1, le=100)
+    search_max_radius_m: int = Field(100_000, ge=100, le=1_000_000)
+
+
 class LocalStorageSettings(Section):
     root: Path = Path("var/files")
     # Signs upload forms and download URLs; generated at start-up outside production when unset.
@@ -299,24 +333,6 @@ class AnalyticsSettings(Section):
         return self
 
 
-class MetricsSettings(Section):
-    enabled: bool = True
-    # Scrapers must send `Authorization: Bearer <token>` when set.
-    token: SecretStr | None = None
-    probe_interval_s: float = Field(15.0, gt=0)
-    # `lango worker` serves /metrics alone on this port (the gateway uses server.port).
-    worker_port: int = Field(9108, ge=1, le=65535)
-
-
-class SentrySettings(Section):
-    dsn: SecretStr | None = None
-    traces_sample_rate: float = Field(0.0, ge=0, le=1)
-
-
-class BackupSettings(Section):
-    prefix: str = Field("backups", pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$")
-
-
 class TicketSettings(Section):
     hold_ttl_s: int = Field(600, ge=60, le=86_400)
     max_per_order: int = Field(20, ge=1, le=100)
@@ -342,6 +358,72 @@ def _urlsafe_bytes(text: str) -> bytes:
         return b""
 
 
+PaymentMethod = Literal["mpesa", "stripe", "paypal"]
+
+
+class MpesaSettings(Section):
+    base_url: str = "https://sandbox.safaricom.co.ke"
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    passkey: SecretStr | None = None
+    shortcode: str | None = Field(None, pattern=r"^\d{5,7}$")
+    party_b: str | None = Field(None, pattern=r"^\d{5,7}$")
+    transaction_type: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = "CustomerPayBillOnline"
+    # The last path segment of the callback URL; generated at start-up in sandbox when unset.
+    callback_token: SecretStr | None = Field(None, min_length=16)
+    allowed_sources: list[str] = []
+    timeout_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sources_are_networks(self) -> "MpesaSettings":
+        for source in self.allowed_sources:
+            try:
+                ipaddress.ip_network(source, strict=False)
+            except ValueError:
+                raise ValueError(f"allowed_sources: {source!r} is not an address or CIDR like 196.201.214.0/24") from None
+        return self
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.consumer_key, self.consumer_secret, self.passkey, self.shortcode)
+
+
+class StripeSettings(Section):
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    api_base: str | None = None
+    webhook_tolerance_s: int = Field(300, ge=1, le=3600)
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.api_key, self.webhook_secret)
+
+
+class PaypalSettings(Section):
+    base_url: str = "https://api-m.sandbox.paypal.com"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    webhook_id: str | None = None
+    kes_per_usd: Decimal = Field(Decimal("129.00"), gt=0, max_digits=12, decimal_places=4)
+    return_url: str = "https://lango.africa/payments/paypal/return"
+    cancel_url: str = "https://lango.africa/payments/paypal/cancel"
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.client_id, self.client_secret, self.webhook_id)
+
+
+class PaymentSettings(Section):
+    methods: list[PaymentMethod] = ["mpesa", "stripe", "paypal"]
+    mpesa: MpesaSettings = MpesaSettings()
+    stripe: StripeSettings = StripeSettings()
+    paypal: PaypalSettings = PaypalSettings()
+    reconcile_interval_s: int = Field(60, ge=60, le=3600)
+    reconcile_after_s: int = Field(120, ge=30, le=86_400)
+    reconcile_batch: int = Field(200, ge=1, le=5000)
+    sandbox_callback_delay_s: float = Field(3.0, ge=0, le=600)
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -364,13 +446,16 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = RealtimeSettings()
     auth: AuthSettings = AuthSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    api_keys: ApiKeySettings = ApiKeySettings()
     email: EmailSettings = EmailSettings()
     sms: SmsSettings = SmsSettings()
     push: PushSettings = PushSettings()
     notifications: NotificationSettings = NotificationSettings()
+    bookings: BookingSettings = BookingSettings()
     storage: StorageSettings = StorageSettings()
     maps: MapsSettings = MapsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    payments: PaymentSettings = PaymentSettings()
     tickets: TicketSettings = TicketSettings()
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from saq import Queue
 
 from gateway.events.bus import EventBus
+from gateway.payments.vendors import PaymentVendors
 from gateway.realtime.hub import RealtimeHub
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
@@ -17,11 +18,11 @@ from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from gateway.tickets.runtime import TicketsRuntime
 from providers.analytics.base import AnalyticsSink
+from providers.email import EmailSender
 from providers.maps.base import MapsProvider
 from providers.push.base import PushSender
-from providers.storage.base import ObjectStore
-from providers.email import EmailSender
 from providers.sms import SmsSender
+from providers.storage.base import ObjectStore
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -40,10 +41,11 @@ PASSWORDS = web.AppKey("passwords", PasswordHasher)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 EMAIL_SENDER = web.AppKey("email_sender", EmailSender)
 SMS_SENDER = web.AppKey("sms_sender", SmsSender)
-OBJECT_STORE = web.AppKey("object_store", ObjectStore)
-MAPS = web.AppKey("maps", MapsProvider)
-ANALYTICS_SINK = web.AppKey("analytics_sink", AnalyticsSink)
 EVENT_BUS = web.AppKey("event_bus", EventBus)
 REALTIME_HUB = web.AppKey("realtime_hub", RealtimeHub)
 PUSH_SENDER = web.AppKey("push_sender", PushSender)
+OBJECT_STORE = web.AppKey("object_store", ObjectStore)
+MAPS = web.AppKey("maps", MapsProvider)
+ANALYTICS_SINK = web.AppKey("analytics_sink", AnalyticsSink)
+PAYMENTS = web.AppKey("payments", PaymentVendors)
 TICKETS = web.AppKey("tickets", TicketsRuntime)

@@ -8,22 +8,28 @@ from gateway.state import OPENAPI_DOCUMENT, SETTINGS, SOCKETIO
 from handlers import (
     admin_accounts,
     analytics,
+    api_keys,
     auth,
     auth_account,
     auth_mfa,
+    bookings,
     broadcasts,
     dev,
     docs,
     files,
     health,
     hosted_events,
+    integrations,
     maps,
     notifications,
+    payments,
+    properties,
     scanning,
     tickets,
+    webhooks,
 )
-from handlers.realtime import install_socket_handlers
 from handlers.metrics import install_metrics_route
+from handlers.realtime import install_socket_handlers
 
 ROUTE_GROUPS: list[ApiRoutes] = [
     health.routes,
@@ -32,6 +38,12 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     auth_account.routes,
     auth_mfa.routes,
     admin_accounts.routes,
+    api_keys.routes,
+    integrations.routes,
+    properties.routes,
+    bookings.routes,
+    payments.routes,
+    webhooks.routes,
     files.routes,
     files.storage_routes,
     maps.routes,

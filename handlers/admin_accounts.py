@@ -58,7 +58,14 @@ class AuditPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last")
 
 
-@routes.get("/v1/admin/audit", query=AuditQuery, response=AuditPage, access=ADMINS, summary="The security audit log, newest first")
+@routes.get(
+    "/v1/admin/audit",
+    query=AuditQuery,
+    response=AuditPage,
+    access=ADMINS,
+    problems=(400,),
+    summary="The security audit log, newest first",
+)
 async def audit_log(request: web.Request, caller: Caller, query: AuditQuery) -> AuditPage:
     events, last = await AuditEvent.newest_first(
         before=_position_of(query.cursor) if query.cursor else None,

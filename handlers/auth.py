@@ -155,7 +155,9 @@ async def refresh(request: web.Request, body: Refresh) -> TokenPairView:
     return TokenPairView.of(pair)
 
 
-@routes.post("/v1/auth/logout", access=AUTHENTICATED, status=204, summary="Sign this session out")
+@routes.post(
+    "/v1/auth/logout", access=AUTHENTICATED, status=204, problems=(404,), summary="Sign this session out"
+)
 async def logout(request: web.Request, caller: Caller) -> None:
     await sessions.revoke_session(Accounts.of(request.app), caller.user_id, caller.session_id, because="signed_out")
 

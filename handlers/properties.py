@@ -84,7 +84,7 @@ async def search_properties(request: web.Request, caller: Caller, query: SearchQ
     return web.Response(body=page, content_type="application/json", headers={"X-Cache": "hit" if from_cache else "miss"})
 
 
-@routes.get("/v1/me/properties", query=PageQuery, response=ListingPage, access=AGENT, problems=(401, 403))
+@routes.get("/v1/me/properties", query=PageQuery, response=ListingPage, access=AGENT, problems=(400, 401, 403))
 async def my_properties(request: web.Request, caller: Caller, query: PageQuery) -> ListingPage:
     """The caller's own listings in every state, newest first"""
     listings, next_cursor = await listings_of_agent(caller, query.cursor, query.limit)

@@ -5,6 +5,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
+import gateway.tickets.payments  # noqa: F401  (registers ticket orders as a payment purpose)
 from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
 from gateway.problems import NotFound

@@ -54,5 +54,5 @@ class LoopWatchdog:
             if frame is None or not self._loop.is_running() or _idle_in_selector(frame):
                 continue
             reported_beat = beat
-            where = "".join(traceback.format_stack(frame)[-6:])
+            where = "".join(line for line in traceback.format_stack(frame) if "<frozen " not in line)
             self.blocked.append(f"event loop held for over {self.threshold_s}s at:\n{where}")

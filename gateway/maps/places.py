@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions, answer, normalized_point, normalized_text
 from gateway.routing import RequestModel
@@ -59,6 +59,16 @@ class DirectionsQuery(RequestModel):
     origin: Annotated[str, Field(pattern=WAYPOINT_PATTERN)]
     destination: Annotated[str, Field(pattern=WAYPOINT_PATTERN)]
     mode: TravelMode = TravelMode.DRIVING
+
+    @field_validator("origin", "destination")
+    @classmethod
+    def _on_earth(cls, text: str) -> str:
+        # The pattern admits -99,-999: the range is checked here so it is a 422, not a failure deeper in.
+        if not text.startswith("place_id:"):
+            lat, lng = (float(part) for part in text.split(","))
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                raise ValueError("a waypoint's latitude must lie within ±90 and its longitude within ±180")
+        return text
 
 
 def _waypoint(text: str) -> LatLng | str:

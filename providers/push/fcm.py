@@ -18,7 +18,9 @@ from providers.errors import ProviderError, ProviderMisconfigured, VendorRejecte
 from providers.push.base import PushMessage, PushResult, TokenOutcome
 
 VENDOR = "fcm"
-FCM_BATCH_LIMIT = 500
+# FCM accepts 500 tokens per multicast, but firebase-admin sends one HTTP request per token, all at once, and
+# httpcore's pool bookkeeping grows with the square of requests in flight: 100 per call keeps the loop responsive.
+FCM_BATCH_LIMIT = 100
 FCM_ORIGIN = "https://fcm.googleapis.com"
 
 _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"

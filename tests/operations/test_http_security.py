@@ -135,3 +135,24 @@ def test_a_wildcard_or_malformed_origin_fails_at_start(settings: Settings, origi
 
     with pytest.raises(ConfigError, match="cors_origins"):
         load_settings(REPO / "config.toml", server={"cors_origins": [origin]})
+
+
+async def test_real_routes_and_their_errors_all_carry_the_headers(client: TestClient) -> None:
+    from tests.properties.builders import signed_in
+
+    agent = (await signed_in(client, "agent"))[1]
+    guest = (await signed_in(client, "guest"))[1]
+    answers = [
+        await client.get("/v1/properties", headers=agent),
+        await client.get("/v1/me/properties", headers=agent),
+        await client.get("/v1/auth/me"),
+        await client.post("/v1/bookings", json={"$where": "1"}, headers=guest),
+        await client.post("/v1/auth/login", data=b"not json", headers={"Content-Type": "application/json"}),
+        await client.get("/v1/integrations/bookings", headers={"X-API-Key": "lk_unknown"}),
+        await client.get("/v1/bookings/not-an-id", headers=agent),
+    ]
+    assert [answer.status for answer in answers] == [200, 200, 401, 422, 400, 401, 404]
+    for answer in answers:
+        _assert_hardened(answer.headers)
+        assert answer.headers["Content-Security-Policy"] == STRICT_CSP
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -1,0 +1,1 @@
+"""Payments: taking money for bookings and ticket orders, hearing back from vendors, reconciling and refunding."""

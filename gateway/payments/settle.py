@@ -1,0 +1,170 @@
+"""Applying what a vendor says about a payment: stored once (the deduplication), then one forward move and its effects."""
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from documents.payment import CLOSED_UNPAID, OPEN, Payment, PaymentStateConflict, PaymentStatus
+from documents.payment_event import PaymentEvent
+from gateway.jobs import enqueue
+from gateway.logs import get_logger
+from gateway.payments.problems import PaymentProviderUnavailable, PaymentStateProblem
+from gateway.payments.purposes import TargetUnavailable, purpose_handler
+from gateway.payments.receipts import send_payment_receipt
+from gateway.payments.refunds import record_vendor_refund, request_refund
+from gateway.payments.views import publish_payment_updated
+from gateway.state import JOB_QUEUE, PAYMENTS
+from providers.errors import ProviderError, VendorRejected
+from providers.payments import NormalizedPaymentEvent, PaymentOutcome, PaypalProvider
+
+log = get_logger("lango.payments")
+UNPAID_OUTCOMES = {
+    PaymentOutcome.FAILED: PaymentStatus.FAILED,
+    PaymentOutcome.CANCELLED: PaymentStatus.CANCELLED,
+    PaymentOutcome.EXPIRED: PaymentStatus.EXPIRED,
+}
+TARGET_GONE_REFUND = "The booking or order could no longer be completed, so your payment is being returned."
+
+
+async def record_vendor_event(event: NormalizedPaymentEvent, source: str) -> tuple[PaymentEvent, bool]:
+    """Append the statement to the log: (it, True) when new, (the one stored before, False) for a repeat."""
+    stored = PaymentEvent(
+        provider=event.provider,
+        dedupe_key=event.dedupe_key,
+        source=source,
+        reference=event.reference,
+        outcome=event.outcome.value,
+        reason=event.reason,
+        amount_minor=event.amount_minor,
+        currency=event.currency,
+        receipt=event.receipt,
+        vendor_code=event.vendor_code,
+        merchant_reference=event.merchant_reference,
+        awaiting_capture=event.awaiting_capture,
+        occurred_at=event.occurred_at,
+        raw=event.raw,
+    )
+    try:
+        await stored.insert()
+    except DuplicateKeyError:
+        earlier = await PaymentEvent.find_one({"provider": event.provider, "dedupe_key": event.dedupe_key})
+        return (earlier or stored), False
+    return stored, True
+
+
+async def apply_vendor_event(app: web.Application, event: NormalizedPaymentEvent, source: str) -> Payment | None:
+    """Store and apply one statement; a repeat of one already applied changes nothing."""
+    stored, new = await record_vendor_event(event, source)
+    if not new and stored.applied_at is not None:
+        return None
+    return await apply_recorded_event(app, stored)
+
+
+async def apply_recorded_event(app: web.Application, stored: PaymentEvent) -> Payment | None:
+    """Apply a stored statement to its payment; one for a payment not known (yet) stays unapplied for a later retry."""
+    payment = await _payment_for(stored)
+    if payment is None:
+        log.warning("vendor statement for an unknown payment", provider=stored.provider, reference=stored.reference)
+        return None
+    result = await _apply(app, payment, stored)
+    await stored.mark_applied(payment.id, result)
+    log.info("vendor statement applied", payment_id=str(payment.id), outcome=stored.outcome, result=result, source=stored.source)
+    return await Payment.get(payment.id)
+
+
+async def _payment_for(stored: PaymentEvent) -> Payment | None:
+    payment = await Payment.find_one({"provider": stored.provider, "provider_reference": stored.reference})
+    if payment is None and stored.merchant_reference and ObjectId.is_valid(stored.merchant_reference):
+        payment = await Payment.find_one({"_id": PydanticObjectId(stored.merchant_reference), "provider": stored.provider})
+    return payment
+
+
+async def _apply(app: web.Application, payment: Payment, stored: PaymentEvent) -> str:
+    outcome = PaymentOutcome(stored.outcome)
+    if outcome is PaymentOutcome.SUCCEEDED:
+        return await _settle_success(app, payment, stored)
+    if outcome in UNPAID_OUTCOMES:
+        closed = await close_payment_unpaid(app, payment, UNPAID_OUTCOMES[outcome], stored.reason)
+        return closed.status.value if closed else "already_settled"
+    if outcome in (PaymentOutcome.REFUNDED, PaymentOutcome.PARTIALLY_REFUNDED):
+        if stored.amount_minor is None:
+            return "refund_without_amount"
+        fully = outcome is PaymentOutcome.REFUNDED
+        recorded = await record_vendor_refund(app, payment, stored.amount_minor, fully, stored.reason)
+        return outcome.value if recorded else "refund_already_known"
+    if outcome is PaymentOutcome.PENDING and stored.awaiting_capture and payment.status in OPEN:
+        await capture_payment(app, payment)
+        return "captured"
+    if outcome is PaymentOutcome.UNKNOWN:
+        log.warning("vendor statement with an unmapped outcome", payment_id=str(payment.id), vendor_code=stored.vendor_code)
+    return "no_change"
+
+
+def _amount_mismatch(payment: Payment, stored: PaymentEvent) -> str | None:
+    if stored.amount_minor is None:
+        # A status query names no amount; it comes from the vendor's API, not from an unsigned callback.
+        return None
+    if stored.amount_minor != payment.charged_amount_minor or (stored.currency and stored.currency != payment.charged_currency):
+        return (
+            f"vendor reports {stored.amount_minor} {stored.currency}, "
+            f"payment expects {payment.charged_amount_minor} {payment.charged_currency}"
+        )
+    return None
+
+
+async def _settle_success(app: web.Application, payment: Payment, stored: PaymentEvent) -> str:
+    mismatch = _amount_mismatch(payment, stored)
+    if mismatch:
+        await payment.flag("amount_mismatch", mismatch)
+        log.error("payment amount mismatch: not settled", payment_id=str(payment.id), detail=mismatch, event_id=str(stored.id))
+        return "flagged_amount_mismatch"
+    if payment.status in CLOSED_UNPAID:
+        # Money arrived for a payment already closed (its hold lapsed, say): a person returns it.
+        detail = f"vendor collected the money after the payment was {payment.status}"
+        await payment.flag("paid_after_close", detail)
+        log.error("money collected for a closed payment", payment_id=str(payment.id), status=payment.status, receipt=stored.receipt)
+        return "flagged_paid_after_close"
+    try:
+        settled = await payment.succeed(stored.receipt, stored.reason)
+    except PaymentStateConflict:
+        return "already_settled"
+    await publish_payment_updated(app, settled)
+    await enqueue(app[JOB_QUEUE], send_payment_receipt, key=f"payment-receipt:{settled.id}", payment_id=str(settled.id))
+    try:
+        await purpose_handler(settled.purpose).on_succeeded(app, settled)
+    except TargetUnavailable as error:
+        await settled.flag("target_unavailable", str(error))
+        log.warning("paid target no longer available: refunding", payment_id=str(settled.id), error=str(error))
+        await request_refund(app, settled, settled.requested_amount_minor, TARGET_GONE_REFUND, "target-unavailable")
+    return "succeeded"
+
+
+async def close_payment_unpaid(app: web.Application, payment: Payment, outcome: PaymentStatus, reason: str) -> Payment | None:
+    """created or pending -> failed, cancelled or expired, published and told to its purpose; None when already settled."""
+    if payment.status not in OPEN:
+        return None
+    try:
+        closed = await payment.close_unpaid(outcome, reason)
+    except PaymentStateConflict:
+        return None
+    await publish_payment_updated(app, closed)
+    await purpose_handler(closed.purpose).on_closed_unpaid(app, closed)
+    return closed
+
+
+async def capture_payment(app: web.Application, payment: Payment) -> Payment:
+    """Collect a PayPal order the payer approved; capturing twice answers the capture already made."""
+    provider = app[PAYMENTS].providers.get(payment.provider)
+    if not isinstance(provider, PaypalProvider) or payment.provider_reference is None:
+        raise PaymentStateProblem("only an initiated PayPal payment is captured")
+    if payment.status not in OPEN:
+        return payment
+    try:
+        event = await provider.capture(payment.provider_reference, f"capture-{payment.id}")
+    except VendorRejected as error:
+        raise PaymentStateProblem(f"PayPal did not capture the order: {error.reason or error}") from None
+    except ProviderError as error:
+        log.warning("PayPal capture failed", payment_id=str(payment.id), error=str(error))
+        raise PaymentProviderUnavailable("PayPal could not be reached; try again in a moment") from None
+    return await apply_vendor_event(app, event, "capture") or await Payment.get(payment.id) or payment

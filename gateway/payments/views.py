@@ -1,0 +1,98 @@
+"""What a payment looks like to its payer: in answers and in the `payment.updated` events of every transition."""
+
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from documents.payment import Payment, PaymentPurpose, PaymentStatus, RefundStatus
+from gateway.events.bus import EventBusUnavailable, PushNotice
+from gateway.events.targets import user_room
+from gateway.logs import get_logger
+from gateway.state import EVENT_BUS
+
+PAYMENT_UPDATED = "payment.updated"
+log = get_logger("lango.payments")
+_PUSH_TITLES = {
+    PaymentStatus.SUCCEEDED: "Payment received",
+    PaymentStatus.FAILED: "Payment not completed",
+    PaymentStatus.CANCELLED: "Payment cancelled",
+    PaymentStatus.EXPIRED: "Payment expired",
+    PaymentStatus.PARTIALLY_REFUNDED: "Refund sent",
+    PaymentStatus.REFUNDED: "Refund sent",
+}
+
+
+class RefundView(BaseModel):
+    requested_minor: int
+    amount_minor: int | None
+    status: RefundStatus
+    reason: str
+    note: str | None
+
+
+class PaymentView(BaseModel):
+    id: str
+    purpose: PaymentPurpose
+    target_id: str
+    booking_id: str | None
+    provider: str
+    status: PaymentStatus
+    reason: str | None
+    amount_minor: int
+    currency: str
+    charged_amount_minor: int | None
+    charged_currency: str | None
+    refunded_minor: int
+    refunds: list[RefundView]
+    receipt: str | None
+    client_secret: str | None
+    approve_url: str | None
+    customer_message: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> "PaymentView":
+        return cls(
+            id=str(payment.id),
+            purpose=payment.purpose,
+            target_id=payment.target_id,
+            booking_id=payment.target_id if payment.purpose == PaymentPurpose.BOOKING else None,
+            provider=payment.provider,
+            status=payment.status,
+            reason=payment.reason,
+            amount_minor=payment.requested_amount_minor,
+            currency=payment.requested_currency,
+            charged_amount_minor=payment.charged_amount_minor,
+            charged_currency=payment.charged_currency,
+            refunded_minor=payment.refunded_minor,
+            refunds=[RefundView.model_validate(refund.model_dump()) for refund in payment.refunds],
+            receipt=payment.receipt,
+            client_secret=payment.client_secret,
+            approve_url=payment.approve_url,
+            customer_message=payment.customer_message,
+            created_at=payment.created_at,
+            updated_at=payment.updated_at,
+        )
+
+
+def payment_event_data(payment: Payment) -> dict:
+    """The `payment.updated` payload: the view without the client secret, which only the creating answer carries."""
+    return PaymentView.of(payment).model_dump(mode="json", exclude={"client_secret"})
+
+
+async def publish_payment_updated(app: web.Application, payment: Payment) -> None:
+    """Called after the change is stored; the change stands even when Redis cannot take the event."""
+    title = _PUSH_TITLES.get(payment.status)
+    push = PushNotice(title=title, body=payment.reason or title) if title else None
+    try:
+        await app[EVENT_BUS].publish(
+            user_room(payment.user_id),
+            PAYMENT_UPDATED,
+            payment_event_data(payment),
+            collapse_key=f"payment:{payment.id}",
+            push=push,
+        )
+    except EventBusUnavailable as error:
+        log.warning("payment.updated not published", payment_id=str(payment.id), error=str(error))

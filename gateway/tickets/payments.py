@@ -1,0 +1,62 @@
+"""Ticket orders as a payment purpose: what the buyer owes, and what a succeeded, lapsed or refunded payment does."""
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from beanie import PydanticObjectId
+
+from documents.hosted_event import HostedEvent
+from documents.payment import Payment, PaymentPurpose, PaymentStatus
+from documents.ticket import Ticket
+from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
+from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable, register_purpose
+from gateway.security.access import Caller
+from gateway.tickets.issuing import ticket_order_paid
+from gateway.tickets.orders import order_for, release_order_seats, release_unpaid_order
+from gateway.tickets.problems import OrderStateProblem
+
+
+class TicketOrderPayments(PurposeHandler):
+    async def payable(self, app: web.Application, caller: Caller, target_id: str) -> PayableTarget:
+        order = await order_for(caller, target_id)
+        if order.buyer_id != caller.user_id:
+            raise OrderStateProblem("only the buyer pays for a ticket order")
+        if order.status != OrderStatus.HELD or order.hold_expires_at <= datetime.now(UTC):
+            raise OrderStateProblem("this ticket order is no longer waiting for payment", status_now=order.status)
+        event = await HostedEvent.get(order.event_id)
+        title = event.title if event else "event"
+        return PayableTarget(order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {title}")
+
+    async def still_payable(self, app: web.Application, payment: Payment) -> bool:
+        order = await TicketOrder.get(PydanticObjectId(payment.target_id))
+        return order is not None and order.status == OrderStatus.HELD and order.hold_expires_at > datetime.now(UTC)
+
+    async def on_succeeded(self, app: web.Application, payment: Payment) -> None:
+        try:
+            await ticket_order_paid(app, payment.target_id, str(payment.id))
+        except OrderStateProblem as error:
+            raise TargetUnavailable(str(error)) from None
+
+    async def on_closed_unpaid(self, app: web.Application, payment: Payment) -> None:
+        # A declined card leaves the hold for another try until it lapses; a payment that expired means the
+        # buyer walked away, so the tickets go back on sale now.
+        if payment.status == PaymentStatus.EXPIRED:
+            order = await TicketOrder.get(PydanticObjectId(payment.target_id))
+            if order is not None:
+                await release_unpaid_order(order)
+
+    async def on_refunded(self, app: web.Application, payment: Payment) -> None:
+        if payment.status != PaymentStatus.REFUNDED:
+            return
+        order = await TicketOrder.get(PydanticObjectId(payment.target_id))
+        if order is None:
+            return
+        try:
+            refunded = await order.refund()
+        except OrderStateConflict:
+            return
+        await Ticket.get_pymongo_collection().update_many({"order_id": refunded.id}, {"$set": {"paid": False}})
+        await release_order_seats(refunded)
+
+
+register_purpose(PaymentPurpose.TICKET_ORDER, TicketOrderPayments())

@@ -1,0 +1,128 @@
+"""Admin routes for integration API keys: create (the secret shown once), list, rotate with a grace period, revoke."""
+
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from documents.api_key import ApiKey, ApiKeyGone, ApiKeyScope
+from documents.user import User
+from gateway.input_guard import ObjectIdStr, parse_object_id
+from gateway.problems import Conflict, NotFound, ValidationFailed
+from gateway.routing import ApiRoutes, RequestModel
+from gateway.security.access import Caller, roles
+from gateway.security.api_keys import api_key_now, new_secret, secret_hash, secret_hint
+from gateway.state import SETTINGS
+
+routes = ApiRoutes(tag="admin")
+ADMINS = roles("admin")
+API_KEY = "/v1/admin/api-keys/{key_id}"
+
+
+class ApiKeyRequest(RequestModel):
+    name: str = Field(min_length=1, max_length=80)
+    scopes: list[ApiKeyScope] = Field(min_length=1, max_length=8)
+    agent_id: ObjectIdStr = Field(description="The agent account the integration reads for")
+    expires_at: AwareDatetime = Field(description="UTC; within [api_keys] max_ttl_days from now")
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct(cls, scopes: list[ApiKeyScope]) -> list[ApiKeyScope]:
+        return sorted(set(scopes))  # type: ignore[return-value]
+
+
+class ApiKeyView(BaseModel):
+    id: str
+    name: str
+    scopes: list[ApiKeyScope]
+    agent_id: str
+    hint: str = Field(description="The first characters of the current secret")
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    rotated_at: datetime | None
+    previous_valid_until: datetime | None = Field(description="Until then the secret before the last rotation works too")
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "ApiKeyView":
+        return cls(id=str(key.id), **key.model_dump(exclude={"id", "revision_id", "secret_hash", "previous_secret_hash"}))
+
+
+class ApiKeySecret(BaseModel):
+    """The only answer that carries the secret: it is not stored and cannot be shown again."""
+
+    key: ApiKeyView
+    secret: str = Field(description="Send as X-API-Key or Authorization: Bearer; shown this once")
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyView]
+
+
+@routes.post("/v1/admin/api-keys", body=ApiKeyRequest, response=ApiKeySecret, status=201, access=ADMINS)
+async def create_api_key(request: web.Request, caller: Caller, body: ApiKeyRequest) -> ApiKeySecret:
+    """Create an integration key; the answer is the only place its secret ever appears"""
+    now = api_key_now(request.app)
+    if body.expires_at <= now or body.expires_at > now + timedelta(days=request.app[SETTINGS].api_keys.max_ttl_days):
+        raise ValidationFailed(
+            errors=[{"field": "body.expires_at", "message": "must be in the future, within max_ttl_days", "code": "expiry"}]
+        )
+    agent = await User.get(PydanticObjectId(body.agent_id))
+    if agent is None or "agent" not in agent.roles:
+        raise ValidationFailed(errors=[{"field": "body.agent_id", "message": "no such agent", "code": "unknown_agent"}])
+    secret = new_secret()
+    key = ApiKey(
+        name=body.name,
+        scopes=body.scopes,
+        agent_id=body.agent_id,
+        secret_hash=secret_hash(secret),
+        hint=secret_hint(secret),
+        created_by=caller.user_id,
+        created_at=now,
+        expires_at=body.expires_at,
+    )
+    await key.insert()
+    return ApiKeySecret(key=ApiKeyView.of(key), secret=secret)
+
+
+@routes.get("/v1/admin/api-keys", response=ApiKeyList, access=ADMINS)
+async def list_api_keys(request: web.Request, caller: Caller) -> ApiKeyList:
+    """Every integration key, newest first, without secrets"""
+    keys = await ApiKey.find().sort([("_id", -1)]).to_list()
+    return ApiKeyList(items=[ApiKeyView.of(key) for key in keys])
+
+
+@routes.post(f"{API_KEY}/rotate", response=ApiKeySecret, access=ADMINS, problems=(409,))
+async def rotate_api_key(request: web.Request, caller: Caller) -> ApiKeySecret:
+    """A new secret for the key; the old one keeps working for [api_keys] rotation_grace_s"""
+    key = await _key(request)
+    secret = new_secret()
+    try:
+        rotated = await key.rotate(
+            secret_hash(secret),
+            secret_hint(secret),
+            timedelta(seconds=request.app[SETTINGS].api_keys.rotation_grace_s),
+            api_key_now(request.app),
+        )
+    except ApiKeyGone as error:
+        raise Conflict(str(error)) from None
+    return ApiKeySecret(key=ApiKeyView.of(rotated), secret=secret)
+
+
+@routes.delete(API_KEY, access=ADMINS, problems=(409,))
+async def revoke_api_key(request: web.Request, caller: Caller) -> None:
+    """Revoke the key: its current and previous secrets stop working at once"""
+    key = await _key(request)
+    try:
+        await ApiKey.revoke(key.id, api_key_now(request.app))  # type: ignore[arg-type]
+    except ApiKeyGone as error:
+        raise Conflict(str(error)) from None
+
+
+async def _key(request: web.Request) -> ApiKey:
+    key = await ApiKey.get(parse_object_id(request.match_info["key_id"]))
+    if key is None:
+        raise NotFound("no such API key")
+    return key

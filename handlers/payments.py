@@ -1,0 +1,67 @@
+"""Payment routes: a payer starts a payment idempotently, follows it, and completes a PayPal approval."""
+
+from aiohttp import web
+from beanie import PydanticObjectId
+from bson import ObjectId
+
+from documents.payment import Payment
+from gateway.idempotency import idempotency_key
+from gateway.jsoncodec import json_response
+from gateway.payments.initiate import PaymentBody, start_payment
+from gateway.payments.settle import capture_payment
+from gateway.payments.views import PaymentView
+from gateway.problems import MalformedRequest, NotFound
+from gateway.routing import ApiRoutes
+from gateway.security.access import AUTHENTICATED, Caller
+
+routes = ApiRoutes(tag="payments")
+PAYMENT = "/v1/payments/{payment_id}"
+
+
+async def _payment_for(caller: Caller, payment_id: str, *, owner_only: bool = False) -> Payment:
+    payment = await Payment.get(PydanticObjectId(payment_id)) if ObjectId.is_valid(payment_id) else None
+    if payment is None or not (payment.user_id == caller.user_id or (caller.is_admin and not owner_only)):
+        raise NotFound("no such payment")
+    return payment
+
+
+def _view_for(caller: Caller, payment: Payment) -> PaymentView:
+    view = PaymentView.of(payment)
+    # Only the payer's app confirms a card payment with the client secret.
+    return view if payment.user_id == caller.user_id else view.model_copy(update={"client_secret": None})
+
+
+@routes.post(
+    "/v1/payments",
+    body=PaymentBody,
+    response=PaymentView,
+    status=201,
+    access=AUTHENTICATED,
+    problems=(400, 401, 404, 409, 422, 503),
+    description="Pays a held booking (purpose=booking) or ticket order (purpose=ticket_order); the amount comes from "
+    "the booking's or order's frozen price. The Idempotency-Key header is required: the same key and body answer the "
+    "same payment (200, Idempotent-Replayed), the same key with another body is refused (422). M-Pesa needs `phone` "
+    "and pushes a prompt to it; card payments answer a Stripe `client_secret` for the app to confirm; PayPal answers "
+    "an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket.",
+)
+async def create_payment(request: web.Request, caller: Caller, body: PaymentBody) -> web.Response:
+    """Start paying for a booking or ticket order"""
+    key = idempotency_key(request)
+    if key is None:
+        raise MalformedRequest("send an Idempotency-Key header so a retried payment is never taken twice")
+    payment, created = await start_payment(request.app, caller, body, key)
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(_view_for(caller, payment).model_dump(mode="json"), status=201 if created else 200, headers=headers)
+
+
+@routes.get(PAYMENT, response=PaymentView, access=AUTHENTICATED, problems=(401, 404))
+async def read_payment(request: web.Request, caller: Caller) -> PaymentView:
+    """One payment, for its payer or an admin"""
+    return _view_for(caller, await _payment_for(caller, request.match_info["payment_id"]))
+
+
+@routes.post(f"{PAYMENT}/capture", response=PaymentView, access=AUTHENTICATED, problems=(401, 404, 409, 503))
+async def capture_approved_payment(request: web.Request, caller: Caller) -> PaymentView:
+    """Complete a PayPal payment the payer approved (the gateway also does so when PayPal reports the approval)"""
+    payment = await _payment_for(caller, request.match_info["payment_id"], owner_only=True)
+    return _view_for(caller, await capture_payment(request.app, payment))
