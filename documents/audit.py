@@ -23,6 +23,9 @@ class AuditKind(StrEnum):
     ROLE_GRANTED = "role_granted"
     ROLE_REMOVED = "role_removed"
     SESSION_REVOKED = "session_revoked"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_ROTATED = "api_key_rotated"
+    API_KEY_REVOKED = "api_key_revoked"
 
 
 class AuditEvent(Document):

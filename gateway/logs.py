@@ -18,7 +18,7 @@ _SECRET_WORDS = frozenset(
     }
 )
 # Whole keys only: `code` is a one-time code, while `result_code` is a vendor's status worth keeping.
-_SECRET_KEYS = frozenset({"code", "api_key", "apikey", "private_key", "client_secret", "card_number"})
+_SECRET_KEYS = frozenset({"code", "api_key", "apikey", "x-api-key", "private_key", "client_secret", "card_number"})
 _PHONE_KEYS = frozenset({"phone", "to", "msisdn", "phone_number", "recipient"})
 REDACTED = "[redacted]"
 # East African mobile numbers in any text: +2547XXXXXXXX, 2547XXXXXXXX, 07XXXXXXXX. The last two digits stay.
@@ -27,6 +27,8 @@ _PHONE = re.compile(r"\+?\d{6,}(\d{2})")
 _SECRETS_IN_TEXT = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    # Integration API keys (gateway.security.api_keys) wherever they are pasted.
+    (re.compile(r"\blk_[A-Za-z0-9_-]{20,}"), REDACTED),
     # Credentials inside URLs: scheme://user:password@host.
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + REDACTED + "@"),
     (re.compile(r"(?i)\b(password|passkey|token|secret|api_key)=[^&\s]+"), r"\1=" + REDACTED),

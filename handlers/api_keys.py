@@ -7,6 +7,7 @@ from beanie import PydanticObjectId
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from documents.api_key import ApiKey, ApiKeyGone, ApiKeyScope
+from documents.audit import AuditEvent, AuditKind
 from documents.user import User
 from gateway.input_guard import ObjectIdStr, parse_object_id
 from gateway.problems import Conflict, NotFound, ValidationFailed
@@ -84,6 +85,7 @@ async def create_api_key(request: web.Request, caller: Caller, body: ApiKeyReque
         expires_at=body.expires_at,
     )
     await key.insert()
+    await _audit(AuditKind.API_KEY_CREATED, key, caller)
     return ApiKeySecret(key=ApiKeyView.of(key), secret=secret)
 
 
@@ -108,6 +110,7 @@ async def rotate_api_key(request: web.Request, caller: Caller) -> ApiKeySecret:
         )
     except ApiKeyGone as error:
         raise Conflict(str(error)) from None
+    await _audit(AuditKind.API_KEY_ROTATED, rotated, caller)
     return ApiKeySecret(key=ApiKeyView.of(rotated), secret=secret)
 
 
@@ -116,9 +119,17 @@ async def revoke_api_key(request: web.Request, caller: Caller) -> None:
     """Revoke the key: its current and previous secrets stop working at once"""
     key = await _key(request)
     try:
-        await ApiKey.revoke(key.id, api_key_now(request.app))  # type: ignore[arg-type]
+        revoked = await ApiKey.revoke(key.id, api_key_now(request.app))  # type: ignore[arg-type]
     except ApiKeyGone as error:
         raise Conflict(str(error)) from None
+    await _audit(AuditKind.API_KEY_REVOKED, revoked, caller)
+
+
+async def _audit(kind: AuditKind, key: ApiKey, admin: Caller) -> None:
+    """Key changes go into the security audit log under the agent the key reads for."""
+    await AuditEvent.record(
+        kind, user_id=PydanticObjectId(key.agent_id), actor_id=PydanticObjectId(admin.user_id), key_id=str(key.id), name=key.name
+    )
 
 
 async def _key(request: web.Request) -> ApiKey:

@@ -148,6 +148,12 @@ async def test_a_revoked_key_stops_at_once_with_its_previous_secret(
         assert (await _bookings(client, secret)).status == 401
     assert (await client.post(f"/v1/admin/api-keys/{key_id}/rotate", headers=admin)).status == 409
     assert (await client.delete(f"/v1/admin/api-keys/{key_id}", headers=admin)).status == 409
+    audit = await (await client.get("/v1/admin/audit", params={"user_id": agent[0]}, headers=admin)).json()
+    assert [(event["kind"], event["details"]["key_id"]) for event in audit["items"]] == [
+        ("api_key_revoked", key_id),
+        ("api_key_rotated", key_id),
+        ("api_key_created", key_id),
+    ]
 
 
 @pytest.mark.parametrize(

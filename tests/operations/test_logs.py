@@ -6,6 +6,8 @@ import logging
 import orjson
 import structlog
 
+from gateway.security.api_keys import new_secret
+
 PHONE = "+254712345678"
 TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl"
 
@@ -52,3 +54,12 @@ def test_standard_library_loggers_are_scrubbed_too(json_lines: io.StringIO) -> N
     line = json_lines.getvalue()
     assert "abcdef0123456789" not in line and "0712345678" not in line
     assert "retrying" in line
+
+
+def test_integration_api_keys_are_masked(json_lines: io.StringIO) -> None:
+    secret = new_secret()
+    log = structlog.stdlib.get_logger("lango.test.redaction")
+    log.warning(f"integration called with {secret}", headers={"X-API-Key": secret}, detail=f"key={secret}")
+    line = json_lines.getvalue()
+    assert secret not in line and secret[3:] not in line
+    assert "integration called with" in line
