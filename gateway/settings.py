@@ -5,6 +5,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from contextvars import ContextVar
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -502,8 +503,21 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file is passed as init data and ranks last: the environment always wins.
-        return env_settings, _WellKnownEnvSource(settings_cls), init_settings
+        # Highest first: explicit overrides (command-line flags), the environment, then the settings file.
+        return init_settings, env_settings, _WellKnownEnvSource(settings_cls), _FileSource(settings_cls)
+
+
+_FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("settings_file_values", default={})
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The values read from config.toml by `load_settings`."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _FILE_VALUES.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_VALUES.get())
 
 
 class _WellKnownEnvSource(EnvSettingsSource):
@@ -516,14 +530,17 @@ class _WellKnownEnvSource(EnvSettingsSource):
 
 
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
-    """Read config.toml (if present), apply environment overrides, validate, or raise ConfigError."""
+    """Settings from config.toml (if present), then the environment, then `overrides` (command-line flags) on top."""
     path = config_path or Path(os.environ.get(f"{ENV_PREFIX}CONFIG", "config.toml"))
     file_values = _read_toml(path, required=config_path is not None)
     _refuse_secrets_in_file(file_values, Settings, prefix="")
+    token = _FILE_VALUES.set(file_values)
     try:
-        return Settings(**_deep_merge(file_values, overrides))
+        return Settings(**overrides)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+    finally:
+        _FILE_VALUES.reset(token)
 
 
 def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
@@ -552,16 +569,6 @@ def _refuse_secrets_in_file(values: dict[str, Any], model: type[BaseModel], pref
 
 def _is_secret(annotation: Any) -> bool:
     return annotation is SecretStr or SecretStr in typing.get_args(annotation)
-
-
-def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _describe(error: ValidationError) -> str:

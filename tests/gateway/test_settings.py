@@ -1,0 +1,35 @@
+"""Where each setting comes from: the file, then the environment, then command-line flags on top."""
+
+from pathlib import Path
+
+import pytest
+
+from gateway.settings import ConfigError, load_settings
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[server]\nhost = "0.0.0.0"\nport = 7000\n\n[logging]\nlevel = "WARNING"\n')
+    return path
+
+
+def test_the_environment_overrides_the_file_key_by_key(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGO_SERVER__PORT", "8081")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
+    settings = load_settings(config_file)
+    assert (settings.server.host, settings.server.port, settings.logging.level) == ("0.0.0.0", 8081, "WARNING")
+    assert settings.redis.url is not None and settings.redis.url.get_secret_value() == "redis://cache.internal:6379/0"
+
+
+def test_command_line_flags_override_the_environment(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGO_SERVER__PORT", "8081")
+    settings = load_settings(config_file, server={"port": 9000})
+    assert (settings.server.host, settings.server.port) == ("0.0.0.0", 9000)
+
+
+def test_an_unknown_key_in_the_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[server]\nprot = 7000\n")
+    with pytest.raises(ConfigError, match=r"server\.prot"):
+        load_settings(path)
