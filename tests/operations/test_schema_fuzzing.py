@@ -17,6 +17,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -32,7 +33,14 @@ from tests.factories import access_token_for, create_user
 from tests.gateway_apps import gateway_app
 from tests.properties.builders import listing_body
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Invalid cases must also be refused (negative_data_rejection): what the schema forbids, the gateway must not accept.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 6}
 # Operations whose path names only known ids get a pass with ids that exist.
 KNOWN_ID_EXAMPLES = 10
