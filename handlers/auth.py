@@ -5,10 +5,12 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
+from documents.notification import NotificationKind
 from gateway.accounts import sessions, signin
-from gateway.analytics import ProductEvent, track
 from gateway.accounts.context import Accounts, Device, signed_in_user
 from gateway.accounts.identifiers import Email, PhoneNumber
+from gateway.analytics import ProductEvent, track
+from gateway.notifications.dispatch import notify
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
 from gateway.state import TOKENS
@@ -97,6 +99,7 @@ async def signup(request: web.Request, body: SignUp) -> SignedUp:
         Accounts.of(request.app), email=body.email, phone=body.phone, password=body.password, device=Device.of(request, body.device)
     )
     await track(request.app, ProductEvent.SIGNUP, str(user.id), {"method": "email" if body.email else "phone"}, occurrence=str(user.id))
+    await notify(request.app, str(user.id), NotificationKind.WELCOME, {}, dedupe_key=f"welcome:{user.id}")
     return SignedUp(account=AccountView.of(user), tokens=TokenPairView.of(pair))
 
 

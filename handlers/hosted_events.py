@@ -23,6 +23,7 @@ from gateway.events_hosting.views import EventPage, EventView, TicketTypeView
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, roles
 from gateway.state import TICKETS
+from gateway.tickets.reminders import forget_reminder, remind_holders_before
 
 routes = ApiRoutes(tag="events")
 HOST = roles("agent")
@@ -64,9 +65,10 @@ async def read_hosted_event(request: web.Request, caller: Caller) -> EventView:
 
 @routes.post(f"{EVENT}/publish", response=EventView, access=HOST, problems=(401, 403, 404, 409))
 async def publish_hosted_event(request: web.Request, caller: Caller) -> EventView:
-    """Put a draft event on sale"""
-    await publish_event(caller, request.match_info["event_id"])
-    return await _view(caller, request.match_info["event_id"])
+    """Put a draft event on sale; its ticket holders are reminded before it starts"""
+    event = await publish_event(caller, request.match_info["event_id"])
+    await remind_holders_before(request.app, event)
+    return await _view(caller, str(event.id))
 
 
 @routes.post(f"{EVENT}/cancel", response=EventView, access=HOST, problems=(401, 403, 404, 409))
@@ -74,6 +76,7 @@ async def cancel_hosted_event(request: web.Request, caller: Caller) -> EventView
     """Cancel an event: every ticket is revoked"""
     event = await cancel_event(caller, request.match_info["event_id"])
     request.app[TICKETS].contexts.forget(str(event.id))
+    await forget_reminder(request.app, event)
     return await _view(caller, str(event.id))
 
 

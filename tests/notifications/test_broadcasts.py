@@ -58,10 +58,10 @@ async def test_only_admins_broadcast_and_audiences_are_checked(start: Start) -> 
     assert (await client.post("/v1/admin/broadcasts", json=everyone, headers=agent)).status == 403
     unknown_role = {"audience": {"kind": "role", "value": "pilot"}, **MESSAGE}
     assert (await client.post("/v1/admin/broadcasts", json=unknown_role, headers=admin)).status == 422
-    tickets_not_there = {"audience": {"kind": "event", "value": "evt-1"}, **MESSAGE}
-    refused = await client.post("/v1/admin/broadcasts", json=tickets_not_there, headers=admin)
+    not_an_event = {"audience": {"kind": "event", "value": "evt-1"}, **MESSAGE}
+    refused = await client.post("/v1/admin/broadcasts", json=not_an_event, headers=admin)
     assert refused.status == 422
-    assert (await refused.json(content_type=None))["type"] == "urn:lango:problem:unknown-audience"
+    assert (await refused.json(content_type=None))["errors"][0]["field"] == "body.audience.value"
     created = await (await client.post("/v1/admin/broadcasts", json=everyone, headers=admin)).json()
     assert created["total"] == 2
     assert (await client.get("/v1/admin/broadcasts/000000000000000000000000", headers=admin)).status == 404
