@@ -66,8 +66,13 @@ async def send_refund(app: web.Application, payment: Payment, refund: PaymentRef
     updated = await payment.update_refund(
         refund.key, RefundStatus.SUCCEEDED, vendor_reference=result.refund_reference, amount_minor=result.amount_minor
     )
-    refunded_total = sum(entry.amount_minor or 0 for entry in updated.refunds if entry.status == RefundStatus.SUCCEEDED)
     fully = result.outcome is PaymentOutcome.REFUNDED
+    # A full refund may come back without an amount ("all that was left"): then the whole charge is refunded.
+    refunded_total = (
+        updated.charged_amount_minor or updated.requested_amount_minor
+        if fully
+        else sum(entry.amount_minor or 0 for entry in updated.refunds if entry.status == RefundStatus.SUCCEEDED)
+    )
     reason = (REFUNDED if fully else PARTIALLY_REFUNDED).reason
     return await record_vendor_refund(app, updated, refunded_total, fully, reason) or updated
 

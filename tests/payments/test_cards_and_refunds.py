@@ -24,6 +24,8 @@ async def paid_by_card(client: TestClient, sandbox: SandboxVendors, booking: dic
     sent_before = len(stripe.notifications.deliveries)
     stripe.confirm((await stored_payment(payment["id"])).provider_reference)
     await delivered(client.app, stripe.notifications, sent_before + 1)
+    # The webhook is answered at once and applied in the background: wait for it to settle the payment.
+    await client.app[PAYMENTS].finish_background_work()
     return payment
 
 
