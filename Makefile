@@ -40,7 +40,7 @@ check-alerts:
 
 # Needs the docker compose plugin (no engine required).
 check-compose:
-	LANGO_AUTH__SIGNING_KEYS='{}' docker compose -f docker-compose.yml config --quiet
+	LANGO_AUTH__SIGNING_KEYS='{}' $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose) -f docker-compose.yml config --quiet
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache
