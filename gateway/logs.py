@@ -21,7 +21,7 @@ _SECRET_WORDS = frozenset(
 _SECRET_KEYS = frozenset({"code", "api_key", "apikey", "x-api-key", "private_key", "client_secret", "card_number"})
 _PHONE_KEYS = frozenset({"phone", "to", "msisdn", "phone_number", "recipient"})
 REDACTED = "[redacted]"
-# East African mobile numbers in any text: +2547XXXXXXXX, 2547XXXXXXXX, 07XXXXXXXX. The last two digits stay.
+# East African mobile numbers in any text: +2547xxxxxxxx, 2547xxxxxxxx, 07xxxxxxxx. The last two digits stay.
 _PHONE_IN_TEXT = re.compile(r"(?<![\w.])(?:\+?2[0-9]{2}|0)[17][0-9]{6}([0-9]{2})(?![\w.])")
 _PHONE = re.compile(r"\+?\d{6,}(\d{2})")
 _SECRETS_IN_TEXT = (

@@ -78,7 +78,7 @@ class _CallbackEnvelope(BaseModel):
 
 
 def normalise_msisdn(phone: str | None) -> str:
-    """The payer's number as Daraja wants it (2547XXXXXXXX / 2541XXXXXXXX), from any usual Kenyan spelling."""
+    """The payer's number as Daraja wants it (2547xxxxxxxx / 2541xxxxxxxx), from any usual Kenyan spelling."""
     if not phone:
         raise VendorRejected("an M-Pesa payment needs the payer's phone number", vendor=VENDOR)
     try:
