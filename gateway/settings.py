@@ -111,6 +111,7 @@ class RealtimeSettings(Section):
     ping_timeout_s: float = Field(20.0, gt=0)
     websocket_compression: bool = False
     gc_freeze: bool = True
+    gc_settle_interval_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")
     def _node_outlives_heartbeat(self) -> "RealtimeSettings":

@@ -7,7 +7,8 @@ from aiohttp import web
 
 from gateway.events.bus import EventBus
 from gateway.logs import get_logger
-from gateway.realtime.hub import RealtimeHub, freeze_startup_heap
+from gateway.realtime.heap import freeze_startup_heap
+from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback
 from gateway.state import EVENT_BUS, JOB_QUEUE, PUSH_SENDER, READINESS_CHECKS, REALTIME_HUB, REDIS, SETTINGS, SOCKETIO
 from providers.outbox import OutboxConfig

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import gc
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from gateway.events.targets import BROADCAST, user_room
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
 from gateway.realtime.delivery import LocalDelivery
+from gateway.realtime.heap import settle_heap_loop
 from gateway.realtime.presence import NodePresence
 from gateway.realtime.subscriber import NodeSubscriber
 from gateway.settings import Settings
@@ -74,12 +74,15 @@ class RealtimeHub:
             await self.presence.beat()
         except (RedisError, OSError) as error:
             log.warning("redis unreachable at start; the hub keeps trying", error=str(error))
-        for name, loop in (
+        loops = [
             ("presence-writer", self.presence.write_loop()),
             ("heartbeat", self.presence.heartbeat_loop()),
             ("subscriber", self.subscriber.run()),
             ("pubsub-probe", self.subscriber.probe_loop()),
-        ):
+        ]
+        if self._settings.gc_freeze:
+            loops.append(("heap-settler", settle_heap_loop(self._settings, self.local_sockets)))
+        for name, loop in loops:
             self._loops.append(asyncio.create_task(loop, name=f"realtime-{name}"))
         # Serving before the subscription is live would accept sockets this node cannot deliver to yet.
         with contextlib.suppress(TimeoutError):
@@ -185,11 +188,3 @@ class RealtimeHub:
 
     def local_sockets(self) -> int:
         return len(self.sessions)
-
-
-def freeze_startup_heap(settings: Settings) -> None:
-    """Move everything alive after start-up out of the collector's reach: full passes then skip it."""
-    if settings.realtime.gc_freeze:
-        gc.collect()
-        gc.freeze()
-
