@@ -1,11 +1,18 @@
 """MongoDB through PyMongo's async client, with Beanie initialised on every document."""
 
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from aiohttp import web
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents import ALL_DOCUMENTS
 from gateway.settings import MongoSettings
+from gateway.state import MONGO_CLIENT
+
+T = TypeVar("T")
 
 
 def create_mongo_client(settings: MongoSettings) -> AsyncMongoClient:
@@ -30,6 +37,14 @@ async def init_documents(client: AsyncMongoClient, settings: MongoSettings, *, c
     await init_beanie(
         database=client[settings.database], document_models=ALL_DOCUMENTS, skip_indexes=not create_indexes
     )
+
+
+async def in_transaction(app: web.Application, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+    """Run `work` in a transaction; PyMongo retries it whole, with backoff, on TransientTransactionError
+    (a write conflict with a concurrent writer) and retries an unknown commit result, so `work` must only
+    write through `session`."""
+    async with app[MONGO_CLIENT].start_session() as session:
+        return await session.with_transaction(work)
 
 
 async def ping_mongodb(client: AsyncMongoClient) -> float:

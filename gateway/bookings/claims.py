@@ -1,33 +1,21 @@
 """Claiming and releasing property-nights inside transactions: the unique index refuses a second claim on a night."""
 
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TypeVar
 
 from aiohttp import web
 from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from documents.duplicates import DUPLICATE_KEY
 from documents.night_claim import ClaimKind, NightClaim, nights_of_stay, stored_date
 from gateway.bookings.problems import DatesUnavailable
+from gateway.database import in_transaction
 from gateway.properties.search_cache import bump_search_version
-from gateway.state import MONGO_CLIENT
-
-T = TypeVar("T")
-DUPLICATE_KEY = 11000
 
 
 class NightsTaken(Exception):
     """Another claim already holds one of the nights."""
-
-
-async def in_transaction(app: web.Application, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-    """Run `work` in a transaction; PyMongo retries it whole, with backoff, on TransientTransactionError
-    (a write conflict with a concurrent claim) and retries an unknown commit result, so `work` must only
-    write through `session`."""
-    async with app[MONGO_CLIENT].start_session() as session:
-        return await session.with_transaction(work)
 
 
 async def claim_nights(

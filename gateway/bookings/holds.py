@@ -13,9 +13,10 @@ from documents.booking import Booking, BookingStateConflict, BookingStatus, Pric
 from documents.clock import stored_now
 from documents.night_claim import ClaimKind, nights_of_stay
 from documents.property import Property, PropertyStatus
-from gateway.bookings.claims import NightsTaken, claim_nights, in_transaction, release_claims
+from gateway.bookings.claims import NightsTaken, claim_nights, release_claims
 from gateway.bookings.notify import publish_booking_updated
 from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused, PropertyNotBookable, StayNotAllowed
+from gateway.database import in_transaction
 from gateway.idempotency import request_fingerprint
 from gateway.jobs import JOBS
 from gateway.logs import get_logger

@@ -12,9 +12,10 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.booking import Booking, BookingStateConflict, BookingStatus, CancelledBy
 from documents.night_claim import stored_date
-from gateway.bookings.claims import in_transaction, release_claims
+from gateway.bookings.claims import release_claims
 from gateway.bookings.notify import publish_booking_updated
 from gateway.bookings.problems import BookingStateProblem
+from gateway.database import in_transaction
 from gateway.jobs import JOBS
 from gateway.paging import newest_first
 from gateway.problems import Forbidden, NotFound
