@@ -1,4 +1,5 @@
-"""Every ticket scan a door device made, with the answer it got: the unique nonce makes a retried scan a replay."""
+"""Scans whose secret named no ticket of the event (forged, altered, another event's), with the answer they got:
+the unique nonce makes a retry a replay. Every other scan is remembered by its ticket (`Ticket.scans`)."""
 
 from datetime import datetime
 from enum import StrEnum

@@ -1,4 +1,4 @@
-"""One admission to an event: who holds it, which secret version is live, and whether its holder is inside."""
+"""One admission to an event: who holds it and which secret version is live; the door's side is its DoorPass."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -6,6 +6,7 @@ from enum import StrEnum
 from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 
@@ -31,13 +32,6 @@ class Ticket(Document):
     secret_version: int = 1
     valid_from: datetime
     valid_until: datetime
-    inside: bool = False
-    admitted_at: datetime | None = None
-    admitted_gate: str | None = None
-    # "<scanner id>:<nonce>" of the scan that last admitted the ticket: a retry of that scan answers `ok` again.
-    admitted_by_scan: str | None = None
-    entries: int = 0
-    exited_at: datetime | None = None
     issued_at: datetime = Field(default_factory=stored_now)
 
     class Settings:
@@ -48,47 +42,23 @@ class Ticket(Document):
             IndexModel([("event_id", ASCENDING), ("status", ASCENDING)], name="by_event"),
         ]
 
-    @classmethod
-    async def admit(
-        cls, ticket_id: PydanticObjectId, version: int, gate: str, at: datetime, scan_key: str, *, reentry_allowed: bool
-    ) -> bool:
-        """The one atomic check-in: outside -> inside, only for a live, paid ticket whose secret is current and,
-        unless re-entry is allowed, never admitted before. False when any of that does not hold."""
-        expected = {"_id": ticket_id, "status": TicketStatus.VALID.value, "paid": True, "secret_version": version,
-                    "inside": False}  # fmt: skip
-        if not reentry_allowed:
-            expected["entries"] = 0
-        # update_one, not find_one_and_update: the embedded SecantusDB plans findAndModify as a collection scan.
-        admitted = await cls.get_pymongo_collection().update_one(
-            expected,
-            {"$set": {"inside": True, "admitted_at": at, "admitted_gate": gate, "admitted_by_scan": scan_key},
-             "$inc": {"entries": 1}},  # fmt: skip
-        )
-        return admitted.modified_count == 1
-
-    @classmethod
-    async def let_out(cls, ticket_id: PydanticObjectId, version: int, at: datetime) -> bool:
-        """inside -> outside; False when the holder was not inside."""
-        left = await cls.get_pymongo_collection().update_one(
-            {"_id": ticket_id, "status": TicketStatus.VALID.value, "secret_version": version, "inside": True},
-            {"$set": {"inside": False, "exited_at": at}},
-        )
-        return left.modified_count == 1
-
-    async def revoke(self) -> "Ticket":
+    async def revoke(self, session: AsyncClientSession) -> "Ticket":
         """Revoked for good; the version bump also puts its last secret on the revocation list."""
         updated = await self.get_pymongo_collection().find_one_and_update(
             {"_id": self.id},
             {"$set": {"status": TicketStatus.REVOKED.value}, "$inc": {"secret_version": 1}},
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
         return Ticket.model_validate(updated)
 
-    async def reissue(self) -> "Ticket":
+    async def reissue(self, session: AsyncClientSession) -> "Ticket":
         """A new secret for a valid ticket (a leaked QR code); every older secret stops admitting."""
         updated = await self.get_pymongo_collection().find_one_and_update(
             {"_id": self.id, "status": TicketStatus.VALID.value},
             {"$inc": {"secret_version": 1}},
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
         return Ticket.model_validate(updated) if updated else self
+

@@ -6,12 +6,14 @@ from aiohttp import web
 from pydantic import Field
 
 import gateway.tickets.payments  # noqa: F401  (registers ticket orders as a payment purpose)
+from documents.door_pass import DoorPass
 from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
 from gateway.problems import NotFound
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, authenticate
-from gateway.tickets.holding import list_tickets, reissue_ticket, revoke_ticket, secret_of, ticket_by_id, ticket_for
+from gateway.tickets.holding import (door_passes, list_tickets, reissue_ticket, revoke_ticket, secret_of, ticket_by_id,
+                                     ticket_for)  # fmt: skip
 from gateway.tickets.orders import OrderRequest, cancel_order, hold_tickets, list_orders, order_for
 from gateway.tickets.qr import CONTENT_TYPES, QrFormat, qr_image, qr_link_matches
 from gateway.tickets.views import TicketOrderPage, TicketOrderView, TicketPage, TicketView
@@ -71,10 +73,11 @@ async def cancel_ticket_order(request: web.Request, caller: Caller) -> TicketOrd
 async def my_tickets(request: web.Request, caller: Caller, query: PageQuery) -> TicketPage:
     """The caller's tickets with their QR secrets, newest first"""
     tickets, next_cursor = await list_tickets(caller, query.cursor, query.limit)
+    doors = await door_passes(tickets)
     items = []
     for ticket in tickets:
         _, event = await ticket_for(caller, str(ticket.id))
-        items.append(TicketView.of(ticket, secret_of(request.app, event, ticket)))
+        items.append(TicketView.of(ticket, doors.get(ticket.id), secret_of(request.app, event, ticket)))
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
@@ -82,21 +85,21 @@ async def my_tickets(request: web.Request, caller: Caller, query: PageQuery) -> 
 async def read_ticket(request: web.Request, caller: Caller) -> TicketView:
     """One ticket with the secret its QR code encodes"""
     ticket, event = await ticket_for(caller, request.match_info["ticket_id"])
-    return TicketView.of(ticket, secret_of(request.app, event, ticket))
+    return TicketView.of(ticket, await DoorPass.get(ticket.id), secret_of(request.app, event, ticket))
 
 
 @routes.post(f"{TICKET}/reissue", response=TicketView, access=AUTHENTICATED, problems=(401, 404, 409))
 async def reissue_my_ticket(request: web.Request, caller: Caller) -> TicketView:
     """A new QR code for a ticket whose code leaked; the old one is revoked"""
     ticket, event = await reissue_ticket(request.app, caller, request.match_info["ticket_id"])
-    return TicketView.of(ticket, secret_of(request.app, event, ticket))
+    return TicketView.of(ticket, await DoorPass.get(ticket.id), secret_of(request.app, event, ticket))
 
 
 @routes.post(f"{TICKET}/revoke", response=TicketView, access=AUTHENTICATED, problems=(401, 404))
 async def revoke_a_ticket(request: web.Request, caller: Caller) -> TicketView:
     """The event's host voids a ticket for good"""
-    ticket, _ = await revoke_ticket(caller, request.match_info["ticket_id"])
-    return TicketView.of(ticket, None)
+    ticket, _ = await revoke_ticket(request.app, caller, request.match_info["ticket_id"])
+    return TicketView.of(ticket, await DoorPass.get(ticket.id), None)
 
 
 async def _qr(request: web.Request, query: QrQuery, image_format: QrFormat) -> web.Response:

@@ -6,9 +6,12 @@ from typing import Any
 from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
 
+from documents.door_pass import DoorPass
 from documents.hosted_event import HostedEvent
 from documents.ticket import Ticket, TicketStatus
+from gateway.database import in_transaction
 from gateway.events_hosting.hosting import hosted_event_for
 from gateway.paging import newest_first
 from gateway.problems import NotFound
@@ -53,16 +56,34 @@ async def reissue_ticket(app: web.Application, caller: Caller, ticket_id: str) -
     ticket, event = await ticket_for(caller, ticket_id)
     if ticket.status != TicketStatus.VALID:
         raise OrderStateProblem("a revoked ticket cannot be re-issued")
-    reissued = await ticket.reissue()
+
+    async def reissue(session: AsyncClientSession) -> Ticket:
+        reissued = await ticket.reissue(session)
+        await DoorPass.follow(reissued, session)
+        return reissued
+
+    reissued = await in_transaction(app, reissue)
     await send_ticket(app, event, reissued)
     return reissued, event
 
 
-async def revoke_ticket(caller: Caller, ticket_id: str) -> tuple[Ticket, HostedEvent]:
+async def revoke_ticket(app: web.Application, caller: Caller, ticket_id: str) -> tuple[Ticket, HostedEvent]:
     """The host (or an admin) voids a ticket for good."""
     ticket = await _ticket(ticket_id)
     event = await hosted_event_for(caller, str(ticket.event_id))
-    return await ticket.revoke(), event
+
+    async def revoke(session: AsyncClientSession) -> Ticket:
+        revoked = await ticket.revoke(session)
+        await DoorPass.follow(revoked, session)
+        return revoked
+
+    return await in_transaction(app, revoke), event
+
+
+async def door_passes(tickets: list[Ticket]) -> dict[PydanticObjectId, DoorPass]:
+    """The door's side of each ticket (whether its holder is inside), by ticket id."""
+    found = await DoorPass.find({"_id": {"$in": [ticket.id for ticket in tickets]}}).to_list()
+    return {door.id: door for door in found if door.id is not None}
 
 
 async def scanner_kit(app: web.Application, scanner: Scanner, event_id: str) -> dict[str, Any]:

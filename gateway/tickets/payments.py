@@ -4,11 +4,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 from beanie import PydanticObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
 
+from documents.door_pass import DoorPass
 from documents.hosted_event import HostedEvent
 from documents.payment import Payment, PaymentPurpose, PaymentStatus
 from documents.ticket import Ticket
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
+from gateway.database import in_transaction
 from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable, register_purpose
 from gateway.security.access import Caller
 from gateway.tickets.issuing import ticket_order_paid
@@ -55,7 +58,17 @@ class TicketOrderPayments(PurposeHandler):
             refunded = await order.refund()
         except OrderStateConflict:
             return
-        await Ticket.get_pymongo_collection().update_many({"order_id": refunded.id}, {"$set": {"paid": False}})
+
+        async def unpay(session: AsyncClientSession) -> None:
+            tickets = await Ticket.find({"order_id": refunded.id}, session=session).to_list()
+            await Ticket.get_pymongo_collection().update_many({"order_id": refunded.id}, {"$set": {"paid": False}},
+                                                              session=session)  # fmt: skip
+            # A ticket without a pass yet gets one from the ticket at its first scan, already unpaid.
+            await DoorPass.get_pymongo_collection().update_many(
+                {"_id": {"$in": [ticket.id for ticket in tickets]}}, {"$set": {"paid": False}}, session=session
+            )
+
+        await in_transaction(app, unpay)
         await release_order_seats(refunded)
 
 

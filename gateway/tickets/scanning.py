@@ -1,7 +1,7 @@
 """Redeeming a scanned ticket, online or from an offline batch: one atomic check-in, one answer per nonce."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -11,11 +11,13 @@ from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
 from documents.scan_record import ScanDirection, ScanRecord, ScanResult
+from documents.door_pass import DoorPass, ScanMark
 from documents.ticket import Ticket, TicketStatus
 from gateway.events_hosting.problems import NotEventScanner
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
-from gateway.state import TICKETS
+from gateway.state import REDIS, SETTINGS, TICKETS
+from gateway.tickets.holders import holder_of
 from gateway.tickets.runtime import ScanContext
 from gateway.tickets.secrets import InvalidSecret, TicketClaims, read_ticket_secret, verify_ticket_secret
 from gateway.tickets.stats import count_entry, count_exit
@@ -52,76 +54,95 @@ async def redeem_ticket(
 ) -> dict[str, Any]:
     """Apply one scan and answer it; the same scanner sending the same nonce again gets the same answer and
     changes nothing. Offline scans are judged at their `scanned_at`, online ones now."""
-    earlier = await ScanRecord.find_one({"scanner_id": scanner.user_id, "nonce": scan.nonce})
-    if earlier is not None:
-        return earlier.answer
     moment = scan.scanned_at.astimezone(UTC) if offline else stored_now()
-    scan_key = f"{scanner.user_id}:{scan.nonce}"
-    result, ticket, claims, earlier_entry = await _judge(app, context, scan, moment, scan_key)
-    answer: dict[str, Any] = {"result": result.value, "nonce": scan.nonce, "type": scan.type.value, "gate": scan.gate,
-                              "ticket_id": claims.ticket_id if claims else None}  # fmt: skip
-    if ticket is not None:
-        answer.update(holder_name=ticket.holder_name, ticket_type=ticket.type_name)
-    if earlier_entry is not None:
-        answer.update(redeemed_at=earlier_entry[0].isoformat(), redeemed_gate=earlier_entry[1])
-    conflict = offline and scan.type == ScanDirection.ENTRY and result == ScanResult.ALREADY_REDEEMED
-    if offline:
-        answer["conflict"] = conflict
-    record = ScanRecord(
-        event_id=PydanticObjectId(context.event_id),
-        scanner_id=scanner.user_id,
-        nonce=scan.nonce,
-        ticket_id=PydanticObjectId(claims.ticket_id) if claims else None,
-        direction=scan.type,
-        gate=scan.gate,
-        result=result,
-        answer=answer,
-        offline=offline,
-        conflict=conflict,
-        scanned_at=scan.scanned_at.astimezone(UTC),
-    )
-    try:
-        await record.insert()
-    except DuplicateKeyError:
-        # The same scan arrived twice at once: the check-in above recognised its own nonce, so both agree.
-        raced = await ScanRecord.find_one({"scanner_id": scanner.user_id, "nonce": scan.nonce})
-        return raced.answer if raced else answer
-    if result == ScanResult.OK and ticket is not None:
-        await _count(app, context, scan, ticket)
-    return answer
-
-
-async def _judge(
-    app: web.Application, context: ScanContext, scan: TicketScan, moment: datetime, scan_key: str
-) -> tuple[ScanResult, Ticket | None, TicketClaims | None, tuple[datetime, str | None] | None]:
     try:
         claims = verify_ticket_secret(scan.secret, context.public_keys)
     except InvalidSecret:
-        return await _foreign_or_invalid(app, scan.secret), None, None, None
+        return await _answer_unknown(scanner, context, scan, offline, await _foreign_or_invalid(app, scan.secret))
+    mark = ScanMark(key=f"{scanner.user_id}:{scan.nonce}", result=ScanResult.OK, direction=scan.type, gate=scan.gate,
+                    at=moment, offline=offline)  # fmt: skip
     ticket_id = PydanticObjectId(claims.ticket_id)
-    if context.cancelled:
-        return ScanResult.REVOKED, await Ticket.get(ticket_id), claims, None
-    if not claims.valid_at(moment):
-        return ScanResult.NOT_VALID_NOW, await Ticket.get(ticket_id), claims, None
+    moved = await _move(context, claims, scan, mark)
+    door = None if moved else await DoorPass.get(ticket_id)
+    if not moved and door is None and (ticket := await Ticket.get(ticket_id)) is not None:
+        # A ticket whose issue stopped before its pass was written: open the pass, then judge the scan on it.
+        await DoorPass.open_for([ticket])
+        moved = await _move(context, claims, scan, mark)
+        door = None if moved else await DoorPass.get(ticket_id)
+    if moved:
+        await _count(app, context, scan, claims.ticket_type_id)
+        return _answer(scan, claims.ticket_id, mark, await _holder(app, context, claims))
+    if door is None:
+        return await _answer_unknown(scanner, context, scan, offline, ScanResult.INVALID)
+    # Refused, or seen before (a retry, or the same scan racing itself): the pass remembers every answer it gave.
+    earlier = door.scan_mark(mark.key)
+    if earlier is None:
+        refusal = _refusal(context, claims, door, mark)
+        if await DoorPass.remember_refusal(ticket_id, refusal):
+            return _answer(scan, claims.ticket_id, refusal, await _holder(app, context, claims))
+        door = await DoorPass.get(ticket_id) or door
+        earlier = door.scan_mark(mark.key) or refusal
+    return _answer(scan, claims.ticket_id, earlier, await _holder(app, context, claims))
+
+
+async def _move(context: ScanContext, claims: TicketClaims, scan: TicketScan, mark: ScanMark) -> bool:
+    """The one conditional update of a check-in (or a check-out); False when the pass refuses it."""
+    if context.cancelled or not claims.valid_at(mark.at):
+        return False
+    ticket_id = PydanticObjectId(claims.ticket_id)
     if scan.type == ScanDirection.ENTRY:
-        changed = await Ticket.admit(ticket_id, claims.version, scan.gate, moment, scan_key,
-                                     reentry_allowed=context.reentry_allowed)  # fmt: skip
-    else:
-        changed = await Ticket.let_out(ticket_id, claims.version, moment)
-    ticket = await Ticket.get(ticket_id)
-    if changed:
-        return ScanResult.OK, ticket, claims, None
-    if ticket is None:
-        return ScanResult.INVALID, None, claims, None
-    if ticket.status == TicketStatus.REVOKED or ticket.secret_version != claims.version:
-        return ScanResult.REVOKED, ticket, claims, None
-    if not ticket.paid:
-        return ScanResult.UNPAID, ticket, claims, None
-    if scan.type == ScanDirection.EXIT:
-        return ScanResult.NOT_INSIDE, ticket, claims, None
-    if ticket.admitted_by_scan == scan_key:
-        return ScanResult.OK, ticket, claims, None
-    return ScanResult.ALREADY_REDEEMED, ticket, claims, (ticket.admitted_at or moment, ticket.admitted_gate)
+        return await DoorPass.admit(ticket_id, claims.version, mark, reentry_allowed=context.reentry_allowed)
+    return await DoorPass.let_out(ticket_id, claims.version, mark)
+
+
+async def _holder(app: web.Application, context: ScanContext, claims: TicketClaims) -> tuple[str, str] | None:
+    return await holder_of(app[REDIS], app[SETTINGS].redis, context.event_id, claims.ticket_id)
+
+
+def _refusal(context: ScanContext, claims: TicketClaims, door: DoorPass, mark: ScanMark) -> ScanMark:
+    """Why the pass did not move, in the order a door would check."""
+    if context.cancelled or door.status == TicketStatus.REVOKED or door.secret_version != claims.version:
+        return mark.model_copy(update={"result": ScanResult.REVOKED})
+    if not claims.valid_at(mark.at):
+        return mark.model_copy(update={"result": ScanResult.NOT_VALID_NOW})
+    if not door.paid:
+        return mark.model_copy(update={"result": ScanResult.UNPAID})
+    if mark.direction == ScanDirection.EXIT:
+        return mark.model_copy(update={"result": ScanResult.NOT_INSIDE})
+    return mark.model_copy(update={"result": ScanResult.ALREADY_REDEEMED, "redeemed_at": door.admitted_at or mark.at,
+                                   "redeemed_gate": door.admitted_gate, "conflict": mark.offline})  # fmt: skip
+
+
+def _answer(scan: TicketScan, ticket_id: str | None, mark: ScanMark, holder: tuple[str, str] | None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"result": mark.result.value, "nonce": scan.nonce, "type": mark.direction.value,
+                              "gate": mark.gate, "ticket_id": ticket_id}  # fmt: skip
+    if holder is not None:
+        answer.update(holder_name=holder[0], ticket_type=holder[1])
+    if mark.result == ScanResult.ALREADY_REDEEMED:
+        answer.update(redeemed_at=(mark.redeemed_at or mark.at).isoformat(), redeemed_gate=mark.redeemed_gate)
+    if mark.offline:
+        answer["conflict"] = mark.conflict
+    return answer
+
+
+async def _answer_unknown(scanner: Scanner, context: ScanContext, scan: TicketScan, offline: bool,
+                          result: ScanResult) -> dict[str, Any]:  # fmt: skip
+    """A secret that names no ticket of this event: nothing to check in, so a replay only needs the answer given
+    before, which the scan log keeps."""
+    earlier = await ScanRecord.find_one({"scanner_id": scanner.user_id, "nonce": scan.nonce})
+    if earlier is not None:
+        return earlier.answer
+    mark = ScanMark(key=scan.nonce, result=result, direction=scan.type, gate=scan.gate, at=stored_now(), offline=offline)
+    answer = _answer(scan, None, mark, None)
+    record = ScanRecord(event_id=PydanticObjectId(context.event_id), scanner_id=scanner.user_id, nonce=scan.nonce,
+                        direction=scan.type, gate=scan.gate, result=result, answer=answer, offline=offline,
+                        scanned_at=scan.scanned_at.astimezone(UTC))  # fmt: skip
+    try:
+        await record.insert()
+    except DuplicateKeyError:
+        raced = await ScanRecord.find_one({"scanner_id": scanner.user_id, "nonce": scan.nonce})
+        return raced.answer if raced else answer
+    return answer
 
 
 async def _foreign_or_invalid(app: web.Application, secret: str) -> ScanResult:
@@ -140,9 +161,9 @@ async def _foreign_or_invalid(app: web.Application, secret: str) -> ScanResult:
     return ScanResult.WRONG_EVENT
 
 
-async def _count(app: web.Application, context: ScanContext, scan: TicketScan, ticket: Ticket) -> None:
+async def _count(app: web.Application, context: ScanContext, scan: TicketScan, ticket_type_id: str) -> None:
     if scan.type == ScanDirection.ENTRY:
-        stats = await count_entry(app, context.event_id, str(ticket.ticket_type_id), scan.gate)
+        stats = await count_entry(app, context.event_id, ticket_type_id, scan.gate)
     else:
         stats = await count_exit(app, context.event_id)
     app[TICKETS].stats.publish(context.event_id, context.host_id, stats)

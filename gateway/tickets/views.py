@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from documents.door_pass import DoorPass
 from documents.ticket import Ticket
 from documents.ticket_order import OrderLine, TicketOrder
 
@@ -64,7 +65,7 @@ class TicketView(BaseModel):
     admitted_gate: str | None
 
     @classmethod
-    def of(cls, ticket: Ticket, secret: str | None) -> "TicketView":
+    def of(cls, ticket: Ticket, door: DoorPass | None, secret: str | None) -> "TicketView":
         return cls(
             id=str(ticket.id),
             event_id=str(ticket.event_id),
@@ -78,9 +79,9 @@ class TicketView(BaseModel):
             secret=secret,
             valid_from=ticket.valid_from,
             valid_until=ticket.valid_until,
-            inside=ticket.inside,
-            admitted_at=ticket.admitted_at,
-            admitted_gate=ticket.admitted_gate,
+            inside=door.inside if door else False,
+            admitted_at=door.admitted_at if door else None,
+            admitted_gate=door.admitted_gate if door else None,
         )
 
 

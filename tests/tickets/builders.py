@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from documents.door_pass import DoorPass
 from documents.ticket import Ticket
 from documents.user import User
 from gateway.tickets.issuing import ticket_order_paid
@@ -100,3 +101,9 @@ async def ticket_doc(ticket_id: str) -> Ticket:
     ticket = await Ticket.get(ticket_id)
     assert ticket is not None
     return ticket
+
+
+async def door_pass(ticket_id: str) -> DoorPass:
+    door = await DoorPass.get(ticket_id)
+    assert door is not None
+    return door

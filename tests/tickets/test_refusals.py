@@ -40,3 +40,19 @@ async def test_reissued_and_refunded_tickets_are_refused_with_their_reason(clien
 
     assert (old["result"], unpaid["result"], wrong["result"], new["result"]) == ("revoked", "unpaid", "wrong_event", "ok")
     assert {"ticket_id": leaked["id"], "current_version": 2} in kit["revoked"]
+
+
+async def test_a_ticket_the_host_revokes_while_its_holder_is_inside_stops_admitting(client: TestClient) -> None:
+    sale = await event_on_sale(client, reentry_allowed=True)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [(_, headers)] = await door_staff(client, sale)
+    entered = await _scan(client, sale.event_id, headers, scan_body(ticket["secret"]))
+    await _scan(client, sale.event_id, headers, scan_body(ticket["secret"], direction="exit"))
+
+    revoked = await client.post(f"/v1/tickets/{ticket['id']}/revoke", headers=sale.host_headers)
+    again = await _scan(client, sale.event_id, headers, scan_body(ticket["secret"]))
+
+    assert entered["result"] == "ok" and revoked.status == 200
+    view = await revoked.json()
+    assert (view["status"], view["secret"], view["inside"], view["admitted_gate"]) == ("revoked", None, False, "North")
+    assert again["result"] == "revoked" and again["holder_name"] == "Amani Njoroge"
