@@ -7,7 +7,7 @@ from documents.audit import AuditEvent, AuditKind
 from documents.user import User
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.accounts.helpers import code_sent_to, problem_type, sign_in
+from tests.accounts.helpers import code_sent_to, problem_type
 from tests.factories import access_token_for, auth_header, create_user
 
 WRONG = {"email": "faraji@example.com", "password": "not the password at all"}
