@@ -6,6 +6,7 @@ from typing import Any
 import sentry_sdk
 from sentry_sdk.integrations.aiohttp import AioHttpIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.modules import ModulesIntegration
 
 from gateway.logs import scrub
 from gateway.settings import Settings
@@ -27,6 +28,9 @@ def configure_sentry(settings: Settings, *, component: str) -> bool:
         # Frame locals hold tokens, passwords and request bodies; the traceback itself is enough.
         include_local_variables=False,
         integrations=[AioHttpIntegration(), LoggingIntegration(level=logging.INFO, event_level=logging.ERROR)],
+        # The modules list is built on the first event by reading every installed distribution's metadata
+        # from disk, on the event loop; the lockfile already says what is installed.
+        disabled_integrations=[ModulesIntegration()],
         before_send=scrub_event,
     )
     return True

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sentry_sdk
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from gateway.app import create_app
@@ -37,7 +38,7 @@ def sentry_on(settings: Settings) -> Iterator[int]:
 
 
 @pytest.fixture
-def crashing_app(settings: Settings) -> web.Application:
+async def crashing_client(aiohttp_client, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
     routes = ApiRoutes(tag="test")
 
     @routes.get("/test/webhooks/{secret}")
@@ -46,7 +47,7 @@ def crashing_app(settings: Settings) -> web.Application:
 
     app = create_app(settings)
     routes.install(app)
-    return app
+    return await aiohttp_client(app)
 
 
 def test_nothing_starts_without_a_dsn(settings: Settings) -> None:
@@ -55,9 +56,8 @@ def test_nothing_starts_without_a_dsn(settings: Settings) -> None:
 
 
 async def test_an_unhandled_error_is_reported_with_the_request_scrubbed(
-    aiohttp_client,  # type: ignore[no-untyped-def]
-    aiohttp_server,
-    crashing_app: web.Application,
+    aiohttp_server,  # type: ignore[no-untyped-def]
+    crashing_client: TestClient,
     sentry_on: int,
     json_lines: io.StringIO,
 ) -> None:
@@ -75,8 +75,7 @@ async def test_an_unhandled_error_is_reported_with_the_request_scrubbed(
     ingest_app = web.Application()
     ingest_app.router.add_post("/api/1/envelope/", ingest)
     await aiohttp_server(ingest_app, port=sentry_on)
-    client = await aiohttp_client(crashing_app)
-    response = await client.get(f"/test/webhooks/{SECRET_IN_PATH}?token=abc", headers={"Authorization": "Bearer xyz"})
+    response = await crashing_client.get(f"/test/webhooks/{SECRET_IN_PATH}?token=abc", headers={"Authorization": "Bearer xyz"})
     assert response.status == 500
     await asyncio.to_thread(sentry_sdk.flush, 5)
     await asyncio.wait_for(arrived.wait(), 10)
