@@ -81,6 +81,9 @@ def make_settings(mongodb_url: str, redis_url: str, **overrides: object) -> Sett
         "logging": {"level": "WARNING", "format": "console"},
         # The lowest bcrypt cost: hashing speed is not what these tests are about.
         "auth": {"bcrypt_cost": 4},
+        # Freezing the start-up heap runs a full collection on the loop and pins every earlier test's garbage:
+        # it matters for long-lived nodes, not for the hundreds of short-lived apps of one test process.
+        "realtime": {"gc_freeze": False},
     }
     for section, values in overrides.items():
         if isinstance(values, dict) and isinstance(base.get(section), dict):

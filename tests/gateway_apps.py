@@ -14,6 +14,4 @@ def gateway_app(mongodb_url: str, redis_url: str, **overrides: Any) -> web.Appli
     # The first outbound HTTP client of a process imports httpcore and h2 (~0.4 s): done here, in a sync
     # fixture, the app's start-up on the event loop does not pay it.
     importlib.import_module("httpcore")
-    # Freezing the start-up heap runs a full collection on the loop; it matters for long-lived nodes, not here.
-    realtime = {"gc_freeze": False, **overrides.pop("realtime", {})}
-    return create_app(make_settings(mongodb_url, redis_url, realtime=realtime, **overrides))
+    return create_app(make_settings(mongodb_url, redis_url, **overrides))

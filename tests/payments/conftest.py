@@ -39,7 +39,6 @@ def settings(settings: Settings, mongodb_url: str, redis_url: str, gateway_port:
         redis={"namespace": settings.redis.namespace},
         server={"public_url": f"http://127.0.0.1:{gateway_port}"},
         payments={"sandbox_callback_delay_s": NEVER_ON_ITS_OWN_S},
-        realtime={"gc_freeze": False},
     )
 
 
