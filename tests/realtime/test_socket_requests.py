@@ -45,10 +45,13 @@ async def test_a_socket_is_disconnected_when_its_token_expires_unless_refreshed(
     cluster: Cluster, signing_keys: str, tokens: TokenService, clients: Callable[[], RecordingClient]
 ) -> None:
     node = await cluster.start_node()
-    short = _tokens_lasting(signing_keys, 1)
+    # Both tokens expire at the same moment, so by the time the lapsing socket is cut off, the refreshed
+    # socket's first token has lapsed too; three seconds leave room for a loaded machine to connect both.
+    short = _tokens_lasting(signing_keys, 3)
+    lapsing_token, refreshed_token = short.issue_access("lulu", ["guest"], "s1"), short.issue_access("mosi", ["guest"], "s2")
     lapsing, refreshed = clients(), clients()
-    await lapsing.connect(node, {"token": short.issue_access("lulu", ["guest"], "s1")})
-    await refreshed.connect(node, {"token": short.issue_access("mosi", ["guest"], "s2")})
+    await lapsing.connect(node, {"token": lapsing_token})
+    await refreshed.connect(node, {"token": refreshed_token})
 
     answer = await refreshed.sio.call("auth.refresh", {"token": issue(tokens, "mosi")}, timeout=5)
     await lapsing.wait_for(lambda c: c.disconnects == 1)
