@@ -143,16 +143,10 @@ async def test_readyz_names_each_dependency(client: TestClient) -> None:
 
 
 async def test_readyz_is_503_naming_the_failing_dependency(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    from gateway.settings import load_settings
-    from tests.conftest import REPO, free_port
+    from tests.conftest import free_port, make_settings
 
-    broken = load_settings(
-        REPO / "config.toml",
-        environment="test",
-        mongodb={"url": settings.mongodb.url.get_secret_value(), "database": "lango_test"},  # type: ignore[union-attr]
-        redis={"url": f"redis://127.0.0.1:{free_port()}/0", "socket_timeout_s": 0.5},
-        jobs={"in_process": False},
-    )
+    nothing_listens = f"redis://127.0.0.1:{free_port()}/0"
+    broken = make_settings(settings.mongodb.url.get_secret_value(), nothing_listens, redis={"socket_timeout_s": 0.5})  # type: ignore[union-attr]
     client = await aiohttp_client(create_app(broken))
     response = await client.get("/readyz")
     assert response.status == 503
