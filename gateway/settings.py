@@ -110,6 +110,7 @@ class RealtimeSettings(Section):
     ping_interval_s: float = Field(25.0, gt=0)
     ping_timeout_s: float = Field(20.0, gt=0)
     websocket_compression: bool = False
+    direct_websocket_writes: bool = True
     gc_freeze: bool = True
     gc_settle_interval_s: float = Field(10.0, gt=0)
 

@@ -7,6 +7,7 @@ import socketio
 from aiohttp import hdrs, web
 
 from gateway.jsoncodec import dumps
+from gateway.realtime.direct_socket import send_directly_on_websocket
 from gateway.settings import Settings
 
 SOCKETIO_PATH = "/socket.io/"
@@ -25,7 +26,7 @@ class _OrjsonCodec:
 
 
 def create_socketio_server(settings: Settings) -> socketio.AsyncServer:
-    return socketio.AsyncServer(
+    server = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins=settings.server.cors_origins or [],
         json=_OrjsonCodec,
@@ -35,6 +36,9 @@ def create_socketio_server(settings: Settings) -> socketio.AsyncServer:
         ping_interval=settings.realtime.ping_interval_s,
         ping_timeout=settings.realtime.ping_timeout_s,
     )
+    if settings.realtime.direct_websocket_writes:
+        send_directly_on_websocket(server.eio)
+    return server
 
 
 def mount_socketio(app: web.Application, sio: socketio.AsyncServer, settings: Settings) -> None:

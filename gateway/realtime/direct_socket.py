@@ -1,0 +1,90 @@
+"""Engine.IO sockets opened on WebSocket write each packet straight to it: no queue, writer task or task per read."""
+
+import asyncio
+from urllib.parse import parse_qs
+
+import engineio
+from engineio import exceptions, packet
+from engineio.async_drivers.aiohttp import WebSocket
+from engineio.async_socket import AsyncSocket
+
+from gateway.logs import get_logger
+
+log = get_logger("lango.realtime.socket")
+
+
+class DirectWebSocket(AsyncSocket):
+    """Stock engine.io queues every packet for a writer task and reads each message through a task of its own.
+
+    Here, once the packets queued before the WebSocket was ready are flushed, `send` writes the frame itself:
+    aiohttp writes an uncompressed frame before its first await, so frames leave in call order. Reads wait
+    under a timeout instead of a task. Sockets that start on polling and upgrade keep engine.io's own path."""
+
+    direct: WebSocket | None = None
+
+    async def send(self, pkt: packet.Packet) -> None:
+        ws = self.direct
+        if ws is None:
+            await super().send(pkt)
+            return
+        if not await self.check_ping_timeout():
+            return
+        try:
+            await ws.send(pkt.encode())
+        except ConnectionError:
+            # The peer is gone; the read loop sees the closed connection and ends the socket.
+            pass
+
+    async def _websocket_handler(self, ws: WebSocket) -> None:
+        self.connected = True
+        self.upgraded = True
+        try:
+            await self._flush_queue(ws)
+            await self._read(ws)
+        finally:
+            self.direct = None
+            await ws.close()
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+
+    async def _flush_queue(self, ws: WebSocket) -> None:
+        # The OPEN packet, and anything sent while the handshake ran, wait in the queue.
+        while not self.queue.empty():
+            pending = self.queue.get_nowait()
+            self.queue.task_done()
+            if pending is not None:
+                await ws.send(pending.encode())
+        # No await since the queue was last seen empty: no packet can slip in between.
+        self.direct = ws
+
+    async def _read(self, ws: WebSocket) -> None:
+        silence_s = self.server.ping_interval + self.server.ping_timeout
+        while True:
+            try:
+                async with asyncio.timeout(silence_s):
+                    data = await ws.wait()
+            except (TimeoutError, OSError):
+                return
+            if data is None or len(data) > self.server.max_http_buffer_size:
+                return
+            try:
+                await self.receive(packet.Packet(encoded_packet=data))
+            except exceptions.UnknownPacketError:
+                continue
+            except exceptions.SocketIsClosedError:
+                return
+            except Exception:
+                log.exception("socket message failed", sid=self.sid)
+
+
+def send_directly_on_websocket(eio: engineio.AsyncServer) -> None:
+    """Make every socket that opens on WebSocket a `DirectWebSocket`, before its transport starts."""
+    on_connect = eio.handlers["connect"]
+
+    async def adopt(eio_sid: str, environ: dict[str, object]) -> object:
+        socket = eio.sockets.get(eio_sid)
+        transport = parse_qs(str(environ.get("QUERY_STRING", ""))).get("transport", ["polling"])[0]
+        if transport == "websocket" and type(socket) is AsyncSocket:
+            socket.__class__ = DirectWebSocket
+        return await on_connect(eio_sid, environ)
+
+    eio.on("connect", adopt)

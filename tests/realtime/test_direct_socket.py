@@ -1,0 +1,78 @@
+"""Sockets opened on WebSocket get frames written straight to them; polling clients that upgrade keep engine.io's path."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import socketio
+from aiohttp.test_utils import TestClient
+from engineio.async_socket import AsyncSocket
+
+from gateway.events.targets import user_room
+from gateway.realtime.direct_socket import DirectWebSocket
+from gateway.state import EVENT_BUS, SOCKETIO
+from tests.factories import access_token_for, create_user
+from tests.realtime.conftest import eventually
+
+EVENTS = 200
+
+
+class Phone:
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.ids: list[int] = []
+        self.all_arrived = asyncio.Event()
+        self.sio.on("test.tick", self._tick)
+
+    async def _tick(self, envelope: dict[str, Any]) -> None:
+        self.ids.append(envelope["id"])
+        if len(self.ids) == EVENTS:
+            self.all_arrived.set()
+
+
+@pytest.fixture
+async def phones() -> AsyncIterator[list[Phone]]:
+    opened: list[Phone] = []
+    yield opened
+    await asyncio.gather(*(phone.sio.disconnect() for phone in opened if phone.sio.connected))
+
+
+async def _connect(client: TestClient, token: str, transports: list[str], phones: list[Phone]) -> Phone:
+    phone = Phone()
+    phones.append(phone)
+    await phone.sio.connect(str(client.make_url("/")), auth={"token": token}, transports=transports, wait_timeout=10)
+    return phone
+
+
+def _server_socket(client: TestClient, phone: Phone) -> AsyncSocket:
+    return client.app[SOCKETIO].eio.sockets[phone.sio.eio.sid]
+
+
+async def test_websocket_and_upgraded_polling_sockets_both_get_every_event_in_order(
+    client: TestClient, phones: list[Phone]
+) -> None:
+    user = await create_user(client.app, email="zawadi@example.com")
+    token = access_token_for(client.app, user)
+    websocket = await _connect(client, token, ["websocket"], phones)
+    upgraded = await _connect(client, token, ["polling", "websocket"], phones)
+
+    for n in range(EVENTS):
+        await client.app[EVENT_BUS].publish(user_room(str(user.id)), "test.tick", {"n": n})
+    await asyncio.wait_for(asyncio.gather(websocket.all_arrived.wait(), upgraded.all_arrived.wait()), 10)
+
+    assert type(_server_socket(client, websocket)) is DirectWebSocket
+    assert type(_server_socket(client, upgraded)) is AsyncSocket
+    assert websocket.ids == upgraded.ids == sorted(websocket.ids) and len(set(websocket.ids)) == EVENTS
+
+
+async def test_a_direct_socket_that_goes_away_is_forgotten_by_the_server(client: TestClient, phones: list[Phone]) -> None:
+    user = await create_user(client.app, email="baraka@example.com")
+    phone = await _connect(client, access_token_for(client.app, user), ["websocket"], phones)
+    eio_sid = phone.sio.eio.sid
+    sockets = client.app[SOCKETIO].eio.sockets
+    assert type(sockets[eio_sid]) is DirectWebSocket
+
+    await phone.sio.disconnect()
+
+    await eventually(lambda: eio_sid not in sockets, 10, "the server to drop the closed socket")
