@@ -300,10 +300,12 @@ def main() -> None:
     parser.add_argument("--sockets", default="1000,5000,10000", help="socket counts, comma-separated")
     parser.add_argument("--rates", default="500,1000,2000,3000,4000,6000,8000", help="targeted events/s to try")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each rate step")
-    parser.add_argument("--targets", default="lango,node", help="lango, node or both")
+    parser.add_argument("--targets", default="lango,node", help="servers to measure, comma-separated: lango, node")
     parser.add_argument("--lango-env", action="append", default=[], metavar="KEY=VALUE", help="extra gateway setting")
     arguments = parser.parse_args()
     arguments.rates = [int(rate) for rate in arguments.rates.split(",")]
+    if unknown := set(arguments.targets.split(",")) - {"lango", "node"}:
+        parser.error(f"unknown target {', '.join(sorted(unknown))}: choose lango, node or both comma-separated")
     install_node_packages()
     RESULTS.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lango-bench-") as workdir:
