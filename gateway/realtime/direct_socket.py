@@ -1,6 +1,7 @@
 """Engine.IO sockets opened on WebSocket write each packet straight to it: no queue, writer task or task per read."""
 
 import asyncio
+import time
 from urllib.parse import parse_qs
 
 import engineio
@@ -17,8 +18,9 @@ class DirectWebSocket(AsyncSocket):
     """Stock engine.io queues every packet for a writer task and reads each message through a task of its own.
 
     Here, once the packets queued before the WebSocket was ready are flushed, `send` writes the frame itself:
-    aiohttp writes an uncompressed frame before its first await, so frames leave in call order. Reads wait
-    under a timeout instead of a task. Sockets that start on polling and upgrade keep engine.io's own path."""
+    aiohttp writes an uncompressed frame before its first await, so frames leave in call order. Reads need
+    no task and no timeout of their own: the next ping is a timer, and a peer that stops answering pings is
+    closed by engine.io's ping check, which ends the read. Sockets that start on polling keep engine.io's path."""
 
     direct: WebSocket | None = None
 
@@ -34,6 +36,24 @@ class DirectWebSocket(AsyncSocket):
         except ConnectionError:
             # The peer is gone; the read loop sees the closed connection and ends the socket.
             pass
+
+    def schedule_ping(self) -> None:
+        if self.last_ping:
+            self.last_ping = None
+            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping_due)
+
+    def _ping_due(self) -> None:
+        if not self.closing and not self.closed:
+            self.last_ping = time.time()
+            self.server.start_background_task(self.send, packet.Packet(packet.PING))
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: str | None = None) -> None:
+        await super().close(wait=wait, abort=abort, reason=reason)
+        ws = self.direct
+        if ws is not None and not abort:
+            # Closed from this side (ping timeout, server disconnect): end the read too. Closing waits for the
+            # peer's answer, which a vanished phone never sends, so it runs on its own.
+            self.server.start_background_task(ws.close)
 
     async def _websocket_handler(self, ws: WebSocket) -> None:
         self.connected = True
@@ -57,12 +77,10 @@ class DirectWebSocket(AsyncSocket):
         self.direct = ws
 
     async def _read(self, ws: WebSocket) -> None:
-        silence_s = self.server.ping_interval + self.server.ping_timeout
         while True:
             try:
-                async with asyncio.timeout(silence_s):
-                    data = await ws.wait()
-            except (TimeoutError, OSError):
+                data = await ws.wait()
+            except OSError:
                 return
             if data is None or len(data) > self.server.max_http_buffer_size:
                 return

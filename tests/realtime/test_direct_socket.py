@@ -1,6 +1,7 @@
 """Sockets opened on WebSocket get frames written straight to them; polling clients that upgrade keep engine.io's path."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from gateway.events.targets import user_room
 from gateway.realtime.direct_socket import DirectWebSocket
 from gateway.state import EVENT_BUS, SOCKETIO
 from tests.factories import access_token_for, create_user
+from tests.gateway_apps import gateway_app
 from tests.realtime.conftest import eventually
 
 EVENTS = 200
@@ -76,3 +78,31 @@ async def test_a_direct_socket_that_goes_away_is_forgotten_by_the_server(client:
     await phone.sio.disconnect()
 
     await eventually(lambda: eio_sid not in sockets, 10, "the server to drop the closed socket")
+
+
+async def test_a_phone_that_stops_answering_pings_is_let_go_while_one_that_answers_stays(
+    aiohttp_client, mongodb_url: str, redis_url: str, phones: list[Phone]  # type: ignore[no-untyped-def]
+) -> None:
+    client: TestClient = await aiohttp_client(
+        gateway_app(mongodb_url, redis_url, realtime={"ping_interval_s": 1.0, "ping_timeout_s": 0.5})
+    )
+    silent_user = await create_user(client.app, email="shani@example.com")
+    awake_user = await create_user(client.app, email="jabari@example.com")
+    awake = await _connect(client, access_token_for(client.app, awake_user), ["websocket"], phones)
+    silent = await client.ws_connect("/socket.io/?EIO=4&transport=websocket")
+    opened = json.loads((await silent.receive_str())[1:])
+    await silent.send_str("40" + json.dumps({"token": access_token_for(client.app, silent_user)}))
+
+    # The silent phone reads what comes (its CONNECT answer, then pings) and never answers a ping.
+    received: list[str] = []
+    async with asyncio.timeout(10):
+        async for message in silent:
+            received.append(message.data)
+
+    assert received[0].startswith("40") and "2" in received
+    sockets = client.app[SOCKETIO].eio.sockets
+    await eventually(lambda: opened["sid"] not in sockets, 10, "the server to forget the silent phone")
+    for n in range(3):
+        await client.app[EVENT_BUS].publish(user_room(str(awake_user.id)), "test.tick", {"n": n})
+    await eventually(lambda: len(awake.ids) == 3, 10, "the awake phone's events")
+    assert awake.sio.connected
