@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from redis.asyncio import Redis
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
@@ -27,6 +26,7 @@ from gateway.events import BROADCAST, EventBus, user_room
 from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.settings import EmbeddedSettings, load_settings
 from gateway.security.tokens import TokenService
+from tests.served import wait_until_ready
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -110,20 +110,6 @@ async def wait_port(port: int, timeout: float) -> None:
     raise RuntimeError(f"nothing listens on {port} after {timeout}s")
 
 
-async def wait_ready(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(f"{url}/readyz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} not ready after {timeout}s")
-
-
 class Bench:
     def __init__(self, arguments: argparse.Namespace, redis_url: str, mongodb_url: str, workdir: Path) -> None:
         self.arguments = arguments
@@ -164,10 +150,11 @@ class Bench:
         redis = Redis.from_url(self.redis_url)
         await redis.flushdb()
         port = free_port()
-        log = (RESULTS / f"{target}-{sockets}.log").open("wb")
+        log_path = RESULTS / f"{target}-{sockets}.log"
+        log = log_path.open("wb")
         if target == "lango":
             server = subprocess.Popen([str(LANGO), "serve"], env=self.lango_env(port), stdout=log, stderr=log, cwd=REPO)
-            await wait_ready(f"http://127.0.0.1:{port}", 60)
+            await wait_until_ready(f"http://127.0.0.1:{port}", 60, server, log_path)
         else:
             env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
             server = subprocess.Popen(["node", str(HERE / "reference_server.js")], env=env, stdout=log, stderr=log)

@@ -43,6 +43,7 @@ from gateway.settings import Settings, load_settings
 from gateway.tickets.holders import remember_holders
 from gateway.tickets.secrets import TicketClaims, sign_ticket_secret
 from tests.conftest import free_port
+from tests.served import wait_until_ready
 
 DATABASE = "lango_bench"
 REPO = Path(__file__).resolve().parents[2]
@@ -136,22 +137,6 @@ def serve(settings: Settings, signing_keys: str, port: int, log_path: Path) -> s
                                 stderr=subprocess.STDOUT)  # fmt: skip
 
 
-async def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"the gateway exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                async with http.get(f"{url}/readyz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the gateway did not become ready within 60 s")
-
-
 async def scan_for(door: socketio.AsyncClient, door_secrets: list[str], interval: float, started: float,
                    latencies: list[float], errors: list[str]) -> int:  # fmt: skip
     """Send this door's scans on a fixed schedule (open loop: a slow ack never delays the next scan)."""
@@ -239,7 +224,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         tokens = TokenService(parse_key_ring(signing_keys), issuer="lango", access_ttl=timedelta(hours=1),
                               challenge_ttl=timedelta(minutes=5))  # fmt: skip
-        asyncio.run(wait_ready(url, process, log_path))
+        asyncio.run(wait_until_ready(url, 60, process, log_path))
         print(f"seeded {tickets} paid tickets; gateway pid {process.pid} on port {port}")
         asyncio.run(run(url, tokens, event_id, host_id, staff, ticket_secrets, arguments))
 

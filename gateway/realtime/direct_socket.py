@@ -82,7 +82,7 @@ class DirectWebSocket(AsyncSocket):
                 data = await ws.wait()
             except OSError:
                 return
-            if data is None or len(data) > self.server.max_http_buffer_size:
+            if len(data) > self.server.max_http_buffer_size:
                 return
             try:
                 await self.receive(packet.Packet(encoded_packet=data))

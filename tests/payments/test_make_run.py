@@ -19,6 +19,7 @@ from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenService
 from tests.conftest import REPO, free_port
 from tests.properties.builders import listing_body
+from tests.served import wait_until_ready
 
 LANGO = REPO / ".venv" / "bin" / "lango"
 START_TIMEOUT_S = 90.0
@@ -56,18 +57,7 @@ class EmbeddedGateway:
             self.process = await asyncio.to_thread(
                 subprocess.Popen, [str(LANGO), "serve"], cwd=REPO, env=self.env, stdout=log_file, stderr=subprocess.STDOUT
             )
-        deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
-        async with aiohttp.ClientSession() as http:
-            while asyncio.get_running_loop().time() < deadline:
-                assert self.process.poll() is None, self.log_path.read_text()[-3000:]
-                try:
-                    async with http.get(f"{self.url}/readyz") as answer:
-                        if answer.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"lango serve was not ready: {self.log_path.read_text()[-3000:]}")
+        await wait_until_ready(self.url, START_TIMEOUT_S, self.process, self.log_path)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
