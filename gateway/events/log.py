@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from gateway.events.batching import BatchedScript
 from gateway.events.keys import RealtimeKeys
 from gateway.events.targets import BROADCAST
 from gateway.settings import RealtimeSettings
@@ -77,7 +78,7 @@ class EventLog:
         self._redis = redis
         self._keys = keys
         self._settings = settings
-        self._append = redis.register_script(_APPEND)
+        self._append = BatchedScript(redis, _APPEND)
 
     async def append(
         self,
@@ -93,8 +94,8 @@ class EventLog:
         if pending_push_key:
             keys.append(pending_push_key)
         event_id, reached, push_started = await self._append(
-            keys=keys,
-            args=[
+            keys,
+            [
                 envelope_tail,
                 self._settings.history_max_events,
                 self._settings.history_max_age_s * 1000,

@@ -1,0 +1,59 @@
+"""Publishes made at once share a round trip to Redis, and each still gets its own id, result and error."""
+
+import asyncio
+import json
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from gateway.events import EventBus, user_room
+from gateway.events.batching import BatchedScript
+from tests.conftest import make_settings
+
+_ECHO_OR_FAIL = """
+if ARGV[1] == 'fail' then
+  return redis.error_reply('refused ' .. KEYS[1])
+end
+return redis.call('INCR', KEYS[1])
+"""
+
+
+@pytest.fixture
+def bus(redis: Redis, mongodb_url: str, redis_url: str) -> EventBus:
+    return EventBus(redis, make_settings(mongodb_url, redis_url))
+
+
+async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order(bus: EventBus) -> None:
+    room = user_room("wanjiru")
+    published = await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(300)))
+
+    assert sorted(p.event_id for p in published) == list(range(1, 301))
+    history = await bus.log.read_after(room, 0)
+    assert [event.id for event in history.events] == list(range(1, 301))
+    data_by_id = {p.event_id: p.data for p in published}
+    for event in history.events:
+        assert json.loads(event.envelope)["data"] == data_by_id[event.id], "each id stored with its own publish's data"
+
+
+async def test_an_error_reply_fails_only_its_own_caller(redis: Redis) -> None:
+    script = BatchedScript(redis, _ECHO_OR_FAIL)
+    key = f"batched-test:{id(script)}"
+
+    outcomes = await asyncio.gather(
+        script([key], ["ok"]), script([key], ["fail"]), script([key], ["ok"]), return_exceptions=True
+    )
+
+    assert outcomes[0] == 1 and outcomes[2] == 2
+    assert isinstance(outcomes[1], ResponseError) and f"refused {key}" in str(outcomes[1])
+    await redis.delete(key)
+
+
+async def test_publishing_goes_on_after_redis_forgets_its_scripts(bus: EventBus, redis: Redis) -> None:
+    room = user_room("baraka")
+    first = await bus.publish(room, "booking.updated", {"n": 1})
+    await redis.script_flush()
+
+    after = await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(2, 5)))
+
+    assert [first.event_id, *sorted(p.event_id for p in after)] == [1, 2, 3, 4]
