@@ -47,7 +47,8 @@ def _with_embedded_urls(settings: Settings, urls: dict[str, str]) -> Settings:
     return settings.model_copy(update=update)
 
 
-def _use_uvloop() -> None:
+def use_uvloop() -> None:
+    """Run this process's event loops on uvloop when it is installed."""
     try:
         import uvloop
     except ImportError:
@@ -56,7 +57,7 @@ def _use_uvloop() -> None:
 
 
 def serve(settings: Settings) -> int:
-    _use_uvloop()
+    use_uvloop()
     configure_sentry(settings, component="gateway")
     if settings.environment != "production":
         asyncio.run(migrate(settings))
@@ -74,7 +75,7 @@ def serve(settings: Settings) -> int:
 
 
 def run_worker(settings: Settings) -> int:
-    _use_uvloop()
+    use_uvloop()
     configure_sentry(settings, component="worker")
     asyncio.run(_work(settings))
     return 0

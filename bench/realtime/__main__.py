@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
 from gateway.events import BROADCAST, EventBus, user_room
+from gateway.runtime import use_uvloop
 from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.settings import EmbeddedSettings, load_settings
 from gateway.security.tokens import TokenService
@@ -32,10 +33,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LANGO = REPO / ".venv" / "bin" / "lango"
 RESULTS = REPO / "bench" / "results"
-P99_BUDGET_MS = 100.0
+# The issue's wording asks for the rate at p99 < 100 ms; the target on one process is the rate at p99 < 50 ms.
+P99_BUDGETS_MS = (100.0, 50.0)
+STOP_AFTER_P99_MS = 400.0
 DRAIN_TIMEOUT_S = 10.0
-# Publishes awaiting Redis at once; the pool of a real worker is bounded too.
-PUBLISHERS_IN_FLIGHT = 64
 
 
 @dataclass
@@ -48,11 +49,10 @@ class Figures:
     steps: list[dict[str, Any]] = field(default_factory=list)
     broadcast_ms: float | None = None
 
-    @property
-    def sustained(self) -> float:
-        """The highest rate delivered without loss at p99 under budget."""
-        good = [s["rate"] for s in self.steps if s["lost"] == 0 and s["p99"] is not None and s["p99"] < P99_BUDGET_MS]
-        return max(good, default=0)
+    def sustained(self, p99_budget_ms: float) -> dict[str, Any] | None:
+        """The step that delivered the most events a second, measured at the sockets, without loss at p99 under budget."""
+        good = [s for s in self.steps if s["lost"] == 0 and s["p99"] is not None and s["p99"] < p99_budget_ms]
+        return max(good, key=lambda step: step["received_per_s"], default=None)
 
 
 def free_port() -> int:
@@ -172,7 +172,7 @@ class Bench:
                 step = await self.step(target, bus, client, sockets, rate)
                 figures.steps.append(step)
                 print(f"  {target:5} {sockets:>6} sockets  {rate:>6}/s  {json.dumps(step)}", flush=True)
-                if step["lost"] or step["p99"] is None or step["p99"] > 4 * P99_BUDGET_MS:
+                if step["lost"] or step["p99"] is None or step["p99"] > STOP_AFTER_P99_MS:
                     break
             figures.broadcast_ms = await self.broadcast(target, bus, client, figures.connected)
         finally:
@@ -199,7 +199,8 @@ class Bench:
         achieved = sent / (time.monotonic() - started)
         report = await drained(client, sent)
         return {"rate": rate, "sent": sent, "achieved": round(achieved), "received": report["received"],
-                "lost": sent - report["received"], **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")}}  # fmt: skip
+                "received_per_s": round(report["per_s"] or 0), "lost": sent - report["received"],
+                **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")}}  # fmt: skip
 
     async def broadcast(self, target: str, bus: EventBus, client: LoadClient, sockets: int) -> float | None:
         await client.ask("reset")
@@ -225,24 +226,28 @@ async def publish_at_rate(bus: EventBus, users: int, rate: int, seconds: float) 
     """Publish `rate` events a second to random users for `seconds`, as a worker would; answer how many were taken."""
     total = int(rate * seconds)
     started = time.monotonic()
-    in_flight = asyncio.Semaphore(PUBLISHERS_IN_FLIGHT)
     published = 0
 
     async def publish_one(number: int) -> None:
         nonlocal published
-        async with in_flight:
-            data = {"sent_at": time.time() * 1000, "n": number}
-            await bus.publish(user_room(f"u{random.randrange(users)}"), "booking.updated", data)
-            published += 1
+        data = {"sent_at": time.time() * 1000, "n": number}
+        await bus.publish(user_room(f"u{random.randrange(users)}"), "booking.updated", data)
+        published += 1
 
-    tasks = []
+    # Only unfinished publishes are held: keeping a step's tens of thousands of finished tasks made this
+    # process's own collector passes long enough to show up as delivery latency.
+    pending: set[asyncio.Task[None]] = set()
     scheduled = 0
     while scheduled < total:
         due = min(total, int((time.monotonic() - started) * rate) + 1)
-        tasks.extend(asyncio.create_task(publish_one(number)) for number in range(scheduled, due))
+        for number in range(scheduled, due):
+            task = asyncio.create_task(publish_one(number))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
         scheduled = due
         await asyncio.sleep(0.002)
-    await asyncio.gather(*tasks)
+    while pending:
+        await asyncio.gather(*pending)
     return published
 
 
@@ -265,13 +270,17 @@ def _ms(value: float | None) -> float | None:
 
 
 def print_table(results: list[Figures]) -> None:
-    print("\n| server | sockets | connected | connect s | KiB/socket | sustained/s (p99<100ms, no loss) | p50/p95/p99 ms at that rate | broadcast to all ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    """Sustained rates are events a second as received by the sockets, so a publisher that falls behind shows."""
+    budgets = " | ".join(f"sustained/s (p99<{budget:.0f}ms, no loss) | p50/p95/p99 ms there" for budget in P99_BUDGETS_MS)
+    print(f"\n| server | sockets | connected | connect s | KiB/socket | {budgets} | broadcast to all ms |")
+    print("|---|---|---|---|---|" + "---|---|" * len(P99_BUDGETS_MS) + "---|")
     for figures in results:
-        best = next((s for s in figures.steps if s["rate"] == figures.sustained), None)
-        latency = f"{best['p50']}/{best['p95']}/{best['p99']}" if best else "-"
+        cells = []
+        for budget in P99_BUDGETS_MS:
+            best = figures.sustained(budget)
+            cells += [f"{best['received_per_s']:,}", f"{best['p50']}/{best['p95']}/{best['p99']}"] if best else ["0", "-"]
         print(f"| {figures.target} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
-              f"{figures.kib_per_socket:.1f} | {figures.sustained:,} | {latency} | {figures.broadcast_ms} |")  # fmt: skip
+              f"{figures.kib_per_socket:.1f} | {' | '.join(cells)} | {figures.broadcast_ms} |")  # fmt: skip
 
 
 def install_node_packages() -> None:
@@ -294,6 +303,7 @@ def main() -> None:
     if unknown := set(arguments.targets.split(",")) - {"lango", "node"}:
         parser.error(f"unknown target {', '.join(sorted(unknown))}: choose lango, node or both comma-separated")
     install_node_packages()
+    use_uvloop()  # the bench publishes as a worker does, and `lango worker` runs on uvloop
     RESULTS.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lango-bench-") as workdir:
         redis_url, mongodb_url = os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URL")

@@ -8,6 +8,8 @@ const tokens = JSON.parse(require("fs").readFileSync(process.env.TOKENS_FILE, "u
 const batch = Number(process.env.CONNECT_BATCH || 200);
 let latencies = [];
 let received = 0;
+let firstAt = null;
+let lastAt = null;
 let errors = 0;
 
 function now() {
@@ -17,8 +19,11 @@ function now() {
 function onEvent(event, envelope) {
   const data = envelope && envelope.data ? envelope.data : envelope;
   if (!data || data.sent_at === undefined) return;
+  const at = now();
   received += 1;
-  latencies.push(now() - data.sent_at);
+  if (firstAt === null) firstAt = at;
+  lastAt = at;
+  latencies.push(at - data.sent_at);
 }
 
 function connectOne(token) {
@@ -47,11 +52,14 @@ function percentile(sorted, p) {
     if (line === "reset") {
       latencies = [];
       received = 0;
+      firstAt = lastAt = null;
       console.log(JSON.stringify({ reset: true }));
     } else if (line === "report") {
       const sorted = Float64Array.from(latencies).sort();
       console.log(JSON.stringify({
         received,
+        // The rate the sockets actually received at: what a step sustained, whatever the publisher managed.
+        per_s: received > 1 ? received / ((lastAt - firstAt) / 1000) : null,
         p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99),
         max: sorted.length ? sorted[sorted.length - 1] : null,
       }));
