@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
 from gateway.events import BROADCAST, EventBus, user_room
+from gateway.realtime.heap import freeze_startup_heap
 from gateway.runtime import use_uvloop
 from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.settings import EmbeddedSettings, load_settings
@@ -159,7 +160,10 @@ class Bench:
             env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
             server = subprocess.Popen(["node", str(HERE / "reference_server.js")], env=env, stdout=log, stderr=log)
             await wait_port(port, 30)
-        bus = EventBus(redis, load_settings(REPO / "config.toml", redis={"url": self.redis_url, "namespace": "bench"}))
+        settings = load_settings(REPO / "config.toml", redis={"url": self.redis_url, "namespace": "bench"})
+        bus = EventBus(redis, settings)
+        # The publisher stands for `lango worker`, which freezes its start-up heap as every node does.
+        freeze_startup_heap(settings)
         client = None
         try:
             before = rss_kib(server.pid)
