@@ -89,7 +89,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app.cleanup_ctx.append(analytics_context)
     app.on_shutdown.append(drain_sockets)
     sio = create_socketio_server(settings)
-    mount_socketio(app, sio, settings)
+    mount_socketio(app, sio)
     app[SOCKETIO] = sio
     install_routes(app)
     return app

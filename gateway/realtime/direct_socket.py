@@ -17,7 +17,8 @@ log = get_logger("lango.realtime.socket")
 class DirectWebSocket(AsyncSocket):
     """Stock engine.io queues every packet for a writer task and reads each message through a task of its own.
 
-    Here, once the packets queued before the WebSocket was ready are flushed, `send` writes the frame itself:
+    Here, once the packets queued before the WebSocket was ready are flushed (and the queue let go: an
+    asyncio.Queue is 3 KB a socket), `send` writes the frame itself:
     aiohttp writes an uncompressed frame before its first await, so frames leave in call order. Reads need
     no task and no timeout of their own: the next ping is a timer, and a peer that stops answering pings is
     closed by engine.io's ping check, which ends the read. Sockets that start on polling keep engine.io's path."""
@@ -27,7 +28,9 @@ class DirectWebSocket(AsyncSocket):
     async def send(self, pkt: packet.Packet) -> None:
         ws = self.direct
         if ws is None:
-            await super().send(pkt)
+            if self.queue is not None:
+                await super().send(pkt)
+            # else the WebSocket has ended and the socket is closing: there is nowhere to send to.
             return
         if not await self.check_ping_timeout():
             return
@@ -48,7 +51,8 @@ class DirectWebSocket(AsyncSocket):
             self.server.start_background_task(self.send, packet.Packet(packet.PING))
 
     async def close(self, wait: bool = True, abort: bool = False, reason: str | None = None) -> None:
-        await super().close(wait=wait, abort=abort, reason=reason)
+        # Waiting means waiting for the queue to drain; a direct socket has no queue left once flushed.
+        await super().close(wait=wait and self.queue is not None, abort=abort, reason=reason)
         ws = self.direct
         if ws is not None and not abort:
             # Closed from this side (ping timeout, server disconnect): end the read too. Closing waits for the
@@ -75,6 +79,7 @@ class DirectWebSocket(AsyncSocket):
                 await ws.send(pending.encode())
         # No await since the queue was last seen empty: no packet can slip in between.
         self.direct = ws
+        self.queue = None
 
     async def _read(self, ws: WebSocket) -> None:
         while True:

@@ -180,7 +180,10 @@ class RealtimeHub:
         if session.expiry is not None:
             session.expiry.cancel()
         delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())
-        session.expiry = asyncio.get_running_loop().call_later(delay, lambda: self.spawn(self._expire(sid)))
+        session.expiry = asyncio.get_running_loop().call_later(delay, self._on_expiry, sid)
+
+    def _on_expiry(self, sid: str) -> None:
+        self.spawn(self._expire(sid))
 
     async def _expire(self, sid: str) -> None:
         await self._sio.emit(EXPIRED_EVENT, {"code": "token_expired"}, to=sid)

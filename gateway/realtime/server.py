@@ -1,10 +1,11 @@
 """The Socket.IO server mounted on the aiohttp application at /socket.io."""
 
-import functools
+from typing import Any
 
 import orjson
 import socketio
 from aiohttp import hdrs, web
+from engineio.async_drivers.aiohttp import WebSocket
 
 from gateway.jsoncodec import dumps
 from gateway.realtime.direct_socket import send_directly_on_websocket
@@ -36,26 +37,35 @@ def create_socketio_server(settings: Settings) -> socketio.AsyncServer:
         ping_interval=settings.realtime.ping_interval_s,
         ping_timeout=settings.realtime.ping_timeout_s,
     )
+    if not settings.realtime.websocket_compression:
+        # The driver table is engine.io's own per-mode dict, shared by every server: replaced, not edited.
+        server.eio._async = {**server.eio._async, "websocket": UncompressedWebSocket}
     if settings.realtime.direct_websocket_writes:
         send_directly_on_websocket(server.eio)
     return server
 
 
-def mount_socketio(app: web.Application, sio: socketio.AsyncServer, settings: Settings) -> None:
-    """Route /socket.io to the server; unless configured, WebSocket compression offers are declined."""
-    handler = sio.handle_request
-    if not settings.realtime.websocket_compression:
-        handler = functools.partial(_declining_compression, sio)
+class UncompressedWebSocket(WebSocket):
+    """engine.io's aiohttp WebSocket, declining per-message deflate in the handshake.
+
+    aiohttp accepts permessage-deflate whenever the client offers it (Socket.IO clients do), and each socket
+    then keeps a zlib context of about 90 KB."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request: web.BaseRequest = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+    async def send(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            await self._sock.send_bytes(message)
+        else:
+            await self._sock.send_str(message)
+
+
+def mount_socketio(app: web.Application, sio: socketio.AsyncServer) -> None:
     for method in (hdrs.METH_GET, hdrs.METH_POST, hdrs.METH_OPTIONS):
-        app.router.add_route(method, SOCKETIO_PATH, handler)
-
-
-async def _declining_compression(sio: socketio.AsyncServer, request: web.Request) -> web.StreamResponse:
-    # aiohttp's WebSocketResponse accepts permessage-deflate whenever the client offers it, which keeps
-    # a zlib context of ~90 KB per socket; without the offer in the request the handshake declines it.
-    if hdrs.SEC_WEBSOCKET_EXTENSIONS in request.headers:
-        headers = request.headers.copy()
-        del headers[hdrs.SEC_WEBSOCKET_EXTENSIONS]
-        request = request.clone(headers=headers)
-    response: web.StreamResponse = await sio.handle_request(request)
-    return response
+        app.router.add_route(method, SOCKETIO_PATH, sio.handle_request)

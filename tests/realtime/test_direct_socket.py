@@ -106,3 +106,19 @@ async def test_a_phone_that_stops_answering_pings_is_let_go_while_one_that_answe
         await client.app[EVENT_BUS].publish(user_room(str(awake_user.id)), "test.tick", {"n": n})
     await eventually(lambda: len(awake.ids) == 3, 10, "the awake phone's events")
     assert awake.sio.connected
+
+
+@pytest.mark.parametrize("compression", [False, True])
+async def test_a_compression_offer_is_declined_unless_compression_is_configured(
+    aiohttp_client, mongodb_url: str, redis_url: str, compression: bool  # type: ignore[no-untyped-def]
+) -> None:
+    client: TestClient = await aiohttp_client(
+        gateway_app(mongodb_url, redis_url, realtime={"websocket_compression": compression})
+    )
+    # Socket.IO clients offer permessage-deflate; each accepted offer keeps a ~90 KB zlib context on the server.
+    offering = await client.ws_connect("/socket.io/?EIO=4&transport=websocket", compress=15)
+    opened = json.loads((await offering.receive_str())[1:])
+
+    assert bool(offering.compress) is compression
+    assert type(client.app[SOCKETIO].eio.sockets[opened["sid"]]) is DirectWebSocket
+    await offering.close()
