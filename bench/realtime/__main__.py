@@ -17,7 +17,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from redis.asyncio import Redis
 
@@ -44,6 +44,7 @@ DRAIN_TIMEOUT_S = 10.0
 class Figures:
     target: str
     sockets: int
+    nodes: int
     connected: int = 0
     connect_s: float = 0.0
     kib_per_socket: float = 0.0
@@ -70,10 +71,10 @@ def rss_kib(pid: int) -> int:
 
 
 class LoadClient:
-    """The Node load client, spoken to over its stdin/stdout."""
+    """The Node load client, spoken to over its stdin/stdout; it spreads its sockets over the servers in turn."""
 
-    def __init__(self, url: str, tokens_file: Path) -> None:
-        env = {**os.environ, "TARGET_URL": url, "TOKENS_FILE": str(tokens_file)}
+    def __init__(self, urls: list[str], tokens_file: Path) -> None:
+        env = {**os.environ, "TARGET_URLS": ",".join(urls), "TOKENS_FILE": str(tokens_file)}
         self.process = subprocess.Popen(
             ["node", str(HERE / "load_client.js")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
         )
@@ -119,14 +120,13 @@ class Bench:
         self.workdir = workdir
         self.keys = json.dumps({"keys": [new_signing_key()]})
 
-    def lango_env(self, port: int) -> dict[str, str]:
-        # A fresh database per start: each start migrates, and the run measures sockets, not the database.
+    def lango_env(self, port: int, database: str) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("LANGO_")}
         env.update(
             MONGODB_URL=self.mongodb_url,
             REDIS_URL=self.redis_url,
             LANGO_ENVIRONMENT="test",
-            LANGO_MONGODB__DATABASE=f"lango_bench_{port}",
+            LANGO_MONGODB__DATABASE=database,
             LANGO_REDIS__NAMESPACE="bench",
             LANGO_AUTH__SIGNING_KEYS=self.keys,
             LANGO_SERVER__PORT=str(port),
@@ -146,32 +146,45 @@ class Bench:
         path.write_text(json.dumps(tokens))
         return path
 
+    async def start_servers(self, target: str, log: IO[bytes], log_path: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+        """The gateway nodes (or reference servers) of one run, sharing Redis, each on its own port."""
+        ports = [free_port() for _ in range(self.arguments.nodes)]
+        # A fresh database per run, shared by its nodes: each start migrates; the run measures sockets.
+        database = f"lango_bench_{ports[0]}"
+        servers = []
+        for port in ports:
+            if target == "lango":
+                command, env = [str(LANGO), "serve"], self.lango_env(port, database)
+            else:
+                command = ["node", str(HERE / "reference_server.js")]
+                env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
+            servers.append(subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=REPO))
+            if target == "lango":
+                await wait_until_ready(f"http://127.0.0.1:{port}", 60, servers[-1], log_path)
+            else:
+                await wait_port(port, 30)
+        return servers, [f"http://127.0.0.1:{port}" for port in ports]
+
     async def run(self, target: str, sockets: int) -> Figures:
-        figures = Figures(target, sockets)
+        figures = Figures(target, sockets, self.arguments.nodes)
         redis = Redis.from_url(self.redis_url)
         await redis.flushdb()
-        port = free_port()
         log_path = RESULTS / f"{target}-{sockets}.log"
         log = log_path.open("wb")
-        if target == "lango":
-            server = subprocess.Popen([str(LANGO), "serve"], env=self.lango_env(port), stdout=log, stderr=log, cwd=REPO)
-            await wait_until_ready(f"http://127.0.0.1:{port}", 60, server, log_path)
-        else:
-            env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
-            server = subprocess.Popen(["node", str(HERE / "reference_server.js")], env=env, stdout=log, stderr=log)
-            await wait_port(port, 30)
+        servers, urls = await self.start_servers(target, log, log_path)
         settings = load_settings(REPO / "config.toml", redis={"url": self.redis_url, "namespace": "bench"})
         bus = EventBus(redis, settings)
         # The publisher stands for `lango worker`, which freezes its start-up heap as every node does.
         freeze_startup_heap(settings)
         client = None
         try:
-            before = rss_kib(server.pid)
-            client = LoadClient(f"http://127.0.0.1:{port}", self.tokens(target, sockets))
+            before = sum(rss_kib(server.pid) for server in servers)
+            client = LoadClient(urls, self.tokens(target, sockets))
             hello = await client.read()
             figures.connected, figures.connect_s = hello["connected"], hello["connect_s"]
-            await asyncio.sleep(2)  # let the server's allocations settle before reading its memory
-            figures.kib_per_socket = (rss_kib(server.pid) - before) / max(1, figures.connected)
+            await asyncio.sleep(2)  # let the servers' allocations settle before reading their memory
+            after = sum(rss_kib(server.pid) for server in servers)
+            figures.kib_per_socket = (after - before) / max(1, figures.connected)
             for rate in self.arguments.rates:
                 step = await self.step(target, bus, client, sockets, rate)
                 figures.steps.append(step)
@@ -182,12 +195,14 @@ class Bench:
         finally:
             if client is not None:
                 client.stop()
-            server.terminate()
-            try:
-                await asyncio.to_thread(server.wait, 30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                try:
+                    await asyncio.to_thread(server.wait, 30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
             log.close()
             await redis.aclose()
         return figures
@@ -276,14 +291,14 @@ def _ms(value: float | None) -> float | None:
 def print_table(results: list[Figures]) -> None:
     """Sustained rates are events a second as received by the sockets, so a publisher that falls behind shows."""
     budgets = " | ".join(f"sustained/s (p99<{budget:.0f}ms, no loss) | p50/p95/p99 ms there" for budget in P99_BUDGETS_MS)
-    print(f"\n| server | sockets | connected | connect s | KiB/socket | {budgets} | broadcast to all ms |")
-    print("|---|---|---|---|---|" + "---|---|" * len(P99_BUDGETS_MS) + "---|")
+    print(f"\n| server | nodes | sockets | connected | connect s | KiB/socket | {budgets} | broadcast to all ms |")
+    print("|---|---|---|---|---|---|" + "---|---|" * len(P99_BUDGETS_MS) + "---|")
     for figures in results:
         cells = []
         for budget in P99_BUDGETS_MS:
             best = figures.sustained(budget)
             cells += [f"{best['received_per_s']:,}", f"{best['p50']}/{best['p95']}/{best['p99']}"] if best else ["0", "-"]
-        print(f"| {figures.target} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
+        print(f"| {figures.target} | {figures.nodes} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
               f"{figures.kib_per_socket:.1f} | {' | '.join(cells)} | {figures.broadcast_ms} |")  # fmt: skip
 
 
@@ -301,6 +316,7 @@ def main() -> None:
     parser.add_argument("--rates", default="500,1000,2000,3000,4000,6000,8000", help="targeted events/s to try")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each rate step")
     parser.add_argument("--targets", default="lango,node", help="servers to measure, comma-separated: lango, node")
+    parser.add_argument("--nodes", type=int, default=1, choices=(1, 2), help="server processes sharing Redis, per target")
     parser.add_argument("--lango-env", action="append", default=[], metavar="KEY=VALUE", help="extra gateway setting")
     arguments = parser.parse_args()
     arguments.rates = [int(rate) for rate in arguments.rates.split(",")]

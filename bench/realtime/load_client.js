@@ -3,7 +3,7 @@
 const { io } = require("socket.io-client");
 const readline = require("readline");
 
-const url = process.env.TARGET_URL;
+const urls = process.env.TARGET_URLS.split(",");
 const tokens = JSON.parse(require("fs").readFileSync(process.env.TOKENS_FILE, "utf8"));
 const batch = Number(process.env.CONNECT_BATCH || 200);
 let latencies = [];
@@ -26,9 +26,9 @@ function onEvent(event, envelope) {
   latencies.push(at - data.sent_at);
 }
 
-function connectOne(token) {
+function connectOne(token, index) {
   return new Promise((resolve) => {
-    const socket = io(url, { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true });
+    const socket = io(urls[index % urls.length], { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true });
     socket.onAny(onEvent);
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", () => { errors += 1; resolve(null); });
@@ -44,7 +44,7 @@ function percentile(sorted, p) {
   const started = now();
   const sockets = [];
   for (let i = 0; i < tokens.length; i += batch) {
-    sockets.push(...(await Promise.all(tokens.slice(i, i + batch).map(connectOne))));
+    sockets.push(...(await Promise.all(tokens.slice(i, i + batch).map((token, offset) => connectOne(token, i + offset)))));
   }
   const connected = sockets.filter(Boolean).length;
   console.log(JSON.stringify({ connected, errors, connect_s: (now() - started) / 1000 }));
