@@ -6,6 +6,7 @@ from typing import Any
 
 import hiredis
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
@@ -41,9 +42,11 @@ class BatchedScript:
         try:
             results = await self._run(batch)
         except BaseException as error:
+            # Cancelled (the process stopping) reaches the callers as Redis unavailable, which flows handle.
+            failure = error if isinstance(error, Exception) else RedisConnectionError("publishing stopped")
             for *_, future in batch:
                 if not future.done():
-                    future.set_exception(error if isinstance(error, Exception) else RedisConnectionError("batch stopped"))
+                    future.set_exception(failure)
             raise
         for (*_, future), result in zip(batch, results, strict=True):
             if future.done():
@@ -80,7 +83,7 @@ class BatchedScript:
             await pool.release(connection)
 
 
-async def _reply(connection: Any) -> Any:
+async def _reply(connection: AbstractConnection) -> Any:
     """One reply of the batch; an error reply is answered to its own caller and the batch reads on."""
     try:
         return await connection.read_response(timeout=math.inf)
