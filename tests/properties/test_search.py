@@ -144,7 +144,8 @@ def _sort_key(item: dict[str, Any], sort: str) -> Any:
         return (item["nightly_price_minor"], item["id"])
     if sort == "-price":
         return (-item["nightly_price_minor"], _descending(item["id"]))
-    return (_descending(item["created_at"]), _descending(item["id"]))
+    # As instants, not strings: a time on a whole second is written without a fraction and would sort apart.
+    return (-datetime.fromisoformat(item["created_at"]).timestamp(), _descending(item["id"]))
 
 
 def _descending(text: str) -> tuple[int, ...]:
