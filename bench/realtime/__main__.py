@@ -146,24 +146,24 @@ class Bench:
         path.write_text(json.dumps(tokens))
         return path
 
-    async def start_servers(self, target: str, log: IO[bytes], log_path: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
-        """The gateway nodes (or reference servers) of one run, sharing Redis, each on its own port."""
+    async def start_servers(
+        self, target: str, servers: list[subprocess.Popen[bytes]], log: IO[bytes], log_path: Path
+    ) -> list[str]:
+        """Start the run's gateway nodes (or reference servers), sharing Redis, into `servers`; answer their URLs."""
         ports = [free_port() for _ in range(self.arguments.nodes)]
         # A fresh database per run, shared by its nodes: each start migrates; the run measures sockets.
         database = f"lango_bench_{ports[0]}"
-        servers = []
         for port in ports:
             if target == "lango":
-                command, env = [str(LANGO), "serve"], self.lango_env(port, database)
-            else:
-                command = ["node", str(HERE / "reference_server.js")]
-                env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
-            servers.append(subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=REPO))
-            if target == "lango":
+                servers.append(subprocess.Popen(
+                    [str(LANGO), "serve"], env=self.lango_env(port, database), stdout=log, stderr=log, cwd=REPO
+                ))  # fmt: skip
                 await wait_until_ready(f"http://127.0.0.1:{port}", 60, servers[-1], log_path)
             else:
+                env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
+                servers.append(subprocess.Popen(["node", str(HERE / "reference_server.js")], env=env, stdout=log, stderr=log))
                 await wait_port(port, 30)
-        return servers, [f"http://127.0.0.1:{port}" for port in ports]
+        return [f"http://127.0.0.1:{port}" for port in ports]
 
     async def run(self, target: str, sockets: int) -> Figures:
         figures = Figures(target, sockets, self.arguments.nodes)
@@ -171,13 +171,14 @@ class Bench:
         await redis.flushdb()
         log_path = RESULTS / f"{target}-{sockets}.log"
         log = log_path.open("wb")
-        servers, urls = await self.start_servers(target, log, log_path)
         settings = load_settings(REPO / "config.toml", redis={"url": self.redis_url, "namespace": "bench"})
         bus = EventBus(redis, settings)
         # The publisher stands for `lango worker`, which freezes its start-up heap as every node does.
         freeze_startup_heap(settings)
+        servers: list[subprocess.Popen[bytes]] = []
         client = None
         try:
+            urls = await self.start_servers(target, servers, log, log_path)
             before = sum(rss_kib(server.pid) for server in servers)
             client = LoadClient(urls, self.tokens(target, sockets))
             hello = await client.read()
