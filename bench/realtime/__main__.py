@@ -70,19 +70,19 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-class LoadClient:
-    """The Node load client, spoken to over its stdin/stdout; it spreads its sockets over the servers in turn."""
+class NodeScript:
+    """A Node script of this bench, spoken to over its stdin and stdout: one command a line, one JSON line back."""
 
-    def __init__(self, urls: list[str], tokens_file: Path) -> None:
-        env = {**os.environ, "TARGET_URLS": ",".join(urls), "TOKENS_FILE": str(tokens_file)}
+    def __init__(self, script: str, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            ["node", str(HERE / "load_client.js")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
-        )
+            ["node", str(HERE / script)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **env}, text=True,
+        )  # fmt: skip
 
     async def read(self) -> dict[str, Any]:
         line = await asyncio.to_thread(self.process.stdout.readline)  # type: ignore[union-attr]
         if not line:
-            raise RuntimeError("load client exited")
+            raise RuntimeError(f"{self.process.args[1]} exited")
         return json.loads(line)
 
     async def ask(self, command: str) -> dict[str, Any]:
@@ -98,6 +98,11 @@ class LoadClient:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def load_client(urls: list[str], tokens_file: Path) -> NodeScript:
+    """The load client spreads its sockets over the servers in turn; its first line reports the connect burst."""
+    return NodeScript("load_client.js", {"TARGET_URLS": ",".join(urls), "TOKENS_FILE": str(tokens_file)})
 
 
 async def wait_port(port: int, timeout: float) -> None:
@@ -171,31 +176,31 @@ class Bench:
         await redis.flushdb()
         log_path = RESULTS / f"{target}-{sockets}.log"
         log = log_path.open("wb")
-        settings = load_settings(REPO / "config.toml", redis={"url": self.redis_url, "namespace": "bench"})
-        bus = EventBus(redis, settings)
-        # The publisher stands for `lango worker`, which freezes its start-up heap as every node does.
-        freeze_startup_heap(settings)
         servers: list[subprocess.Popen[bytes]] = []
-        client = None
+        client = publisher = None
         try:
             urls = await self.start_servers(target, servers, log, log_path)
             before = sum(rss_kib(server.pid) for server in servers)
-            client = LoadClient(urls, self.tokens(target, sockets))
+            client = load_client(urls, self.tokens(target, sockets))
             hello = await client.read()
             figures.connected, figures.connect_s = hello["connected"], hello["connect_s"]
             await asyncio.sleep(2)  # let the servers' allocations settle before reading their memory
             after = sum(rss_kib(server.pid) for server in servers)
             figures.kib_per_socket = (after - before) / max(1, figures.connected)
+            publisher = await start_publisher(target, redis, self.redis_url)
+            # One unreported step first: whatever warms up (code paths, pools, caches) does so outside the figures.
+            await self.step(publisher, client, sockets, self.arguments.rates[0], self.arguments.warmup)
             for rate in self.arguments.rates:
-                step = await self.step(target, bus, client, sockets, rate)
+                step = await self.step(publisher, client, sockets, rate, self.arguments.seconds)
                 figures.steps.append(step)
                 print(f"  {target:5} {sockets:>6} sockets  {rate:>6}/s  {json.dumps(step)}", flush=True)
                 if step["lost"] or step["p99"] is None or step["p99"] > STOP_AFTER_P99_MS:
                     break
-            figures.broadcast_ms = await self.broadcast(target, bus, client, figures.connected)
+            figures.broadcast_ms = await self.broadcast(publisher, client, figures.connected)
         finally:
-            if client is not None:
-                client.stop()
+            for process in (client, publisher):
+                if process is not None:
+                    process.stop()
             for server in servers:
                 server.terminate()
             for server in servers:
@@ -208,31 +213,27 @@ class Bench:
             await redis.aclose()
         return figures
 
-    async def step(self, target: str, bus: EventBus, client: LoadClient, sockets: int, rate: int) -> dict[str, Any]:
+    async def step(
+        self, publisher: "Publisher", client: NodeScript, sockets: int, rate: int, seconds: float
+    ) -> dict[str, Any]:
         await client.ask("reset")
-        seconds = self.arguments.seconds
         started = time.monotonic()
-        if target == "lango":
-            sent = await publish_at_rate(bus, sockets, rate, seconds)
-        else:
-            sent = await emit_at_rate(self.redis_url, sockets, rate, seconds)
+        sent = await publisher.at_rate(sockets, rate, seconds)
         achieved = sent / (time.monotonic() - started)
         report = await drained(client, sent)
         return {"rate": rate, "sent": sent, "achieved": round(achieved), "received": report["received"],
                 "received_per_s": round(report["per_s"] or 0), "lost": sent - report["received"],
-                **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")}}  # fmt: skip
+                **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")},
+                "stalls": report["stalls"], "client_stalls": report["client_stalls"]}  # fmt: skip
 
-    async def broadcast(self, target: str, bus: EventBus, client: LoadClient, sockets: int) -> float | None:
+    async def broadcast(self, publisher: "Publisher", client: NodeScript, sockets: int) -> float | None:
         await client.ask("reset")
-        if target == "lango":
-            await bus.publish(BROADCAST, "notice.posted", {"sent_at": time.time() * 1000})
-        else:
-            await node_emitter(self.redis_url, ["broadcast"])
+        await publisher.broadcast()
         report = await drained(client, sockets)
         return _ms(report["max"]) if report["received"] == sockets else None
 
 
-async def drained(client: LoadClient, expected: int) -> dict[str, Any]:
+async def drained(client: NodeScript, expected: int) -> dict[str, Any]:
     """Ask for the figures until everything arrived or nothing more comes."""
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     report = await client.ask("report")
@@ -242,47 +243,78 @@ async def drained(client: LoadClient, expected: int) -> dict[str, Any]:
     return report
 
 
-async def publish_at_rate(bus: EventBus, users: int, rate: int, seconds: float) -> int:
-    """Publish `rate` events a second to random users for `seconds`, as a worker would; answer how many were taken."""
-    total = int(rate * seconds)
-    started = time.monotonic()
-    published = 0
+class LangoPublisher:
+    """Publishes through the bus from this process, as `lango worker` does: on uvloop, start-up heap frozen."""
 
-    async def publish_one(number: int) -> None:
-        nonlocal published
-        data = {"sent_at": time.time() * 1000, "n": number}
-        await bus.publish(user_room(f"u{random.randrange(users)}"), "booking.updated", data)
-        published += 1
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
 
-    # Only unfinished publishes are held: keeping a step's tens of thousands of finished tasks made this
-    # process's own collector passes long enough to show up as delivery latency.
-    pending: set[asyncio.Task[None]] = set()
-    scheduled = 0
-    while scheduled < total:
-        due = min(total, int((time.monotonic() - started) * rate) + 1)
-        for number in range(scheduled, due):
-            task = asyncio.create_task(publish_one(number))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        scheduled = due
-        await asyncio.sleep(0.002)
-    while pending:
-        await asyncio.gather(*pending)
-    return published
+    @classmethod
+    async def start(cls, redis: Redis, redis_url: str) -> "LangoPublisher":
+        settings = load_settings(REPO / "config.toml", redis={"url": redis_url, "namespace": "bench"})
+        freeze_startup_heap(settings)
+        return cls(EventBus(redis, settings))
+
+    async def at_rate(self, users: int, rate: int, seconds: float) -> int:
+        """Publish `rate` events a second to random users for `seconds`; answer how many were taken."""
+        total = int(rate * seconds)
+        started = time.monotonic()
+        published = 0
+
+        async def publish_one(number: int) -> None:
+            nonlocal published
+            data = {"sent_at": time.time() * 1000, "n": number}
+            await self.bus.publish(user_room(f"u{random.randrange(users)}"), "booking.updated", data)
+            published += 1
+
+        # Only unfinished publishes are held: keeping a step's tens of thousands of finished tasks made this
+        # process's own collector passes long enough to show up as delivery latency.
+        pending: set[asyncio.Task[None]] = set()
+        scheduled = 0
+        while scheduled < total:
+            due = min(total, int((time.monotonic() - started) * rate) + 1)
+            for number in range(scheduled, due):
+                task = asyncio.create_task(publish_one(number))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            scheduled = due
+            await asyncio.sleep(0.002)
+        while pending:
+            await asyncio.gather(*pending)
+        return published
+
+    async def broadcast(self) -> None:
+        await self.bus.publish(BROADCAST, "notice.posted", {"sent_at": time.time() * 1000})
+
+    def stop(self) -> None:
+        """Nothing to stop: the bus lives on the run's Redis client."""
 
 
-async def emit_at_rate(redis_url: str, users: int, rate: int, seconds: float) -> int:
-    answer = await node_emitter(redis_url, [str(users), str(rate), str(seconds)])
-    return int(answer["sent"])
+class ReferenceEmitter:
+    """The reference's publisher: @socket.io/redis-emitter in one Node process for the whole run."""
+
+    def __init__(self, script: NodeScript) -> None:
+        self.script = script
+        self.stop = script.stop
+
+    @classmethod
+    async def start(cls, redis_url: str) -> "ReferenceEmitter":
+        script = NodeScript("reference_emitter.js", {"REDIS_URL": redis_url})
+        await script.read()
+        return cls(script)
+
+    async def at_rate(self, users: int, rate: int, seconds: float) -> int:
+        return int((await self.script.ask(f"emit {users} {rate} {seconds}"))["sent"])
+
+    async def broadcast(self) -> None:
+        await self.script.ask("broadcast")
 
 
-async def node_emitter(redis_url: str, arguments: list[str]) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        "node", str(HERE / "reference_emitter.js"), *arguments, env={**os.environ, "REDIS_URL": redis_url},
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, _ = await process.communicate()
-    return json.loads(out.splitlines()[-1])
+Publisher = LangoPublisher | ReferenceEmitter
+
+
+async def start_publisher(target: str, redis: Redis, redis_url: str) -> Publisher:
+    return await (LangoPublisher.start(redis, redis_url) if target == "lango" else ReferenceEmitter.start(redis_url))
 
 
 async def _without_persistence(redis_url: str) -> None:
@@ -325,6 +357,7 @@ def main() -> None:
     parser.add_argument("--sockets", default="1000,5000,10000", help="socket counts, comma-separated")
     parser.add_argument("--rates", default="500,1000,2000,3000,4000,6000,8000", help="targeted events/s to try")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each rate step")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of an unreported step at the first rate")
     parser.add_argument("--targets", default="lango,node", help="servers to measure, comma-separated: lango, node")
     parser.add_argument("--nodes", type=int, default=1, choices=(1, 2), help="server processes sharing Redis, per target")
     parser.add_argument("--lango-env", action="append", default=[], metavar="KEY=VALUE", help="extra gateway setting")

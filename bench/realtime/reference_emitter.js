@@ -1,24 +1,17 @@
 // Publishes targeted events to the reference server through Redis, as a worker would with @socket.io/redis-emitter.
-// Usage: node reference_emitter.js <users> <rate per s> <seconds> | broadcast
+// One process for the whole run, driven over stdin like the load client, so no step pays its start-up:
+// "emit <users> <rate per s> <seconds>" and "broadcast" each answer one JSON line; "quit" ends it.
 const { Emitter } = require("@socket.io/redis-emitter");
 const { createClient } = require("redis");
+const readline = require("readline");
 
-const [users, rate, seconds] = process.argv.slice(2).map(Number);
-const broadcast = process.argv[2] === "broadcast";
 const client = createClient({ url: process.env.REDIS_URL });
 
 function now() {
   return performance.timeOrigin + performance.now();
 }
 
-client.connect().then(async () => {
-  const io = new Emitter(client);
-  if (broadcast) {
-    io.emit("notice.posted", { sent_at: now() });
-    await client.quit();
-    console.log(JSON.stringify({ sent: 1 }));
-    return;
-  }
+async function emitAtRate(io, users, rate, seconds) {
   const total = Math.round(rate * seconds);
   const started = now();
   let sent = 0;
@@ -30,6 +23,23 @@ client.connect().then(async () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
-  await client.quit();
-  console.log(JSON.stringify({ sent }));
+  return sent;
+}
+
+client.connect().then(() => {
+  const io = new Emitter(client);
+  console.log(JSON.stringify({ ready: true }));
+  readline.createInterface({ input: process.stdin }).on("line", async (line) => {
+    const [command, ...numbers] = line.split(" ");
+    if (command === "emit") {
+      const [users, rate, seconds] = numbers.map(Number);
+      console.log(JSON.stringify({ sent: await emitAtRate(io, users, rate, seconds) }));
+    } else if (command === "broadcast") {
+      io.emit("notice.posted", { sent_at: now() });
+      console.log(JSON.stringify({ sent: 1 }));
+    } else if (command === "quit") {
+      await client.quit();
+      process.exit(0);
+    }
+  });
 });
