@@ -17,8 +17,6 @@ from gateway.logs import get_logger
 from gateway.settings import Settings
 
 log = get_logger("lango.events")
-# The pending push outlives its debounce window by this much, so a slow job still finds it.
-_PENDING_PUSH_MARGIN_S = 300
 
 
 class EventBusUnavailable(Exception):
@@ -54,7 +52,6 @@ class EventBus:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.keys = RealtimeKeys(settings.redis)
         self.log = EventLog(redis, self.keys, settings.realtime)
-        self._push_hold_ms = int((settings.realtime.push_debounce_s + _PENDING_PUSH_MARGIN_S) * 1000)
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -82,7 +79,7 @@ class EventBus:
         tail = dumps({"room": target, "type": event_type, "ts": datetime.now(UTC), "data": data})[1:]
         push_payload = dumps(push.model_dump()) if push else b"null"
         try:
-            appended = await self.log.append(target, event_type, tail, pending_push_key, push_payload, self._push_hold_ms)
+            appended = await self.log.append(target, event_type, tail, pending_push_key, push_payload)
         except RedisError as error:
             raise EventBusUnavailable(f"event {event_type} to {target} not published: {error}") from error
         published = Published(

@@ -7,47 +7,77 @@ from redis.asyncio import Redis
 
 from gateway.events.batching import BatchedScript
 from gateway.events.keys import RealtimeKeys
-from gateway.events.targets import BROADCAST
 from gateway.settings import RealtimeSettings
 
-# One atomic step, so an event is either in the history before a node registers presence
-# (and the node's replay reads it) or published to that node (and live delivery brings it).
+# Appends a batch of events, each in one atomic step, so an event is either in the history before a node
+# registers presence (and the node's replay reads it) or published to that node (and live delivery brings it).
+# KEYS: the live nodes, then per event its room's sequence, history and presence, and its pending push ('' if none).
+# ARGV: history max events, max age ms, node channel prefix, push hold ms, then per event its room, type,
+# envelope tail and push notice. Answers {id, nodes reached, push burst started} or an error, per event.
 _APPEND = """
-local seq = redis.call('INCR', KEYS[1])
-local envelope = '{"id":' .. seq .. ',' .. ARGV[1]
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 't', ARGV[6], 'e', envelope, 'ms', now_ms)
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-local message = ARGV[5] .. ' ' .. seq .. ' ' .. ARGV[6] .. ' ' .. envelope
-local reached = 0
-if ARGV[7] == '1' then
-  for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], now_ms, '+inf')) do
-    redis.call('PUBLISH', ARGV[4] .. node, message)
-    reached = reached + 1
+local nodes, max_events, max_age, prefix, push_hold = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local alive = {}
+
+local function is_alive(node)
+  if alive[node] == nil then
+    local until_ms = redis.call('ZSCORE', nodes, node)
+    alive[node] = until_ms ~= false and tonumber(until_ms) > now_ms
   end
-else
-  for _, node in ipairs(redis.call('HKEYS', KEYS[3])) do
-    local alive_until = redis.call('ZSCORE', KEYS[4], node)
-    if alive_until and tonumber(alive_until) > now_ms then
-      redis.call('PUBLISH', ARGV[4] .. node, message)
+  return alive[node]
+end
+
+local function append(k, a)
+  local room, event_type = ARGV[a], ARGV[a + 1]
+  local seq = redis.call('INCR', KEYS[k])
+  local envelope = '{"id":' .. seq .. ',' .. ARGV[a + 2]
+  redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', max_events, seq .. '-0', 't', event_type, 'e', envelope, 'ms', now_ms)
+  redis.call('PEXPIRE', KEYS[k + 1], max_age)
+  local message = room .. ' ' .. seq .. ' ' .. event_type .. ' ' .. envelope
+  local reached = 0
+  if room == 'broadcast' then
+    for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, now_ms, '+inf')) do
+      redis.call('PUBLISH', prefix .. node, message)
       reached = reached + 1
-    else
-      redis.call('HDEL', KEYS[3], node)
+    end
+  else
+    for _, node in ipairs(redis.call('HKEYS', KEYS[k + 2])) do
+      if is_alive(node) then
+        redis.call('PUBLISH', prefix .. node, message)
+        reached = reached + 1
+      else
+        redis.call('HDEL', KEYS[k + 2], node)
+      end
     end
   end
+  local push_started = 0
+  if reached == 0 and KEYS[k + 3] ~= '' then
+    local pending = '{"notice":' .. ARGV[a + 3] .. ',"event":' .. envelope .. '}'
+    if redis.call('SET', KEYS[k + 3], pending, 'PX', push_hold, 'NX') then
+      push_started = 1
+    else
+      redis.call('SET', KEYS[k + 3], pending, 'PX', push_hold, 'XX')
+    end
+  end
+  return {seq, reached, push_started}
 end
-local push_started = 0
-if reached == 0 and KEYS[5] then
-  local pending = '{"notice":' .. ARGV[9] .. ',"event":' .. envelope .. '}'
-  if redis.call('SET', KEYS[5], pending, 'PX', ARGV[8], 'NX') then
-    push_started = 1
+
+local results = {}
+for i = 0, (#KEYS - 1) / 4 - 1 do
+  local ok, result = pcall(append, 2 + 4 * i, 5 + 4 * i)
+  if ok then
+    results[i + 1] = result
+  elseif type(result) == 'table' and result.err then
+    results[i + 1] = result
   else
-    redis.call('SET', KEYS[5], pending, 'PX', ARGV[8], 'XX')
+    results[i + 1] = redis.error_reply(tostring(result))
   end
 end
-return {seq, reached, push_started}
+return results
 """
+# The pending push outlives its debounce window by this much, so a slow job still finds it.
+_PENDING_PUSH_MARGIN_S = 300
 
 
 @dataclass(frozen=True)
@@ -78,34 +108,20 @@ class EventLog:
         self._redis = redis
         self._keys = keys
         self._settings = settings
-        self._append = BatchedScript(redis, _APPEND)
+        push_hold_ms = int((settings.push_debounce_s + _PENDING_PUSH_MARGIN_S) * 1000)
+        shared_args = [
+            settings.history_max_events, settings.history_max_age_s * 1000, keys.node_channel_prefix, push_hold_ms
+        ]  # fmt: skip
+        self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
 
     async def append(
-        self,
-        target: str,
-        event_type: str,
-        envelope_tail: bytes,
-        pending_push_key: str | None,
-        push_notice: bytes,
-        push_hold_ms: int,
+        self, target: str, event_type: str, envelope_tail: bytes, pending_push_key: str | None, push_notice: bytes
     ) -> Appended:
         """Give the event the room's next id, keep it, publish it to every live node holding the room."""
-        keys = [self._keys.sequence(target), self._keys.history(target), self._keys.presence(target), self._keys.nodes]
-        if pending_push_key:
-            keys.append(pending_push_key)
+        keys = self._keys
         event_id, reached, push_started = await self._append(
-            keys,
-            [
-                envelope_tail,
-                self._settings.history_max_events,
-                self._settings.history_max_age_s * 1000,
-                self._keys.node_channel_prefix,
-                target,
-                event_type,
-                "1" if target == BROADCAST else "0",
-                push_hold_ms,
-                push_notice,
-            ],
+            [keys.sequence(target), keys.history(target), keys.presence(target), pending_push_key or ""],
+            [target, event_type, envelope_tail, push_notice],
         )
         return Appended(int(event_id), int(reached), bool(push_started))
 

@@ -7,15 +7,21 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from gateway.events import EventBus, user_room
+from gateway.events import EventBus, EventBusUnavailable, user_room
 from gateway.events.batching import BatchedScript
 from tests.conftest import make_settings
 
-_ECHO_OR_FAIL = """
-if ARGV[1] == 'fail' then
-  return redis.error_reply('refused ' .. KEYS[1])
+# Per call: one key, one argument; 'fail' answers that call an error, anything else counts it in the key.
+_COUNT_OR_REFUSE = """
+local results = {}
+for i = 1, #KEYS do
+  if ARGV[i] == 'fail' then
+    results[i] = redis.error_reply('refused ' .. KEYS[i])
+  else
+    results[i] = redis.call('INCR', KEYS[i])
+  end
 end
-return redis.call('INCR', KEYS[1])
+return results
 """
 
 
@@ -37,7 +43,7 @@ async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_or
 
 
 async def test_an_error_reply_fails_only_its_own_caller(redis: Redis) -> None:
-    script = BatchedScript(redis, _ECHO_OR_FAIL)
+    script = BatchedScript(redis, _COUNT_OR_REFUSE, [], [])
     key = f"batched-test:{id(script)}"
 
     outcomes = await asyncio.gather(
@@ -57,3 +63,19 @@ async def test_publishing_goes_on_after_redis_forgets_its_scripts(bus: EventBus,
     after = await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(2, 5)))
 
     assert [first.event_id, *sorted(p.event_id for p in after)] == [1, 2, 3, 4]
+
+
+async def test_a_room_whose_history_key_is_broken_fails_only_its_own_publish(bus: EventBus, redis: Redis) -> None:
+    broken, healthy = user_room("otieno"), user_room("akinyi")
+    await redis.set(bus.keys.history(broken), "not a stream")
+
+    outcomes = await asyncio.gather(
+        bus.publish(healthy, "booking.updated", {"n": 1}),
+        bus.publish(broken, "booking.updated", {"n": 1}),
+        bus.publish(healthy, "booking.updated", {"n": 2}),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[1], EventBusUnavailable) and "WRONGTYPE" in str(outcomes[1])
+    assert [outcomes[0].event_id, outcomes[2].event_id] == [1, 2]
+    assert [event.id for event in (await bus.log.read_after(healthy, 0)).events] == [1, 2]
