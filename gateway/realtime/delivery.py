@@ -11,13 +11,29 @@ from engineio.exceptions import SocketIsClosedError
 
 from gateway.events.log import EventLog, StoredEvent
 from gateway.logs import get_logger
+from gateway.realtime.direct_socket import DirectWebSocket
 
 log = get_logger("lango.realtime.delivery")
 
 
-def event_packet(event_type: str, envelope: bytes) -> eio_packet.Packet:
-    """The Socket.IO EVENT packet of the default namespace, built by concatenation: the envelope is already JSON."""
-    return eio_packet.Packet(eio_packet.MESSAGE, data=f'2["{event_type}",{envelope.decode()}]')
+class EventFrame:
+    """One Socket.IO EVENT packet of the default namespace, encoded once for every socket it goes to."""
+
+    __slots__ = ("text", "encoded")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # What a direct socket writes as the text frame's payload: engine.io's MESSAGE type, then the packet.
+        self.encoded = b"4" + text.encode()
+
+    def packet(self) -> eio_packet.Packet:
+        """The same packet for sockets on engine.io's own path (polling, or direct writes turned off)."""
+        return eio_packet.Packet(eio_packet.MESSAGE, data=self.text)
+
+
+def event_frame(event_type: str, envelope: bytes) -> EventFrame:
+    """Built by concatenation: the envelope is already JSON."""
+    return EventFrame(f'2["{event_type}",{envelope.decode()}]')
 
 
 class LocalSocket:
@@ -27,7 +43,7 @@ class LocalSocket:
         self.eio_sid = eio_sid
         self.rooms: set[str] = set()
         # room -> live events held back while that room's history is replayed to this socket
-        self.replaying: dict[str, list[tuple[int, eio_packet.Packet]]] | None = None
+        self.replaying: dict[str, list[tuple[int, EventFrame]]] | None = None
         # room -> last id its replay sent, while the room's live feed here has not caught up with it
         self.replayed_up_to: dict[str, int] | None = None
 
@@ -92,7 +108,7 @@ class LocalDelivery:
             self._refilling.pop(room, None)
 
     async def finish_replay(
-        self, sid: str, room: str, events: list[StoredEvent], latest_id: int, notice: eio_packet.Packet | None = None
+        self, sid: str, room: str, events: list[StoredEvent], latest_id: int, notice: EventFrame | None = None
     ) -> None:
         """Send the history, then `notice`, then the live events held back meanwhile that it did not contain."""
         socket = self.sockets.get(sid)
@@ -100,16 +116,16 @@ class LocalDelivery:
             return
         sent_up_to = latest_id
         for event in events:
-            await self._send(socket, event_packet(event.type, event.envelope))
+            await self._send(socket, event_frame(event.type, event.envelope))
             sent_up_to = max(sent_up_to, event.id)
         if notice is not None:
             await self._send(socket, notice)
         held = socket.replaying[room]
         # Loop until empty with no await between the check and the release, so nothing slips in between.
         while held:
-            event_id, packet = held.pop(0)
+            event_id, frame = held.pop(0)
             if event_id > sent_up_to:
-                await self._send(socket, packet)
+                await self._send(socket, frame)
                 sent_up_to = event_id
         del socket.replaying[room]
         if not socket.replaying:
@@ -139,7 +155,7 @@ class LocalDelivery:
             self._refilling[room] = [(event_id, event_type, envelope)]
             self._spawn(self._refill(room, last))
             return
-        await self._fan_out(room, event_id, event_packet(event_type, envelope))
+        await self._fan_out(room, event_id, event_frame(event_type, envelope))
 
     def refill(self, room: str) -> None:
         """Fetch whatever the room's history has after the last id delivered here (after Redis came back)."""
@@ -169,29 +185,33 @@ class LocalDelivery:
 
     async def _deliver_in_order(self, room: str, event_id: int, event_type: str, envelope: bytes) -> None:
         if room in self.rooms and event_id > self._last_id.get(room, 0):
-            await self._fan_out(room, event_id, event_packet(event_type, envelope))
+            await self._fan_out(room, event_id, event_frame(event_type, envelope))
 
-    async def _fan_out(self, room: str, event_id: int, packet: eio_packet.Packet) -> None:
+    async def _fan_out(self, room: str, event_id: int, frame: EventFrame) -> None:
         self._last_id[room] = event_id
         for sid in list(self.rooms.get(room, ())):
             socket = self.sockets.get(sid)
             if socket is None:
                 continue
             if socket.replaying is not None and room in socket.replaying:
-                socket.replaying[room].append((event_id, packet))
+                socket.replaying[room].append((event_id, frame))
             elif socket.replayed_up_to is not None and event_id <= socket.replayed_up_to.get(room, 0):
                 continue
             else:
-                await self._send(socket, packet)
+                await self._send(socket, frame)
 
     async def broadcast(self, event_type: str, envelope: bytes) -> None:
-        packet = event_packet(event_type, envelope)
+        frame = event_frame(event_type, envelope)
         for socket in list(self.sockets.values()):
-            await self._send(socket, packet)
+            await self._send(socket, frame)
 
-    async def _send(self, socket: LocalSocket, packet: eio_packet.Packet) -> None:
+    async def _send(self, socket: LocalSocket, frame: EventFrame) -> None:
+        eio_socket = self._eio.sockets.get(socket.eio_sid)
+        if type(eio_socket) is DirectWebSocket and eio_socket.direct is not None:
+            await eio_socket.send_encoded(frame.encoded)
+            return
         with contextlib.suppress(SocketIsClosedError):
-            await self._eio.send_packet(socket.eio_sid, packet)
+            await self._eio.send_packet(socket.eio_sid, frame.packet())
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -5,6 +5,7 @@ import time
 from urllib.parse import parse_qs
 
 import engineio
+from aiohttp import WSMsgType
 from engineio import exceptions, packet
 from engineio.async_drivers.aiohttp import WebSocket
 from engineio.async_socket import AsyncSocket
@@ -38,6 +39,21 @@ class DirectWebSocket(AsyncSocket):
             await ws.send(pkt.encode())
         except ConnectionError:
             # The peer is gone; the read loop sees the closed connection and ends the socket.
+            pass
+
+    async def send_encoded(self, encoded: bytes) -> None:
+        """Like `send`, for a text packet already encoded: an event going to many sockets is encoded once, and
+        the frame skips engine.io's session lookup and aiohttp's str encoding on the way."""
+        ws = self.direct
+        if ws is None or self.closed:
+            return
+        if self.last_ping and time.time() - self.last_ping > self.server.ping_timeout:
+            await self.check_ping_timeout()  # closes the socket
+            return
+        try:
+            # engine.io's aiohttp driver keeps the aiohttp WebSocketResponse as `_sock`; its `send` takes str only.
+            await ws._sock.send_frame(encoded, WSMsgType.TEXT)
+        except ConnectionError:
             pass
 
     def schedule_ping(self) -> None:

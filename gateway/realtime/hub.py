@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
-from engineio import packet as eio_packet
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -17,7 +16,7 @@ from gateway.events.bus import EventBus
 from gateway.events.targets import BROADCAST, user_room
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
-from gateway.realtime.delivery import LocalDelivery
+from gateway.realtime.delivery import EventFrame, LocalDelivery
 from gateway.realtime.heap import settle_heap_loop
 from gateway.realtime.presence import NodePresence
 from gateway.realtime.subscriber import NodeSubscriber
@@ -159,7 +158,7 @@ class RealtimeHub:
         if announce:
             body = {"room": room, "recovered": resumed.recovered, "replayed": resumed.replayed,
                     "last_event_id": resumed.last_event_id}  # fmt: skip
-            notice = eio_packet.Packet(eio_packet.MESSAGE, data=f'2["{RECOVERY_EVENT}",{dumps(body).decode()}]')
+            notice = EventFrame(f'2["{RECOVERY_EVENT}",{dumps(body).decode()}]')
         await self.delivery.finish_replay(sid, room, replay, history.latest_id, notice)
         return resumed
 
