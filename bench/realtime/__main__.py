@@ -355,7 +355,9 @@ _HOUR = __import__("datetime").timedelta(hours=1)
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__)
     parser.add_argument("--sockets", default="1000,5000,10000", help="socket counts, comma-separated")
-    parser.add_argument("--rates", default="500,1000,2000,3000,4000,6000,8000", help="targeted events/s to try")
+    parser.add_argument(
+        "--rates", default="2000,4000,8000,12000,16000,20000,24000,28000,32000", help="targeted events/s to try"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each rate step")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of an unreported step at the first rate")
     parser.add_argument("--targets", default="lango,node", help="servers to measure, comma-separated: lango, node")
