@@ -7,17 +7,18 @@ from redis.asyncio import Redis
 
 from gateway.events.batching import BatchedScript
 from gateway.events.keys import RealtimeKeys
+from gateway.events.targets import BROADCAST
 from gateway.settings import RealtimeSettings
 
 # Appends a batch of events, each in one atomic step, so an event is either in the history before a node
 # registers presence (and the node's replay reads it) or published to that node (and live delivery brings it).
 # KEYS: the live nodes, then per event its room's sequence, history and presence, and its pending push ('' if none).
-# ARGV: history max events, max age ms, node channel prefix, push hold ms, then per event its room, type,
+# ARGV: history max events, max age ms, node channel prefix, push hold ms, the broadcast room, then per event its room, type,
 # envelope tail and push notice. Answers {id, nodes reached, push burst started} or an error, per event.
 _APPEND = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local nodes, max_events, max_age, prefix, push_hold = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local nodes, max_events, max_age, prefix, push_hold, broadcast = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local alive = {}
 
 local function is_alive(node)
@@ -36,7 +37,7 @@ local function append(k, a)
   redis.call('PEXPIRE', KEYS[k + 1], max_age)
   local message = room .. ' ' .. seq .. ' ' .. event_type .. ' ' .. envelope
   local reached = 0
-  if room == 'broadcast' then
+  if room == broadcast then
     for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, now_ms, '+inf')) do
       redis.call('PUBLISH', prefix .. node, message)
       reached = reached + 1
@@ -65,7 +66,7 @@ end
 
 local results = {}
 for i = 0, (#KEYS - 1) / 4 - 1 do
-  local ok, result = pcall(append, 2 + 4 * i, 5 + 4 * i)
+  local ok, result = pcall(append, 2 + 4 * i, 6 + 4 * i)
   if ok then
     results[i + 1] = result
   elseif type(result) == 'table' and result.err then
@@ -110,7 +111,8 @@ class EventLog:
         self._settings = settings
         push_hold_ms = int((settings.push_debounce_s + _PENDING_PUSH_MARGIN_S) * 1000)
         shared_args = [
-            settings.history_max_events, settings.history_max_age_s * 1000, keys.node_channel_prefix, push_hold_ms
+            settings.history_max_events, settings.history_max_age_s * 1000, keys.node_channel_prefix, push_hold_ms,
+            BROADCAST,
         ]  # fmt: skip
         self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
 
