@@ -10,16 +10,27 @@ from gateway.events.keys import RealtimeKeys
 from gateway.events.targets import BROADCAST
 from gateway.settings import RealtimeSettings
 
-# Appends a batch of events, each in one atomic step, so an event is either in the history before a node
-# registers presence (and the node's replay reads it) or published to that node (and live delivery brings it).
+# Appends a batch of events in one atomic step, so an event is either in the history before a node registers
+# presence (and the node's replay reads it) or published to that node (and live delivery brings it).
 # KEYS: the live nodes, then per event its room's sequence, history and presence, and its pending push ('' if none).
 # ARGV: history max events, max age ms, node channel prefix, push hold ms, the broadcast room, then per event its room, type,
 # envelope tail and push notice. Answers {id, nodes reached, push burst started} or an error, per event.
+# Each node reached gets one message for the whole batch: its events' lines (see NODE_MESSAGE_SEPARATOR), in order.
 _APPEND = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local nodes, max_events, max_age, prefix, push_hold, broadcast = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local alive = {}
+local outbox = {}
+
+local function send(node, message)
+  local lines = outbox[node]
+  if lines == nil then
+    lines = {}
+    outbox[node] = lines
+  end
+  lines[#lines + 1] = message
+end
 
 local function is_alive(node)
   if alive[node] == nil then
@@ -39,13 +50,13 @@ local function append(k, a)
   local reached = 0
   if room == broadcast then
     for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, now_ms, '+inf')) do
-      redis.call('PUBLISH', prefix .. node, message)
+      send(node, message)
       reached = reached + 1
     end
   else
     for _, node in ipairs(redis.call('HKEYS', KEYS[k + 2])) do
       if is_alive(node) then
-        redis.call('PUBLISH', prefix .. node, message)
+        send(node, message)
         reached = reached + 1
       else
         redis.call('HDEL', KEYS[k + 2], node)
@@ -75,8 +86,14 @@ for i = 0, (#KEYS - 1) / 4 - 1 do
     results[i + 1] = redis.error_reply(tostring(result))
   end
 end
+for node, lines in pairs(outbox) do
+  redis.call('PUBLISH', prefix .. node, table.concat(lines, '\\n'))
+end
 return results
 """
+# Lines of a node message: room, id, type and envelope can hold no raw newline (ids and types are checked
+# names; the envelope is compact JSON, which escapes it).
+NODE_MESSAGE_SEPARATOR = b"\n"
 # The pending push outlives its debounce window by this much, so a slow job still finds it.
 _PENDING_PUSH_MARGIN_S = 300
 

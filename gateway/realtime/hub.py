@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.events.bus import EventBus
+from gateway.events.log import NODE_MESSAGE_SEPARATOR
 from gateway.events.targets import BROADCAST, user_room
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
@@ -108,11 +109,13 @@ class RealtimeHub:
         task.add_done_callback(self._tasks.discard)
 
     async def _on_message(self, raw: bytes) -> None:
-        room, event_id, event_type, envelope = raw.split(b" ", 3)
-        if room == _BROADCAST:
-            await self.delivery.broadcast(event_type.decode(), envelope)
-        else:
-            await self.delivery.deliver(room.decode(), int(event_id), event_type.decode(), envelope)
+        """One publish of the event log to this node: a line per event, in order."""
+        for line in raw.split(NODE_MESSAGE_SEPARATOR):
+            room, event_id, event_type, envelope = line.split(b" ", 3)
+            if room == _BROADCAST:
+                await self.delivery.broadcast(event_type.decode(), envelope)
+            else:
+                await self.delivery.deliver(room.decode(), int(event_id), event_type.decode(), envelope)
 
     async def _on_subscribed(self) -> None:
         try:

@@ -9,6 +9,8 @@ from redis.exceptions import ResponseError
 
 from gateway.events import EventBus, EventBusUnavailable, user_room
 from gateway.events.batching import BatchedScript
+from gateway.events.log import NODE_MESSAGE_SEPARATOR
+from gateway.realtime.presence import NodePresence
 from tests.conftest import make_settings
 
 # Per call: one key, one argument; 'fail' answers that call an error, anything else counts it in the key.
@@ -79,3 +81,27 @@ async def test_a_room_whose_history_key_is_broken_fails_only_its_own_publish(bus
     assert isinstance(outcomes[1], EventBusUnavailable) and "WRONGTYPE" in str(outcomes[1])
     assert [outcomes[0].event_id, outcomes[2].event_id] == [1, 2]
     assert [event.id for event in (await bus.log.read_after(healthy, 0)).events] == [1, 2]
+
+
+async def test_a_burst_reaches_a_node_as_one_message_with_each_rooms_events_in_id_order(
+    bus: EventBus, redis: Redis, mongodb_url: str, redis_url: str
+) -> None:
+    settings = make_settings(mongodb_url, redis_url)
+    node = NodePresence(redis, bus.keys, settings.realtime, "node-under-test")
+    rooms = [user_room("amani"), user_room("zawadi")]
+    await node.beat()
+    for room in rooms:
+        await redis.hset(bus.keys.presence(room), node.node_id, 1)
+    subscription = redis.pubsub()
+    await subscription.subscribe(bus.keys.node_channel(node.node_id))
+    await subscription.get_message(timeout=1)  # the subscribe confirmation
+
+    await asyncio.gather(*(bus.publish(rooms[n % 2], "booking.updated", {"n": n}) for n in range(20)))
+
+    message = await subscription.get_message(timeout=5)
+    lines = message["data"].split(NODE_MESSAGE_SEPARATOR)
+    assert len(lines) == 20, "the whole burst in one message"
+    for room in rooms:
+        ids = [int(line.split(b" ")[1]) for line in lines if line.split(b" ")[0] == room.encode()]
+        assert ids == list(range(1, 11))
+    await subscription.aclose()
