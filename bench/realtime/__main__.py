@@ -198,9 +198,10 @@ class Bench:
                     break
             figures.broadcast_ms = await self.broadcast(publisher, client, figures.connected)
         finally:
-            for process in (client, publisher):
-                if process is not None:
-                    process.stop()
+            if client is not None:
+                client.stop()
+            if publisher is not None:
+                await publisher.close()
             for server in servers:
                 server.terminate()
             for server in servers:
@@ -286,8 +287,8 @@ class LangoPublisher:
     async def broadcast(self) -> None:
         await self.bus.publish(BROADCAST, "notice.posted", {"sent_at": time.time() * 1000})
 
-    def stop(self) -> None:
-        """Nothing to stop: the bus lives on the run's Redis client."""
+    async def close(self) -> None:
+        await self.bus.close()
 
 
 class ReferenceEmitter:
@@ -295,7 +296,9 @@ class ReferenceEmitter:
 
     def __init__(self, script: NodeScript) -> None:
         self.script = script
-        self.stop = script.stop
+
+    async def close(self) -> None:
+        self.script.stop()
 
     @classmethod
     async def start(cls, redis_url: str) -> "ReferenceEmitter":

@@ -1,14 +1,14 @@
 """Calls of one Lua script made in the same loop turn run in Redis as one script call, in one round trip."""
 
 import asyncio
-import math
 from typing import Any
 
 import hiredis
 from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError
+
+from gateway.events.pipelined import PipelinedConnection
 
 Call = tuple[list[str], list[Any], "asyncio.Future[Any]"]
 # One script call blocks Redis while it runs: at ~10 us a call, 128 of them hold it for about a millisecond.
@@ -20,17 +20,21 @@ class BatchedScript:
 
     The script receives `shared_keys` then each call's keys laid end to end (likewise `shared_args` and each
     call's arguments), and answers one result per call, in order; an error result reaches only its caller.
-    A worker publishing a burst (or a busy node's flows) pays one round trip, one connection checkout and one
-    script start per batch instead of per event; a lone caller waits no longer than one turn of the loop.
-    A batch is never retried after a connection error: a script that did run would run twice."""
+    A worker publishing a burst (or a busy node's flows) pays one write, one read and one script start per
+    batch instead of per event, on a connection of its own; a lone caller waits no longer than one turn of the
+    loop. A batch is never retried after a connection error: a script that did run would run twice."""
 
     def __init__(self, redis: Redis, source: str, shared_keys: list[str], shared_args: list[Any]) -> None:
         self._redis = redis
         self._script = redis.register_script(source)
         self._shared_keys = shared_keys
         self._shared_args = shared_args
+        self._connection = PipelinedConnection(redis)
         self._pending: list[Call] = []
         self._flushes: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        await self._connection.close()
 
     async def __call__(self, keys: list[str], args: list[Any]) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -78,19 +82,9 @@ class BatchedScript:
         return results
 
     async def _pipelined(self, runs: list[list[Call]]) -> list[Any]:
-        # redis-py's Pipeline arms a timeout per reply (a fifth of a publishing worker's time); one covers the batch.
-        pool = self._redis.connection_pool
-        connection = await pool.get_connection()
-        try:
-            packed = b"".join(hiredis.pack_command(self._command(run)) for run in runs)
-            await connection.send_packed_command(packed)
-            async with asyncio.timeout(connection.socket_timeout):
-                return [await _reply(connection) for _ in runs]
-        except BaseException:
-            await connection.disconnect(nowait=True)
-            raise
-        finally:
-            await pool.release(connection)
+        return await self._connection.execute(
+            b"".join(hiredis.pack_command(self._command(run)) for run in runs), len(runs)
+        )
 
     def _command(self, run: list[Call]) -> tuple[Any, ...]:
         keys = [*self._shared_keys, *(key for call_keys, _, _ in run for key in call_keys)]
@@ -98,9 +92,3 @@ class BatchedScript:
         return ("EVALSHA", self._script.sha, len(keys), *keys, *args)
 
 
-async def _reply(connection: AbstractConnection) -> Any:
-    """The reply of one run; an error reply is answered to that run's callers and the batch reads on."""
-    try:
-        return await connection.read_response(timeout=math.inf)
-    except ResponseError as error:
-        return error

@@ -54,6 +54,10 @@ class EventBus:
         self.log = EventLog(redis, self.keys, settings.realtime)
         self._subscribers: list[Subscriber] = []
 
+    async def close(self) -> None:
+        """Close the publishing connection; the Redis client itself belongs to whoever passed it in."""
+        await self.log.close()
+
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 

@@ -133,6 +133,9 @@ class EventLog:
         ]  # fmt: skip
         self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
 
+    async def close(self) -> None:
+        await self._append.close()
+
     async def append(
         self, target: str, event_type: str, envelope_tail: bytes, pending_push_key: str | None, push_notice: bytes
     ) -> Appended:

@@ -33,6 +33,7 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
     freeze_startup_heap(settings)
     yield
     await hub.stop()
+    await bus.close()
 
 
 async def drain_sockets(app: web.Application) -> None:

@@ -1,6 +1,7 @@
 """Real gateway processes sharing one Redis and one database, socket clients that record what they receive."""
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -188,6 +190,7 @@ async def open_bus(settings: Settings, redis_url: str) -> Bus:
 
 
 async def close_bus(opened: Bus) -> None:
+    await opened.bus.close()
     await opened.queue.disconnect()
     await opened.redis.aclose()
 
@@ -257,3 +260,52 @@ async def clients() -> AsyncIterator[Callable[[], RecordingClient]]:
     yield open_client
     for client in opened:
         await client.close()
+
+
+class SilencingProxy:
+    """A TCP relay to Redis; `silence()` stops every relay open now, as a lost peer would, and leaves it open."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self._upstream = (upstream_host, upstream_port)
+        self._open: list[asyncio.Event] = []
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    def silence(self) -> None:
+        for flowing in self._open:
+            flowing.clear()
+        self._open = []
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
+        self._writers += [writer, upstream_writer]
+        flowing = asyncio.Event()
+        flowing.set()
+        self._open.append(flowing)
+        await asyncio.gather(self._pipe(reader, upstream_writer, flowing), self._pipe(upstream_reader, writer, flowing))
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                if flowing.is_set():
+                    writer.write(data)
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+
+
+@pytest.fixture
+async def proxy(redis_url: str) -> AsyncIterator[tuple[SilencingProxy, str]]:
+    parts = urlsplit(redis_url)
+    relay = SilencingProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+    port = await relay.start()
+    yield relay, parts._replace(netloc=f"127.0.0.1:{port}").geturl()
+    await relay.close()

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -28,8 +29,10 @@ return results
 
 
 @pytest.fixture
-def bus(redis: Redis, mongodb_url: str, redis_url: str) -> EventBus:
-    return EventBus(redis, make_settings(mongodb_url, redis_url))
+async def bus(redis: Redis, mongodb_url: str, redis_url: str) -> AsyncIterator[EventBus]:
+    bus = EventBus(redis, make_settings(mongodb_url, redis_url))
+    yield bus
+    await bus.close()
 
 
 async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order(bus: EventBus) -> None:
@@ -54,6 +57,7 @@ async def test_an_error_reply_fails_only_its_own_caller(redis: Redis) -> None:
 
     assert outcomes[0] == 1 and outcomes[2] == 2
     assert isinstance(outcomes[1], ResponseError) and f"refused {key}" in str(outcomes[1])
+    await script.close()
     await redis.delete(key)
 
 
