@@ -1,9 +1,8 @@
 """The domain event bus: flows publish to a room; subscribers (delivery, push fallback, analytics) hear about it."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
@@ -32,8 +31,9 @@ class PushNotice(BaseModel):
     body: str = Field(min_length=1, max_length=400)
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
+    """What a publish answers and every subscriber hears (a tuple: cheaper to build than a frozen dataclass)."""
+
     target: str
     event_id: int
     type: str

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 
@@ -98,8 +99,9 @@ NODE_MESSAGE_SEPARATOR = b"\n"
 _PENDING_PUSH_MARGIN_S = 300
 
 
-@dataclass(frozen=True)
-class Appended:
+class Appended(NamedTuple):
+    """A tuple, like `Published`: built for every event, and cheaper than a frozen dataclass."""
+
     event_id: int
     nodes_reached: int
     push_burst_started: bool
