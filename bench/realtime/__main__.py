@@ -63,6 +63,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def cpu_s(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -118,9 +124,12 @@ async def wait_port(port: int, timeout: float) -> None:
 
 
 class Bench:
-    def __init__(self, arguments: argparse.Namespace, redis_url: str, mongodb_url: str, workdir: Path) -> None:
+    def __init__(
+        self, arguments: argparse.Namespace, redis_url: str, redis_pid: int | None, mongodb_url: str, workdir: Path
+    ) -> None:
         self.arguments = arguments
         self.redis_url = redis_url
+        self.redis_pid = redis_pid
         self.mongodb_url = mongodb_url
         self.workdir = workdir
         self.keys = json.dumps({"keys": [new_signing_key()]})
@@ -188,10 +197,12 @@ class Bench:
             after = sum(rss_kib(server.pid) for server in servers)
             figures.kib_per_socket = (after - before) / max(1, figures.connected)
             publisher = await start_publisher(target, redis, self.redis_url)
+            processes = {"server": [server.pid for server in servers], "publisher": [publisher.pid],
+                         "redis": [self.redis_pid] if self.redis_pid else [], "client": [client.process.pid]}  # fmt: skip
             # One unreported step first: whatever warms up (code paths, pools, caches) does so outside the figures.
-            await self.step(publisher, client, sockets, self.arguments.rates[0], self.arguments.warmup)
+            await self.step(publisher, client, processes, sockets, self.arguments.rates[0], self.arguments.warmup)
             for rate in self.arguments.rates:
-                step = await self.step(publisher, client, sockets, rate, self.arguments.seconds)
+                step = await self.step(publisher, client, processes, sockets, rate, self.arguments.seconds)
                 figures.steps.append(step)
                 print(f"  {target:5} {sockets:>6} sockets  {rate:>6}/s  {json.dumps(step)}", flush=True)
                 if step["lost"] or step["p99"] is None or step["p99"] > STOP_AFTER_P99_MS:
@@ -215,16 +226,26 @@ class Bench:
         return figures
 
     async def step(
-        self, publisher: "Publisher", client: NodeScript, sockets: int, rate: int, seconds: float
+        self,
+        publisher: "Publisher",
+        client: NodeScript,
+        processes: dict[str, list[int]],
+        sockets: int,
+        rate: int,
+        seconds: float,
     ) -> dict[str, Any]:
         await client.ask("reset")
+        cpu_before = {role: sum(map(cpu_s, pids)) for role, pids in processes.items()}
         started = time.monotonic()
         sent = await publisher.at_rate(sockets, rate, seconds)
         achieved = sent / (time.monotonic() - started)
         report = await drained(client, sent)
+        # Where the machine's time went, per event: the two cores are shared by all four.
+        cpu_us = {role: round((sum(map(cpu_s, pids)) - cpu_before[role]) * 1e6 / max(1, report["received"]), 1)
+                  for role, pids in processes.items() if pids}  # fmt: skip
         return {"rate": rate, "sent": sent, "achieved": round(achieved), "received": report["received"],
                 "received_per_s": round(report["per_s"] or 0), "lost": sent - report["received"],
-                **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")},
+                **{k: _ms(report[k]) for k in ("p50", "p95", "p99", "max")}, "cpu_us_per_event": cpu_us,
                 "stalls": report["stalls"], "client_stalls": report["client_stalls"]}  # fmt: skip
 
     async def broadcast(self, publisher: "Publisher", client: NodeScript, sockets: int) -> float | None:
@@ -249,6 +270,7 @@ class LangoPublisher:
 
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
+        self.pid = os.getpid()
 
     @classmethod
     async def start(cls, redis: Redis, redis_url: str) -> "LangoPublisher":
@@ -296,6 +318,7 @@ class ReferenceEmitter:
 
     def __init__(self, script: NodeScript) -> None:
         self.script = script
+        self.pid = script.process.pid
 
     async def close(self) -> None:
         self.script.stop()
@@ -345,6 +368,12 @@ def print_table(results: list[Figures]) -> None:
             cells += [f"{best['received_per_s']:,}", f"{best['p50']}/{best['p95']}/{best['p99']}"] if best else ["0", "-"]
         print(f"| {figures.target} | {figures.nodes} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
               f"{figures.kib_per_socket:.1f} | {' | '.join(cells)} | {figures.broadcast_ms} |")  # fmt: skip
+    print("\nCPU per event received (us), each rate step: server / publisher / Redis / load client")
+    for figures in results:
+        for step in figures.steps:
+            cpu = step["cpu_us_per_event"]
+            shares = " / ".join(str(cpu.get(role, "-")) for role in ("server", "publisher", "redis", "client"))
+            print(f"  {figures.target:5} {figures.sockets:>6} sockets {step['rate']:>6}/s: {shares}")
 
 
 def install_node_packages() -> None:
@@ -375,18 +404,19 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lango-bench-") as workdir:
         redis_url, mongodb_url = os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URL")
+        redis_pid = None
         if not redis_url:
             server = start_redis(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir))
             stack.callback(server.stop)
             wait_until_answers(server, 30)
-            redis_url = server.url
+            redis_url, redis_pid = server.url, server.process.pid
             asyncio.run(_without_persistence(redis_url))
         if not mongodb_url:
             server = start_secantusdb(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir))
             stack.callback(server.stop)
             wait_until_answers(server, 60)
             mongodb_url = server.url
-        bench = Bench(arguments, redis_url, mongodb_url, Path(workdir))
+        bench = Bench(arguments, redis_url, redis_pid, mongodb_url, Path(workdir))
         results = []
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, node {_node_version()}", flush=True)
         for sockets in (int(count) for count in arguments.sockets.split(",")):
