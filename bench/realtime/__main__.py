@@ -1,5 +1,6 @@
-"""`python -m bench.realtime`: N sockets on one gateway, targeted events at fixed rates through the bus, then a broadcast;
-the same workload on the Node.js reference (socket.io + @socket.io/redis-adapter); figures side by side.
+"""`python -m bench.realtime`: N sockets on one gateway, targeted events at fixed rates through the bus, then a broadcast,
+then every socket leaving at once; the same workload on the Node.js reference (socket.io + @socket.io/redis-adapter);
+figures side by side.
 
 Starts its own Redis and SecantusDB (or uses REDIS_URL / MONGODB_URL), installs the Node packages into
 bench/realtime/node_modules, and binds everything to 127.0.0.1."""
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import aiohttp
 from redis.asyncio import Redis
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
@@ -38,6 +40,7 @@ RESULTS = REPO / "bench" / "results"
 P99_BUDGETS_MS = (100.0, 50.0)
 STOP_AFTER_P99_MS = 400.0
 DRAIN_TIMEOUT_S = 10.0
+DISCONNECT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Figures:
     kib_per_socket: float = 0.0
     steps: list[dict[str, Any]] = field(default_factory=list)
     broadcast_ms: float | None = None
+    disconnect_all_s: float | None = None
 
     def sustained(self, p99_budget_ms: float) -> dict[str, Any] | None:
         """The step that delivered the most events a second, measured at the sockets, without loss at p99 under budget."""
@@ -208,6 +212,7 @@ class Bench:
                 if step["lost"] or step["p99"] is None or step["p99"] > STOP_AFTER_P99_MS:
                     break
             figures.broadcast_ms = await self.broadcast(publisher, client, figures.connected)
+            figures.disconnect_all_s = await disconnect_all(target, client, urls)
         finally:
             if client is not None:
                 client.stop()
@@ -253,6 +258,31 @@ class Bench:
         await publisher.broadcast()
         report = await drained(client, sockets)
         return _ms(report["max"]) if report["received"] == sockets else None
+
+
+async def open_sockets(target: str, urls: list[str]) -> int:
+    """Sockets the servers hold: Lango's own gauge from /metrics, the reference's count from its /sockets."""
+    total = 0
+    async with aiohttp.ClientSession() as http:
+        for url in urls:
+            async with http.get(f"{url}/metrics" if target == "lango" else f"{url}/sockets") as answer:
+                text = await answer.text()
+            if target == "lango":
+                text = next(line for line in text.splitlines() if line.startswith("lango_sockets_connected ")).split()[1]
+            total += int(float(text))
+    return total
+
+
+async def disconnect_all(target: str, client: NodeScript, urls: list[str]) -> float | None:
+    """Seconds from every socket leaving at once until the servers have let the last one go (None: not within the
+    drain timeout)."""
+    started = time.monotonic()
+    await client.ask("close")
+    while await open_sockets(target, urls):
+        if time.monotonic() - started > DISCONNECT_TIMEOUT_S:
+            return None
+        await asyncio.sleep(0.1)
+    return round(time.monotonic() - started, 2)
 
 
 async def drained(client: NodeScript, expected: int) -> dict[str, Any]:
@@ -359,15 +389,15 @@ def _ms(value: float | None) -> float | None:
 def print_table(results: list[Figures]) -> None:
     """Sustained rates are events a second as received by the sockets, so a publisher that falls behind shows."""
     budgets = " | ".join(f"sustained/s (p99<{budget:.0f}ms, no loss) | p50/p95/p99 ms there" for budget in P99_BUDGETS_MS)
-    print(f"\n| server | nodes | sockets | connected | connect s | KiB/socket | {budgets} | broadcast to all ms |")
-    print("|---|---|---|---|---|---|" + "---|---|" * len(P99_BUDGETS_MS) + "---|")
+    print(f"\n| server | nodes | sockets | connected | connect s | KiB/socket | {budgets} | broadcast to all ms | all leave s |")
+    print("|---|---|---|---|---|---|" + "---|---|" * len(P99_BUDGETS_MS) + "---|---|")
     for figures in results:
         cells = []
         for budget in P99_BUDGETS_MS:
             best = figures.sustained(budget)
             cells += [f"{best['received_per_s']:,}", f"{best['p50']}/{best['p95']}/{best['p99']}"] if best else ["0", "-"]
         print(f"| {figures.target} | {figures.nodes} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
-              f"{figures.kib_per_socket:.1f} | {' | '.join(cells)} | {figures.broadcast_ms} |")  # fmt: skip
+              f"{figures.kib_per_socket:.1f} | {' | '.join(cells)} | {figures.broadcast_ms} | {figures.disconnect_all_s} |")  # fmt: skip
     print("\nCPU per event received (us), each rate step: server / publisher / Redis / load client")
     for figures in results:
         for step in figures.steps:

@@ -1,5 +1,6 @@
 // Opens N Socket.IO connections and measures what they receive; driven over stdin by bench/realtime.
-// Commands (one per line): "reset" clears counters, "report" prints one JSON line of figures, "quit".
+// Commands (one per line): "reset" clears counters, "report" prints one JSON line of figures, "close" disconnects
+// every socket, "quit".
 const { io } = require("socket.io-client");
 const { PerformanceObserver } = require("perf_hooks");
 const readline = require("readline");
@@ -119,6 +120,11 @@ function report() {
       console.log(JSON.stringify({ reset: true }));
     } else if (line === "report") {
       console.log(JSON.stringify(report()));
+    } else if (line === "close") {
+      // Every socket leaves at once, as after a network blip; the bench times how long the server takes to notice.
+      const open = sockets.filter((socket) => socket && socket.connected);
+      open.forEach((socket) => socket.disconnect());
+      console.log(JSON.stringify({ closed: open.length }));
     } else if (line === "quit") {
       sockets.forEach((socket) => socket && socket.disconnect());
       process.exit(0);

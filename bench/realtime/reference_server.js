@@ -21,5 +21,9 @@ Promise.all([pub.connect(), sub.connect()]).then(() => {
     next();
   });
   io.on("connection", (socket) => socket.join(`user:${socket.data.userId}`));
+  // The bench times a mass disconnect by polling this count, as it reads lango_sockets_connected from Lango.
+  io.httpServer.on("request", (request, response) => {
+    if (request.url === "/sockets") response.end(String(io.engine.clientsCount));
+  });
   console.log(`reference listening on ${port}`);
 });
