@@ -9,6 +9,7 @@ from engineio.async_drivers.aiohttp import WebSocket
 
 from gateway.jsoncodec import dumps
 from gateway.realtime.direct_socket import send_directly_on_websocket
+from gateway.realtime.manager import IndexedClientManager
 from gateway.settings import Settings
 
 SOCKETIO_PATH = "/socket.io/"
@@ -29,6 +30,7 @@ class _OrjsonCodec:
 def create_socketio_server(settings: Settings) -> socketio.AsyncServer:
     server = socketio.AsyncServer(
         async_mode="aiohttp",
+        client_manager=IndexedClientManager(),
         cors_allowed_origins=settings.server.cors_origins or [],
         json=_OrjsonCodec,
         logger=False,
