@@ -68,6 +68,7 @@ def serve(settings: Settings) -> int:
         host=host,
         port=port,
         access_log=None,
+        backlog=settings.server.listen_backlog,
         shutdown_timeout=settings.server.shutdown_timeout_s,
         print=lambda _: print(f"Lango gateway listening on http://{host}:{port} (docs at /docs)", flush=True),
     )

@@ -43,6 +43,7 @@ class ServerSettings(Section):
     max_json_depth: int = Field(32, ge=2, le=256)
     gzip_min_bytes: int = Field(1024, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0)
+    listen_backlog: int = Field(2048, ge=1, le=65535)
     cors_origins: list[str] = []
     behind_tls: bool = False
 
