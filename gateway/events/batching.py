@@ -36,7 +36,8 @@ class BatchedScript:
     async def close(self) -> None:
         await self._connection.close()
 
-    async def __call__(self, keys: list[str], args: list[Any]) -> Any:
+    def __call__(self, keys: list[str], args: list[Any]) -> "asyncio.Future[Any]":
+        """Join this loop turn's batch; the future answers this call's own result (or error)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((keys, args, future))
         if len(self._pending) == 1:
@@ -44,7 +45,7 @@ class BatchedScript:
             flush = asyncio.create_task(self._flush())
             self._flushes.add(flush)
             flush.add_done_callback(self._flushes.discard)
-        return await future
+        return future
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # the callers of this turn join the batch

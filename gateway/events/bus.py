@@ -32,7 +32,8 @@ class PushNotice(BaseModel):
 
 
 class Published(NamedTuple):
-    """What a publish answers and every subscriber hears (a tuple: cheaper to build than a frozen dataclass)."""
+    """What a publish answers and every subscriber hears (a tuple: built for every event, and cheaper than a
+    frozen dataclass)."""
 
     target: str
     event_id: int
@@ -83,17 +84,19 @@ class EventBus:
         tail = dumps({"room": target, "type": event_type, "ts": datetime.now(UTC), "data": data})[1:]
         push_payload = dumps(push.model_dump()) if push else b"null"
         try:
-            appended = await self.log.append(target, event_type, tail, pending_push_key, push_payload)
+            event_id, nodes_reached, push_burst_started = await self.log.append(
+                target, event_type, tail, pending_push_key, push_payload
+            )
         except RedisError as error:
             raise EventBusUnavailable(f"event {event_type} to {target} not published: {error}") from error
         published = Published(
             target=target,
-            event_id=appended.event_id,
+            event_id=event_id,
             type=event_type,
             data=data,
-            nodes_reached=appended.nodes_reached,
+            nodes_reached=nodes_reached,
             collapse_key=collapse if pending_push_key else None,
-            push_burst_started=appended.push_burst_started,
+            push_burst_started=bool(push_burst_started),
         )
         for subscriber in self._subscribers:
             try:
