@@ -373,13 +373,20 @@ async def start_publisher(target: str, redis: Redis, redis_url: str) -> Publishe
     return await (LangoPublisher.start(redis, redis_url) if target == "lango" else ReferenceEmitter.start(redis_url))
 
 
-async def _without_persistence(redis_url: str) -> None:
-    """The bench's own Redis keeps nothing on disk: a snapshot forks it every minute, and on two shared cores that
+async def _redis_server(redis_url: str, own: bool) -> tuple[int | None, str]:
+    """The Redis server's pid when it runs on this machine (for its CPU figures), and its version.
+
+    The bench's own Redis keeps nothing on disk: a snapshot forks it every minute, and on two shared cores that
     lands in whichever step it meets, heavier for the target that keeps more (Lango's event history)."""
     redis = Redis.from_url(redis_url)
-    await redis.config_set("save", "")
-    await redis.config_set("appendonly", "no")
+    if own:
+        await redis.config_set("save", "")
+        await redis.config_set("appendonly", "no")
+    info = await redis.info("server")
     await redis.aclose()
+    command = Path(f"/proc/{info['process_id']}/comm")
+    local = command.exists() and command.read_text().startswith("redis-server")
+    return (int(info["process_id"]) if local else None), str(info["redis_version"])
 
 
 def _ms(value: float | None) -> float | None:
@@ -434,13 +441,13 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lango-bench-") as workdir:
         redis_url, mongodb_url = os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URL")
-        redis_pid = None
+        own_redis = not redis_url
         if not redis_url:
             server = start_redis(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir))
             stack.callback(server.stop)
             wait_until_answers(server, 30)
-            redis_url, redis_pid = server.url, server.process.pid
-            asyncio.run(_without_persistence(redis_url))
+            redis_url = server.url
+        redis_pid, redis_version = asyncio.run(_redis_server(redis_url, own_redis))
         if not mongodb_url:
             server = start_secantusdb(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir))
             stack.callback(server.stop)
@@ -448,7 +455,8 @@ def main() -> None:
             mongodb_url = server.url
         bench = Bench(arguments, redis_url, redis_pid, mongodb_url, Path(workdir))
         results = []
-        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, node {_node_version()}", flush=True)
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, node {_node_version()}, "
+              f"Redis {redis_version}", flush=True)  # fmt: skip
         for sockets in (int(count) for count in arguments.sockets.split(",")):
             for target in arguments.targets.split(","):
                 results.append(asyncio.run(bench.run(target, sockets)))
