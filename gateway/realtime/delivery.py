@@ -19,21 +19,16 @@ log = get_logger("lango.realtime.delivery")
 class EventFrame:
     """One Socket.IO EVENT packet of the default namespace, encoded once for every socket it goes to."""
 
-    __slots__ = ("text", "encoded")
+    __slots__ = ("encoded",)
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        # What a direct socket writes as the text frame's payload: engine.io's MESSAGE type, then the packet.
-        self.encoded = b"4" + text.encode()
+    def __init__(self, event_type: str, data: bytes) -> None:
+        # What a direct socket writes as the text frame's payload: engine.io's MESSAGE type, then the packet,
+        # built by concatenation: the data is already JSON.
+        self.encoded = b'42["%s",%s]' % (event_type.encode(), data)
 
     def packet(self) -> eio_packet.Packet:
         """The same packet for sockets on engine.io's own path (polling, or direct writes turned off)."""
-        return eio_packet.Packet(eio_packet.MESSAGE, data=self.text)
-
-
-def event_frame(event_type: str, envelope: bytes) -> EventFrame:
-    """Built by concatenation: the envelope is already JSON."""
-    return EventFrame(f'2["{event_type}",{envelope.decode()}]')
+        return eio_packet.Packet(eio_packet.MESSAGE, data=self.encoded[1:].decode())
 
 
 class LocalSocket:
@@ -116,7 +111,7 @@ class LocalDelivery:
             return
         sent_up_to = latest_id
         for event in events:
-            await self._send(socket, event_frame(event.type, event.envelope))
+            await self._send(socket, EventFrame(event.type, event.envelope))
             sent_up_to = max(sent_up_to, event.id)
         if notice is not None:
             await self._send(socket, notice)
@@ -155,7 +150,7 @@ class LocalDelivery:
             self._refilling[room] = [(event_id, event_type, envelope)]
             self._spawn(self._refill(room, last))
             return
-        await self._fan_out(room, event_id, event_frame(event_type, envelope))
+        await self._fan_out(room, event_id, EventFrame(event_type, envelope))
 
     def refill(self, room: str) -> None:
         """Fetch whatever the room's history has after the last id delivered here (after Redis came back)."""
@@ -185,7 +180,7 @@ class LocalDelivery:
 
     async def _deliver_in_order(self, room: str, event_id: int, event_type: str, envelope: bytes) -> None:
         if room in self.rooms and event_id > self._last_id.get(room, 0):
-            await self._fan_out(room, event_id, event_frame(event_type, envelope))
+            await self._fan_out(room, event_id, EventFrame(event_type, envelope))
 
     async def _fan_out(self, room: str, event_id: int, frame: EventFrame) -> None:
         self._last_id[room] = event_id
@@ -201,7 +196,7 @@ class LocalDelivery:
                 await self._send(socket, frame)
 
     async def broadcast(self, event_type: str, envelope: bytes) -> None:
-        frame = event_frame(event_type, envelope)
+        frame = EventFrame(event_type, envelope)
         for socket in list(self.sockets.values()):
             await self._send(socket, frame)
 

@@ -161,7 +161,7 @@ class RealtimeHub:
         if announce:
             body = {"room": room, "recovered": resumed.recovered, "replayed": resumed.replayed,
                     "last_event_id": resumed.last_event_id}  # fmt: skip
-            notice = EventFrame(f'2["{RECOVERY_EVENT}",{dumps(body).decode()}]')
+            notice = EventFrame(RECOVERY_EVENT, dumps(body))
         await self.delivery.finish_replay(sid, room, replay, history.latest_id, notice)
         return resumed
 
