@@ -14,8 +14,8 @@ from gateway.settings import RealtimeSettings
 # Appends a batch of events in one atomic step, so an event is either in the history before a node registers
 # presence (and the node's replay reads it) or published to that node (and live delivery brings it).
 # KEYS: the live nodes, then per event its room's sequence, history and presence, and its pending push ('' if none).
-# ARGV: history max events, max age ms, node channel prefix, push hold ms, the broadcast room, then per event its room, type,
-# envelope tail and push notice. Answers {id, nodes reached, push burst started} or an error, per event.
+# ARGV: history max events, max age ms, node channel prefix, push hold ms, the broadcast room, then per event its
+# room, type, envelope tail and push notice. Answers {id, nodes reached, push burst started} or an error, per event.
 # Each node reached gets one message for the whole batch: its events' lines (see NODE_MESSAGE_SEPARATOR), in order.
 _APPEND = """
 local now = redis.call('TIME')
