@@ -260,28 +260,28 @@ class Bench:
         return _ms(report["max"]) if report["received"] == sockets else None
 
 
-async def open_sockets(target: str, urls: list[str]) -> int:
+async def open_sockets(http: aiohttp.ClientSession, target: str, urls: list[str]) -> int:
     """Sockets the servers hold: Lango's own gauge from /metrics, the reference's count from its /sockets."""
     total = 0
-    async with aiohttp.ClientSession() as http:
-        for url in urls:
-            async with http.get(f"{url}/metrics" if target == "lango" else f"{url}/sockets") as answer:
-                text = await answer.text()
-            if target == "lango":
-                text = next(line for line in text.splitlines() if line.startswith("lango_sockets_connected ")).split()[1]
-            total += int(float(text))
+    for url in urls:
+        async with http.get(f"{url}/metrics" if target == "lango" else f"{url}/sockets") as answer:
+            text = await answer.text()
+        if target == "lango":
+            text = next(line for line in text.splitlines() if line.startswith("lango_sockets_connected ")).split()[1]
+        total += int(float(text))
     return total
 
 
 async def disconnect_all(target: str, client: NodeScript, urls: list[str]) -> float | None:
-    """Seconds from every socket leaving at once until the servers have let the last one go (None: not within the
-    drain timeout)."""
+    """Seconds from every socket leaving at once until the servers have let the last one go (None: not within
+    DISCONNECT_TIMEOUT_S)."""
     started = time.monotonic()
     await client.ask("close")
-    while await open_sockets(target, urls):
-        if time.monotonic() - started > DISCONNECT_TIMEOUT_S:
-            return None
-        await asyncio.sleep(0.1)
+    async with aiohttp.ClientSession() as http:
+        while await open_sockets(http, target, urls):
+            if time.monotonic() - started > DISCONNECT_TIMEOUT_S:
+                return None
+            await asyncio.sleep(0.1)
     return round(time.monotonic() - started, 2)
 
 
