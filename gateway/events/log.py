@@ -144,14 +144,16 @@ class EventLog:
         )
 
     async def read_after(self, target: str, after_id: int | None) -> HistorySlice:
-        """The room's events after `after_id` in order; `complete` is false when the window no longer reaches back."""
+        """The room's events after `after_id` in order; `complete` is false when the window no longer reaches back.
+
+        Without `after_id` (a client with nothing to resume) only the latest id is read, not the history."""
+        if after_id is None:
+            return HistorySlice([], int(await self._redis.get(self._keys.sequence(target)) or 0), complete=False)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(self._keys.sequence(target))
-            pipe.xrange(self._keys.history(target), min=f"{(after_id or 0) + 1}-0")
+            pipe.xrange(self._keys.history(target), min=f"{after_id + 1}-0")
             raw_latest, entries = await pipe.execute()
         latest = int(raw_latest or 0)
-        if after_id is None:
-            return HistorySlice([], latest, complete=False)
         oldest_kept_ms = (time.time() - self._settings.history_max_age_s) * 1000
         events = [
             StoredEvent(int(entry_id.split(b"-", 1)[0]), fields[b"t"].decode(), fields[b"e"])

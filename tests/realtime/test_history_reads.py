@@ -1,0 +1,58 @@
+"""Reading a room's history on (re)connect: what a resume gets, and that a fresh connect reads none of it."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.events import EventBus, user_room
+from tests.conftest import make_settings
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+async def bus(redis: Redis, mongodb_url: str, redis_url: str) -> AsyncIterator[EventBus]:
+    bus = EventBus(redis, make_settings(mongodb_url, redis_url))
+    yield bus
+    await bus.close()
+
+
+async def commands_during(redis: Redis, action: Callable[[], Awaitable[T]]) -> tuple[T, list[str]]:
+    """Every command Redis ran while `action` ran, as MONITOR shows them; an ECHO marks where it ended."""
+    done = f"done-{uuid.uuid4().hex}"
+    seen: list[str] = []
+    async with redis.monitor() as monitor:
+        result = await action()
+        await redis.echo(done)
+        while done not in (command := (await monitor.next_command())["command"]):
+            seen.append(command)
+    return result, seen
+
+
+async def test_a_connect_with_nothing_to_resume_gets_the_latest_id_without_reading_the_history(
+    bus: EventBus, redis: Redis
+) -> None:
+    room = user_room(f"agent-{uuid.uuid4().hex[:8]}")
+    await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(300)))
+
+    history, commands = await commands_during(redis, lambda: bus.log.read_after(room, None))
+
+    assert (history.events, history.latest_id, history.complete) == ([], 300, False)
+    history_key = bus.keys.history(room)
+    assert not [command for command in commands if history_key in command], "300 kept events read for nothing"
+
+
+async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: EventBus) -> None:
+    room = user_room(f"guest-{uuid.uuid4().hex[:8]}")
+    for n in range(60):
+        await bus.publish(room, "payment.updated", {"n": n})
+
+    history = await bus.log.read_after(room, 45)
+
+    assert [event.id for event in history.events] == list(range(46, 61))
+    assert (history.latest_id, history.complete) == (60, True)
+    assert (await bus.log.read_after(room, 60)).events == [], "a client that saw everything gets nothing again"
