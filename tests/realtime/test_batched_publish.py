@@ -2,9 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -26,13 +24,6 @@ for i = 1, #KEYS do
 end
 return results
 """
-
-
-@pytest.fixture
-async def bus(redis: Redis, mongodb_url: str, redis_url: str) -> AsyncIterator[EventBus]:
-    bus = EventBus(redis, make_settings(mongodb_url, redis_url))
-    yield bus
-    await bus.close()
 
 
 async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order(bus: EventBus) -> None:

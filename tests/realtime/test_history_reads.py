@@ -2,23 +2,14 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import pytest
 from redis.asyncio import Redis
 
 from gateway.events import EventBus, user_room
-from tests.conftest import make_settings
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-async def bus(redis: Redis, mongodb_url: str, redis_url: str) -> AsyncIterator[EventBus]:
-    bus = EventBus(redis, make_settings(mongodb_url, redis_url))
-    yield bus
-    await bus.close()
 
 
 async def commands_during(redis: Redis, action: Callable[[], Awaitable[T]]) -> tuple[T, list[str]]:
@@ -36,7 +27,7 @@ async def commands_during(redis: Redis, action: Callable[[], Awaitable[T]]) -> t
 async def test_a_connect_with_nothing_to_resume_gets_the_latest_id_without_reading_the_history(
     bus: EventBus, redis: Redis
 ) -> None:
-    room = user_room(f"agent-{uuid.uuid4().hex[:8]}")
+    room = user_room("agent")
     await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(300)))
 
     history, commands = await commands_during(redis, lambda: bus.log.read_after(room, None))
@@ -47,7 +38,7 @@ async def test_a_connect_with_nothing_to_resume_gets_the_latest_id_without_readi
 
 
 async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: EventBus) -> None:
-    room = user_room(f"guest-{uuid.uuid4().hex[:8]}")
+    room = user_room("guest")
     for n in range(60):
         await bus.publish(room, "payment.updated", {"n": n})
 
