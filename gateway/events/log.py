@@ -1,7 +1,6 @@
 """Each room's event log in Redis: ids from a counter, recent events in a bounded stream, fan-out to the nodes holding the room."""
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -92,6 +91,36 @@ for node, lines in pairs(outbox) do
 end
 return results
 """
+# Reads a room's events after an id in one step. Before reading the range it checks that the first event wanted
+# is still kept and young enough, so a client whose id fell out of the window costs one lookup, not the window.
+# KEYS: the room's sequence, its history. ARGV: the last id seen, max age ms, 1 to read what is kept even when
+# events are missing. Answers {latest id, 1 if nothing is missing else 0, the kept entries after the id}.
+_READ_AFTER = """
+local now = redis.call('TIME')
+local oldest_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
+local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
+local after = tonumber(ARGV[1])
+if after >= latest then
+  return {latest, after == latest and 1 or 0, {}}
+end
+-- An entry's fields are t, type, e, envelope, ms, time, as the append script writes them.
+local function young(entry)
+  return tonumber(entry[2][6]) >= oldest_ms
+end
+local start = (after + 1) .. '-0'
+local first = redis.call('XRANGE', KEYS[2], start, start)
+local complete = #first == 1 and young(first[1])
+if not complete and ARGV[3] ~= '1' then
+  return {latest, 0, {}}
+end
+local kept = {}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[2], start, '+')) do
+  if young(entry) then
+    kept[#kept + 1] = entry
+  end
+end
+return {latest, complete and 1 or 0, kept}
+"""
 # Lines of a node message: room, id, type and envelope can hold no raw newline (ids and types are checked
 # names; the envelope is compact JSON, which escapes it).
 NODE_MESSAGE_SEPARATOR = b"\n"
@@ -126,6 +155,7 @@ class EventLog:
             BROADCAST,
         ]  # fmt: skip
         self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
+        self._read_after = redis.register_script(_READ_AFTER)
 
     async def close(self) -> None:
         await self._append.close()
@@ -143,24 +173,18 @@ class EventLog:
             [target, event_type, envelope_tail, push_notice],
         )
 
-    async def read_after(self, target: str, after_id: int | None) -> HistorySlice:
+    async def read_after(self, target: str, after_id: int | None, *, partial: bool = False) -> HistorySlice:
         """The room's events after `after_id` in order; `complete` is false when the window no longer reaches back.
 
-        Without `after_id` (a client with nothing to resume) only the latest id is read, not the history."""
+        Without `after_id` (a client with nothing to resume) only the latest id is read, not the history; with
+        an id the window no longer reaches, no event is read unless `partial` asks for whatever is still kept."""
         if after_id is None:
             return HistorySlice([], int(await self._redis.get(self._keys.sequence(target)) or 0), complete=False)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._keys.sequence(target))
-            pipe.xrange(self._keys.history(target), min=f"{after_id + 1}-0")
-            raw_latest, entries = await pipe.execute()
-        latest = int(raw_latest or 0)
-        oldest_kept_ms = (time.time() - self._settings.history_max_age_s) * 1000
+        latest, complete, entries = await self._read_after(
+            keys=[self._keys.sequence(target), self._keys.history(target)],
+            args=[after_id, self._settings.history_max_age_s * 1000, int(partial)],
+        )
         events = [
-            StoredEvent(int(entry_id.split(b"-", 1)[0]), fields[b"t"].decode(), fields[b"e"])
-            for entry_id, fields in entries
-            if int(fields[b"ms"]) >= oldest_kept_ms
+            StoredEvent(int(entry_id.split(b"-", 1)[0]), fields[1].decode(), fields[3]) for entry_id, fields in entries
         ]
-        if after_id > latest:
-            return HistorySlice([], latest, complete=False)
-        complete = after_id == latest or (bool(events) and events[0].id == after_id + 1)
-        return HistorySlice(events, latest, complete)
+        return HistorySlice(events, int(latest), complete=bool(complete))

@@ -162,7 +162,7 @@ class LocalDelivery:
 
     async def _refill(self, room: str, last: int) -> None:
         try:
-            missed = (await self._history.read_after(room, last)).events
+            missed = (await self._history.read_after(room, last, partial=True)).events
         except Exception as error:
             missed = []
             log.warning("history unreachable; delivering what arrived", room=room, error=str(error))

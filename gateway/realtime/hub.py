@@ -155,7 +155,7 @@ class RealtimeHub:
         except (RedisError, OSError, ConnectionError) as error:
             self.leave(sid, room)
             raise HubUnavailable(str(error)) from error
-        replay = history.events if history.complete else []
+        replay = history.events
         resumed = Resumed(room, history.complete, len(replay), max([history.latest_id, *(e.id for e in replay)]))
         notice = None
         if announce:

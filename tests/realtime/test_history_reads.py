@@ -47,3 +47,30 @@ async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: 
     assert [event.id for event in history.events] == list(range(46, 61))
     assert (history.latest_id, history.complete) == (60, True)
     assert (await bus.log.read_after(room, 60)).events == [], "a client that saw everything gets nothing again"
+
+
+async def test_a_resume_from_an_id_the_window_no_longer_reaches_reads_no_kept_event(bus: EventBus, redis: Redis) -> None:
+    room = user_room("returning")
+    for n in range(80):
+        await bus.publish(room, "booking.updated", {"n": n})
+    history_key = bus.keys.history(room)
+    await redis.xtrim(history_key, minid="31-0", approximate=False)  # the window has moved past events 1 to 30
+
+    history, commands = await commands_during(redis, lambda: bus.log.read_after(room, 10))
+
+    assert (history.events, history.latest_id, history.complete) == ([], 80, False)
+    ranges = [command for command in commands if "XRANGE" in command.upper() and history_key in command]
+    assert ranges and all("+" not in command for command in ranges), f"the kept events were read: {ranges}"
+
+
+async def test_a_partial_read_gets_every_kept_event_after_the_id_and_says_events_are_missing(bus: EventBus, redis: Redis) -> None:
+    room = user_room("refilled")
+    for n in range(40):
+        await bus.publish(room, "payment.updated", {"n": n})
+    await redis.xtrim(bus.keys.history(room), minid="21-0", approximate=False)
+
+    history = await bus.log.read_after(room, 5, partial=True)
+
+    assert [event.id for event in history.events] == list(range(21, 41))
+    assert (history.latest_id, history.complete) == (40, False)
+    assert b'"n":39' in history.events[-1].envelope
