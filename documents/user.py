@@ -120,6 +120,12 @@ class User(Document):
         )
         return result.modified_count == 1
 
+    async def replace_totp_secret(self, current: str, replacement: str) -> None:
+        """Store the same secret in another form (sealed), unless it changed meanwhile."""
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "totp_secret": current}, {"$set": {"totp_secret": replacement}}
+        )
+
     async def disable_totp(self) -> bool:
         result = await self.get_pymongo_collection().update_one(
             {"_id": self.id, "totp_secret": {"$ne": None}},

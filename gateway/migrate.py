@@ -14,7 +14,7 @@ async def migrate(settings: Settings) -> None:
     try:
         await init_documents(client, settings.mongodb, create_indexes=True)
         log.info("indexes up to date", database=settings.mongodb.database)
-        applied = await apply_migrations(client[settings.mongodb.database], discover_migrations(gateway.migrations))
+        applied = await apply_migrations(client[settings.mongodb.database], discover_migrations(gateway.migrations), settings)
         log.info("migrations up to date", applied=applied)
     finally:
         await client.close()

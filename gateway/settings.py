@@ -9,11 +9,11 @@ from contextvars import ContextVar
 import typing
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as parse_limit
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gateway.security.keys import KeyRingError, parse_key_ring
@@ -33,6 +33,23 @@ _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _urlsafe_bytes(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""
+
+
+def _is_32_bytes(key: SecretStr) -> SecretStr:
+    if len(_urlsafe_bytes(key.get_secret_value())) != 32:
+        raise ValueError("must be 32 bytes in base64url")
+    return key
+
+
+# An AES-256-GCM key sealing secrets at rest: 32 random bytes in base64url.
+SealingKey = Annotated[SecretStr, AfterValidator(_is_32_bytes)]
 
 
 class ServerSettings(Section):
@@ -129,6 +146,8 @@ class AuthSettings(Section):
     challenge_token_ttl_s: int = Field(300, ge=30, le=3600)
     # JSON {"keys": [{"kid", "private_key"}...], "retired": [kid...]}; the first key signs.
     signing_keys: SecretStr | None = None
+    # Seals each account's TOTP secret at rest.
+    totp_encryption_key: SealingKey | None = None
     bcrypt_cost: int = Field(12, ge=4, le=16)
     password_min_length: int = Field(10, ge=8, le=64)
     otp_ttl_s: int = Field(600, ge=60, le=3600)
@@ -341,25 +360,12 @@ class TicketSettings(Section):
     hold_ttl_s: int = Field(600, ge=60, le=86_400)
     max_per_order: int = Field(20, ge=1, le=100)
     entry_opens_before_start_s: int = Field(14_400, ge=0, le=604_800)
-    # AES-256-GCM key (32 bytes, base64url) sealing each event's Ed25519 private key at rest.
-    key_encryption_key: SecretStr | None = None
+    # Seals each event's Ed25519 private key at rest.
+    key_encryption_key: SealingKey | None = None
     scan_clock_skew_s: int = Field(300, ge=0, le=3_600)
     max_batch_scans: int = Field(500, ge=1, le=5_000)
     scan_context_ttl_s: float = Field(2.0, ge=0, le=60)
     stats_push_interval_s: float = Field(0.2, ge=0, le=10)
-
-    @model_validator(mode="after")
-    def _key_is_32_bytes(self) -> "TicketSettings":
-        if self.key_encryption_key is not None and len(_urlsafe_bytes(self.key_encryption_key.get_secret_value())) != 32:
-            raise ValueError("key_encryption_key must be 32 bytes in base64url")
-        return self
-
-
-def _urlsafe_bytes(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return b""
 
 
 PaymentMethod = Literal["mpesa", "stripe", "paypal"]
@@ -474,6 +480,8 @@ class Settings(BaseSettings):
                 raise ValueError("production needs auth.signing_keys (LANGO_AUTH__SIGNING_KEYS); see `lango keys new`")
             if self.storage.provider == "local" and self.storage.local.signing_secret is None:
                 raise ValueError("production needs storage.local.signing_secret (LANGO_STORAGE__LOCAL__SIGNING_SECRET)")
+            if self.auth.totp_encryption_key is None:
+                raise ValueError("production needs auth.totp_encryption_key (LANGO_AUTH__TOTP_ENCRYPTION_KEY)")
             if self.tickets.key_encryption_key is None:
                 raise ValueError("production needs tickets.key_encryption_key (LANGO_TICKETS__KEY_ENCRYPTION_KEY)")
         if self.auth.signing_keys is not None:

@@ -47,7 +47,7 @@ class Disable(RequestModel):
     summary="Start two-factor enrolment: a TOTP secret as otpauth:// URI and QR code",
 )
 async def enrol(request: web.Request, caller: Caller) -> EnrolmentView:
-    enrolment = await two_factor.begin_enrolment(await signed_in_user(caller))
+    enrolment = await two_factor.begin_enrolment(Accounts.of(request.app), await signed_in_user(caller))
     return EnrolmentView(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_png=enrolment.qr_png_data_url)
 
 

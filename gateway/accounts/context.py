@@ -13,11 +13,16 @@ from gateway.security.access import Caller
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
 from gateway.security.revocations import mark_sessions_revoked
+from gateway.security.sealing import sealing_key
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from gateway.state import EMAIL_SENDER, PASSWORDS, RATE_LIMITER, REDIS, SETTINGS, SMS_SENDER, TOKENS
 from providers.email import EmailSender
 from providers.sms import SmsSender
+
+
+def totp_sealing_key(settings: Settings) -> bytes:
+    return sealing_key(settings.auth.totp_encryption_key, "totp secret sealing")
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class Accounts:
     email: EmailSender
     sms: SmsSender
     redis: Redis
+    # Seals TOTP secrets at rest (auth.totp_encryption_key).
+    totp_key: bytes
 
     @classmethod
     def of(cls, app: web.Application) -> "Accounts":
@@ -40,6 +47,7 @@ class Accounts:
             email=app[EMAIL_SENDER],
             sms=app[SMS_SENDER],
             redis=app[REDIS],
+            totp_key=totp_sealing_key(app[SETTINGS]),
         )
 
     def requires_mfa(self, user: User) -> bool:

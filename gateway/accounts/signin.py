@@ -107,7 +107,7 @@ async def complete_mfa(
     user = await User.get(PydanticObjectId(claims.user_id))
     if user is None or not user.mfa_enabled:
         raise MfaTokenInvalid()
-    method = await verify_second_factor(user, code=code, backup_code=backup_code)
+    method = await verify_second_factor(accounts, user, code=code, backup_code=backup_code)
     if method is None:
         await AuditEvent.record(AuditKind.MFA_FAILED, user_id=user.id, client_address=device.client_address)
         raise MfaInvalid()

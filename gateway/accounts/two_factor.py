@@ -4,6 +4,7 @@ import asyncio
 import base64
 import hashlib
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from typing import Literal
 
 import pyotp
 import qrcode
+from bson import ObjectId
+from cryptography.exceptions import InvalidTag
 
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
@@ -23,12 +26,17 @@ from gateway.accounts.problems import (
     MfaRequiredForRole,
     WrongPassword,
 )
+from gateway.security.encoding import b64url, from_b64url
+from gateway.security.sealing import seal, unseal
 
 ISSUER_NAME = "Lango"
 BACKUP_CODE_COUNT = 10
 # One step either side of now: phones whose clocks drift by up to 30 s still get in.
 _STEP_WINDOW = (-1, 0, 1)
 SecondFactor = Literal["totp", "backup_code"]
+# A secret stored before secrets were sealed, or by a node of the previous release during a rolling deploy, is
+# pyotp's base32, which no sealed value is; `lango migrate` seals those there were, the next sign-in the others.
+PLAINTEXT_SECRET = re.compile(r"^[A-Z2-7]+=*$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,26 @@ def _new_backup_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+def _totp_binding(user_id: ObjectId | None) -> bytes:
+    return f"lango-totp:{user_id}".encode()
+
+
+def seal_totp_secret(key: bytes, user_id: ObjectId | None, secret: str) -> str:
+    """The secret as the database keeps it: sealed, and bound to this account so it cannot be copied to another."""
+    return b64url(seal(key, secret.encode(), _totp_binding(user_id)))
+
+
+def _open_totp_secret(key: bytes, user_id: ObjectId | None, stored: str) -> str:
+    if PLAINTEXT_SECRET.match(stored):
+        return stored
+    try:
+        return unseal(key, from_b64url(stored), _totp_binding(user_id)).decode()
+    except (InvalidTag, ValueError):
+        raise RuntimeError(
+            f"the TOTP secret of user {user_id} does not open with auth.totp_encryption_key: is it the key that sealed it?"
+        ) from None
+
+
 def _matching_step(secret: str, code: str) -> int | None:
     """The TOTP time step `code` belongs to, if it belongs to one near now."""
     totp = pyotp.TOTP(secret)
@@ -65,12 +93,12 @@ def _qr_png_data_url(uri: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-async def begin_enrolment(user: User) -> Enrolment:
+async def begin_enrolment(accounts: Accounts, user: User) -> Enrolment:
     """A new pending secret, its otpauth:// URI and a QR code of it; 2FA is on only once a code confirms it."""
     if user.mfa_enabled:
         raise MfaAlreadyEnabled()
     secret = pyotp.random_base32()
-    if not await user.begin_totp_enrolment(secret):
+    if not await user.begin_totp_enrolment(seal_totp_secret(accounts.totp_key, user.id, secret)):
         raise MfaAlreadyEnabled()
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email or user.phone or str(user.id), issuer_name=ISSUER_NAME)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_png_data_url=await asyncio.to_thread(_qr_png_data_url, uri))
@@ -81,26 +109,31 @@ async def confirm_enrolment(accounts: Accounts, user: User, code: str) -> list[s
     await accounts.limits.hit("otp_checks_per_account", str(user.id))
     if user.mfa_enabled:
         raise MfaAlreadyEnabled()
-    secret = user.totp_pending_secret
-    if secret is None:
+    sealed_secret = user.totp_pending_secret
+    if sealed_secret is None:
         raise MfaEnrolmentNotStarted()
-    step = _matching_step(secret, code)
+    step = _matching_step(_open_totp_secret(accounts.totp_key, user.id, sealed_secret), code)
     if step is None:
         raise MfaInvalid()
     backup_codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-    if not await user.confirm_totp(secret, step, [_backup_code_hash(code) for code in backup_codes]):
+    if not await user.confirm_totp(sealed_secret, step, [_backup_code_hash(code) for code in backup_codes]):
         raise MfaEnrolmentNotStarted("the enrolment changed meanwhile: start again")
     await AuditEvent.record(AuditKind.MFA_ENABLED, user_id=user.id)
     return backup_codes
 
 
-async def verify_second_factor(user: User, *, code: str | None, backup_code: str | None) -> SecondFactor | None:
+async def verify_second_factor(
+    accounts: Accounts, user: User, *, code: str | None, backup_code: str | None
+) -> SecondFactor | None:
     """Accept a TOTP code (each time step once) or spend a backup code; None when neither is right."""
     if user.totp_secret is None:
         return None
     if code:
-        step = _matching_step(user.totp_secret, code)
+        step = _matching_step(_open_totp_secret(accounts.totp_key, user.id, user.totp_secret), code)
         if step is not None and await user.consume_totp_step(step):
+            if PLAINTEXT_SECRET.match(user.totp_secret):
+                sealed = seal_totp_secret(accounts.totp_key, user.id, user.totp_secret)
+                await user.replace_totp_secret(user.totp_secret, sealed)
             return "totp"
         return None
     if backup_code and await user.consume_backup_code(_backup_code_hash(backup_code)):
@@ -115,7 +148,7 @@ async def disable(accounts: Accounts, user: User, *, password: str, code: str | 
     await accounts.limits.hit("otp_checks_per_account", str(user.id))
     if not await accounts.passwords.verify(password, user.password_hash):
         raise WrongPassword()
-    if await verify_second_factor(user, code=code, backup_code=backup_code) is None:
+    if await verify_second_factor(accounts, user, code=code, backup_code=backup_code) is None:
         raise MfaInvalid()
     if accounts.requires_mfa(user):
         raise MfaRequiredForRole()

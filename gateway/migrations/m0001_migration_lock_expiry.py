@@ -3,7 +3,8 @@
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.migrations.runner import LOCKS_COLLECTION
+from gateway.settings import Settings
 
 
-async def up(db: AsyncDatabase) -> None:
+async def up(db: AsyncDatabase, _: Settings) -> None:
     await db[LOCKS_COLLECTION].create_index("expires_at", expireAfterSeconds=0, name="lease_expiry")

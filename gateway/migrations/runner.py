@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from gateway.logs import get_logger
+from gateway.settings import Settings
 
 log = get_logger("lango.migrations")
 
@@ -44,7 +45,7 @@ class MigrationLockTimeout(Exception):
 class Migration:
     version: str
     name: str
-    up: Callable[[AsyncDatabase], Awaitable[None]]
+    up: Callable[[AsyncDatabase, Settings], Awaitable[None]]
 
 
 def discover_migrations(package: ModuleType) -> list[Migration]:
@@ -63,9 +64,9 @@ def discover_migrations(package: ModuleType) -> list[Migration]:
 
 
 async def apply_migrations(
-    database: AsyncDatabase, migrations: Sequence[Migration], *, lock_wait_s: float = LOCK_WAIT_S
+    database: AsyncDatabase, migrations: Sequence[Migration], settings: Settings, *, lock_wait_s: float = LOCK_WAIT_S
 ) -> list[str]:
-    """Apply the pending ones in order; answer the versions this run applied."""
+    """Apply the pending ones in order, each given the settings it may need (a key, say); answer those applied."""
     async with _migration_lock(database, lock_wait_s):
         records = database[MIGRATIONS_COLLECTION]
         done = {record["_id"] async for record in records.find({}, {"_id": 1})}
@@ -75,7 +76,7 @@ async def apply_migrations(
                 continue
             log.info("applying migration", version=migration.version, name=migration.name)
             started = time.perf_counter()
-            await migration.up(database)
+            await migration.up(database, settings)
             await records.insert_one(
                 {
                     "_id": migration.version,

@@ -11,6 +11,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from gateway.security.encoding import b64url
+
 RAW_KEY_BYTES = 32
 
 
@@ -42,7 +44,7 @@ class KeyRing:
                     "alg": "EdDSA",
                     "use": "sig",
                     "kid": kid,
-                    "x": _b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)),
+                    "x": b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)),
                 }
                 for kid, key in self.verifying_keys.items()
                 if kid not in self.retired
@@ -130,14 +132,10 @@ def new_signing_key() -> dict[str, str]:
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     kid = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"
-    return {"kid": kid, "private_key": _b64url(raw)}
+    return {"kid": kid, "private_key": b64url(raw)}
 
 
 def ephemeral_key_ring() -> KeyRing:
     """A key that lives as long as the process: tokens die with it."""
     entry = new_signing_key()
     return parse_key_ring(json.dumps({"keys": [entry]}))
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

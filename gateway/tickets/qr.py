@@ -11,7 +11,8 @@ import qrcode.image.svg
 from aiohttp import web
 
 from documents.ticket import Ticket
-from gateway.events_hosting.keys import b64url, sealing_key
+from gateway.events_hosting.keys import sealing_key
+from gateway.security.encoding import b64url
 from gateway.state import SETTINGS
 
 QrFormat = Literal["png", "svg"]

@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from documents.door_pass import DoorPass
 from documents.scan_record import ScanRecord
-from gateway.events_hosting.keys import b64url, from_b64url, public_key
+from gateway.events_hosting.keys import public_key
+from gateway.security.encoding import b64url, from_b64url
 from gateway.redis_client import redis_key
 from gateway.state import REDIS, SETTINGS
 from gateway.tickets.secrets import InvalidSecret, read_ticket_secret, verify_ticket_secret
