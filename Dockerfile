@@ -12,7 +12,8 @@ COPY providers ./providers
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim AS runtime
-RUN useradd --create-home --uid 10001 lango
+RUN useradd --create-home --uid 10001 lango \
+    && mkdir -p /app/var/files && chown lango:lango /app/var/files
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY config.toml ./

@@ -42,7 +42,8 @@ check-alerts:
 
 # Needs the docker compose plugin (no engine required).
 check-compose:
-	LANGO_AUTH__SIGNING_KEYS='{}' $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose) -f docker-compose.yml config --quiet
+	LANGO_AUTH__SIGNING_KEYS='{}' LANGO_AUTH__TOTP_ENCRYPTION_KEY=x LANGO_TICKETS__KEY_ENCRYPTION_KEY=x \
+	LANGO_STORAGE__LOCAL__SIGNING_SECRET=x $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose) -f docker-compose.yml config --quiet
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache

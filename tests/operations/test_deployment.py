@@ -1,15 +1,32 @@
 """The deployment files hold together: compose stack, Kubernetes manifests, CI and dependency updates."""
 
+import json
+import os
+import re
+import secrets
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 import yaml
 
+from gateway.security.keys import new_signing_key
+from gateway.settings import ENV_PREFIX, WELL_KNOWN_ENV, Settings, load_settings
 from tests.conftest import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
 K8S = REPO / "deploy" / "k8s"
+
+
+# Every secret the deployment files ask the operator for, filled in as the operator is told to fill it.
+FILLED_SECRETS = {
+    "LANGO_AUTH__SIGNING_KEYS": json.dumps({"keys": [new_signing_key()]}),
+    "LANGO_AUTH__TOTP_ENCRYPTION_KEY": secrets.token_urlsafe(32),
+    "LANGO_TICKETS__KEY_ENCRYPTION_KEY": secrets.token_urlsafe(32),
+    "LANGO_STORAGE__LOCAL__SIGNING_SECRET": secrets.token_urlsafe(32),
+}
+_COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?::([?-])([^}]*))?\}")
 
 
 def _compose() -> dict:  # type: ignore[type-arg]
@@ -49,11 +66,53 @@ def _compose_command() -> list[str] | None:
     return [standalone] if standalone else None
 
 
+def _settings_in(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings a container starts with: the image's production defaults, then its environment, on config.toml."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX) or name in WELL_KNOWN_ENV:
+            monkeypatch.delenv(name)
+    for name, value in {"LANGO_ENVIRONMENT": "production", "LANGO_SANDBOX": "false", **environment}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("LANGO_CONFIG", raising=False)
+    return load_settings(REPO / "config.toml")
+
+
+def _interpolated(value: str) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name, kind, default = match.groups()
+        if kind == "-":
+            return default
+        assert name in FILLED_SECRETS, f"the compose file asks for {name}, which this test does not know how to fill"
+        return FILLED_SECRETS[name]
+
+    return _COMPOSE_VARIABLE.sub(fill, value)
+
+
+def test_the_compose_stack_configures_services_that_start_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    environment = {name: _interpolated(str(value)) for name, value in _compose()["x-lango"]["environment"].items()}
+    settings = _settings_in(environment, monkeypatch)
+    assert (settings.environment, settings.sandbox, settings.storage.provider) == ("production", False, "local")
+    assert f"files-data:{settings.storage.local.root}" in _compose()["x-lango"]["volumes"], "gateways share no files"
+
+
+def test_kubernetes_pods_filled_in_from_the_secret_template_start_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    template = next(m for m in _manifests() if m["kind"] == "Secret")["stringData"]
+    secret = {name: FILLED_SECRETS.get(name, value) for name, value in template.items()}
+    pods: list[dict[str, Any]] = [
+        m["spec"]["template"]["spec"]["containers"][0] for m in _manifests() if m["kind"] in ("Deployment", "Job")
+    ]
+    for container in pods:
+        environment = {**secret, **{entry["name"]: entry["value"] for entry in container["env"]}}
+        with monkeypatch.context() as scoped:
+            settings = _settings_in(environment, scoped)
+        assert (settings.environment, settings.storage.provider) == ("production", "s3"), container["name"]
+
+
 @pytest.mark.skipif(_compose_command() is None, reason="neither docker compose nor docker-compose is installed")
 def test_docker_compose_validates_the_file() -> None:
     result = subprocess.run(
         [*(_compose_command() or []), "-f", str(COMPOSE), "config", "--quiet"],
-        capture_output=True, text=True, timeout=60, env={"LANGO_AUTH__SIGNING_KEYS": "{}", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60, env={**FILLED_SECRETS, "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
 
