@@ -127,6 +127,7 @@ def serve(settings: Settings, signing_keys: str, port: int, log_path: Path) -> s
         LANGO_REDIS__NAMESPACE=settings.redis.namespace,
         LANGO_AUTH__SIGNING_KEYS=signing_keys,
         LANGO_STORAGE__LOCAL__SIGNING_SECRET=secrets.token_urlsafe(32),
+        LANGO_AUTH__TOTP_ENCRYPTION_KEY=secrets.token_urlsafe(32),
         LANGO_TICKETS__KEY_ENCRYPTION_KEY=settings.tickets.key_encryption_key.get_secret_value(),  # type: ignore[union-attr]
         LANGO_SERVER__PORT=str(port),
         LANGO_JOBS__IN_PROCESS="true",

@@ -99,6 +99,7 @@ class Cluster:
             LANGO_SANDBOX="false",
             LANGO_STORAGE__LOCAL__SIGNING_SECRET=secrets.token_urlsafe(32),
             LANGO_TICKETS__KEY_ENCRYPTION_KEY=secrets.token_urlsafe(32),
+            LANGO_AUTH__TOTP_ENCRYPTION_KEY=secrets.token_urlsafe(32),
             LANGO_MONGODB__DATABASE=TEST_DATABASE,
             LANGO_REDIS__NAMESPACE=self.settings.redis.namespace,
             LANGO_AUTH__SIGNING_KEYS=self.settings.auth.signing_keys.get_secret_value(),  # type: ignore[union-attr]
