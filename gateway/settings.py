@@ -167,6 +167,7 @@ class RateLimitSettings(Section):
     otp_sends_per_destination: str = "5/hour"
     otp_checks_per_account: str = "10/15 minutes"
     maps_requests_per_user: str = "60/minute"
+    api_key_requests: str = "600/minute"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":

@@ -24,7 +24,7 @@ class IntegrationPageQuery(RequestModel):
     query=IntegrationPageQuery,
     response=BookingPage,
     access=api_key("bookings:read"),
-    problems=(400,),
+    problems=(400, 429),
 )
 async def integration_bookings(request: web.Request, caller: Integration, query: IntegrationPageQuery) -> BookingPage:
     """The stays at the key's agent's listings, newest first (a channel manager's calendar sync)"""
@@ -37,7 +37,7 @@ async def integration_bookings(request: web.Request, caller: Integration, query:
     query=IntegrationPageQuery,
     response=ListingPage,
     access=api_key("listings:read"),
-    problems=(400,),
+    problems=(400, 429),
 )
 async def integration_listings(request: web.Request, caller: Integration, query: IntegrationPageQuery) -> ListingPage:
     """The key's agent's listings in every state, newest first"""

@@ -17,6 +17,7 @@ from documents.api_key import API_KEY_SCOPES, ApiKey, ApiKeyScope
 from documents.clock import stored_now
 from gateway.problems import Forbidden, Unauthenticated
 from gateway.security.access import Caller
+from gateway.state import RATE_LIMITER, SETTINGS
 
 SECRET_PREFIX = "lk_"
 SECRET_BYTES = 32
@@ -88,6 +89,8 @@ class ApiKeyAccess:
         key = await ApiKey.holding(presented)
         if key is None or not key.accepts(presented, api_key_now(request.app)):
             raise Unauthenticated("the API key is unknown, revoked, expired or replaced")
+        limit = request.app[SETTINGS].rate_limits.api_key_requests
+        await request.app[RATE_LIMITER].hit("api_key_requests", str(key.id), refusal=f"this API key may make {limit} requests")
         if self.scope not in key.scopes:
             raise Forbidden(f"this API key lacks scope {self.scope}")
         return Integration(key_id=str(key.id), name=key.name, agent_id=key.agent_id, scopes=frozenset(key.scopes))

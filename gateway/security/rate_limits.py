@@ -29,11 +29,11 @@ class RateLimiter:
             name: parse(getattr(limits, name)) for name in type(limits).model_fields
         }
 
-    async def hit(self, name: str, *identifiers: str) -> None:
-        """Count one event; refuse it with a 429 when the window is already full."""
+    async def hit(self, name: str, *identifiers: str, refusal: str = "too many attempts; try again later") -> None:
+        """Count one event; refuse it with a 429 (saying `refusal`) when the window is already full."""
         limit = self._limits[name]
         if not await self._limiter.hit(limit, *identifiers):
-            raise await self._refusal(limit, identifiers)
+            raise await self._refusal(limit, identifiers, refusal)
 
     async def hit_quietly(self, name: str, *identifiers: str) -> None:
         """Count one event without refusing it (failures are counted after the fact)."""
@@ -43,11 +43,11 @@ class RateLimiter:
         """Refuse with a 429 when the window is full, without counting anything."""
         limit = self._limits[name]
         if not await self._limiter.test(limit, *identifiers):
-            raise await self._refusal(limit, identifiers)
+            raise await self._refusal(limit, identifiers, "too many attempts; try again later")
 
     async def clear(self, name: str, *identifiers: str) -> None:
         await self._limiter.clear(self._limits[name], *identifiers)
 
-    async def _refusal(self, limit: RateLimitItem, identifiers: tuple[str, ...]) -> TooManyRequests:
+    async def _refusal(self, limit: RateLimitItem, identifiers: tuple[str, ...], detail: str) -> TooManyRequests:
         stats = await self._limiter.get_window_stats(limit, *identifiers)
-        return TooManyRequests(math.ceil(stats.reset_time - time.time()), "too many attempts; try again later")
+        return TooManyRequests(math.ceil(stats.reset_time - time.time()), detail)

@@ -1,5 +1,6 @@
 """Integration API keys: shown once, stored hashed, scoped, expiring, rotated with a grace period, revoked."""
 
+import asyncio
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from tests.conftest import TEST_DATABASE
 from tests.properties.builders import problem_type, published_listing, signed_in
 
 GRACE = timedelta(hours=1)
+REQUESTS_PER_MINUTE = 8
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
@@ -35,7 +37,8 @@ def clock() -> Clock:
 @pytest.fixture
 def app(settings: Settings, clock: Clock) -> web.Application:
     api_keys = settings.api_keys.model_copy(update={"rotation_grace_s": int(GRACE.total_seconds())})
-    app = create_app(settings.model_copy(update={"api_keys": api_keys}))
+    limits = settings.rate_limits.model_copy(update={"api_key_requests": f"{REQUESTS_PER_MINUTE}/minute"})
+    app = create_app(settings.model_copy(update={"api_keys": api_keys, "rate_limits": limits}))
     app[API_KEY_CLOCK] = clock
     return app
 
@@ -179,3 +182,16 @@ async def test_only_admins_manage_keys(client: TestClient, agent: tuple[str, dic
     assert (await client.get("/v1/admin/api-keys", headers=agent[1])).status == 403
     body = {"name": "x", "scopes": ["bookings:read"], "agent_id": agent[0], "expires_at": (START + timedelta(days=1)).isoformat()}
     assert (await client.post("/v1/admin/api-keys", json=body, headers=agent[1])).status == 403
+
+
+async def test_a_key_past_its_request_limit_gets_429s_while_other_keys_go_on(
+    client: TestClient, admin: dict[str, str], agent: tuple[str, dict[str, str]]
+) -> None:
+    busy = (await _create(client, admin, agent[0]))["secret"]
+    calm = (await _create(client, admin, agent[0]))["secret"]
+    answers = await asyncio.gather(*(_bookings(client, busy) for _ in range(REQUESTS_PER_MINUTE + 3)))
+
+    assert sorted(answer.status for answer in answers) == [200] * REQUESTS_PER_MINUTE + [429] * 3
+    refused = next(answer for answer in answers if answer.status == 429)
+    assert await problem_type(refused) == "rate-limited" and 0 < int(refused.headers["Retry-After"]) <= 60
+    assert (await _bookings(client, calm)).status == 200
