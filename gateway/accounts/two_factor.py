@@ -109,14 +109,14 @@ async def confirm_enrolment(accounts: Accounts, user: User, code: str) -> list[s
     await accounts.limits.hit("otp_checks_per_account", str(user.id))
     if user.mfa_enabled:
         raise MfaAlreadyEnabled()
-    sealed_secret = user.totp_pending_secret
-    if sealed_secret is None:
+    pending = user.totp_pending_secret
+    if pending is None:
         raise MfaEnrolmentNotStarted()
-    step = _matching_step(_open_totp_secret(accounts.totp_key, user.id, sealed_secret), code)
+    step = _matching_step(_open_totp_secret(accounts.totp_key, user.id, pending), code)
     if step is None:
         raise MfaInvalid()
     backup_codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-    if not await user.confirm_totp(sealed_secret, step, [_backup_code_hash(code) for code in backup_codes]):
+    if not await user.confirm_totp(pending, step, [_backup_code_hash(code) for code in backup_codes]):
         raise MfaEnrolmentNotStarted("the enrolment changed meanwhile: start again")
     await AuditEvent.record(AuditKind.MFA_ENABLED, user_id=user.id)
     return backup_codes
