@@ -57,8 +57,22 @@ class Figures:
 
     def sustained(self, p99_budget_ms: float) -> dict[str, Any] | None:
         """The step that delivered the most events a second, measured at the sockets, without loss at p99 under budget."""
-        good = [s for s in self.steps if s["lost"] == 0 and s["p99"] is not None and s["p99"] < p99_budget_ms]
+        good = [step for step in self.steps if _held(step, p99_budget_ms)]
         return max(good, key=lambda step: step["received_per_s"], default=None)
+
+    def held_up_to(self, p99_budget_ms: float) -> int:
+        """Events a second received at the last step before the first that failed: on a shared machine, where a
+        stall of a few hundred milliseconds can fail any one step, steadier than the best step alone."""
+        held = 0
+        for step in sorted(self.steps, key=lambda step: step["rate"]):
+            if not _held(step, p99_budget_ms):
+                break
+            held = step["received_per_s"]
+        return held
+
+
+def _held(step: dict[str, Any], p99_budget_ms: float) -> bool:
+    return step["lost"] == 0 and step["p99"] is not None and step["p99"] < p99_budget_ms
 
 
 def free_port() -> int:
@@ -395,14 +409,18 @@ def _ms(value: float | None) -> float | None:
 
 def print_table(results: list[Figures]) -> None:
     """Sustained rates are events a second as received by the sockets, so a publisher that falls behind shows."""
-    budgets = " | ".join(f"sustained/s (p99<{budget:.0f}ms, no loss) | p50/p95/p99 ms there" for budget in P99_BUDGETS_MS)
+    budgets = " | ".join(
+        f"sustained/s (p99<{budget:.0f}ms, no loss) | p50/p95/p99 ms there | every step held up to /s"
+        for budget in P99_BUDGETS_MS
+    )
     print(f"\n| server | nodes | sockets | connected | connect s | KiB/socket | {budgets} | broadcast to all ms | all leave s |")
-    print("|---|---|---|---|---|---|" + "---|---|" * len(P99_BUDGETS_MS) + "---|---|")
+    print("|---|---|---|---|---|---|" + "---|---|---|" * len(P99_BUDGETS_MS) + "---|---|")
     for figures in results:
         cells = []
         for budget in P99_BUDGETS_MS:
             best = figures.sustained(budget)
             cells += [f"{best['received_per_s']:,}", f"{best['p50']}/{best['p95']}/{best['p99']}"] if best else ["0", "-"]
+            cells.append(f"{figures.held_up_to(budget):,}")
         print(f"| {figures.target} | {figures.nodes} | {figures.sockets:,} | {figures.connected:,} | {figures.connect_s:.1f} | "
               f"{figures.kib_per_socket:.1f} | {' | '.join(cells)} | {figures.broadcast_ms} | {figures.disconnect_all_s} |")  # fmt: skip
     print("\nCPU per event received (us), each rate step: server / publisher / Redis / load client")
