@@ -580,7 +580,8 @@ def _refuse_secrets_in_file(values: dict[str, Any], model: type[BaseModel], pref
 
 
 def _is_secret(annotation: Any) -> bool:
-    return annotation is SecretStr or SecretStr in typing.get_args(annotation)
+    """SecretStr itself, or inside an Optional, a list or an Annotated (a sealing key) at any depth."""
+    return annotation is SecretStr or any(_is_secret(argument) for argument in typing.get_args(annotation))
 
 
 def _describe(error: ValidationError) -> str:

@@ -33,3 +33,23 @@ def test_an_unknown_key_in_the_file_is_named(tmp_path: Path) -> None:
     path.write_text("[server]\nprot = 7000\n")
     with pytest.raises(ConfigError, match=r"server\.prot"):
         load_settings(path)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("auth", "signing_keys", '{"keys": []}'),
+        ("auth", "totp_encryption_key", "A" * 43),
+        ("tickets", "key_encryption_key", "A" * 43),
+        ("storage.local", "signing_secret", "s" * 40),
+        ("redis", "url", "redis://cache.internal:6379/0"),
+    ],
+)
+def test_a_secret_written_into_the_file_is_refused_and_its_variable_named(
+    tmp_path: Path, section: str, key: str, value: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[{section}]\n{key} = '{value}'\n")
+    variable = f"LANGO_{section.upper().replace('.', '__')}__{key.upper()}"
+    with pytest.raises(ConfigError, match=f"secrets are read only from the environment \\({variable}\\)"):
+        load_settings(path)
