@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser(
-        "migrate", help="create or update every index and apply pending data migrations; safe on every deploy"
+        "migrate",
+        help="create or update every index, apply pending data migrations, re-seal what a previous key sealed; "
+        "safe on every deploy",
     )
     migrate.set_defaults(run=_migrate)
 

@@ -1,9 +1,10 @@
-"""`lango migrate`: create or update every index, then apply pending data migrations; safe on every deploy."""
+"""`lango migrate`: indexes, pending data migrations, secrets sealed with a previous key; safe on every deploy."""
 
 import gateway.migrations
 from gateway.database import create_mongo_client, init_documents
 from gateway.migrations import apply_migrations, discover_migrations
 from gateway.logs import get_logger
+from gateway.reseal import reseal_outdated_secrets
 from gateway.settings import Settings
 
 log = get_logger("lango.migrate")
@@ -16,5 +17,8 @@ async def migrate(settings: Settings) -> None:
         log.info("indexes up to date", database=settings.mongodb.database)
         applied = await apply_migrations(client[settings.mongodb.database], discover_migrations(gateway.migrations), settings)
         log.info("migrations up to date", applied=applied)
+        resealed = await reseal_outdated_secrets(client[settings.mongodb.database], settings)
+        if any(resealed.values()):
+            log.info("sealed again with the current keys: the previous keys may now leave the settings", **resealed)
     finally:
         await client.close()

@@ -146,8 +146,9 @@ class AuthSettings(Section):
     challenge_token_ttl_s: int = Field(300, ge=30, le=3600)
     # JSON {"keys": [{"kid", "private_key"}...], "retired": [kid...]}; the first key signs.
     signing_keys: SecretStr | None = None
-    # Seals each account's TOTP secret at rest.
+    # Seals each account's TOTP secret at rest; the previous keys only open, until `lango migrate` re-sealed all.
     totp_encryption_key: SealingKey | None = None
+    totp_previous_encryption_keys: list[SealingKey] = []
     bcrypt_cost: int = Field(12, ge=4, le=16)
     password_min_length: int = Field(10, ge=8, le=64)
     otp_ttl_s: int = Field(600, ge=60, le=3600)
@@ -361,8 +362,9 @@ class TicketSettings(Section):
     hold_ttl_s: int = Field(600, ge=60, le=86_400)
     max_per_order: int = Field(20, ge=1, le=100)
     entry_opens_before_start_s: int = Field(14_400, ge=0, le=604_800)
-    # Seals each event's Ed25519 private key at rest.
+    # Seals each event's Ed25519 private key at rest; the previous keys only open, until `lango migrate` re-sealed all.
     key_encryption_key: SealingKey | None = None
+    previous_key_encryption_keys: list[SealingKey] = []
     scan_clock_skew_s: int = Field(300, ge=0, le=3_600)
     max_batch_scans: int = Field(500, ge=1, le=5_000)
     scan_context_ttl_s: float = Field(2.0, ge=0, le=60)

@@ -1,4 +1,4 @@
-"""Builders other test suites share: accounts in the database and access tokens for them."""
+"""Builders other test suites share: accounts in the database, access tokens for them, settings with a change."""
 
 import uuid
 from collections.abc import Iterable
@@ -9,6 +9,7 @@ from aiohttp import web
 from documents.user import User
 from gateway.accounts.identifiers import normalise_phone
 from gateway.security.passwords import PasswordHasher
+from gateway.settings import Settings
 from gateway.state import SETTINGS, TOKENS
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -46,3 +47,8 @@ def access_token_for(app: web.Application, user: User, *, session_id: str | None
 
 def auth_header(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def settings_with(settings: Settings, section: str, **values: object) -> Settings:
+    """`settings` with some keys of one section replaced; unvalidated, so values are given as the model holds them."""
+    return settings.model_copy(update={section: getattr(settings, section).model_copy(update=values)})

@@ -34,7 +34,7 @@ from documents.ticket_type import TicketType
 from documents.user import User
 from gateway.database import init_documents
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
-from gateway.events_hosting.keys import new_event_key, private_key, sealing_key
+from gateway.events_hosting.keys import new_event_key, private_key, ticket_sealing_keys
 from gateway.migrate import migrate
 from gateway.redis_client import create_redis
 from gateway.security.keys import new_signing_key, parse_key_ring
@@ -79,7 +79,7 @@ async def seed(settings: Settings, tickets: int, scanners: int) -> tuple[str, st
              for n in range(scanners)]  # fmt: skip
     await User.insert_many([host, *staff])
     event_id = PydanticObjectId()
-    sealing = sealing_key(settings.tickets)
+    sealing = ticket_sealing_keys(settings.tickets)
     now = datetime.now(UTC)
     event = HostedEvent(
         id=event_id, host_id=str(host.id), title="Bench night", status=EventStatus.PUBLISHED,

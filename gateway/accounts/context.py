@@ -13,7 +13,7 @@ from gateway.security.access import Caller
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
 from gateway.security.revocations import mark_sessions_revoked
-from gateway.security.sealing import sealing_key
+from gateway.security.sealing import SealingKeys, sealing_keys
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from gateway.state import EMAIL_SENDER, PASSWORDS, RATE_LIMITER, REDIS, SETTINGS, SMS_SENDER, TOKENS
@@ -21,8 +21,9 @@ from providers.email import EmailSender
 from providers.sms import SmsSender
 
 
-def totp_sealing_key(settings: Settings) -> bytes:
-    return sealing_key(settings.auth.totp_encryption_key, "totp secret sealing")
+def totp_sealing_keys(settings: Settings) -> SealingKeys:
+    auth = settings.auth
+    return sealing_keys(auth.totp_encryption_key, auth.totp_previous_encryption_keys, "totp secret sealing")
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,8 @@ class Accounts:
     email: EmailSender
     sms: SmsSender
     redis: Redis
-    # Seals TOTP secrets at rest (auth.totp_encryption_key).
-    totp_key: bytes
+    # Seal TOTP secrets at rest (auth.totp_encryption_key, and the previous keys that still open).
+    totp_keys: SealingKeys
 
     @classmethod
     def of(cls, app: web.Application) -> "Accounts":
@@ -47,7 +48,7 @@ class Accounts:
             email=app[EMAIL_SENDER],
             sms=app[SMS_SENDER],
             redis=app[REDIS],
-            totp_key=totp_sealing_key(app[SETTINGS]),
+            totp_keys=totp_sealing_keys(app[SETTINGS]),
         )
 
     def requires_mfa(self, user: User) -> bool:

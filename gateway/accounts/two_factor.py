@@ -27,7 +27,7 @@ from gateway.accounts.problems import (
     WrongPassword,
 )
 from gateway.security.encoding import b64url, from_b64url
-from gateway.security.sealing import seal, unseal
+from gateway.security.sealing import SealingKeys
 
 ISSUER_NAME = "Lango"
 BACKUP_CODE_COUNT = 10
@@ -37,6 +37,13 @@ SecondFactor = Literal["totp", "backup_code"]
 # A secret stored before secrets were sealed, or by a node of the previous release during a rolling deploy, is
 # pyotp's base32, which no sealed value is; `lango migrate` seals those there were, the next sign-in the others.
 PLAINTEXT_SECRET = re.compile(r"^[A-Z2-7]+=*$")
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    secret: str
+    # Plaintext, or sealed with a previous key: seal it with the current one.
+    outdated: bool
 
 
 @dataclass(frozen=True)
@@ -60,20 +67,21 @@ def _totp_binding(user_id: ObjectId | None) -> bytes:
     return f"lango-totp:{user_id}".encode()
 
 
-def seal_totp_secret(key: bytes, user_id: ObjectId | None, secret: str) -> str:
+def seal_totp_secret(keys: SealingKeys, user_id: ObjectId | None, secret: str) -> str:
     """The secret as the database keeps it: sealed, and bound to this account so it cannot be copied to another."""
-    return b64url(seal(key, secret.encode(), _totp_binding(user_id)))
+    return b64url(keys.seal(secret.encode(), _totp_binding(user_id)))
 
 
-def _open_totp_secret(key: bytes, user_id: ObjectId | None, stored: str) -> str:
+def open_totp_secret(keys: SealingKeys, user_id: ObjectId | None, stored: str) -> StoredSecret:
     if PLAINTEXT_SECRET.match(stored):
-        return stored
+        return StoredSecret(stored, outdated=True)
     try:
-        return unseal(key, from_b64url(stored), _totp_binding(user_id)).decode()
+        opened = keys.unseal(from_b64url(stored), _totp_binding(user_id))
     except (InvalidTag, ValueError):
         raise RuntimeError(
-            f"the TOTP secret of user {user_id} does not open with auth.totp_encryption_key: is it the key that sealed it?"
+            f"the TOTP secret of user {user_id} opens with no configured auth.totp_encryption_key or previous key"
         ) from None
+    return StoredSecret(opened.plaintext.decode(), outdated=opened.stale)
 
 
 def _matching_step(secret: str, code: str) -> int | None:
@@ -98,7 +106,7 @@ async def begin_enrolment(accounts: Accounts, user: User) -> Enrolment:
     if user.mfa_enabled:
         raise MfaAlreadyEnabled()
     secret = pyotp.random_base32()
-    if not await user.begin_totp_enrolment(seal_totp_secret(accounts.totp_key, user.id, secret)):
+    if not await user.begin_totp_enrolment(seal_totp_secret(accounts.totp_keys, user.id, secret)):
         raise MfaAlreadyEnabled()
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email or user.phone or str(user.id), issuer_name=ISSUER_NAME)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_png_data_url=await asyncio.to_thread(_qr_png_data_url, uri))
@@ -112,7 +120,7 @@ async def confirm_enrolment(accounts: Accounts, user: User, code: str) -> list[s
     pending = user.totp_pending_secret
     if pending is None:
         raise MfaEnrolmentNotStarted()
-    step = _matching_step(_open_totp_secret(accounts.totp_key, user.id, pending), code)
+    step = _matching_step(open_totp_secret(accounts.totp_keys, user.id, pending).secret, code)
     if step is None:
         raise MfaInvalid()
     backup_codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
@@ -129,10 +137,11 @@ async def verify_second_factor(
     if user.totp_secret is None:
         return None
     if code:
-        step = _matching_step(_open_totp_secret(accounts.totp_key, user.id, user.totp_secret), code)
+        stored = open_totp_secret(accounts.totp_keys, user.id, user.totp_secret)
+        step = _matching_step(stored.secret, code)
         if step is not None and await user.consume_totp_step(step):
-            if PLAINTEXT_SECRET.match(user.totp_secret):
-                sealed = seal_totp_secret(accounts.totp_key, user.id, user.totp_secret)
+            if stored.outdated:
+                sealed = seal_totp_secret(accounts.totp_keys, user.id, stored.secret)
                 await user.replace_totp_secret(user.totp_secret, sealed)
             return "totp"
         return None

@@ -14,7 +14,7 @@ from documents.property import Property
 from documents.ticket import Ticket, TicketStatus
 from documents.ticket_type import TicketType
 from documents.user import User
-from gateway.events_hosting.keys import new_event_key, sealing_key
+from gateway.events_hosting.keys import new_event_key, ticket_sealing_keys
 from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
 from gateway.paging import newest_first
 from gateway.properties.listings import sanitised_description
@@ -79,7 +79,7 @@ async def create_event(app: web.Application, caller: Caller, fields: EventFields
         ends_at=fields.ends_at.astimezone(UTC),
         capacity=fields.capacity,
         reentry_allowed=fields.reentry_allowed,
-        keys=[new_event_key(str(event_id), 1, sealing_key(app[SETTINGS].tickets))],
+        keys=[new_event_key(str(event_id), 1, ticket_sealing_keys(app[SETTINGS].tickets))],
     )
     await event.insert()
     return event

@@ -15,7 +15,7 @@ from documents.ticket import Ticket
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
 from gateway.events.bus import EventBusUnavailable
 from gateway.events.targets import user_room
-from gateway.events_hosting.keys import private_key, sealing_key
+from gateway.events_hosting.keys import private_key, ticket_sealing_keys
 from gateway.logs import get_logger
 from gateway.notifications import NotificationKind, notify
 from gateway.state import EVENT_BUS, REDIS, SETTINGS
@@ -91,7 +91,7 @@ def ticket_secret(app: web.Application, event: HostedEvent, ticket: Ticket) -> s
         version=ticket.secret_version,
         kid=key.kid,
     )
-    signing = private_key(str(event.id), key.kid, key.sealed_private_key, sealing_key(app[SETTINGS].tickets))
+    signing = private_key(str(event.id), key.kid, key.sealed_private_key, ticket_sealing_keys(app[SETTINGS].tickets))
     return sign_ticket_secret(claims, signing)
 
 

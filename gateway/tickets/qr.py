@@ -11,7 +11,7 @@ import qrcode.image.svg
 from aiohttp import web
 
 from documents.ticket import Ticket
-from gateway.events_hosting.keys import sealing_key
+from gateway.events_hosting.keys import ticket_sealing_keys
 from gateway.security.encoding import b64url
 from gateway.state import SETTINGS
 
@@ -35,11 +35,15 @@ def _draw(secret: str, image_format: QrFormat) -> bytes:
     return buffer.getvalue()
 
 
+def _link_key(key_encryption_key: bytes, ticket: Ticket) -> str:
+    message = f"ticket-qr:{ticket.id}:{ticket.secret_version}".encode()
+    link_key = hashlib.sha256(b"lango-ticket-qr-links:" + key_encryption_key).digest()
+    return b64url(hmac.new(link_key, message, hashlib.sha256).digest()[:18])
+
+
 def qr_link_key(app: web.Application, ticket: Ticket) -> str:
     """Lets an email client fetch the QR code without a session; re-issuing the ticket changes it."""
-    message = f"ticket-qr:{ticket.id}:{ticket.secret_version}".encode()
-    link_key = hashlib.sha256(b"lango-ticket-qr-links:" + sealing_key(app[SETTINGS].tickets)).digest()
-    return b64url(hmac.new(link_key, message, hashlib.sha256).digest()[:18])
+    return _link_key(ticket_sealing_keys(app[SETTINGS].tickets).current, ticket)
 
 
 def qr_link(app: web.Application, ticket: Ticket, image_format: QrFormat) -> str:
@@ -48,4 +52,6 @@ def qr_link(app: web.Application, ticket: Ticket, image_format: QrFormat) -> str
 
 
 def qr_link_matches(app: web.Application, ticket: Ticket, key: str) -> bool:
-    return hmac.compare_digest(qr_link_key(app, ticket), key)
+    """Links emailed before a key rotation keep working while the previous key is configured."""
+    keys = ticket_sealing_keys(app[SETTINGS].tickets)
+    return any(hmac.compare_digest(_link_key(kek, ticket), key) for kek in (keys.current, *keys.previous))

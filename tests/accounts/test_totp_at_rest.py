@@ -1,18 +1,22 @@
 """TOTP secrets at rest: sealed in the database, bound to their account, and sealed for accounts enrolled before."""
 
+import secrets
 from datetime import UTC, datetime
 
 import pyotp
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
 from documents.user import User
+from gateway.app import create_app
 from gateway.migrations import m0002_seal_totp_secrets
+from gateway.reseal import reseal_outdated_secrets
 from gateway.settings import Settings
 from tests.accounts.helpers import bearer, sign_in
 from tests.conftest import TEST_DATABASE
-from tests.factories import create_user
+from tests.factories import create_user, settings_with
 
 
 async def _enrol(client: TestClient, email: str) -> str:
@@ -93,3 +97,32 @@ async def test_a_secret_stored_in_plaintext_by_the_previous_release_signs_in_and
     assert secret not in (await _stored(mongo, user))["totp_secret"]
     await mongo[TEST_DATABASE][User.Settings.name].update_one({"_id": user.id}, {"$set": {"totp_last_step": 0}})
     assert await _mfa_sign_in(client, "rolling@example.com", secret) == 200, "the sealed secret opens"
+
+
+def _with_keys(settings: Settings, current: str, previous: tuple[str, ...] = ()) -> Settings:
+    return settings_with(
+        settings, "auth",
+        totp_encryption_key=SecretStr(current), totp_previous_encryption_keys=[SecretStr(key) for key in previous],
+    )  # fmt: skip
+
+
+async def test_authenticators_outlive_a_key_rotation_and_migrate_reseals_the_secrets(
+    aiohttp_client, settings: Settings, mongo: AsyncMongoClient  # type: ignore[no-untyped-def]
+) -> None:
+    old, new = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    before: TestClient = await aiohttp_client(create_app(_with_keys(settings, old)))
+    enrolled = {}
+    for email in ("signs-in@example.com", "stays-away@example.com"):
+        await create_user(before.app, email=email)
+        enrolled[email] = await _enrol(before, email)
+
+    rotating = _with_keys(settings, new, (old,))
+    during: TestClient = await aiohttp_client(create_app(rotating))
+    assert await _mfa_sign_in(during, "signs-in@example.com", enrolled["signs-in@example.com"]) == 200
+    # That sign-in sealed its secret again; the migration seals the other one.
+    assert await reseal_outdated_secrets(mongo[TEST_DATABASE], rotating) == {"totp_secrets": 1, "event_keys": 0}
+
+    after: TestClient = await aiohttp_client(create_app(_with_keys(settings, new)))
+    await mongo[TEST_DATABASE][User.Settings.name].update_many({}, {"$set": {"totp_last_step": 0}})
+    for email, secret in enrolled.items():
+        assert await _mfa_sign_in(after, email, secret) == 200, f"{email} locked out once the old key left"

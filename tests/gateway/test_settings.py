@@ -41,6 +41,8 @@ def test_an_unknown_key_in_the_file_is_named(tmp_path: Path) -> None:
         ("auth", "signing_keys", '{"keys": []}'),
         ("auth", "totp_encryption_key", "A" * 43),
         ("tickets", "key_encryption_key", "A" * 43),
+        ("auth", "totp_previous_encryption_keys", "A" * 43),
+        ("tickets", "previous_key_encryption_keys", "A" * 43),
         ("storage.local", "signing_secret", "s" * 40),
         ("redis", "url", "redis://cache.internal:6379/0"),
     ],
