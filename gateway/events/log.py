@@ -121,6 +121,15 @@ for _, entry in ipairs(redis.call('XRANGE', KEYS[2], start, '+')) do
 end
 return {latest, complete and 1 or 0, kept}
 """
+# The latest id of each room asked for in one loop turn: a connect storm's fresh sockets read theirs in one call.
+# KEYS: per call a room's sequence. Answers each room's latest id, 0 for a room with no event yet.
+_LATEST_IDS = """
+local results = {}
+for i = 1, #KEYS do
+  results[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+end
+return results
+"""
 # Lines of a node message: room, id, type and envelope can hold no raw newline (ids and types are checked
 # names; the envelope is compact JSON, which escapes it).
 NODE_MESSAGE_SEPARATOR = b"\n"
@@ -156,9 +165,11 @@ class EventLog:
         ]  # fmt: skip
         self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
         self._read_after = redis.register_script(_READ_AFTER)
+        self._latest_ids = BatchedScript(redis, _LATEST_IDS, [], [])
 
     async def close(self) -> None:
         await self._append.close()
+        await self._latest_ids.close()
 
     def append(
         self, target: str, event_type: str, envelope_tail: bytes, pending_push_key: str | None, push_notice: bytes
@@ -179,7 +190,7 @@ class EventLog:
         Without `after_id` (a client with nothing to resume) only the latest id is read, not the history; with
         an id the window no longer reaches, no event is read unless `partial` asks for whatever is still kept."""
         if after_id is None:
-            return HistorySlice([], int(await self._redis.get(self._keys.sequence(target)) or 0), complete=False)
+            return HistorySlice([], await self._latest_ids([self._keys.sequence(target)], []), complete=False)
         latest, complete, entries = await self._read_after(
             keys=[self._keys.sequence(target), self._keys.history(target)],
             args=[after_id, self._settings.history_max_age_s * 1000, int(partial)],
