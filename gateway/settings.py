@@ -130,7 +130,7 @@ class RealtimeSettings(Section):
     websocket_compression: bool = False
     direct_websocket_writes: bool = True
     gc_freeze: bool = True
-    gc_settle_interval_s: float = Field(10.0, gt=0)
+    gc_settle_interval_s: float = Field(1.0, gt=0)
 
     @model_validator(mode="after")
     def _node_outlives_heartbeat(self) -> "RealtimeSettings":
