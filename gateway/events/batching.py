@@ -12,7 +12,7 @@ from gateway.events.pipelined import PipelinedConnection
 
 Call = tuple[list[str], list[Any], "asyncio.Future[Any]"]
 # One script call blocks Redis while it runs: at ~10 us a call, 128 of them hold it for about a millisecond.
-MAX_CALLS_PER_RUN = 128
+DEFAULT_MAX_CALLS_PER_RUN = 128
 
 
 class BatchedScript:
@@ -24,8 +24,17 @@ class BatchedScript:
     batch instead of per event, on a connection of its own; a lone caller waits no longer than one turn of the
     loop. A batch is never retried after a connection error: a script that did run would run twice."""
 
-    def __init__(self, redis: Redis, source: str, shared_keys: list[str], shared_args: list[Any]) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        source: str,
+        shared_keys: list[str],
+        shared_args: list[Any],
+        *,
+        max_calls_per_run: int = DEFAULT_MAX_CALLS_PER_RUN,
+    ) -> None:
         self._redis = redis
+        self._max_calls_per_run = max_calls_per_run
         self._script = redis.register_script(source)
         self._shared_keys = shared_keys
         self._shared_args = shared_args
@@ -68,7 +77,8 @@ class BatchedScript:
                 future.set_result(result)
 
     async def _run(self, batch: list[Call]) -> list[Any]:
-        runs = [batch[start : start + MAX_CALLS_PER_RUN] for start in range(0, len(batch), MAX_CALLS_PER_RUN)]
+        size = self._max_calls_per_run
+        runs = [batch[start : start + size] for start in range(0, len(batch), size)]
         replies = await self._pipelined(runs)
         unknown = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if unknown:

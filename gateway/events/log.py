@@ -91,45 +91,52 @@ for node, lines in pairs(outbox) do
 end
 return results
 """
-# Reads a room's events after an id in one step. Before reading the range it checks that the first event wanted
-# is still kept and young enough, so a client whose id fell out of the window costs one lookup, not the window.
-# KEYS: the room's sequence, its history. ARGV: the last id seen, max age ms, 1 to read what is kept even when
-# events are missing. Answers {latest id, 1 if nothing is missing else 0, the kept entries after the id}.
+# Reads rooms' events after the ids their sockets last saw; the reads of one loop turn share one script call, so
+# a reconnect storm costs a few hundred calls, not one pool checkout per socket. Before reading a range it checks
+# that the first event wanted is still kept and young enough: an id fallen out of the window costs one lookup.
+# KEYS: per call the room's sequence and history. ARGV: max age ms, then per call the last id seen ('' for none:
+# the latest id only) and 1 to read what is kept even when events are missing.
+# Answers per call {latest id, 1 if nothing is missing else 0, the kept entries after the id}.
 _READ_AFTER = """
 local now = redis.call('TIME')
-local oldest_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
-local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
-local after = tonumber(ARGV[1])
-if after >= latest then
-  return {latest, after == latest and 1 or 0, {}}
-end
+local oldest_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
 -- An entry's fields are t, type, e, envelope, ms, time, as the append script writes them.
 local function young(entry)
   return tonumber(entry[2][6]) >= oldest_ms
 end
-local start = (after + 1) .. '-0'
-local first = redis.call('XRANGE', KEYS[2], start, start)
-local complete = #first == 1 and young(first[1])
-if not complete and ARGV[3] ~= '1' then
-  return {latest, 0, {}}
-end
-local kept = {}
-for _, entry in ipairs(redis.call('XRANGE', KEYS[2], start, '+')) do
-  if young(entry) then
-    kept[#kept + 1] = entry
+
+local function read_after(sequence, history, seen, partial)
+  local latest = tonumber(redis.call('GET', sequence) or '0')
+  if seen == '' then
+    return {latest, 0, {}}
   end
+  local after = tonumber(seen)
+  if after >= latest then
+    return {latest, after == latest and 1 or 0, {}}
+  end
+  local start = (after + 1) .. '-0'
+  local first = redis.call('XRANGE', history, start, start)
+  local complete = #first == 1 and young(first[1])
+  if not complete and partial ~= '1' then
+    return {latest, 0, {}}
+  end
+  local kept = {}
+  for _, entry in ipairs(redis.call('XRANGE', history, start, '+')) do
+    if young(entry) then
+      kept[#kept + 1] = entry
+    end
+  end
+  return {latest, complete and 1 or 0, kept}
 end
-return {latest, complete and 1 or 0, kept}
-"""
-# The latest id of each room asked for in one loop turn: a connect storm's fresh sockets read theirs in one call.
-# KEYS: per call a room's sequence. Answers each room's latest id, 0 for a room with no event yet.
-_LATEST_IDS = """
+
 local results = {}
-for i = 1, #KEYS do
-  results[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+for i = 0, #KEYS / 2 - 1 do
+  results[i + 1] = read_after(KEYS[1 + 2 * i], KEYS[2 + 2 * i], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
 end
 return results
 """
+# 16 replays of a full window (1,000 events each by default) read in one call hold Redis for ~10 ms.
+_READS_PER_RUN = 16
 # Lines of a node message: room, id, type and envelope can hold no raw newline (ids and types are checked
 # names; the envelope is compact JSON, which escapes it).
 NODE_MESSAGE_SEPARATOR = b"\n"
@@ -164,12 +171,13 @@ class EventLog:
             BROADCAST,
         ]  # fmt: skip
         self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
-        self._read_after = redis.register_script(_READ_AFTER)
-        self._latest_ids = BatchedScript(redis, _LATEST_IDS, [], [])
+        # A long replay holds Redis while it is read: fewer of them to a call than appends.
+        max_age_ms = settings.history_max_age_s * 1000
+        self._read_after = BatchedScript(redis, _READ_AFTER, [], [max_age_ms], max_calls_per_run=_READS_PER_RUN)
 
     async def close(self) -> None:
         await self._append.close()
-        await self._latest_ids.close()
+        await self._read_after.close()
 
     def append(
         self, target: str, event_type: str, envelope_tail: bytes, pending_push_key: str | None, push_notice: bytes
@@ -189,12 +197,9 @@ class EventLog:
 
         Without `after_id` (a client with nothing to resume) only the latest id is read, not the history; with
         an id the window no longer reaches, no event is read unless `partial` asks for whatever is still kept."""
-        if after_id is None:
-            return HistorySlice([], await self._latest_ids([self._keys.sequence(target)], []), complete=False)
-        latest, complete, entries = await self._read_after(
-            keys=[self._keys.sequence(target), self._keys.history(target)],
-            args=[after_id, self._settings.history_max_age_s * 1000, int(partial)],
-        )
+        keys = [self._keys.sequence(target), self._keys.history(target)]
+        seen = "" if after_id is None else after_id
+        latest, complete, entries = await self._read_after(keys, [seen, int(partial)])
         events = [
             StoredEvent(int(entry_id.split(b"-", 1)[0]), fields[1].decode(), fields[3]) for entry_id, fields in entries
         ]

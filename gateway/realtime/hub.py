@@ -26,8 +26,6 @@ from gateway.settings import Settings
 log = get_logger("lango.realtime.hub")
 
 RECOVERY_EVENT = "session.recovery"
-# Joins reading history at once; a reconnect storm of thousands of sockets must queue here, not exhaust the Redis pool.
-_CONCURRENT_JOINS = 32
 _BROADCAST = BROADCAST.encode()
 EXPIRED_EVENT = "auth.expired"
 
@@ -67,7 +65,6 @@ class RealtimeHub:
         self.sessions: dict[str, SocketSession] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._joining = asyncio.Semaphore(_CONCURRENT_JOINS)
 
     async def start(self) -> None:
         try:
@@ -149,9 +146,9 @@ class RealtimeHub:
             return Resumed(room, recovered=last_event_id is None, replayed=0, last_event_id=0)
         self.delivery.join(sid, room)
         try:
-            async with self._joining:
-                await self.presence.hold(room)
-                history = await self._bus.log.read_after(room, last_event_id)
+            # Both go out batched with the other joins of this loop turn: a reconnect storm needs no queue here.
+            await self.presence.hold(room)
+            history = await self._bus.log.read_after(room, last_event_id)
         except (RedisError, OSError, ConnectionError) as error:
             self.leave(sid, room)
             raise HubUnavailable(str(error)) from error

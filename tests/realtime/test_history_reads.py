@@ -34,7 +34,8 @@ async def test_a_connect_with_nothing_to_resume_gets_the_latest_id_without_readi
 
     assert (history.events, history.latest_id, history.complete) == ([], 300, False)
     history_key = bus.keys.history(room)
-    assert not [command for command in commands if history_key in command], "300 kept events read for nothing"
+    reads = [command for command in commands if history_key in command and not command.startswith("EVALSHA")]
+    assert not reads, f"300 kept events read for nothing: {reads}"
 
 
 async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: EventBus) -> None:
