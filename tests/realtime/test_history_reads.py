@@ -75,3 +75,20 @@ async def test_a_partial_read_gets_every_kept_event_after_the_id_and_says_events
     assert [event.id for event in history.events] == list(range(21, 41))
     assert (history.latest_id, history.complete) == (40, False)
     assert b'"n":39' in history.events[-1].envelope
+
+
+async def test_reads_of_many_rooms_in_one_loop_turn_each_get_their_own_rooms_events(bus: EventBus) -> None:
+    rooms = [user_room(f"storm-{n}") for n in range(40)]
+    for count, room in enumerate(rooms, start=1):
+        await asyncio.gather(*(bus.publish(room, "booking.updated", {"room": room, "n": n}) for n in range(count)))
+
+    # As a reconnect storm asks: some resume, some start fresh, all at once (one script call, several runs).
+    asks = [(room, None if index % 3 == 0 else index // 2) for index, room in enumerate(rooms)]
+    slices = await asyncio.gather(*(bus.log.read_after(room, after) for room, after in asks))
+
+    for (room, after), (index, history) in zip(asks, enumerate(slices), strict=True):
+        latest = index + 1
+        assert history.latest_id == latest, room
+        expected = [] if after is None else list(range(after + 1, latest + 1))
+        assert [event.id for event in history.events] == expected, room
+        assert all(f'"room":"{room}"'.encode() in event.envelope for event in history.events), room
