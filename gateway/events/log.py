@@ -162,9 +162,7 @@ class HistorySlice:
 
 class EventLog:
     def __init__(self, redis: Redis, keys: RealtimeKeys, settings: RealtimeSettings) -> None:
-        self._redis = redis
         self._keys = keys
-        self._settings = settings
         push_hold_ms = int((settings.push_debounce_s + _PENDING_PUSH_MARGIN_S) * 1000)
         shared_args = [
             settings.history_max_events, settings.history_max_age_s * 1000, keys.node_channel_prefix, push_hold_ms,
