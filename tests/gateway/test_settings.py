@@ -1,10 +1,13 @@
-"""Where each setting comes from: the file, then the environment, then command-line flags on top."""
+"""Where each setting comes from (the file, then the environment, then flags), which it refuses, and that config.toml lists them all."""
 
+import re
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from gateway.settings import ConfigError, load_settings
+from gateway.settings import ConfigError, Settings, load_settings
+from tests.conftest import REPO
 
 
 @pytest.fixture
@@ -55,3 +58,31 @@ def test_a_secret_written_into_the_file_is_refused_and_its_variable_named(
     variable = f"LANGO_{section.upper().replace('.', '__')}__{key.upper()}"
     with pytest.raises(ConfigError, match=f"secrets are read only from the environment \\({variable}\\)"):
         load_settings(path)
+
+
+def _documented_keys(text: str) -> set[str]:
+    """Every `key =` line of config.toml, set or commented out (secrets), as `section.key`."""
+    keys, section = set(), ""
+    for line in text.splitlines():
+        if header := re.fullmatch(r"\[([a-z0-9_.]+)\]", line.strip()):
+            section = header.group(1) + "."
+        elif key := re.match(r"^#? ?([a-z0-9_]+) =", line):
+            keys.add(section + key.group(1))
+    return keys
+
+
+def _setting_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys = set()
+    for name, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            keys |= _setting_keys(field.annotation, f"{prefix}{name}.")
+        else:
+            keys.add(prefix + name)
+    return keys
+
+
+def test_config_toml_documents_every_setting_and_nothing_else() -> None:
+    documented = _documented_keys((REPO / "config.toml").read_text())
+    settings = _setting_keys(Settings)
+    assert not settings - documented, f"settings missing from config.toml: {sorted(settings - documented)}"
+    assert not documented - settings, f"config.toml keys that are no setting: {sorted(documented - settings)}"
