@@ -1,4 +1,4 @@
-"""Where each setting comes from (the file, then the environment, then flags), which it refuses, and that config.toml lists them all."""
+"""Settings: where each comes from (file, environment, flags), what the file may not hold, config.toml listing all."""
 
 import re
 from pathlib import Path
