@@ -1,6 +1,5 @@
 """Event reminders: scheduled before the event for its ticket holders (resolved by the tickets flow), cancelled with it."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,11 +16,9 @@ EVENT = {"event_title": "Sauti za Busara", "venue": "Old Fort, Stone Town", "tic
 
 
 @pytest.fixture
-def scanners_hold_tickets() -> Iterator[None]:
-    """Stands in for the tickets flow's resolver: here every scanner holds a ticket to every event."""
-    AUDIENCES["event"] = lambda event_id: UsersMatching({"roles": "scanner"})
-    yield
-    del AUDIENCES["event"]
+def scanners_hold_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stands in for the tickets flow's resolver (restored afterwards): here every scanner holds every ticket."""
+    monkeypatch.setitem(AUDIENCES, "event", lambda event_id: UsersMatching({"roles": "scanner"}))
 
 
 async def test_the_reminder_is_due_before_the_event_and_goes_away_when_the_event_is_cancelled(start: Start) -> None:
@@ -54,7 +51,8 @@ async def test_the_reminder_reaches_each_ticket_holder_once(start: Start, scanne
     assert reminded[0].body == "Sun 14 February 2027 at 18:00, Old Fort, Stone Town."
 
 
-async def test_without_a_ticket_resolver_the_reminder_reaches_nobody(start: Start) -> None:
+async def test_without_a_ticket_resolver_the_reminder_reaches_nobody(start: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(AUDIENCES, "event", raising=False)
     client = await start()
     await create_user(client.app)
 
