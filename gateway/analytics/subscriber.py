@@ -7,12 +7,10 @@ from aiohttp import web
 
 from gateway.analytics.tracking import ProductEvent, track
 from gateway.events.bus import Published
-from gateway.events.targets import user_room
+from gateway.events.catalogue import BOOKING_UPDATED, PAYMENT_UPDATED
+from gateway.events.targets import user_of, user_room
 from gateway.state import EVENT_BUS
 
-BOOKING_UPDATED = "booking.updated"
-PAYMENT_UPDATED = "payment.updated"
-USER_ROOM_PREFIX = "user:"
 _BOOKING_EVENTS = {
     "held": ProductEvent.BOOKING_CREATED,
     "confirmed": ProductEvent.BOOKING_CONFIRMED,
@@ -32,9 +30,9 @@ async def track_published(app: web.Application, published: Published) -> None:
 async def _track_payment(app: web.Application, published: Published) -> None:
     payment: dict[str, Any] = published.data
     event = _PAYMENT_EVENTS.get(payment.get("status", ""))
-    if event is None or not published.target.startswith(USER_ROOM_PREFIX):
+    payer_id = user_of(published.target)
+    if event is None or payer_id is None:
         return
-    payer_id = published.target.removeprefix(USER_ROOM_PREFIX)
     properties = {
         "payment_id": payment.get("id"),
         "booking_id": payment.get("booking_id"),

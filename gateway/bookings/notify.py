@@ -5,11 +5,11 @@ from aiohttp import web
 from documents.booking import Booking
 from gateway.bookings.views import BookingView
 from gateway.events.bus import EventBusUnavailable
+from gateway.events.catalogue import BOOKING_UPDATED
 from gateway.events.targets import user_room
 from gateway.logs import get_logger
 from gateway.state import EVENT_BUS
 
-BOOKING_UPDATED = "booking.updated"
 log = get_logger("lango.bookings")
 
 

@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from documents.booking import Booking, BookingStatus
 from documents.notification import NotificationKind
 from gateway.events.bus import EventBus, Published
+from gateway.events.catalogue import BOOKING_UPDATED
 from gateway.events.targets import user_room
 from gateway.jobs import JOBS, JobPolicy, enqueue
 from gateway.notifications.booking_context import booking_context
@@ -16,7 +17,6 @@ from gateway.notifications.dispatch import notify
 from gateway.notifications.reminders import cancel_booking_reminder, schedule_booking_reminder
 from gateway.state import JOB_QUEUE
 
-BOOKING_UPDATED = "booking.updated"
 NOTICE_KINDS = {
     BookingStatus.CONFIRMED: NotificationKind.BOOKING_CONFIRMED,
     BookingStatus.CANCELLED: NotificationKind.BOOKING_CANCELLED,

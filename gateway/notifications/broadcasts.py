@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from documents.broadcast import Audience, Broadcast, BroadcastStatus
 from documents.notification import NotificationKind
 from gateway.events.bus import EventBusUnavailable
+from gateway.events.catalogue import BROADCAST_PROGRESS
 from gateway.events.targets import user_room
 from gateway.jobs import JOBS, JobPolicy, enqueue
 from gateway.logs import get_logger
@@ -21,7 +22,6 @@ from gateway.routing import RequestModel
 from gateway.security.access import ROLES
 from gateway.state import EVENT_BUS, JOB_QUEUE, SETTINGS
 
-BROADCAST_PROGRESS = "broadcast.progress"
 log = get_logger("lango.notifications.broadcasts")
 
 

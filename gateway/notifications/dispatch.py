@@ -13,6 +13,7 @@ from documents.notification import URGENT_KINDS, Channel, ChannelDelivery, Notif
 from documents.notification_preferences import NotificationPreferences
 from documents.user import User
 from gateway.events.bus import EventBusUnavailable
+from gateway.events.catalogue import NOTIFICATION_CREATED
 from gateway.events.targets import user_room
 from gateway.jobs import enqueue
 from gateway.logs import get_logger
@@ -22,7 +23,6 @@ from gateway.notifications.preferences import preferences_of, quiet_until
 from gateway.notifications.templates import TEMPLATES
 from gateway.state import EVENT_BUS, JOB_QUEUE, SETTINGS
 
-NOTIFICATION_CREATED = "notification.created"
 log = get_logger("lango.notifications")
 
 

@@ -7,11 +7,11 @@ from pydantic import BaseModel
 
 from documents.payment import Payment, PaymentPurpose, PaymentStatus, RefundStatus
 from gateway.events.bus import EventBusUnavailable, PushNotice
+from gateway.events.catalogue import PAYMENT_UPDATED
 from gateway.events.targets import user_room
 from gateway.logs import get_logger
 from gateway.state import EVENT_BUS
 
-PAYMENT_UPDATED = "payment.updated"
 log = get_logger("lango.payments")
 _PUSH_TITLES = {
     PaymentStatus.SUCCEEDED: "Payment received",

@@ -14,6 +14,7 @@ from documents.property import Property
 from documents.ticket import Ticket
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
 from gateway.events.bus import EventBusUnavailable
+from gateway.events.catalogue import TICKET_ISSUED
 from gateway.events.targets import user_room
 from gateway.events_hosting.keys import private_key, ticket_sealing_keys
 from gateway.logs import get_logger
@@ -24,7 +25,6 @@ from gateway.tickets.problems import OrderStateProblem
 from gateway.tickets.qr import qr_link
 from gateway.tickets.secrets import TicketClaims, sign_ticket_secret
 
-TICKET_ISSUED = "ticket.issued"
 log = get_logger("lango.tickets")
 
 

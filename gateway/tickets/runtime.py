@@ -11,11 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from documents.hosted_event import EventStatus, HostedEvent
 from gateway.events.bus import EventBus, EventBusUnavailable
+from gateway.events.catalogue import CHECKIN_STATS
 from gateway.events.targets import scanners_room, user_room
 from gateway.events_hosting.keys import public_key
 from gateway.logs import get_logger
 
-CHECKIN_STATS = "checkin.stats"
 # The host's user room keeps their payments and bookings for recovery: door statistics reach it at most this often.
 HOST_STATS_INTERVAL_S = 1.0
 log = get_logger("lango.tickets")

@@ -1,0 +1,12 @@
+"""The domain events flows publish, by name: the one place for them, as docs/events.md lists them."""
+
+BOOKING_UPDATED = "booking.updated"
+PAYMENT_UPDATED = "payment.updated"
+TICKET_ISSUED = "ticket.issued"
+CHECKIN_STATS = "checkin.stats"
+NOTIFICATION_CREATED = "notification.created"
+BROADCAST_PROGRESS = "broadcast.progress"
+
+DOMAIN_EVENTS = frozenset(
+    {BOOKING_UPDATED, PAYMENT_UPDATED, TICKET_ISSUED, CHECKIN_STATS, NOTIFICATION_CREATED, BROADCAST_PROGRESS}
+)
