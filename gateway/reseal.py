@@ -18,12 +18,13 @@ async def reseal_outdated_secrets(db: AsyncDatabase, settings: Settings) -> dict
     """How many TOTP secrets and event keys were sealed again; reads nothing of a kind with no previous key."""
     totp, tickets = totp_sealing_keys(settings), ticket_sealing_keys(settings.tickets)
     return {
-        "totp_secrets": await _reseal_totp_secrets(db, totp) if totp.previous else 0,
+        "totp_secrets": await reseal_totp_secrets(db, totp) if totp.previous else 0,
         "event_keys": await _reseal_event_keys(db, tickets) if tickets.previous else 0,
     }
 
 
-async def _reseal_totp_secrets(db: AsyncDatabase, keys: SealingKeys) -> int:
+async def reseal_totp_secrets(db: AsyncDatabase, keys: SealingKeys) -> int:
+    """Seal with the current key every TOTP secret stored in plaintext or sealed with a previous key."""
     users = db[User.Settings.name]
     resealed = 0
     enrolled = {"$or": [{field: {"$type": "string"}} for field in _TOTP_FIELDS]}

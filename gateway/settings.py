@@ -1,6 +1,5 @@
 """Every setting of the gateway: defaults in config.toml, overridden by environment variables."""
 
-import base64
 import ipaddress
 import os
 import re
@@ -16,6 +15,7 @@ from limits import parse as parse_limit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.security.encoding import from_b64url
 from gateway.security.keys import KeyRingError, parse_key_ring
 
 ENV_PREFIX = "LANGO_"
@@ -35,15 +35,12 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _urlsafe_bytes(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return b""
-
-
 def _is_32_bytes(key: SecretStr) -> SecretStr:
-    if len(_urlsafe_bytes(key.get_secret_value())) != 32:
+    try:
+        decoded = from_b64url(key.get_secret_value())
+    except ValueError:
+        decoded = b""
+    if len(decoded) != 32:
         raise ValueError("must be 32 bytes in base64url")
     return key
 

@@ -164,13 +164,12 @@ class EventLog:
     def __init__(self, redis: Redis, keys: RealtimeKeys, settings: RealtimeSettings) -> None:
         self._keys = keys
         push_hold_ms = int((settings.push_debounce_s + _PENDING_PUSH_MARGIN_S) * 1000)
+        max_age_ms = settings.history_max_age_s * 1000
         shared_args = [
-            settings.history_max_events, settings.history_max_age_s * 1000, keys.node_channel_prefix, push_hold_ms,
-            BROADCAST,
+            settings.history_max_events, max_age_ms, keys.node_channel_prefix, push_hold_ms, BROADCAST,
         ]  # fmt: skip
         self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args)
         # A long replay holds Redis while it is read: fewer of them to a call than appends.
-        max_age_ms = settings.history_max_age_s * 1000
         self._read_after = BatchedScript(redis, _READ_AFTER, [], [max_age_ms], max_calls_per_run=_READS_PER_RUN)
 
     async def close(self) -> None:

@@ -12,6 +12,9 @@ from gateway.problems import TooManyRequests
 from gateway.settings import RateLimitSettings, RedisSettings
 
 
+TOO_MANY_ATTEMPTS = "too many attempts; try again later"
+
+
 class RateLimiter:
     """The configured limits by name (`login_failures_per_account`…), counted per identifier."""
 
@@ -29,7 +32,7 @@ class RateLimiter:
             name: parse(getattr(limits, name)) for name in type(limits).model_fields
         }
 
-    async def hit(self, name: str, *identifiers: str, refusal: str = "too many attempts; try again later") -> None:
+    async def hit(self, name: str, *identifiers: str, refusal: str = TOO_MANY_ATTEMPTS) -> None:
         """Count one event; refuse it with a 429 (saying `refusal`) when the window is already full."""
         limit = self._limits[name]
         if not await self._limiter.hit(limit, *identifiers):
@@ -43,7 +46,7 @@ class RateLimiter:
         """Refuse with a 429 when the window is full, without counting anything."""
         limit = self._limits[name]
         if not await self._limiter.test(limit, *identifiers):
-            raise await self._refusal(limit, identifiers, "too many attempts; try again later")
+            raise await self._refusal(limit, identifiers, TOO_MANY_ATTEMPTS)
 
     async def clear(self, name: str, *identifiers: str) -> None:
         await self._limiter.clear(self._limits[name], *identifiers)
