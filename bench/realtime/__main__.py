@@ -24,7 +24,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
-from gateway.events import BROADCAST, EventBus, user_room
+from gateway.events import BROADCAST, EventBus, Outgoing, user_room
 from gateway.realtime.heap import freeze_startup_heap
 from gateway.runtime import use_uvloop
 from gateway.security.keys import new_signing_key, parse_key_ring
@@ -323,27 +323,33 @@ class LangoPublisher:
         return cls(EventBus(redis, settings))
 
     async def at_rate(self, users: int, rate: int, seconds: float) -> int:
-        """Publish `rate` events a second to random users for `seconds`; answer how many were taken."""
+        """Publish `rate` events a second to random users for `seconds`; answer how many were taken.
+
+        Each tick's events go out in one `publish_many`, as the reference emitter writes a tick's events in one
+        loop: a task and an await per event cost this process twice the CPU, taken from the server it measures."""
         total = int(rate * seconds)
         started = time.monotonic()
         published = 0
 
-        async def publish_one(number: int) -> None:
+        async def publish_tick(numbers: range) -> None:
             nonlocal published
-            data = {"sent_at": time.time() * 1000, "n": number}
-            await self.bus.publish(user_room(f"u{random.randrange(users)}"), "booking.updated", data)
-            published += 1
+            sent_at = time.time() * 1000
+            events = [
+                Outgoing(user_room(f"u{random.randrange(users)}"), "booking.updated", {"sent_at": sent_at, "n": n})
+                for n in numbers
+            ]
+            taken = await self.bus.publish_many(events)
+            published += len(taken)
 
-        # Only unfinished publishes are held: keeping a step's tens of thousands of finished tasks made this
-        # process's own collector passes long enough to show up as delivery latency.
+        # Only unfinished ticks are held: keeping a step's finished tasks made this process's own collector
+        # passes long enough to show up as delivery latency.
         pending: set[asyncio.Task[None]] = set()
         scheduled = 0
         while scheduled < total:
             due = min(total, int((time.monotonic() - started) * rate) + 1)
-            for number in range(scheduled, due):
-                task = asyncio.create_task(publish_one(number))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
+            task = asyncio.create_task(publish_tick(range(scheduled, due)))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
             scheduled = due
             await asyncio.sleep(0.002)
         while pending:

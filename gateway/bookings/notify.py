@@ -4,7 +4,7 @@ from aiohttp import web
 
 from documents.booking import Booking
 from gateway.bookings.views import BookingView
-from gateway.events.bus import EventBusUnavailable
+from gateway.events.bus import EventBusUnavailable, Outgoing
 from gateway.events.catalogue import BOOKING_UPDATED
 from gateway.events.targets import user_room
 from gateway.logs import get_logger
@@ -17,8 +17,8 @@ async def publish_booking_updated(app: web.Application, booking: Booking) -> Non
     """Called after the change is committed; the change stands even when Redis cannot take the event,
     and clients that missed it see the booking's state on their next fetch."""
     data = BookingView.of(booking).model_dump(mode="json")
-    for user_id in dict.fromkeys((booking.guest_id, booking.agent_id)):
-        try:
-            await app[EVENT_BUS].publish(user_room(user_id), BOOKING_UPDATED, data)
-        except EventBusUnavailable as error:
-            log.warning("booking.updated not published", booking_id=str(booking.id), user_id=user_id, error=str(error))
+    users = dict.fromkeys((booking.guest_id, booking.agent_id))
+    try:
+        await app[EVENT_BUS].publish_many([Outgoing(user_room(user_id), BOOKING_UPDATED, data) for user_id in users])
+    except EventBusUnavailable as error:
+        log.warning("booking.updated not published", booking_id=str(booking.id), error=str(error))

@@ -1,6 +1,6 @@
 """The domain event bus: one `publish` for flows, an envelope with a per-room id, fan-out through Redis."""
 
-from gateway.events.bus import EventBus, EventBusUnavailable, PushNotice, Published
+from gateway.events.bus import EventBus, EventBusUnavailable, Outgoing, PushNotice, Published
 from gateway.events.targets import BROADCAST, Envelope, InvalidTarget, property_room, scanners_room, user_room
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "EventBus",
     "EventBusUnavailable",
     "InvalidTarget",
+    "Outgoing",
     "Published",
     "PushNotice",
     "property_room",

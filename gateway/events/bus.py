@@ -1,6 +1,7 @@
 """The domain event bus: flows publish to a room; subscribers (delivery, push fallback, analytics) hear about it."""
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -16,6 +17,8 @@ from gateway.logs import get_logger
 from gateway.settings import Settings
 
 log = get_logger("lango.events")
+# An error names this many of the events it failed, so a failed burst of thousands stays one readable line.
+_FAILURES_NAMED = 5
 
 
 class EventBusUnavailable(Exception):
@@ -42,6 +45,16 @@ class Published(NamedTuple):
     nodes_reached: int
     collapse_key: str | None
     push_burst_started: bool
+
+
+class Outgoing(NamedTuple):
+    """One event of a `publish_many`: `publish`'s arguments."""
+
+    target: str
+    type: str
+    data: dict[str, Any]
+    collapse_key: str | None = None
+    push: PushNotice | None = None
 
 
 Subscriber = Callable[[Published], Awaitable[None]]
@@ -76,32 +89,77 @@ class EventBus:
         `push` is what an offline user's phone shows; events without it wait in the history for the next connect.
         `collapse_key` (default: the event type) groups a burst into one push showing the latest event.
         """
-        checked_target(target)
-        checked_event_type(event_type)
-        user_id = user_of(target)
-        collapse = collapse_key or event_type
-        pending_push_key = self.keys.pending_push(user_id, collapse) if push and user_id else None
-        tail = dumps({"room": target, "type": event_type, "ts": datetime.now(UTC), "data": data})[1:]
-        push_payload = dumps(push.model_dump()) if push else b"null"
+        event = _checked(Outgoing(target, event_type, data, collapse_key, push))
+        pending_push_key, append = self._append(event, datetime.now(UTC))
         try:
-            event_id, nodes_reached, push_burst_started = await self.log.append(
-                target, event_type, tail, pending_push_key, push_payload
-            )
+            result = await append
         except RedisError as error:
-            raise EventBusUnavailable(f"event {event_type} to {target} not published: {error}") from error
-        published = Published(
-            target=target,
-            event_id=event_id,
-            type=event_type,
-            data=data,
-            nodes_reached=nodes_reached,
-            collapse_key=collapse if pending_push_key else None,
-            push_burst_started=bool(push_burst_started),
-        )
+            raise _unavailable([(event, error)]) from error
+        published = _published(event, pending_push_key, result)
+        await self._tell_subscribers(published)
+        return published
+
+    async def publish_many(self, events: Sequence[Outgoing]) -> list[Published]:
+        """Publish several events in one round trip to Redis, each as `publish` would, answered in order.
+
+        All are checked before any is sent. Every event Redis took reaches the subscribers even when another
+        did not; then EventBusUnavailable names the ones not published."""
+        for event in events:
+            _checked(event)
+        ts = datetime.now(UTC)
+        appends = [self._append(event, ts) for event in events]
+        published: list[Published] = []
+        failures: list[tuple[Outgoing, RedisError]] = []
+        for event, (pending_push_key, append) in zip(events, appends, strict=True):
+            try:
+                published.append(_published(event, pending_push_key, await append))
+            except RedisError as error:
+                failures.append((event, error))
+        for one in published:
+            await self._tell_subscribers(one)
+        if failures:
+            raise _unavailable(failures) from failures[0][1]
+        return published
+
+    def _append(self, event: Outgoing, ts: datetime) -> "tuple[str | None, asyncio.Future[list[int]]]":
+        """Join this loop turn's batch of appends; answers the event's pending push key (if any) and the result."""
+        user_id = user_of(event.target)
+        push = event.push
+        collapse = event.collapse_key or event.type
+        pending_push_key = self.keys.pending_push(user_id, collapse) if push and user_id else None
+        tail = dumps({"room": event.target, "type": event.type, "ts": ts, "data": event.data})[1:]
+        push_notice = dumps(push.model_dump()) if push else b"null"
+        return pending_push_key, self.log.append(event.target, event.type, tail, pending_push_key, push_notice)
+
+    async def _tell_subscribers(self, published: Published) -> None:
         for subscriber in self._subscribers:
             try:
                 await subscriber(published)
             except Exception:
                 # The event is already kept and delivered; one failing subscriber must not fail the flow.
                 log.exception("event subscriber failed", subscriber=getattr(subscriber, "__qualname__", "?"))
-        return published
+
+
+def _checked(event: Outgoing) -> Outgoing:
+    checked_target(event.target)
+    checked_event_type(event.type)
+    return event
+
+
+def _published(event: Outgoing, pending_push_key: str | None, result: list[int]) -> Published:
+    event_id, nodes_reached, push_burst_started = result
+    return Published(
+        target=event.target,
+        event_id=event_id,
+        type=event.type,
+        data=event.data,
+        nodes_reached=nodes_reached,
+        collapse_key=(event.collapse_key or event.type) if pending_push_key else None,
+        push_burst_started=bool(push_burst_started),
+    )
+
+
+def _unavailable(failures: list[tuple[Outgoing, RedisError]]) -> EventBusUnavailable:
+    named = ", ".join(f"{event.type} to {event.target}" for event, _ in failures[:_FAILURES_NAMED])
+    more = f" and {len(failures) - _FAILURES_NAMED} more" if len(failures) > _FAILURES_NAMED else ""
+    return EventBusUnavailable(f"event {named}{more} not published: {failures[0][1]}")

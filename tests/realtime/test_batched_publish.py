@@ -3,10 +3,11 @@
 import asyncio
 import json
 
+import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from gateway.events import EventBus, EventBusUnavailable, user_room
+from gateway.events import EventBus, EventBusUnavailable, InvalidTarget, Outgoing, Published, user_room
 from gateway.events.batching import BatchedScript
 from gateway.events.log import NODE_MESSAGE_SEPARATOR
 from gateway.realtime.presence import NodePresence
@@ -36,6 +37,59 @@ async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_or
     data_by_id = {p.event_id: p.data for p in published}
     for event in history.events:
         assert json.loads(event.envelope)["data"] == data_by_id[event.id], "each id stored with its own publish's data"
+
+
+async def test_publish_many_answers_each_event_in_order_with_its_rooms_next_id(bus: EventBus) -> None:
+    rooms = [user_room("neema"), user_room("jabari")]
+    heard: list[Published] = []
+
+    async def record(published: Published) -> None:
+        heard.append(published)
+
+    bus.subscribe(record)
+    events = [Outgoing(rooms[n % 2], "booking.updated", {"n": n}) for n in range(10)]
+
+    published = await bus.publish_many(events)
+
+    assert [(p.target, p.event_id, p.data) for p in published] == [
+        (rooms[n % 2], n // 2 + 1, {"n": n}) for n in range(10)
+    ]
+    assert heard == published, "every subscriber hears every event, in order"
+    for room in rooms:
+        history = await bus.log.read_after(room, 0)
+        assert [json.loads(event.envelope)["data"]["n"] for event in history.events] == [
+            n for n in range(10) if events[n].target == room
+        ]
+
+
+async def test_publish_many_checks_every_event_before_sending_any(bus: EventBus) -> None:
+    room = user_room("imani")
+
+    with pytest.raises(InvalidTarget):
+        await bus.publish_many([Outgoing(room, "booking.updated", {}), Outgoing("nowhere:1", "booking.updated", {})])
+
+    assert (await bus.log.read_after(room, None)).latest_id == 0, "nothing of the refused batch was published"
+
+
+async def test_publish_many_hands_on_the_events_redis_took_and_names_the_ones_it_did_not(
+    bus: EventBus, redis: Redis
+) -> None:
+    broken, healthy = user_room("wekesa"), user_room("nafula")
+    await redis.set(bus.keys.history(broken), "not a stream")
+    heard: list[Published] = []
+
+    async def record(published: Published) -> None:
+        heard.append(published)
+
+    bus.subscribe(record)
+    events = [Outgoing(healthy, "booking.updated", {"n": 1}), Outgoing(broken, "payment.updated", {"n": 2})]
+
+    with pytest.raises(EventBusUnavailable) as refused:
+        await bus.publish_many(events)
+
+    assert f"payment.updated to {broken}" in str(refused.value) and healthy not in str(refused.value)
+
+    assert [(p.target, p.event_id) for p in heard] == [(healthy, 1)], "the event Redis took still reaches subscribers"
 
 
 async def test_an_error_reply_fails_only_its_own_caller(redis: Redis) -> None:
