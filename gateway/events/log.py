@@ -19,17 +19,30 @@ from gateway.settings import RealtimeSettings
 _APPEND = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+-- Numbers are turned into text once: Lua formats each with sprintf, a good part of the script's cost.
+local now_text = tostring(now_ms)
 local nodes, max_events, max_age, prefix, push_hold, broadcast = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local alive = {}
 local outbox = {}
 
-local function send(node, message)
-  local lines = outbox[node]
-  if lines == nil then
-    lines = {}
-    outbox[node] = lines
+-- A node's message is gathered as parts and joined once: joining each line first would make Lua intern one more
+-- long string per event.
+local function send(node, room, id, event_type, envelope)
+  local parts = outbox[node]
+  if parts == nil then
+    parts = {}
+    outbox[node] = parts
+  else
+    parts[#parts + 1] = '\\n'
   end
-  lines[#lines + 1] = message
+  local n = #parts
+  parts[n + 1] = room
+  parts[n + 2] = ' '
+  parts[n + 3] = id
+  parts[n + 4] = ' '
+  parts[n + 5] = event_type
+  parts[n + 6] = ' '
+  parts[n + 7] = envelope
 end
 
 local function is_alive(node)
@@ -43,20 +56,20 @@ end
 local function append(k, a)
   local room, event_type = ARGV[a], ARGV[a + 1]
   local seq = redis.call('INCR', KEYS[k])
-  local envelope = '{"id":' .. seq .. ',' .. ARGV[a + 2]
-  redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', max_events, seq .. '-0', 't', event_type, 'e', envelope, 'ms', now_ms)
+  local id = tostring(seq)
+  local envelope = '{"id":' .. id .. ',' .. ARGV[a + 2]
+  redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', max_events, id .. '-0', 't', event_type, 'e', envelope, 'ms', now_text)
   redis.call('PEXPIRE', KEYS[k + 1], max_age)
-  local message = room .. ' ' .. seq .. ' ' .. event_type .. ' ' .. envelope
   local reached = 0
   if room == broadcast then
-    for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, now_ms, '+inf')) do
-      send(node, message)
+    for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, now_text, '+inf')) do
+      send(node, room, id, event_type, envelope)
       reached = reached + 1
     end
   else
     for _, node in ipairs(redis.call('HKEYS', KEYS[k + 2])) do
       if is_alive(node) then
-        send(node, message)
+        send(node, room, id, event_type, envelope)
         reached = reached + 1
       else
         redis.call('HDEL', KEYS[k + 2], node)
@@ -86,8 +99,8 @@ for i = 0, (#KEYS - 1) / 4 - 1 do
     results[i + 1] = redis.error_reply(tostring(result))
   end
 end
-for node, lines in pairs(outbox) do
-  redis.call('PUBLISH', prefix .. node, table.concat(lines, '\\n'))
+for node, parts in pairs(outbox) do
+  redis.call('PUBLISH', prefix .. node, table.concat(parts))
 end
 return results
 """
