@@ -19,7 +19,9 @@ class BatchedScript:
     """Concurrent callers of a Lua script share one EVALSHA, as node-redis pipelines by itself, only cheaper.
 
     The script receives `shared_keys` then each call's keys laid end to end (likewise `shared_args` and each
-    call's arguments), and answers one result per call, in order; an error result reaches only its caller.
+    call's arguments), and answers each call's result, in order: one value per call, or with `values_per_call`
+    that many values per call laid end to end, an error in the first place of its call's values. An error
+    result reaches only its caller.
     A worker publishing a burst (or a busy node's flows) pays one write, one read and one script start per
     batch instead of per event, on a connection of its own; a lone caller waits no longer than one turn of the
     loop. A batch is never retried after a connection error: a script that did run would run twice."""
@@ -32,9 +34,11 @@ class BatchedScript:
         shared_args: list[Any],
         *,
         max_calls_per_run: int = DEFAULT_MAX_CALLS_PER_RUN,
+        values_per_call: int = 1,
     ) -> None:
         self._redis = redis
         self._max_calls_per_run = max_calls_per_run
+        self._values_per_call = values_per_call
         self._script = redis.register_script(source)
         self._shared_keys = shared_keys
         self._shared_args = shared_args
@@ -87,9 +91,15 @@ class BatchedScript:
             for index, reply in zip(unknown, await self._pipelined([runs[i] for i in unknown]), strict=True):
                 replies[index] = reply
         results: list[Any] = []
+        width = self._values_per_call
         for run, reply in zip(runs, replies, strict=True):
-            # An error for the whole run (the script failed outside its per-call guard) is every caller's error.
-            results.extend([reply] * len(run) if isinstance(reply, Exception) else reply)
+            if isinstance(reply, Exception):
+                # The script failed outside its per-call guard: that is every caller's error.
+                results.extend([reply] * len(run))
+            elif width == 1:
+                results.extend(reply)
+            else:
+                results.extend(_call_result(reply[start : start + width]) for start in range(0, len(reply), width))
         return results
 
     async def _pipelined(self, runs: list[list[Call]]) -> list[Any]:
@@ -103,3 +113,8 @@ class BatchedScript:
         return ("EVALSHA", self._script.sha, len(keys), *keys, *args)
 
 
+
+
+def _call_result(values: list[Any]) -> Any:
+    """One call's values, or its error."""
+    return values[0] if isinstance(values[0], Exception) else values

@@ -25,6 +25,19 @@ for i = 1, #KEYS do
 end
 return results
 """
+# The same, answering two values per call laid end to end: the count and the count doubled, or the error and 0.
+_COUNT_TWICE_OR_REFUSE = """
+local results = {}
+for i = 1, #KEYS do
+  if ARGV[i] == 'fail' then
+    results[2 * i - 1], results[2 * i] = redis.error_reply('refused ' .. KEYS[i]), 0
+  else
+    local count = redis.call('INCR', KEYS[i])
+    results[2 * i - 1], results[2 * i] = count, 2 * count
+  end
+end
+return results
+"""
 
 
 async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order(bus: EventBus) -> None:
@@ -101,6 +114,20 @@ async def test_an_error_reply_fails_only_its_own_caller(redis: Redis) -> None:
     )
 
     assert outcomes[0] == 1 and outcomes[2] == 2
+    assert isinstance(outcomes[1], ResponseError) and f"refused {key}" in str(outcomes[1])
+    await script.close()
+    await redis.delete(key)
+
+
+async def test_calls_answered_with_several_values_each_get_their_own_values_or_error(redis: Redis) -> None:
+    script = BatchedScript(redis, _COUNT_TWICE_OR_REFUSE, [], [], values_per_call=2)
+    key = f"batched-test:{id(script)}"
+
+    outcomes = await asyncio.gather(
+        script([key], ["ok"]), script([key], ["fail"]), script([key], ["ok"]), return_exceptions=True
+    )
+
+    assert outcomes[0] == [1, 2] and outcomes[2] == [2, 4]
     assert isinstance(outcomes[1], ResponseError) and f"refused {key}" in str(outcomes[1])
     await script.close()
     await redis.delete(key)
