@@ -26,6 +26,8 @@ local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local format = string.format
 local now_text = format('%d', now_ms)
 local nodes, max_events, max_age, prefix, push_hold, broadcast = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+-- An absolute expiry: Redis would rewrite each relative PEXPIRE into this, building new arguments every time.
+local history_expires_at = format('%d', now_ms + tonumber(max_age))
 local alive = {}
 local outbox = {}
 
@@ -64,7 +66,7 @@ local function append(k, a)
   local envelope = '{"id":' .. id .. ',' .. ARGV[a + 2]
   -- The entry id `<id>`, which XADD reads as `<id>-0`.
   redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', max_events, id, 't', event_type, 'e', envelope, 'ms', now_text)
-  redis.call('PEXPIRE', KEYS[k + 1], max_age)
+  redis.call('PEXPIREAT', KEYS[k + 1], history_expires_at)
   local reached = 0
   if room == broadcast then
     for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, now_text, '+inf')) do
