@@ -456,7 +456,13 @@ def main() -> None:
     parser.add_argument(
         "--rates", default="2000,4000,8000,12000,16000,20000,24000,28000,32000", help="targeted events/s to try"
     )
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each rate step; 15 s or more for a sustained rate (a shorter step catches a periodic pause only by chance)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=5.0,
+        help="duration of each rate step; 15 s or more for a sustained rate (a shorter step catches a periodic pause"
+        " only by chance)",
+    )
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of an unreported step at the first rate")
     parser.add_argument("--targets", default="lango,node", help="servers to measure, comma-separated: lango, node")
     parser.add_argument("--nodes", type=int, default=1, choices=(1, 2), help="server processes sharing Redis, per target")
