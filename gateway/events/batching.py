@@ -114,7 +114,6 @@ class BatchedScript:
 
 
 
-
 def _call_result(values: list[Any]) -> Any:
     """One call's values, or its error."""
     return values[0] if isinstance(values[0], Exception) else values
