@@ -2,7 +2,8 @@
 
 import asyncio
 import importlib
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from gateway.payments.vendors import SandboxVendors
 from gateway.settings import Settings
 from gateway.state import EVENT_BUS, PAYMENTS
 from providers.emulators import NotificationDispatcher
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
 from tests.properties.builders import published_listing, signed_in
 
 # The tests settle each push themselves (DarajaSandbox.settle_now), never by waiting out a delay.
@@ -25,8 +26,17 @@ NEVER_ON_ITS_OWN_S = 600.0
 
 
 @pytest.fixture
-def gateway_port() -> int:
-    return free_port()
+def gateway_socket() -> Iterator[socket.socket]:
+    """The gateway's socket, bound before the settings name its port: a port only probed for could meanwhile become
+    the source port of one of the test's own outgoing connections, and the gateway would fail to start."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound
+
+
+@pytest.fixture
+def gateway_port(gateway_socket: socket.socket) -> int:
+    return int(gateway_socket.getsockname()[1])
 
 
 @pytest.fixture
@@ -43,8 +53,13 @@ def settings(settings: Settings, mongodb_url: str, redis_url: str, gateway_port:
 
 
 @pytest.fixture
-async def client(aiohttp_client, app: web.Application, gateway_port: int) -> TestClient:  # type: ignore[no-untyped-def]
-    return await aiohttp_client(app, server_kwargs={"port": gateway_port})
+async def client(aiohttp_client, app: web.Application, gateway_socket: socket.socket) -> TestClient:  # type: ignore[no-untyped-def]
+    def the_bound_socket(host: str, port: int, family: socket.AddressFamily) -> socket.socket:
+        # A duplicate for the server to close: the fixture closes its own, whichever of the two goes first.
+        return gateway_socket.dup()
+
+    port = gateway_socket.getsockname()[1]
+    return await aiohttp_client(app, server_kwargs={"port": port, "socket_factory": the_bound_socket})
 
 
 @pytest.fixture
