@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,10 +27,33 @@ TEST_REDIS_DB = 9
 BLOCKING_THRESHOLD_S = 0.5
 
 
+# The kernel picks outgoing connections' source ports from this range: a port from it, found free for a server
+# that binds it later, could meanwhile become one of the test's own connections.
+_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_TEST_PORT = 10_000
+_PORTS_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port free now, for a server that binds it later: below the ephemeral range where the kernel says which it is,
+    and never the same twice in a session."""
+    try:
+        ephemeral_from = int(_EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_from = 0
+    for _ in range(1000):
+        port = random.randrange(_LOWEST_TEST_PORT, ephemeral_from) if ephemeral_from > _LOWEST_TEST_PORT else 0
+        if port in _PORTS_HANDED_OUT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = int(probe.getsockname()[1])
+        _PORTS_HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port found for a test server")
 
 
 def _redis_answers(host: str, port: int) -> bool:
