@@ -27,22 +27,31 @@ TEST_REDIS_DB = 9
 BLOCKING_THRESHOLD_S = 0.5
 
 
-# The kernel picks outgoing connections' source ports from this range: a port from it, found free for a server
-# that binds it later, could meanwhile become one of the test's own connections.
-_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
 _LOWEST_TEST_PORT = 10_000
 _PORTS_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_ports_start() -> int:
+    """The first port the kernel gives outgoing connections as their source port (0 where it does not say)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+# A port from the ephemeral range, found free for a server that binds it later, could meanwhile become the source
+# port of one of the test's own connections.
+_EPHEMERAL_PORTS_START = _ephemeral_ports_start()
 
 
 def free_port() -> int:
     """A port free now, for a server that binds it later: below the ephemeral range where the kernel says which it is,
     and never the same twice in a session."""
-    try:
-        ephemeral_from = int(_EPHEMERAL_PORTS.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        ephemeral_from = 0
     for _ in range(1000):
-        port = random.randrange(_LOWEST_TEST_PORT, ephemeral_from) if ephemeral_from > _LOWEST_TEST_PORT else 0
+        if _EPHEMERAL_PORTS_START > _LOWEST_TEST_PORT:
+            port = random.randrange(_LOWEST_TEST_PORT, _EPHEMERAL_PORTS_START)
+        else:
+            port = 0
         if port in _PORTS_HANDED_OUT:
             continue
         with socket.socket() as probe:

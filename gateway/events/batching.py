@@ -113,7 +113,6 @@ class BatchedScript:
         return ("EVALSHA", self._script.sha, len(keys), *keys, *args)
 
 
-
 def _call_result(values: list[Any]) -> Any:
     """One call's values, or its error."""
     return values[0] if isinstance(values[0], Exception) else values

@@ -53,13 +53,12 @@ def settings(settings: Settings, mongodb_url: str, redis_url: str, gateway_port:
 
 
 @pytest.fixture
-async def client(aiohttp_client, app: web.Application, gateway_socket: socket.socket) -> TestClient:  # type: ignore[no-untyped-def]
+async def client(aiohttp_client, app: web.Application, gateway_socket: socket.socket, gateway_port: int) -> TestClient:  # type: ignore[no-untyped-def]
     def the_bound_socket(host: str, port: int, family: socket.AddressFamily) -> socket.socket:
         # A duplicate for the server to close: the fixture closes its own, whichever of the two goes first.
         return gateway_socket.dup()
 
-    port = gateway_socket.getsockname()[1]
-    return await aiohttp_client(app, server_kwargs={"port": port, "socket_factory": the_bound_socket})
+    return await aiohttp_client(app, server_kwargs={"port": gateway_port, "socket_factory": the_bound_socket})
 
 
 @pytest.fixture
