@@ -34,6 +34,9 @@ async def test_a_running_job_finishes_before_the_worker_stops(aiohttp_client, ap
     _started.clear()
     _release.clear()
     await aiohttp_client(app)
+    # A starting worker sweeps the queue, and SAQ's sweep aborts a job caught between its dequeue and its marking as
+    # active; sweeping first holds the queue's sweep lock (60 s) through this test.
+    await app[JOB_QUEUE].sweep()
     worker = create_worker(app, app[JOB_QUEUE], settings)
     running = asyncio.create_task(worker.start())
     completed_before = JOBS_PROCESSED.labels("send_receipt_slowly", "complete")._value.get()
