@@ -7,6 +7,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
 
@@ -38,10 +39,12 @@ class RefundStatus(StrEnum):
 OPEN = (PaymentStatus.CREATED, PaymentStatus.PENDING)
 COLLECTED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 CLOSED_UNPAID = (PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED)
-# The only moves there are: each state lists the states it may be reached from.
+# The only moves there are: each state lists the states it may be reached from. A payment closed unpaid still
+# becomes succeeded when the vendor collected the money after all (a late callback, a card retried on the same
+# intent): the money is there, and its purpose then fulfils the target or has it returned.
 REACHABLE_FROM: dict[PaymentStatus, tuple[PaymentStatus, ...]] = {
     PaymentStatus.PENDING: (PaymentStatus.CREATED,),
-    PaymentStatus.SUCCEEDED: OPEN,
+    PaymentStatus.SUCCEEDED: OPEN + CLOSED_UNPAID,
     PaymentStatus.FAILED: OPEN,
     PaymentStatus.CANCELLED: OPEN,
     PaymentStatus.EXPIRED: OPEN,
@@ -56,6 +59,10 @@ class PaymentStateConflict(Exception):
     def __init__(self, payment_id: PydanticObjectId | None, wanted: PaymentStatus, current: PaymentStatus | None) -> None:
         super().__init__(f"payment {payment_id} cannot become {wanted} from {current or 'nothing'}")
         self.current = current
+
+
+class ReceiptAlreadyUsed(Exception):
+    """Another payment of the same vendor already holds this receipt: one collection never settles two payments."""
 
 
 class PaymentRefund(BaseModel):
@@ -98,6 +105,8 @@ class Payment(Document):
     client_secret: str | None = None
     approve_url: str | None = None
     customer_message: str | None = None
+    # The M-Pesa number the STK push went to; a callback naming another one is checked with Daraja first.
+    payer_phone: str | None = None
     receipt: str | None = None
     refunded_minor: int = 0
     refunds: list[PaymentRefund] = Field(default_factory=list)
@@ -128,6 +137,12 @@ class Payment(Document):
                 unique=True,
                 partialFilterExpression={"provider_reference": {"$type": "string"}},
                 name="by_vendor_reference",
+            ),
+            IndexModel(
+                [("provider", ASCENDING), ("receipt", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"receipt": {"$type": "string"}},
+                name="one_payment_per_receipt",
             ),
             IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status_age"),
             IndexModel([("purpose", ASCENDING), ("target_id", ASCENDING)], name="by_target"),
@@ -163,9 +178,13 @@ class Payment(Document):
         )
 
     async def succeed(self, receipt: str | None, reason: str) -> "Payment":
-        return await self._advance(
-            PaymentStatus.SUCCEEDED, {"receipt": receipt, "reason": reason, "settled_at": stored_now()}
-        )
+        """open (or closed unpaid: collected after all) -> succeeded; ReceiptAlreadyUsed when another payment holds it."""
+        try:
+            return await self._advance(
+                PaymentStatus.SUCCEEDED, {"receipt": receipt, "reason": reason, "settled_at": stored_now()}
+            )
+        except DuplicateKeyError:
+            raise ReceiptAlreadyUsed(f"receipt {receipt} already settled another payment") from None
 
     async def close_unpaid(self, outcome: PaymentStatus, reason: str) -> "Payment":
         """created or pending -> failed, cancelled or expired; the target is free for another payment."""

@@ -24,6 +24,10 @@ class PaymentEvent(Document):
     vendor_code: str | None = None
     merchant_reference: str | None = None
     awaiting_capture: bool = False
+    payer_phone: str | None = None
+    # An unsigned statement (M-Pesa's callback) settles a payment only when all it says agrees with the payment.
+    unsigned: bool = False
+    doubt: str | None = None
     occurred_at: datetime | None = None
     raw: dict[str, Any]
     received_at: datetime = Field(default_factory=stored_now)

@@ -16,7 +16,9 @@ RECEIVED = {"received": True}
     "/webhooks/mpesa/{token}",
     problems=(400, 403, 404),
     description="Safaricom's STK callback. The last path segment is the secret payments.mpesa.callback_token; "
-    "a callback with another token, or from outside payments.mpesa.allowed_sources, is refused and not stored.",
+    "a callback with another token, or from outside payments.mpesa.allowed_sources, is refused and not stored. "
+    "A success settles the payment only when its amount, receipt and phone agree with it; otherwise only once "
+    "Daraja's STK query confirms the push was paid.",
 )
 async def mpesa_callback(request: web.Request) -> web.Response:
     """M-Pesa STK push result"""

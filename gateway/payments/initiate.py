@@ -47,6 +47,7 @@ async def start_payment(
         target_id=body.target_id,
         active_key=Payment.active_key_for(body.purpose, body.target_id),
         provider=body.method,
+        payer_phone=phone,
         description=target.description,
         requested_amount_minor=target.amount_minor,
         requested_currency=target.currency,

@@ -5,7 +5,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from documents.payment import CLOSED_UNPAID, OPEN, Payment, PaymentStateConflict, PaymentStatus
+from documents.payment import CLOSED_UNPAID, OPEN, Payment, PaymentStateConflict, PaymentStatus, ReceiptAlreadyUsed
 from documents.payment_event import PaymentEvent
 from gateway.jobs import enqueue
 from gateway.logs import get_logger
@@ -42,6 +42,9 @@ async def record_vendor_event(event: NormalizedPaymentEvent, source: str) -> tup
         vendor_code=event.vendor_code,
         merchant_reference=event.merchant_reference,
         awaiting_capture=event.awaiting_capture,
+        payer_phone=event.payer_phone,
+        unsigned=event.unsigned,
+        doubt=event.doubt,
         occurred_at=event.occurred_at,
         raw=event.raw,
     )
@@ -103,7 +106,8 @@ async def _apply(app: web.Application, payment: Payment, stored: PaymentEvent) -
 
 def _amount_mismatch(payment: Payment, stored: PaymentEvent) -> str | None:
     if stored.amount_minor is None:
-        # A status query names no amount; it comes from the vendor's API, not from an unsigned callback.
+        # A status query names no amount: it comes from the vendor's API. An unsigned callback without a usable
+        # amount carries a doubt instead, and is checked with that API.
         return None
     if stored.amount_minor != payment.charged_amount_minor or (stored.currency and stored.currency != payment.charged_currency):
         return (
@@ -114,21 +118,25 @@ def _amount_mismatch(payment: Payment, stored: PaymentEvent) -> str | None:
 
 
 async def _settle_success(app: web.Application, payment: Payment, stored: PaymentEvent) -> str:
+    if payment.status not in OPEN + CLOSED_UNPAID:
+        return "already_settled"
     mismatch = _amount_mismatch(payment, stored)
     if mismatch:
         await payment.flag("amount_mismatch", mismatch)
         log.error("payment amount mismatch: not settled", payment_id=str(payment.id), detail=mismatch, event_id=str(stored.id))
         return "flagged_amount_mismatch"
+    doubt = await _doubt(payment, stored)
+    if doubt:
+        return await _settle_if_vendor_confirms(app, payment, doubt)
     if payment.status in CLOSED_UNPAID:
-        # Money arrived for a payment already closed (its hold lapsed, say): a person returns it.
-        detail = f"vendor collected the money after the payment was {payment.status}"
-        await payment.flag("paid_after_close", detail)
-        log.error("money collected for a closed payment", payment_id=str(payment.id), status=payment.status, receipt=stored.receipt)
-        return "flagged_paid_after_close"
+        # Collected after we closed it (a hold lapsed, an event was cancelled): the purpose fulfils or refunds it.
+        log.warning("money collected for a closed payment", payment_id=str(payment.id), status=payment.status)
     try:
         settled = await payment.succeed(stored.receipt, stored.reason)
     except PaymentStateConflict:
         return "already_settled"
+    except ReceiptAlreadyUsed:
+        return await _settle_if_vendor_confirms(app, payment, "receipt_reused")
     await publish_payment_updated(app, settled)
     await enqueue(app[JOB_QUEUE], send_payment_receipt, key=f"payment-receipt:{settled.id}", payment_id=str(settled.id))
     try:
@@ -138,6 +146,35 @@ async def _settle_success(app: web.Application, payment: Payment, stored: Paymen
         log.warning("paid target no longer available: refunding", payment_id=str(settled.id), error=str(error))
         await request_refund(app, settled, settled.requested_amount_minor, TARGET_GONE_REFUND, "target-unavailable")
     return "succeeded"
+
+
+async def _doubt(payment: Payment, stored: PaymentEvent) -> str | None:
+    """Why this success statement cannot settle the payment on its own word, if it cannot."""
+    if stored.doubt:
+        return stored.doubt
+    if stored.unsigned and payment.payer_phone and stored.payer_phone != payment.payer_phone:
+        return "phone_mismatch"
+    if stored.receipt and await Payment.find_one(
+        {"provider": payment.provider, "receipt": stored.receipt, "_id": {"$ne": payment.id}}
+    ):
+        return "receipt_reused"
+    return None
+
+
+async def _settle_if_vendor_confirms(app: web.Application, payment: Payment, doubt: str) -> str:
+    """Ask the vendor's API (Daraja's STK query) where the payment stands and apply that answer instead; a vendor
+    that cannot answer now leaves the payment open for the reconciliation job to ask again."""
+    log.warning("vendor statement doubted: asking the vendor", payment_id=str(payment.id), doubt=doubt)
+    provider = app[PAYMENTS].providers.get(payment.provider)
+    if provider is None or payment.provider_reference is None:
+        return f"doubted_{doubt}"
+    try:
+        answer = await provider.query_status(payment.provider_reference)
+    except ProviderError as error:
+        log.warning("status query for a doubted statement failed", payment_id=str(payment.id), error=str(error))
+        return f"doubted_{doubt}"
+    await apply_vendor_event(app, answer, "status_query")
+    return f"doubted_{doubt}_vendor_says_{answer.outcome.value}"
 
 
 async def close_payment_unpaid(app: web.Application, payment: Payment, outcome: PaymentStatus, reason: str) -> Payment | None:

@@ -73,6 +73,13 @@ class NormalizedPaymentEvent(_PaymentModel):
     merchant_reference: str | None = None
     occurred_at: datetime | None = None
     awaiting_capture: bool = Field(default=False, description="approved by the payer; capture to collect")
+    payer_phone: str | None = Field(default=None, description="the number that paid, as the vendor names it (M-Pesa)")
+    unsigned: bool = Field(
+        default=False,
+        description="sent without a vendor signature (M-Pesa's callback): it settles a payment only when all it says "
+        "agrees with the payment; otherwise the vendor's API is asked",
+    )
+    doubt: str | None = Field(default=None, description="what the adapter already found wrong (an amount missing or garbled)")
     raw: dict[str, Any]
 
 

@@ -1,17 +1,30 @@
 """M-Pesa Express (STK push) through Safaricom's Daraja API: push, callback parsing and status query."""
 
 import base64
+import hashlib
 import hmac
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import httpx
 import orjson
 import phonenumbers
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PositiveFloat, SecretStr, ValidationError
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    SecretStr,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
 
 from providers.errors import ProviderError, ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments.base import (
@@ -30,6 +43,7 @@ EAT = timezone(timedelta(hours=3), "EAT")
 MAX_STK_AMOUNT_KES = 150_000
 _KES_MINOR_PER_UNIT = 100
 _MSISDN = re.compile(r"^254[17]\d{8}$")
+_RECEIPT = re.compile(r"^[A-Z0-9]{8,20}$")
 _INVALID_TOKEN = "404.001.03"
 _STILL_PROCESSING = "500.001.1001"
 
@@ -52,20 +66,26 @@ class MpesaConfig(BaseModel):
     token_refresh_margin_seconds: float = Field(default=60.0, ge=0)
 
 
+# The callback is unsigned and anyone holding the URL can post to it: every field is bounded, so what is stored is
+# what MongoDB can hold (no integer past 64 bits, no nesting, no operator keys), and unknown fields are dropped.
+_Text = Annotated[StrictStr, StringConstraints(max_length=200)]
+_Scalar = Annotated[StrictInt, Field(ge=-(2**63), lt=2**63)] | StrictFloat | _Text | None
+
+
 class _CallbackItem(BaseModel):
-    Name: str
-    Value: Any = None
+    Name: _Text
+    Value: _Scalar = None
 
 
 class _CallbackMetadata(BaseModel):
-    Item: list[_CallbackItem] = []
+    Item: Annotated[list[_CallbackItem], Field(max_length=20)] = []
 
 
 class _StkCallback(BaseModel):
-    MerchantRequestID: str
-    CheckoutRequestID: str
-    ResultCode: int
-    ResultDesc: str
+    MerchantRequestID: _Text
+    CheckoutRequestID: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    ResultCode: Annotated[int, Field(ge=-(2**31), lt=2**31)]
+    ResultDesc: Annotated[StrictStr, StringConstraints(max_length=1000)]
     CallbackMetadata: _CallbackMetadata | None = None
 
 
@@ -106,12 +126,33 @@ def _whole_kes(amount_minor: int, currency: str) -> int:
     return kes
 
 
-def _amount_minor(value: Any) -> int | None:
-    try:
-        minor = Decimal(str(value)) * _KES_MINOR_PER_UNIT
-    except InvalidOperation:
+def _callback_amount(value: Any) -> int | None:
+    """The paid amount in minor units: a JSON number of whole shillings M-Pesa can collect, else None (text, a
+    fraction, 1e30 and the like are not what Safaricom sends)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return int(minor) if minor == minor.to_integral_value() else None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    kes = int(value)
+    return kes * _KES_MINOR_PER_UNIT if 1 <= kes <= MAX_STK_AMOUNT_KES else None
+
+
+def _callback_phone(value: Any) -> str | None:
+    """The paying number as the push named it (2547xxxxxxxx); None when missing, masked or garbled."""
+    phone = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    return phone if _MSISDN.fullmatch(phone) else None
+
+
+def _success_doubt(metadata: Mapping[str, Any]) -> str | None:
+    """Why a success callback cannot settle a payment on its own word, if it cannot."""
+    if "Amount" not in metadata:
+        return "amount_missing"
+    if _callback_amount(metadata["Amount"]) is None:
+        return "amount_garbled"
+    receipt = metadata.get("MpesaReceiptNumber")
+    if not isinstance(receipt, str) or not _RECEIPT.fullmatch(receipt):
+        return "receipt_garbled"
+    return None
 
 
 def _transaction_time(value: Any) -> datetime | None:
@@ -236,28 +277,35 @@ class MpesaProvider(PaymentProvider):
         if path_token is None or not hmac.compare_digest(path_token.encode(), expected):
             raise SignatureInvalid("the callback path token does not match", vendor=VENDOR)
         try:
-            raw = orjson.loads(raw_body)
-            callback = _CallbackEnvelope.model_validate(raw).Body.stkCallback
+            envelope = _CallbackEnvelope.model_validate(orjson.loads(raw_body))
         except (orjson.JSONDecodeError, ValidationError) as exc:
             raise SignatureInvalid("the body is not an STK callback", vendor=VENDOR) from exc
+        callback = envelope.Body.stkCallback
+        raw = envelope.model_dump(mode="json")
         metadata = {
             item.Name: item.Value for item in (callback.CallbackMetadata.Item if callback.CallbackMetadata else [])
         }
         verdict = classify(MPESA_RESULT_CODES, callback.ResultCode, vendor=VENDOR)
-        amount_minor = _amount_minor(metadata["Amount"]) if "Amount" in metadata else None
+        amount_minor = _callback_amount(metadata.get("Amount"))
         receipt = metadata.get("MpesaReceiptNumber")
+        # Safaricom retries a callback byte for byte, so the digest keeps retries one statement; a forged or garbled
+        # callback for the same push is a statement of its own and cannot shadow the genuine one that follows.
+        digest = hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
         return [
             NormalizedPaymentEvent(
                 provider=VENDOR,
                 reference=callback.CheckoutRequestID,
                 outcome=verdict.outcome,
                 reason=verdict.reason,
-                dedupe_key=f"{VENDOR}:{callback.CheckoutRequestID}:{callback.ResultCode}",
+                dedupe_key=f"{VENDOR}:{callback.CheckoutRequestID}:{callback.ResultCode}:{digest}",
                 amount_minor=amount_minor,
                 currency="KES" if amount_minor is not None else None,
-                receipt=str(receipt) if receipt is not None else None,
+                receipt=receipt if isinstance(receipt, str) and _RECEIPT.fullmatch(receipt) else None,
                 vendor_code=str(callback.ResultCode),
                 occurred_at=_transaction_time(metadata.get("TransactionDate")),
+                payer_phone=_callback_phone(metadata.get("PhoneNumber")),
+                unsigned=True,
+                doubt=_success_doubt(metadata) if callback.ResultCode == 0 else None,
                 raw=raw,
             )
         ]
