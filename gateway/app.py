@@ -8,6 +8,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from gateway.accounts.setup import accounts_context
+from gateway.client_address import client_address_middleware
 from gateway.analytics.subscriber import analytics_context
 from gateway.database import create_mongo_client, init_documents, ping_mongodb
 from gateway.http_security import cors_middleware, security_headers
@@ -64,6 +65,8 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
         # Outermost first. CORS and metrics sit outside problem_middleware so they see the final status
         # and mark error answers too; security headers go on in on_response_prepare, which every answer passes.
         middlewares=[
+            # First, so every later step (rate limits, audit, webhook source checks) reads the real client.
+            client_address_middleware(settings.server.trusted_proxies),
             request_id_middleware,
             cors_middleware(settings.server.cors_origins),
             http_metrics_middleware,
