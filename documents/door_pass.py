@@ -55,12 +55,12 @@ class DoorPass(Document):
         name = "door_passes"
 
     @classmethod
-    async def open_for(cls, tickets: Sequence[Ticket]) -> None:
+    async def open_for(cls, tickets: Sequence[Ticket], session: AsyncClientSession | None = None) -> None:
         """Passes for freshly issued tickets; running it again for the same tickets opens nothing new."""
         passes = [cls._mirror(ticket) | {"_id": ticket.id, "event_id": ticket.event_id, "inside": False, "entries": 0,
                                          "scans": []} for ticket in tickets]  # fmt: skip
         try:
-            await cls.get_pymongo_collection().insert_many(passes, ordered=False)
+            await cls.get_pymongo_collection().insert_many(passes, ordered=False, session=session)
         except BulkWriteError as error:
             if not only_duplicates(error):
                 raise

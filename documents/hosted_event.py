@@ -7,6 +7,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 from documents.property import Address, GeoPoint
@@ -55,6 +56,15 @@ class EventKey(BaseModel):
     created_at: datetime = Field(default_factory=stored_now)
 
 
+class Cancellation(BaseModel):
+    """How far the cancellation job got: every order up to `after_order_id` is refunded or closed."""
+
+    at: datetime
+    after_order_id: PydanticObjectId | None = None
+    progressed_at: datetime
+    settled_at: datetime | None = None
+
+
 class HostedEvent(Document):
     host_id: str
     title: str
@@ -65,10 +75,13 @@ class HostedEvent(Document):
     capacity: int
     # Seats held or sold across all ticket types; a conditional $inc keeps it within capacity.
     sold: int = 0
+    # Seats paid for: bumped in the transaction that pays an order, so a payment and a cancel serialise here.
+    paid_seats: int = 0
     status: EventStatus = EventStatus.DRAFT
     reentry_allowed: bool = False
     scanner_ids: list[str] = Field(default_factory=list)
     keys: list[EventKey] = Field(default_factory=list)
+    cancellation: Cancellation | None = None
     created_at: datetime = Field(default_factory=stored_now)
     updated_at: datetime = Field(default_factory=stored_now)
 
@@ -101,16 +114,44 @@ class HostedEvent(Document):
     async def release_seats(cls, event_id: PydanticObjectId, seats: int) -> None:
         await cls.get_pymongo_collection().update_one({"_id": event_id}, {"$inc": {"sold": -seats}})
 
+    @classmethod
+    async def record_sale(cls, event_id: PydanticObjectId, seats: int, session: AsyncClientSession) -> bool:
+        """Count `seats` as paid, only while the event is on sale; False once it is cancelled. Written inside the
+        payment's transaction: a cancel writing this document at the same time makes one of the two wait or retry,
+        so an order is either paid before the cancel (and refunded by it) or not paid at all."""
+        counted = await cls.get_pymongo_collection().update_one(
+            {"_id": event_id, "status": EventStatus.PUBLISHED.value}, {"$inc": {"paid_seats": seats}}, session=session
+        )
+        return counted.modified_count == 1
+
+    @classmethod
+    async def advance_cancellation(cls, event_id: PydanticObjectId, after_order_id: PydanticObjectId) -> None:
+        """Every order up to `after_order_id` is settled; the cursor only moves forward, whoever runs the job."""
+        await cls.get_pymongo_collection().update_one(
+            {"_id": event_id},
+            {"$max": {"cancellation.after_order_id": after_order_id}, "$set": {"cancellation.progressed_at": stored_now()}},
+        )
+
+    @classmethod
+    async def finish_cancellation(cls, event_id: PydanticObjectId) -> None:
+        await cls.get_pymongo_collection().update_one(
+            {"_id": event_id, "cancellation.settled_at": None}, {"$set": {"cancellation.settled_at": stored_now()}}
+        )
+
     async def publish(self) -> "HostedEvent":
         return await self._advance(EventStatus.PUBLISHED, {"status": EventStatus.DRAFT.value})
 
     async def cancel(self) -> "HostedEvent":
-        return await self._advance(EventStatus.CANCELLED, {"status": {"$ne": EventStatus.CANCELLED.value}})
+        now = stored_now()
+        cancellation = Cancellation(at=now, progressed_at=now).model_dump()
+        return await self._advance(
+            EventStatus.CANCELLED, {"status": {"$ne": EventStatus.CANCELLED.value}}, {"cancellation": cancellation}
+        )
 
-    async def _advance(self, target: EventStatus, expected: dict[str, Any]) -> "HostedEvent":
+    async def _advance(self, target: EventStatus, expected: dict[str, Any], changes: dict[str, Any] | None = None) -> "HostedEvent":
         updated = await self.get_pymongo_collection().find_one_and_update(
             {"_id": self.id, **expected},
-            {"$set": {"status": target.value, "updated_at": stored_now()}},
+            {"$set": {**(changes or {}), "status": target.value, "updated_at": stored_now()}},
             return_document=ReturnDocument.AFTER,
         )
         if updated is None:

@@ -7,6 +7,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 
@@ -64,6 +65,7 @@ class TicketOrder(Document):
             ),
             IndexModel([("buyer_id", ASCENDING), ("_id", DESCENDING)], name="by_buyer"),
             IndexModel([("status", ASCENDING), ("hold_expires_at", ASCENDING)], name="lapsing_holds"),
+            IndexModel([("event_id", ASCENDING), ("_id", ASCENDING)], name="by_event"),
         ]
 
     @property
@@ -74,10 +76,10 @@ class TicketOrder(Document):
         await self.get_pymongo_collection().update_one({"_id": self.id}, {"$set": {"seats_taken": True}})
         self.seats_taken = True
 
-    async def mark_paid(self, payment_id: str) -> "TicketOrder":
+    async def mark_paid(self, payment_id: str, session: AsyncClientSession) -> "TicketOrder":
         """held -> paid; a lapsed hold not yet swept still owns its seats, so it may be paid."""
         changes = {"payment_id": payment_id, "paid_at": stored_now()}
-        return await self._advance(OrderStatus.PAID, {"status": OrderStatus.HELD.value}, changes)
+        return await self._advance(OrderStatus.PAID, {"status": OrderStatus.HELD.value}, changes, session)
 
     async def expire(self, now: datetime) -> "TicketOrder":
         expected = {"status": OrderStatus.HELD.value, "hold_expires_at": {"$lte": now}}
@@ -89,14 +91,17 @@ class TicketOrder(Document):
     async def refund(self) -> "TicketOrder":
         return await self._advance(OrderStatus.REFUNDED, {"status": OrderStatus.PAID.value}, {})
 
-    async def _advance(self, target: OrderStatus, expected: dict[str, Any], changes: dict[str, Any]) -> "TicketOrder":
+    async def _advance(
+        self, target: OrderStatus, expected: dict[str, Any], changes: dict[str, Any], session: AsyncClientSession | None = None
+    ) -> "TicketOrder":
         """One conditional update: it applies only while the order is still in the state `expected` describes."""
         updated = await self.get_pymongo_collection().find_one_and_update(
             {"_id": self.id, **expected},
             {"$set": {**changes, "status": target.value, "updated_at": stored_now()}},
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
         if updated is None:
-            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1})
+            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1}, session=session)
             raise OrderStateConflict(self.id, target, OrderStatus(current["status"]) if current else None)
         return TicketOrder.model_validate(updated)

@@ -4,18 +4,18 @@ from datetime import timedelta
 
 from aiohttp import web
 from beanie import PydanticObjectId
-from pymongo.errors import BulkWriteError
+from pymongo.asynchronous.client_session import AsyncClientSession
 from redis.exceptions import RedisError
 
 from documents.door_pass import DoorPass
-from documents.duplicates import only_duplicates
 from documents.hosted_event import HostedEvent
 from documents.property import Property
-from documents.ticket import Ticket
+from documents.ticket import Ticket, TicketStatus
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
 from gateway.events.bus import EventBusUnavailable
 from gateway.events.catalogue import TICKET_ISSUED
 from gateway.events.targets import user_room
+from gateway.database import in_transaction
 from gateway.events_hosting.keys import private_key, ticket_sealing_keys
 from gateway.logs import get_logger
 from gateway.notifications import NotificationKind, notify
@@ -29,26 +29,50 @@ log = get_logger("lango.tickets")
 
 
 async def ticket_order_paid(app: web.Application, order_id: str, payment_id: str) -> list[Ticket]:
-    """held -> paid, then its tickets issued and sent; running it again for the same payment issues nothing new."""
+    """held -> paid with its tickets issued, in one transaction that also counts the sale on its event, then the
+    tickets sent; running it again for the same payment issues nothing new. Once the event is cancelled it refuses
+    (OrderStateProblem), and the payment's purpose returns the money."""
     order = await TicketOrder.get(PydanticObjectId(order_id))
     if order is None:
         raise OrderStateProblem("no such ticket order")
-    if not (order.status == OrderStatus.PAID and order.payment_id == payment_id):
-        try:
-            order = await order.mark_paid(payment_id)
-        except OrderStateConflict as error:
-            raise OrderStateProblem(str(error), status_now=error.current) from None
-    return await issue_tickets(app, order)
-
-
-async def issue_tickets(app: web.Application, order: TicketOrder) -> list[Ticket]:
     event = await HostedEvent.get(order.event_id)
     if event is None:
         raise OrderStateProblem("the order's event is gone")
+    if not (order.status == OrderStatus.PAID and order.payment_id == payment_id):
+        tickets = _tickets_of(app, event, order)
+
+        async def pay(session: AsyncClientSession) -> TicketOrder:
+            paid = await order.mark_paid(payment_id, session)
+            if not await HostedEvent.record_sale(event.id, paid.seats, session):
+                raise OrderStateProblem("the event was cancelled", status_now=OrderStatus.HELD)
+            await Ticket.insert_many(tickets, session=session)
+            await DoorPass.open_for(tickets, session)
+            return paid
+
+        try:
+            order = await in_transaction(app, pay)
+        except OrderStateConflict as error:
+            raise OrderStateProblem(str(error), status_now=error.current) from None
+    issued = await Ticket.find({"order_id": order.id}).sort("seat").to_list()
+    try:
+        await remember_holders(app[REDIS], app[SETTINGS].redis, issued)
+    except RedisError as error:
+        # Only a speed-up for the door: a check-in reads the ticket when its holder is not listed.
+        log.warning("ticket holders not listed", order_id=str(order.id), error=str(error))
+    for ticket in issued:
+        # A ticket the event's cancellation revoked meanwhile has nothing to send.
+        if ticket.status == TicketStatus.VALID:
+            await send_ticket(app, event, ticket)
+    return issued
+
+
+def _tickets_of(app: web.Application, event: HostedEvent, order: TicketOrder) -> list[Ticket]:
+    """One ticket per seat, with its id fixed here so its door pass can be opened in the same transaction."""
     valid_from = event.starts_at - timedelta(seconds=app[SETTINGS].tickets.entry_opens_before_start_s)
-    seats = [(line, n) for line in order.lines for n in range(line.quantity)]
-    tickets = [
+    seats = [line for line in order.lines for _ in range(line.quantity)]
+    return [
         Ticket(
+            id=PydanticObjectId(),
             event_id=order.event_id,
             order_id=order.id,
             seat=seat,
@@ -59,24 +83,8 @@ async def issue_tickets(app: web.Application, order: TicketOrder) -> list[Ticket
             valid_from=valid_from,
             valid_until=event.ends_at,
         )
-        for seat, (line, _) in enumerate(seats)
+        for seat, line in enumerate(seats)
     ]
-    try:
-        await Ticket.insert_many(tickets, ordered=False)
-    except BulkWriteError as error:
-        # A retry after a partial issue: seats already issued keep their tickets (and their secrets).
-        if not only_duplicates(error):
-            raise
-    issued = await Ticket.find({"order_id": order.id}).sort("seat").to_list()
-    await DoorPass.open_for(issued)
-    try:
-        await remember_holders(app[REDIS], app[SETTINGS].redis, issued)
-    except RedisError as error:
-        # Only a speed-up for the door: a check-in reads the ticket when its holder is not listed.
-        log.warning("ticket holders not listed", order_id=str(order.id), error=str(error))
-    for ticket in issued:
-        await send_ticket(app, event, ticket)
-    return issued
 
 
 def ticket_secret(app: web.Application, event: HostedEvent, ticket: Ticket) -> str:

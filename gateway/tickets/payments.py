@@ -7,7 +7,7 @@ from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.door_pass import DoorPass
-from documents.hosted_event import HostedEvent
+from documents.hosted_event import EventStatus, HostedEvent
 from documents.payment import Payment, PaymentPurpose, PaymentStatus
 from documents.ticket import Ticket
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
@@ -27,12 +27,17 @@ class TicketOrderPayments(PurposeHandler):
         if order.status != OrderStatus.HELD or order.hold_expires_at <= datetime.now(UTC):
             raise OrderStateProblem("this ticket order is no longer waiting for payment", status_now=order.status)
         event = await HostedEvent.get(order.event_id)
-        title = event.title if event else "event"
-        return PayableTarget(order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {title}")
+        # Its held orders are closed by the cancellation job a moment later; until then the event itself says no.
+        if event is None or event.status != EventStatus.PUBLISHED:
+            raise OrderStateProblem("the event was cancelled: this order cannot be paid", status_now=order.status)
+        return PayableTarget(order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {event.title}")
 
     async def still_payable(self, app: web.Application, payment: Payment) -> bool:
         order = await TicketOrder.get(PydanticObjectId(payment.target_id))
-        return order is not None and order.status == OrderStatus.HELD and order.hold_expires_at > datetime.now(UTC)
+        if order is None or order.status != OrderStatus.HELD or order.hold_expires_at <= datetime.now(UTC):
+            return False
+        event = await HostedEvent.get(order.event_id)
+        return event is not None and event.status == EventStatus.PUBLISHED
 
     async def on_succeeded(self, app: web.Application, payment: Payment) -> None:
         try:
