@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     PAYMENT_RECEIPT = "payment_receipt"
     TICKET_ISSUED = "ticket_issued"
     EVENT_REMINDER = "event_reminder"
+    EVENT_CANCELLED = "event_cancelled"
     BROADCAST = "broadcast"
 
 

@@ -21,6 +21,7 @@ ConfigurableKind = Literal[
     "payment_receipt",
     "ticket_issued",
     "event_reminder",
+    "event_cancelled",
     "broadcast",
 ]
 
@@ -45,6 +46,7 @@ DEFAULT_SWITCHES: dict[str, ChannelSwitches] = {
     "payment_receipt": ChannelSwitches(),
     "ticket_issued": ChannelSwitches(sms=True),
     "event_reminder": ChannelSwitches(),
+    "event_cancelled": ChannelSwitches(sms=True),
     "broadcast": ChannelSwitches(email=False),
 }
 

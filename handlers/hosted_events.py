@@ -71,10 +71,18 @@ async def publish_hosted_event(request: web.Request, caller: Caller) -> EventVie
     return await _view(caller, str(event.id))
 
 
-@routes.post(f"{EVENT}/cancel", response=EventView, access=HOST, problems=(401, 403, 404, 409))
+@routes.post(
+    f"{EVENT}/cancel",
+    response=EventView,
+    access=HOST,
+    problems=(401, 403, 404, 409),
+    description="Cancels the event for good. New orders and payments are refused at once; then a background job "
+    "refunds every paid order (M-Pesa ones are left to the finance team), cancels every held order and its open "
+    "payments, revokes every ticket and tells each buyer (`event_cancelled` notification, `payment.updated`).",
+)
 async def cancel_hosted_event(request: web.Request, caller: Caller) -> EventView:
-    """Cancel an event: every ticket is revoked"""
-    event = await cancel_event(caller, request.match_info["event_id"])
+    """Cancel an event: its buyers are refunded and its tickets revoked"""
+    event = await cancel_event(request.app, caller, request.match_info["event_id"])
     request.app[TICKETS].contexts.forget(str(event.id))
     await forget_reminder(request.app, event)
     return await _view(caller, str(event.id))

@@ -11,9 +11,9 @@ from pydantic import AwareDatetime, Field, model_validator
 from documents.clock import stored_now
 from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
 from documents.property import Property
-from documents.ticket import Ticket, TicketStatus
 from documents.ticket_type import TicketType
 from documents.user import User
+from gateway.events_hosting.cancellation import queue_cancellation
 from gateway.events_hosting.keys import new_event_key, ticket_sealing_keys
 from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
 from gateway.paging import newest_first
@@ -92,13 +92,11 @@ async def publish_event(caller: Caller, event_id: str) -> HostedEvent:
     return await _advanced(event.publish())
 
 
-async def cancel_event(caller: Caller, event_id: str) -> HostedEvent:
-    """Cancelled for good: every ticket is revoked (refunds follow through the payments of their orders)."""
+async def cancel_event(app: web.Application, caller: Caller, event_id: str) -> HostedEvent:
+    """Cancelled for good: sales and payments stop now; a job then refunds the paid orders, closes the held ones,
+    revokes the tickets and tells the buyers (gateway.events_hosting.cancellation)."""
     event = await _advanced((await hosted_event_for(caller, event_id)).cancel())
-    await Ticket.get_pymongo_collection().update_many(
-        {"event_id": event.id, "status": TicketStatus.VALID.value},
-        {"$set": {"status": TicketStatus.REVOKED.value}, "$inc": {"secret_version": 1}},
-    )
+    await queue_cancellation(app, str(event.id), None)
     return event
 
 

@@ -57,7 +57,7 @@ async def query_stale_payments(app: web.Application, now: datetime, limit: int) 
     cutoff = now - timedelta(seconds=app[SETTINGS].payments.reconcile_after_s)
     queried = 0
     async for payment in Payment.find({"status": PaymentStatus.PENDING.value, "provider": "mpesa", "created_at": {"$lte": cutoff}}).limit(limit):
-        queried += await _settle_from_vendor(app, payment)
+        queried += await settle_from_vendor(app, payment)
     async for payment in Payment.find({"status": PaymentStatus.CREATED.value, "created_at": {"$lte": cutoff}}).limit(limit):
         # Saved but never accepted by the vendor (the process stopped mid-request): no reference to ask about.
         await close_payment_unpaid(app, payment, PaymentStatus.FAILED, NEVER_STARTED)
@@ -70,7 +70,7 @@ async def expire_abandoned_payments(app: web.Application, now: datetime, limit: 
     async for payment in Payment.find({"status": PaymentStatus.PENDING.value}).limit(limit):
         if await purpose_handler(payment.purpose).still_payable(app, payment):
             continue
-        await _settle_from_vendor(app, payment)
+        await settle_from_vendor(app, payment)
         current = await Payment.get(payment.id)
         if current is not None and current.status == PaymentStatus.PENDING:
             expired += await close_payment_unpaid(app, current, PaymentStatus.EXPIRED, HOLD_LAPSED) is not None
@@ -90,7 +90,8 @@ async def apply_stranded_statements(app: web.Application, now: datetime, limit: 
     return applied
 
 
-async def _settle_from_vendor(app: web.Application, payment: Payment) -> int:
+async def settle_from_vendor(app: web.Application, payment: Payment) -> int:
+    """Ask the vendor where an open payment stands and apply the answer; 1 when it answered."""
     vendors: PaymentVendors = app[PAYMENTS]
     provider = vendors.providers.get(payment.provider)
     if provider is None or payment.provider_reference is None:

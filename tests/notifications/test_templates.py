@@ -42,6 +42,9 @@ CONTEXT: dict[str, Any] = {
     "ticket_code": "TKT-9X4F-22QM",
     "qr_url": "https://lango.africa/tickets/9x4f/qr.png",
     "ticket_url": "https://lango.africa/t/9x4f22qm",
+    "event_url": "https://lango.africa/events/65f0c2a19f3a21bc9f3a21bc",
+    "seats": 3,
+    "refund_by_team": True,
     "title": "Scheduled maintenance",
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
 }
