@@ -4,9 +4,12 @@ unpayable, payments racing the cancel refunded, every ticket revoked, every buye
 import asyncio
 from typing import Any
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from aiohttp.test_utils import TestClient
 from beanie import PydanticObjectId
+from saq import Status
 
 from documents.hosted_event import HostedEvent
 from documents.notification import Notification, NotificationKind
@@ -15,9 +18,9 @@ from documents.ticket import Ticket, TicketStatus
 from documents.ticket_order import TicketOrder
 from documents.ticket_type import TicketType
 from gateway.events.bus import Published
-from gateway.events_hosting.cancellation import settle_cancelled_event
+from gateway.events_hosting.cancellation import resume_event_cancellations, settle_cancelled_event
 from gateway.payments.vendors import SandboxVendors
-from gateway.state import PAYMENTS
+from gateway.state import JOB_QUEUE, PAYMENTS
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.problems import OrderStateProblem
 from tests.payments.conftest import (  # noqa: F401  (a gateway its vendor emulators call back)
@@ -240,3 +243,25 @@ async def test_an_order_paid_while_the_event_is_cancelled_never_keeps_a_valid_ti
         assert event is not None and event.paid_seats == (2 if paid == "paid" else 0), attempt
         assert await order_status(order) == ("paid" if paid == "paid" else "cancelled"), attempt
     assert outcomes <= {"paid", "refused"}
+
+
+async def test_a_cancellation_whose_job_stopped_is_resumed_where_it_was(client: TestClient, sandbox: SandboxVendors) -> None:
+    sale = await event_on_sale(client)
+    _, card_payment = await paid_order(client, sandbox, sale, "stripe")
+    await cancel(client, sale)
+    queue = client.app[JOB_QUEUE]
+    first = await queue.job(f"event-cancelled:{sale.event_id}:start")
+    assert first is not None and first.status == Status.QUEUED
+
+    # A worker took the job and died before settling anything: nothing is queued any more, nothing moves.
+    await queue.finish(first, Status.FAILED, error="worker lost")
+    assert await resume_event_cancellations({"app": client.app}) == 0
+    await HostedEvent.get_pymongo_collection().update_one(
+        {"_id": PydanticObjectId(sale.event_id)}, {"$set": {"cancellation.progressed_at": datetime.now(UTC) - timedelta(hours=1)}}
+    )
+
+    assert await resume_event_cancellations({"app": client.app}) == 1
+    again = await queue.job(f"event-cancelled:{sale.event_id}:start")
+    assert again is not None and again.status == Status.QUEUED
+    await run_cancellation_job(client, sale)
+    assert (await stored_payment(card_payment["id"])).status == "refunded"
