@@ -16,6 +16,7 @@ from documents.notification_preferences import NotificationPreferences
 from documents.otp import OneTimeCode
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
+from documents.pending_signup import PendingSignup
 from documents.property import Property
 from documents.scan_record import ScanRecord
 from documents.session import Session
@@ -26,6 +27,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
+ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
 
 __all__ = ["ALL_DOCUMENTS"]
