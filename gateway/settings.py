@@ -169,6 +169,9 @@ class RateLimitSettings(Section):
     signups_overall: str = "1000/hour"
     sms_per_address: str = "20/hour"
     sms_overall: str = "1000/hour"
+    stk_pushes_per_phone: str = "5/hour"
+    stk_pushes_per_user: str = "10/hour"
+    stk_pushes_per_address: str = "30/hour"
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
 
