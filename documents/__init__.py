@@ -5,6 +5,7 @@ from beanie import Document
 from documents.booking import Booking
 from documents.device import Device
 from documents.door_pass import DoorPass
+from documents.holder_gate import HolderGate
 from documents.hosted_event import HostedEvent
 from documents.analytics_opt_out import AnalyticsOptOut
 from documents.api_key import ApiKey
@@ -27,6 +28,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
+ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -172,6 +172,8 @@ class RateLimitSettings(Section):
     stk_pushes_per_phone: str = "5/hour"
     stk_pushes_per_user: str = "10/hour"
     stk_pushes_per_address: str = "30/hour"
+    holds_per_user: str = "20/hour"
+    lapsed_holds_per_user: str = "5/day"
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
 
@@ -297,6 +299,8 @@ class BookingSettings(Section):
     search_cache_ttl_s: int = Field(60, ge=0, le=3_600)
     search_page_size: int = Field(20, ge=1, le=100)
     search_max_radius_m: int = Field(100_000, ge=100, le=1_000_000)
+    max_holds_per_guest: int = Field(3, ge=1, le=50)
+    max_holds_per_guest_per_listing: int = Field(1, ge=1, le=10)
 
 
 class LocalStorageSettings(Section):
@@ -368,6 +372,7 @@ class AnalyticsSettings(Section):
 class TicketSettings(Section):
     hold_ttl_s: int = Field(600, ge=60, le=86_400)
     max_per_order: int = Field(20, ge=1, le=100)
+    max_holds_per_buyer_per_event: int = Field(2, ge=1, le=20)
     entry_opens_before_start_s: int = Field(14_400, ge=0, le=604_800)
     # Seals each event's Ed25519 private key at rest; the previous keys only open, until `lango migrate` re-sealed all.
     key_encryption_key: SealingKey | None = None

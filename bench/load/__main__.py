@@ -29,6 +29,7 @@ MAX_DURATION_S = 600
 # The gateway's limits a load run exceeds on purpose: one address books and pays for every guest, many times a minute.
 LOAD_LIMITS = {
     "LANGO_RATE_LIMITS__LOGIN_ATTEMPTS_PER_ADDRESS": "100000/minute",
+    "LANGO_RATE_LIMITS__HOLDS_PER_USER": "100000/minute",
     "LANGO_RATE_LIMITS__STK_PUSHES_PER_PHONE": "100000/minute",
     "LANGO_RATE_LIMITS__STK_PUSHES_PER_USER": "100000/minute",
     "LANGO_RATE_LIMITS__STK_PUSHES_PER_ADDRESS": "100000/minute",
