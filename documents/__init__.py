@@ -5,6 +5,7 @@ from beanie import Document
 from documents.booking import Booking
 from documents.device import Device
 from documents.door_pass import DoorPass
+from documents.holder_gate import HolderGate
 from documents.hosted_event import HostedEvent
 from documents.analytics_opt_out import AnalyticsOptOut
 from documents.api_key import ApiKey
@@ -16,6 +17,7 @@ from documents.notification_preferences import NotificationPreferences
 from documents.otp import OneTimeCode
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
+from documents.pending_signup import PendingSignup
 from documents.property import Property
 from documents.scan_record import ScanRecord
 from documents.session import Session
@@ -26,6 +28,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
+ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -13,6 +13,7 @@ from documents.clock import stored_now
 
 class NotificationKind(StrEnum):
     OTP = "otp"
+    SIGNUP_ATTEMPT = "signup_attempt"
     WELCOME = "welcome"
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_REMINDER = "booking_reminder"
@@ -25,7 +26,7 @@ class NotificationKind(StrEnum):
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.
-SECURITY_KINDS = frozenset({NotificationKind.OTP})
+SECURITY_KINDS = frozenset({NotificationKind.OTP, NotificationKind.SIGNUP_ATTEMPT})
 # Worth waking someone for: a ticket bought at the gate must show on the phone now.
 URGENT_KINDS = SECURITY_KINDS | {NotificationKind.TICKET_ISSUED}
 

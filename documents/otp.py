@@ -28,7 +28,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _digest(code: str, salt: str) -> str:
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def code_digest(code: str, salt: str) -> str:
     return hmac.new(salt.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
@@ -61,7 +65,7 @@ class OneTimeCode(Document):
         cooldown: timedelta,
     ) -> str | None:
         """A fresh code replacing the previous one; None while the previous one is younger than `cooldown`."""
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        code = new_code()
         salt = secrets.token_hex(16)
         now = _now()
         try:
@@ -72,7 +76,7 @@ class OneTimeCode(Document):
                 {
                     "$set": {
                         "destination": destination,
-                        "code_hash": _digest(code, salt),
+                        "code_hash": code_digest(code, salt),
                         "salt": salt,
                         "created_at": now,
                         "expires_at": now + lifetime,
@@ -105,7 +109,7 @@ class OneTimeCode(Document):
         )
         if raw is None:
             return "dead", None
-        if not hmac.compare_digest(raw["code_hash"], _digest(code, raw["salt"])):
+        if not hmac.compare_digest(raw["code_hash"], code_digest(code, raw["salt"])):
             return "wrong", None
         consumed = await cls.get_pymongo_collection().update_one(
             {"_id": raw["_id"], "consumed_at": None}, {"$set": {"consumed_at": now}}

@@ -1,6 +1,6 @@
-"""A person's account: contact points, password, roles, lockout and two-factor state."""
+"""A person's account: contact points, password, roles and two-factor state."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from beanie import Document, PydanticObjectId
@@ -25,8 +25,6 @@ class User(Document):
     roles: list[Role] = Field(default_factory=lambda: ["guest"])
     created_at: datetime = Field(default_factory=_now)
     last_login_at: datetime | None = None
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     totp_secret: str | None = None
     totp_pending_secret: str | None = None
     totp_last_step: int = -1
@@ -44,9 +42,6 @@ class User(Document):
     def mfa_enabled(self) -> bool:
         return self.totp_secret is not None
 
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
-
     def destination(self, channel: ContactChannel) -> str | None:
         return self.email if channel == "email" else self.phone
 
@@ -58,25 +53,9 @@ class User(Document):
             return await cls.find_one({"phone": phone})
         return None
 
-    async def record_failed_login(self, *, lock_after: int, base: timedelta, longest: timedelta) -> datetime | None:
-        """Count one failure; every `lock_after` failures in a row lock the account, twice as long each time."""
-        raw = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id}, {"$inc": {"failed_logins": 1}}, return_document=ReturnDocument.AFTER
-        )
-        failures = raw["failed_logins"] if raw else 0
-        if failures == 0 or failures % lock_after:
-            return None
-        period = min(base * 2 ** (failures // lock_after - 1), longest)
-        locked_until = _now() + period
-        # Each failure count is returned to exactly one caller, so exactly one of them sets this lock.
-        await self.get_pymongo_collection().update_one(
-            {"_id": self.id, "failed_logins": failures}, {"$set": {"locked_until": locked_until}}
-        )
-        return locked_until
-
     async def record_login(self) -> None:
         await self.get_pymongo_collection().update_one(
-            {"_id": self.id}, {"$set": {"failed_logins": 0, "locked_until": None, "last_login_at": _now()}}
+            {"_id": self.id}, {"$set": {"last_login_at": _now()}}
         )
 
     async def mark_verified(self, channel: ContactChannel, destination: str) -> bool:
@@ -90,7 +69,7 @@ class User(Document):
     async def replace_password(self, password_hash: str) -> None:
         await self.get_pymongo_collection().update_one(
             {"_id": self.id},
-            {"$set": {"password_hash": password_hash, "password_changed_at": _now(), "failed_logins": 0, "locked_until": None}},
+            {"$set": {"password_hash": password_hash, "password_changed_at": _now()}},
         )
 
     async def upgrade_password_hash(self, current_hash: str, stronger_hash: str) -> None:

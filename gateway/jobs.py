@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 from saq import CronJob, Job, Queue, Status, Worker
+from saq.job import get_default_job_key
 
 from gateway.metrics import JOBS_PROCESSED
 from gateway.settings import Settings
@@ -74,10 +75,11 @@ async def enqueue(queue: Queue, function: JobFunction, *, key: str | None = None
     policy = JOBS.policies.get(name)
     if policy is None:
         raise LookupError(f"{name} is not a declared job")
+    # Without a key each job gets SAQ's own random one: an empty key would make every unkeyed job one job.
     job = Job(
         function=name,
         kwargs=kwargs,
-        key=key or "",
+        key=key or get_default_job_key(),
         scheduled=int(at),
         retries=policy.retries,
         retry_delay=policy.retry_delay_s,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from limits import parse as parse_limit
+from limits import parse_many
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -184,18 +184,28 @@ class AuthSettings(Section):
     otp_max_attempts: int = Field(5, ge=1, le=20)
     otp_resend_cooldown_s: int = Field(60, ge=0, le=3600)
     mfa_required_roles: list[Literal["guest", "agent", "admin", "scanner"]] = ["agent", "admin"]
-    lockout_after_failures: int = Field(10, ge=3)
-    lockout_base_s: int = Field(60, ge=1)
-    lockout_max_s: int = Field(86_400, ge=1)
+    device_token_ttl_s: int = Field(15_552_000, ge=86_400, le=63_072_000)
 
 
 class RateLimitSettings(Section):
-    """Moving windows in the `limits` notation, e.g. "5/15 minutes"."""
+    """Moving windows in the `limits` notation, e.g. "5/15 minutes"; several join with ";" ("5/15 minutes; 20/day")."""
 
-    login_failures_per_account: str = "5/15 minutes"
+    login_failures_per_account: str = "5/15 minutes; 20/day"
+    login_failures_per_device: str = "10/15 minutes"
     login_attempts_per_address: str = "100/15 minutes"
     otp_sends_per_destination: str = "5/hour"
     otp_checks_per_account: str = "10/15 minutes"
+    reset_code_checks_per_account: str = "10/15 minutes"
+    verification_code_checks_per_account: str = "10/15 minutes"
+    signups_per_address: str = "20/hour"
+    signups_overall: str = "1000/hour"
+    sms_per_address: str = "20/hour"
+    sms_overall: str = "1000/hour"
+    stk_pushes_per_phone: str = "5/hour"
+    stk_pushes_per_user: str = "10/hour"
+    stk_pushes_per_address: str = "30/hour"
+    holds_per_user: str = "20/hour"
+    lapsed_holds_per_user: str = "5/day"
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
 
@@ -203,9 +213,11 @@ class RateLimitSettings(Section):
     def _parseable(self) -> "RateLimitSettings":
         for name in type(self).model_fields:
             try:
-                parse_limit(getattr(self, name))
+                windows = parse_many(getattr(self, name))
             except ValueError:
-                raise ValueError(f"{name}: not a rate limit like '5/15 minutes'") from None
+                windows = []
+            if not windows:
+                raise ValueError(f"{name}: not a rate limit like '5/15 minutes' or '5/15 minutes; 20/day'")
         return self
 
 
@@ -319,6 +331,8 @@ class BookingSettings(Section):
     search_cache_ttl_s: int = Field(60, ge=0, le=3_600)
     search_page_size: int = Field(20, ge=1, le=100)
     search_max_radius_m: int = Field(100_000, ge=100, le=1_000_000)
+    max_holds_per_guest: int = Field(3, ge=1, le=50)
+    max_holds_per_guest_per_listing: int = Field(1, ge=1, le=10)
 
 
 class LocalStorageSettings(Section):
@@ -390,6 +404,7 @@ class AnalyticsSettings(Section):
 class TicketSettings(Section):
     hold_ttl_s: int = Field(600, ge=60, le=86_400)
     max_per_order: int = Field(20, ge=1, le=100)
+    max_holds_per_buyer_per_event: int = Field(2, ge=1, le=20)
     entry_opens_before_start_s: int = Field(14_400, ge=0, le=604_800)
     # Seals each event's Ed25519 private key at rest; the previous keys only open, until `lango migrate` re-sealed all.
     key_encryption_key: SealingKey | None = None

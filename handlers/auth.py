@@ -7,14 +7,25 @@ from pydantic import BaseModel, Field, model_validator
 
 from documents.notification import NotificationKind
 from gateway.accounts import sessions, signin
+from gateway.accounts import signup as signup_flow
 from gateway.accounts.context import Accounts, Device, signed_in_user
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.analytics import ProductEvent, track
 from gateway.notifications.dispatch import notify
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
-from gateway.state import TOKENS
-from handlers.auth_views import AccountView, BackupCode, DeviceName, Identified, OtpCode, PasswordText, TokenPairView
+from gateway.state import JOB_QUEUE, TOKENS
+from handlers.auth_views import (
+    DEVICE_TOKEN,
+    AccountView,
+    BackupCode,
+    DeviceName,
+    DeviceToken,
+    Identified,
+    OtpCode,
+    PasswordText,
+    TokenPairView,
+)
 
 routes = ApiRoutes(tag="auth")
 
@@ -23,7 +34,6 @@ class SignUp(RequestModel):
     email: Email | None = None
     phone: PhoneNumber | None = Field(None, description="E.164, or a Kenyan number: 07…, 01…, 254…, +254…")
     password: PasswordText
-    device: DeviceName | None = Field(None, description="Shown in the session list; the User-Agent when absent")
 
     @model_validator(mode="after")
     def _reachable(self) -> "SignUp":
@@ -32,14 +42,28 @@ class SignUp(RequestModel):
         return self
 
 
-class SignedUp(BaseModel):
-    account: AccountView
-    tokens: TokenPairView
+class SignUpConfirmation(RequestModel):
+    email: Email | None = Field(None, description="The email given at sign-up, if one was")
+    phone: PhoneNumber | None = Field(None, description="The phone given at sign-up, if one was")
+    email_code: OtpCode | None = Field(None, description="The code sent to the email; required when an email was given")
+    phone_code: OtpCode | None = Field(None, description="The code sent by SMS; required when a phone was given")
+    device: DeviceName | None = Field(None, description="Shown in the session list; the User-Agent when absent")
+
+    @model_validator(mode="after")
+    def _codes_for_contact_points(self) -> "SignUpConfirmation":
+        if self.email is None and self.phone is None:
+            raise ValueError("give the email, the phone, or both, as at sign-up")
+        if (self.email is None) != (self.email_code is None) or (self.phone is None) != (self.phone_code is None):
+            raise ValueError("give email_code with the email and phone_code with the phone, and no other code")
+        return self
 
 
 class SignIn(Identified):
     password: PasswordText
     device: DeviceName | None = None
+    device_token: DeviceToken | None = Field(
+        None, description="The device token an earlier sign-in of this account answered on this device, if any"
+    )
 
 
 class SignInResult(BaseModel):
@@ -52,6 +76,7 @@ class SignInResult(BaseModel):
         None, description="mfa_enrolment_required: Bearer token for /v1/auth/2fa/enrol and /v1/auth/2fa/confirm only"
     )
     account: AccountView | None = None
+    device_token: str | None = Field(None, description="signed_in: " + DEVICE_TOKEN)
 
 
 class SecondFactor(RequestModel):
@@ -70,6 +95,7 @@ class SecondFactor(RequestModel):
 class SignedIn(BaseModel):
     account: AccountView
     tokens: TokenPairView
+    device_token: str = Field(description=DEVICE_TOKEN)
 
 
 class Refresh(RequestModel):
@@ -89,18 +115,51 @@ async def jwks(request: web.Request) -> JsonWebKeySet:
 @routes.post(
     "/v1/auth/signup",
     body=SignUp,
-    response=SignedUp,
-    status=201,
-    problems=(409, 429),
-    summary="Create an account; a code goes to each email and phone given",
+    status=202,
+    problems=(409, 422, 429),
+    summary="Start an account: a code goes to each email and phone given",
+    description="Answers 202 alike for every address, so it never tells whether an address already has an account: "
+    "a code goes to each new email and phone, while the owner of one that already has an account is told instead "
+    "that someone tried to sign up with it. Confirm with POST /v1/auth/signup/confirm within auth.otp_ttl_s. A new "
+    "sign-up for the same email or phone replaces the one waiting. Limited per client address and overall "
+    "(rate_limits.signups_per_address, signups_overall), and each code counts against the destination's, the "
+    "address's and, for SMS, the deployment's budget (otp_sends_per_destination, sms_per_address, sms_overall).",
 )
-async def signup(request: web.Request, body: SignUp) -> SignedUp:
-    user, pair = await signin.sign_up(
-        Accounts.of(request.app), email=body.email, phone=body.phone, password=body.password, device=Device.of(request, body.device)
+async def signup(request: web.Request, body: SignUp) -> None:
+    await signup_flow.request_signup(
+        Accounts.of(request.app),
+        request.app[JOB_QUEUE],
+        email=body.email,
+        phone=body.phone,
+        password=body.password,
+        client_address=request.remote,
     )
-    await track(request.app, ProductEvent.SIGNUP, str(user.id), {"method": "email" if body.email else "phone"}, occurrence=str(user.id))
+
+
+@routes.post(
+    "/v1/auth/signup/confirm",
+    body=SignUpConfirmation,
+    response=SignedIn,
+    status=201,
+    problems=(400, 410, 422),
+    summary="Create the account with the codes the sign-up sent, and sign this device in",
+    description="Give the email and phone exactly as at sign-up, with the code sent to each. A wrong code is "
+    "`otp-invalid`; after auth.otp_max_attempts tries, or once the codes expired, the sign-up is dead "
+    "(`otp-expired`): sign up again. The new account's contact points are verified.",
+)
+async def confirm_signup(request: web.Request, body: SignUpConfirmation) -> SignedIn:
+    user, pair, device_token = await signup_flow.confirm_signup(
+        Accounts.of(request.app),
+        email=body.email,
+        phone=body.phone,
+        email_code=body.email_code,
+        phone_code=body.phone_code,
+        device=Device.of(request, body.device),
+    )
+    method = {"method": "email" if body.email else "phone"}
+    await track(request.app, ProductEvent.SIGNUP, str(user.id), method, occurrence=str(user.id))
     await notify(request.app, str(user.id), NotificationKind.WELCOME, {}, dedupe_key=f"welcome:{user.id}")
-    return SignedUp(account=AccountView.of(user), tokens=TokenPairView.of(pair))
+    return SignedIn(account=AccountView.of(user), tokens=TokenPairView.of(pair), device_token=device_token)
 
 
 @routes.post(
@@ -110,12 +169,22 @@ async def signup(request: web.Request, body: SignUp) -> SignedUp:
     problems=(401, 429),
     summary="Sign in with email or phone and password",
     description="Accounts with two-factor on answer `mfa_required`; accounts whose role needs it but have it off "
-    "answer `mfa_enrolment_required`. Failures count per account and per address (429 with Retry-After); "
-    "repeated failures lock the account for a growing period (`account-locked`).",
+    "answer `mfa_enrolment_required`. A completed sign-in answers a `device_token`: send it back with later "
+    "sign-ins from this device. Every attempt counts before the password is checked: against its device when it "
+    "brings this account's device token (rate_limits.login_failures_per_device), else against the account "
+    "(login_failures_per_account), and against the client address (login_attempts_per_address). A full window "
+    "answers 429 `account-locked` (with Retry-After) whatever the password, and alike whether or not the account "
+    "exists; the account's lock stops unknown devices only, so a known device still signs in while someone else "
+    "guesses. A success clears its window.",
 )
 async def login(request: web.Request, body: SignIn) -> SignInResult:
     outcome = await signin.sign_in(
-        Accounts.of(request.app), email=body.email, phone=body.phone, password=body.password, device=Device.of(request, body.device)
+        Accounts.of(request.app),
+        email=body.email,
+        phone=body.phone,
+        password=body.password,
+        device=Device.of(request, body.device),
+        device_token=body.device_token,
     )
     return SignInResult(
         status=outcome.status,
@@ -123,6 +192,7 @@ async def login(request: web.Request, body: SignIn) -> SignInResult:
         mfa_token=outcome.challenge if outcome.status == "mfa_required" else None,
         enrolment_token=outcome.challenge if outcome.status == "mfa_enrolment_required" else None,
         account=AccountView.of(outcome.user) if outcome.status == "signed_in" and outcome.user else None,
+        device_token=outcome.device_token,
     )
 
 
@@ -134,14 +204,14 @@ async def login(request: web.Request, body: SignIn) -> SignInResult:
     summary="Second sign-in step: a TOTP code or a backup code",
 )
 async def login_second_factor(request: web.Request, body: SecondFactor) -> SignedIn:
-    user, pair = await signin.complete_mfa(
+    user, pair, device_token = await signin.complete_mfa(
         Accounts.of(request.app),
         mfa_token=body.mfa_token,
         code=body.code,
         backup_code=body.backup_code,
         device=Device.of(request, body.device),
     )
-    return SignedIn(account=AccountView.of(user), tokens=TokenPairView.of(pair))
+    return SignedIn(account=AccountView.of(user), tokens=TokenPairView.of(pair), device_token=device_token)
 
 
 @routes.post(

@@ -11,7 +11,8 @@ from gateway.accounts import codes, sessions
 from gateway.accounts.context import Accounts, signed_in_user
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
-from handlers.auth_views import Identified, OtpCode, PasswordText, SessionView
+from gateway.state import JOB_QUEUE
+from handlers.auth_views import DEVICE_TOKEN, Identified, OtpCode, PasswordText, SessionView
 
 routes = ApiRoutes(tag="auth")
 
@@ -37,6 +38,10 @@ class CodeCheck(RequestModel):
 class PasswordReset(Identified):
     code: OtpCode
     new_password: PasswordText
+
+
+class PasswordResetDone(BaseModel):
+    device_token: str = Field(description=DEVICE_TOKEN)
 
 
 @routes.get("/v1/auth/sessions", response=SessionList, access=AUTHENTICATED, summary="My signed-in devices")
@@ -80,9 +85,11 @@ async def change_password(request: web.Request, caller: Caller, body: PasswordCh
     status=202,
     problems=(409, 429),
     summary="Send a 6-digit code to verify my email or phone",
+    description="Limited per destination (rate_limits.otp_sends_per_destination) and, by SMS, per client address and "
+    "overall (sms_per_address, sms_overall); a new code waits auth.otp_resend_cooldown_s (`otp-cooldown`).",
 )
 async def send_verification_code(request: web.Request, caller: Caller, body: CodeRequest) -> None:
-    await codes.send_verification(Accounts.of(request.app), await signed_in_user(caller), body.channel)
+    await codes.send_verification(Accounts.of(request.app), await signed_in_user(caller), body.channel, request.remote)
 
 
 @routes.post(
@@ -92,7 +99,8 @@ async def send_verification_code(request: web.Request, caller: Caller, body: Cod
     status=204,
     problems=(410, 429),
     summary="Verify my email or phone with the code sent to it",
-    description="5 wrong tries kill a code (`otp-expired`); ask for a new one.",
+    description="5 wrong tries kill a code (`otp-expired`); ask for a new one. Checks are limited per account "
+    "(rate_limits.verification_code_checks_per_account), apart from the password-reset and two-factor budgets.",
 )
 async def verify_code(request: web.Request, caller: Caller, body: CodeCheck) -> None:
     await codes.verify_contact(Accounts.of(request.app), await signed_in_user(caller), body.channel, body.code)
@@ -104,21 +112,28 @@ async def verify_code(request: web.Request, caller: Caller, body: CodeCheck) -> 
     status=202,
     problems=(429,),
     summary="Send a password reset code to the email or phone of an account",
-    description="Answers 202 whether or not such an account exists.",
+    description="Answers 202 whether or not such an account exists, after the same work either way: the code is "
+    "sent by a background job that looks the account up. Limited per destination (rate_limits.otp_sends_per_destination) "
+    "and, by SMS, per client address and overall (sms_per_address, sms_overall).",
 )
 async def request_password_reset(request: web.Request, body: Identified) -> None:
-    await codes.request_password_reset(Accounts.of(request.app), email=body.email, phone=body.phone)
+    await codes.request_password_reset(
+        Accounts.of(request.app), request.app[JOB_QUEUE], email=body.email, phone=body.phone, client_address=request.remote
+    )
 
 
 @routes.post(
     "/v1/auth/password/reset/confirm",
     body=PasswordReset,
-    status=204,
-    problems=(410, 429),
+    response=PasswordResetDone,
+    problems=(400, 422, 429),
     summary="Set a new password with a reset code; every session is signed out",
+    description="A wrong, expired or used-up code is `otp-invalid` (400) alike whether or not the account exists; "
+    "checks are limited per account (rate_limits.reset_code_checks_per_account). Clears the account's lock from "
+    "failed sign-ins, and answers a device token, so this device can sign in even while someone keeps guessing.",
 )
-async def reset_password(request: web.Request, body: PasswordReset) -> None:
-    await codes.reset_password(
+async def reset_password(request: web.Request, body: PasswordReset) -> PasswordResetDone:
+    device_token = await codes.reset_password(
         Accounts.of(request.app),
         email=body.email,
         phone=body.phone,
@@ -126,3 +141,4 @@ async def reset_password(request: web.Request, body: PasswordReset) -> None:
         new_password=body.new_password,
         client_address=request.remote,
     )
+    return PasswordResetDone(device_token=device_token)

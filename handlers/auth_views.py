@@ -16,6 +16,11 @@ PasswordText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PAS
 DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 BackupCode = Annotated[str, StringConstraints(min_length=8, max_length=20)]
+DeviceToken = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+DEVICE_TOKEN = (
+    "Keep it on this device and send it with later sign-ins (`device_token`): failures from a device that brings it "
+    "count against that device alone, and a lock on the account from failed sign-ins elsewhere does not stop it"
+)
 
 
 

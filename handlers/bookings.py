@@ -30,9 +30,13 @@ class BookingsQuery(RequestModel):
     response=BookingView,
     status=201,
     access=GUEST,
-    problems=(400, 401, 403, 404, 409, 422),
+    problems=(400, 401, 403, 404, 409, 422, 429),
     description="Send an Idempotency-Key header to make retries safe: the same key and body answer the same "
-    "booking (200), the same key with another body is refused (422). Overlapping nights answer 409 dates-unavailable.",
+    "booking (200), the same key with another body is refused (422). Overlapping nights answer 409 dates-unavailable. "
+    "A guest holds at most bookings.max_holds_per_guest stays unpaid at once, and "
+    "bookings.max_holds_per_guest_per_listing at one listing (409 hold-limit-reached); paid, cancelled and expired "
+    "holds do not count. New holds are limited by rate_limits.holds_per_user (429 rate-limited), and a guest whose "
+    "holds lapsed unpaid rate_limits.lapsed_holds_per_user times may not hold again for a while (429 holds-lapsed).",
 )
 async def create_booking(request: web.Request, caller: Caller, body: StayRequest) -> web.Response:
     """Hold nights at a listing while the guest pays"""

@@ -37,19 +37,21 @@ def _view_for(caller: Caller, payment: Payment) -> PaymentView:
     response=PaymentView,
     status=201,
     access=AUTHENTICATED,
-    problems=(400, 401, 404, 409, 422, 503),
+    problems=(400, 401, 404, 409, 422, 429, 503),
     description="Pays a held booking (purpose=booking) or ticket order (purpose=ticket_order); the amount comes from "
     "the booking's or order's frozen price. The Idempotency-Key header is required: the same key and body answer the "
     "same payment (200, Idempotent-Replayed), the same key with another body is refused (422). M-Pesa needs `phone` "
     "and pushes a prompt to it; card payments answer a Stripe `client_secret` for the app to confirm; PayPal answers "
-    "an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket.",
+    "an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket. STK pushes are limited "
+    "per phone, per user and per client address (rate_limits.stk_pushes_per_phone, stk_pushes_per_user, "
+    "stk_pushes_per_address): past one, 429 with Retry-After and nothing is pushed.",
 )
 async def create_payment(request: web.Request, caller: Caller, body: PaymentBody) -> web.Response:
     """Start paying for a booking or ticket order"""
     key = idempotency_key(request)
     if key is None:
         raise MalformedRequest("send an Idempotency-Key header so a retried payment is never taken twice")
-    payment, created = await start_payment(request.app, caller, body, key)
+    payment, created = await start_payment(request.app, caller, body, key, client_address=request.remote)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(_view_for(caller, payment).model_dump(mode="json"), status=201 if created else 200, headers=headers)
 

@@ -38,9 +38,12 @@ class QrQuery(RequestModel):
     response=TicketOrderView,
     status=201,
     access=AUTHENTICATED,
-    problems=(400, 401, 404, 409, 422),
+    problems=(400, 401, 404, 409, 422, 429),
     description="Holds the tickets for tickets.hold_ttl_s while the buyer pays (POST /v1/payments with purpose "
-    "ticket_order). Send an Idempotency-Key header to make retries safe. Not enough left answers 409 sold-out.",
+    "ticket_order). Send an Idempotency-Key header to make retries safe. Not enough left answers 409 sold-out. "
+    "A buyer holds at most tickets.max_holds_per_buyer_per_event unpaid orders for one event (409 "
+    "hold-limit-reached). New holds are limited by rate_limits.holds_per_user (429 rate-limited), and a buyer whose "
+    "holds lapsed unpaid rate_limits.lapsed_holds_per_user times may not hold again for a while (429 holds-lapsed).",
 )
 async def create_ticket_order(request: web.Request, caller: Caller, body: OrderRequest) -> web.Response:
     """Hold tickets while the buyer pays"""

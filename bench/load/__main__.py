@@ -1,7 +1,9 @@
-"""`python -m bench.load`: seed listings into a running `make run` gateway's database, drive the guest journey with
-Locust for a bounded time, and print requests/s, failures and p50/p95/p99 per step.
+"""`python -m bench.load`: seed listings and guests into a running `make run` gateway's database, drive the guest
+journey with Locust for a bounded time, and print requests/s, failures and p50/p95/p99 per step.
 
-Run it with the same LANGO_* environment as the gateway (it reads the database location from the settings).
+Run it with the same LANGO_* environment as the gateway (it reads the database location from the settings). Every
+simulated guest books and pays every few seconds, all from the loopback: start the gateway with the limits that
+would refuse that raised (LOAD_LIMITS below).
 Locust runs as a child process: its gevent patching stays out of this one."""
 
 import argparse
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.load import LISTINGS_FILE
+from bench.load import GUEST_PASSWORD, SEED_FILE
 from bench.load.seed import seed
 from gateway.settings import load_settings
 
@@ -24,6 +26,14 @@ REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench" / "results"
 MAX_USERS = 200
 MAX_DURATION_S = 600
+# The gateway's limits a load run exceeds on purpose: one address books and pays for every guest, many times a minute.
+LOAD_LIMITS = {
+    "LANGO_RATE_LIMITS__LOGIN_ATTEMPTS_PER_ADDRESS": "100000/minute",
+    "LANGO_RATE_LIMITS__HOLDS_PER_USER": "100000/minute",
+    "LANGO_RATE_LIMITS__STK_PUSHES_PER_PHONE": "100000/minute",
+    "LANGO_RATE_LIMITS__STK_PUSHES_PER_USER": "100000/minute",
+    "LANGO_RATE_LIMITS__STK_PUSHES_PER_ADDRESS": "100000/minute",
+}
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -54,13 +64,13 @@ def loopback_host(url: str) -> str:
     return url.rstrip("/")
 
 
-def run_locust(host: str, users: int, spawn_rate: float, seconds: int, listings: Path, prefix: Path) -> int:
+def run_locust(host: str, users: int, spawn_rate: float, seconds: int, seeded: Path, prefix: Path) -> int:
     command = [
         sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")),
         "--headless", "--only-summary", "--users", str(users), "--spawn-rate", str(spawn_rate),
         "--run-time", f"{seconds}s", "--stop-timeout", "35", "--host", host, "--csv", str(prefix),
     ]  # fmt: skip
-    return subprocess.run(command, cwd=REPO, env={**os.environ, LISTINGS_FILE: str(listings)}, check=False).returncode
+    return subprocess.run(command, cwd=REPO, env={**os.environ, SEED_FILE: str(seeded)}, check=False).returncode
 
 
 def report(stats_csv: Path) -> str:
@@ -85,15 +95,20 @@ def main() -> int:
     settings = load_settings(REPO / "config.toml")
     host = loopback_host(arguments.host or settings.server.public_url)
     seconds = duration_s(arguments.duration)
-    listing_ids = seed(settings, arguments.users)
+    if any(name not in os.environ for name in LOAD_LIMITS):
+        raise SystemExit(
+            "start the gateway, and this command, with the limits a load run exceeds on purpose raised:\n  "
+            + " ".join(f"{name}={value}" for name, value in LOAD_LIMITS.items())
+        )
+    listing_ids, guest_emails = seed(settings, arguments.users, GUEST_PASSWORD)
     RESULTS.mkdir(parents=True, exist_ok=True)
     prefix = RESULTS / f"load-{int(time.time())}"
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as listings:
-        json.dump(listing_ids, listings)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as seeded:
+        json.dump({"listings": listing_ids, "guests": guest_emails}, seeded)
     try:
-        status = run_locust(host, arguments.users, arguments.spawn_rate, seconds, Path(listings.name), prefix)
+        status = run_locust(host, arguments.users, arguments.spawn_rate, seconds, Path(seeded.name), prefix)
     finally:
-        os.unlink(listings.name)
+        os.unlink(seeded.name)
     print(f"\n{arguments.users} guests for {seconds} s against {host} (cores: {os.cpu_count()})\n")
     print(report(Path(f"{prefix}_stats.csv")))
     return status

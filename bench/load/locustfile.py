@@ -1,4 +1,4 @@
-"""One simulated guest: sign up and sign in, open the socket, then search, book, pay by M-Pesa and await the events.
+"""One simulated guest: sign in as a seeded guest, open the socket, then search, book, pay by M-Pesa and await the events.
 
 The socket waits are reported as their own rows: the time from the payment's answer until `payment.updated`
 says succeeded and `booking.updated` says confirmed (the sandbox phone answers after
@@ -17,12 +17,11 @@ from typing import Any
 import socketio
 from locust import HttpUser, between, events, task
 
-from bench.load import LISTINGS_FILE
+from bench.load import GUEST_PASSWORD, SEED_FILE
 
 EVENT_TIMEOUT_S = 30.0
-PASSWORD = "load test password 1"
 NAIROBI = (36.8219, -1.2921)
-_next_listing = itertools.count()
+_next_guest = itertools.count()
 
 
 class SocketInbox:
@@ -46,14 +45,14 @@ class Guest(HttpUser):
     wait_time = between(0.5, 1.5)
 
     def on_start(self) -> None:
-        with open(os.environ[LISTINGS_FILE]) as listings:
-            ids = json.load(listings)
-        self.listing_id = ids[next(_next_listing) % len(ids)]
+        with open(os.environ[SEED_FILE]) as seed_file:
+            seeded = json.load(seed_file)
+        number = next(_next_guest)
+        self.listing_id = seeded["listings"][number % len(seeded["listings"])]
+        email = seeded["guests"][number % len(seeded["guests"])]
         # Each guest books consecutive two-night stays at its own listing: no two guests compete for nights.
         self.nights = itertools.count(1, 2)
-        email = f"guest-{uuid.uuid4().hex[:12]}@example.com"
-        self.client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}, name="sign-up")
-        signed_in = self.client.post("/v1/auth/login", json={"email": email, "password": PASSWORD}, name="sign-in")
+        signed_in = self.client.post("/v1/auth/login", json={"email": email, "password": GUEST_PASSWORD}, name="sign-in")
         token = signed_in.json()["tokens"]["access_token"]
         self.client.headers["Authorization"] = f"Bearer {token}"
         self.inbox = SocketInbox()

@@ -1,13 +1,17 @@
-"""Published listings for the load test, written into the gateway's own database with the gateway's settings."""
+"""Published listings and guest accounts for the load test, written into the gateway's own database with the
+gateway's settings. Guests are seeded rather than signed up: a sign-up takes a code from an inbox, and sign-ups
+from one address are limited, as a load run's all come from the loopback."""
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
 from documents.property import Address, GeoPoint, Property, PropertyStatus
 from documents.user import User
 from gateway.database import create_mongo_client, init_documents
+from gateway.security.passwords import PasswordHasher
 from gateway.settings import Settings
 
 NAIROBI = (36.8219, -1.2921)
@@ -21,9 +25,12 @@ def _with_embedded_urls(settings: Settings) -> Settings:
     return settings.model_copy(update={"mongodb": settings.mongodb.model_copy(update={"url": SecretStr(url)})})
 
 
-async def seed_listings(settings: Settings, count: int) -> list[str]:
-    """`count` published listings of a new agent near Nairobi; answers their ids, one per simulated guest."""
+async def seed_listings(settings: Settings, count: int, guest_password: str) -> tuple[list[str], list[str]]:
+    """`count` published listings of a new agent near Nairobi and `count` guests who sign in with `guest_password`;
+    answers the listings' ids and the guests' emails, one of each per simulated guest."""
     settings = _with_embedded_urls(settings)
+    # One hash for every guest: they share the password, and bcrypt at the gateway's cost takes a while each.
+    password_hash = await PasswordHasher(settings.auth.bcrypt_cost).hash(guest_password)
     client = create_mongo_client(settings.mongodb)
     try:
         await init_documents(client, settings.mongodb, create_indexes=False)
@@ -49,10 +56,16 @@ async def seed_listings(settings: Settings, count: int) -> list[str]:
             for number in range(count)
         ]
         inserted = await Property.insert_many(listings)
+        now = datetime.now(UTC)
+        guests = [
+            User(email=f"load-guest-{uuid.uuid4().hex[:12]}@example.com", email_verified_at=now, password_hash=password_hash)
+            for _ in range(count)
+        ]
+        await User.insert_many(guests)
     finally:
         await client.close()
-    return [str(listing_id) for listing_id in inserted.inserted_ids]
+    return [str(listing_id) for listing_id in inserted.inserted_ids], [guest.email for guest in guests]  # type: ignore[misc]
 
 
-def seed(settings: Settings, count: int) -> list[str]:
-    return asyncio.run(seed_listings(settings, count))
+def seed(settings: Settings, count: int, guest_password: str) -> tuple[list[str], list[str]]:
+    return asyncio.run(seed_listings(settings, count, guest_password))

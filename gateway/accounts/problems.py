@@ -8,15 +8,11 @@ class InvalidCredentials(Unauthenticated):
 
 
 class AccountLocked(TooManyRequests):
-    slug, title = "account-locked", "Too many failed sign-ins: the account is locked for a while"
+    slug, title = "account-locked", "Too many failed sign-ins: signing in is locked for a while"
 
 
 class WrongPassword(Forbidden):
     slug, title = "wrong-password", "The current password is not right"
-
-
-class AccountExists(Conflict):
-    slug, title = "account-exists", "An account already uses this email or phone"
 
 
 class RefreshTokenInvalid(Unauthenticated):

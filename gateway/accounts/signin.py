@@ -1,67 +1,61 @@
-"""Signing up and signing in: password check in constant time, lockout, and the two-factor second step."""
+"""Signing in: failures counted before the password is checked, per known device or else per account, and the
+two-factor second step."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
 
 from documents.audit import AuditEvent, AuditKind
-from documents.otp import CodePurpose
 from documents.user import User
-from gateway.accounts.codes import send_code
 from gateway.accounts.context import Accounts, Device
-from gateway.accounts.problems import AccountExists, AccountLocked, InvalidCredentials, MfaInvalid, MfaTokenInvalid
+from gateway.accounts.devices import issue_device_token, known_device_id
+from gateway.accounts.problems import AccountLocked, InvalidCredentials, MfaInvalid, MfaTokenInvalid
 from gateway.accounts.sessions import TokenPair, open_session
 from gateway.accounts.two_factor import verify_second_factor
 from gateway.logs import get_logger
 from gateway.redis_client import redis_key
-from gateway.security.passwords import check_password_strength
 from gateway.security.tokens import TokenError
 
 log = get_logger("lango.signin")
+LOCKED = "too many failed sign-ins: sign in from a device you used before, reset your password, or try later"
 
 
 @dataclass(frozen=True)
 class SignInOutcome:
-    """Signed in (`tokens`), or half-way: `challenge` is the MFA or MFA-enrolment token of the next step."""
+    """Signed in (`tokens` and a `device_token`), or half-way: `challenge` is the MFA or MFA-enrolment token."""
 
     status: Literal["signed_in", "mfa_required", "mfa_enrolment_required"]
     tokens: TokenPair | None = None
     challenge: str | None = None
     user: User | None = None
+    device_token: str | None = None
 
 
-async def sign_up(accounts: Accounts, *, email: str | None, phone: str | None, password: str, device: Device) -> tuple[User, TokenPair]:
-    """Create a guest account, send a code to each contact point, and sign the new device in."""
-    check_password_strength(password, min_length=accounts.settings.auth.password_min_length, personal=(email, phone))
-    user = User(email=email, phone=phone, password_hash=await accounts.passwords.hash(password))
-    try:
-        await user.insert()
-    except DuplicateKeyError:
-        raise AccountExists() from None
-    await AuditEvent.record(AuditKind.SIGNUP, user_id=user.id, client_address=device.client_address)
-    for purpose, destination in ((CodePurpose.VERIFY_EMAIL, email), (CodePurpose.VERIFY_PHONE, phone)):
-        if destination is not None:
-            await send_code(accounts, user, purpose, destination)
-    return user, await open_session(accounts, user, device)
+@dataclass(frozen=True)
+class FailureBudget:
+    """The limit a sign-in attempt counts against: its known device's, or else the account's."""
+
+    limit: Literal["login_failures_per_device", "login_failures_per_account"]
+    key: str
 
 
-async def sign_in(accounts: Accounts, *, email: str | None, phone: str | None, password: str, device: Device) -> SignInOutcome:
-    login = email or phone or ""
+async def sign_in(
+    accounts: Accounts, *, email: str | None, phone: str | None, password: str, device: Device, device_token: str | None
+) -> SignInOutcome:
     await accounts.limits.hit("login_attempts_per_address", device.client_address or "unknown")
-    await accounts.limits.ensure_room("login_failures_per_account", login)
     user = await User.by_login(email=email, phone=phone)
+    budget = _failure_budget(accounts, user, email or phone or "", device_token)
+    # Counted before the password is checked: concurrent guesses cannot all pass before the first failure counts,
+    # and a full budget refuses the right password exactly as it refuses a wrong one, for any account or none.
+    await accounts.limits.hit(budget.limit, budget.key, refusal=LOCKED, problem=AccountLocked)
     # Unknown accounts are checked against a dummy hash so both answers take as long.
     password_matches = await accounts.passwords.verify(password, user.password_hash if user else None)
     if user is None or not password_matches:
-        await _count_failure(accounts, user, login, device)
+        await _record_failure(accounts, user, budget, device)
         raise InvalidCredentials()
-    now = datetime.now(UTC)
-    if user.is_locked(now):
-        raise AccountLocked(int((user.locked_until - now).total_seconds()) + 1)  # type: ignore[operator]
-    await accounts.limits.clear("login_failures_per_account", login)
+    await accounts.limits.clear(budget.limit, budget.key)
     await user.record_login()
     if accounts.passwords.needs_rehash(user.password_hash):
         await user.upgrade_password_hash(user.password_hash, await accounts.passwords.hash(password))
@@ -71,34 +65,37 @@ async def sign_in(accounts: Accounts, *, email: str | None, phone: str | None, p
         challenge = accounts.tokens.issue_challenge(str(user.id), "mfa_enrolment")
         return SignInOutcome("mfa_enrolment_required", challenge=challenge, user=user)
     await AuditEvent.record(AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name)
-    return SignInOutcome("signed_in", tokens=await open_session(accounts, user, device), user=user)
+    tokens = await open_session(accounts, user, device)
+    return SignInOutcome("signed_in", tokens=tokens, user=user, device_token=issue_device_token(accounts, user))
 
 
-async def _count_failure(accounts: Accounts, user: User | None, login: str, device: Device) -> None:
-    await accounts.limits.hit_quietly("login_failures_per_account", login)
+def _failure_budget(accounts: Accounts, user: User | None, login: str, device_token: str | None) -> FailureBudget:
+    if (device_id := known_device_id(accounts, user, device_token)) is not None:
+        return FailureBudget("login_failures_per_device", device_id)
+    # An account's email and phone share one budget; a login that names no account gets one of its own.
+    return FailureBudget("login_failures_per_account", str(user.id) if user else f"login:{login}")
+
+
+async def _record_failure(accounts: Accounts, user: User | None, budget: FailureBudget, device: Device) -> None:
     await AuditEvent.record(
         AuditKind.LOGIN_FAILED,
         user_id=user.id if user else None,
         client_address=device.client_address,
         known_account=user is not None,
+        known_device=budget.limit == "login_failures_per_device",
     )
-    if user is None:
+    if user is None or budget.limit != "login_failures_per_account":
         return
-    auth = accounts.settings.auth
-    locked_until = await user.record_failed_login(
-        lock_after=auth.lockout_after_failures,
-        base=timedelta(seconds=auth.lockout_base_s),
-        longest=timedelta(seconds=auth.lockout_max_s),
-    )
-    if locked_until is not None:
-        await AuditEvent.record(AuditKind.ACCOUNT_LOCKED, user_id=user.id, locked_until=locked_until.isoformat())
-        log.warning("account locked", user_id=str(user.id), locked_until=locked_until.isoformat())
+    if not await accounts.limits.has_room(budget.limit, budget.key):
+        await AuditEvent.record(AuditKind.ACCOUNT_LOCKED, user_id=user.id, client_address=device.client_address)
+        log.warning("account locked for unknown devices", user_id=str(user.id))
 
 
 async def complete_mfa(
     accounts: Accounts, *, mfa_token: str, code: str | None, backup_code: str | None, device: Device
-) -> tuple[User, TokenPair]:
-    """The second sign-in step: the MFA token of the first plus a TOTP or backup code; each MFA token works once."""
+) -> tuple[User, TokenPair, str]:
+    """The second sign-in step: the MFA token of the first plus a TOTP or backup code; each MFA token works once.
+    Answers the account, its new session's tokens and a device token."""
     try:
         claims = accounts.tokens.verify_challenge(mfa_token, "mfa")
     except TokenError:
@@ -118,4 +115,4 @@ async def complete_mfa(
     await AuditEvent.record(
         AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name, mfa=method
     )
-    return user, await open_session(accounts, user, device)
+    return user, await open_session(accounts, user, device), issue_device_token(accounts, user)

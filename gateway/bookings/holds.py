@@ -11,12 +11,14 @@ from pymongo.errors import DuplicateKeyError
 
 from documents.booking import Booking, BookingStateConflict, BookingStatus, PriceBreakdown
 from documents.clock import stored_now
+from documents.holder_gate import HolderGate
 from documents.night_claim import ClaimKind, nights_of_stay
 from documents.property import Property, PropertyStatus
 from gateway.bookings.claims import NightsTaken, claim_nights, release_claims
 from gateway.bookings.notify import publish_booking_updated
 from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused, PropertyNotBookable, StayNotAllowed
 from gateway.database import in_transaction
+from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import request_fingerprint
 from gateway.jobs import JOBS
 from gateway.logs import get_logger
@@ -55,6 +57,7 @@ async def hold_nights(
         raise PropertyNotBookable("the listing is not published")
     settings = app[SETTINGS].bookings
     _check_stay(stay, listing, settings)
+    await admit_holder(app, caller.user_id)
     booking = _new_booking(caller, stay, listing, settings, idempotency_key, request_hash)
     try:
         await _insert_with_claims(app, booking)
@@ -124,12 +127,19 @@ def _new_booking(
 async def _insert_with_claims(app: web.Application, booking: Booking) -> None:
     booking.id = PydanticObjectId()
     nights = nights_of_stay(booking.check_in, booking.check_out)
+    settings = app[SETTINGS].bookings
 
     async def insert(session: AsyncClientSession) -> None:
+        # First, so concurrent holds of this guest run one after the other and each counts the ones before it.
+        await HolderGate.pass_through(booking.guest_id, session)
         try:
             await booking.insert(session=session)
         except DuplicateKeyError:
             raise _KeyAlreadyUsed() from None
+        guest = {"guest_id": booking.guest_id}
+        await enforce_cap(session, Booking, guest, settings.max_holds_per_guest, "stays")
+        at_listing = {**guest, "property_id": booking.property_id}
+        await enforce_cap(session, Booking, at_listing, settings.max_holds_per_guest_per_listing, "stays at this listing")
         await claim_nights(session, booking.property_id, nights, ClaimKind.BOOKING, booking.id)
 
     await in_transaction(app, insert)

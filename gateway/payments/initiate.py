@@ -11,12 +11,13 @@ from gateway.idempotency import IdempotencyKeyReused, request_fingerprint
 from gateway.logs import get_logger
 from gateway.payments.problems import PaymentDetailsInvalid, PaymentInProgress, PaymentMethodUnavailable
 from gateway.payments.purposes import purpose_handler
+from gateway.payments.push_limits import count_stk_push
 from gateway.payments.settle import close_payment_unpaid
 from gateway.payments.vendors import PaymentVendors
 from gateway.payments.views import publish_payment_updated
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
-from gateway.state import PAYMENTS, SETTINGS
+from gateway.state import PAYMENTS, RATE_LIMITER, SETTINGS
 from providers.errors import ProviderError, VendorRejected
 from providers.payments import Initiation, PaymentProvider, PaymentRequest, normalise_msisdn
 
@@ -32,7 +33,7 @@ class PaymentBody(RequestModel):
 
 
 async def start_payment(
-    app: web.Application, caller: Caller, body: PaymentBody, idempotency_key: str
+    app: web.Application, caller: Caller, body: PaymentBody, idempotency_key: str, *, client_address: str | None
 ) -> tuple[Payment, bool]:
     """The payment for this request and whether it was created now (False: answered before under this key)."""
     fingerprint = request_fingerprint(body)
@@ -64,6 +65,8 @@ async def start_payment(
         raise PaymentInProgress(
             "this booking or order already has a payment under way or made", payment_id=str(live.id) if live else None
         ) from None
+    if phone is not None:
+        await count_stk_push(app[RATE_LIMITER], payment, phone=phone, user_id=caller.user_id, client_address=client_address)
     return await _send_to_vendor(app, provider, payment, phone), True
 
 

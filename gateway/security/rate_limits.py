@@ -3,7 +3,7 @@
 import math
 import time
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
@@ -16,7 +16,11 @@ TOO_MANY_ATTEMPTS = "too many attempts; try again later"
 
 
 class RateLimiter:
-    """The configured limits by name (`login_failures_per_account`…), counted per identifier."""
+    """The configured limits by name (`login_failures_per_account`…), counted per identifier.
+
+    A limit may have several windows ("5/15 minutes; 20/day"): an event counts in each, and any full one refuses it.
+    Each limit keeps its own counts, so two limits with the same window never share a budget.
+    """
 
     def __init__(self, redis: Redis, redis_settings: RedisSettings, limits: RateLimitSettings) -> None:
         if redis_settings.url is None:
@@ -28,29 +32,29 @@ class RateLimiter:
             connection_pool=redis.connection_pool,
         )
         self._limiter = MovingWindowRateLimiter(storage)
-        self._limits: dict[str, RateLimitItem] = {
-            name: parse(getattr(limits, name)) for name in type(limits).model_fields
+        self._limits: dict[str, list[RateLimitItem]] = {
+            name: parse_many(getattr(limits, name)) for name in type(limits).model_fields
         }
 
-    async def hit(self, name: str, *identifiers: str, refusal: str = TOO_MANY_ATTEMPTS) -> None:
-        """Count one event; refuse it with a 429 (saying `refusal`) when the window is already full."""
-        limit = self._limits[name]
-        if not await self._limiter.hit(limit, *identifiers):
-            raise await self._refusal(limit, identifiers, refusal)
+    async def hit(
+        self, name: str, *identifiers: str, refusal: str = TOO_MANY_ATTEMPTS, problem: type[TooManyRequests] = TooManyRequests
+    ) -> None:
+        """Count one event; refuse it with `problem` (a 429 saying `refusal`) when a window is already full.
 
-    async def hit_quietly(self, name: str, *identifiers: str) -> None:
-        """Count one event without refusing it (failures are counted after the fact)."""
-        await self._limiter.hit(self._limits[name], *identifiers)
+        Counting and checking are one atomic step in Redis, so concurrent events cannot all pass a nearly full window.
+        """
+        for window in self._limits[name]:
+            if not await self._limiter.hit(window, name, *identifiers):
+                stats = await self._limiter.get_window_stats(window, name, *identifiers)
+                raise problem(math.ceil(stats.reset_time - time.time()), refusal)
 
-    async def ensure_room(self, name: str, *identifiers: str) -> None:
-        """Refuse with a 429 when the window is full, without counting anything."""
-        limit = self._limits[name]
-        if not await self._limiter.test(limit, *identifiers):
-            raise await self._refusal(limit, identifiers, TOO_MANY_ATTEMPTS)
+    async def has_room(self, name: str, *identifiers: str) -> bool:
+        """Whether one more event would be let through, without counting one."""
+        for window in self._limits[name]:
+            if not await self._limiter.test(window, name, *identifiers):
+                return False
+        return True
 
     async def clear(self, name: str, *identifiers: str) -> None:
-        await self._limiter.clear(self._limits[name], *identifiers)
-
-    async def _refusal(self, limit: RateLimitItem, identifiers: tuple[str, ...], detail: str) -> TooManyRequests:
-        stats = await self._limiter.get_window_stats(limit, *identifiers)
-        return TooManyRequests(math.ceil(stats.reset_time - time.time()), detail)
+        for window in self._limits[name]:
+            await self._limiter.clear(window, name, *identifiers)

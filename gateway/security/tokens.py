@@ -1,4 +1,5 @@
-"""Short-lived signed tokens: access JWTs for every request and socket, challenge JWTs for the second sign-in step."""
+"""Signed tokens: access JWTs for every request and socket, challenge JWTs for the second sign-in step, and the
+long-lived device tokens that mark a device an account signed in on before."""
 
 import secrets
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from gateway.settings import AuthSettings
 
 ALGORITHM = "EdDSA"
 ACCESS_USE = "access"
+DEVICE_USE = "device"
 ChallengePurpose = Literal["mfa", "mfa_enrolment"]
 _CLOCK_SKEW_S = 10
 
@@ -54,6 +56,15 @@ class ChallengeClaims(BaseModel):
     expires_at: datetime
 
 
+class DeviceClaims(BaseModel):
+    """A device that signed in to this account before; `device_id` names it in the sign-in limits."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    device_id: str
+
+
 class TokenService:
     """Signs with the newest key and verifies with any key not retired; sync and CPU-only."""
 
@@ -91,6 +102,13 @@ class TokenService:
             challenge_id=str(claims["jti"]),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
+
+    def issue_device(self, user_id: str, ttl: timedelta) -> str:
+        return self._sign({"use": DEVICE_USE, "sub": user_id, "jti": secrets.token_urlsafe(16)}, ttl)
+
+    def verify_device(self, token: str) -> DeviceClaims:
+        claims = self._verify(token, DEVICE_USE, ("sub", "jti"))
+        return DeviceClaims(user_id=str(claims["sub"]), device_id=str(claims["jti"]))
 
     def jwks(self) -> dict[str, Any]:
         return self._keys.jwks()

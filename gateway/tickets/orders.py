@@ -7,12 +7,16 @@ from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import Field, field_validator
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
+from documents.holder_gate import HolderGate
 from documents.hosted_event import EventStatus, HostedEvent
 from documents.ticket_order import OrderLine, OrderStateConflict, OrderStatus, TicketOrder
 from documents.ticket_type import TicketType
+from gateway.database import in_transaction
+from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import IdempotencyKeyReused, request_fingerprint
 from gateway.jobs import JOBS
 from gateway.logs import get_logger
@@ -58,10 +62,20 @@ async def hold_tickets(
     if event is None or event.status != EventStatus.PUBLISHED:
         raise NotFound("no such event on sale")
     order = await _priced_order(app, caller, event, request, idempotency_key, request_hash)
+    await admit_holder(app, caller.user_id)
+    cap = app[SETTINGS].tickets.max_holds_per_buyer_per_event
+
+    async def insert_within_cap(session: AsyncClientSession) -> None:
+        # The buyer's gate first, so concurrent orders of one buyer run one after the other and each counts the others.
+        await HolderGate.pass_through(order.buyer_id, session)
+        await order.insert(session=session)
+        for_this_event = {"buyer_id": order.buyer_id, "event_id": order.event_id}
+        await enforce_cap(session, TicketOrder, for_this_event, cap, "orders for this event")
+
     # The order is stored before its tickets are taken, so a concurrent retry under the same key finds it
     # instead of competing for the last tickets.
     try:
-        await order.insert()
+        await in_transaction(app, insert_within_cap)
     except DuplicateKeyError:
         earlier = await _earlier_answer(caller, idempotency_key or "", request_hash)
         if earlier is None:

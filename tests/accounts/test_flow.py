@@ -1,4 +1,4 @@
-"""The whole journey over HTTP: sign up, verify by code, sign in, turn on 2FA, sign in with TOTP, refresh, sign out."""
+"""The whole journey over HTTP: sign up and confirm with a code per contact point, sign in, turn on 2FA, sign in with TOTP, refresh, sign out."""
 
 from datetime import UTC, datetime
 
@@ -13,20 +13,21 @@ PASSWORD = "mvua ya masika 2025"
 
 
 async def test_signup_verify_login_2fa_refresh_logout(client: TestClient) -> None:
-    signup = await client.post(
-        "/v1/auth/signup", json={"email": "Wanjiru@Example.com", "phone": "0712 345 678", "password": PASSWORD, "device": "Pixel 8"}
-    )
-    assert signup.status == 201, await signup.text()
-    account = (await signup.json())["account"]
-    assert (account["email"], account["phone"], account["roles"]) == ("wanjiru@example.com", "+254712345678", ["guest"])
-    assert not account["email_verified"]
-    signed_up = await signup.json()
-
+    started = await client.post("/v1/auth/signup", json={"email": "Wanjiru@Example.com", "phone": "0712 345 678", "password": PASSWORD})
+    assert started.status == 202, await started.text()
     email_code = await code_sent_to(client, "wanjiru@example.com")
-    verified = await client.post("/v1/auth/otp/verify", json={"channel": "email", "code": email_code}, headers=bearer(signed_up))
-    assert verified.status == 204
     sms_code = await code_sent_to(client, "+254712345678")
-    await client.post("/v1/auth/otp/verify", json={"channel": "sms", "code": sms_code}, headers=bearer(signed_up))
+    codes = {"email_code": email_code, "phone_code": sms_code}
+    contact = {"email": "wanjiru@example.com", "phone": "0712345678"}
+    one_code = await client.post("/v1/auth/signup/confirm", json={**contact, "email_code": email_code, "phone_code": email_code})
+    assert one_code.status == 400 and await problem_type(one_code) == "otp-invalid"
+    signup = await client.post("/v1/auth/signup/confirm", json={**contact, **codes, "device": "Pixel 8"})
+    assert signup.status == 201, await signup.text()
+    signed_up = await signup.json()
+    account = signed_up["account"]
+    assert (account["email"], account["phone"], account["roles"]) == ("wanjiru@example.com", "+254712345678", ["guest"])
+    # Holding the codes proved both contact points.
+    assert account["email_verified"] and account["phone_verified"]
     me = await (await client.get("/v1/auth/me", headers=bearer(signed_up))).json()
     assert me["email_verified"] and me["phone_verified"]
 

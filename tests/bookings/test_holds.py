@@ -115,7 +115,9 @@ async def test_the_sweep_job_expires_only_lapsed_holds(client: TestClient) -> No
     listing = await published_listing(client, agent)
     _, guest = await signed_in(client)
     lapsed = await (await client.post("/v1/bookings", json=stay(listing, days_ahead(2), 1), headers=guest)).json()
-    fresh = await (await client.post("/v1/bookings", json=stay(listing, days_ahead(20), 1), headers=guest)).json()
+    # A guest holds one stay per listing at a time.
+    other_listing = await published_listing(client, agent)
+    fresh = await (await client.post("/v1/bookings", json=stay(other_listing, days_ahead(20), 1), headers=guest)).json()
     await Booking.get_pymongo_collection().update_one(
         {"_id": ObjectId(lapsed["id"])}, {"$set": {"hold_expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
     )
@@ -165,7 +167,8 @@ async def test_agents_block_nights_all_or_nothing_and_unblock_them(client: TestC
     assert await NightClaim.find({"kind": "block"}).count() == 3
     released = await client.delete(blocks, params=window, headers=agent)
     assert (await released.json()) == {"released_nights": 3}
-    assert (await client.post("/v1/bookings", json=stay(listing, days_ahead(10), 2), headers=guest)).status == 201
+    _, next_guest = await signed_in(client)
+    assert (await client.post("/v1/bookings", json=stay(listing, days_ahead(10), 2), headers=next_guest)).status == 201
 
 
 async def test_only_the_listings_agent_blocks_its_nights(client: TestClient) -> None:

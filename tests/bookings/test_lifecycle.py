@@ -139,7 +139,8 @@ async def test_guests_agents_and_admins_each_see_only_their_bookings(client: Tes
     _, other_agent = await signed_in(client, "agent")
     _, admin = await signed_in(client, "admin")
     first = await held_booking(client, guest, listing, 3)
-    second = await held_booking(client, guest, listing, 6)
+    # A guest holds one stay per listing at a time.
+    second = await held_booking(client, guest, await published_listing(client, agent), 6)
     path = f"/v1/bookings/{first['id']}"
 
     for outsider in (other_guest, other_agent):

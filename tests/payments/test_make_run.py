@@ -88,7 +88,6 @@ async def create_account(gateway: EmbeddedGateway, role: str) -> dict[str, str]:
                 "password_changed_at": now,
                 "roles": [role],
                 "created_at": now,
-                "failed_logins": 0,
                 "totp_last_step": -1,
                 "backup_code_hashes": [],
             }
