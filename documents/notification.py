@@ -21,10 +21,12 @@ class NotificationKind(StrEnum):
     TICKET_ISSUED = "ticket_issued"
     EVENT_REMINDER = "event_reminder"
     BROADCAST = "broadcast"
+    # A change to how the account signs in (two-factor turned on or off): the owner hears of it at once.
+    SECURITY_ALERT = "security_alert"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.
-SECURITY_KINDS = frozenset({NotificationKind.OTP})
+SECURITY_KINDS = frozenset({NotificationKind.OTP, NotificationKind.SECURITY_ALERT})
 # Worth waking someone for: a ticket bought at the gate must show on the phone now.
 URGENT_KINDS = SECURITY_KINDS | {NotificationKind.TICKET_ISSUED}
 

@@ -152,6 +152,7 @@ class AuthSettings(Section):
     otp_max_attempts: int = Field(5, ge=1, le=20)
     otp_resend_cooldown_s: int = Field(60, ge=0, le=3600)
     mfa_required_roles: list[Literal["guest", "agent", "admin", "scanner"]] = ["agent", "admin"]
+    recent_sign_in_s: int = Field(300, ge=30, le=3600)
     lockout_after_failures: int = Field(10, ge=3)
     lockout_base_s: int = Field(60, ge=1)
     lockout_max_s: int = Field(86_400, ge=1)

@@ -44,6 +44,7 @@ CONTEXT: dict[str, Any] = {
     "ticket_url": "https://lango.africa/t/9x4f22qm",
     "title": "Scheduled maintenance",
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
+    "change": "mfa_reset",
 }
 
 
