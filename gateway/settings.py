@@ -49,6 +49,15 @@ def _is_32_bytes(key: SecretStr) -> SecretStr:
 SealingKey = Annotated[SecretStr, AfterValidator(_is_32_bytes)]
 
 
+def _is_network(text: str) -> str:
+    ipaddress.ip_network(text, strict=False)  # its ValueError names the text
+    return text
+
+
+# An address or a CIDR block, such as 10.0.0.0/8.
+Network = Annotated[str, AfterValidator(_is_network)]
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -60,6 +69,7 @@ class ServerSettings(Section):
     listen_backlog: int = Field(2048, ge=1, le=65535)
     cors_origins: list[str] = []
     behind_tls: bool = False
+    trusted_proxies: list[Network] = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 
     @model_validator(mode="after")
     def _origins_are_exact(self) -> "ServerSettings":
@@ -128,11 +138,27 @@ class RealtimeSettings(Section):
     direct_websocket_writes: bool = True
     gc_freeze: bool = True
     gc_settle_interval_s: float = Field(1.0, gt=0)
+    transports: list[Literal["websocket", "polling"]] = Field(["websocket"], min_length=1)
+    max_sockets_per_address: int = Field(500, ge=1)
+    connects_per_address: str = "300/minute"
+    handshake_timeout_s: float = Field(10.0, gt=0)
+    max_request_chars: int = Field(16_384, ge=1024)
+    max_message_bytes: int = Field(262_144, ge=4096)
 
     @model_validator(mode="after")
     def _node_outlives_heartbeat(self) -> "RealtimeSettings":
         if self.node_ttl_s <= 2 * self.node_heartbeat_s:
             raise ValueError("node_ttl_s must exceed twice node_heartbeat_s, or a live node could look dead")
+        return self
+
+    @model_validator(mode="after")
+    def _limits_are_sound(self) -> "RealtimeSettings":
+        try:
+            parse_limit(self.connects_per_address)
+        except ValueError:
+            raise ValueError("connects_per_address: not a rate like '300/minute'") from None
+        if self.max_message_bytes <= self.max_request_chars:
+            raise ValueError("max_message_bytes must exceed max_request_chars, or an over-size request drops its socket")
         return self
 
 

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from documents.property import Property
 from gateway.events.targets import InvalidTarget, checked_target, user_of
 from gateway.logs import get_logger
-from gateway.problems import Problem
+from gateway.problems import Problem, input_prefix
+from gateway.realtime.connection_guard import request_failure as failure
 from gateway.realtime.hub import HubUnavailable, RealtimeHub
 from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
 from gateway.state import REALTIME_HUB, TOKENS
@@ -58,10 +59,6 @@ class LeaveRequest(_Request):
     room: str
 
 
-def failure(code: str, message: str) -> Ack:
-    return {"ok": False, "error": {"code": code, "message": message}}
-
-
 def acknowledged(
     model: type[RequestT],
 ) -> Callable[[Callable[[Any, str, RequestT], Awaitable[Ack]]], Callable[[Any, str, Any], Awaitable[Ack]]]:
@@ -89,7 +86,8 @@ def acknowledged(
 
 
 def _describe(issue: Any) -> str:
-    location = ".".join(str(part) for part in issue["loc"]) or "payload"
+    # A location can name a field the client made up: each part is cut like any other echo of input.
+    location = ".".join(input_prefix(str(part)) for part in issue["loc"]) or "payload"
     return f"{location}: {issue['msg']}"
 
 
@@ -107,7 +105,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
     async def trigger_event(self, event: str, *args: Any) -> Any:
         handler_name = "on_" + event.replace(".", "_")
         if not hasattr(self, handler_name):
-            return failure("unknown_event", f"no such request: {event}")
+            return failure("unknown_event", f"no such request: {input_prefix(event)}")
         return await super().trigger_event(handler_name[3:], *args)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:

@@ -143,7 +143,9 @@ class RealtimeHub:
     async def join(self, sid: str, room: str, last_event_id: int | None, *, announce: bool = False) -> Resumed:
         """Follow a room: replay after `last_event_id` (if given and still kept), then live events, in order."""
         if room in self.delivery.sockets[sid].rooms:
-            return Resumed(room, recovered=last_event_id is None, replayed=0, last_event_id=0)
+            # Followed already: every event since the first join has been sent live, nothing is replayed again.
+            sent = self.delivery.last_sent(sid, room)
+            return Resumed(room, recovered=last_event_id is None or last_event_id >= sent, replayed=0, last_event_id=sent)
         self.delivery.join(sid, room)
         try:
             # Both go out batched with the other joins of this loop turn: a reconnect storm needs no queue here.
