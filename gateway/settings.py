@@ -139,6 +139,7 @@ class RealtimeSettings(Section):
     gc_freeze: bool = True
     gc_settle_interval_s: float = Field(1.0, gt=0)
     transports: list[Literal["websocket", "polling"]] = Field(["websocket"], min_length=1)
+    max_sockets_per_user: int = Field(10, ge=1)
     max_sockets_per_address: int = Field(500, ge=1)
     connects_per_address: str = "300/minute"
     handshake_timeout_s: float = Field(10.0, gt=0)

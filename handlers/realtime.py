@@ -15,7 +15,7 @@ from gateway.events.targets import InvalidTarget, checked_target, user_of
 from gateway.logs import get_logger
 from gateway.problems import Problem, input_prefix
 from gateway.realtime.connection_guard import request_failure as failure
-from gateway.realtime.hub import HubUnavailable, RealtimeHub
+from gateway.realtime.hub import HubUnavailable, RealtimeHub, SocketRefused
 from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
 from gateway.state import REALTIME_HUB, TOKENS
 from handlers.scanning import SocketTicketScan, may_follow_scanners, scan_from_socket
@@ -23,6 +23,7 @@ from handlers.scanning import SocketTicketScan, may_follow_scanners, scan_from_s
 log = get_logger("lango.handlers.realtime")
 RequestT = TypeVar("RequestT", bound=BaseModel)
 Ack = dict[str, Any]
+UNAVAILABLE = "the realtime service is briefly unavailable; retry"
 
 
 class RequestRefused(Exception):
@@ -72,10 +73,10 @@ def acknowledged(
                 return {"ok": True, **await handler(namespace, sid, request)}
             except ValidationError as error:
                 return failure("invalid_request", "; ".join(_describe(issue) for issue in error.errors()))
-            except RequestRefused as refused:
+            except (RequestRefused, SocketRefused) as refused:
                 return failure(refused.code, refused.message)
             except HubUnavailable:
-                return failure("unavailable", "the realtime service is briefly unavailable; retry")
+                return failure("unavailable", UNAVAILABLE)
             except Exception:
                 log.exception("socket request failed", handler=handler.__name__)
                 return failure("internal_error", "the request failed on the server")
@@ -116,7 +117,12 @@ class RealtimeNamespace(socketio.AsyncNamespace):
         if not handshake.token:
             _refuse("missing_token", "send the access token in the connect auth payload")
         claims = self._verify(handshake.token, refuse=_refuse)
-        self.hub.connect(sid, claims.user_id, claims.roles, claims.expires_at, handshake.last_event_id)
+        try:
+            await self.hub.admit(sid, claims, handshake.last_event_id)
+        except SocketRefused as refused:
+            _refuse(refused.code, refused.message)
+        except HubUnavailable:
+            _refuse("unavailable", UNAVAILABLE)
 
     async def on_disconnect(self, sid: str, reason: str) -> None:
         self.hub.disconnect(sid)
@@ -124,10 +130,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
     @acknowledged(RefreshRequest)
     async def on_auth_refresh(self, sid: str, request: RefreshRequest) -> Ack:
         claims = self._verify(request.token, refuse=_refuse_request)
-        session = self.hub.sessions.get(sid)
-        if session is None or session.user_id != claims.user_id:
-            raise RequestRefused("invalid_token", "the new token belongs to another user")
-        self.hub.renew(sid, claims.expires_at)
+        await self.hub.renew(sid, claims)
         return {"expires_at": claims.expires_at.isoformat()}
 
     @acknowledged(JoinRequest)

@@ -66,9 +66,11 @@ async def refresh_session(accounts: Accounts, refresh_token: str, device: Device
     user = await User.get(session.user_id)
     if user is None:
         await Session.revoke_one(session.id, session.user_id, "account_gone")  # type: ignore[arg-type]
+        await accounts.forget_sessions([str(session.id)])
         raise RefreshTokenInvalid()
     if accounts.requires_mfa(user) and not user.mfa_enabled:
         await Session.revoke_one(session.id, user.id, "mfa_enrolment_required")  # type: ignore[arg-type]
+        await accounts.forget_sessions([str(session.id)])
         raise MfaEnrolmentRequired("sign in again and turn on two-factor authentication")
     return _access_for(accounts, user, session, next_token)
 

@@ -86,6 +86,37 @@ async def test_long_polling_is_refused_unless_configured(aiohttp_client, client:
     assert (await allowing.get(polling)).status == 200
 
 
+async def test_an_account_holds_only_so_many_sockets_counted_across_nodes(
+    aiohttp_client, settings: Settings, sockets: Sockets  # type: ignore[no-untyped-def]
+) -> None:
+    node_a = await _served(aiohttp_client, settings, max_sockets_per_user=2)
+    node_b = await _served(aiohttp_client, settings, max_sockets_per_user=2)
+    user = await create_user(node_a.app, email="zuri@example.com")
+    token = access_token_for(node_a.app, user)
+    recovered = asyncio.Event()
+    first = await sockets.open(node_a, token)
+    first.on("session.recovery", lambda _: recovered.set())
+    await sockets.open(node_b, token)
+    # Each node tells Redis of its sockets before it replays their room: the notice means the count is there.
+    await asyncio.wait_for(recovered.wait(), 10)
+
+    refused_a, refused_b = await sockets.refusal(node_a, token), await sockets.refusal(node_b, token)
+    other = await sockets.open(node_b, access_token_for(node_a.app, await create_user(node_a.app)))
+
+    assert refused_a["message"] == refused_b["message"] == "too_many_sockets"
+    assert other.connected
+    await first.disconnect()
+    await eventually(lambda: _connects(sockets, node_b, token), 10, "a socket once one was closed")
+
+
+async def _connects(sockets: Sockets, client: TestClient, token: str) -> bool:
+    try:
+        await sockets.open(client, token)
+    except socketio.exceptions.ConnectionError:
+        return False
+    return True
+
+
 async def test_an_address_holds_and_opens_only_so_many_connections(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client = await _served(aiohttp_client, settings, max_sockets_per_address=2, connects_per_address="4/minute")
     # Behind a trusted proxy (here the loopback peer) each client is told apart by X-Forwarded-For.
