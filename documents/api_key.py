@@ -90,3 +90,8 @@ class ApiKey(Document):
         if raw is None:
             raise ApiKeyGone("no such live key")
         return cls.model_validate(raw)
+
+    @classmethod
+    async def live_keys_of(cls, agent_id: str) -> list["ApiKey"]:
+        """The agent's keys not revoked (expired ones included: revoking them too leaves nothing to wake)."""
+        return await cls.find({"agent_id": agent_id, "revoked_at": None}).to_list()

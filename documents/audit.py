@@ -20,6 +20,7 @@ class AuditKind(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     MFA_FAILED = "mfa_failed"
+    MFA_RESET = "mfa_reset"
     ROLE_GRANTED = "role_granted"
     ROLE_REMOVED = "role_removed"
     SESSION_REVOKED = "session_revoked"

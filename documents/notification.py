@@ -23,10 +23,12 @@ class NotificationKind(StrEnum):
     EVENT_REMINDER = "event_reminder"
     EVENT_CANCELLED = "event_cancelled"
     BROADCAST = "broadcast"
+    # A change to how the account signs in (two-factor turned on or off): the owner hears of it at once.
+    SECURITY_ALERT = "security_alert"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.
-SECURITY_KINDS = frozenset({NotificationKind.OTP, NotificationKind.SIGNUP_ATTEMPT})
+SECURITY_KINDS = frozenset({NotificationKind.OTP, NotificationKind.SIGNUP_ATTEMPT, NotificationKind.SECURITY_ALERT})
 # Worth waking someone for: a ticket bought at the gate must show on the phone now.
 URGENT_KINDS = SECURITY_KINDS | {NotificationKind.TICKET_ISSUED}
 

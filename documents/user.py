@@ -120,9 +120,10 @@ class User(Document):
         )
         return result.modified_count == 1
 
-    async def consume_backup_code(self, code_hash: str) -> bool:
+    async def consume_backup_code(self, forms: list[str]) -> bool:
+        """Spend the backup code stored in any of these forms, once: answers whether one was there."""
         result = await self.get_pymongo_collection().update_one(
-            {"_id": self.id, "backup_code_hashes": code_hash}, {"$pull": {"backup_code_hashes": code_hash}}
+            {"_id": self.id, "backup_code_hashes": {"$in": forms}}, {"$pull": {"backup_code_hashes": {"$in": forms}}}
         )
         return result.modified_count == 1
 

@@ -95,7 +95,7 @@ def _operation_object(operation: Operation, ref: Any, schemas: dict[str, Any]) -
         document["parameters"] = parameters
     if operation.body is not None:
         document["requestBody"] = {
-            "required": True,
+            "required": operation.body_required,
             "content": {"application/json": {"schema": ref(operation.body, "validation")}},
         }
     if operation.access is not None:

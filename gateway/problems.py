@@ -8,6 +8,15 @@ from gateway.jsoncodec import json_response
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:lango:problem:"
+# How much of a client's input an error may quote back: enough to recognise it, never the whole of a hostile one.
+INPUT_PREFIX_CHARS = 40
+
+
+def input_prefix(text: str | None, limit: int = INPUT_PREFIX_CHARS) -> str:
+    """`text` cut to its first `limit` characters, an ellipsis marking the cut."""
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Problem(Exception):

@@ -51,6 +51,8 @@ class Operation:
     tag: str
     status: int = 200
     body: type[BaseModel] | None = None
+    # False for a body whose fields are all optional: a request without one is read as `{}`.
+    body_required: bool = True
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     access: Access | None = None
@@ -114,7 +116,10 @@ def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.Str
         if operation.query is not None:
             arguments["query"] = parse_query(operation.query, request.query)
         if operation.body is not None:
-            arguments["body"] = await parse_json_body(operation.body, request)
+            if operation.body_required or request.body_exists:
+                arguments["body"] = await parse_json_body(operation.body, request)
+            else:
+                arguments["body"] = validate(operation.body, {}, location="body")
         result = await operation.handler(request, **arguments)
         if isinstance(result, web.StreamResponse):
             return result

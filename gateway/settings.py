@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse as parse_limit
 from limits import parse_many
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
@@ -160,11 +161,28 @@ class RealtimeSettings(Section):
     direct_websocket_writes: bool = True
     gc_freeze: bool = True
     gc_settle_interval_s: float = Field(1.0, gt=0)
+    transports: list[Literal["websocket", "polling"]] = Field(["websocket"], min_length=1)
+    max_sockets_per_user: int = Field(10, ge=1)
+    max_sockets_per_address: int = Field(500, ge=1)
+    connects_per_address: str = "300/minute"
+    handshake_timeout_s: float = Field(10.0, gt=0)
+    max_request_chars: int = Field(16_384, ge=1024)
+    max_message_bytes: int = Field(262_144, ge=4096)
 
     @model_validator(mode="after")
     def _node_outlives_heartbeat(self) -> "RealtimeSettings":
         if self.node_ttl_s <= 2 * self.node_heartbeat_s:
             raise ValueError("node_ttl_s must exceed twice node_heartbeat_s, or a live node could look dead")
+        return self
+
+    @model_validator(mode="after")
+    def _limits_are_sound(self) -> "RealtimeSettings":
+        try:
+            parse_limit(self.connects_per_address)
+        except ValueError:
+            raise ValueError("connects_per_address: not a rate like '300/minute'") from None
+        if self.max_message_bytes <= self.max_request_chars:
+            raise ValueError("max_message_bytes must exceed max_request_chars, or an over-size request drops its socket")
         return self
 
 
@@ -185,6 +203,7 @@ class AuthSettings(Section):
     otp_resend_cooldown_s: int = Field(60, ge=0, le=3600)
     mfa_required_roles: list[Literal["guest", "agent", "admin", "scanner"]] = ["agent", "admin"]
     device_token_ttl_s: int = Field(15_552_000, ge=86_400, le=63_072_000)
+    recent_sign_in_s: int = Field(300, ge=30, le=3600)
 
 
 class RateLimitSettings(Section):

@@ -1,4 +1,4 @@
-"""Admin views of accounts: granting and removing roles, reading the security audit log."""
+"""Admin views of accounts: granting and removing roles, resetting a locked-out owner's two-factor, the audit log."""
 
 import base64
 import binascii
@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 from documents.audit import AuditEvent, AuditKind
 from documents.user import Role
 from gateway.accounts import roles as role_changes
+from gateway.accounts import two_factor
 from gateway.accounts.context import Accounts
+from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.problems import MalformedRequest, NotFound
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import Caller, roles
@@ -115,4 +117,28 @@ async def remove_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(
         Accounts.of(request.app), caller, request.match_info["user_id"], _role_of(request), granted=False
     )
+    return AccountView.of(user)
+
+
+class TwoFactorReset(RequestModel):
+    reason: str = Field(
+        min_length=10, max_length=500, description="How the owner's identity was checked, and why: kept in the audit log"
+    )
+
+
+@routes.post(
+    "/v1/admin/users/{user_id}/2fa/reset",
+    access=ADMINS,
+    body=TwoFactorReset,
+    response=AccountView,
+    problems=(409,),
+    summary="Turn off a locked-out user's two-factor; they are signed out everywhere and alerted",
+    description="For an owner who lost their authenticator and backup codes, or whose two-factor someone else turned "
+    "on: check who they are by other means first. Audited as `mfa_reset` with the reason; `mfa-not-enabled` when "
+    "two-factor is off, `own-two-factor-reset` for the admin's own account. If their role needs two-factor, their "
+    "next sign-in asks them to enrol again.",
+)
+async def reset_two_factor(request: web.Request, caller: Caller, body: TwoFactorReset) -> AccountView:
+    user = await two_factor.reset_by_admin(Accounts.of(request.app), caller, request.match_info["user_id"], body.reason)
+    await alert_owner(request.app, str(user.id), SecurityChange.MFA_RESET)
     return AccountView.of(user)

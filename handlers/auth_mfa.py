@@ -6,11 +6,24 @@ from pydantic import BaseModel, Field, model_validator
 from gateway.accounts import two_factor
 from gateway.accounts.context import Accounts, Device, signed_in_user
 from gateway.accounts.sessions import open_session
+from gateway.accounts.step_up import confirm_identity
+from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, MFA_ENROLMENT, Caller
 from handlers.auth_views import BackupCode, OtpCode, PasswordText, TokenPairView
 
 routes = ApiRoutes(tag="auth")
+IDENTITY_PROOF = (
+    "With an access token, the password is needed unless its session signed in within `auth.recent_sign_in_s` "
+    "(5 minutes): otherwise 403 `reauthentication-required`, or `wrong-password`. The MFA-enrolment token of a "
+    "sign-in needs none. The account is sent a security alert."
+)
+PASSWORD_UNLESS_RECENT = "The account's password; needed unless this session signed in moments ago"
+
+
+class EnrolmentStart(RequestModel):
+    password: PasswordText | None = Field(None, description=PASSWORD_UNLESS_RECENT)
+
 
 class EnrolmentView(BaseModel):
     secret: str = Field(description="Base32, for apps that cannot scan the QR code")
@@ -20,6 +33,7 @@ class EnrolmentView(BaseModel):
 
 class EnrolmentConfirmation(RequestModel):
     code: OtpCode
+    password: PasswordText | None = Field(None, description=PASSWORD_UNLESS_RECENT)
 
 
 class EnrolmentConfirmed(BaseModel):
@@ -42,12 +56,19 @@ class Disable(RequestModel):
 @routes.post(
     "/v1/auth/2fa/enrol",
     access=MFA_ENROLMENT,
+    body=EnrolmentStart,
+    body_required=False,
     response=EnrolmentView,
-    problems=(409,),
+    problems=(409, 429),
     summary="Start two-factor enrolment: a TOTP secret as otpauth:// URI and QR code",
+    description=IDENTITY_PROOF,
 )
-async def enrol(request: web.Request, caller: Caller) -> EnrolmentView:
-    enrolment = await two_factor.begin_enrolment(Accounts.of(request.app), await signed_in_user(caller))
+async def enrol(request: web.Request, caller: Caller, body: EnrolmentStart) -> EnrolmentView:
+    accounts = Accounts.of(request.app)
+    user = await signed_in_user(caller)
+    await confirm_identity(accounts, caller, user, body.password)
+    enrolment = await two_factor.begin_enrolment(accounts, user)
+    await alert_owner(request.app, caller.user_id, SecurityChange.MFA_ENROLMENT_STARTED)
     return EnrolmentView(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_png=enrolment.qr_png_data_url)
 
 
@@ -58,11 +79,14 @@ async def enrol(request: web.Request, caller: Caller) -> EnrolmentView:
     response=EnrolmentConfirmed,
     problems=(409, 429),
     summary="Turn two-factor on with the first code from the authenticator app",
+    description=IDENTITY_PROOF,
 )
 async def confirm(request: web.Request, caller: Caller, body: EnrolmentConfirmation) -> EnrolmentConfirmed:
     accounts = Accounts.of(request.app)
     user = await signed_in_user(caller)
+    await confirm_identity(accounts, caller, user, body.password)
     backup_codes = await two_factor.confirm_enrolment(accounts, user, body.code)
+    await alert_owner(request.app, caller.user_id, SecurityChange.MFA_ENABLED)
     if caller.has_session:
         return EnrolmentConfirmed(backup_codes=backup_codes)
     pair = await open_session(accounts, user, Device.of(request))
@@ -76,9 +100,11 @@ async def confirm(request: web.Request, caller: Caller, body: EnrolmentConfirmat
     status=204,
     problems=(409, 429),
     summary="Turn two-factor off with the password and a code",
-    description="Refused (`mfa-required-for-role`) for accounts whose role needs two-factor.",
+    description="Refused (`mfa-required-for-role`) for accounts whose role needs two-factor. The account is sent a "
+    "security alert.",
 )
 async def disable(request: web.Request, caller: Caller, body: Disable) -> None:
-    await two_factor.disable(
-        Accounts.of(request.app), await signed_in_user(caller), password=body.password, code=body.code, backup_code=body.backup_code
-    )
+    user = await signed_in_user(caller)
+    accounts = Accounts.of(request.app)
+    if await two_factor.disable(accounts, user, password=body.password, code=body.code, backup_code=body.backup_code):
+        await alert_owner(request.app, caller.user_id, SecurityChange.MFA_DISABLED)

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from documents.property import Property
 from gateway.events.targets import InvalidTarget, checked_target, user_of
 from gateway.logs import get_logger
-from gateway.problems import Problem
-from gateway.realtime.hub import HubUnavailable, RealtimeHub
+from gateway.problems import Problem, input_prefix
+from gateway.realtime.connection_guard import request_failure as failure
+from gateway.realtime.hub import HubUnavailable, RealtimeHub, SocketRefused
 from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
 from gateway.state import REALTIME_HUB, TOKENS
 from handlers.scanning import SocketTicketScan, may_follow_scanners, scan_from_socket
@@ -22,6 +23,7 @@ from handlers.scanning import SocketTicketScan, may_follow_scanners, scan_from_s
 log = get_logger("lango.handlers.realtime")
 RequestT = TypeVar("RequestT", bound=BaseModel)
 Ack = dict[str, Any]
+UNAVAILABLE = "the realtime service is briefly unavailable; retry"
 
 
 class RequestRefused(Exception):
@@ -58,10 +60,6 @@ class LeaveRequest(_Request):
     room: str
 
 
-def failure(code: str, message: str) -> Ack:
-    return {"ok": False, "error": {"code": code, "message": message}}
-
-
 def acknowledged(
     model: type[RequestT],
 ) -> Callable[[Callable[[Any, str, RequestT], Awaitable[Ack]]], Callable[[Any, str, Any], Awaitable[Ack]]]:
@@ -75,10 +73,10 @@ def acknowledged(
                 return {"ok": True, **await handler(namespace, sid, request)}
             except ValidationError as error:
                 return failure("invalid_request", "; ".join(_describe(issue) for issue in error.errors()))
-            except RequestRefused as refused:
+            except (RequestRefused, SocketRefused) as refused:
                 return failure(refused.code, refused.message)
             except HubUnavailable:
-                return failure("unavailable", "the realtime service is briefly unavailable; retry")
+                return failure("unavailable", UNAVAILABLE)
             except Exception:
                 log.exception("socket request failed", handler=handler.__name__)
                 return failure("internal_error", "the request failed on the server")
@@ -89,7 +87,8 @@ def acknowledged(
 
 
 def _describe(issue: Any) -> str:
-    location = ".".join(str(part) for part in issue["loc"]) or "payload"
+    # A location can name a field the client made up: each part is cut like any other echo of input.
+    location = ".".join(input_prefix(str(part)) for part in issue["loc"]) or "payload"
     return f"{location}: {issue['msg']}"
 
 
@@ -107,7 +106,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
     async def trigger_event(self, event: str, *args: Any) -> Any:
         handler_name = "on_" + event.replace(".", "_")
         if not hasattr(self, handler_name):
-            return failure("unknown_event", f"no such request: {event}")
+            return failure("unknown_event", f"no such request: {input_prefix(event)}")
         return await super().trigger_event(handler_name[3:], *args)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -118,7 +117,12 @@ class RealtimeNamespace(socketio.AsyncNamespace):
         if not handshake.token:
             _refuse("missing_token", "send the access token in the connect auth payload")
         claims = self._verify(handshake.token, refuse=_refuse)
-        self.hub.connect(sid, claims.user_id, claims.roles, claims.expires_at, handshake.last_event_id)
+        try:
+            await self.hub.admit(sid, claims, handshake.last_event_id)
+        except SocketRefused as refused:
+            _refuse(refused.code, refused.message)
+        except HubUnavailable:
+            _refuse("unavailable", UNAVAILABLE)
 
     async def on_disconnect(self, sid: str, reason: str) -> None:
         self.hub.disconnect(sid)
@@ -126,10 +130,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
     @acknowledged(RefreshRequest)
     async def on_auth_refresh(self, sid: str, request: RefreshRequest) -> Ack:
         claims = self._verify(request.token, refuse=_refuse_request)
-        session = self.hub.sessions.get(sid)
-        if session is None or session.user_id != claims.user_id:
-            raise RequestRefused("invalid_token", "the new token belongs to another user")
-        self.hub.renew(sid, claims.expires_at)
+        await self.hub.renew(sid, claims)
         return {"expires_at": claims.expires_at.isoformat()}
 
     @acknowledged(JoinRequest)

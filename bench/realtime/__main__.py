@@ -169,6 +169,9 @@ class Bench:
             LANGO_SERVER__PORT=str(port),
             LANGO_JOBS__IN_PROCESS="false",
             LANGO_LOGGING__LEVEL="INFO",
+            # Every socket of the load client comes from 127.0.0.1: the per-address limits would refuse most.
+            LANGO_REALTIME__MAX_SOCKETS_PER_ADDRESS="1000000",
+            LANGO_REALTIME__CONNECTS_PER_ADDRESS="1000000/minute",
         )
         env.update(dict(pair.split("=", 1) for pair in self.arguments.lango_env))
         return env

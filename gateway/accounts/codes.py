@@ -10,8 +10,9 @@ from documents.otp import CodePurpose, OneTimeCode
 from documents.user import ContactChannel, User
 from gateway.accounts.context import Accounts
 from gateway.accounts.devices import issue_device_token
-from gateway.accounts.problems import AlreadyVerified, NoDestination, OtpCooldown, OtpDead, OtpInvalid, WrongPassword
+from gateway.accounts.problems import AlreadyVerified, NoDestination, OtpCooldown, OtpDead, OtpInvalid
 from gateway.accounts.sessions import revoke_other_sessions
+from gateway.accounts.step_up import verify_current_password
 from gateway.jobs import JOBS, JobPolicy, enqueue
 from gateway.logs import get_logger
 from gateway.notifications.security_codes import send_security_code
@@ -143,10 +144,7 @@ async def change_password(
     accounts: Accounts, user: User, *, current_password: str, new_password: str, session_id: str, client_address: str | None
 ) -> None:
     """Replace the password after checking the current one; every other session is signed out."""
-    # Counted before the check, so concurrent guesses with a stolen access token cannot outrun the limit.
-    await accounts.limits.hit("login_failures_per_account", f"password-change:{user.id}")
-    if not await accounts.passwords.verify(current_password, user.password_hash):
-        raise WrongPassword()
+    await verify_current_password(accounts, user, current_password)
     check_password_strength(new_password, min_length=accounts.settings.auth.password_min_length, personal=(user.email, user.phone))
     await user.replace_password(await accounts.passwords.hash(new_password))
     await revoke_other_sessions(accounts, user.id, keep=session_id or None, because="password_changed")  # type: ignore[arg-type]

@@ -15,6 +15,10 @@ class WrongPassword(Forbidden):
     slug, title = "wrong-password", "The current password is not right"
 
 
+class ReauthenticationRequired(Forbidden):
+    slug, title = "reauthentication-required", "Confirm it is you: send your password, or sign in again first"
+
+
 class RefreshTokenInvalid(Unauthenticated):
     slug, title = "refresh-token-invalid", "The refresh token is not valid: sign in again"
 
@@ -73,3 +77,7 @@ class MfaEnrolmentNotStarted(Conflict):
 
 class OwnAdminRole(Conflict):
     slug, title = "own-admin-role", "An admin cannot remove their own admin role"
+
+
+class OwnTwoFactorReset(Conflict):
+    slug, title = "own-two-factor-reset", "An admin cannot reset their own two-factor authentication: ask another admin"

@@ -1,8 +1,11 @@
-"""Admins grant and remove roles; each change is audited, and a removal signs the account out everywhere."""
+"""Admins grant and remove roles; each change is audited, and a removal signs the account out everywhere (and an agent's
+API keys stop working)."""
 
 from beanie import PydanticObjectId
 
+from documents.api_key import ApiKey, ApiKeyGone
 from documents.audit import AuditEvent, AuditKind
+from documents.clock import stored_now
 from documents.user import Role, User
 from gateway.accounts.context import Accounts
 from gateway.accounts.problems import OwnAdminRole
@@ -28,4 +31,23 @@ async def change_role(accounts: Accounts, admin: Caller, user_id: str, role: Rol
         actor_id=PydanticObjectId(admin.user_id),
         role=role,
     )
+    if not granted and role == "agent":
+        await _revoke_api_keys(user, admin)
     return user
+
+
+async def _revoke_api_keys(agent: User, admin: Caller) -> None:
+    """An integration reads for an agent: once the account is no longer one, none of its keys works again."""
+    for key in await ApiKey.live_keys_of(str(agent.id)):
+        try:
+            await ApiKey.revoke(key.id, stored_now())  # type: ignore[arg-type]
+        except ApiKeyGone:
+            continue  # revoked meanwhile by an admin, who audited it
+        await AuditEvent.record(
+            AuditKind.API_KEY_REVOKED,
+            user_id=agent.id,
+            actor_id=PydanticObjectId(admin.user_id),
+            key_id=str(key.id),
+            name=key.name,
+            because="role_removed",
+        )

@@ -31,9 +31,11 @@ def _refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _access_for(accounts: Accounts, user: User, session_id: str, refresh_token: str) -> TokenPair:
+def _access_for(accounts: Accounts, user: User, session: Session, refresh_token: str) -> TokenPair:
+    session_id = str(session.id)
     return TokenPair(
-        access_token=accounts.tokens.issue_access(str(user.id), user.roles, session_id),
+        # The session opened when the person signed in: that is when they last proved who they are.
+        access_token=accounts.tokens.issue_access(str(user.id), user.roles, session_id, auth_time=session.created_at),
         refresh_token=refresh_token,
         expires_in=int(accounts.tokens.access_ttl.total_seconds()),
         session_id=session_id,
@@ -50,7 +52,7 @@ async def open_session(accounts: Accounts, user: User, device: Device) -> TokenP
         expires_at=datetime.now(UTC) + timedelta(seconds=accounts.settings.auth.refresh_token_ttl_s),
     )
     await session.insert()
-    return _access_for(accounts, user, str(session.id), refresh_token)
+    return _access_for(accounts, user, session, refresh_token)
 
 
 async def refresh_session(accounts: Accounts, refresh_token: str, device: Device) -> TokenPair:
@@ -64,11 +66,13 @@ async def refresh_session(accounts: Accounts, refresh_token: str, device: Device
     user = await User.get(session.user_id)
     if user is None:
         await Session.revoke_one(session.id, session.user_id, "account_gone")  # type: ignore[arg-type]
+        await accounts.forget_sessions([str(session.id)])
         raise RefreshTokenInvalid()
     if accounts.requires_mfa(user) and not user.mfa_enabled:
         await Session.revoke_one(session.id, user.id, "mfa_enrolment_required")  # type: ignore[arg-type]
+        await accounts.forget_sessions([str(session.id)])
         raise MfaEnrolmentRequired("sign in again and turn on two-factor authentication")
-    return _access_for(accounts, user, str(session.id), next_token)
+    return _access_for(accounts, user, session, next_token)
 
 
 async def _refuse_replay(accounts: Accounts, presented: str, device: Device) -> None:

@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import hashlib
+import hmac
 import io
 import re
 import secrets
@@ -12,8 +13,11 @@ from typing import Literal
 
 import pyotp
 import qrcode
+from beanie import PydanticObjectId
 from bson import ObjectId
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
@@ -24,13 +28,21 @@ from gateway.accounts.problems import (
     MfaInvalid,
     MfaNotEnabled,
     MfaRequiredForRole,
+    OwnTwoFactorReset,
     WrongPassword,
 )
+from gateway.accounts.sessions import revoke_other_sessions
+from gateway.problems import NotFound
+from gateway.security.access import Caller
 from gateway.security.encoding import b64url, from_b64url
 from gateway.security.sealing import SealingKeys
 
 ISSUER_NAME = "Lango"
 BACKUP_CODE_COUNT = 10
+# 80 random bits each, shown as four groups of four base32 characters.
+BACKUP_CODE_BYTES = 10
+# Marks a code's digest keyed with a sealing key, beside the unkeyed SHA-256 hex of older codes.
+BACKUP_CODE_HASH_PREFIX = "k1:"
 # One step either side of now: phones whose clocks drift by up to 30 s still get in.
 _STEP_WINDOW = (-1, 0, 1)
 SecondFactor = Literal["totp", "backup_code"]
@@ -53,14 +65,31 @@ class Enrolment:
     qr_png_data_url: str
 
 
-def _backup_code_hash(code: str) -> str:
-    normalised = code.replace("-", "").replace(" ", "").lower()
-    return hashlib.sha256(normalised.encode()).hexdigest()
+def _normalised(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").lower()
+
+
+def _backup_code_key(sealing_key: bytes, user_id: ObjectId | None) -> bytes:
+    """A key of the account's own, derived from a TOTP sealing key: a code's digest is useless without both."""
+    info = f"lango-backup-codes:{user_id}".encode()
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(sealing_key)
+
+
+def _backup_code_hash(sealing_key: bytes, user_id: ObjectId | None, code: str) -> str:
+    digest = hmac.new(_backup_code_key(sealing_key, user_id), _normalised(code).encode(), hashlib.sha256).hexdigest()
+    return BACKUP_CODE_HASH_PREFIX + digest
+
+
+def _backup_code_forms(keys: SealingKeys, user_id: ObjectId | None, code: str) -> list[str]:
+    """Every form a stored backup code may have: keyed with the current or a previous sealing key, or the unkeyed
+    SHA-256 of codes made before codes were keyed, which stay usable until spent."""
+    keyed = [_backup_code_hash(key, user_id, code) for key in (keys.current, *keys.previous)]
+    return [*keyed, hashlib.sha256(_normalised(code).encode()).hexdigest()]
 
 
 def _new_backup_code() -> str:
-    raw = secrets.token_hex(5)
-    return f"{raw[:5]}-{raw[5:]}"
+    raw = base64.b32encode(secrets.token_bytes(BACKUP_CODE_BYTES)).decode().lower()
+    return "-".join(raw[start : start + 4] for start in range(0, len(raw), 4))
 
 
 def _totp_binding(user_id: ObjectId | None) -> bytes:
@@ -124,7 +153,8 @@ async def confirm_enrolment(accounts: Accounts, user: User, code: str) -> list[s
     if step is None:
         raise MfaInvalid()
     backup_codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-    if not await user.confirm_totp(pending, step, [_backup_code_hash(code) for code in backup_codes]):
+    hashes = [_backup_code_hash(accounts.totp_keys.current, user.id, code) for code in backup_codes]
+    if not await user.confirm_totp(pending, step, hashes):
         raise MfaEnrolmentNotStarted("the enrolment changed meanwhile: start again")
     await AuditEvent.record(AuditKind.MFA_ENABLED, user_id=user.id)
     return backup_codes
@@ -145,13 +175,14 @@ async def verify_second_factor(
                 await user.replace_totp_secret(user.totp_secret, sealed)
             return "totp"
         return None
-    if backup_code and await user.consume_backup_code(_backup_code_hash(backup_code)):
+    if backup_code and await user.consume_backup_code(_backup_code_forms(accounts.totp_keys, user.id, backup_code)):
         return "backup_code"
     return None
 
 
-async def disable(accounts: Accounts, user: User, *, password: str, code: str | None, backup_code: str | None) -> None:
-    """Turn 2FA off with the password and a second factor; refused for roles that need it."""
+async def disable(accounts: Accounts, user: User, *, password: str, code: str | None, backup_code: str | None) -> bool:
+    """Turn 2FA off with the password and a second factor; refused for roles that need it. False when a concurrent
+    request turned it off first."""
     if not user.mfa_enabled:
         raise MfaNotEnabled()
     await accounts.limits.hit("otp_checks_per_account", str(user.id))
@@ -161,5 +192,26 @@ async def disable(accounts: Accounts, user: User, *, password: str, code: str | 
         raise MfaInvalid()
     if accounts.requires_mfa(user):
         raise MfaRequiredForRole()
-    if await user.disable_totp():
-        await AuditEvent.record(AuditKind.MFA_DISABLED, user_id=user.id)
+    if not await user.disable_totp():
+        return False
+    await AuditEvent.record(AuditKind.MFA_DISABLED, user_id=user.id)
+    return True
+
+
+async def reset_by_admin(accounts: Accounts, admin: Caller, user_id: str, reason: str) -> User:
+    """Turn off the two-factor of an owner who lost both the phone and the backup codes, and sign them out everywhere.
+
+    The recovery path of a locked-out owner (or one locked out by whoever turned it on with a stolen session): the
+    admin checked who they are by other means and says why; the audit log keeps who did it and the reason."""
+    if not PydanticObjectId.is_valid(user_id):
+        raise NotFound("no such user")
+    if user_id == admin.user_id:
+        raise OwnTwoFactorReset()
+    user = await User.get(PydanticObjectId(user_id))
+    if user is None:
+        raise NotFound("no such user")
+    if not await user.disable_totp():
+        raise MfaNotEnabled()
+    await revoke_other_sessions(accounts, user.id, keep=None, because="mfa_reset")  # type: ignore[arg-type]
+    await AuditEvent.record(AuditKind.MFA_RESET, user_id=user.id, actor_id=PydanticObjectId(admin.user_id), reason=reason)
+    return await User.get(user.id) or user

@@ -4,6 +4,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
+from gateway.problems import input_prefix
+
 _ID = r"[A-Za-z0-9_-]{1,64}"
 _TARGET = re.compile(rf"^(?:user:{_ID}|property:{_ID}|event:{_ID}:scanners|broadcast)$")
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+$")
@@ -29,13 +31,13 @@ def scanners_room(event_id: str) -> str:
 
 def checked_target(target: str) -> str:
     if not _TARGET.match(target):
-        raise InvalidTarget(f"{target!r} is not a room: user:<id>, property:<id>, event:<id>:scanners or broadcast")
+        raise InvalidTarget(f"{input_prefix(target)!r} is not a room: user:<id>, property:<id>, event:<id>:scanners or broadcast")
     return target
 
 
 def checked_event_type(event_type: str) -> str:
     if not _EVENT_TYPE.match(event_type):
-        raise ValueError(f"{event_type!r} is not an event type such as payment.updated")
+        raise ValueError(f"{input_prefix(event_type)!r} is not an event type such as payment.updated")
     return event_type
 
 

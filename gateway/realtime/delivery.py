@@ -131,6 +131,12 @@ class LocalDelivery:
         elif feed_last < sent_up_to:
             socket.replayed_up_to = {**(socket.replayed_up_to or {}), room: sent_up_to}
 
+    def last_sent(self, sid: str, room: str) -> int:
+        """The id of the last event of a room this socket follows that it has been sent (0: none yet)."""
+        socket = self.sockets[sid]
+        replayed = socket.replayed_up_to.get(room, 0) if socket.replayed_up_to else 0
+        return max(self._last_id.get(room, 0), replayed)
+
     def room_cursors(self) -> dict[str, int]:
         """The last id delivered in every room held here, to ask history for anything missed."""
         return dict(self._last_id)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -17,10 +18,13 @@ from gateway.events.log import NODE_MESSAGE_SEPARATOR
 from gateway.events.targets import BROADCAST, user_room
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
+from gateway.realtime.admission import SessionChecks
 from gateway.realtime.delivery import EventFrame, LocalDelivery
 from gateway.realtime.heap import settle_heap_loop
 from gateway.realtime.presence import NodePresence
 from gateway.realtime.subscriber import NodeSubscriber
+from gateway.security.revocations import REVOKED_SESSIONS
+from gateway.security.tokens import AccessClaims
 from gateway.settings import Settings
 
 log = get_logger("lango.realtime.hub")
@@ -28,10 +32,23 @@ log = get_logger("lango.realtime.hub")
 RECOVERY_EVENT = "session.recovery"
 _BROADCAST = BROADCAST.encode()
 EXPIRED_EVENT = "auth.expired"
+REVOKED_EVENT = "auth.revoked"
+# How long a node remembers a revocation it heard of: a connect whose check in Redis ran just before the revocation
+# was marked, but whose answer arrived after the node heard of it, is refused by this memory instead.
+_REVOCATION_REMEMBERED_S = 60.0
 
 
 class HubUnavailable(Exception):
     """Redis did not answer while a socket was joining a room."""
+
+
+class SocketRefused(Exception):
+    """A socket that may not connect, or a request its session may not make; `code` is stable for clients."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -43,11 +60,13 @@ class Resumed:
 
 
 class SocketSession:
-    __slots__ = ("user_id", "roles", "expiry")
+    __slots__ = ("user_id", "roles", "session_id", "expiry")
 
-    def __init__(self, user_id: str, roles: frozenset[str]) -> None:
-        self.user_id = user_id
-        self.roles = roles
+    def __init__(self, claims: AccessClaims) -> None:
+        self.user_id = claims.user_id
+        self.roles = claims.roles
+        # The device session the access token belongs to: revoking it closes the socket.
+        self.session_id = claims.session_id
         self.expiry: asyncio.TimerHandle | None = None
 
 
@@ -58,11 +77,17 @@ class RealtimeHub:
         self._bus = bus
         self._settings = settings.realtime
         self.presence = NodePresence(redis, bus.keys, settings.realtime, self.node_id)
+        self.checks = SessionChecks(redis, settings.redis, bus.keys, self.node_id)
         self.delivery = LocalDelivery(sio.eio, bus.log)
         self.subscriber = NodeSubscriber(
             redis, bus.keys, settings.realtime, self.node_id, self._on_message, self._on_subscribed
         )
         self.sessions: dict[str, SocketSession] = {}
+        # A list, not a set: a session rarely has more than one socket, and a list of one is a third of the memory.
+        self._sockets_of_session: dict[str, list[str]] = {}
+        self._sockets_of_user: dict[str, int] = {}
+        # session id -> when this node stops remembering its revocation (monotonic), oldest first
+        self._revoked_here: dict[str, float] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -94,6 +119,7 @@ class RealtimeHub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.delivery.close()
+        await self.checks.close()
         await self.presence.goodbye()
 
     async def ready(self) -> None:
@@ -106,7 +132,10 @@ class RealtimeHub:
         task.add_done_callback(self._tasks.discard)
 
     async def _on_message(self, raw: bytes) -> None:
-        """One publish of the event log to this node: a line per event, in order."""
+        """One publish of the event log to this node: a line per event, in order; or a control line."""
+        if raw.startswith(REVOKED_SESSIONS):
+            self._close_sessions([session_id.decode() for session_id in raw.split(b" ")[1:]])
+            return
         for line in raw.split(NODE_MESSAGE_SEPARATOR):
             room, event_id, event_type, envelope = line.split(b" ", 3)
             if room == _BROADCAST:
@@ -121,17 +150,40 @@ class RealtimeHub:
             log.warning("presence not reasserted", error=str(error))
         for room in self.delivery.room_cursors():
             self.delivery.refill(room)
+        if self._sockets_of_session:
+            # Revocations published while this node was not listening were not heard: ask about every session here.
+            self.spawn(self._close_revoked_sessions())
 
     # Sockets
 
-    def connect(self, sid: str, user_id: str, roles: frozenset[str], expires_at: datetime, last_event_id: int | None) -> None:
-        """Called from the connect handler: the socket's own room is replayed once the client is connected."""
-        self.sessions[sid] = SocketSession(user_id, roles)
-        self.delivery.add_socket(sid, self._sio.manager.eio_sid_from_sid(sid, "/"))
-        self.renew(sid, expires_at)
+    async def admit(self, sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
+        """Connect the socket unless its session was revoked or its user holds too many sockets across the nodes."""
+        try:
+            standing = await self.checks.standing(claims.session_id, user_room(claims.user_id))
+        except (RedisError, OSError, ConnectionError) as error:
+            raise HubUnavailable(str(error)) from error
+        # No await from here to the socket's registration: a revocation heard meanwhile is remembered, and one heard
+        # afterwards finds the socket.
+        eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
+        eio_socket = self._sio.eio.sockets.get(eio_sid)
+        if eio_socket is None or eio_socket.closed:
+            raise SocketRefused("gone", "the connection closed while it was being checked")
+        if standing.revoked or self._heard_revoked(claims.session_id):
+            raise SocketRefused("session_revoked", "this session has been signed out: sign in again")
+        cap = self._settings.max_sockets_per_user
+        if standing.sockets_elsewhere + self._sockets_of_user.get(claims.user_id, 0) >= cap:
+            raise SocketRefused("too_many_sockets", f"an account may hold {cap} sockets at once: close another first")
+        self.connect(sid, eio_sid, claims, last_event_id)
+
+    def connect(self, sid: str, eio_sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
+        """The socket's own room is replayed once the client is connected."""
+        self.sessions[sid] = session = SocketSession(claims)
+        self._index_socket(sid, session)
+        self.delivery.add_socket(sid, eio_sid)
+        self._arm_expiry(sid, claims.expires_at)
         # Anything emitted before the connect handler returns would reach the client before its CONNECT
         # packet, and be dropped; the task runs after that packet is queued.
-        self.spawn(self._resume_own_room(sid, user_room(user_id), last_event_id))
+        self.spawn(self._resume_own_room(sid, user_room(claims.user_id), last_event_id))
 
     async def _resume_own_room(self, sid: str, room: str, last_event_id: int | None) -> None:
         try:
@@ -143,7 +195,9 @@ class RealtimeHub:
     async def join(self, sid: str, room: str, last_event_id: int | None, *, announce: bool = False) -> Resumed:
         """Follow a room: replay after `last_event_id` (if given and still kept), then live events, in order."""
         if room in self.delivery.sockets[sid].rooms:
-            return Resumed(room, recovered=last_event_id is None, replayed=0, last_event_id=0)
+            # Followed already: every event since the first join has been sent live, nothing is replayed again.
+            sent = self.delivery.last_sent(sid, room)
+            return Resumed(room, recovered=last_event_id is None or last_event_id >= sent, replayed=0, last_event_id=sent)
         self.delivery.join(sid, room)
         try:
             # Both go out batched with the other joins of this loop turn: a reconnect storm needs no queue here.
@@ -168,12 +222,50 @@ class RealtimeHub:
 
     def disconnect(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
-        if session is not None and session.expiry is not None:
-            session.expiry.cancel()
+        if session is not None:
+            if session.expiry is not None:
+                session.expiry.cancel()
+            self._forget_socket(sid, session)
         for room in self.delivery.remove_socket(sid):
             self.presence.release(room)
 
-    def renew(self, sid: str, expires_at: datetime) -> None:
+    def _index_socket(self, sid: str, session: SocketSession) -> None:
+        self._sockets_of_session.setdefault(session.session_id, []).append(sid)
+        self._sockets_of_user[session.user_id] = self._sockets_of_user.get(session.user_id, 0) + 1
+
+    def _forget_socket(self, sid: str, session: SocketSession) -> None:
+        sockets = self._sockets_of_session.get(session.session_id)
+        if sockets is not None and sid in sockets:
+            sockets.remove(sid)
+            if not sockets:
+                del self._sockets_of_session[session.session_id]
+        remaining = self._sockets_of_user.get(session.user_id, 0) - 1
+        if remaining > 0:
+            self._sockets_of_user[session.user_id] = remaining
+        else:
+            self._sockets_of_user.pop(session.user_id, None)
+
+    async def renew(self, sid: str, claims: AccessClaims) -> None:
+        """Adopt a fresh access token of the socket's user: its expiry, its roles, and its session (a new sign-in)."""
+        session = self.sessions.get(sid)
+        if session is None:
+            raise SocketRefused("not_connected", "the socket is not connected")
+        if session.user_id != claims.user_id:
+            raise SocketRefused("invalid_token", "the new token belongs to another user")
+        try:
+            revoked = await self.checks.revoked(claims.session_id)
+        except (RedisError, OSError, ConnectionError) as error:
+            raise HubUnavailable(str(error)) from error
+        if self.sessions.get(sid) is not session:
+            raise SocketRefused("not_connected", "the socket is not connected")
+        if revoked or self._heard_revoked(claims.session_id):
+            raise SocketRefused("session_revoked", "this session has been signed out: sign in again")
+        self._forget_socket(sid, session)
+        session.roles, session.session_id = claims.roles, claims.session_id
+        self._index_socket(sid, session)
+        self._arm_expiry(sid, claims.expires_at)
+
+    def _arm_expiry(self, sid: str, expires_at: datetime) -> None:
         """(Re)arm the disconnect at the access token's expiry."""
         session = self.sessions[sid]
         if session.expiry is not None:
@@ -182,11 +274,46 @@ class RealtimeHub:
         session.expiry = asyncio.get_running_loop().call_later(delay, self._on_expiry, sid)
 
     def _on_expiry(self, sid: str) -> None:
-        self.spawn(self._expire(sid))
+        self.spawn(self._end(sid, EXPIRED_EVENT, "token_expired"))
 
-    async def _expire(self, sid: str) -> None:
-        await self._sio.emit(EXPIRED_EVENT, {"code": "token_expired"}, to=sid)
+    async def _end(self, sid: str, event: str, code: str) -> None:
+        """Tell the client why, then close its socket and its transport: a client that ignores the Socket.IO
+        disconnect cannot keep the connection."""
+        eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
+        await self._sio.emit(event, {"code": code}, to=sid)
         await self._sio.disconnect(sid)
+        if eio_sid is not None:
+            await self._sio.eio.disconnect(eio_sid)
+
+    # Revocations
+
+    def _close_sessions(self, session_ids: list[str]) -> None:
+        """Every node hears of each revoked session; the ones holding its sockets close them."""
+        now = time.monotonic()
+        for session_id in session_ids:
+            self._revoked_here.pop(session_id, None)
+            self._revoked_here[session_id] = now + _REVOCATION_REMEMBERED_S
+            for sid in list(self._sockets_of_session.get(session_id, ())):
+                self.spawn(self._end(sid, REVOKED_EVENT, "session_revoked"))
+        while self._revoked_here:
+            oldest, until = next(iter(self._revoked_here.items()))
+            if until > now:
+                break
+            del self._revoked_here[oldest]
+
+    def _heard_revoked(self, session_id: str) -> bool:
+        until = self._revoked_here.get(session_id)
+        return until is not None and until > time.monotonic()
+
+    async def _close_revoked_sessions(self) -> None:
+        session_ids = list(self._sockets_of_session)
+        try:
+            # Asked in one loop turn, so the checks share a few script calls.
+            answers = await asyncio.gather(*(self.checks.revoked(session_id) for session_id in session_ids))
+        except (RedisError, OSError, ConnectionError) as error:
+            log.warning("revocations not checked after resubscribing", error=str(error))
+            return
+        self._close_sessions([session_id for session_id, revoked in zip(session_ids, answers, strict=True) if revoked])
 
     def local_sockets(self) -> int:
         return len(self.sessions)

@@ -8,6 +8,7 @@ from aiohttp import hdrs, web
 from engineio.async_drivers.aiohttp import WebSocket
 
 from gateway.jsoncodec import dumps
+from gateway.realtime.connection_guard import GuardedServer
 from gateway.realtime.direct_socket import send_directly_on_websocket
 from gateway.realtime.manager import IndexedClientManager
 from gateway.settings import Settings
@@ -28,10 +29,15 @@ class _OrjsonCodec:
 
 
 def create_socketio_server(settings: Settings) -> socketio.AsyncServer:
-    server = socketio.AsyncServer(
+    server = GuardedServer(
+        settings,
         async_mode="aiohttp",
         client_manager=IndexedClientManager(),
-        cors_allowed_origins=settings.server.cors_origins or [],
+        # An empty list would turn engine.io's origin check off; None allows the gateway's own origin only. A
+        # request without an Origin header (a native app) is not checked either way.
+        cors_allowed_origins=settings.server.cors_origins or None,
+        transports=settings.realtime.transports,
+        max_http_buffer_size=settings.realtime.max_message_bytes,
         json=_OrjsonCodec,
         logger=False,
         engineio_logger=False,

@@ -1,6 +1,7 @@
 """Who may call an operation: the Bearer access token resolved into a Caller, then the roles it needs."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
 
@@ -25,6 +26,8 @@ class Caller:
     user_id: str
     roles: frozenset[str]
     session_id: str
+    # When the person last proved who they are (the access token's auth_time); None when unknown.
+    auth_time: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -53,7 +56,7 @@ async def authenticate(request: web.Request) -> Caller:
         raise Unauthenticated("the access token is not valid") from None
     if await is_session_revoked(request.app[REDIS], request.app[SETTINGS].redis, claims.session_id):
         raise Unauthenticated("this session has been signed out")
-    return Caller(user_id=claims.user_id, roles=claims.roles, session_id=claims.session_id)
+    return Caller(user_id=claims.user_id, roles=claims.roles, session_id=claims.session_id, auth_time=claims.auth_time)
 
 
 @dataclass(frozen=True)

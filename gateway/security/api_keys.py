@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
+from beanie import PydanticObjectId
 
 from documents.api_key import API_KEY_SCOPES, ApiKey, ApiKeyScope
 from documents.clock import stored_now
+from documents.user import User
 from gateway.problems import Forbidden, Unauthenticated
 from gateway.security.access import Caller
 from gateway.state import RATE_LIMITER, SETTINGS
@@ -89,6 +91,10 @@ class ApiKeyAccess:
         key = await ApiKey.holding(presented)
         if key is None or not key.accepts(presented, api_key_now(request.app)):
             raise Unauthenticated("the API key is unknown, revoked, expired or replaced")
+        # Removing the agent role revokes the keys too; this covers a key made while the role was being removed.
+        agent = await User.get(PydanticObjectId(key.agent_id))
+        if agent is None or "agent" not in agent.roles:
+            raise Unauthenticated("the API key's account is no longer an agent")
         limit = request.app[SETTINGS].rate_limits.api_key_requests
         await request.app[RATE_LIMITER].hit("api_key_requests", str(key.id), refusal=f"this API key may make {limit} requests")
         if self.scope not in key.scopes:

@@ -1,26 +1,50 @@
-"""Sessions revoked before their access tokens expire: a short-lived Redis mark every request checks."""
+"""Sessions revoked before their access tokens expire: a short-lived Redis mark that every request and socket connect
+checks, and word to every live gateway node, which closes the sessions' open sockets at once."""
 
 from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from gateway.events.keys import RealtimeKeys
 from gateway.redis_client import redis_key
 from gateway.settings import RedisSettings
 
+# A control line on the nodes' channels, then the session ids, space-separated. It starts with "~", which no room
+# name does (gateway/events/targets.py), so a node tells it from the event lines it reads there.
+REVOKED_SESSIONS = b"~revoked"
 
-def _revoked_key(settings: RedisSettings, session_id: str) -> str:
+# Marks and tells in one step: a node either finds the mark when a socket connects, or hears of it afterwards.
+# KEYS: the live nodes, then each session's mark. ARGV: the node channel prefix, the mark's lifetime ms, the message.
+_MARK_AND_TELL = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], '1', 'PX', ARGV[2])
+end
+local told = 0
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now_ms, '+inf')) do
+  redis.call('PUBLISH', ARGV[1] .. node, ARGV[3])
+  told = told + 1
+end
+return told
+"""
+
+
+def revoked_session_key(settings: RedisSettings, session_id: str) -> str:
     return redis_key(settings, "auth", "revoked-session", session_id)
 
 
 async def mark_sessions_revoked(redis: Redis, settings: RedisSettings, session_ids: list[str], lifetime: timedelta) -> None:
-    """Remember the sessions for as long as an access token minted for them can live."""
+    """Remember the sessions for as long as an access token minted for them can live, and have every node close
+    their sockets."""
     if not session_ids:
         return
-    async with redis.pipeline(transaction=False) as pipe:
-        for session_id in session_ids:
-            pipe.set(_revoked_key(settings, session_id), b"1", ex=lifetime)
-        await pipe.execute()
+    keys = RealtimeKeys(settings)
+    marks = [revoked_session_key(settings, session_id) for session_id in session_ids]
+    message = b" ".join([REVOKED_SESSIONS, *(session_id.encode() for session_id in session_ids)])
+    lifetime_ms = int(lifetime.total_seconds() * 1000)
+    await redis.register_script(_MARK_AND_TELL)(keys=[keys.nodes, *marks], args=[keys.node_channel_prefix, lifetime_ms, message])
 
 
 async def is_session_revoked(redis: Redis, settings: RedisSettings, session_id: str) -> bool:
-    return bool(await redis.exists(_revoked_key(settings, session_id)))
+    return bool(await redis.exists(revoked_session_key(settings, session_id)))

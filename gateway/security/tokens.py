@@ -43,6 +43,9 @@ class AccessClaims(BaseModel):
     roles: frozenset[str]
     session_id: str
     expires_at: datetime
+    # When the person last proved who they are for this session (the password, or its second factor); None when
+    # the token does not say, which never counts as recent.
+    auth_time: datetime | None = None
 
 
 class ChallengeClaims(BaseModel):
@@ -74,21 +77,26 @@ class TokenService:
         self.access_ttl = access_ttl
         self.challenge_ttl = challenge_ttl
 
-    def issue_access(self, user_id: str, roles: Iterable[str], session_id: str) -> str:
-        return self._sign(
-            {"use": ACCESS_USE, "sub": user_id, "roles": sorted(set(roles)), "sid": session_id}, self.access_ttl
-        )
+    def issue_access(self, user_id: str, roles: Iterable[str], session_id: str, auth_time: datetime | None = None) -> str:
+        claims: dict[str, Any] = {"use": ACCESS_USE, "sub": user_id, "roles": sorted(set(roles)), "sid": session_id}
+        if auth_time is not None:
+            claims["auth_time"] = int(auth_time.timestamp())
+        return self._sign(claims, self.access_ttl)
 
     def verify_access(self, token: str) -> AccessClaims:
         claims = self._verify(token, ACCESS_USE, ("sub", "sid", "roles"))
         roles = claims["roles"]
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise TokenInvalid("roles claim is not a list of names")
+        auth_time = claims.get("auth_time")
+        if auth_time is not None and (not isinstance(auth_time, int) or isinstance(auth_time, bool)):
+            raise TokenInvalid("auth_time claim is not a time")
         return AccessClaims(
             user_id=str(claims["sub"]),
             roles=frozenset(roles),
             session_id=str(claims["sid"]),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            auth_time=datetime.fromtimestamp(auth_time, UTC) if auth_time is not None else None,
         )
 
     def issue_challenge(self, user_id: str, purpose: ChallengePurpose) -> str:

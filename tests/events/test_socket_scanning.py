@@ -8,7 +8,9 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
-from tests.factories import access_token_for
+from tests.accounts.helpers import sign_in
+from tests.factories import access_token_for, auth_header, create_user
+from tests.realtime.conftest import eventually
 from tests.tickets.builders import door_staff, event_on_sale, paid_tickets, scan_body
 
 
@@ -71,3 +73,28 @@ async def test_a_socket_scan_is_refused_for_staff_of_another_event(client: TestC
     assert joined["ok"] is False and joined["error"]["code"] == "forbidden"
     assert scanned == {"ok": False, "error": {"code": "not_event_scanner",
                                               "message": "ask the event's host to add you as door staff"}}  # fmt: skip
+
+
+async def test_a_door_scanner_whose_role_is_removed_is_cut_off_and_scans_no_more(
+    client: TestClient, sockets: list[DoorSocket]
+) -> None:
+    sale = await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [(scanner, _)] = await door_staff(client, sale)
+    admin = await create_user(client.app, roles=("admin",))
+    signed_in = await sign_in(client, scanner.email)  # type: ignore[arg-type]
+    door = await _connect(client, signed_in["tokens"]["access_token"], sockets)
+    revoked: list[object] = []
+    door.sio.on("auth.revoked", revoked.append)
+    assert (await door.sio.call("rooms.join", {"room": f"event:{sale.event_id}:scanners"}, timeout=10))["ok"]
+
+    removed = await client.delete(f"/v1/admin/users/{scanner.id}/roles/scanner", headers=auth_header(access_token_for(client.app, admin)))
+
+    assert removed.status == 200
+    await eventually(lambda: not door.sio.connected, 5, "the scanner's socket to close")
+    assert revoked == [{"code": "session_revoked"}]
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await _connect(client, signed_in["tokens"]["access_token"], sockets)
+    again = await _connect(client, (await sign_in(client, scanner.email))["tokens"]["access_token"], sockets)  # type: ignore[arg-type]
+    scanned = await again.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "event_id": sale.event_id}, timeout=10)
+    assert scanned["ok"] is False and scanned["error"]["code"] == "not_event_scanner"

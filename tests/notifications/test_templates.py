@@ -47,6 +47,7 @@ CONTEXT: dict[str, Any] = {
     "refund_by_team": True,
     "title": "Scheduled maintenance",
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
+    "change": "mfa_reset",
 }
 
 

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from bson import ObjectId
 from pymongo import AsyncMongoClient
 
+from documents.audit import AuditEvent, AuditKind
 from gateway.app import create_app
 from gateway.security.api_keys import API_KEY_CLOCK
 from gateway.settings import Settings
@@ -195,3 +197,36 @@ async def test_a_key_past_its_request_limit_gets_429s_while_other_keys_go_on(
     refused = next(answer for answer in answers if answer.status == 429)
     assert await problem_type(refused) == "rate-limited" and 0 < int(refused.headers["Retry-After"]) <= 60
     assert (await _bookings(client, calm)).status == 200
+
+
+async def test_removing_the_agent_role_revokes_the_agents_keys_and_audits_it(
+    client: TestClient, admin: dict[str, str], agent: tuple[str, dict[str, str]]
+) -> None:
+    former = await _create(client, admin, agent[0])
+    other_agent_id, _ = await signed_in(client, "agent")
+    unaffected = await _create(client, admin, other_agent_id)
+    assert (await _bookings(client, former["secret"])).status == 200
+
+    removed = await client.delete(f"/v1/admin/users/{agent[0]}/roles/agent", headers=admin)
+
+    assert removed.status == 200
+    assert (await _bookings(client, former["secret"])).status == 401
+    assert (await _bookings(client, unaffected["secret"])).status == 200
+    listed = {key["id"]: key for key in (await (await client.get("/v1/admin/api-keys", headers=admin)).json())["items"]}
+    assert listed[former["key"]["id"]]["revoked_at"] is not None and listed[unaffected["key"]["id"]]["revoked_at"] is None
+    audited = await AuditEvent.find({"kind": AuditKind.API_KEY_REVOKED.value}).to_list()
+    assert [(str(event.user_id), event.details["key_id"], event.details["because"]) for event in audited] == [
+        (agent[0], former["key"]["id"], "role_removed")
+    ]
+
+
+async def test_a_key_of_an_account_that_is_no_longer_an_agent_is_refused(
+    client: TestClient, admin: dict[str, str], agent: tuple[str, dict[str, str]], mongo: AsyncMongoClient
+) -> None:
+    created = await _create(client, admin, agent[0])
+    # The role gone without its keys being revoked, as a key made while the role was being removed would be.
+    await mongo[TEST_DATABASE]["users"].update_one({"_id": ObjectId(agent[0])}, {"$pull": {"roles": "agent"}})
+
+    refused = await _bookings(client, created["secret"])
+
+    assert refused.status == 401 and await problem_type(refused) == "unauthenticated"

@@ -107,6 +107,8 @@ class Cluster:
             LANGO_JOBS__IN_PROCESS="true",
             LANGO_LOGGING__LEVEL="WARNING",
             LANGO_LOGGING__FORMAT="console",
+            # Accounts the tests store are hashed at the lowest cost; a higher one here would rehash them at sign-in.
+            LANGO_AUTH__BCRYPT_COST="4",
         )
         env.update({f"LANGO_REALTIME__{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
                     for key, value in FAST_REALTIME.items()})  # fmt: skip

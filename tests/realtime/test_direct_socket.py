@@ -52,8 +52,12 @@ def _server_socket(client: TestClient, phone: Phone) -> AsyncSocket:
 
 
 async def test_websocket_and_upgraded_polling_sockets_both_get_every_event_in_order(
-    client: TestClient, phones: list[Phone]
+    aiohttp_client, mongodb_url: str, redis_url: str, phones: list[Phone]  # type: ignore[no-untyped-def]
 ) -> None:
+    # Long-polling is accepted only when configured (it needs sticky load balancing).
+    client: TestClient = await aiohttp_client(
+        gateway_app(mongodb_url, redis_url, realtime={"transports": ["polling", "websocket"]})
+    )
     user = await create_user(client.app, email="zawadi@example.com")
     token = access_token_for(client.app, user)
     websocket = await _connect(client, token, ["websocket"], phones)

@@ -4,7 +4,7 @@ import re
 
 from gateway.events.catalogue import DOMAIN_EVENTS
 from gateway.realtime.context import DRAINING_EVENT
-from gateway.realtime.hub import EXPIRED_EVENT, RECOVERY_EVENT
+from gateway.realtime.hub import EXPIRED_EVENT, RECOVERY_EVENT, REVOKED_EVENT
 from handlers.realtime import RealtimeNamespace
 from tests.conftest import REPO
 
@@ -31,6 +31,6 @@ def test_every_client_request_is_documented_and_every_documented_one_is_handled(
 
 
 def test_every_event_a_socket_can_receive_is_documented_and_every_documented_one_is_sent() -> None:
-    sent = DOMAIN_EVENTS | {RECOVERY_EVENT, EXPIRED_EVENT, DRAINING_EVENT}
+    sent = DOMAIN_EVENTS | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT}
     documented = _documented("Server events")
     assert sent == documented, f"sent only: {sent - documented}; documented only: {documented - sent}"
