@@ -14,7 +14,7 @@ from documents.audit import AuditEvent, AuditKind
 from documents.user import Role
 from gateway.accounts import roles as role_changes
 from gateway.accounts.context import Accounts
-from gateway.problems import MalformedRequest, NotFound
+from gateway.problems import MalformedRequest, NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import Caller, roles
 from handlers.auth_views import AccountView
@@ -90,7 +90,7 @@ def _position_of(cursor: str) -> PydanticObjectId:
 def _role_of(request: web.Request) -> Role:
     role = request.match_info["role"]
     if role not in ROLE_NAMES:
-        raise NotFound(f"no role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        raise NotFound(f"no role {input_prefix(role)!r}; roles are {', '.join(ROLE_NAMES)}")
     return role  # type: ignore[return-value]
 
 

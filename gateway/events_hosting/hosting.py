@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from documents.clock import stored_now
 from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
@@ -16,6 +16,7 @@ from documents.ticket_type import TicketType
 from documents.user import User
 from gateway.events_hosting.keys import new_event_key, ticket_sealing_keys
 from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
+from gateway.input_types import ApiDatetime, DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
 from gateway.properties.listings import sanitised_description
 from gateway.problems import NotFound
@@ -27,11 +28,11 @@ OBJECT_ID = r"^[0-9a-f]{24}$"
 
 
 class EventFields(RequestModel):
-    title: Annotated[str, Field(min_length=1, max_length=120)]
-    description: Annotated[str, Field(max_length=10_000)] = ""
-    venue: Venue
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    title: Annotated[DisplayText, Field(min_length=1, max_length=120)]
+    description: Annotated[ProseText, Field(max_length=10_000)] = ""
+    venue: Annotated[Venue, DisplayedPlace]
+    starts_at: ApiDatetime
+    ends_at: ApiDatetime
     capacity: Annotated[int, Field(ge=1, le=1_000_000)]
     reentry_allowed: bool = False
 
@@ -43,12 +44,12 @@ class EventFields(RequestModel):
 
 
 class TicketTypeFields(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: Annotated[DisplayText, Field(min_length=1, max_length=60)]
     price_minor: Annotated[int, Field(ge=0, le=100_000_000_00)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     quantity: Annotated[int, Field(ge=1, le=1_000_000)]
-    sales_start: AwareDatetime
-    sales_end: AwareDatetime
+    sales_start: ApiDatetime
+    sales_end: ApiDatetime
     per_order_limit: Annotated[int, Field(ge=1, le=100)] = 10
 
     @model_validator(mode="after")

@@ -26,6 +26,8 @@ ACCEPTED_TYPES: dict[FileKind, frozenset[str]] = {
 }
 CHUNK_BYTES = 64 * 1024
 
+# Larger than any upload limit a deployment would set (S3 takes at most 5 GiB in one PUT): bigger is nonsense.
+MAX_DECLARED_BYTES = 5 * 1024**3
 ContentType = Annotated[str, Field(pattern=r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$", max_length=100)]
 
 
@@ -34,7 +36,7 @@ class UploadRequest(RequestModel):
 
     kind: FileKind
     content_type: ContentType
-    size: Annotated[int, Field(ge=1)]
+    size: Annotated[int, Field(ge=1, le=MAX_DECLARED_BYTES)]
 
 
 class UploadForm(BaseModel):

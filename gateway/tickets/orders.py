@@ -14,6 +14,7 @@ from documents.hosted_event import EventStatus, HostedEvent
 from documents.ticket_order import OrderLine, OrderStateConflict, OrderStatus, TicketOrder
 from documents.ticket_type import TicketType
 from gateway.idempotency import IdempotencyKeyReused, request_fingerprint
+from gateway.input_types import DisplayText
 from gateway.jobs import JOBS
 from gateway.logs import get_logger
 from gateway.paging import newest_first
@@ -36,7 +37,7 @@ class OrderLineRequest(RequestModel):
 class OrderRequest(RequestModel):
     event_id: Annotated[str, Field(pattern=OBJECT_ID)]
     lines: Annotated[list[OrderLineRequest], Field(min_length=1, max_length=10)]
-    holder_name: Annotated[str, Field(min_length=1, max_length=80)]
+    holder_name: Annotated[DisplayText, Field(min_length=1, max_length=80)]
 
     @field_validator("lines")
     @classmethod
