@@ -10,7 +10,6 @@ from pydantic import Field, model_validator
 
 from documents.clock import stored_now
 from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
-from documents.property import Property
 from documents.ticket import Ticket, TicketStatus
 from documents.ticket_type import TicketType
 from documents.user import User
@@ -18,7 +17,7 @@ from gateway.events_hosting.keys import new_event_key, ticket_sealing_keys
 from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
 from gateway.input_types import ApiDatetime, DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
-from gateway.properties.listings import sanitised_description
+from gateway.properties.listings import listing_for, sanitised_description
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
@@ -67,8 +66,12 @@ async def create_event(app: web.Application, caller: Caller, fields: EventFields
     """A draft event of the calling host, with its first signing key."""
     if fields.starts_at <= datetime.now(UTC):
         raise EventNotValid("starts_at is in the past")
-    if fields.venue.property_id is not None and await Property.get(fields.venue.property_id) is None:
-        raise EventNotValid("venue.property_id names no listing")
+    if fields.venue.property_id is not None:
+        # Someone else's draft is as unknown here as it is everywhere else: naming it reveals nothing.
+        try:
+            await listing_for(caller, str(fields.venue.property_id))
+        except NotFound:
+            raise EventNotValid("venue.property_id names no listing") from None
     event_id = PydanticObjectId()
     event = HostedEvent(
         id=event_id,
