@@ -9,6 +9,7 @@ import socketio
 from aiohttp.test_utils import TestClient
 
 from tests.factories import access_token_for
+from tests.realtime.test_event_catalogue import documented_request_codes
 from tests.tickets.builders import door_staff, event_on_sale, paid_tickets, scan_body
 
 
@@ -71,3 +72,23 @@ async def test_a_socket_scan_is_refused_for_staff_of_another_event(client: TestC
     assert joined["ok"] is False and joined["error"]["code"] == "forbidden"
     assert scanned == {"ok": False, "error": {"code": "not_event_scanner",
                                               "message": "ask the event's host to add you as door staff"}}  # fmt: skip
+
+
+async def test_every_code_a_socket_scan_is_refused_with_is_documented(client: TestClient, sockets: list[DoorSocket]) -> None:
+    sale = await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [(scanner, _)] = await door_staff(client, sale)
+    [(outsider, _)] = await door_staff(client, await event_on_sale(client))
+    door = await _connect(client, access_token_for(client.app, scanner), sockets)
+    stranger = await _connect(client, access_token_for(client.app, outsider), sockets)
+
+    refusals = [
+        await door.sio.call("ticket.scan", scan_body(ticket["secret"]), timeout=10),
+        await door.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "event_id": "0" * 24}, timeout=10),
+        await stranger.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "event_id": sale.event_id}, timeout=10),
+        await door.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "gate": "North/Gate"}, timeout=10),
+    ]
+
+    codes = [refusal["error"]["code"] for refusal in refusals]
+    assert codes == ["not_found", "not_found", "not_event_scanner", "invalid_request"]
+    assert set(codes) <= documented_request_codes()
