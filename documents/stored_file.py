@@ -41,6 +41,7 @@ class FileStateConflict(Exception):
 class StoredFile(Document):
     owner_id: str
     kind: FileKind
+    # Where the checked bytes are once ready: a key no upload form can write to.
     key: str
     declared_type: str
     max_bytes: int
@@ -62,10 +63,16 @@ class StoredFile(Document):
             IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status_age"),
         ]
 
+    @property
+    def upload_key(self) -> str:
+        """Where this file's upload form writes; confirming moves the bytes out to `key` before checking them."""
+        return f"uploads/{self.owner_id}/{self.id}"
+
     async def mark_ready(self, content_type: str, size: int, thumbnails: list[ThumbnailRef]) -> "StoredFile":
-        """Pending -> ready with what the bytes turned out to be, in one conditional update."""
+        """Pending -> ready under `key` with what the bytes there turned out to be, in one conditional update."""
         changes = {
             "status": FileStatus.READY.value,
+            "key": self.key,
             "content_type": content_type,
             "size": size,
             "thumbnails": [thumbnail.model_dump() for thumbnail in thumbnails],

@@ -25,6 +25,7 @@ def create_mongo_client(settings: MongoSettings) -> AsyncMongoClient:
         connectTimeoutMS=settings.connect_timeout_ms,
         serverSelectionTimeoutMS=settings.server_selection_timeout_ms,
         socketTimeoutMS=settings.socket_timeout_ms,
+        maxIdleTimeMS=settings.max_idle_time_ms,
         tz_aware=True,
         appname="lango",
     )

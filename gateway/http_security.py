@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import hdrs, web
 
 from gateway.middleware import REQUEST_ID_HEADER, Handler, Middleware, request_id_of
-from gateway.problems import Forbidden
+from gateway.problems import Forbidden, input_prefix
 from gateway.settings import ServerSettings
 
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
@@ -45,7 +45,7 @@ def cors_middleware(allowed_origins: list[str]) -> Middleware:
             return await handler(request)
         if _is_preflight(request):
             if origin not in allowed:
-                return OriginNotAllowed(f"origin {origin} is not allowed").response(request.path, request_id_of(request))
+                return OriginNotAllowed(f"origin {input_prefix(origin)} is not allowed").response(request.path, request_id_of(request))
             return _preflight_answer(request, origin)
         response = await handler(request)
         response.headers.add(hdrs.VARY, hdrs.ORIGIN)
@@ -71,7 +71,7 @@ def _preflight_answer(request: web.Request, origin: str) -> web.Response:
     }
     if method not in CORS_METHODS or not asked <= CORS_REQUEST_HEADERS:
         refused = sorted(asked - CORS_REQUEST_HEADERS) or [method]
-        return OriginNotAllowed(f"not allowed cross-origin: {', '.join(refused)}").response(
+        return OriginNotAllowed(f"not allowed cross-origin: {input_prefix(', '.join(refused))}").response(
             request.path, request_id_of(request)
         )
     return web.Response(

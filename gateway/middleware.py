@@ -7,9 +7,12 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from pymongo.errors import ConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.logs import get_logger
-from gateway.problems import InternalError, Problem, from_http_exception
+from gateway.problems import InternalError, Problem, ServiceUnavailable, from_http_exception
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
@@ -17,6 +20,9 @@ Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 REQUEST_ID = web.RequestKey("request_id", str)
+# A dropped or unanswered connection to MongoDB or Redis: the request may be retried, after this many seconds.
+DEPENDENCY_RETRY_AFTER_S = 1
+_CONNECTION_ERRORS = (ConnectionFailure, RedisConnectionError, RedisTimeoutError)
 
 access_log = get_logger("lango.access")
 error_log = get_logger("lango.errors")
@@ -74,6 +80,13 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if error.status < 400:
             raise
         return from_http_exception(error).response(request.path, request_id_of(request))
+    except _CONNECTION_ERRORS as error:
+        # Not a bug of the request: the database or Redis is unreachable (or dropped the connection) right now.
+        error_log.warning("dependency unreachable", method=request.method, route=route_of(request), error=repr(error))
+        unavailable = ServiceUnavailable(
+            "the database or cache did not answer; try again", headers={"Retry-After": str(DEPENDENCY_RETRY_AFTER_S)}
+        )
+        return unavailable.response(request.path, request_id_of(request))
     except Exception:
         error_log.exception("unhandled error", method=request.method, route=route_of(request))
         return InternalError().response(request.path, request_id_of(request))

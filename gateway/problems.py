@@ -10,6 +10,10 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:lango:problem:"
 # How much of a client's input an error may quote back: enough to recognise it, never the whole of a hostile one.
 INPUT_PREFIX_CHARS = 40
+# The request path as `instance`: every route's longest real path fits.
+INSTANCE_CHARS = 128
+# Every detail the gateway writes fits; one that quotes a vendor's or a library's text is cut.
+DETAIL_CHARS = 300
 
 
 def input_prefix(text: str | None, limit: int = INPUT_PREFIX_CHARS) -> str:
@@ -39,8 +43,8 @@ class Problem(Exception):
     def body(self, instance: str, request_id: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
         if self.detail:
-            body["detail"] = self.detail
-        body["instance"] = instance
+            body["detail"] = input_prefix(self.detail, DETAIL_CHARS)
+        body["instance"] = input_prefix(instance, INSTANCE_CHARS)
         if request_id:
             body["request_id"] = request_id
         body.update(self.extensions)

@@ -13,24 +13,29 @@ from aiohttp import web
 from multidict import MultiMapping
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from gateway.input_guard import refuse_operator_keys
+from gateway.input_guard import refuse_operator_keys, refuse_oversized_ints
 from gateway.jsoncodec import JSON_CONTENT_TYPE, JsonTooDeep, json_response, loads
-from gateway.problems import MalformedRequest, UnsupportedMediaType, ValidationFailed
+from gateway.problems import MalformedRequest, UnsupportedMediaType, ValidationFailed, input_prefix
 from gateway.state import MAX_JSON_DEPTH
 
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+# Long enough for every message the models write themselves; a validator quoting input is cut here.
+MAX_MESSAGE_CHARS = 200
 
 
 class RequestModel(BaseModel):
     """Base of every request body and query: unknown fields are refused, strings trimmed, operator keys refused.
 
     Typed fields already refuse an object where a scalar belongs; free-form fields (dicts, lists, Any)
-    are walked so no key starting with `$` or containing `.` can reach a MongoDB query.
+    are walked so no key starting with `$` or containing `.` can reach a MongoDB query. Every integer field
+    has bounds of its own; any integer still outside int64 (a field that forgot them, a free-form value) is
+    refused here rather than failing in the MongoDB driver.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     _no_operator_keys = field_validator("*", mode="after")(refuse_operator_keys)
+    _no_oversized_ints = field_validator("*", mode="after")(refuse_oversized_ints)
 
 
 class Access(Protocol):
@@ -151,7 +156,7 @@ def _expects_list(model: type[BaseModel], name: str) -> bool:
 async def parse_json_body(model: type[BaseModel], request: web.Request) -> BaseModel:
     """Read, decode and validate a JSON body: 415 for another media type, 400 for bad JSON, 422 for bad fields."""
     if request.content_type != JSON_CONTENT_TYPE:
-        raise UnsupportedMediaType(f"expected {JSON_CONTENT_TYPE}, got {request.content_type or 'nothing'}")
+        raise UnsupportedMediaType(f"expected {JSON_CONTENT_TYPE}, got {input_prefix(request.content_type) or 'nothing'}")
     raw = await request.read()
     try:
         document = loads(raw, request.app[MAX_JSON_DEPTH])
@@ -170,12 +175,18 @@ def validate(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
 
 
 def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
-    """Each bad field as {field, message, code}; `field` is a dotted path inside `location`."""
+    """Each bad field as {field, message, code}; `field` is a dotted path inside `location`.
+
+    Paths and messages can quote the input (an unknown field's name, a dict key, a validator's text): each part is
+    cut to a short prefix, so a refused request is never mirrored back whole.
+    """
     return [
         {
             # An operator key deep inside a free-form field is named by its own path, not just the field's.
-            "field": ".".join(str(part) for part in (location, *problem["loc"], *problem.get("ctx", {}).get("key_path", ()))),
-            "message": problem["msg"],
+            "field": ".".join(
+                input_prefix(str(part)) for part in (location, *problem["loc"], *problem.get("ctx", {}).get("key_path", ()))
+            ),
+            "message": input_prefix(problem["msg"], MAX_MESSAGE_CHARS),
             "code": problem["type"],
         }
         for problem in error.errors(include_url=False, include_input=False)

@@ -111,6 +111,9 @@ class MongoSettings(Section):
     connect_timeout_ms: int = Field(5000, ge=100)
     server_selection_timeout_ms: int = Field(5000, ge=100)
     socket_timeout_ms: int = Field(10000, ge=100)
+    # Below the server's own idle limit (SecantusDB drops a connection idle for 300 s), so the pool never hands a
+    # request a connection the server has closed.
+    max_idle_time_ms: int = Field(240_000, ge=1000)
 
 
 class RedisSettings(Section):

@@ -16,7 +16,7 @@ from gateway.accounts import roles as role_changes
 from gateway.accounts import two_factor
 from gateway.accounts.context import Accounts
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
-from gateway.problems import MalformedRequest, NotFound
+from gateway.problems import MalformedRequest, NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import Caller, roles
 from handlers.auth_views import AccountView
@@ -92,7 +92,7 @@ def _position_of(cursor: str) -> PydanticObjectId:
 def _role_of(request: web.Request) -> Role:
     role = request.match_info["role"]
     if role not in ROLE_NAMES:
-        raise NotFound(f"no role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        raise NotFound(f"no role {input_prefix(role)!r}; roles are {', '.join(ROLE_NAMES)}")
     return role  # type: ignore[return-value]
 
 

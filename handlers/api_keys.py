@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 from beanie import PydanticObjectId
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from documents.api_key import ApiKey, ApiKeyGone, ApiKeyScope
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
 from gateway.input_guard import ObjectIdStr, parse_object_id
+from gateway.input_types import ApiDatetime, DisplayText
 from gateway.problems import Conflict, NotFound, ValidationFailed
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import Caller, roles
@@ -22,10 +23,10 @@ API_KEY = "/v1/admin/api-keys/{key_id}"
 
 
 class ApiKeyRequest(RequestModel):
-    name: str = Field(min_length=1, max_length=80)
+    name: DisplayText = Field(min_length=1, max_length=80)
     scopes: list[ApiKeyScope] = Field(min_length=1, max_length=8)
     agent_id: ObjectIdStr = Field(description="The agent account the integration reads for")
-    expires_at: AwareDatetime = Field(description="UTC; within [api_keys] max_ttl_days from now")
+    expires_at: ApiDatetime = Field(description="UTC; within [api_keys] max_ttl_days from now")
 
     @field_validator("scopes")
     @classmethod

@@ -9,11 +9,12 @@ from documents.session import Session
 from documents.user import User
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.accounts.sessions import TokenPair
+from gateway.input_types import DisplayText
 from gateway.routing import RequestModel
 from gateway.security.passwords import MAX_PASSWORD_CHARS
 
 PasswordText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_CHARS, strip_whitespace=False)]
-DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+DeviceName = Annotated[DisplayText, StringConstraints(min_length=1, max_length=200)]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 BackupCode = Annotated[str, StringConstraints(min_length=8, max_length=20)]
 DeviceToken = Annotated[str, StringConstraints(min_length=1, max_length=1000)]

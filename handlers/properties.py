@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from documents.night_claim import ClaimKind
 from gateway.analytics import ProductEvent, track
 from gateway.bookings.claims import block_nights, claimed_nights, unblock_nights
+from gateway.input_types import ApiDate
 from gateway.properties.listings import (
     ListingChanges,
     ListingFields,
@@ -35,8 +36,8 @@ MAX_CALENDAR_DAYS = 400
 
 
 class DateRange(RequestModel):
-    start: date
-    end: date
+    start: ApiDate
+    end: ApiDate
 
     @model_validator(mode="after")
     def _forward(self) -> "DateRange":

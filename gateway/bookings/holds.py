@@ -1,6 +1,6 @@
 """Holding nights for a guest while payment is pending, replaying idempotent requests, and expiring lapsed holds."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -20,6 +20,7 @@ from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused, Pr
 from gateway.database import in_transaction
 from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import request_fingerprint
+from gateway.input_types import ApiDate
 from gateway.jobs import JOBS
 from gateway.logs import get_logger
 from gateway.properties.listings import listing_for
@@ -35,8 +36,8 @@ log = get_logger("lango.bookings")
 
 class StayRequest(RequestModel):
     property_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]
-    check_in: date
-    check_out: date
+    check_in: ApiDate
+    check_out: ApiDate
     guests: Annotated[int, Field(ge=1, le=1_000)]
 
 

@@ -6,18 +6,18 @@ from typing import Annotated, Any
 from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from documents.clock import stored_now
 from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
-from documents.property import Property
 from documents.ticket_type import TicketType
 from documents.user import User
 from gateway.events_hosting.cancellation import queue_cancellation
 from gateway.events_hosting.keys import new_event_key, ticket_sealing_keys
 from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
+from gateway.input_types import ApiDatetime, DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
-from gateway.properties.listings import sanitised_description
+from gateway.properties.listings import listing_for, sanitised_description
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
@@ -27,11 +27,11 @@ OBJECT_ID = r"^[0-9a-f]{24}$"
 
 
 class EventFields(RequestModel):
-    title: Annotated[str, Field(min_length=1, max_length=120)]
-    description: Annotated[str, Field(max_length=10_000)] = ""
-    venue: Venue
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    title: Annotated[DisplayText, Field(min_length=1, max_length=120)]
+    description: Annotated[ProseText, Field(max_length=10_000)] = ""
+    venue: Annotated[Venue, DisplayedPlace]
+    starts_at: ApiDatetime
+    ends_at: ApiDatetime
     capacity: Annotated[int, Field(ge=1, le=1_000_000)]
     reentry_allowed: bool = False
 
@@ -43,12 +43,12 @@ class EventFields(RequestModel):
 
 
 class TicketTypeFields(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: Annotated[DisplayText, Field(min_length=1, max_length=60)]
     price_minor: Annotated[int, Field(ge=0, le=100_000_000_00)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     quantity: Annotated[int, Field(ge=1, le=1_000_000)]
-    sales_start: AwareDatetime
-    sales_end: AwareDatetime
+    sales_start: ApiDatetime
+    sales_end: ApiDatetime
     per_order_limit: Annotated[int, Field(ge=1, le=100)] = 10
 
     @model_validator(mode="after")
@@ -66,8 +66,12 @@ async def create_event(app: web.Application, caller: Caller, fields: EventFields
     """A draft event of the calling host, with its first signing key."""
     if fields.starts_at <= datetime.now(UTC):
         raise EventNotValid("starts_at is in the past")
-    if fields.venue.property_id is not None and await Property.get(fields.venue.property_id) is None:
-        raise EventNotValid("venue.property_id names no listing")
+    if fields.venue.property_id is not None:
+        # Someone else's draft is as unknown here as it is everywhere else: naming it reveals nothing.
+        try:
+            await listing_for(caller, str(fields.venue.property_id))
+        except NotFound:
+            raise EventNotValid("venue.property_id names no listing") from None
     event_id = PydanticObjectId()
     event = HostedEvent(
         id=event_id,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from documents.hosted_event import HostedEvent, Venue
 from documents.ticket_type import TicketType
@@ -78,3 +78,4 @@ class CheckinStats(BaseModel):
     inside: int
     by_ticket_type: dict[str, int]
     by_gate: dict[str, int]
+    version: int = Field(description="Grows with every change of the counters: of two readings, the higher is newer")

@@ -97,8 +97,8 @@ async def file_view(app: web.Application, caller: Caller, file: StoredFile) -> F
 
 
 async def remove_objects(store: ObjectStore, file: StoredFile) -> None:
-    """Delete the file's object and every rendition it has or could have half-made."""
-    keys = {file.key, *(thumbnail.key for thumbnail in file.thumbnails), *thumbnail_keys(file.key)}
+    """Delete the file's object, every rendition it has or could have half-made, and what its form may have left."""
+    keys = {file.key, *(thumbnail.key for thumbnail in file.thumbnails), *thumbnail_keys(file.key), file.upload_key}
     await store.delete(sorted(keys))
 
 

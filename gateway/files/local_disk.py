@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from aiohttp import BodyPartReader, web
 
 from gateway.files.problems import FileNotFound, FileTooLarge, SignatureRefused
-from gateway.problems import MalformedRequest, NotFound
+from gateway.problems import MalformedRequest, NotFound, input_prefix
 from providers.errors import SignatureInvalid, VendorRejected
 from providers.storage import LocalObjectStore, ObjectStore
 
@@ -46,7 +46,7 @@ async def receive_upload(store: LocalObjectStore, request: web.Request) -> None:
             return
         if len(fields) >= MAX_FORM_FIELDS:
             raise MalformedRequest("the upload form has too many fields")
-        raw = await _read_at_most(part, MAX_FIELD_BYTES, MalformedRequest(f"form field {part.name} is too long"))
+        raw = await _read_at_most(part, MAX_FIELD_BYTES, MalformedRequest(f"form field {input_prefix(part.name)} is too long"))
         fields[part.name] = raw.decode("utf-8", errors="replace")
     raise MalformedRequest(f"the upload form has no {FILE_FIELD!r} part")
 

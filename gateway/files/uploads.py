@@ -1,6 +1,7 @@
 """Getting a file in: presigned direct uploads, their confirmation, and small uploads through the gateway."""
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -26,6 +27,8 @@ ACCEPTED_TYPES: dict[FileKind, frozenset[str]] = {
 }
 CHUNK_BYTES = 64 * 1024
 
+# Larger than any upload limit a deployment would set (S3 takes at most 5 GiB in one PUT): bigger is nonsense.
+MAX_DECLARED_BYTES = 5 * 1024**3
 ContentType = Annotated[str, Field(pattern=r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$", max_length=100)]
 
 
@@ -34,7 +37,7 @@ class UploadRequest(RequestModel):
 
     kind: FileKind
     content_type: ContentType
-    size: Annotated[int, Field(ge=1)]
+    size: Annotated[int, Field(ge=1, le=MAX_DECLARED_BYTES)]
 
 
 class UploadForm(BaseModel):
@@ -91,7 +94,7 @@ async def start_upload(app: web.Application, caller: Caller, request: UploadRequ
     file = _new_file(caller, request.kind, request.content_type, request.size)
     async with storage_errors():
         presigned = await app[OBJECT_STORE].presign_upload(
-            file.key, request.content_type, request.size, settings.upload_url_ttl_s
+            file.upload_key, request.content_type, request.size, settings.upload_url_ttl_s
         )
     await file.insert()
     form = UploadForm(
@@ -105,25 +108,43 @@ async def start_upload(app: web.Application, caller: Caller, request: UploadRequ
 
 
 async def confirm_upload(app: web.Application, caller: Caller, file_id: str) -> StoredFile:
-    """Check what landed in storage (size, type sniffed from its bytes), render thumbnails, mark it ready."""
+    """Take what landed in storage out of the form's reach, check it (size, type sniffed from its bytes), render
+    thumbnails, mark it ready."""
     file = await owned_file(caller, file_id)
     if file.status is FileStatus.READY:
         return file
     store = app[OBJECT_STORE]
+    # The form can be posted again until it expires. The bytes are moved to a key of this confirmation's own and
+    # checked there: nothing can change them once checked, and what the form writes afterwards is never read.
+    attempt = file.model_copy(update={"key": f"{file.key}.{secrets.token_hex(8)}"})
     async with storage_errors():
-        info = await store.head(file.key)
+        try:
+            await store.move(file.upload_key, attempt.key)
+        except VendorRejected as missing:
+            if missing.reason != "not_found":
+                raise
+            return await _confirmed_meanwhile(file)
+        info = await store.head(attempt.key)
         if info is None:
-            raise UploadMissing("POST the file with the upload form first")
+            return await _confirmed_meanwhile(file)
         # Not every S3-compatible service enforces the signed size range, so it is checked here again.
         if info.size > file.max_bytes:
-            await _refuse(store, file)
+            await _refuse(store, attempt)
             raise FileTooLarge(f"{info.size} bytes uploaded, {file.max_bytes} allowed", max_bytes=file.max_bytes)
         # Photos are decoded whole for their thumbnails; other files only need their signature.
         if file.kind is FileKind.PHOTO:
-            data = await store.get(file.key)
+            data = await store.get(attempt.key)
         else:
-            data = await store.read_prefix(file.key, SNIFF_BYTES)
-        return await _accept(store, file, info.size, data)
+            data = await store.read_prefix(attempt.key, SNIFF_BYTES)
+        return await _accept(store, attempt, info.size, data)
+
+
+async def _confirmed_meanwhile(file: StoredFile) -> StoredFile:
+    """The form's object is gone: a confirmation running at the same time took it, or nothing was posted yet."""
+    current = await StoredFile.get(file.id)
+    if current is not None and current.status is FileStatus.READY:
+        return current
+    raise UploadMissing("POST the file with the upload form first")
 
 
 async def upload_through_gateway(
@@ -187,11 +208,11 @@ async def _accept(store: ObjectStore, file: StoredFile, size: int, data: bytes) 
     try:
         return await file.mark_ready(content_type, size, refs)
     except FileStateConflict:
-        # Confirmed twice at once (the other confirmation won), or deleted while this one was rendering.
+        # Confirmed twice at once (the other confirmation won, with objects of its own), or deleted meanwhile.
+        await remove_objects(store, file)
         current = await StoredFile.get(file.id)
         if current is not None and current.status is FileStatus.READY:
             return current
-        await remove_objects(store, file)
         raise FileNotFound() from None
 
 

@@ -13,6 +13,7 @@ from documents.notification import NotificationKind
 from gateway.events.bus import EventBusUnavailable
 from gateway.events.catalogue import BROADCAST_PROGRESS
 from gateway.events.targets import user_room
+from gateway.input_types import DisplayText, ProseText
 from gateway.jobs import JOBS, JobPolicy, enqueue
 from gateway.logs import get_logger
 from gateway.notifications.audiences import audience_for
@@ -42,8 +43,8 @@ class AudienceRequest(RequestModel):
 
 class BroadcastRequest(RequestModel):
     audience: AudienceRequest
-    title: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\r\n]*$")]
-    message: Annotated[str, Field(min_length=1, max_length=600)]
+    title: Annotated[DisplayText, Field(min_length=1, max_length=80)]
+    message: Annotated[ProseText, Field(min_length=1, max_length=600)]
 
 
 class BroadcastView(BaseModel):

@@ -1,10 +1,11 @@
 """Per-user notification preferences: reading them with defaults, replacing them, and quiet hours."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from documents.notification_preferences import (
     ChannelSwitches,
@@ -23,7 +24,7 @@ class PreferencesUpdate(RequestModel):
     they are always sent."""
 
     locale: Locale
-    time_zone: str
+    time_zone: Annotated[str, Field(max_length=64)]
     quiet_hours: QuietHours | None = None
     kinds: dict[ConfigurableKind, ChannelSwitches] = {}
 

@@ -22,6 +22,7 @@ from documents.property import (
     PropertyType,
 )
 from gateway.files.lifecycle import attachable_photos, delete_files
+from gateway.input_types import DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
@@ -33,6 +34,7 @@ DESCRIPTION_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", 
 Amenity = Annotated[str, Field(pattern=r"^[a-z0-9_]{2,40}$")]
 FileId = Annotated[str, Field(pattern=FILE_ID_PATTERN)]
 Currency = Literal["KES", "USD"]
+MAX_PRICE_MINOR = 10**11
 
 
 class ListingNotEditable(Conflict):
@@ -42,18 +44,18 @@ class ListingNotEditable(Conflict):
 class ListingFields(RequestModel):
     """Everything an agent states about a listing; `description` is HTML, kept only in its safe subset."""
 
-    title: Annotated[str, Field(min_length=3, max_length=120)]
-    description: Annotated[str, Field(max_length=20_000)]
+    title: Annotated[DisplayText, Field(min_length=3, max_length=120)]
+    description: Annotated[ProseText, Field(max_length=20_000)]
     type: PropertyType
     bedrooms: Annotated[int, Field(ge=0, le=100)]
     bathrooms: Annotated[int, Field(ge=0, le=100)]
     max_guests: Annotated[int, Field(ge=1, le=1_000)]
     amenities: Annotated[list[Amenity], Field(max_length=60)] = []
-    nightly_price_minor: Annotated[int, Field(gt=0, le=10**11)]
+    nightly_price_minor: Annotated[int, Field(gt=0, le=MAX_PRICE_MINOR)]
     cleaning_fee_minor: Annotated[int, Field(ge=0, le=10**10)] = 0
     currency: Currency = "KES"
     location: GeoPoint
-    address: Address
+    address: Annotated[Address, DisplayedPlace]
     photo_ids: Annotated[list[FileId], Field(max_length=40)] = []
     cover_photo_id: FileId | None = None
     cancellation_policy: CancellationPolicy = CancellationPolicy()

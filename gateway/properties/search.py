@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field, model_validator
 
 from documents.night_claim import NightClaim, stored_date
 from documents.property import Address, GeoPoint, Property, PropertyStatus, PropertyType
+from gateway.input_types import ApiDate
 from gateway.problems import MalformedRequest
-from gateway.properties.listings import Amenity
+from gateway.properties.listings import MAX_PRICE_MINOR, Amenity
 from gateway.properties.search_cache import cached_page, store_page
 from gateway.routing import RequestModel
 from gateway.state import SETTINGS
@@ -43,8 +44,8 @@ class InvalidCursor(MalformedRequest):
 
 class SearchQuery(RequestModel):
     type: list[PropertyType] | None = None
-    min_price_minor: Annotated[int, Field(ge=0)] | None = None
-    max_price_minor: Annotated[int, Field(ge=0)] | None = None
+    min_price_minor: Annotated[int, Field(ge=0, le=MAX_PRICE_MINOR)] | None = None
+    max_price_minor: Annotated[int, Field(ge=0, le=MAX_PRICE_MINOR)] | None = None
     min_bedrooms: Annotated[int, Field(ge=0, le=100)] | None = None
     guests: Annotated[int, Field(ge=1, le=1_000)] | None = None
     amenities: list[Amenity] | None = Field(None, max_length=20)
@@ -52,14 +53,15 @@ class SearchQuery(RequestModel):
     town: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     near_lng: Longitude | None = None
     near_lat: Latitude | None = None
-    radius_m: Annotated[int, Field(ge=1)] | None = None
+    # At most the ceiling of [bookings] search_max_radius_m; the setting's own value is checked in the search.
+    radius_m: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     # Map bounds as south-west and north-east corners.
     sw_lng: Longitude | None = None
     sw_lat: Latitude | None = None
     ne_lng: Longitude | None = None
     ne_lat: Latitude | None = None
-    check_in: date | None = None
-    check_out: date | None = None
+    check_in: ApiDate | None = None
+    check_out: ApiDate | None = None
     sort: Sort | None = None
     limit: Annotated[int, Field(ge=1, le=100)] | None = None
     cursor: Annotated[str, Field(max_length=200)] | None = None

@@ -18,6 +18,7 @@ from documents.ticket_type import TicketType
 from gateway.database import in_transaction
 from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import IdempotencyKeyReused, request_fingerprint
+from gateway.input_types import DisplayText
 from gateway.jobs import JOBS
 from gateway.logs import get_logger
 from gateway.paging import newest_first
@@ -40,7 +41,7 @@ class OrderLineRequest(RequestModel):
 class OrderRequest(RequestModel):
     event_id: Annotated[str, Field(pattern=OBJECT_ID)]
     lines: Annotated[list[OrderLineRequest], Field(min_length=1, max_length=10)]
-    holder_name: Annotated[str, Field(min_length=1, max_length=80)]
+    holder_name: Annotated[DisplayText, Field(min_length=1, max_length=80)]
 
     @field_validator("lines")
     @classmethod

@@ -2,12 +2,14 @@
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
 from bson import ObjectId
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from redis.exceptions import RedisError
 
 from documents.hosted_event import EventStatus, HostedEvent
 from gateway.events.bus import EventBus, EventBusUnavailable
@@ -65,35 +67,65 @@ class ScanContexts:
         self._contexts.pop(event_id, None)
 
 
+StatsReader = Callable[[str], Awaitable[dict[str, Any]]]
+
+
 class StatsPublisher:
     """Coalesces door statistics per room: the first change of a burst is pushed after `interval`, carrying the
-    latest counters, so 200 check-ins a second cost each room a handful of events instead of 200."""
+    latest counters, so 200 check-ins a second cost each room a handful of events instead of 200.
 
-    def __init__(self, bus: EventBus, scanners_interval_s: float) -> None:
+    Every node counts check-ins and pushes what it last saw, so a push from one node can follow a newer one from
+    another. Each push carries the counters' `version`; a node never pushes a version older than one it knows, and
+    after each push it reads the counters again and pushes once more if they moved meanwhile. So whichever node
+    counted last, the last push of a room carries the final counters.
+    """
+
+    def __init__(self, bus: EventBus, scanners_interval_s: float, read_stats: StatsReader) -> None:
         self._bus = bus
+        self._read_stats = read_stats
         self._intervals = {"scanners": scanners_interval_s, "host": HOST_STATS_INTERVAL_S}
         self._pending: dict[str, dict[str, Any]] = {}
+        # The highest version pushed to each room from this node.
+        self._pushed: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def publish(self, event_id: str, host_id: str, stats: dict[str, Any]) -> None:
         data = {"event_id": event_id, **stats}
         for room, interval in ((scanners_room(event_id), self._intervals["scanners"]),
                                (user_room(host_id), self._intervals["host"])):  # fmt: skip
-            first_of_burst = room not in self._pending
+            self._push_later(room, interval, data)
+
+    def _push_later(self, room: str, interval: float, data: dict[str, Any]) -> None:
+        pending = self._pending.get(room)
+        if pending is None:
+            task = asyncio.create_task(self._publish_later(room, interval))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        # Scans answered concurrently can report their counters out of order: the newest reading wins.
+        if pending is None or data["version"] > pending["version"]:
             self._pending[room] = data
-            if first_of_burst:
-                task = asyncio.create_task(self._publish_later(room, interval))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
 
     async def _publish_later(self, room: str, interval: float) -> None:
         await asyncio.sleep(interval)
         data = self._pending.pop(room)
+        if data["version"] <= self._pushed.get(room, 0):
+            return
         try:
             await self._bus.publish(room, CHECKIN_STATS, data)
         except EventBusUnavailable as error:
             # The counters are already moved; the next check-in carries them again.
             log.warning("checkin.stats not published", room=room, error=str(error))
+            return
+        self._pushed[room] = data["version"]
+        # Another node may have counted a check-in after this push's counters were read, and pushed before this
+        # push went out: read them again, so a newer version never ends up behind this one.
+        try:
+            latest = {"event_id": data["event_id"], **await self._read_stats(data["event_id"])}
+        except RedisError as error:
+            log.warning("checkin.stats not read again", room=room, error=str(error))
+            return
+        if latest["version"] > data["version"]:
+            self._push_later(room, interval, latest)
 
     async def close(self) -> None:
         for task in self._tasks:

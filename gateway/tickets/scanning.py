@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from aiohttp import web
 from beanie import PydanticObjectId
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
@@ -14,6 +14,7 @@ from documents.scan_record import ScanDirection, ScanRecord, ScanResult
 from documents.door_pass import DoorPass, ScanMark
 from documents.ticket import Ticket, TicketStatus
 from gateway.events_hosting.problems import NotEventScanner
+from gateway.input_types import ApiDatetime
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
 from gateway.state import REDIS, SETTINGS, TICKETS
@@ -28,7 +29,7 @@ class TicketScan(RequestModel):
     type: ScanDirection = ScanDirection.ENTRY
     gate: Annotated[str, Field(pattern=r"^[A-Za-z0-9 _.-]{1,40}$")]
     nonce: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-    scanned_at: AwareDatetime
+    scanned_at: ApiDatetime
 
 
 @dataclass(frozen=True)

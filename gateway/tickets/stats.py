@@ -1,4 +1,5 @@
-"""Live door statistics of an event: Redis hash counters moved atomically per check-in."""
+"""Live door statistics of an event: Redis hash counters moved atomically per check-in, with a version that moves
+with them, so whoever holds two readings knows which is newer."""
 
 from typing import Any
 
@@ -16,7 +17,7 @@ async def count_entry(app: web.Application, event_id: str, ticket_type_id: str, 
     """Count one admission and answer the event's statistics as they stand right after it."""
     key = _stats_key(app, event_id)
     async with app[REDIS].pipeline(transaction=True) as pipe:
-        pipe.hincrby(key, "admitted", 1).hincrby(key, "inside", 1)
+        pipe.hincrby(key, "admitted", 1).hincrby(key, "inside", 1).hincrby(key, "version", 1)
         pipe.hincrby(key, f"type:{ticket_type_id}", 1).hincrby(key, f"gate:{gate}", 1).hgetall(key)
         *_, counters = await pipe.execute()
     return stats_view(counters)
@@ -25,7 +26,7 @@ async def count_entry(app: web.Application, event_id: str, ticket_type_id: str, 
 async def count_exit(app: web.Application, event_id: str) -> dict[str, Any]:
     key = _stats_key(app, event_id)
     async with app[REDIS].pipeline(transaction=True) as pipe:
-        _, counters = await pipe.hincrby(key, "inside", -1).hgetall(key).execute()
+        *_, counters = await pipe.hincrby(key, "inside", -1).hincrby(key, "version", 1).hgetall(key).execute()
     return stats_view(counters)
 
 
@@ -34,7 +35,7 @@ async def read_stats(app: web.Application, event_id: str) -> dict[str, Any]:
 
 
 def stats_view(counters: dict[bytes, bytes]) -> dict[str, Any]:
-    view: dict[str, Any] = {"admitted": 0, "inside": 0, "by_ticket_type": {}, "by_gate": {}}
+    view: dict[str, Any] = {"admitted": 0, "inside": 0, "by_ticket_type": {}, "by_gate": {}, "version": 0}
     for raw_field, raw_value in counters.items():
         field, value = raw_field.decode(), int(raw_value)
         kind, _, name = field.partition(":")

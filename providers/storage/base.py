@@ -100,6 +100,12 @@ class ObjectStore(ABC):
         """Store `data` under `key`, replacing any previous object."""
 
     @abstractmethod
+    async def move(self, source: str, destination: str) -> None:
+        """Give the object (bytes and content type) a new key, taken whole from the source at one instant; the source
+        is gone afterwards, and what is written to it later stays there. A missing source is VendorRejected with
+        reason `not_found`."""
+
+    @abstractmethod
     async def delete(self, keys: Iterable[str]) -> None:
         """Remove the objects; keys that do not exist are ignored."""
 

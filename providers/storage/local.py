@@ -183,6 +183,9 @@ class LocalObjectStore(ObjectStore):
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         await self._on_disk(self._put_sync, key, data, content_type)
 
+    async def move(self, source: str, destination: str) -> None:
+        await self._on_disk(self._move_sync, source, destination)
+
     async def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
             await self._on_disk(self._delete_sync, key)
@@ -233,6 +236,21 @@ class LocalObjectStore(ObjectStore):
         object_path, meta_path = self._paths(key)
         _write_atomically(object_path, data)
         _write_atomically(meta_path, json.dumps({"content_type": content_type}).encode())
+
+    def _move_sync(self, source: str, destination: str) -> None:
+        source_path, source_meta_path = self._paths(source)
+        object_path, meta_path = self._paths(destination)
+        object_path.parent.mkdir(parents=True, exist_ok=True)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        # A rename is atomic: an upload written to the source meanwhile lands before it (and moves) or after (and stays).
+        os.replace(source_path, object_path)
+        try:
+            os.replace(source_meta_path, meta_path)
+        except FileNotFoundError:
+            # Uploads write the bytes before the content type; an upload caught in between has none yet.
+            meta_path.unlink(missing_ok=True)
+        _prune_empty_folders(source_path.parent, self._objects)
+        _prune_empty_folders(source_meta_path.parent, self._meta)
 
     def _delete_sync(self, key: str) -> None:
         object_path, meta_path = self._paths(key)

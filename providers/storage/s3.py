@@ -170,6 +170,22 @@ class S3ObjectStore(ObjectStore):
                 Bucket=self._config.bucket, Key=key, Body=data, ContentType=content_type
             )
 
+    async def move(self, source: str, destination: str) -> None:
+        validate_key(source)
+        validate_key(destination)
+        bucket = self._config.bucket
+        try:
+            async with _translated("move"):
+                # A server-side copy: S3 reads the source as it is at one instant, whatever is posted to it meanwhile.
+                await (await self._s3()).copy_object(
+                    Bucket=bucket, Key=destination, CopySource={"Bucket": bucket, "Key": source}
+                )
+        except VendorRejected as rejected:
+            if rejected.reason in {"404", "NoSuchKey"}:
+                raise VendorRejected("object not found", vendor=VENDOR, reason="not_found") from rejected
+            raise
+        await self.delete([source])
+
     async def delete(self, keys: Iterable[str]) -> None:
         unique_keys = list(dict.fromkeys(validate_key(key) for key in keys))
         for start in range(0, len(unique_keys), DELETE_BATCH):

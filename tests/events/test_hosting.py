@@ -1,5 +1,7 @@
 """Hosting events: sanitised drafts, publishing, ticket types, and the tickets' QR codes and notices."""
 
+from typing import Any
+
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
@@ -7,6 +9,7 @@ from documents.notification import Notification, NotificationKind
 from documents.ticket import Ticket
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.qr import qr_link
+from tests.properties.builders import listing_body, published_listing, signed_in
 from tests.tickets.builders import buyer, event_on_sale, paid_tickets
 
 
@@ -72,3 +75,26 @@ async def test_the_holder_reads_the_svg_qr_code_with_a_token(client: TestClient)
     svg = await client.get(f"/v1/tickets/{ticket.id}/qr.svg", headers=headers)
 
     assert svg.status == 200 and svg.content_type == "image/svg+xml" and b"<svg" in await svg.read()
+
+
+async def test_a_venue_listing_is_the_hosts_own_or_published_and_others_drafts_do_not_exist(client: TestClient) -> None:
+    _, host_headers = await signed_in(client, "agent")
+    _, other_agent = await signed_in(client, "agent")
+    others_draft = await client.post("/v1/properties", headers=other_agent, json=listing_body(title="Unlisted villa"))
+    own_draft = await client.post("/v1/properties", headers=host_headers, json=listing_body())
+    published = await published_listing(client, other_agent)
+
+    async def venue_at(property_id: str) -> Any:
+        return await client.post("/v1/events", headers=host_headers, json={
+            "title": "Launch", "venue": {"property_id": property_id}, "starts_at": "2099-01-01T18:00:00Z",
+            "ends_at": "2099-01-01T23:00:00Z", "capacity": 10,
+        })  # fmt: skip
+
+    hidden = await venue_at((await others_draft.json())["id"])
+    missing = await venue_at("0" * 24)
+
+    assert hidden.status == missing.status == 422
+    hidden_problem, missing_problem = await hidden.json(), await missing.json()
+    assert (hidden_problem["type"], hidden_problem["detail"]) == (missing_problem["type"], missing_problem["detail"])
+    assert (await venue_at((await own_draft.json())["id"])).status == 201
+    assert (await venue_at(published["id"])).status == 201

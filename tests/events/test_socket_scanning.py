@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from tests.accounts.helpers import sign_in
 from tests.factories import access_token_for, auth_header, create_user
 from tests.realtime.conftest import eventually
+from tests.realtime.test_event_catalogue import documented_request_codes
 from tests.tickets.builders import door_staff, event_on_sale, paid_tickets, scan_body
 
 
@@ -98,3 +99,23 @@ async def test_a_door_scanner_whose_role_is_removed_is_cut_off_and_scans_no_more
     again = await _connect(client, (await sign_in(client, scanner.email))["tokens"]["access_token"], sockets)  # type: ignore[arg-type]
     scanned = await again.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "event_id": sale.event_id}, timeout=10)
     assert scanned["ok"] is False and scanned["error"]["code"] == "not_event_scanner"
+
+
+async def test_every_code_a_socket_scan_is_refused_with_is_documented(client: TestClient, sockets: list[DoorSocket]) -> None:
+    sale = await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [(scanner, _)] = await door_staff(client, sale)
+    [(outsider, _)] = await door_staff(client, await event_on_sale(client))
+    door = await _connect(client, access_token_for(client.app, scanner), sockets)
+    stranger = await _connect(client, access_token_for(client.app, outsider), sockets)
+
+    refusals = [
+        await door.sio.call("ticket.scan", scan_body(ticket["secret"]), timeout=10),
+        await door.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "event_id": "0" * 24}, timeout=10),
+        await stranger.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "event_id": sale.event_id}, timeout=10),
+        await door.sio.call("ticket.scan", {**scan_body(ticket["secret"]), "gate": "North/Gate"}, timeout=10),
+    ]
+
+    codes = [refusal["error"]["code"] for refusal in refusals]
+    assert codes == ["not_found", "not_found", "not_event_scanner", "invalid_request"]
+    assert set(codes) <= documented_request_codes()

@@ -36,14 +36,19 @@ async def _ticket(client: TestClient, owner: SignedIn, size: int, kind: str = "p
     return dict(await answer.json())
 
 
+async def _posted(client: TestClient, owner: SignedIn, data: bytes) -> dict[str, Any]:
+    """A photo's upload ticket, its form already posted with `data`."""
+    ticket = await _ticket(client, owner, len(data))
+    upload = ticket["upload"]
+    stored = await client.post(_path(upload["url"]), data=_form(upload["fields"], data, "image/jpeg"))
+    assert stored.status == 204, await stored.text()
+    return ticket
+
+
 async def test_a_photo_round_trip_through_the_local_upload_and_download_routes(
     local_client: TestClient, local_owner: SignedIn, storage_sideways_photo: bytes
 ) -> None:
-    ticket = await _ticket(local_client, local_owner, len(storage_sideways_photo))
-    upload = ticket["upload"]
-
-    stored = await local_client.post(_path(upload["url"]), data=_form(upload["fields"], storage_sideways_photo, "image/jpeg"))
-    assert stored.status == 204, await stored.text()
+    ticket = await _posted(local_client, local_owner, storage_sideways_photo)
 
     confirmed = await local_client.post(f"/v1/files/{ticket['file_id']}/confirm", headers=local_owner.headers)
     assert confirmed.status == 200, await confirmed.text()
@@ -139,3 +144,20 @@ async def test_documents_are_private_and_photos_show_only_their_thumbnails_to_ot
     assert (await shown.json())["url"] is None
     assert not_deleted.status == 404
     assert (await local_client.get(f"/v1/files/{(await photo.json())['id']}", headers=local_owner.headers)).status == 200
+
+
+async def test_a_form_posted_again_after_confirmation_changes_nothing_anyone_reads(
+    local_client: TestClient, local_owner: SignedIn, storage_sideways_photo: bytes
+) -> None:
+    ticket = await _posted(local_client, local_owner, storage_sideways_photo)
+    assert (await local_client.post(f"/v1/files/{ticket['file_id']}/confirm", headers=local_owner.headers)).status == 200
+
+    swapped = b"<svg xmlns='http://www.w3.org/2000/svg'><script>steal()</script></svg>"
+    upload = ticket["upload"]
+    second = await local_client.post(_path(upload["url"]), data=_form(upload["fields"], swapped, "image/jpeg"))
+    again = await local_client.post(f"/v1/files/{ticket['file_id']}/confirm", headers=local_owner.headers)
+    view = await (await local_client.get(f"/v1/files/{ticket['file_id']}", headers=local_owner.headers)).json()
+
+    assert second.status == 204 and again.status == 200
+    assert await (await local_client.get(_path(view["url"]))).read() == storage_sideways_photo
+    assert (await local_client.get(_path(view["thumbnails"][0]["url"]))).headers["Content-Type"] == "image/webp"

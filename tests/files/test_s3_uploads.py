@@ -162,3 +162,33 @@ async def test_only_the_owner_or_an_admin_may_delete_a_file(
 
     assert (await s3_client.delete(f"/v1/files/{file_id}", headers=admin.headers)).status == 204
     assert await _stored_keys(s3_client, file_id) == []
+
+
+async def test_a_form_posted_again_after_confirmation_changes_nothing_anyone_reads(
+    s3_client: TestClient, s3_owner: SignedIn, storage_sideways_photo: bytes
+) -> None:
+    answer = await s3_client.post(
+        "/v1/files/uploads",
+        json={"kind": "photo", "content_type": "image/jpeg", "size": len(storage_sideways_photo)},
+        headers=s3_owner.headers,
+    )
+    ticket = await answer.json()
+    form = ticket["upload"]
+    assert (await _post_as_a_phone(form["url"], form["fields"], storage_sideways_photo, "image/jpeg")).status_code == 204
+    confirmed = await (await s3_client.post(f"/v1/files/{ticket['file_id']}/confirm", headers=s3_owner.headers)).json()
+
+    swapped = b"<svg xmlns='http://www.w3.org/2000/svg'><script>steal()</script></svg>"
+    assert (await _post_as_a_phone(form["url"], form["fields"], swapped, "image/jpeg")).status_code == 204
+    again = await s3_client.post(f"/v1/files/{ticket['file_id']}/confirm", headers=s3_owner.headers)
+    served = await (await s3_client.get(f"/v1/files/{ticket['file_id']}", headers=s3_owner.headers)).json()
+
+    assert again.status == 200 and (await again.json())["size"] == confirmed["size"]
+    async with httpx.AsyncClient() as browser:
+        original = await browser.get(served["url"])
+        thumbnail = await browser.get(served["thumbnails"][0]["url"])
+    assert original.content == storage_sideways_photo
+    assert thumbnail.headers["content-type"] == "image/webp"
+    # Deleting the file takes what the second post left too.
+    assert (await s3_client.delete(f"/v1/files/{ticket['file_id']}", headers=s3_owner.headers)).status == 204
+    file = await StoredFile.get(PydanticObjectId(ticket["file_id"]))
+    assert file is not None and await s3_client.app[OBJECT_STORE].head(file.upload_key) is None

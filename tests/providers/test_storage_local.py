@@ -183,3 +183,17 @@ def test_the_registry_builds_the_local_store_and_refuses_a_missing_secret(tmp_pa
         create_object_store("local", {"root": tmp_path})
     with pytest.raises(ProviderMisconfigured, match="unknown storage provider"):
         create_object_store("ftp", {})
+
+
+async def test_a_move_takes_the_bytes_and_type_and_leaves_the_source_free(tmp_path: Path, store: LocalObjectStore) -> None:
+    await store.put("uploads/u1/f1", b"photo-bytes", "image/jpeg")
+
+    await store.move("uploads/u1/f1", "files/u1/f1.a1")
+
+    moved = await store.head("files/u1/f1.a1")
+    assert moved is not None and moved.content_type == "image/jpeg"
+    assert await store.get("files/u1/f1.a1") == b"photo-bytes"
+    assert not (tmp_path / "objects" / "uploads").exists()
+    with pytest.raises(VendorRejected) as missing:
+        await store.move("uploads/u1/never-posted", "files/u1/f2.a1")
+    assert missing.value.reason == "not_found"

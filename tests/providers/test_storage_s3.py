@@ -197,3 +197,17 @@ def test_half_a_credential_pair_fails_at_start() -> None:
 async def test_unsafe_keys_never_reach_s3(s3_store: S3ObjectStore) -> None:
     with pytest.raises(VendorRejected):
         await s3_store.presign_upload("../other-tenant/photo", "image/jpeg", 10, 60)
+
+
+async def test_a_move_takes_the_bytes_and_type_and_leaves_the_source_free(s3_store: S3ObjectStore) -> None:
+    await s3_store.put("uploads/u1/f1", b"photo-bytes", "image/jpeg")
+
+    await s3_store.move("uploads/u1/f1", "files/u1/f1.a1")
+    await s3_store.put("uploads/u1/f1", b"posted-again", "image/jpeg")
+
+    moved = await s3_store.head("files/u1/f1.a1")
+    assert moved is not None and moved.content_type == "image/jpeg"
+    assert await s3_store.get("files/u1/f1.a1") == b"photo-bytes"
+    with pytest.raises(VendorRejected) as missing:
+        await s3_store.move("uploads/u1/never-posted", "files/u1/f2.a1")
+    assert missing.value.reason == "not_found"
