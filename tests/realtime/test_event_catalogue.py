@@ -64,7 +64,7 @@ def test_every_route_the_page_names_exists() -> None:
 
 
 def test_every_setting_the_page_names_exists() -> None:
-    messages = DOMAIN_EVENTS | {RECOVERY_EVENT, EXPIRED_EVENT, DRAINING_EVENT} | _handled_requests()
+    messages = DOMAIN_EVENTS | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT} | _handled_requests()
     named = {name for name in re.findall(r"`([a-z_]+\.[a-z_]+)`", _PAGE.read_text()) if name not in messages}
     sections = Settings.model_fields
     settings = {name for name in named if name.split(".")[0] in sections}
