@@ -27,6 +27,8 @@ class NotificationDispatcher:
     def __init__(self) -> None:
         self.deliveries: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Notifications posted and not answered yet (timers that will post later are not counted).
+        self.in_flight = 0
         self._session: ClientSession | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -36,6 +38,7 @@ class NotificationDispatcher:
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
         """Post `body` to `url` in the background, as the vendor does after answering the API call."""
+        self.in_flight += 1
         self.spawn(self._deliver(url, body, dict(headers)))
 
     async def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> None:
@@ -47,6 +50,8 @@ class NotificationDispatcher:
                 status = response.status
         except (ClientError, TimeoutError) as exc:
             logger.warning("emulated notification not delivered", extra={"url": url, "error": repr(exc)})
+        finally:
+            self.in_flight -= 1
         self.deliveries.append(Delivery(url, body, headers, status))
 
     async def close(self, _app: web.Application | None = None) -> None:

@@ -81,13 +81,20 @@ class GatewayNode:
 
 @dataclass
 class Cluster:
-    """Nodes started for one test, all on the same namespace, database and signing keys."""
+    """Nodes started for one test, all on the same namespace, database, signing keys and sealing secrets."""
 
     settings: Settings
     redis_url: str
     mongodb_url: str
     tmp_path: Path
+    # Settings of the test's own, given to every node after the ones above.
+    extra_env: dict[str, str] = field(default_factory=dict)
     nodes: list[GatewayNode] = field(default_factory=list)
+    # Shared by every node, as a deployment's are: what one node seals, the others open.
+    shared_secrets: dict[str, str] = field(default_factory=lambda: {
+        name: secrets.token_urlsafe(32) for name in (
+            "LANGO_STORAGE__LOCAL__SIGNING_SECRET", "LANGO_TICKETS__KEY_ENCRYPTION_KEY", "LANGO_AUTH__TOTP_ENCRYPTION_KEY")
+    })  # fmt: skip
 
     def env(self, port: int) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("LANGO_")}
@@ -97,13 +104,11 @@ class Cluster:
             # Production skips the start-up migration: the session fixture migrated this database once already.
             LANGO_ENVIRONMENT="production",
             LANGO_SANDBOX="false",
-            LANGO_STORAGE__LOCAL__SIGNING_SECRET=secrets.token_urlsafe(32),
-            LANGO_TICKETS__KEY_ENCRYPTION_KEY=secrets.token_urlsafe(32),
-            LANGO_AUTH__TOTP_ENCRYPTION_KEY=secrets.token_urlsafe(32),
             LANGO_MONGODB__DATABASE=TEST_DATABASE,
             LANGO_REDIS__NAMESPACE=self.settings.redis.namespace,
             LANGO_AUTH__SIGNING_KEYS=self.settings.auth.signing_keys.get_secret_value(),  # type: ignore[union-attr]
             LANGO_SERVER__PORT=str(port),
+            LANGO_SERVER__PUBLIC_URL=f"http://127.0.0.1:{port}",
             LANGO_JOBS__IN_PROCESS="true",
             LANGO_LOGGING__LEVEL="WARNING",
             LANGO_LOGGING__FORMAT="console",
@@ -112,10 +117,12 @@ class Cluster:
         )
         env.update({f"LANGO_REALTIME__{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
                     for key, value in FAST_REALTIME.items()})  # fmt: skip
+        env.update(self.shared_secrets)
+        env.update(self.extra_env)
         return env
 
-    async def start_node(self) -> GatewayNode:
-        port = free_port()
+    async def start_node(self, port: int | None = None) -> GatewayNode:
+        port = port or free_port()
         log_path = self.tmp_path / f"node-{port}.log"
         with log_path.open("wb") as log_file:
             # Forking this large test process can hold the loop for a while: it happens in a thread.

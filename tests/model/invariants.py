@@ -1,0 +1,163 @@
+"""What must hold whatever happened: money, inventory and access, checked against the database, the vendors and the
+sockets once the marketplace is quiet. Each check answers the violations it finds, as sentences."""
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from bson import ObjectId
+
+from tests.model.harness import Marketplace
+from tests.model.world import REVOCATION_REACH_S, World
+
+COLLECTED = ("succeeded", "partially_refunded", "refunded")
+OPEN = ("created", "pending")
+# A refund the vendor refused covers nothing: the money is still with us.
+REFUND_COVERS = ("requested", "pending", "manual", "succeeded")
+
+
+def vendor_collected(market: Marketplace, payment: dict[str, Any]) -> bool:
+    """Whether the vendor took the payer's money for this payment, by the emulator's own records."""
+    reference = payment.get("provider_reference")
+    vendors = market.vendors
+    if reference is None:
+        return False
+    if payment["provider"] == "mpesa":
+        push = vendors.daraja.pushes.get(reference)
+        return push is not None and push.settled and push.scenario.result_code == 0
+    if payment["provider"] == "stripe":
+        intent = vendors.stripe.intents.get(reference)
+        return intent is not None and intent["status"] == "succeeded"
+    order = vendors.paypal.orders.get(reference)
+    return order is not None and order.get("status") == "COMPLETED"
+
+
+def vendor_told_us(market: Marketplace, payment: dict[str, Any]) -> bool:
+    """Whether a vendor notification naming this payment reached a gateway and was taken."""
+    reference = (payment.get("provider_reference") or "").encode()
+    vendors = market.vendors
+    deliveries = [*vendors.daraja.callbacks, *vendors.stripe.notifications.deliveries, *vendors.paypal.notifications.deliveries]
+    return bool(reference) and any(reference in delivery.body and delivery.status == 200 for delivery in deliveries)
+
+
+async def money(market: Marketplace, world: World) -> list[str]:
+    """Every collected amount belongs to exactly one confirmed booking or paid order, or is refunded (or flagged for a
+    person to refund), never both, never lost; nothing counts as paid that the vendor did not collect."""
+    db = market.database
+    violations: list[str] = []
+    kept_by_target: dict[str, list[str]] = defaultdict(list)
+    for paid in world.payments:
+        payment = await db.payments.find_one({"_id": ObjectId(paid.payment_id)})
+        if payment is None:
+            violations.append(f"payment {paid.payment_id} is gone")
+            continue
+        status, collected = payment["status"], vendor_collected(market, payment)
+        name = f"{paid.method} payment {paid.payment_id} ({status})"
+        if status in COLLECTED and not collected:
+            violations.append(f"{name} counts as paid, but {paid.method} collected nothing")
+        if collected and status not in COLLECTED and payment.get("flagged") is None and vendor_told_us(market, payment):
+            violations.append(f"{name}: {paid.method} collected the money and said so, and it is neither kept nor flagged")
+        if status not in COLLECTED:
+            continue
+        asked = sum(refund["requested_minor"] for refund in payment.get("refunds", []) if refund["status"] in REFUND_COVERS)
+        target = await _target(db, payment)
+        fulfils = target is not None and target.get("payment_id") == paid.payment_id
+        owed = _refund_owed(payment, target, fulfils, await _event_cancelled(db, target))
+        if owed is None:
+            kept_by_target[payment["target_id"]].append(paid.payment_id)
+            if asked:
+                violations.append(f"{name} fulfils its {payment['purpose']} and is refunded {asked} as well")
+        elif asked < owed and payment.get("flagged") is None:
+            violations.append(f"{name}: {owed} is owed back to the payer, {asked} was refunded and nothing flagged")
+    violations += [f"{target} is kept by several payments: {ids}" for target, ids in kept_by_target.items() if len(ids) > 1]
+    return violations
+
+
+def _refund_owed(payment: dict[str, Any], target: dict[str, Any] | None, fulfils: bool, event_cancelled: bool) -> int | None:
+    """What must go back to the payer of a collected payment; None when the money is rightly kept."""
+    if target is None or not fulfils:
+        return payment["requested_amount_minor"]
+    if payment["purpose"] == "booking":
+        if target["status"] in ("confirmed", "completed"):
+            return None
+        if target["status"] == "cancelled":
+            return target.get("refund_due_minor") or 0
+        return payment["requested_amount_minor"]
+    if target["status"] == "paid" and not event_cancelled:
+        return None
+    return payment["requested_amount_minor"]
+
+
+async def _target(db: Any, payment: dict[str, Any]) -> dict[str, Any] | None:
+    collection = db.bookings if payment["purpose"] == "booking" else db.ticket_orders
+    return await collection.find_one({"_id": ObjectId(payment["target_id"])}) if ObjectId.is_valid(payment["target_id"]) else None
+
+
+async def _event_cancelled(db: Any, order: dict[str, Any] | None) -> bool:
+    if order is None or "event_id" not in order:
+        return False
+    event = await db.events.find_one({"_id": order["event_id"]}, {"status": 1})
+    return event is not None and event["status"] == "cancelled"
+
+
+async def inventory(market: Marketplace, world: World) -> list[str]:
+    """No night held or booked twice; tickets sold never exceed what there is; no valid ticket for a cancelled event."""
+    db = market.database
+    violations: list[str] = []
+    for property_id in world.listings:
+        active = await db.bookings.find(
+            {"property_id": ObjectId(property_id), "status": {"$in": ["held", "confirmed"]}}
+        ).sort("check_in").to_list()
+        for earlier, later in zip(active, active[1:], strict=False):
+            if later["check_in"] < earlier["check_out"]:
+                violations.append(f"bookings {earlier['_id']} and {later['_id']} hold the same nights of {property_id}")
+        for booking in active:
+            nights = (booking["check_out"] - booking["check_in"]).days
+            claims = await db.night_claims.count_documents({"booking_id": booking["_id"]})
+            if claims != nights:
+                violations.append(f"{booking['status']} booking {booking['_id']} claims {claims} of its {nights} nights")
+    for hosted in world.events:
+        event = await db.events.find_one({"_id": ObjectId(hosted.event_id)})
+        tickets = await db.tickets.find({"event_id": ObjectId(hosted.event_id)}).to_list()
+        live = [ticket for ticket in tickets if ticket["status"] == "valid"]
+        if event["sold"] > event["capacity"] or len(live) > event["capacity"]:
+            violations.append(f"event {hosted.event_id}: {event['sold']} sold, {len(live)} live tickets, capacity {event['capacity']}")
+        if event["status"] == "cancelled" and live:
+            violations.append(f"cancelled event {hosted.event_id} still has {len(live)} valid tickets")
+        for type_id in hosted.ticket_type_ids:
+            ticket_type = await db.ticket_types.find_one({"_id": ObjectId(type_id)})
+            if ticket_type["sold"] > ticket_type["quantity"]:
+                violations.append(f"ticket type {type_id}: {ticket_type['sold']} sold of {ticket_type['quantity']}")
+        if event["status"] == "published":
+            taking = await db.ticket_orders.find(
+                {"event_id": ObjectId(hosted.event_id), "$or": [{"status": "paid"}, {"status": "held", "seats_taken": True}]}
+            ).to_list()
+            seats = sum(line["quantity"] for order in taking for line in order["lines"])
+            if seats != event["sold"]:
+                violations.append(f"event {hosted.event_id} counts {event['sold']} seats taken, its orders hold {seats}")
+        for ticket in live:
+            order = await db.ticket_orders.find_one({"_id": ticket["order_id"]}, {"status": 1})
+            if order is None or order["status"] != "paid":
+                violations.append(f"ticket {ticket['_id']} is valid, its order is {order and order['status']}")
+    return violations
+
+
+def access(world: World) -> list[str]:
+    """No event reaches a socket of a revoked session, or of a user outside the event's room; a revoked session's
+    sockets are closed within REVOCATION_REACH_S."""
+    violations: list[str] = []
+    now = time.monotonic()
+    for session in world.sessions:
+        socket = session.socket
+        if socket is None:
+            continue
+        for received in socket.received:
+            room = received.data.get("room") if isinstance(received.data, dict) else None
+            if room is not None and room not in session.rooms:
+                violations.append(f"{received.event} of room {room} reached a socket of {session.person.user_id}")
+            if session.revoked_at is not None and received.at > session.revoked_at + REVOCATION_REACH_S:
+                violations.append(f"{received.event} reached a socket of session {session.session_id}, revoked before")
+        revoked_long_ago = session.revoked_at is not None and now > session.revoked_at + REVOCATION_REACH_S
+        if revoked_long_ago and (socket.disconnected_at is None or socket.disconnected_at > session.revoked_at + REVOCATION_REACH_S):
+            violations.append(f"the socket of session {session.session_id} stayed open after the session was revoked")
+    return violations
