@@ -12,12 +12,14 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
+from gateway.logs import configure_logging
 from gateway.migrate import migrate
 from gateway.settings import EmbeddedSettings
 from tests.conftest import TEST_REDIS_DB, _redis_answers, free_port, make_settings
@@ -46,13 +48,12 @@ def main() -> int:
 
 
 def soak(mongodb_url: str, redis_url: str, workdir: Path, steps: int, run_steps: int) -> int:
-    asyncio.run(migrate(make_settings(mongodb_url, redis_url)))
+    configured = make_settings(mongodb_url, redis_url)
+    configure_logging(configured.logging)
+    asyncio.run(migrate(configured))
     market, stop = _serve_in_background(mongodb_url, redis_url, workdir)
     MarketplaceModel.market = market
-    # Hypothesis's first run of a call is its simplest one: each call asks for as many runs as the soak still needs.
-    runs_wanted = steps // run_steps + 1
-    one_run = settings(
-        max_examples=runs_wanted,
+    runs = settings(
         stateful_step_count=run_steps,
         phases=[Phase.generate],
         deadline=None,
@@ -64,8 +65,10 @@ def soak(mongodb_url: str, redis_url: str, workdir: Path, steps: int, run_steps:
     try:
         while MarketplaceModel.steps_run < steps:
             before = MarketplaceModel.steps_run
+            # Hypothesis's first run of a call is its simplest one: each call asks for the runs the soak still needs.
+            still = max(1, (steps - MarketplaceModel.steps_run) // run_steps)
             try:
-                run_state_machine_as_test(MarketplaceModel, settings=one_run)
+                run_state_machine_as_test(MarketplaceModel, settings=settings(runs, max_examples=still))
             except Exception as error:  # noqa: BLE001 - every failure of a run is a violation to report
                 violations.append("".join(traceback.format_exception_only(error)).strip())
                 violations[-1] += market.logged_about(violations[-1])
@@ -83,7 +86,7 @@ def soak(mongodb_url: str, redis_url: str, workdir: Path, steps: int, run_steps:
     return 1 if violations else 0
 
 
-def _serve_in_background(mongodb_url: str, redis_url: str, workdir: Path) -> tuple[Marketplace, "callable"]:
+def _serve_in_background(mongodb_url: str, redis_url: str, workdir: Path) -> tuple[Marketplace, Callable[[], None]]:
     """The harness on a loop of its own thread, as the model calls into it from this one."""
     loop = asyncio.new_event_loop()
     opened: "asyncio.Future[Marketplace]" = loop.create_future()
