@@ -2,15 +2,15 @@
 
 from beanie import Document
 
+from documents.analytics_opt_out import AnalyticsOptOut
+from documents.api_key import ApiKey
+from documents.audit import AuditEvent
 from documents.booking import Booking
+from documents.broadcast import Broadcast
 from documents.device import Device
 from documents.door_pass import DoorPass
 from documents.holder_gate import HolderGate
 from documents.hosted_event import HostedEvent
-from documents.analytics_opt_out import AnalyticsOptOut
-from documents.api_key import ApiKey
-from documents.audit import AuditEvent
-from documents.broadcast import Broadcast
 from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.notification_preferences import NotificationPreferences

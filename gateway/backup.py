@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.database import create_mongo_client
 from gateway.logs import get_logger
 from gateway.settings import Settings
-from gateway.vendors import create_store
+from gateway.vendors.adapters import create_store
 
 log = get_logger("lango.backup")
 

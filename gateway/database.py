@@ -4,13 +4,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiohttp import web
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents import ALL_DOCUMENTS
+from gateway.services import Services
 from gateway.settings import MongoSettings
-from gateway.state import MONGO_CLIENT
 
 T = TypeVar("T")
 
@@ -40,11 +39,11 @@ async def init_documents(client: AsyncMongoClient, settings: MongoSettings, *, c
     )
 
 
-async def in_transaction(app: web.Application, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+async def in_transaction(services: Services, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
     """Run `work` in a transaction; PyMongo retries it whole, with backoff, on TransientTransactionError
     (a write conflict with a concurrent writer) and retries an unknown commit result, so `work` must only
     write through `session`."""
-    async with app[MONGO_CLIENT].start_session() as session:
+    async with services.mongo.start_session() as session:
         return await session.with_transaction(work)
 
 

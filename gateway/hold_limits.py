@@ -6,7 +6,6 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from beanie import Document
 from limits import parse_many
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -15,7 +14,7 @@ from documents.booking import Booking
 from documents.holder_gate import HolderGate
 from documents.ticket_order import TicketOrder
 from gateway.problems import Conflict, TooManyRequests
-from gateway.state import RATE_LIMITER, SETTINGS
+from gateway.services import Services
 
 
 class HoldLimitReached(Conflict):
@@ -32,10 +31,10 @@ def active_holds(now: datetime) -> dict[str, Any]:
     return {"status": "held", "hold_expires_at": {"$gt": now}}
 
 
-async def admit_holder(app: web.Application, user_id: str) -> None:
+async def admit_holder(services: Services, user_id: str) -> None:
     """Before a new hold: refuse a user whose holds keep lapsing unpaid, then count this one against the rate."""
-    await _refuse_lapsing_holder(app, user_id)
-    await app[RATE_LIMITER].hit("holds_per_user", user_id, refusal="you started too many holds; try again later")
+    await _refuse_lapsing_holder(services, user_id)
+    await services.limits.hit("holds_per_user", user_id, refusal="you started too many holds; try again later")
     await HolderGate.ensure(user_id)
 
 
@@ -49,9 +48,9 @@ async def enforce_cap(
         raise HoldLimitReached(f"you already hold {cap} {what}: pay for or cancel one first")
 
 
-async def _refuse_lapsing_holder(app: web.Application, user_id: str) -> None:
+async def _refuse_lapsing_holder(services: Services, user_id: str) -> None:
     now = datetime.now(UTC)
-    for window in parse_many(app[SETTINGS].rate_limits.lapsed_holds_per_user):
+    for window in parse_many(services.settings.rate_limits.lapsed_holds_per_user):
         length = timedelta(seconds=window.get_expiry())
         lapses = sorted(
             await _lapse_times(Booking, {"guest_id": user_id}, now - length, now)

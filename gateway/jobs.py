@@ -2,14 +2,14 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
 from saq import CronJob, Job, Queue, Status, Worker
 from saq.job import get_default_job_key
 
 from gateway.metrics import JOBS_PROCESSED
+from gateway.services import Services
 from gateway.settings import Settings
 
 JobFunction = Callable[..., Awaitable[Any]]
@@ -31,35 +31,47 @@ class JobPolicy:
     timeout_s: int = 60
 
 
-@dataclass
+_POLICY = "job_policy"
+_SCHEDULE = "job_schedule"
+
+
+def job(policy: JobPolicy = JobPolicy()) -> Callable[[JobFunction], JobFunction]:
+    """Mark a function as a job with its retry policy. SAQ calls it as `await function(ctx, **kwargs)`, with
+    ctx["services"] the process's Services; gateway.composition lists the jobs a worker runs."""
+
+    def mark(function: JobFunction) -> JobFunction:
+        setattr(function, _POLICY, policy)
+        return function
+
+    return mark
+
+
+def every(cron: str, *, timeout_s: int = 60) -> Callable[[JobFunction], JobFunction]:
+    """Mark a function as a periodic job, run once per cron tick across all workers."""
+
+    def mark(function: JobFunction) -> JobFunction:
+        setattr(function, _SCHEDULE, CronJob(function, cron=cron, timeout=timeout_s, unique=True))
+        return function
+
+    return mark
+
+
+@dataclass(frozen=True)
 class JobCatalogue:
-    """Jobs are declared next to the flow they serve and collected here for the worker."""
+    """The jobs and periodic jobs a worker runs, as gateway.composition lists them."""
 
-    functions: dict[str, JobFunction] = field(default_factory=dict)
-    policies: dict[str, JobPolicy] = field(default_factory=dict)
-    schedules: list[CronJob] = field(default_factory=list)
+    jobs: tuple[JobFunction, ...]
+    periodic: tuple[JobFunction, ...]
 
-    def job(self, policy: JobPolicy = JobPolicy()) -> Callable[[JobFunction], JobFunction]:
-        """Declare a job; SAQ calls it as `await function(ctx, **kwargs)` with ctx["app"] the application."""
+    def __post_init__(self) -> None:
+        unmarked = [f.__name__ for f in self.jobs if not hasattr(f, _POLICY)]
+        unmarked += [f.__name__ for f in self.periodic if not hasattr(f, _SCHEDULE)]
+        if unmarked:
+            raise ValueError(f"not marked with @job or @every: {', '.join(unmarked)}")
 
-        def register(function: JobFunction) -> JobFunction:
-            self.functions[function.__name__] = function
-            self.policies[function.__name__] = policy
-            return function
-
-        return register
-
-    def every(self, cron: str, *, timeout_s: int = 60) -> Callable[[JobFunction], JobFunction]:
-        """Declare a periodic job, run once per cron tick across all workers."""
-
-        def register(function: JobFunction) -> JobFunction:
-            self.schedules.append(CronJob(function, cron=cron, timeout=timeout_s, unique=True))
-            return function
-
-        return register
-
-
-JOBS = JobCatalogue()
+    @property
+    def schedules(self) -> list[CronJob]:
+        return [getattr(function, _SCHEDULE) for function in self.periodic]
 
 
 def create_queue(settings: Settings) -> Queue:
@@ -72,9 +84,9 @@ def create_queue(settings: Settings) -> Queue:
 async def enqueue(queue: Queue, function: JobFunction, *, key: str | None = None, at: float = 0, **kwargs: Any) -> Job | None:
     """Queue `function(**kwargs)` with its declared retry policy; `key` makes it unique, `at` delays it (epoch s)."""
     name = function.__name__
-    policy = JOBS.policies.get(name)
+    policy: JobPolicy | None = getattr(function, _POLICY, None)
     if policy is None:
-        raise LookupError(f"{name} is not a declared job")
+        raise LookupError(f"{name} is not marked as a job")
     # Without a key each job gets SAQ's own random one: an empty key would make every unkeyed job one job.
     job = Job(
         function=name,
@@ -119,21 +131,18 @@ class EmbeddedWorker(GracefulWorker):
 
 
 def create_worker(
-    app: web.Application,
-    queue: Queue,
-    settings: Settings,
-    worker_class: type[GracefulWorker] = GracefulWorker,
-    catalogue: JobCatalogue = JOBS,
+    services: Services, catalogue: JobCatalogue, worker_class: type[GracefulWorker] = GracefulWorker
 ) -> Worker:
-    async def remember_app(ctx: dict[str, Any]) -> None:
-        ctx["app"] = app
+    async def hand_services(ctx: dict[str, Any]) -> None:
+        ctx["services"] = services
 
+    settings = services.settings
     return worker_class(
-        queue,
-        functions=list(catalogue.functions.values()),
+        services.queue,
+        functions=list(catalogue.jobs),
         cron_jobs=catalogue.schedules,
         concurrency=settings.jobs.concurrency,
-        startup=remember_app,
+        startup=hand_services,
         after_process=count_job_outcome,
         dequeue_timeout=IDLE_DEQUEUE_TIMEOUT_S,
         grace_s=settings.server.shutdown_timeout_s,

@@ -1,18 +1,20 @@
-"""Every Prometheus metric the gateway exports, declared once, plus the HTTP middleware and the exposition."""
+"""Every Prometheus metric the gateway and the worker export, declared once, and their text exposition."""
 
 import os
-import time
 
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import multiprocess
-
-from gateway.middleware import Handler, route_of
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# Long-lived Socket.IO connections would swamp the latency histogram; sockets have their own gauge.
-UNTIMED_ROUTE_PREFIX = "/socket.io"
 
 HTTP_REQUEST_DURATION = Histogram(
     "lango_http_request_duration_seconds",
@@ -50,27 +52,6 @@ DEPENDENCY_LATENCY = Histogram(
     "lango_dependency_latency_seconds", "Round-trip time of each readiness check (MongoDB ping, Redis PING, ...).",
     ["dependency"], buckets=LATENCY_BUCKETS_S,
 )
-
-
-@web.middleware
-async def http_metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Time every answer under its route template, so ids never become label values."""
-    route = route_of(request)
-    if route.startswith(UNTIMED_ROUTE_PREFIX):
-        return await handler(request)
-    started = time.perf_counter()
-    status = 500
-    HTTP_REQUESTS_IN_FLIGHT.inc()
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exception:
-        status = exception.status
-        raise
-    finally:
-        HTTP_REQUESTS_IN_FLIGHT.dec()
-        HTTP_REQUEST_DURATION.labels(request.method, route, f"{status // 100}xx").observe(time.perf_counter() - started)
 
 
 def render_metrics() -> tuple[bytes, str]:

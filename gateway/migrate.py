@@ -2,8 +2,8 @@
 
 import gateway.migrations
 from gateway.database import create_mongo_client, init_documents
-from gateway.migrations import apply_migrations, discover_migrations
 from gateway.logs import get_logger
+from gateway.migrations import apply_migrations, discover_migrations
 from gateway.reseal import reseal_outdated_secrets
 from gateway.settings import Settings
 

@@ -3,25 +3,26 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
-from aiohttp import web
 from redis.exceptions import RedisError
+from saq import Queue
 
+from gateway.database import ping_mongodb
 from gateway.jobs import queue_depth
 from gateway.logs import get_logger
 from gateway.metrics import DEPENDENCY_LATENCY, DEPENDENCY_UP, JOB_QUEUE_DEPTH
-from gateway.state import JOB_QUEUE, READINESS_CHECKS, SETTINGS, ReadinessCheck
+from gateway.services import Services
 
 log = get_logger("lango.probe")
+# A named dependency's check: it raises when the dependency cannot serve.
+ReadinessCheck = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_S = 5.0
 
 
-async def probe_once(app: web.Application) -> None:
+async def probe_once(checks: Mapping[str, ReadinessCheck], queue: Queue) -> None:
     """Run each readiness check once, recording whether it passed and how long it took; then the queue depth."""
-    checks = dict(app[READINESS_CHECKS])
-    await asyncio.gather(*(_timed_check(name, check) for name, check in checks.items()))
-    queue = app[JOB_QUEUE]
+    await asyncio.gather(*(_timed_check(name, check) for name, check in dict(checks).items()))
     try:
         JOB_QUEUE_DEPTH.labels(queue.name).set(await asyncio.wait_for(queue_depth(queue), CHECK_TIMEOUT_S))
     except (RedisError, OSError, TimeoutError) as error:
@@ -40,17 +41,34 @@ async def _timed_check(name: str, check: ReadinessCheck) -> None:
     DEPENDENCY_UP.labels(name).set(1)
 
 
-async def dependency_probe(app: web.Application) -> AsyncIterator[None]:
-    """A cleanup context: probe every `metrics.probe_interval_s` while the application runs."""
-    interval = app[SETTINGS].metrics.probe_interval_s
+def service_checks(services: Services) -> dict[str, ReadinessCheck]:
+    """MongoDB and Redis answer, and a node holding sockets still hears from Redis."""
+
+    async def mongodb_answers() -> None:
+        await ping_mongodb(services.mongo)
+
+    async def redis_answers() -> None:
+        await services.redis.ping()
+
+    checks: dict[str, ReadinessCheck] = {"mongodb": mongodb_answers, "redis": redis_answers}
+    if services.hub is not None:
+        checks["realtime"] = services.hub.ready
+    return checks
+
+
+@contextlib.asynccontextmanager
+async def dependency_probe(checks: Mapping[str, ReadinessCheck], queue: Queue, interval_s: float) -> AsyncIterator[None]:
+    """Probe every `interval_s` while the context lasts."""
 
     async def probe_forever() -> None:
         while True:
-            await probe_once(app)
-            await asyncio.sleep(interval)
+            await probe_once(checks, queue)
+            await asyncio.sleep(interval_s)
 
     task = asyncio.create_task(probe_forever(), name="dependency-probe")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -7,7 +7,7 @@ from documents.hosted_event import HostedEvent
 from documents.user import User
 from gateway.accounts.context import totp_sealing_keys
 from gateway.accounts.two_factor import open_totp_secret, seal_totp_secret
-from gateway.events_hosting.keys import open_private_key, reseal_private_key, ticket_sealing_keys
+from gateway.hosted_events.keys import open_private_key, reseal_private_key, ticket_sealing_keys
 from gateway.security.sealing import SealingKeys
 from gateway.settings import Settings
 

@@ -7,14 +7,15 @@ from collections.abc import Callable
 from aiohttp import web
 from pydantic import SecretStr
 
-from gateway.app import create_app
+from gateway.composition import JOBS, open_services
 from gateway.embedded import EmbeddedServerError, embedded_servers
+from gateway.http_metrics import install_metrics_route
 from gateway.jobs import create_worker
 from gateway.logs import configure_logging, get_logger
 from gateway.migrate import migrate
+from gateway.probe import dependency_probe, service_checks
 from gateway.sentry import configure_sentry
 from gateway.settings import Settings
-from gateway.state import JOB_QUEUE, SETTINGS
 
 log = get_logger("lango.runtime")
 EXIT_EMBEDDED = 3
@@ -61,6 +62,8 @@ def serve(settings: Settings) -> int:
     configure_sentry(settings, component="gateway")
     if settings.environment != "production":
         asyncio.run(migrate(settings))
+    from gateway.app import create_app  # here, so a worker process never loads the routes
+
     app = create_app(settings)
     host, port = settings.server.host, settings.server.port
     web.run_app(
@@ -83,29 +86,26 @@ def run_worker(settings: Settings) -> int:
 
 
 async def _work(settings: Settings) -> None:
-    app = create_app(settings, run_worker=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    metrics_runner = await _serve_worker_metrics(settings)
-    try:
-        worker = create_worker(app, app[JOB_QUEUE], settings)
-        log.info("worker started", queue=app[JOB_QUEUE].name)
-        await worker.start()
-    finally:
-        if metrics_runner is not None:
-            await metrics_runner.cleanup()
-        await runner.cleanup()
+    """The worker role: Services without a realtime hub, the job catalogue, and /metrics on its own port."""
+    async with open_services(settings) as services:
+        checks = service_checks(services)
+        async with dependency_probe(checks, services.queue, settings.metrics.probe_interval_s):
+            metrics_runner = await _serve_worker_metrics(settings)
+            try:
+                worker = create_worker(services, JOBS)
+                log.info("worker started", queue=services.queue.name)
+                await worker.start()
+            finally:
+                if metrics_runner is not None:
+                    await metrics_runner.cleanup()
 
 
 async def _serve_worker_metrics(settings: Settings) -> web.AppRunner | None:
     """The worker's own /metrics (job outcomes, queue depth), since it serves no API to scrape."""
-    from handlers.metrics import install_metrics_route
-
     if not settings.metrics.enabled:
         return None
     app = web.Application()
-    app[SETTINGS] = settings
-    install_metrics_route(app)
+    install_metrics_route(app, settings.metrics)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.server.host, settings.metrics.worker_port).start()

@@ -4,8 +4,8 @@ import ipaddress
 import os
 import re
 import tomllib
-from contextvars import ContextVar
 import typing
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal

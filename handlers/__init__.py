@@ -2,9 +2,11 @@
 
 from aiohttp import web
 
+from gateway.http_metrics import install_metrics_route
 from gateway.openapi import build_openapi
 from gateway.routing import ApiRoutes
-from gateway.state import OPENAPI_DOCUMENT, SETTINGS, SOCKETIO
+from gateway.settings import Settings
+from gateway.state import OPENAPI_DOCUMENT, SOCKETIO
 from handlers import (
     admin_accounts,
     analytics,
@@ -28,7 +30,6 @@ from handlers import (
     tickets,
     webhooks,
 )
-from handlers.metrics import install_metrics_route
 from handlers.realtime import install_socket_handlers
 
 ROUTE_GROUPS: list[ApiRoutes] = [
@@ -58,14 +59,12 @@ ROUTE_GROUPS: list[ApiRoutes] = [
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]
 
 
-def install_routes(app: web.Application) -> None:
+def install_routes(app: web.Application, settings: Settings) -> None:
     """Add every route group to the application and publish their OpenAPI document."""
-    groups = ROUTE_GROUPS + (SANDBOX_ROUTE_GROUPS if app[SETTINGS].sandbox else [])
+    groups = ROUTE_GROUPS + (SANDBOX_ROUTE_GROUPS if settings.sandbox else [])
     for group in groups:
         group.install(app)
-    install_metrics_route(app)
+    install_metrics_route(app, settings.metrics)
     install_socket_handlers(app, app[SOCKETIO])
     operations = [operation for group in groups for operation in group.operations]
-    app[OPENAPI_DOCUMENT] = build_openapi(
-        operations, title="Lango API", version="1", server_url=app[SETTINGS].server.public_url
-    )
+    app[OPENAPI_DOCUMENT] = build_openapi(operations, title="Lango API", version="1", server_url=settings.server.public_url)

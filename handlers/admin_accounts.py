@@ -14,11 +14,11 @@ from documents.audit import AuditEvent, AuditKind
 from documents.user import Role
 from gateway.accounts import roles as role_changes
 from gateway.accounts import two_factor
-from gateway.accounts.context import Accounts
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.problems import MalformedRequest, NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import Caller, roles
+from gateway.state import SERVICES
 from handlers.auth_views import AccountView
 
 routes = ApiRoutes(tag="admin")
@@ -101,7 +101,7 @@ def _role_of(request: web.Request) -> Role:
 )
 async def grant_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(
-        Accounts.of(request.app), caller, request.match_info["user_id"], _role_of(request), granted=True
+        request.app[SERVICES], caller, request.match_info["user_id"], _role_of(request), granted=True
     )
     return AccountView.of(user)
 
@@ -115,7 +115,7 @@ async def grant_role(request: web.Request, caller: Caller) -> AccountView:
 )
 async def remove_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(
-        Accounts.of(request.app), caller, request.match_info["user_id"], _role_of(request), granted=False
+        request.app[SERVICES], caller, request.match_info["user_id"], _role_of(request), granted=False
     )
     return AccountView.of(user)
 
@@ -139,6 +139,6 @@ class TwoFactorReset(RequestModel):
     "next sign-in asks them to enrol again.",
 )
 async def reset_two_factor(request: web.Request, caller: Caller, body: TwoFactorReset) -> AccountView:
-    user = await two_factor.reset_by_admin(Accounts.of(request.app), caller, request.match_info["user_id"], body.reason)
-    await alert_owner(request.app, str(user.id), SecurityChange.MFA_RESET)
+    user = await two_factor.reset_by_admin(request.app[SERVICES], caller, request.match_info["user_id"], body.reason)
+    await alert_owner(request.app[SERVICES], str(user.id), SecurityChange.MFA_RESET)
     return AccountView.of(user)

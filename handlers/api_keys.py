@@ -15,7 +15,7 @@ from gateway.problems import Conflict, NotFound, ValidationFailed
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import Caller, roles
 from gateway.security.api_keys import api_key_now, new_secret, secret_hash, secret_hint
-from gateway.state import SETTINGS
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="admin")
 ADMINS = roles("admin")
@@ -66,8 +66,8 @@ class ApiKeyList(BaseModel):
 @routes.post("/v1/admin/api-keys", body=ApiKeyRequest, response=ApiKeySecret, status=201, access=ADMINS)
 async def create_api_key(request: web.Request, caller: Caller, body: ApiKeyRequest) -> ApiKeySecret:
     """Create an integration key; the answer is the only place its secret ever appears"""
-    now = api_key_now(request.app)
-    if body.expires_at <= now or body.expires_at > now + timedelta(days=request.app[SETTINGS].api_keys.max_ttl_days):
+    now = api_key_now(request.app[SERVICES])
+    if body.expires_at <= now or body.expires_at > now + timedelta(days=request.app[SERVICES].settings.api_keys.max_ttl_days):
         raise ValidationFailed(
             errors=[{"field": "body.expires_at", "message": "must be in the future, within max_ttl_days", "code": "expiry"}]
         )
@@ -106,8 +106,8 @@ async def rotate_api_key(request: web.Request, caller: Caller) -> ApiKeySecret:
         rotated = await key.rotate(
             secret_hash(secret),
             secret_hint(secret),
-            timedelta(seconds=request.app[SETTINGS].api_keys.rotation_grace_s),
-            api_key_now(request.app),
+            timedelta(seconds=request.app[SERVICES].settings.api_keys.rotation_grace_s),
+            api_key_now(request.app[SERVICES]),
         )
     except ApiKeyGone as error:
         raise Conflict(str(error)) from None
@@ -120,7 +120,7 @@ async def revoke_api_key(request: web.Request, caller: Caller) -> None:
     """Revoke the key: its current and previous secrets stop working at once"""
     key = await _key(request)
     try:
-        revoked = await ApiKey.revoke(key.id, api_key_now(request.app))  # type: ignore[arg-type]
+        revoked = await ApiKey.revoke(key.id, api_key_now(request.app[SERVICES]))  # type: ignore[arg-type]
     except ApiKeyGone as error:
         raise Conflict(str(error)) from None
     await _audit(AuditKind.API_KEY_REVOKED, revoked, caller)

@@ -8,13 +8,13 @@ from pydantic import BaseModel, Field, model_validator
 from documents.notification import NotificationKind
 from gateway.accounts import sessions, signin
 from gateway.accounts import signup as signup_flow
-from gateway.accounts.context import Accounts, Device, signed_in_user
+from gateway.accounts.context import signed_in_user
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.analytics import ProductEvent, track
 from gateway.notifications.dispatch import notify
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
-from gateway.state import JOB_QUEUE, TOKENS
+from gateway.state import SERVICES
 from handlers.auth_views import (
     DEVICE_TOKEN,
     AccountView,
@@ -25,6 +25,7 @@ from handlers.auth_views import (
     OtpCode,
     PasswordText,
     TokenPairView,
+    device_of,
 )
 
 routes = ApiRoutes(tag="auth")
@@ -109,7 +110,7 @@ class JsonWebKeySet(BaseModel):
 
 @routes.get("/.well-known/jwks.json", response=JsonWebKeySet, summary="Public keys that verify access tokens (JWKS)")
 async def jwks(request: web.Request) -> JsonWebKeySet:
-    return JsonWebKeySet.model_validate(request.app[TOKENS].jwks())
+    return JsonWebKeySet.model_validate(request.app[SERVICES].tokens.jwks())
 
 
 @routes.post(
@@ -127,8 +128,8 @@ async def jwks(request: web.Request) -> JsonWebKeySet:
 )
 async def signup(request: web.Request, body: SignUp) -> None:
     await signup_flow.request_signup(
-        Accounts.of(request.app),
-        request.app[JOB_QUEUE],
+        request.app[SERVICES],
+        request.app[SERVICES].queue,
         email=body.email,
         phone=body.phone,
         password=body.password,
@@ -149,16 +150,16 @@ async def signup(request: web.Request, body: SignUp) -> None:
 )
 async def confirm_signup(request: web.Request, body: SignUpConfirmation) -> SignedIn:
     user, pair, device_token = await signup_flow.confirm_signup(
-        Accounts.of(request.app),
+        request.app[SERVICES],
         email=body.email,
         phone=body.phone,
         email_code=body.email_code,
         phone_code=body.phone_code,
-        device=Device.of(request, body.device),
+        device=device_of(request, body.device),
     )
     method = {"method": "email" if body.email else "phone"}
-    await track(request.app, ProductEvent.SIGNUP, str(user.id), method, occurrence=str(user.id))
-    await notify(request.app, str(user.id), NotificationKind.WELCOME, {}, dedupe_key=f"welcome:{user.id}")
+    await track(request.app[SERVICES], ProductEvent.SIGNUP, str(user.id), method, occurrence=str(user.id))
+    await notify(request.app[SERVICES], str(user.id), NotificationKind.WELCOME, {}, dedupe_key=f"welcome:{user.id}")
     return SignedIn(account=AccountView.of(user), tokens=TokenPairView.of(pair), device_token=device_token)
 
 
@@ -179,11 +180,11 @@ async def confirm_signup(request: web.Request, body: SignUpConfirmation) -> Sign
 )
 async def login(request: web.Request, body: SignIn) -> SignInResult:
     outcome = await signin.sign_in(
-        Accounts.of(request.app),
+        request.app[SERVICES],
         email=body.email,
         phone=body.phone,
         password=body.password,
-        device=Device.of(request, body.device),
+        device=device_of(request, body.device),
         device_token=body.device_token,
     )
     return SignInResult(
@@ -205,11 +206,11 @@ async def login(request: web.Request, body: SignIn) -> SignInResult:
 )
 async def login_second_factor(request: web.Request, body: SecondFactor) -> SignedIn:
     user, pair, device_token = await signin.complete_mfa(
-        Accounts.of(request.app),
+        request.app[SERVICES],
         mfa_token=body.mfa_token,
         code=body.code,
         backup_code=body.backup_code,
-        device=Device.of(request, body.device),
+        device=device_of(request, body.device),
     )
     return SignedIn(account=AccountView.of(user), tokens=TokenPairView.of(pair), device_token=device_token)
 
@@ -224,7 +225,7 @@ async def login_second_factor(request: web.Request, body: SecondFactor) -> Signe
     "(`refresh-token-reused`): someone else may hold a copy.",
 )
 async def refresh(request: web.Request, body: Refresh) -> TokenPairView:
-    pair = await sessions.refresh_session(Accounts.of(request.app), body.refresh_token, Device.of(request, body.device))
+    pair = await sessions.refresh_session(request.app[SERVICES], body.refresh_token, device_of(request, body.device))
     return TokenPairView.of(pair)
 
 
@@ -232,7 +233,7 @@ async def refresh(request: web.Request, body: Refresh) -> TokenPairView:
     "/v1/auth/logout", access=AUTHENTICATED, status=204, problems=(404,), summary="Sign this session out"
 )
 async def logout(request: web.Request, caller: Caller) -> None:
-    await sessions.revoke_session(Accounts.of(request.app), caller.user_id, caller.session_id, because="signed_out")
+    await sessions.revoke_session(request.app[SERVICES], caller.user_id, caller.session_id, because="signed_out")
 
 
 @routes.get("/v1/auth/me", response=AccountView, access=AUTHENTICATED, summary="The signed-in account")

@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 
 from documents.session import Session
 from gateway.accounts import codes, sessions
-from gateway.accounts.context import Accounts, signed_in_user
+from gateway.accounts.context import signed_in_user
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
-from gateway.state import JOB_QUEUE
+from gateway.state import SERVICES
 from handlers.auth_views import DEVICE_TOKEN, Identified, OtpCode, PasswordText, SessionView
 
 routes = ApiRoutes(tag="auth")
@@ -55,7 +55,7 @@ async def list_sessions(request: web.Request, caller: Caller) -> SessionList:
 )
 async def revoke_session(request: web.Request, caller: Caller) -> None:
     await sessions.revoke_session(
-        Accounts.of(request.app), caller.user_id, request.match_info["session_id"], because="revoked_by_user"
+        request.app[SERVICES], caller.user_id, request.match_info["session_id"], because="revoked_by_user"
     )
 
 
@@ -69,7 +69,7 @@ async def revoke_session(request: web.Request, caller: Caller) -> None:
 )
 async def change_password(request: web.Request, caller: Caller, body: PasswordChange) -> None:
     await codes.change_password(
-        Accounts.of(request.app),
+        request.app[SERVICES],
         await signed_in_user(caller),
         current_password=body.current_password,
         new_password=body.new_password,
@@ -89,7 +89,7 @@ async def change_password(request: web.Request, caller: Caller, body: PasswordCh
     "overall (sms_per_address, sms_overall); a new code waits auth.otp_resend_cooldown_s (`otp-cooldown`).",
 )
 async def send_verification_code(request: web.Request, caller: Caller, body: CodeRequest) -> None:
-    await codes.send_verification(Accounts.of(request.app), await signed_in_user(caller), body.channel, request.remote)
+    await codes.send_verification(request.app[SERVICES], await signed_in_user(caller), body.channel, request.remote)
 
 
 @routes.post(
@@ -103,7 +103,7 @@ async def send_verification_code(request: web.Request, caller: Caller, body: Cod
     "(rate_limits.verification_code_checks_per_account), apart from the password-reset and two-factor budgets.",
 )
 async def verify_code(request: web.Request, caller: Caller, body: CodeCheck) -> None:
-    await codes.verify_contact(Accounts.of(request.app), await signed_in_user(caller), body.channel, body.code)
+    await codes.verify_contact(request.app[SERVICES], await signed_in_user(caller), body.channel, body.code)
 
 
 @routes.post(
@@ -118,7 +118,7 @@ async def verify_code(request: web.Request, caller: Caller, body: CodeCheck) -> 
 )
 async def request_password_reset(request: web.Request, body: Identified) -> None:
     await codes.request_password_reset(
-        Accounts.of(request.app), request.app[JOB_QUEUE], email=body.email, phone=body.phone, client_address=request.remote
+        request.app[SERVICES], request.app[SERVICES].queue, email=body.email, phone=body.phone, client_address=request.remote
     )
 
 
@@ -134,7 +134,7 @@ async def request_password_reset(request: web.Request, body: Identified) -> None
 )
 async def reset_password(request: web.Request, body: PasswordReset) -> PasswordResetDone:
     device_token = await codes.reset_password(
-        Accounts.of(request.app),
+        request.app[SERVICES],
         email=body.email,
         phone=body.phone,
         code=body.code,

@@ -4,13 +4,14 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.accounts import two_factor
-from gateway.accounts.context import Accounts, Device, signed_in_user
+from gateway.accounts.context import signed_in_user
 from gateway.accounts.sessions import open_session
 from gateway.accounts.step_up import confirm_identity
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, MFA_ENROLMENT, Caller
-from handlers.auth_views import BackupCode, OtpCode, PasswordText, TokenPairView
+from gateway.state import SERVICES
+from handlers.auth_views import BackupCode, OtpCode, PasswordText, TokenPairView, device_of
 
 routes = ApiRoutes(tag="auth")
 IDENTITY_PROOF = (
@@ -64,11 +65,11 @@ class Disable(RequestModel):
     description=IDENTITY_PROOF,
 )
 async def enrol(request: web.Request, caller: Caller, body: EnrolmentStart) -> EnrolmentView:
-    accounts = Accounts.of(request.app)
+    services = request.app[SERVICES]
     user = await signed_in_user(caller)
-    await confirm_identity(accounts, caller, user, body.password)
-    enrolment = await two_factor.begin_enrolment(accounts, user)
-    await alert_owner(request.app, caller.user_id, SecurityChange.MFA_ENROLMENT_STARTED)
+    await confirm_identity(services, caller, user, body.password)
+    enrolment = await two_factor.begin_enrolment(services, user)
+    await alert_owner(request.app[SERVICES], caller.user_id, SecurityChange.MFA_ENROLMENT_STARTED)
     return EnrolmentView(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_png=enrolment.qr_png_data_url)
 
 
@@ -82,14 +83,14 @@ async def enrol(request: web.Request, caller: Caller, body: EnrolmentStart) -> E
     description=IDENTITY_PROOF,
 )
 async def confirm(request: web.Request, caller: Caller, body: EnrolmentConfirmation) -> EnrolmentConfirmed:
-    accounts = Accounts.of(request.app)
+    services = request.app[SERVICES]
     user = await signed_in_user(caller)
-    await confirm_identity(accounts, caller, user, body.password)
-    backup_codes = await two_factor.confirm_enrolment(accounts, user, body.code)
-    await alert_owner(request.app, caller.user_id, SecurityChange.MFA_ENABLED)
+    await confirm_identity(services, caller, user, body.password)
+    backup_codes = await two_factor.confirm_enrolment(services, user, body.code)
+    await alert_owner(request.app[SERVICES], caller.user_id, SecurityChange.MFA_ENABLED)
     if caller.has_session:
         return EnrolmentConfirmed(backup_codes=backup_codes)
-    pair = await open_session(accounts, user, Device.of(request))
+    pair = await open_session(services, user, device_of(request))
     return EnrolmentConfirmed(backup_codes=backup_codes, tokens=TokenPairView.of(pair))
 
 
@@ -105,6 +106,6 @@ async def confirm(request: web.Request, caller: Caller, body: EnrolmentConfirmat
 )
 async def disable(request: web.Request, caller: Caller, body: Disable) -> None:
     user = await signed_in_user(caller)
-    accounts = Accounts.of(request.app)
-    if await two_factor.disable(accounts, user, password=body.password, code=body.code, backup_code=body.backup_code):
-        await alert_owner(request.app, caller.user_id, SecurityChange.MFA_DISABLED)
+    services = request.app[SERVICES]
+    if await two_factor.disable(services, user, password=body.password, code=body.code, backup_code=body.backup_code):
+        await alert_owner(request.app[SERVICES], caller.user_id, SecurityChange.MFA_DISABLED)

@@ -3,10 +3,12 @@
 from datetime import datetime
 from typing import Annotated
 
+from aiohttp import web
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from documents.session import Session
 from documents.user import User
+from gateway.accounts.context import Device
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.accounts.sessions import TokenPair
 from gateway.input_types import DisplayText
@@ -96,3 +98,8 @@ class SessionView(BaseModel):
             expires_at=session.expires_at,
             current=str(session.id) == current_session_id,
         )
+
+
+def device_of(request: web.Request, name: str | None = None) -> Device:
+    """The device a request comes from: as the client names it, else by its User-Agent, and its address."""
+    return Device.named(name, request.headers.get("User-Agent", ""), request.remote)

@@ -12,6 +12,7 @@ from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, roles
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="bookings")
 GUEST = roles("guest")
@@ -40,7 +41,7 @@ class BookingsQuery(RequestModel):
 )
 async def create_booking(request: web.Request, caller: Caller, body: StayRequest) -> web.Response:
     """Hold nights at a listing while the guest pays"""
-    booking, created = await hold_nights(request.app, caller, body, idempotency_key(request))
+    booking, created = await hold_nights(request.app[SERVICES], caller, body, idempotency_key(request))
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(BookingView.of(booking).model_dump(mode="json"), status=201 if created else 200, headers=headers)
 
@@ -61,4 +62,4 @@ async def read_booking(request: web.Request, caller: Caller) -> BookingView:
 @routes.post(f"{BOOKING}/cancel", response=BookingView, access=AUTHENTICATED, problems=(401, 404, 409))
 async def cancel(request: web.Request, caller: Caller) -> BookingView:
     """Cancel a held or confirmed booking; a confirmed one records the refund its policy allows"""
-    return BookingView.of(await cancel_booking(request.app, caller, request.match_info["booking_id"]))
+    return BookingView.of(await cancel_booking(request.app[SERVICES], caller, request.match_info["booking_id"]))

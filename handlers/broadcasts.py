@@ -5,6 +5,7 @@ from aiohttp import web
 from gateway.notifications.broadcasts import BroadcastRequest, BroadcastView, broadcast_by_id, start_broadcast
 from gateway.routing import ApiRoutes
 from gateway.security.access import Caller, roles
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="admin")
 ADMIN = roles("admin")
@@ -22,7 +23,7 @@ ADMIN = roles("admin")
 )
 async def create_broadcast(request: web.Request, caller: Caller, body: BroadcastRequest) -> BroadcastView:
     """Start a broadcast"""
-    return BroadcastView.of(await start_broadcast(request.app, caller.user_id, body))
+    return BroadcastView.of(await start_broadcast(request.app[SERVICES], caller.user_id, body))
 
 
 @routes.get("/v1/admin/broadcasts/{broadcast_id}", response=BroadcastView, access=ADMIN, problems=(401, 403, 404))

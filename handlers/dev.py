@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.state import REDIS, SETTINGS
+from gateway.state import SERVICES
 from providers.outbox import list_outbox
 
 routes = ApiRoutes(tag="sandbox")
@@ -23,5 +23,5 @@ class Outbox(BaseModel):
 
 @routes.get("/dev/outbox", query=OutboxQuery, response=Outbox, summary="Messages the sandbox kept instead of sending, newest first")
 async def outbox(request: web.Request, query: OutboxQuery) -> Outbox:
-    entries = await list_outbox(request.app[REDIS], request.app[SETTINGS].redis.namespace, query.channel, query.limit)
+    entries = await list_outbox(request.app[SERVICES].redis, request.app[SERVICES].settings.redis.namespace, query.channel, query.limit)
     return Outbox(items=entries)

@@ -4,11 +4,12 @@ from aiohttp import web
 
 from documents.stored_file import FileKind
 from gateway.files.lifecycle import FileView, delete_file, file_view, readable_file
-from gateway.files.local_disk import LOCAL_DOWNLOAD_PATH, LOCAL_UPLOAD_PATH, local_store, receive_upload, serve_download
+from gateway.files.local_disk import local_store, receive_upload, serve_download
 from gateway.files.uploads import UploadRequest, UploadTicket, confirm_upload, start_upload, upload_through_gateway
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
-from gateway.state import OBJECT_STORE
+from gateway.state import SERVICES
+from gateway.vendors.adapters import LOCAL_DOWNLOAD_PATH, LOCAL_UPLOAD_PATH
 
 routes = ApiRoutes(tag="files")
 storage_routes = ApiRoutes(tag="storage")
@@ -29,7 +30,7 @@ class UploadQuery(RequestModel):
     description="POST the returned fields, then the file, to `upload.url`; then confirm the file.",
 )
 async def create_upload(request: web.Request, caller: Caller, body: UploadRequest) -> UploadTicket:
-    return await start_upload(request.app, caller, body)
+    return await start_upload(request.app[SERVICES], caller, body)
 
 
 @routes.post(
@@ -41,8 +42,8 @@ async def create_upload(request: web.Request, caller: Caller, body: UploadReques
     description="The type is read from the file's bytes; photos get thumbnails. A refused file is deleted.",
 )
 async def confirm_file(request: web.Request, caller: Caller) -> FileView:
-    file = await confirm_upload(request.app, caller, request.match_info["file_id"])
-    return await file_view(request.app, caller, file)
+    file = await confirm_upload(request.app[SERVICES], caller, request.match_info["file_id"])
+    return await file_view(request.app[SERVICES], caller, file)
 
 
 @routes.post(
@@ -57,9 +58,9 @@ async def confirm_file(request: web.Request, caller: Caller) -> FileView:
 )
 async def upload_file(request: web.Request, caller: Caller, query: UploadQuery) -> FileView:
     file = await upload_through_gateway(
-        request.app, caller, query.kind, request.content_type, request.content, request.content_length
+        request.app[SERVICES], caller, query.kind, request.content_type, request.content, request.content_length
     )
-    return await file_view(request.app, caller, file)
+    return await file_view(request.app[SERVICES], caller, file)
 
 
 @routes.get(
@@ -71,7 +72,7 @@ async def upload_file(request: web.Request, caller: Caller, query: UploadQuery) 
 )
 async def get_file(request: web.Request, caller: Caller) -> FileView:
     file = await readable_file(caller, request.match_info["file_id"])
-    return await file_view(request.app, caller, file)
+    return await file_view(request.app[SERVICES], caller, file)
 
 
 @routes.delete(
@@ -81,7 +82,7 @@ async def get_file(request: web.Request, caller: Caller) -> FileView:
     summary="Delete a file with its thumbnails",
 )
 async def remove_file(request: web.Request, caller: Caller) -> None:
-    await delete_file(request.app, caller, request.match_info["file_id"])
+    await delete_file(request.app[SERVICES], caller, request.match_info["file_id"])
 
 
 @storage_routes.post(
@@ -91,7 +92,7 @@ async def remove_file(request: web.Request, caller: Caller) -> None:
     summary="Receive a signed upload form (local-disk storage only)",
 )
 async def local_upload(request: web.Request) -> None:
-    await receive_upload(local_store(request.app[OBJECT_STORE]), request)
+    await receive_upload(local_store(request.app[SERVICES].storage), request)
 
 
 @storage_routes.get(
@@ -101,5 +102,5 @@ async def local_upload(request: web.Request) -> None:
     summary="Serve a file by its signed URL (local-disk storage only)",
 )
 async def local_download(request: web.Request) -> web.StreamResponse:
-    store = local_store(request.app[OBJECT_STORE])
+    store = local_store(request.app[SERVICES].storage)
     return await serve_download(store, request, request.match_info["key"])

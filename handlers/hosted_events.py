@@ -5,7 +5,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from gateway.events_hosting.hosting import (
+from gateway.hosted_events.hosting import (
     EventFields,
     ScannerAssignment,
     TicketTypeFields,
@@ -19,10 +19,10 @@ from gateway.events_hosting.hosting import (
     remove_scanner,
     ticket_types_of,
 )
-from gateway.events_hosting.views import EventPage, EventView, TicketTypeView
+from gateway.hosted_events.views import EventPage, EventView, TicketTypeView
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, roles
-from gateway.state import TICKETS
+from gateway.state import SERVICES
 from gateway.tickets.reminders import forget_reminder, remind_holders_before
 
 routes = ApiRoutes(tag="events")
@@ -45,7 +45,7 @@ async def _view(caller: Caller | None, event_id: str) -> EventView:
 @routes.post("/v1/events", body=EventFields, response=EventView, status=201, access=HOST, problems=(401, 403, 422))
 async def create_hosted_event(request: web.Request, caller: Caller, body: EventFields) -> EventView:
     """Create a draft event (its description's HTML is sanitised)"""
-    event = await create_event(request.app, caller, body)
+    event = await create_event(request.app[SERVICES], caller, body)
     return EventView.of(event, [], for_host=True)
 
 
@@ -67,7 +67,7 @@ async def read_hosted_event(request: web.Request, caller: Caller) -> EventView:
 async def publish_hosted_event(request: web.Request, caller: Caller) -> EventView:
     """Put a draft event on sale; its ticket holders are reminded before it starts"""
     event = await publish_event(caller, request.match_info["event_id"])
-    await remind_holders_before(request.app, event)
+    await remind_holders_before(request.app[SERVICES], event)
     return await _view(caller, str(event.id))
 
 
@@ -82,9 +82,9 @@ async def publish_hosted_event(request: web.Request, caller: Caller) -> EventVie
 )
 async def cancel_hosted_event(request: web.Request, caller: Caller) -> EventView:
     """Cancel an event: its buyers are refunded and its tickets revoked"""
-    event = await cancel_event(request.app, caller, request.match_info["event_id"])
-    request.app[TICKETS].contexts.forget(str(event.id))
-    await forget_reminder(request.app, event)
+    event = await cancel_event(request.app[SERVICES], caller, request.match_info["event_id"])
+    request.app[SERVICES].tickets.contexts.forget(str(event.id))
+    await forget_reminder(request.app[SERVICES], event)
     return await _view(caller, str(event.id))
 
 
@@ -99,7 +99,7 @@ async def create_ticket_type(request: web.Request, caller: Caller, body: TicketT
 async def add_event_scanner(request: web.Request, caller: Caller, body: ScannerAssignment) -> EventView:
     """Make an account with the scanner role door staff of the event"""
     event = await assign_scanner(caller, request.match_info["event_id"], body.user_id)
-    request.app[TICKETS].contexts.forget(str(event.id))
+    request.app[SERVICES].tickets.contexts.forget(str(event.id))
     return EventView.of(event, await ticket_types_of(event), for_host=True)
 
 
@@ -107,5 +107,5 @@ async def add_event_scanner(request: web.Request, caller: Caller, body: ScannerA
 async def remove_event_scanner(request: web.Request, caller: Caller) -> EventView:
     """Take an account off the event's door staff"""
     event = await remove_scanner(caller, request.match_info["event_id"], request.match_info["user_id"])
-    request.app[TICKETS].contexts.forget(str(event.id))
+    request.app[SERVICES].tickets.contexts.forget(str(event.id))
     return EventView.of(event, await ticket_types_of(event), for_host=True)

@@ -17,6 +17,7 @@ from gateway.maps.places import (
 from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions
 from gateway.routing import ApiRoutes
 from gateway.security.access import AUTHENTICATED, Caller
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="maps")
 MAPS_PROBLEMS = (404, 429, 503)
@@ -32,7 +33,7 @@ MAPS_PROBLEMS = (404, 429, 503)
     description="Send one session_token (a UUID) for the keystrokes of one search and the place details that end it.",
 )
 async def maps_autocomplete(request: web.Request, caller: Caller, query: AutocompleteQuery) -> Suggestions:
-    return await autocomplete(request.app, caller, query)
+    return await autocomplete(request.app[SERVICES], caller, query)
 
 
 @routes.get(
@@ -44,7 +45,7 @@ async def maps_autocomplete(request: web.Request, caller: Caller, query: Autocom
     summary="A chosen place's address and position",
 )
 async def maps_place(request: web.Request, caller: Caller, query: PlaceQuery) -> PlaceAnswer:
-    return await place_details(request.app, caller, request.match_info["place_id"], query)
+    return await place_details(request.app[SERVICES], caller, request.match_info["place_id"], query)
 
 
 @routes.get(
@@ -56,7 +57,7 @@ async def maps_place(request: web.Request, caller: Caller, query: PlaceQuery) ->
     summary="Places matching an address",
 )
 async def maps_geocode(request: web.Request, caller: Caller, query: GeocodeQuery) -> Places:
-    return await geocode(request.app, caller, query)
+    return await geocode(request.app[SERVICES], caller, query)
 
 
 @routes.get(
@@ -68,7 +69,7 @@ async def maps_geocode(request: web.Request, caller: Caller, query: GeocodeQuery
     summary="Addresses at a point, most precise first",
 )
 async def maps_reverse_geocode(request: web.Request, caller: Caller, query: ReverseGeocodeQuery) -> Places:
-    return await reverse_geocode(request.app, caller, query)
+    return await reverse_geocode(request.app[SERVICES], caller, query)
 
 
 @routes.get(
@@ -81,4 +82,4 @@ async def maps_reverse_geocode(request: web.Request, caller: Caller, query: Reve
     description="origin and destination are `lat,lng` or `place_id:<id>`.",
 )
 async def maps_directions(request: web.Request, caller: Caller, query: DirectionsQuery) -> Routes:
-    return await directions(request.app, caller, query)
+    return await directions(request.app[SERVICES], caller, query)

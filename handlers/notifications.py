@@ -17,6 +17,7 @@ from gateway.notifications.inbox import InboxPage, inbox_page, mark_all_read, ma
 from gateway.notifications.preferences import PreferencesUpdate, PreferencesView, preferences_of, replace_preferences
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="notifications")
 
@@ -51,7 +52,7 @@ async def read_all_notifications(request: web.Request, caller: Caller) -> Marked
 @routes.get("/v1/me/notification-preferences", response=PreferencesView, access=AUTHENTICATED, problems=(401,))
 async def read_preferences(request: web.Request, caller: Caller) -> PreferencesView:
     """Language, time zone, quiet hours and the channels of each kind of notification"""
-    return PreferencesView.of(await preferences_of(request.app, caller.user_id))
+    return PreferencesView.of(await preferences_of(request.app[SERVICES], caller.user_id))
 
 
 @routes.put(

@@ -13,6 +13,7 @@ from gateway.payments.views import PaymentView
 from gateway.problems import MalformedRequest, NotFound
 from gateway.routing import ApiRoutes
 from gateway.security.access import AUTHENTICATED, Caller
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="payments")
 PAYMENT = "/v1/payments/{payment_id}"
@@ -51,7 +52,7 @@ async def create_payment(request: web.Request, caller: Caller, body: PaymentBody
     key = idempotency_key(request)
     if key is None:
         raise MalformedRequest("send an Idempotency-Key header so a retried payment is never taken twice")
-    payment, created = await start_payment(request.app, caller, body, key, client_address=request.remote)
+    payment, created = await start_payment(request.app[SERVICES], caller, body, key, client_address=request.remote)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(_view_for(caller, payment).model_dump(mode="json"), status=201 if created else 200, headers=headers)
 
@@ -66,4 +67,4 @@ async def read_payment(request: web.Request, caller: Caller) -> PaymentView:
 async def capture_approved_payment(request: web.Request, caller: Caller) -> PaymentView:
     """Complete a PayPal payment the payer approved (the gateway also does so when PayPal reports the approval)"""
     payment = await _payment_for(caller, request.match_info["payment_id"], owner_only=True)
-    return _view_for(caller, await capture_payment(request.app, payment))
+    return _view_for(caller, await capture_payment(request.app[SERVICES], payment))

@@ -27,6 +27,7 @@ from gateway.properties.listings import (
 from gateway.properties.search import SearchPage, SearchQuery, search_listings
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, roles
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="properties")
 AGENT = roles("agent")
@@ -74,14 +75,14 @@ def _path_id(request: web.Request) -> str:
 @routes.post("/v1/properties", body=ListingFields, response=ListingView, status=201, access=AGENT, problems=(401, 403, 422))
 async def create_property(request: web.Request, caller: Caller, body: ListingFields) -> ListingView:
     """Create a draft listing"""
-    return ListingView.of(await create_listing(request.app, caller, body))
+    return ListingView.of(await create_listing(request.app[SERVICES], caller, body))
 
 
 @routes.get("/v1/properties", query=SearchQuery, response=SearchPage, access=AUTHENTICATED, problems=(400, 401, 422))
 async def search_properties(request: web.Request, caller: Caller, query: SearchQuery) -> web.Response:
     """Search published listings: filters, near a point or within map bounds, free for dates; paged by cursor"""
-    page, from_cache = await search_listings(request.app, query)
-    await track(request.app, ProductEvent.SEARCH, caller.user_id, {"outcome": "cached" if from_cache else "searched"})
+    page, from_cache = await search_listings(request.app[SERVICES], query)
+    await track(request.app[SERVICES], ProductEvent.SEARCH, caller.user_id, {"outcome": "cached" if from_cache else "searched"})
     return web.Response(body=page, content_type="application/json", headers={"X-Cache": "hit" if from_cache else "miss"})
 
 
@@ -101,32 +102,32 @@ async def read_property(request: web.Request, caller: Caller) -> ListingView:
 @routes.patch(LISTING, body=ListingChanges, response=ListingView, access=AGENT, problems=(401, 403, 404, 409, 422))
 async def change_property(request: web.Request, caller: Caller, body: BaseModel) -> ListingView:
     """Change some fields of the caller's listing"""
-    return ListingView.of(await update_listing(request.app, caller, _path_id(request), body))
+    return ListingView.of(await update_listing(request.app[SERVICES], caller, _path_id(request), body))
 
 
 @routes.post(f"{LISTING}/publish", response=ListingView, access=AGENT, problems=(401, 403, 404, 409))
 async def publish_property(request: web.Request, caller: Caller) -> ListingView:
     """Publish a draft listing: it appears in search"""
-    return ListingView.of(await publish_listing(request.app, caller, _path_id(request)))
+    return ListingView.of(await publish_listing(request.app[SERVICES], caller, _path_id(request)))
 
 
 @routes.post(f"{LISTING}/archive", response=ListingView, access=AGENT, problems=(401, 403, 404, 409))
 async def archive_property(request: web.Request, caller: Caller) -> ListingView:
     """Archive a listing for good: out of search, no new bookings"""
-    return ListingView.of(await archive_listing(request.app, caller, _path_id(request)))
+    return ListingView.of(await archive_listing(request.app[SERVICES], caller, _path_id(request)))
 
 
 @routes.post(f"{LISTING}/unpublish", response=ListingView, access=ADMIN, problems=(401, 403, 404, 409))
 async def unpublish_property(request: web.Request, caller: Caller) -> ListingView:
     """Admins: take a published listing out of search, back to draft"""
-    return ListingView.of(await unpublish_listing(request.app, caller, _path_id(request)))
+    return ListingView.of(await unpublish_listing(request.app[SERVICES], caller, _path_id(request)))
 
 
 @routes.post(f"{LISTING}/blocks", body=DateRange, response=Calendar, status=201, access=AGENT, problems=(401, 403, 404, 409, 422))
 async def block_property_dates(request: web.Request, caller: Caller, body: DateRange) -> Calendar:
     """Block the nights [start, end) of the caller's listing; all or nothing"""
     listing = await managed_listing(caller, _path_id(request))
-    nights = await block_nights(request.app, listing.id, body.start, body.end)
+    nights = await block_nights(request.app[SERVICES], listing.id, body.start, body.end)
     return Calendar(property_id=str(listing.id), taken=[TakenNight(night=night, kind="blocked") for night in nights])
 
 
@@ -134,7 +135,7 @@ async def block_property_dates(request: web.Request, caller: Caller, body: DateR
 async def unblock_property_dates(request: web.Request, caller: Caller, query: DateRange) -> Released:
     """Free the caller's own blocks in [start, end); booked nights stay booked"""
     listing = await managed_listing(caller, _path_id(request))
-    return Released(released_nights=await unblock_nights(request.app, listing.id, query.start, query.end))
+    return Released(released_nights=await unblock_nights(request.app[SERVICES], listing.id, query.start, query.end))
 
 
 @routes.get(f"{LISTING}/calendar", query=DateRange, response=Calendar, access=AUTHENTICATED, problems=(401, 404, 422))

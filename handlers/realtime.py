@@ -6,19 +6,19 @@ from typing import Any, NoReturn, TypeVar
 
 import socketio
 from aiohttp import web
-from beanie import PydanticObjectId
-from bson.errors import InvalidId
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from documents.property import Property
-from gateway.events.targets import InvalidTarget, checked_target, user_of
 from gateway.logs import get_logger
+from gateway.messaging.targets import InvalidTarget, checked_target, user_of
 from gateway.problems import Problem, input_prefix
 from gateway.realtime.connection_guard import request_failure as failure
 from gateway.realtime.hub import HubUnavailable, RealtimeHub, SocketRefused
+from gateway.realtime.rooms import refusal_to_follow
+from gateway.security.access import Caller
 from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
-from gateway.state import REALTIME_HUB, TOKENS
-from handlers.scanning import SocketTicketScan, may_follow_scanners, scan_from_socket
+from gateway.services import Services
+from gateway.state import SERVICES
+from gateway.tickets.scanning import Scanner, SocketTicketScan, scan_from_socket
 
 log = get_logger("lango.handlers.realtime")
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -97,11 +97,19 @@ class RealtimeNamespace(socketio.AsyncNamespace):
 
     def __init__(self, app: web.Application) -> None:
         super().__init__("/")
+        # Registered as the application is built; its Services exist once it starts.
         self._app = app
 
     @property
+    def _services(self) -> Services:
+        return self._app[SERVICES]
+
+    @property
     def hub(self) -> RealtimeHub:
-        return self._app[REALTIME_HUB]
+        hub = self._services.hub
+        if hub is None:
+            raise HubUnavailable("this process holds no sockets")
+        return hub
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         handler_name = "on_" + event.replace(".", "_")
@@ -143,12 +151,10 @@ class RealtimeNamespace(socketio.AsyncNamespace):
 
     @acknowledged(SocketTicketScan)
     async def on_ticket_scan(self, sid: str, request: SocketTicketScan) -> Ack:
-        session = self.hub.sessions.get(sid)
-        if session is None:
-            raise RequestRefused("not_connected", "the socket is not connected")
+        caller = self._caller(sid)
         try:
             rooms = self.hub.delivery.sockets[sid].rooms
-            return await scan_from_socket(self._app, session.user_id, session.roles, rooms, request)
+            return await scan_from_socket(self._services, Scanner(caller.user_id, caller.roles), rooms, request)
         except Problem as problem:
             raise RequestRefused(problem.slug.replace("-", "_"), str(problem)) from None
 
@@ -162,37 +168,23 @@ class RealtimeNamespace(socketio.AsyncNamespace):
 
     def _verify(self, token: str, refuse: Callable[[str, str], NoReturn]) -> AccessClaims:
         try:
-            return self._app[TOKENS].verify_access(token)
+            return self._services.tokens.verify_access(token)
         except TokenExpired:
             refuse("token_expired", "the access token has expired: refresh it and reconnect")
         except TokenInvalid:
             refuse("invalid_token", "the access token is not valid")
 
     async def _authorise(self, sid: str, room: str) -> None:
+        caller = self._caller(sid)
+        refusal = await refusal_to_follow(self._services, caller, room)
+        if refusal is not None:
+            raise RequestRefused("forbidden", refusal)
+
+    def _caller(self, sid: str) -> Caller:
         session = self.hub.sessions.get(sid)
         if session is None:
             raise RequestRefused("not_connected", "the socket is not connected")
-        roles = session.roles
-        if user_of(room) is not None:
-            if user_of(room) != session.user_id:
-                raise RequestRefused("forbidden", "only your own user room")
-        elif room.startswith("property:"):
-            if "admin" not in roles and not ("agent" in roles and await _agent_owns(session.user_id, room)):
-                raise RequestRefused("forbidden", "only the property's agent follows its room")
-        elif room.startswith("event:"):
-            if not await may_follow_scanners(self._app, session.user_id, roles, room):
-                raise RequestRefused("forbidden", "only the event's door staff and host follow its scanners room")
-        else:
-            raise RequestRefused("forbidden", "this room is not joined by request")
-
-
-async def _agent_owns(user_id: str, room: str) -> bool:
-    try:
-        property_id = PydanticObjectId(room.removeprefix("property:"))
-    except InvalidId:
-        return False
-    listing = await Property.get(property_id)
-    return listing is not None and listing.agent_id == user_id
+        return Caller(user_id=session.user_id, roles=session.roles, session_id=session.session_id)
 
 
 def _room(name: str) -> str:

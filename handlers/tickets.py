@@ -12,8 +12,16 @@ from gateway.jsoncodec import json_response
 from gateway.problems import NotFound
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.access import AUTHENTICATED, Caller, authenticate
-from gateway.tickets.holding import (door_passes, list_tickets, reissue_ticket, revoke_ticket, secret_of, ticket_by_id,
-                                     ticket_for)  # fmt: skip
+from gateway.state import SERVICES
+from gateway.tickets.holding import (
+    door_passes,
+    list_tickets,
+    reissue_ticket,
+    revoke_ticket,
+    secret_of,
+    ticket_by_id,
+    ticket_for,  # fmt: skip
+)
 from gateway.tickets.orders import OrderRequest, cancel_order, hold_tickets, list_orders, order_for
 from gateway.tickets.qr import CONTENT_TYPES, QrFormat, qr_image, qr_link_matches
 from gateway.tickets.views import TicketOrderPage, TicketOrderView, TicketPage, TicketView
@@ -47,7 +55,7 @@ class QrQuery(RequestModel):
 )
 async def create_ticket_order(request: web.Request, caller: Caller, body: OrderRequest) -> web.Response:
     """Hold tickets while the buyer pays"""
-    order, created = await hold_tickets(request.app, caller, body, idempotency_key(request))
+    order, created = await hold_tickets(request.app[SERVICES], caller, body, idempotency_key(request))
     headers = {} if created else {"Idempotent-Replayed": "true"}
     view = TicketOrderView.of(order).model_dump(mode="json")
     return json_response(view, status=201 if created else 200, headers=headers)
@@ -80,7 +88,7 @@ async def my_tickets(request: web.Request, caller: Caller, query: PageQuery) -> 
     items = []
     for ticket in tickets:
         _, event = await ticket_for(caller, str(ticket.id))
-        items.append(TicketView.of(ticket, doors.get(ticket.id), secret_of(request.app, event, ticket)))
+        items.append(TicketView.of(ticket, doors.get(ticket.id), secret_of(request.app[SERVICES], event, ticket)))
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
@@ -88,20 +96,20 @@ async def my_tickets(request: web.Request, caller: Caller, query: PageQuery) -> 
 async def read_ticket(request: web.Request, caller: Caller) -> TicketView:
     """One ticket with the secret its QR code encodes"""
     ticket, event = await ticket_for(caller, request.match_info["ticket_id"])
-    return TicketView.of(ticket, await DoorPass.get(ticket.id), secret_of(request.app, event, ticket))
+    return TicketView.of(ticket, await DoorPass.get(ticket.id), secret_of(request.app[SERVICES], event, ticket))
 
 
 @routes.post(f"{TICKET}/reissue", response=TicketView, access=AUTHENTICATED, problems=(401, 404, 409))
 async def reissue_my_ticket(request: web.Request, caller: Caller) -> TicketView:
     """A new QR code for a ticket whose code leaked; the old one is revoked"""
-    ticket, event = await reissue_ticket(request.app, caller, request.match_info["ticket_id"])
-    return TicketView.of(ticket, await DoorPass.get(ticket.id), secret_of(request.app, event, ticket))
+    ticket, event = await reissue_ticket(request.app[SERVICES], caller, request.match_info["ticket_id"])
+    return TicketView.of(ticket, await DoorPass.get(ticket.id), secret_of(request.app[SERVICES], event, ticket))
 
 
 @routes.post(f"{TICKET}/revoke", response=TicketView, access=AUTHENTICATED, problems=(401, 404))
 async def revoke_a_ticket(request: web.Request, caller: Caller) -> TicketView:
     """The event's host voids a ticket for good"""
-    ticket, _ = await revoke_ticket(request.app, caller, request.match_info["ticket_id"])
+    ticket, _ = await revoke_ticket(request.app[SERVICES], caller, request.match_info["ticket_id"])
     return TicketView.of(ticket, await DoorPass.get(ticket.id), None)
 
 
@@ -111,9 +119,9 @@ async def _qr(request: web.Request, query: QrQuery, image_format: QrFormat) -> w
         ticket, event = await ticket_for(await authenticate(request), ticket_id)
     else:
         ticket, event = await ticket_by_id(ticket_id)
-        if not qr_link_matches(request.app, ticket, query.key):
+        if not qr_link_matches(request.app[SERVICES], ticket, query.key):
             raise NotFound("no such ticket")
-    secret = secret_of(request.app, event, ticket)
+    secret = secret_of(request.app[SERVICES], event, ticket)
     if secret is None:
         raise NotFound("a revoked ticket has no QR code")
     body = await qr_image(secret, image_format)

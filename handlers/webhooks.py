@@ -5,6 +5,7 @@ from aiohttp import web
 from gateway.jsoncodec import json_response
 from gateway.payments.webhooks import check_mpesa_source, receive_webhook
 from gateway.routing import ApiRoutes
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="webhooks")
 # Safaricom expects exactly this answer; anything else and it treats the callback as undelivered.
@@ -22,15 +23,15 @@ RECEIVED = {"received": True}
 )
 async def mpesa_callback(request: web.Request) -> web.Response:
     """M-Pesa STK push result"""
-    check_mpesa_source(request.app, request.remote)
-    await receive_webhook(request.app, "mpesa", request.headers, await request.read(), path_token=request.match_info["token"])
+    check_mpesa_source(request.app[SERVICES], request.remote)
+    await receive_webhook(request.app[SERVICES], "mpesa", request.headers, await request.read(), path_token=request.match_info["token"])
     return json_response(MPESA_ACCEPTED)
 
 
 @routes.post("/webhooks/stripe", problems=(400, 404, 503), description="Stripe events, verified by Stripe-Signature.")
 async def stripe_webhook(request: web.Request) -> web.Response:
     """Stripe event"""
-    await receive_webhook(request.app, "stripe", request.headers, await request.read())
+    await receive_webhook(request.app[SERVICES], "stripe", request.headers, await request.read())
     return json_response(RECEIVED)
 
 
@@ -39,5 +40,5 @@ async def stripe_webhook(request: web.Request) -> web.Response:
 )
 async def paypal_webhook(request: web.Request) -> web.Response:
     """PayPal event"""
-    await receive_webhook(request.app, "paypal", request.headers, await request.read())
+    await receive_webhook(request.app[SERVICES], "paypal", request.headers, await request.read())
     return json_response(RECEIVED)

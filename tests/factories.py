@@ -9,14 +9,20 @@ from aiohttp import web
 from documents.user import User
 from gateway.accounts.identifiers import normalise_phone
 from gateway.security.passwords import PasswordHasher
+from gateway.services import Services
 from gateway.settings import Settings
-from gateway.state import SETTINGS, TOKENS
+from gateway.state import SERVICES
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
 
+def services_of(app: web.Application | Services) -> Services:
+    """A started application's Services, or the Services a test built itself."""
+    return app if isinstance(app, Services) else app[SERVICES]
+
+
 async def create_user(
-    app: web.Application,
+    app: web.Application | Services,
     *,
     email: str | None = None,
     phone: str | None = None,
@@ -33,16 +39,16 @@ async def create_user(
         phone=normalise_phone(phone) if phone else None,
         email_verified_at=verified_at if email else None,
         phone_verified_at=verified_at if phone else None,
-        password_hash=await PasswordHasher(app[SETTINGS].auth.bcrypt_cost).hash(password),
+        password_hash=await PasswordHasher(services_of(app).settings.auth.bcrypt_cost).hash(password),
         roles=list(roles),
     )
     await user.insert()
     return user
 
 
-def access_token_for(app: web.Application, user: User, *, session_id: str | None = None) -> str:
+def access_token_for(app: web.Application | Services, user: User, *, session_id: str | None = None) -> str:
     """An access token for `user`, minted by the app's own TokenService."""
-    return app[TOKENS].issue_access(str(user.id), user.roles, session_id or f"test-{uuid.uuid4().hex}")
+    return services_of(app).tokens.issue_access(str(user.id), user.roles, session_id or f"test-{uuid.uuid4().hex}")
 
 
 def auth_header(token: str) -> dict[str, str]:

@@ -24,12 +24,12 @@ import aiohttp
 from redis.asyncio import Redis
 
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
-from gateway.events import BROADCAST, EventBus, Outgoing, user_room
+from gateway.messaging import BROADCAST, MessageBus, Outgoing, user_room
 from gateway.realtime.heap import freeze_startup_heap
 from gateway.runtime import use_uvloop
 from gateway.security.keys import new_signing_key, parse_key_ring
-from gateway.settings import EmbeddedSettings, load_settings
 from gateway.security.tokens import TokenService
+from gateway.settings import EmbeddedSettings, load_settings
 from tests.served import wait_until_ready
 
 HERE = Path(__file__).resolve().parent
@@ -320,7 +320,7 @@ async def drained(client: NodeScript, expected: int) -> dict[str, Any]:
 class LangoPublisher:
     """Publishes through the bus from this process, as `lango worker` does: on uvloop, start-up heap frozen."""
 
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: MessageBus) -> None:
         self.bus = bus
         self.pid = os.getpid()
 
@@ -328,7 +328,7 @@ class LangoPublisher:
     async def start(cls, redis: Redis, redis_url: str) -> "LangoPublisher":
         settings = load_settings(REPO / "config.toml", redis={"url": redis_url, "namespace": "bench"})
         freeze_startup_heap(settings)
-        return cls(EventBus(redis, settings))
+        return cls(MessageBus(redis, settings))
 
     async def at_rate(self, users: int, rate: int, seconds: float) -> int:
         """Publish `rate` events a second to random users for `seconds`; answer how many were taken.

@@ -34,7 +34,7 @@ from documents.ticket_type import TicketType
 from documents.user import User
 from gateway.database import init_documents
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
-from gateway.events_hosting.keys import new_event_key, private_key, ticket_sealing_keys
+from gateway.hosted_events.keys import new_event_key, private_key, ticket_sealing_keys
 from gateway.migrate import migrate
 from gateway.redis_client import create_redis
 from gateway.security.keys import new_signing_key, parse_key_ring

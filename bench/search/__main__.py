@@ -27,7 +27,7 @@ from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
 from gateway.logs import configure_logging
 from gateway.migrate import migrate
 from gateway.settings import EmbeddedSettings, Settings, load_settings
-from gateway.state import TOKENS
+from gateway.state import SERVICES
 
 CITIES = {"Nairobi": (36.8219, -1.2921), "Mombasa": (39.6682, -4.0435), "Kisumu": (34.7680, -0.0917)}
 AMENITIES = ["wifi", "parking", "pool", "kitchen", "generator", "hot_water", "security", "garden"]
@@ -158,7 +158,7 @@ async def run(settings: Settings, arguments: argparse.Namespace, check_in: datet
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}/v1/properties"
-    headers = {"Authorization": f"Bearer {app[TOKENS].issue_access(str(ObjectId()), ['guest'], 'bench')}"}
+    headers = {"Authorization": f"Bearer {app[SERVICES].tokens.issue_access(str(ObjectId()), ['guest'], 'bench')}"}
     try:
         async with aiohttp.ClientSession() as session:
             print("cold (each request a new cache key):")

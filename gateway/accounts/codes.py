@@ -8,15 +8,15 @@ from saq import Queue
 from documents.audit import AuditEvent, AuditKind
 from documents.otp import CodePurpose, OneTimeCode
 from documents.user import ContactChannel, User
-from gateway.accounts.context import Accounts
 from gateway.accounts.devices import issue_device_token
 from gateway.accounts.problems import AlreadyVerified, NoDestination, OtpCooldown, OtpDead, OtpInvalid
 from gateway.accounts.sessions import revoke_other_sessions
 from gateway.accounts.step_up import verify_current_password
-from gateway.jobs import JOBS, JobPolicy, enqueue
+from gateway.jobs import JobPolicy, enqueue, job
 from gateway.logs import get_logger
 from gateway.notifications.security_codes import send_security_code
 from gateway.security.passwords import check_password_strength
+from gateway.services import Services
 
 log = get_logger("lango.codes")
 
@@ -24,18 +24,18 @@ VERIFY_PURPOSE: dict[ContactChannel, CodePurpose] = {"email": CodePurpose.VERIFY
 RESET_CODE_UNUSABLE = "the code is not right, or has expired: ask for a new one"
 
 
-async def spend_send_budget(accounts: Accounts, destination: str, client_address: str | None) -> None:
+async def spend_send_budget(services: Services, destination: str, client_address: str | None) -> None:
     """Count a code or notice a request is about to have sent to `destination`; 429 when that email or phone had
     too many, or, for an SMS, when the client's address or the whole deployment has spent its SMS budget."""
-    await accounts.limits.hit("otp_sends_per_destination", destination)
+    await services.limits.hit("otp_sends_per_destination", destination)
     if "@" not in destination:
-        await accounts.limits.hit("sms_per_address", client_address or "unknown")
-        await accounts.limits.hit("sms_overall", "all")
+        await services.limits.hit("sms_per_address", client_address or "unknown")
+        await services.limits.hit("sms_overall", "all")
 
 
-async def _issue_and_send(accounts: Accounts, user: User, purpose: CodePurpose, destination: str, cooldown_s: int) -> bool:
+async def _issue_and_send(services: Services, user: User, purpose: CodePurpose, destination: str, cooldown_s: int) -> bool:
     """Issue a fresh code and send it; False (nothing sent) while the last code is younger than the cooldown."""
-    auth = accounts.settings.auth
+    auth = services.settings.auth
     code = await OneTimeCode.issue(
         user.id,  # type: ignore[arg-type]
         purpose,
@@ -46,9 +46,9 @@ async def _issue_and_send(accounts: Accounts, user: User, purpose: CodePurpose, 
     if code is None:
         return False
     await send_security_code(
-        accounts.email,
-        accounts.sms,
-        accounts.settings.notifications,
+        services.email,
+        services.sms,
+        services.settings.notifications,
         user,
         destination=destination,
         code=code,
@@ -58,25 +58,25 @@ async def _issue_and_send(accounts: Accounts, user: User, purpose: CodePurpose, 
     return True
 
 
-async def send_verification(accounts: Accounts, user: User, channel: ContactChannel, client_address: str | None) -> None:
+async def send_verification(services: Services, user: User, channel: ContactChannel, client_address: str | None) -> None:
     destination = user.destination(channel)
     if destination is None:
         raise NoDestination(f"the account has no {'email' if channel == 'email' else 'phone'}")
     if (user.email_verified_at if channel == "email" else user.phone_verified_at) is not None:
         raise AlreadyVerified()
-    await spend_send_budget(accounts, destination, client_address)
-    cooldown_s = accounts.settings.auth.otp_resend_cooldown_s
-    if not await _issue_and_send(accounts, user, VERIFY_PURPOSE[channel], destination, cooldown_s):
+    await spend_send_budget(services, destination, client_address)
+    cooldown_s = services.settings.auth.otp_resend_cooldown_s
+    if not await _issue_and_send(services, user, VERIFY_PURPOSE[channel], destination, cooldown_s):
         raise OtpCooldown(cooldown_s)
 
 
-async def verify_contact(accounts: Accounts, user: User, channel: ContactChannel, code: str) -> None:
-    await accounts.limits.hit("verification_code_checks_per_account", str(user.id))
+async def verify_contact(services: Services, user: User, channel: ContactChannel, code: str) -> None:
+    await services.limits.hit("verification_code_checks_per_account", str(user.id))
     outcome, destination = await OneTimeCode.check(
         user.id,  # type: ignore[arg-type]
         VERIFY_PURPOSE[channel],
         code,
-        max_attempts=accounts.settings.auth.otp_max_attempts,
+        max_attempts=services.settings.auth.otp_max_attempts,
     )
     if outcome == "dead":
         raise OtpDead()
@@ -87,18 +87,18 @@ async def verify_contact(accounts: Accounts, user: User, channel: ContactChannel
 
 
 async def request_password_reset(
-    accounts: Accounts, queue: Queue, *, email: str | None, phone: str | None, client_address: str | None
+    services: Services, queue: Queue, *, email: str | None, phone: str | None, client_address: str | None
 ) -> None:
     """Queue the reset code; the request does the same work whether or not the account exists, so neither its
     answer nor its time tells which (the job looks the account up)."""
-    await spend_send_budget(accounts, email or phone or "", client_address)
+    await spend_send_budget(services, email or phone or "", client_address)
     await enqueue(queue, send_password_reset_code, email=email, phone=phone)
 
 
-@JOBS.job(JobPolicy(retries=3, retry_delay_s=5.0, timeout_s=60))
+@job(JobPolicy(retries=3, retry_delay_s=5.0, timeout_s=60))
 async def send_password_reset_code(ctx: dict[str, Any], *, email: str | None, phone: str | None) -> bool:
     """Send a reset code when such an account exists; answers whether one was sent."""
-    accounts = Accounts.of(ctx["app"])
+    services: Services = ctx["services"]
     user = await User.by_login(email=email, phone=phone)
     if user is None:
         log.info("password reset asked for an unknown account")
@@ -106,46 +106,46 @@ async def send_password_reset_code(ctx: dict[str, Any], *, email: str | None, ph
     # A code sent moments ago still works, so a repeated request sends nothing; a retry after a failed send
     # (its code never arrived) replaces it at once.
     first_try = ctx.get("job") is None or ctx["job"].attempts <= 1
-    cooldown_s = accounts.settings.auth.otp_resend_cooldown_s if first_try else 0
-    return await _issue_and_send(accounts, user, CodePurpose.PASSWORD_RESET, email or phone or "", cooldown_s)
+    cooldown_s = services.settings.auth.otp_resend_cooldown_s if first_try else 0
+    return await _issue_and_send(services, user, CodePurpose.PASSWORD_RESET, email or phone or "", cooldown_s)
 
 
 async def reset_password(
-    accounts: Accounts, *, email: str | None, phone: str | None, code: str, new_password: str, client_address: str | None
+    services: Services, *, email: str | None, phone: str | None, code: str, new_password: str, client_address: str | None
 ) -> str:
     """Set a new password with a reset code; every session of the account is signed out. Answers a device token:
     the code proved the person, so this device may sign in even while failures from elsewhere lock the account.
 
     Every refusal is the same for an account that exists and one that does not."""
     login = email or phone or ""
-    check_password_strength(new_password, min_length=accounts.settings.auth.password_min_length, personal=(email, phone))
+    check_password_strength(new_password, min_length=services.settings.auth.password_min_length, personal=(email, phone))
     user = await User.by_login(email=email, phone=phone)
-    await accounts.limits.hit("reset_code_checks_per_account", str(user.id) if user else f"login:{login}")
+    await services.limits.hit("reset_code_checks_per_account", str(user.id) if user else f"login:{login}")
     if user is None:
         raise OtpInvalid(RESET_CODE_UNUSABLE)
     outcome, destination = await OneTimeCode.check(
         user.id,  # type: ignore[arg-type]
         CodePurpose.PASSWORD_RESET,
         code,
-        max_attempts=accounts.settings.auth.otp_max_attempts,
+        max_attempts=services.settings.auth.otp_max_attempts,
     )
     if outcome != "accepted":
         raise OtpInvalid(RESET_CODE_UNUSABLE)
-    await user.replace_password(await accounts.passwords.hash(new_password))
+    await user.replace_password(await services.passwords.hash(new_password))
     # The code reached this contact point, which proves the person holds it.
     await user.mark_verified("sms" if destination == user.phone else "email", destination)  # type: ignore[arg-type]
-    await revoke_other_sessions(accounts, user.id, keep=None, because="password_reset")  # type: ignore[arg-type]
-    await accounts.limits.clear("login_failures_per_account", str(user.id))
+    await revoke_other_sessions(services, user.id, keep=None, because="password_reset")  # type: ignore[arg-type]
+    await services.limits.clear("login_failures_per_account", str(user.id))
     await AuditEvent.record(AuditKind.PASSWORD_RESET, user_id=user.id, client_address=client_address)
-    return issue_device_token(accounts, user)
+    return issue_device_token(services, user)
 
 
 async def change_password(
-    accounts: Accounts, user: User, *, current_password: str, new_password: str, session_id: str, client_address: str | None
+    services: Services, user: User, *, current_password: str, new_password: str, session_id: str, client_address: str | None
 ) -> None:
     """Replace the password after checking the current one; every other session is signed out."""
-    await verify_current_password(accounts, user, current_password)
-    check_password_strength(new_password, min_length=accounts.settings.auth.password_min_length, personal=(user.email, user.phone))
-    await user.replace_password(await accounts.passwords.hash(new_password))
-    await revoke_other_sessions(accounts, user.id, keep=session_id or None, because="password_changed")  # type: ignore[arg-type]
+    await verify_current_password(services, user, current_password)
+    check_password_strength(new_password, min_length=services.settings.auth.password_min_length, personal=(user.email, user.phone))
+    await user.replace_password(await services.passwords.hash(new_password))
+    await revoke_other_sessions(services, user.id, keep=session_id or None, because="password_changed")  # type: ignore[arg-type]
     await AuditEvent.record(AuditKind.PASSWORD_CHANGED, user_id=user.id, client_address=client_address)

@@ -1,24 +1,17 @@
-"""What the account flows work with, gathered from the application once per request."""
+"""What the account flows share: the device a request comes from, who needs two-factor, forgetting sessions."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiohttp import web
 from beanie import PydanticObjectId
-from redis.asyncio import Redis
 
 from documents.user import User
 from gateway.problems import Unauthenticated
 from gateway.security.access import Caller
-from gateway.security.passwords import PasswordHasher
-from gateway.security.rate_limits import RateLimiter
 from gateway.security.revocations import mark_sessions_revoked
 from gateway.security.sealing import SealingKeys, sealing_keys
-from gateway.security.tokens import TokenService
+from gateway.services import Services
 from gateway.settings import Settings
-from gateway.state import EMAIL_SENDER, PASSWORDS, RATE_LIMITER, REDIS, SETTINGS, SMS_SENDER, TOKENS
-from providers.email import EmailSender
-from providers.sms import SmsSender
 
 
 def totp_sealing_keys(settings: Settings) -> SealingKeys:
@@ -26,38 +19,15 @@ def totp_sealing_keys(settings: Settings) -> SealingKeys:
     return sealing_keys(auth.totp_encryption_key, auth.totp_previous_encryption_keys, "totp secret sealing")
 
 
-@dataclass(frozen=True)
-class Accounts:
-    settings: Settings
-    tokens: TokenService
-    passwords: PasswordHasher
-    limits: RateLimiter
-    email: EmailSender
-    sms: SmsSender
-    redis: Redis
-    # Seal TOTP secrets at rest (auth.totp_encryption_key, and the previous keys that still open).
-    totp_keys: SealingKeys
+def requires_mfa(settings: Settings, user: User) -> bool:
+    """Whether the account's roles need two-factor authentication on."""
+    return bool(set(user.roles) & set(settings.auth.mfa_required_roles))
 
-    @classmethod
-    def of(cls, app: web.Application) -> "Accounts":
-        return cls(
-            settings=app[SETTINGS],
-            tokens=app[TOKENS],
-            passwords=app[PASSWORDS],
-            limits=app[RATE_LIMITER],
-            email=app[EMAIL_SENDER],
-            sms=app[SMS_SENDER],
-            redis=app[REDIS],
-            totp_keys=totp_sealing_keys(app[SETTINGS]),
-        )
 
-    def requires_mfa(self, user: User) -> bool:
-        return bool(set(user.roles) & set(self.settings.auth.mfa_required_roles))
-
-    async def forget_sessions(self, session_ids: list[str]) -> None:
-        """Make revoked sessions' access tokens stop working now, not when they expire."""
-        lifetime = self.tokens.access_ttl + timedelta(minutes=1)
-        await mark_sessions_revoked(self.redis, self.settings.redis, session_ids, lifetime)
+async def forget_sessions(services: Services, session_ids: list[str]) -> None:
+    """Make revoked sessions' access tokens stop working now, not when they expire."""
+    lifetime = services.tokens.access_ttl + timedelta(minutes=1)
+    await mark_sessions_revoked(services.redis, services.settings.redis, session_ids, lifetime)
 
 
 @dataclass(frozen=True)
@@ -68,9 +38,9 @@ class Device:
     client_address: str | None
 
     @classmethod
-    def of(cls, request: web.Request, name: str | None = None) -> "Device":
-        described = name or request.headers.get("User-Agent", "") or "unknown device"
-        return cls(name=described[:200], client_address=request.remote)
+    def named(cls, name: str | None, user_agent: str, client_address: str | None) -> "Device":
+        """The device as the client names it, else by its User-Agent."""
+        return cls(name=(name or user_agent or "unknown device")[:200], client_address=client_address)
 
 
 async def signed_in_user(caller: Caller) -> User:

@@ -7,20 +7,20 @@ count against that device alone, so a flood of guesses from elsewhere cannot loc
 from datetime import timedelta
 
 from documents.user import User
-from gateway.accounts.context import Accounts
 from gateway.security.tokens import TokenError
+from gateway.services import Services
 
 
-def issue_device_token(accounts: Accounts, user: User) -> str:
-    return accounts.tokens.issue_device(str(user.id), timedelta(seconds=accounts.settings.auth.device_token_ttl_s))
+def issue_device_token(services: Services, user: User) -> str:
+    return services.tokens.issue_device(str(user.id), timedelta(seconds=services.settings.auth.device_token_ttl_s))
 
 
-def known_device_id(accounts: Accounts, user: User | None, device_token: str | None) -> str | None:
+def known_device_id(services: Services, user: User | None, device_token: str | None) -> str | None:
     """The id of the device `device_token` names, when it is a valid token of this very account; else None."""
     if user is None or not device_token:
         return None
     try:
-        claims = accounts.tokens.verify_device(device_token)
+        claims = services.tokens.verify_device(device_token)
     except TokenError:
         return None
     return claims.device_id if claims.user_id == str(user.id) else None

@@ -7,14 +7,14 @@ from documents.api_key import ApiKey, ApiKeyGone
 from documents.audit import AuditEvent, AuditKind
 from documents.clock import stored_now
 from documents.user import Role, User
-from gateway.accounts.context import Accounts
 from gateway.accounts.problems import OwnAdminRole
 from gateway.accounts.sessions import revoke_other_sessions
 from gateway.problems import NotFound
 from gateway.security.access import ADMIN, Caller
+from gateway.services import Services
 
 
-async def change_role(accounts: Accounts, admin: Caller, user_id: str, role: Role, *, granted: bool) -> User:
+async def change_role(services: Services, admin: Caller, user_id: str, role: Role, *, granted: bool) -> User:
     if not PydanticObjectId.is_valid(user_id):
         raise NotFound("no such user")
     if not granted and role == ADMIN and user_id == admin.user_id:
@@ -24,7 +24,7 @@ async def change_role(accounts: Accounts, admin: Caller, user_id: str, role: Rol
         raise NotFound("no such user")
     if not granted:
         # Access tokens carry roles; signing out makes the removal take effect now, not in 15 minutes.
-        await revoke_other_sessions(accounts, user.id, keep=None, because="role_removed")  # type: ignore[arg-type]
+        await revoke_other_sessions(services, user.id, keep=None, because="role_removed")  # type: ignore[arg-type]
     await AuditEvent.record(
         AuditKind.ROLE_GRANTED if granted else AuditKind.ROLE_REMOVED,
         user_id=user.id,

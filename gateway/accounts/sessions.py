@@ -10,10 +10,11 @@ from beanie import PydanticObjectId
 from documents.audit import AuditEvent, AuditKind
 from documents.session import Session
 from documents.user import User
-from gateway.accounts.context import Accounts, Device
+from gateway.accounts.context import Device, forget_sessions, requires_mfa
 from gateway.accounts.problems import MfaEnrolmentRequired, RefreshTokenInvalid, RefreshTokenReused
 from gateway.logs import get_logger
 from gateway.problems import NotFound
+from gateway.services import Services
 
 log = get_logger("lango.sessions")
 
@@ -31,55 +32,55 @@ def _refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _access_for(accounts: Accounts, user: User, session: Session, refresh_token: str) -> TokenPair:
+def _access_for(services: Services, user: User, session: Session, refresh_token: str) -> TokenPair:
     session_id = str(session.id)
     return TokenPair(
         # The session opened when the person signed in: that is when they last proved who they are.
-        access_token=accounts.tokens.issue_access(str(user.id), user.roles, session_id, auth_time=session.created_at),
+        access_token=services.tokens.issue_access(str(user.id), user.roles, session_id, auth_time=session.created_at),
         refresh_token=refresh_token,
-        expires_in=int(accounts.tokens.access_ttl.total_seconds()),
+        expires_in=int(services.tokens.access_ttl.total_seconds()),
         session_id=session_id,
     )
 
 
-async def open_session(accounts: Accounts, user: User, device: Device) -> TokenPair:
+async def open_session(services: Services, user: User, device: Device) -> TokenPair:
     refresh_token = secrets.token_urlsafe(32)
     session = Session(
         user_id=user.id,  # type: ignore[arg-type]
         device=device.name,
         client_address=device.client_address,
         refresh_hash=_refresh_hash(refresh_token),
-        expires_at=datetime.now(UTC) + timedelta(seconds=accounts.settings.auth.refresh_token_ttl_s),
+        expires_at=datetime.now(UTC) + timedelta(seconds=services.settings.auth.refresh_token_ttl_s),
     )
     await session.insert()
-    return _access_for(accounts, user, session, refresh_token)
+    return _access_for(services, user, session, refresh_token)
 
 
-async def refresh_session(accounts: Accounts, refresh_token: str, device: Device) -> TokenPair:
+async def refresh_session(services: Services, refresh_token: str, device: Device) -> TokenPair:
     """Trade a refresh token for a new pair; a token already traded revokes its whole session."""
     presented = _refresh_hash(refresh_token)
     next_token = secrets.token_urlsafe(32)
     session = await Session.rotate(presented, _refresh_hash(next_token), device.client_address)
     if session is None:
-        await _refuse_replay(accounts, presented, device)
+        await _refuse_replay(services, presented, device)
         raise RefreshTokenInvalid()
     user = await User.get(session.user_id)
     if user is None:
         await Session.revoke_one(session.id, session.user_id, "account_gone")  # type: ignore[arg-type]
-        await accounts.forget_sessions([str(session.id)])
+        await forget_sessions(services, [str(session.id)])
         raise RefreshTokenInvalid()
-    if accounts.requires_mfa(user) and not user.mfa_enabled:
+    if requires_mfa(services.settings, user) and not user.mfa_enabled:
         await Session.revoke_one(session.id, user.id, "mfa_enrolment_required")  # type: ignore[arg-type]
-        await accounts.forget_sessions([str(session.id)])
+        await forget_sessions(services, [str(session.id)])
         raise MfaEnrolmentRequired("sign in again and turn on two-factor authentication")
-    return _access_for(accounts, user, session, next_token)
+    return _access_for(services, user, session, next_token)
 
 
-async def _refuse_replay(accounts: Accounts, presented: str, device: Device) -> None:
+async def _refuse_replay(services: Services, presented: str, device: Device) -> None:
     session = await Session.revoke_family_of_used(presented)
     if session is None:
         return
-    await accounts.forget_sessions([str(session.id)])
+    await forget_sessions(services, [str(session.id)])
     await AuditEvent.record(
         AuditKind.REFRESH_TOKEN_REUSED,
         user_id=session.user_id,
@@ -91,16 +92,16 @@ async def _refuse_replay(accounts: Accounts, presented: str, device: Device) -> 
     raise RefreshTokenReused()
 
 
-async def revoke_session(accounts: Accounts, user_id: str, session_id: str, *, because: str) -> None:
+async def revoke_session(services: Services, user_id: str, session_id: str, *, because: str) -> None:
     """Revoke one of the user's own sessions; someone else's, or an unknown one, is a 404."""
     if not PydanticObjectId.is_valid(session_id):
         raise NotFound("no such session")
     if not await Session.revoke_one(PydanticObjectId(session_id), PydanticObjectId(user_id), because):
         raise NotFound("no such session")
-    await accounts.forget_sessions([session_id])
+    await forget_sessions(services, [session_id])
     await AuditEvent.record(AuditKind.SESSION_REVOKED, user_id=PydanticObjectId(user_id), session_id=session_id, because=because)
 
 
-async def revoke_other_sessions(accounts: Accounts, user_id: PydanticObjectId, *, keep: str | None, because: str) -> None:
+async def revoke_other_sessions(services: Services, user_id: PydanticObjectId, *, keep: str | None, because: str) -> None:
     revoked = await Session.revoke_all(user_id, because, keep=PydanticObjectId(keep) if keep else None)
-    await accounts.forget_sessions(revoked)
+    await forget_sessions(services, revoked)

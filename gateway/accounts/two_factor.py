@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
-from gateway.accounts.context import Accounts
+from gateway.accounts.context import requires_mfa
 from gateway.accounts.problems import (
     MfaAlreadyEnabled,
     MfaEnrolmentNotStarted,
@@ -36,6 +36,7 @@ from gateway.problems import NotFound
 from gateway.security.access import Caller
 from gateway.security.encoding import b64url, from_b64url
 from gateway.security.sealing import SealingKeys
+from gateway.services import Services
 
 ISSUER_NAME = "Lango"
 BACKUP_CODE_COUNT = 10
@@ -130,30 +131,30 @@ def _qr_png_data_url(uri: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-async def begin_enrolment(accounts: Accounts, user: User) -> Enrolment:
+async def begin_enrolment(services: Services, user: User) -> Enrolment:
     """A new pending secret, its otpauth:// URI and a QR code of it; 2FA is on only once a code confirms it."""
     if user.mfa_enabled:
         raise MfaAlreadyEnabled()
     secret = pyotp.random_base32()
-    if not await user.begin_totp_enrolment(seal_totp_secret(accounts.totp_keys, user.id, secret)):
+    if not await user.begin_totp_enrolment(seal_totp_secret(services.totp_keys, user.id, secret)):
         raise MfaAlreadyEnabled()
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email or user.phone or str(user.id), issuer_name=ISSUER_NAME)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_png_data_url=await asyncio.to_thread(_qr_png_data_url, uri))
 
 
-async def confirm_enrolment(accounts: Accounts, user: User, code: str) -> list[str]:
+async def confirm_enrolment(services: Services, user: User, code: str) -> list[str]:
     """Turn 2FA on with the first code from the app; answers the backup codes, shown this once."""
-    await accounts.limits.hit("otp_checks_per_account", str(user.id))
+    await services.limits.hit("otp_checks_per_account", str(user.id))
     if user.mfa_enabled:
         raise MfaAlreadyEnabled()
     pending = user.totp_pending_secret
     if pending is None:
         raise MfaEnrolmentNotStarted()
-    step = _matching_step(open_totp_secret(accounts.totp_keys, user.id, pending).secret, code)
+    step = _matching_step(open_totp_secret(services.totp_keys, user.id, pending).secret, code)
     if step is None:
         raise MfaInvalid()
     backup_codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-    hashes = [_backup_code_hash(accounts.totp_keys.current, user.id, code) for code in backup_codes]
+    hashes = [_backup_code_hash(services.totp_keys.current, user.id, code) for code in backup_codes]
     if not await user.confirm_totp(pending, step, hashes):
         raise MfaEnrolmentNotStarted("the enrolment changed meanwhile: start again")
     await AuditEvent.record(AuditKind.MFA_ENABLED, user_id=user.id)
@@ -161,36 +162,36 @@ async def confirm_enrolment(accounts: Accounts, user: User, code: str) -> list[s
 
 
 async def verify_second_factor(
-    accounts: Accounts, user: User, *, code: str | None, backup_code: str | None
+    services: Services, user: User, *, code: str | None, backup_code: str | None
 ) -> SecondFactor | None:
     """Accept a TOTP code (each time step once) or spend a backup code; None when neither is right."""
     if user.totp_secret is None:
         return None
     if code:
-        stored = open_totp_secret(accounts.totp_keys, user.id, user.totp_secret)
+        stored = open_totp_secret(services.totp_keys, user.id, user.totp_secret)
         step = _matching_step(stored.secret, code)
         if step is not None and await user.consume_totp_step(step):
             if stored.outdated:
-                sealed = seal_totp_secret(accounts.totp_keys, user.id, stored.secret)
+                sealed = seal_totp_secret(services.totp_keys, user.id, stored.secret)
                 await user.replace_totp_secret(user.totp_secret, sealed)
             return "totp"
         return None
-    if backup_code and await user.consume_backup_code(_backup_code_forms(accounts.totp_keys, user.id, backup_code)):
+    if backup_code and await user.consume_backup_code(_backup_code_forms(services.totp_keys, user.id, backup_code)):
         return "backup_code"
     return None
 
 
-async def disable(accounts: Accounts, user: User, *, password: str, code: str | None, backup_code: str | None) -> bool:
+async def disable(services: Services, user: User, *, password: str, code: str | None, backup_code: str | None) -> bool:
     """Turn 2FA off with the password and a second factor; refused for roles that need it. False when a concurrent
     request turned it off first."""
     if not user.mfa_enabled:
         raise MfaNotEnabled()
-    await accounts.limits.hit("otp_checks_per_account", str(user.id))
-    if not await accounts.passwords.verify(password, user.password_hash):
+    await services.limits.hit("otp_checks_per_account", str(user.id))
+    if not await services.passwords.verify(password, user.password_hash):
         raise WrongPassword()
-    if await verify_second_factor(accounts, user, code=code, backup_code=backup_code) is None:
+    if await verify_second_factor(services, user, code=code, backup_code=backup_code) is None:
         raise MfaInvalid()
-    if accounts.requires_mfa(user):
+    if requires_mfa(services.settings, user):
         raise MfaRequiredForRole()
     if not await user.disable_totp():
         return False
@@ -198,7 +199,7 @@ async def disable(accounts: Accounts, user: User, *, password: str, code: str | 
     return True
 
 
-async def reset_by_admin(accounts: Accounts, admin: Caller, user_id: str, reason: str) -> User:
+async def reset_by_admin(services: Services, admin: Caller, user_id: str, reason: str) -> User:
     """Turn off the two-factor of an owner who lost both the phone and the backup codes, and sign them out everywhere.
 
     The recovery path of a locked-out owner (or one locked out by whoever turned it on with a stolen session): the
@@ -212,6 +213,6 @@ async def reset_by_admin(accounts: Accounts, admin: Caller, user_id: str, reason
         raise NotFound("no such user")
     if not await user.disable_totp():
         raise MfaNotEnabled()
-    await revoke_other_sessions(accounts, user.id, keep=None, because="mfa_reset")  # type: ignore[arg-type]
+    await revoke_other_sessions(services, user.id, keep=None, because="mfa_reset")  # type: ignore[arg-type]
     await AuditEvent.record(AuditKind.MFA_RESET, user_id=user.id, actor_id=PydanticObjectId(admin.user_id), reason=reason)
     return await User.get(user.id) or user

@@ -2,31 +2,30 @@
 
 from typing import Any
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from documents.analytics_opt_out import AnalyticsOptOut
 from gateway.analytics.tracking import queue_key
-from gateway.jobs import JOBS
+from gateway.jobs import every
 from gateway.logs import get_logger
-from gateway.state import ANALYTICS_SINK, REDIS, SETTINGS
+from gateway.services import Services
 from providers.analytics import AnalyticsEvent
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 
 log = get_logger("lango.analytics")
 
 
-async def flush_events(app: web.Application) -> int:
+async def flush_events(services: Services) -> int:
     """Send what is queued, a batch at a time, up to `analytics.flush_batches`; answers how many events went.
 
     A batch is taken off the queue before it is sent: a process dying mid-send loses that batch rather than
     sending it twice. A vendor that cannot take it now gets it back at the head of the queue for the next flush.
     """
-    sink = app[ANALYTICS_SINK]
+    sink = services.analytics
     if not sink.configured:
         return 0
-    settings = app[SETTINGS].analytics
-    redis, key = app[REDIS], queue_key(app)
+    settings = services.settings.analytics
+    redis, key = services.redis, queue_key(services)
     sent = 0
     for _ in range(settings.flush_batches):
         async with redis.pipeline(transaction=True) as pipe:
@@ -67,6 +66,6 @@ async def _consenting(events: list[AnalyticsEvent]) -> list[AnalyticsEvent]:
     return [event for event in events if event.distinct_id not in opted_out]
 
 
-@JOBS.every("* * * * * */10")
+@every("* * * * * */10")
 async def flush_analytics(ctx: dict[str, Any]) -> int:
-    return await flush_events(ctx["app"])
+    return await flush_events(ctx["services"])

@@ -1,15 +1,12 @@
-"""Product events derived from the domain event bus, so flows that publish need not also track."""
+"""Product events derived from the message bus, so flows that publish need not also track."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import web
-
 from gateway.analytics.tracking import ProductEvent, track
-from gateway.events.bus import Published
-from gateway.events.catalogue import BOOKING_UPDATED, PAYMENT_UPDATED
-from gateway.events.targets import user_of, user_room
-from gateway.state import EVENT_BUS
+from gateway.messaging.bus import Published
+from gateway.messaging.catalogue import BOOKING_UPDATED, PAYMENT_UPDATED
+from gateway.messaging.targets import user_of, user_room
+from gateway.services import Services
 
 _BOOKING_EVENTS = {
     "held": ProductEvent.BOOKING_CREATED,
@@ -19,15 +16,15 @@ _BOOKING_EVENTS = {
 _PAYMENT_EVENTS = {"succeeded": ProductEvent.PAYMENT_SUCCEEDED, "failed": ProductEvent.PAYMENT_FAILED}
 
 
-async def track_published(app: web.Application, published: Published) -> None:
+async def track_published(services: Services, published: Published) -> None:
     """Track the product event a bus event stands for, once: booking events reach the guest and the agent."""
     if published.type == BOOKING_UPDATED:
-        await _track_booking(app, published)
+        await _track_booking(services, published)
     elif published.type == PAYMENT_UPDATED:
-        await _track_payment(app, published)
+        await _track_payment(services, published)
 
 
-async def _track_payment(app: web.Application, published: Published) -> None:
+async def _track_payment(services: Services, published: Published) -> None:
     payment: dict[str, Any] = published.data
     event = _PAYMENT_EVENTS.get(payment.get("status", ""))
     payer_id = user_of(published.target)
@@ -40,10 +37,10 @@ async def _track_payment(app: web.Application, published: Published) -> None:
         "amount_minor": payment.get("amount_minor"),
         "currency": payment.get("currency"),
     }
-    await track(app, event, payer_id, properties, occurrence=payment.get("id"))
+    await track(services, event, payer_id, properties, occurrence=payment.get("id"))
 
 
-async def _track_booking(app: web.Application, published: Published) -> None:
+async def _track_booking(services: Services, published: Published) -> None:
     booking: dict[str, Any] = published.data
     event = _BOOKING_EVENTS.get(booking.get("status", ""))
     guest_id = booking.get("guest_id")
@@ -59,14 +56,4 @@ async def _track_booking(app: web.Application, published: Published) -> None:
     }
     if event is ProductEvent.BOOKING_CANCELLED:
         properties["cancelled_by"] = booking.get("cancelled_by")
-    await track(app, event, guest_id, properties, occurrence=booking.get("id"))
-
-
-async def analytics_context(app: web.Application) -> AsyncIterator[None]:
-    """A cleanup context after the realtime one, which creates the bus."""
-
-    async def subscriber(published: Published) -> None:
-        await track_published(app, published)
-
-    app[EVENT_BUS].subscribe(subscriber)
-    yield
+    await track(services, event, guest_id, properties, occurrence=booking.get("id"))

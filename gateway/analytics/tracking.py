@@ -4,13 +4,12 @@ import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 
-from aiohttp import web
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from gateway.logs import get_logger
 from gateway.redis_client import redis_key
-from gateway.state import ANALYTICS_SINK, REDIS, SETTINGS
+from gateway.services import Services
 from providers.analytics import AnalyticsEvent, PropertyValue
 
 log = get_logger("lango.analytics")
@@ -54,12 +53,12 @@ ALLOWED_PROPERTIES = frozenset(
 )
 
 
-def queue_key(app: web.Application) -> str:
-    return redis_key(app[SETTINGS].redis, "analytics", "queue")
+def queue_key(services: Services) -> str:
+    return redis_key(services.settings.redis, "analytics", "queue")
 
 
 async def track(
-    app: web.Application,
+    services: Services,
     event: ProductEvent,
     user_id: str,
     properties: Mapping[str, PropertyValue] | None = None,
@@ -71,7 +70,7 @@ async def track(
     Properties outside ALLOWED_PROPERTIES are dropped. `occurrence` names what happened once (a booking id),
     so the same occurrence tracked twice is counted once.
     """
-    if not app[ANALYTICS_SINK].configured:
+    if not services.analytics.configured:
         return
     given = dict(properties or {})
     kept = {name: value for name, value in given.items() if name in ALLOWED_PROPERTIES}
@@ -87,12 +86,12 @@ async def track(
     if occurrence is not None:
         same_uuid = uuid.uuid5(_OCCURRENCE_NAMESPACE, f"{event.value}:{occurrence}")
         captured = captured.model_copy(update={"uuid": same_uuid})
-    key = queue_key(app)
+    key = queue_key(services)
     try:
-        async with app[REDIS].pipeline(transaction=True) as pipe:
+        async with services.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, captured.model_dump_json())
             # Bounded: when the vendor is down for long, the oldest events go first.
-            pipe.ltrim(key, -app[SETTINGS].analytics.queue_max_events, -1)
+            pipe.ltrim(key, -services.settings.analytics.queue_max_events, -1)
             await pipe.execute()
     except RedisError as error:
         log.warning("analytics event not queued", analytics_event=event.value, error=str(error))

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -12,6 +11,7 @@ from documents.night_claim import ClaimKind, NightClaim, nights_of_stay, stored_
 from gateway.bookings.problems import DatesUnavailable
 from gateway.database import in_transaction
 from gateway.properties.search_cache import bump_search_version
+from gateway.services import Services
 
 
 class NightsTaken(Exception):
@@ -40,7 +40,7 @@ async def release_claims(session: AsyncClientSession, booking_id: PydanticObject
     await NightClaim.get_pymongo_collection().delete_many({"booking_id": booking_id}, session=session)
 
 
-async def block_nights(app: web.Application, property_id: PydanticObjectId, start: date, end: date) -> list[date]:
+async def block_nights(services: Services, property_id: PydanticObjectId, start: date, end: date) -> list[date]:
     """An agent takes [start, end) off the market; all of it, or none when any night is already taken."""
     nights = nights_of_stay(start, end)
 
@@ -48,14 +48,14 @@ async def block_nights(app: web.Application, property_id: PydanticObjectId, star
         await claim_nights(session, property_id, nights, ClaimKind.BLOCK)
 
     try:
-        await in_transaction(app, claim)
+        await in_transaction(services, claim)
     except NightsTaken:
         raise DatesUnavailable("some of these nights are already held, booked or blocked") from None
-    await bump_search_version(app)
+    await bump_search_version(services)
     return nights
 
 
-async def unblock_nights(app: web.Application, property_id: PydanticObjectId, start: date, end: date) -> int:
+async def unblock_nights(services: Services, property_id: PydanticObjectId, start: date, end: date) -> int:
     """Free the agent's own blocks in [start, end); nights held by bookings stay as they are."""
     deleted = await NightClaim.get_pymongo_collection().delete_many(
         {
@@ -64,7 +64,7 @@ async def unblock_nights(app: web.Application, property_id: PydanticObjectId, st
             "night": {"$gte": stored_date(start), "$lt": stored_date(end)},
         }
     )
-    await bump_search_version(app)
+    await bump_search_version(services)
     return deleted.deleted_count
 
 

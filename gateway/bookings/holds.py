@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from pydantic import Field
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -21,14 +20,14 @@ from gateway.database import in_transaction
 from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import request_fingerprint
 from gateway.input_types import ApiDate
-from gateway.jobs import JOBS
+from gateway.jobs import every
 from gateway.logs import get_logger
 from gateway.properties.listings import listing_for
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
+from gateway.services import Services
 from gateway.settings import BookingSettings
-from gateway.state import SETTINGS
 
 SWEEP_BATCH = 500
 log = get_logger("lango.bookings")
@@ -46,7 +45,7 @@ class _KeyAlreadyUsed(Exception):
 
 
 async def hold_nights(
-    app: web.Application, caller: Caller, stay: StayRequest, idempotency_key: str | None
+    services: Services, caller: Caller, stay: StayRequest, idempotency_key: str | None
 ) -> tuple[Booking, bool]:
     """A `held` booking whose nights are claimed in the same transaction, and whether it was created now
     (False: the same request was already answered under this Idempotency-Key)."""
@@ -56,12 +55,12 @@ async def hold_nights(
     listing = await listing_for(caller, stay.property_id)
     if listing.status != PropertyStatus.PUBLISHED:
         raise PropertyNotBookable("the listing is not published")
-    settings = app[SETTINGS].bookings
+    settings = services.settings.bookings
     _check_stay(stay, listing, settings)
-    await admit_holder(app, caller.user_id)
+    await admit_holder(services, caller.user_id)
     booking = _new_booking(caller, stay, listing, settings, idempotency_key, request_hash)
     try:
-        await _insert_with_claims(app, booking)
+        await _insert_with_claims(services, booking)
     except _KeyAlreadyUsed:
         earlier = await _earlier_answer(caller, idempotency_key or "", request_hash)
         if earlier is None:
@@ -69,14 +68,14 @@ async def hold_nights(
         return earlier, False
     except NightsTaken:
         # Nights of a hold that has lapsed but not been swept yet are free: expire such holds, then try once more.
-        if not await expire_lapsed_holds(app, property_id=listing.id):
+        if not await expire_lapsed_holds(services, property_id=listing.id):
             raise DatesUnavailable(f"some nights between {stay.check_in} and {stay.check_out} are taken") from None
         try:
-            await _insert_with_claims(app, booking)
+            await _insert_with_claims(services, booking)
         except NightsTaken:
             raise DatesUnavailable(f"some nights between {stay.check_in} and {stay.check_out} are taken") from None
-    await bump_search_version(app)
-    await publish_booking_updated(app, booking)
+    await bump_search_version(services)
+    await publish_booking_updated(services, booking)
     return booking, True
 
 
@@ -125,10 +124,10 @@ def _new_booking(
     )
 
 
-async def _insert_with_claims(app: web.Application, booking: Booking) -> None:
+async def _insert_with_claims(services: Services, booking: Booking) -> None:
     booking.id = PydanticObjectId()
     nights = nights_of_stay(booking.check_in, booking.check_out)
-    settings = app[SETTINGS].bookings
+    settings = services.settings.bookings
 
     async def insert(session: AsyncClientSession) -> None:
         # First, so concurrent holds of this guest run one after the other and each counts the ones before it.
@@ -143,7 +142,7 @@ async def _insert_with_claims(app: web.Application, booking: Booking) -> None:
         await enforce_cap(session, Booking, at_listing, settings.max_holds_per_guest_per_listing, "stays at this listing")
         await claim_nights(session, booking.property_id, nights, ClaimKind.BOOKING, booking.id)
 
-    await in_transaction(app, insert)
+    await in_transaction(services, insert)
 
 
 async def _earlier_answer(caller: Caller, idempotency_key: str, request_hash: str) -> Booking | None:
@@ -155,7 +154,7 @@ async def _earlier_answer(caller: Caller, idempotency_key: str, request_hash: st
     return earlier
 
 
-async def expire_booking(app: web.Application, booking: Booking, now: datetime) -> Booking | None:
+async def expire_booking(services: Services, booking: Booking, now: datetime) -> Booking | None:
     """held -> expired and its nights freed, in one transaction; None when it was confirmed or cancelled first."""
 
     async def expire(session: AsyncClientSession) -> Booking:
@@ -164,16 +163,16 @@ async def expire_booking(app: web.Application, booking: Booking, now: datetime) 
         return expired
 
     try:
-        expired = await in_transaction(app, expire)
+        expired = await in_transaction(services, expire)
     except BookingStateConflict:
         return None
-    await bump_search_version(app)
-    await publish_booking_updated(app, expired)
+    await bump_search_version(services)
+    await publish_booking_updated(services, expired)
     return expired
 
 
 async def expire_lapsed_holds(
-    app: web.Application, *, property_id: PydanticObjectId | None = None, now: datetime | None = None
+    services: Services, *, property_id: PydanticObjectId | None = None, now: datetime | None = None
 ) -> int:
     """Expire every hold whose time ran out (of one property, or all); answer how many were expired."""
     now = now or datetime.now(UTC)
@@ -183,14 +182,14 @@ async def expire_lapsed_holds(
     expired = 0
     while batch := await Booking.find(lapsed).limit(SWEEP_BATCH).to_list():
         for booking in batch:
-            expired += await expire_booking(app, booking, now) is not None
+            expired += await expire_booking(services, booking, now) is not None
     return expired
 
 
-@JOBS.every("* * * * *")
+@every("* * * * *")
 async def sweep_lapsed_holds(ctx: dict[str, Any]) -> int:
     """Every minute: free the nights of holds whose payment never came."""
-    expired = await expire_lapsed_holds(ctx["app"])
+    expired = await expire_lapsed_holds(ctx["services"])
     if expired:
         log.info("lapsed holds expired", count=expired)
     return expired

@@ -1,11 +1,9 @@
 """After the hold: confirming on payment, cancelling with the property's refund policy, completing after check-out,
 and who may see which bookings."""
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -16,20 +14,17 @@ from gateway.bookings.claims import release_claims
 from gateway.bookings.notify import publish_booking_updated
 from gateway.bookings.problems import BookingStateProblem
 from gateway.database import in_transaction
-from gateway.jobs import JOBS
+from gateway.jobs import every
 from gateway.paging import newest_first
 from gateway.problems import Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
 from gateway.security.access import Caller
+from gateway.services import Services
 
 BookingsView = Literal["guest", "agent", "all"]
-# The payments layer appends its refund request here; each is called after a cancellation that left
-# `refund_due_minor` (in `price.currency`) owed. Without one, the refund stays recorded on the booking.
-RefundRequester = Callable[[web.Application, Booking], Awaitable[None]]
-REFUND_REQUESTERS: list[RefundRequester] = []
 
 
-async def confirm_booking(app: web.Application, booking_id: str | ObjectId, payment_id: str) -> Booking:
+async def confirm_booking(services: Services, booking_id: str | ObjectId, payment_id: str) -> Booking:
     """held -> confirmed when its payment succeeded; confirming again with the same payment changes nothing."""
     booking = await _booking(booking_id)
     if booking.status == BookingStatus.CONFIRMED and booking.payment_id == payment_id:
@@ -38,11 +33,11 @@ async def confirm_booking(app: web.Application, booking_id: str | ObjectId, paym
         confirmed = await booking.confirm(payment_id)
     except BookingStateConflict as error:
         raise BookingStateProblem(str(error), status_now=error.current) from None
-    await publish_booking_updated(app, confirmed)
+    await publish_booking_updated(services, confirmed)
     return confirmed
 
 
-async def cancel_booking(app: web.Application, caller: Caller, booking_id: str) -> Booking:
+async def cancel_booking(services: Services, caller: Caller, booking_id: str) -> Booking:
     """Cancel a held or confirmed booking, free its nights in the same transaction, and ask for the refund due."""
     booking = await booking_for(caller, booking_id)
     by = _cancelled_by(caller, booking)
@@ -54,14 +49,16 @@ async def cancel_booking(app: web.Application, caller: Caller, booking_id: str) 
         return cancelled
 
     try:
-        cancelled = await in_transaction(app, cancel)
+        cancelled = await in_transaction(services, cancel)
     except BookingStateConflict as error:
         raise BookingStateProblem(str(error), status_now=error.current) from None
-    await bump_search_version(app)
-    await publish_booking_updated(app, cancelled)
+    await bump_search_version(services)
+    await publish_booking_updated(services, cancelled)
     if refund_due:
-        for requester in REFUND_REQUESTERS:
-            await requester(app, cancelled)
+        # The payments flow, as gateway.composition wires it, asks the vendor for `refund_due_minor`; without
+        # one the refund stays recorded on the booking.
+        for refund in services.booking_refunders:
+            await refund(services, cancelled)
     return cancelled
 
 
@@ -82,7 +79,7 @@ def _cancelled_by(caller: Caller, booking: Booking) -> CancelledBy:
     return "admin"
 
 
-async def complete_finished_stays(app: web.Application, today: date | None = None) -> int:
+async def complete_finished_stays(services: Services, today: date | None = None) -> int:
     """confirmed -> completed for every stay whose check-out day has come."""
     today = today or datetime.now(UTC).date()
     finished = {"status": BookingStatus.CONFIRMED.value, "check_out": {"$lte": stored_date(today)}}
@@ -92,15 +89,15 @@ async def complete_finished_stays(app: web.Application, today: date | None = Non
             done = await booking.complete(today)
         except BookingStateConflict:
             continue
-        await publish_booking_updated(app, done)
+        await publish_booking_updated(services, done)
         completed += 1
     return completed
 
 
-@JOBS.every("5 * * * *")
+@every("5 * * * *")
 async def complete_stays(ctx: dict[str, Any]) -> int:
     """Hourly: stays past their check-out day become completed."""
-    return await complete_finished_stays(ctx["app"])
+    return await complete_finished_stays(ctx["services"])
 
 
 async def _booking(booking_id: str | ObjectId) -> Booking:

@@ -4,17 +4,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import BaseModel
 
 from documents.stored_file import FileKind, FileStateConflict, FileStatus, StoredFile
 from gateway.files.problems import FileNotFound, FileNotReady
-from gateway.jobs import JOBS
+from gateway.jobs import every
 from gateway.logs import get_logger
 from gateway.security.access import Caller
-from gateway.state import OBJECT_STORE, SETTINGS
+from gateway.services import Services
 from providers.storage import ObjectStore, thumbnail_keys
 
 log = get_logger("lango.files")
@@ -69,9 +68,9 @@ async def readable_file(caller: Caller, file_id: str) -> StoredFile:
     raise FileNotFound()
 
 
-async def file_view(app: web.Application, caller: Caller, file: StoredFile) -> FileView:
-    store = app[OBJECT_STORE]
-    ttl_s = app[SETTINGS].storage.download_url_ttl_s
+async def file_view(services: Services, caller: Caller, file: StoredFile) -> FileView:
+    store = services.storage
+    ttl_s = services.settings.storage.download_url_ttl_s
     ready = file.status is FileStatus.READY
     # A phone photo's EXIF can carry the home's GPS position: others get the stripped thumbnails only.
     original = ready and (_manages(caller, file) or file.kind is not FileKind.PHOTO)
@@ -102,8 +101,8 @@ async def remove_objects(store: ObjectStore, file: StoredFile) -> None:
     await store.delete(sorted(keys))
 
 
-async def delete_file(app: web.Application, caller: Caller, file_id: str) -> None:
-    await _remove(app[OBJECT_STORE], await owned_file(caller, file_id))
+async def delete_file(services: Services, caller: Caller, file_id: str) -> None:
+    await _remove(services.storage, await owned_file(caller, file_id))
 
 
 async def _remove(store: ObjectStore, file: StoredFile) -> None:
@@ -124,25 +123,25 @@ async def attachable_photos(caller: Caller, file_ids: Iterable[str]) -> list[Sto
     return files
 
 
-async def delete_files(app: web.Application, file_ids: Iterable[str]) -> int:
+async def delete_files(services: Services, file_ids: Iterable[str]) -> int:
     """Remove these files whoever owns them (a deleted or archived listing's photos); answers how many went."""
     ids = [PydanticObjectId(file_id) for file_id in file_ids if ObjectId.is_valid(file_id)]
     files = await StoredFile.find({"_id": {"$in": ids}, "status": {"$ne": FileStatus.DELETED.value}}).to_list()
     for file in files:
-        await _remove(app[OBJECT_STORE], file)
+        await _remove(services.storage, file)
     return len(files)
 
 
-async def sweep_abandoned(app: web.Application, now: datetime | None = None) -> int:
+async def sweep_abandoned(services: Services, now: datetime | None = None) -> int:
     """Remove uploads started but never confirmed once their form can no longer be used."""
-    lifetime = timedelta(seconds=app[SETTINGS].storage.upload_url_ttl_s) + ABANDONED_AFTER_MARGIN
+    lifetime = timedelta(seconds=services.settings.storage.upload_url_ttl_s) + ABANDONED_AFTER_MARGIN
     cutoff = (now or datetime.now(UTC)) - lifetime
     abandoned = await StoredFile.find({"status": FileStatus.PENDING.value, "created_at": {"$lt": cutoff}}).to_list()
     for file in abandoned:
-        await _remove(app[OBJECT_STORE], file)
+        await _remove(services.storage, file)
     return len(abandoned)
 
 
-@JOBS.every("23 * * * *")
+@every("23 * * * *")
 async def sweep_abandoned_uploads(ctx: dict[str, Any]) -> int:
-    return await sweep_abandoned(ctx["app"])
+    return await sweep_abandoned(ctx["services"])

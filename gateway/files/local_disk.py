@@ -9,8 +9,6 @@ from gateway.problems import MalformedRequest, NotFound, input_prefix
 from providers.errors import SignatureInvalid, VendorRejected
 from providers.storage import LocalObjectStore, ObjectStore
 
-LOCAL_UPLOAD_PATH = "/storage/local/upload"
-LOCAL_DOWNLOAD_PATH = "/storage/local/objects"
 FILE_FIELD = "file"
 MAX_FORM_FIELDS = 16
 MAX_FIELD_BYTES = 4096

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from aiohttp import StreamReader, web
+from aiohttp import StreamReader
 from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,7 @@ from gateway.files.problems import FileNotFound, FileTooLarge, FileTypeRefused, 
 from gateway.logs import get_logger
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
-from gateway.state import OBJECT_STORE, SETTINGS
+from gateway.services import Services
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 from providers.storage import ACCEPTED_IMAGE_TYPES, SNIFF_BYTES, ObjectStore, render_thumbnails, sniff_content_type
 
@@ -87,13 +87,13 @@ def _new_file(caller: Caller, kind: FileKind, content_type: str, max_bytes: int)
     )
 
 
-async def start_upload(app: web.Application, caller: Caller, request: UploadRequest) -> UploadTicket:
+async def start_upload(services: Services, caller: Caller, request: UploadRequest) -> UploadTicket:
     """A pending file and a form that lets the phone POST exactly that many bytes of that type to storage."""
-    settings = app[SETTINGS].storage
+    settings = services.settings.storage
     _check_declared(request.kind, request.content_type, request.size, settings.max_upload_bytes)
     file = _new_file(caller, request.kind, request.content_type, request.size)
     async with storage_errors():
-        presigned = await app[OBJECT_STORE].presign_upload(
+        presigned = await services.storage.presign_upload(
             file.upload_key, request.content_type, request.size, settings.upload_url_ttl_s
         )
     await file.insert()
@@ -107,13 +107,13 @@ async def start_upload(app: web.Application, caller: Caller, request: UploadRequ
     return UploadTicket(file_id=str(file.id), upload=form)
 
 
-async def confirm_upload(app: web.Application, caller: Caller, file_id: str) -> StoredFile:
+async def confirm_upload(services: Services, caller: Caller, file_id: str) -> StoredFile:
     """Take what landed in storage out of the form's reach, check it (size, type sniffed from its bytes), render
     thumbnails, mark it ready."""
     file = await owned_file(caller, file_id)
     if file.status is FileStatus.READY:
         return file
-    store = app[OBJECT_STORE]
+    store = services.storage
     # The form can be posted again until it expires. The bytes are moved to a key of this confirmation's own and
     # checked there: nothing can change them once checked, and what the form writes afterwards is never read.
     attempt = file.model_copy(update={"key": f"{file.key}.{secrets.token_hex(8)}"})
@@ -148,7 +148,7 @@ async def _confirmed_meanwhile(file: StoredFile) -> StoredFile:
 
 
 async def upload_through_gateway(
-    app: web.Application,
+    services: Services,
     caller: Caller,
     kind: FileKind,
     content_type: str,
@@ -156,7 +156,7 @@ async def upload_through_gateway(
     declared_size: int | None,
 ) -> StoredFile:
     """Store a small file sent as the request body itself, after the same checks a confirmed upload gets."""
-    limit = app[SETTINGS].storage.max_server_upload_bytes
+    limit = services.settings.storage.max_server_upload_bytes
     _check_declared(kind, content_type, declared_size or 0, limit)
     data = await _read_body(body, limit)
     if not data:
@@ -164,7 +164,7 @@ async def upload_through_gateway(
     _check_sniffed(kind, content_type, data)
     file = _new_file(caller, kind, content_type, limit)
     await file.insert()
-    store = app[OBJECT_STORE]
+    store = services.storage
     async with storage_errors():
         await store.put(file.key, data, content_type)
         return await _accept(store, file, len(data), data)

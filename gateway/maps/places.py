@@ -2,13 +2,12 @@
 
 from typing import Annotated
 
-from aiohttp import web
 from pydantic import Field, field_validator, model_validator
 
 from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions, answer, normalized_point, normalized_text
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
-from gateway.state import MAPS
+from gateway.services import Services
 from providers.maps import DEFAULT_COUNTRY, LatLng, LocationBias, TravelMode
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -82,7 +81,7 @@ def _waypoint_key(point: LatLng | str) -> str:
     return normalized_point(point) if isinstance(point, LatLng) else point
 
 
-async def autocomplete(app: web.Application, caller: Caller, query: AutocompleteQuery) -> Suggestions:
+async def autocomplete(services: Services, caller: Caller, query: AutocompleteQuery) -> Suggestions:
     bias = query.bias
     params = {
         "input": normalized_text(query.input),
@@ -91,42 +90,42 @@ async def autocomplete(app: web.Application, caller: Caller, query: Autocomplete
         "radius_m": bias.radius_m if bias else None,
     }
     return await answer(
-        app,
+        services,
         caller,
         "autocomplete",
         params,
         Suggestions,
-        lambda: app[MAPS].autocomplete(query.input, query.session_token, bias=bias, country=query.country),
+        lambda: services.maps.autocomplete(query.input, query.session_token, bias=bias, country=query.country),
     )
 
 
-async def place_details(app: web.Application, caller: Caller, place_id: str, query: PlaceQuery) -> PlaceAnswer:
+async def place_details(services: Services, caller: Caller, place_id: str, query: PlaceQuery) -> PlaceAnswer:
     return await answer(
-        app,
+        services,
         caller,
         "place",
         {"place_id": place_id},
         PlaceAnswer,
-        lambda: app[MAPS].place_details(place_id, query.session_token),
+        lambda: services.maps.place_details(place_id, query.session_token),
     )
 
 
-async def geocode(app: web.Application, caller: Caller, query: GeocodeQuery) -> Places:
+async def geocode(services: Services, caller: Caller, query: GeocodeQuery) -> Places:
     params = {"address": normalized_text(query.address), "country": query.country}
     return await answer(
-        app, caller, "geocode", params, Places, lambda: app[MAPS].geocode(query.address, country=query.country)
+        services, caller, "geocode", params, Places, lambda: services.maps.geocode(query.address, country=query.country)
     )
 
 
-async def reverse_geocode(app: web.Application, caller: Caller, query: ReverseGeocodeQuery) -> Places:
+async def reverse_geocode(services: Services, caller: Caller, query: ReverseGeocodeQuery) -> Places:
     point = LatLng(lat=query.lat, lng=query.lng)
     params = {"at": normalized_point(point)}
-    return await answer(app, caller, "reverse-geocode", params, Places, lambda: app[MAPS].reverse_geocode(point))
+    return await answer(services, caller, "reverse-geocode", params, Places, lambda: services.maps.reverse_geocode(point))
 
 
-async def directions(app: web.Application, caller: Caller, query: DirectionsQuery) -> Routes:
+async def directions(services: Services, caller: Caller, query: DirectionsQuery) -> Routes:
     origin, destination = _waypoint(query.origin), _waypoint(query.destination)
     params = {"from": _waypoint_key(origin), "to": _waypoint_key(destination), "mode": query.mode.value}
     return await answer(
-        app, caller, "directions", params, Routes, lambda: app[MAPS].directions(origin, destination, query.mode)
+        services, caller, "directions", params, Routes, lambda: services.maps.directions(origin, destination, query.mode)
     )

@@ -5,7 +5,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
-from aiohttp import web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
@@ -13,7 +12,7 @@ from gateway.logs import get_logger
 from gateway.problems import NotFound, ServiceUnavailable, ValidationFailed
 from gateway.redis_client import redis_key
 from gateway.security.access import Caller
-from gateway.state import MAPS, RATE_LIMITER, REDIS, SETTINGS
+from gateway.services import Services
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 from providers.maps import LatLng, Place, PlaceSuggestion, Route
 
@@ -76,14 +75,14 @@ def normalized_point(point: LatLng) -> str:
     return f"{point.lat:.5f},{point.lng:.5f}"
 
 
-def cache_key(app: web.Application, operation: str, params: dict[str, Any]) -> str:
+def cache_key(services: Services, operation: str, params: dict[str, Any]) -> str:
     """A key from the operation and its normalized parameters; session tokens are never part of it."""
     digest = hashlib.sha256(orjson.dumps(params, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    return redis_key(app[SETTINGS].redis, "maps", CACHE_VERSION, app[MAPS].name, operation, digest)
+    return redis_key(services.settings.redis, "maps", CACHE_VERSION, services.maps.name, operation, digest)
 
 
 async def answer(
-    app: web.Application,
+    services: Services,
     caller: Caller,
     operation: str,
     params: dict[str, Any],
@@ -91,17 +90,17 @@ async def answer(
     fetch: Callable[[], Awaitable[BaseModel]],
 ) -> AnswerT:
     """The cached answer to `operation(params)`, or the vendor's through `fetch`, kept for the configured TTL."""
-    if not app[MAPS].configured:
+    if not services.maps.configured:
         raise MapsUnavailable("no maps vendor key is configured on this deployment")
-    await app[RATE_LIMITER].hit(RATE_LIMIT, caller.user_id)
-    ttl_s = app[SETTINGS].maps.cache_ttl_s
-    key = cache_key(app, operation, params)
-    if ttl_s and (cached := await _cached(app, key)) is not None:
+    await services.limits.hit(RATE_LIMIT, caller.user_id)
+    ttl_s = services.settings.maps.cache_ttl_s
+    key = cache_key(services, operation, params)
+    if ttl_s and (cached := await _cached(services, key)) is not None:
         return model.model_validate_json(cached)
     # The vendor's raw reply stays on the server: clients get the normalized fields only.
     fresh = model.model_validate((await _fetched(operation, fetch)).model_dump(exclude={"raw"}))
     if ttl_s:
-        await _keep(app, key, fresh.model_dump_json(), ttl_s)
+        await _keep(services, key, fresh.model_dump_json(), ttl_s)
     return fresh
 
 
@@ -121,17 +120,17 @@ async def _fetched(operation: str, fetch: Callable[[], Awaitable[BaseModel]]) ->
         raise MapsRequestRefused(f"the maps service answered {error.reason}") from None
 
 
-async def _cached(app: web.Application, key: str) -> bytes | None:
+async def _cached(services: Services, key: str) -> bytes | None:
     try:
-        return await app[REDIS].get(key)
+        return await services.redis.get(key)
     except RedisError as error:
         # The cache only saves money: without it the vendor still answers.
         log.warning("maps cache unreadable", error=str(error))
         return None
 
 
-async def _keep(app: web.Application, key: str, value: str, ttl_s: int) -> None:
+async def _keep(services: Services, key: str, value: str, ttl_s: int) -> None:
     try:
-        await app[REDIS].set(key, value, ex=ttl_s)
+        await services.redis.set(key, value, ex=ttl_s)
     except RedisError as error:
         log.warning("maps cache unwritable", error=str(error))

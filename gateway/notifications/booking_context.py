@@ -2,11 +2,9 @@
 
 from typing import Any
 
-from aiohttp import web
-
 from documents.booking import Booking
 from documents.property import Property
-from gateway.state import SETTINGS
+from gateway.services import Services
 
 
 def booking_reference(booking_id: str) -> str:
@@ -14,7 +12,7 @@ def booking_reference(booking_id: str) -> str:
     return booking_id[-8:].upper()
 
 
-async def booking_context(app: web.Application, booking: Booking) -> dict[str, Any]:
+async def booking_context(services: Services, booking: Booking) -> dict[str, Any]:
     listing = await Property.get(booking.property_id)
     booking_id = str(booking.id)
     return {
@@ -28,5 +26,5 @@ async def booking_context(app: web.Application, booking: Booking) -> dict[str, A
         "currency": booking.price.currency,
         "refund_due_minor": booking.refund_due_minor or 0,
         "booking_ref": booking_reference(booking_id),
-        "booking_url": f"{app[SETTINGS].notifications.public_app_url}/bookings/{booking_id}",
+        "booking_url": f"{services.settings.notifications.public_app_url}/bookings/{booking_id}",
     }

@@ -3,25 +3,24 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import BaseModel, Field, model_validator
 
 from documents.broadcast import Audience, Broadcast, BroadcastStatus
 from documents.notification import NotificationKind
-from gateway.events.bus import EventBusUnavailable
-from gateway.events.catalogue import BROADCAST_PROGRESS
-from gateway.events.targets import user_room
 from gateway.input_types import DisplayText, ProseText
-from gateway.jobs import JOBS, JobPolicy, enqueue
+from gateway.jobs import JobPolicy, enqueue, job
 from gateway.logs import get_logger
+from gateway.messaging.bus import BusUnavailable
+from gateway.messaging.catalogue import BROADCAST_PROGRESS
+from gateway.messaging.targets import user_room
 from gateway.notifications.audiences import audience_for
 from gateway.notifications.dispatch import notify
 from gateway.notifications.problems import BroadcastNotFound
 from gateway.routing import RequestModel
 from gateway.security.access import ROLES
-from gateway.state import EVENT_BUS, JOB_QUEUE, SETTINGS
+from gateway.services import Services
 
 log = get_logger("lango.notifications.broadcasts")
 
@@ -77,7 +76,7 @@ class BroadcastView(BaseModel):
         )
 
 
-async def start_broadcast(app: web.Application, admin_id: str, request: BroadcastRequest) -> Broadcast:
+async def start_broadcast(services: Services, admin_id: str, request: BroadcastRequest) -> Broadcast:
     audience = audience_for(request.audience.kind, request.audience.value)
     broadcast = Broadcast(
         admin_id=admin_id,
@@ -87,7 +86,7 @@ async def start_broadcast(app: web.Application, admin_id: str, request: Broadcas
         total=await audience.count(),
     )
     await broadcast.insert()
-    await _queue_batch(app, str(broadcast.id), after=None)
+    await _queue_batch(services, str(broadcast.id), after=None)
     return broadcast
 
 
@@ -98,25 +97,25 @@ async def broadcast_by_id(broadcast_id: str) -> Broadcast:
     return broadcast
 
 
-async def _queue_batch(app: web.Application, broadcast_id: str, *, after: str | None) -> None:
+async def _queue_batch(services: Services, broadcast_id: str, *, after: str | None) -> None:
     key = f"broadcast:{broadcast_id}:{after or 'start'}"
-    await enqueue(app[JOB_QUEUE], send_broadcast_batch, key=key, broadcast_id=broadcast_id, after=after)
+    await enqueue(services.queue, send_broadcast_batch, key=key, broadcast_id=broadcast_id, after=after)
 
 
-@JOBS.job(JobPolicy(retries=5, retry_delay_s=5.0, timeout_s=600))
+@job(JobPolicy(retries=5, retry_delay_s=5.0, timeout_s=600))
 async def send_broadcast_batch(ctx: dict[str, Any], *, broadcast_id: str, after: str | None) -> int:
     """Notify one batch of the audience, count it, report progress, and queue the next batch."""
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     broadcast = await broadcast_by_id(broadcast_id)
     if broadcast.status != BroadcastStatus.SENDING or broadcast.cursor != after:
         return 0
-    batch_size = app[SETTINGS].notifications.broadcast_batch_size
+    batch_size = services.settings.notifications.broadcast_batch_size
     user_ids = await audience_for(broadcast.audience.kind, broadcast.audience.value).user_ids_after(after, batch_size)
     sent = failed = 0
     for user_id in user_ids:
         try:
             notification = await notify(
-                app,
+                services,
                 user_id,
                 NotificationKind.BROADCAST,
                 {"title": broadcast.title, "message": broadcast.body},
@@ -134,17 +133,17 @@ async def send_broadcast_batch(ctx: dict[str, Any], *, broadcast_id: str, after:
     )
     if advanced is None:
         return 0
-    await _report(app, advanced)
+    await _report(services, advanced)
     if cursor is not None:
-        await _queue_batch(app, broadcast_id, after=cursor)
+        await _queue_batch(services, broadcast_id, after=cursor)
     return len(user_ids)
 
 
-async def _report(app: web.Application, broadcast: Broadcast) -> None:
+async def _report(services: Services, broadcast: Broadcast) -> None:
     progress = BroadcastView.of(broadcast).model_dump(mode="json")
     try:
-        await app[EVENT_BUS].publish(
+        await services.bus.publish(
             user_room(broadcast.admin_id), BROADCAST_PROGRESS, progress, collapse_key=f"broadcast:{broadcast.id}"
         )
-    except EventBusUnavailable as error:
+    except BusUnavailable as error:
         log.warning("broadcast progress not published", broadcast_id=str(broadcast.id), error=str(error))

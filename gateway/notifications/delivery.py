@@ -2,16 +2,15 @@
 
 from typing import Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 
 from documents.device import Device
 from documents.notification import URGENT_KINDS, Channel, Notification
 from documents.user import User
-from gateway.jobs import JOBS, JobPolicy
+from gateway.jobs import JobPolicy, job
 from gateway.logs import get_logger
 from gateway.notifications.templates import TEMPLATES, Rendered
-from gateway.state import EMAIL_SENDER, PUSH_SENDER, SMS_SENDER
+from gateway.services import Services
 from providers.delivery import SendReceipt
 from providers.email import EmailMessage
 from providers.errors import ProviderError, VendorUnavailable
@@ -26,10 +25,10 @@ class Unreachable(Exception):
     """The user has no address (or device) on this channel any more; trying again will not help."""
 
 
-@JOBS.job(DELIVERY_POLICY)
+@job(DELIVERY_POLICY)
 async def deliver_notification(ctx: dict[str, Any], *, notification_id: str, channel: str) -> str | None:
     """Send once; a vendor that may recover is retried by the queue, any other failure is final at once."""
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     on = Channel(channel)
     notification = await Notification.start_attempt(PydanticObjectId(notification_id), on)
     if notification is None:
@@ -37,7 +36,7 @@ async def deliver_notification(ctx: dict[str, Any], *, notification_id: str, cha
     attempt = notification.deliveries[on].attempts
     final_attempt = attempt >= DELIVERY_POLICY.retries
     try:
-        receipt = await _send(app, notification, on)
+        receipt = await _send(services, notification, on)
     except VendorUnavailable as error:
         reason = failure_reason(error)
         await Notification.record_failure(notification.id, on, error.vendor, reason, final=final_attempt)  # type: ignore[arg-type]
@@ -62,10 +61,10 @@ def failure_reason(error: ProviderError) -> str:
     return f"{error}: {error.reason}" if error.reason else str(error)
 
 
-async def _send(app: web.Application, notification: Notification, channel: Channel) -> SendReceipt:
+async def _send(services: Services, notification: Notification, channel: Channel) -> SendReceipt:
     rendered = TEMPLATES.render(notification.kind, notification.locale, notification.context)
     if channel == Channel.PUSH:
-        return await _push(app, notification, rendered)
+        return await _push(services, notification, rendered)
     user = await User.get(PydanticObjectId(notification.user_id))
     if channel == Channel.EMAIL:
         if user is None or not user.email:
@@ -78,13 +77,13 @@ async def _send(app: web.Application, notification: Notification, channel: Chann
             kind=notification.kind.value,
             tags={"notification": str(notification.id)},
         )
-        return await app[EMAIL_SENDER].send(message)
+        return await services.email.send(message)
     if user is None or not user.phone:
         raise Unreachable("the user has no phone number")
-    return await app[SMS_SENDER].send(SmsMessage(to=user.phone, text=rendered.sms, kind=notification.kind.value))
+    return await services.sms.send(SmsMessage(to=user.phone, text=rendered.sms, kind=notification.kind.value))
 
 
-async def _push(app: web.Application, notification: Notification, rendered: Rendered) -> SendReceipt:
+async def _push(services: Services, notification: Notification, rendered: Rendered) -> SendReceipt:
     """One multicast to all the user's devices; tokens FCM calls unregistered or invalid are forgotten."""
     tokens = await Device.tokens_of(notification.user_id)
     if not tokens:
@@ -98,7 +97,7 @@ async def _push(app: web.Application, notification: Notification, rendered: Rend
         priority="high" if notification.kind in URGENT_KINDS else "normal",
         kind=notification.kind.value,
     )
-    result = await app[PUSH_SENDER].send(message)
+    result = await services.push.send(message)
     await Device.forget(result.tokens_to_remove)
     delivered = [outcome for outcome in result.outcomes if outcome.delivered]
     if not delivered:

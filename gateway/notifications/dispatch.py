@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from pydantic_core import to_jsonable_python
 from pymongo.errors import DuplicateKeyError
@@ -12,22 +11,22 @@ from documents.device import Device
 from documents.notification import URGENT_KINDS, Channel, ChannelDelivery, Notification, NotificationKind
 from documents.notification_preferences import NotificationPreferences
 from documents.user import User
-from gateway.events.bus import EventBusUnavailable
-from gateway.events.catalogue import NOTIFICATION_CREATED
-from gateway.events.targets import user_room
 from gateway.jobs import enqueue
 from gateway.logs import get_logger
+from gateway.messaging.bus import BusUnavailable
+from gateway.messaging.catalogue import NOTIFICATION_CREATED
+from gateway.messaging.targets import user_room
 from gateway.notifications.delivery import deliver_notification
 from gateway.notifications.inbox import NotificationView
 from gateway.notifications.preferences import preferences_of, quiet_until
 from gateway.notifications.templates import TEMPLATES
-from gateway.state import EVENT_BUS, JOB_QUEUE, SETTINGS
+from gateway.services import Services
 
 log = get_logger("lango.notifications")
 
 
 async def notify(
-    app: web.Application,
+    services: Services,
     user_id: str,
     kind: NotificationKind,
     context: dict[str, Any],
@@ -44,9 +43,9 @@ async def notify(
     if user is None:
         log.info("notification for a missing user dropped", user_id=user_id, kind=kind)
         return None
-    preferences = await preferences_of(app, user_id)
+    preferences = await preferences_of(services, user_id)
     values = to_jsonable_python(
-        {"app_url": app[SETTINGS].notifications.public_app_url, "time_zone": preferences.time_zone, **context}
+        {"app_url": services.settings.notifications.public_app_url, "time_zone": preferences.time_zone, **context}
     )
     rendered = TEMPLATES.render(kind, preferences.locale, values)
     now = datetime.now(UTC)
@@ -67,10 +66,10 @@ async def notify(
         await notification.insert()
     except DuplicateKeyError:
         return await Notification.find_one({"user_id": user_id, "dedupe_key": dedupe_key})
-    await publish_created(app, notification)
+    await publish_created(services, notification)
     for channel in channels:
         await enqueue(
-            app[JOB_QUEUE],
+            services.queue,
             deliver_notification,
             key=f"notification:{notification.id}:{channel}",
             at=held_until.timestamp() if held_until else 0,
@@ -90,10 +89,10 @@ async def reachable_channels(user: User, preferences: NotificationPreferences, k
     return [channel for channel in Channel if reachable[channel] and preferences.allows(kind, channel)]
 
 
-async def publish_created(app: web.Application, notification: Notification) -> None:
+async def publish_created(services: Services, notification: Notification) -> None:
     """The inbox entry is stored either way; a client that missed the event finds it on its next inbox fetch."""
     view = NotificationView.of(notification).model_dump(mode="json")
     try:
-        await app[EVENT_BUS].publish(user_room(notification.user_id), NOTIFICATION_CREATED, view)
-    except EventBusUnavailable as error:
+        await services.bus.publish(user_room(notification.user_id), NOTIFICATION_CREATED, view)
+    except BusUnavailable as error:
         log.warning("notification.created not published", notification_id=str(notification.id), error=str(error))

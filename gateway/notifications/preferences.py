@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
 from documents.notification_preferences import (
@@ -16,7 +15,7 @@ from documents.notification_preferences import (
     checked_time_zone,
 )
 from gateway.routing import RequestModel
-from gateway.state import SETTINGS
+from gateway.services import Services
 
 
 class PreferencesUpdate(RequestModel):
@@ -50,8 +49,8 @@ class PreferencesView(BaseModel):
         )
 
 
-async def preferences_of(app: web.Application, user_id: str) -> NotificationPreferences:
-    settings = app[SETTINGS].notifications
+async def preferences_of(services: Services, user_id: str) -> NotificationPreferences:
+    settings = services.settings.notifications
     return await NotificationPreferences.of(
         user_id, default_locale=settings.default_locale, default_time_zone=settings.default_time_zone
     )

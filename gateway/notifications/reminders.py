@@ -4,18 +4,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
 from beanie import PydanticObjectId
 
 from documents.booking import Booking, BookingStatus
 from documents.notification import NotificationKind
-from gateway.jobs import JOBS, JobPolicy, abort_job, enqueue
+from gateway.jobs import JobPolicy, abort_job, enqueue, job
 from gateway.logs import get_logger
 from gateway.notifications.audiences import UnknownAudience, audience_for
 from gateway.notifications.booking_context import booking_context
 from gateway.notifications.dispatch import notify
+from gateway.services import Services
 from gateway.settings import NotificationSettings
-from gateway.state import JOB_QUEUE, SETTINGS
 
 log = get_logger("lango.notifications.reminders")
 REMINDER_POLICY = JobPolicy(retries=3, retry_delay_s=30.0, timeout_s=300)
@@ -38,13 +37,13 @@ def booking_reminder_time(check_in: date, settings: NotificationSettings) -> dat
     return (check_in_at - timedelta(hours=settings.booking_reminder_lead_h)).astimezone(UTC)
 
 
-async def schedule_booking_reminder(app: web.Application, booking_id: str, check_in: date) -> datetime | None:
+async def schedule_booking_reminder(services: Services, booking_id: str, check_in: date) -> datetime | None:
     """Queue the reminder (once per booking); None when its time has already passed."""
-    due = booking_reminder_time(check_in, app[SETTINGS].notifications)
+    due = booking_reminder_time(check_in, services.settings.notifications)
     if due <= datetime.now(UTC):
         return None
     await enqueue(
-        app[JOB_QUEUE],
+        services.queue,
         send_booking_reminder,
         key=booking_reminder_key(booking_id),
         at=due.timestamp(),
@@ -53,21 +52,21 @@ async def schedule_booking_reminder(app: web.Application, booking_id: str, check
     return due
 
 
-async def cancel_booking_reminder(app: web.Application, booking_id: str) -> None:
-    await abort_job(app[JOB_QUEUE], booking_reminder_key(booking_id))
+async def cancel_booking_reminder(services: Services, booking_id: str) -> None:
+    await abort_job(services.queue, booking_reminder_key(booking_id))
 
 
-@JOBS.job(REMINDER_POLICY)
+@job(REMINDER_POLICY)
 async def send_booking_reminder(ctx: dict[str, Any], *, booking_id: str) -> bool:
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     booking = await Booking.get(PydanticObjectId(booking_id))
     # A cancellation that raced the abort must not remind anyone of a stay that will not happen.
     if booking is None or booking.status != BookingStatus.CONFIRMED:
         return False
-    context = await booking_context(app, booking)
-    context["check_in_time"] = app[SETTINGS].notifications.check_in_time
+    context = await booking_context(services, booking)
+    context["check_in_time"] = services.settings.notifications.check_in_time
     await notify(
-        app,
+        services,
         booking.guest_id,
         NotificationKind.BOOKING_REMINDER,
         context,
@@ -78,18 +77,18 @@ async def send_booking_reminder(ctx: dict[str, Any], *, booking_id: str) -> bool
 
 
 async def schedule_event_reminder(
-    app: web.Application, event_id: str, starts_at: datetime, event: dict[str, str]
+    services: Services, event_id: str, starts_at: datetime, event: dict[str, str]
 ) -> datetime | None:
     """For the tickets flow: remind the event's ticket holders `event_reminder_lead_h` before it starts.
 
     `event` carries the template values: event_title, venue, ticket_url. Scheduling again moves the reminder.
     """
-    due = starts_at.astimezone(UTC) - timedelta(hours=app[SETTINGS].notifications.event_reminder_lead_h)
-    await cancel_event_reminder(app, event_id)
+    due = starts_at.astimezone(UTC) - timedelta(hours=services.settings.notifications.event_reminder_lead_h)
+    await cancel_event_reminder(services, event_id)
     if due <= datetime.now(UTC):
         return None
     await enqueue(
-        app[JOB_QUEUE],
+        services.queue,
         send_event_reminder,
         key=event_reminder_key(event_id),
         at=due.timestamp(),
@@ -100,14 +99,14 @@ async def schedule_event_reminder(
     return due
 
 
-async def cancel_event_reminder(app: web.Application, event_id: str) -> None:
-    await abort_job(app[JOB_QUEUE], event_reminder_key(event_id))
+async def cancel_event_reminder(services: Services, event_id: str) -> None:
+    await abort_job(services.queue, event_reminder_key(event_id))
 
 
-@JOBS.job(REMINDER_POLICY)
+@job(REMINDER_POLICY)
 async def send_event_reminder(ctx: dict[str, Any], *, event_id: str, starts_at: str, event: dict[str, str]) -> int:
     """Notify each ticket holder once; a retried run skips those already reminded (their dedupe key exists)."""
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     try:
         holders = audience_for("event", event_id)
     except UnknownAudience:
@@ -117,7 +116,7 @@ async def send_event_reminder(ctx: dict[str, Any], *, event_id: str, starts_at: 
     while batch := await holders.user_ids_after(after, EVENT_REMINDER_BATCH):
         for user_id in batch:
             await notify(
-                app,
+                services,
                 user_id,
                 NotificationKind.EVENT_REMINDER,
                 {**event, "starts_at": starts_at},

@@ -3,10 +3,9 @@
 import time
 from enum import StrEnum
 
-from aiohttp import web
-
 from documents.notification import NotificationKind
 from gateway.notifications.dispatch import notify
+from gateway.services import Services
 
 
 class SecurityChange(StrEnum):
@@ -20,9 +19,9 @@ class SecurityChange(StrEnum):
 _ENROLMENT_NOTICE_EVERY_S = 600
 
 
-async def alert_owner(app: web.Application, user_id: str, change: SecurityChange) -> None:
+async def alert_owner(services: Services, user_id: str, change: SecurityChange) -> None:
     """A security alert on every channel the account can be reached on, whatever its preferences and quiet hours."""
     dedupe_key = None
     if change is SecurityChange.MFA_ENROLMENT_STARTED:
         dedupe_key = f"{change.value}:{int(time.time()) // _ENROLMENT_NOTICE_EVERY_S}"
-    await notify(app, user_id, NotificationKind.SECURITY_ALERT, {"change": change.value}, dedupe_key=dedupe_key)
+    await notify(services, user_id, NotificationKind.SECURITY_ALERT, {"change": change.value}, dedupe_key=dedupe_key)

@@ -2,7 +2,6 @@
 
 from typing import Annotated, Literal
 
-from aiohttp import web
 from pydantic import Field
 from pymongo.errors import DuplicateKeyError
 
@@ -13,11 +12,11 @@ from gateway.payments.problems import PaymentDetailsInvalid, PaymentInProgress, 
 from gateway.payments.purposes import purpose_handler
 from gateway.payments.push_limits import count_stk_push
 from gateway.payments.settle import close_payment_unpaid
-from gateway.payments.vendors import PaymentVendors
 from gateway.payments.views import publish_payment_updated
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
-from gateway.state import PAYMENTS, RATE_LIMITER, SETTINGS
+from gateway.services import Services
+from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, VendorRejected
 from providers.payments import Initiation, PaymentProvider, PaymentRequest, normalise_msisdn
 
@@ -33,15 +32,15 @@ class PaymentBody(RequestModel):
 
 
 async def start_payment(
-    app: web.Application, caller: Caller, body: PaymentBody, idempotency_key: str, *, client_address: str | None
+    services: Services, caller: Caller, body: PaymentBody, idempotency_key: str, *, client_address: str | None
 ) -> tuple[Payment, bool]:
     """The payment for this request and whether it was created now (False: answered before under this key)."""
     fingerprint = request_fingerprint(body)
     if earlier := await _earlier_payment(caller, idempotency_key, fingerprint):
         return earlier, False
-    provider = _provider(app, body.method)
+    provider = _provider(services, body.method)
     phone = _payer_phone(body)
-    target = await purpose_handler(body.purpose).payable(app, caller, body.target_id)
+    target = await purpose_handler(services, body.purpose).payable(services, caller, body.target_id)
     payment = Payment(
         user_id=caller.user_id,
         purpose=body.purpose,
@@ -66,8 +65,8 @@ async def start_payment(
             "this booking or order already has a payment under way or made", payment_id=str(live.id) if live else None
         ) from None
     if phone is not None:
-        await count_stk_push(app[RATE_LIMITER], payment, phone=phone, user_id=caller.user_id, client_address=client_address)
-    return await _send_to_vendor(app, provider, payment, phone), True
+        await count_stk_push(services.limits, payment, phone=phone, user_id=caller.user_id, client_address=client_address)
+    return await _send_to_vendor(services, provider, payment, phone), True
 
 
 async def _earlier_payment(caller: Caller, idempotency_key: str, fingerprint: str) -> Payment | None:
@@ -77,9 +76,9 @@ async def _earlier_payment(caller: Caller, idempotency_key: str, fingerprint: st
     return earlier
 
 
-def _provider(app: web.Application, method: str) -> PaymentProvider:
-    vendors: PaymentVendors = app[PAYMENTS]
-    if method not in app[SETTINGS].payments.methods:
+def _provider(services: Services, method: str) -> PaymentProvider:
+    vendors: PaymentVendors = services.payments
+    if method not in services.settings.payments.methods:
         raise PaymentMethodUnavailable(f"{method} is not offered")
     provider = vendors.providers.get(method)
     if provider is None:
@@ -98,7 +97,7 @@ def _payer_phone(body: PaymentBody) -> str | None:
         ) from None
 
 
-async def _send_to_vendor(app: web.Application, provider: PaymentProvider, payment: Payment, phone: str | None) -> Payment:
+async def _send_to_vendor(services: Services, provider: PaymentProvider, payment: Payment, phone: str | None) -> Payment:
     request = PaymentRequest(
         merchant_reference=str(payment.id),
         amount_minor=payment.requested_amount_minor,
@@ -111,19 +110,19 @@ async def _send_to_vendor(app: web.Application, provider: PaymentProvider, payme
     try:
         initiation = await provider.initiate(request)
     except VendorRejected as error:
-        return await _failed(app, payment, str(error))
+        return await _failed(services, payment, str(error))
     except ProviderError as error:
         log.warning("payment not started: vendor unavailable", payment_id=str(payment.id), error=str(error))
-        return await _failed(app, payment, VENDOR_UNREACHABLE)
-    return await _mark_pending(app, payment, initiation)
+        return await _failed(services, payment, VENDOR_UNREACHABLE)
+    return await _mark_pending(services, payment, initiation)
 
 
-async def _failed(app: web.Application, payment: Payment, reason: str) -> Payment:
-    closed = await close_payment_unpaid(app, payment, PaymentStatus.FAILED, reason)
+async def _failed(services: Services, payment: Payment, reason: str) -> Payment:
+    closed = await close_payment_unpaid(services, payment, PaymentStatus.FAILED, reason)
     return closed or await Payment.get(payment.id) or payment
 
 
-async def _mark_pending(app: web.Application, payment: Payment, initiation: Initiation) -> Payment:
+async def _mark_pending(services: Services, payment: Payment, initiation: Initiation) -> Payment:
     try:
         pending = await payment.mark_pending(
             provider_reference=initiation.reference,
@@ -137,5 +136,5 @@ async def _mark_pending(app: web.Application, payment: Payment, initiation: Init
     except PaymentStateConflict:
         # A vendor statement settled it in the meantime; what it says stands.
         return await Payment.get(payment.id) or payment
-    await publish_payment_updated(app, pending)
+    await publish_payment_updated(services, pending)
     return pending

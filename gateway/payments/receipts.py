@@ -2,25 +2,25 @@
 
 from typing import Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 
 from documents.notification import NotificationKind
 from documents.payment import Payment
-from gateway.jobs import JOBS, JobPolicy
+from gateway.jobs import JobPolicy, job
 from gateway.notifications.dispatch import notify
+from gateway.services import Services
 
 METHOD_NAMES = {"mpesa": "M-Pesa", "stripe": "Card", "paypal": "PayPal"}
 
 
-@JOBS.job(JobPolicy(retries=5, retry_delay_s=2.0, timeout_s=60))
+@job(JobPolicy(retries=5, retry_delay_s=2.0, timeout_s=60))
 async def send_payment_receipt(ctx: dict[str, Any], *, payment_id: str) -> bool:
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     payment = await Payment.get(PydanticObjectId(payment_id))
     if payment is None or payment.settled_at is None:
         return False
     await notify(
-        app,
+        services,
         payment.user_id,
         NotificationKind.PAYMENT_RECEIPT,
         {

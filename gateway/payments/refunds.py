@@ -1,13 +1,12 @@
 """Returning money: a refund is recorded on the payment first, then asked of the vendor; M-Pesa ones go to finance."""
 
-from aiohttp import web
 
 from documents.payment import Payment, PaymentRefund, PaymentStateConflict, RefundStatus
 from gateway.logs import get_logger
 from gateway.payments.purposes import purpose_handler
-from gateway.payments.vendors import PaymentVendors
 from gateway.payments.views import publish_payment_updated
-from gateway.state import PAYMENTS
+from gateway.services import Services
+from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, VendorRejected, VendorUnavailable
 from providers.payments import PaymentOutcome
 from providers.payments.outcomes import PARTIALLY_REFUNDED, REFUNDED
@@ -28,19 +27,19 @@ def charged_share(payment: Payment, requested_minor: int) -> int | None:
     return payment.charged_amount_minor * requested_minor // payment.requested_amount_minor
 
 
-async def request_refund(app: web.Application, payment: Payment, requested_minor: int, reason: str, key: str) -> Payment:
+async def request_refund(services: Services, payment: Payment, requested_minor: int, reason: str, key: str) -> Payment:
     """Return `requested_minor` (requested currency) of a collected payment, once per `key` whatever the retries."""
     refund = PaymentRefund(key=key, requested_minor=requested_minor, amount_minor=charged_share(payment, requested_minor), reason=reason)
     recorded = await payment.add_refund(refund)
     if recorded is None:
         log.info("refund already recorded or payment not collected", payment_id=str(payment.id), key=key, status=payment.status)
         return await Payment.get(payment.id) or payment
-    return await send_refund(app, recorded, refund)
+    return await send_refund(services, recorded, refund)
 
 
-async def send_refund(app: web.Application, payment: Payment, refund: PaymentRefund) -> Payment:
+async def send_refund(services: Services, payment: Payment, refund: PaymentRefund) -> Payment:
     """Ask the vendor for a recorded refund; a vendor that cannot be reached leaves it `requested` for the next retry."""
-    vendors: PaymentVendors = app[PAYMENTS]
+    vendors: PaymentVendors = services.payments
     provider = vendors.providers.get(payment.provider)
     if provider is None or payment.provider_reference is None:
         log.error("refund cannot be sent: no adapter or reference", payment_id=str(payment.id), provider=payment.provider)
@@ -52,7 +51,7 @@ async def send_refund(app: web.Application, payment: Payment, refund: PaymentRef
         status, note = (RefundStatus.MANUAL, MANUAL_MPESA_REFUND) if manual else (RefundStatus.FAILED, str(error))
         log.warning("refund not taken by the vendor", payment_id=str(payment.id), provider=payment.provider, manual=manual, error=str(error))
         updated = await payment.update_refund(refund.key, status, note=note)
-        await publish_payment_updated(app, updated)
+        await publish_payment_updated(services, updated)
         return updated
     except VendorUnavailable as error:
         log.warning("refund deferred: vendor unavailable", payment_id=str(payment.id), error=str(error))
@@ -74,28 +73,28 @@ async def send_refund(app: web.Application, payment: Payment, refund: PaymentRef
         else sum(entry.amount_minor or 0 for entry in updated.refunds if entry.status == RefundStatus.SUCCEEDED)
     )
     reason = (REFUNDED if fully else PARTIALLY_REFUNDED).reason
-    return await record_vendor_refund(app, updated, refunded_total, fully, reason) or updated
+    return await record_vendor_refund(services, updated, refunded_total, fully, reason) or updated
 
 
 async def record_vendor_refund(
-    app: web.Application, payment: Payment, refunded_total_minor: int, fully: bool, reason: str
+    services: Services, payment: Payment, refunded_total_minor: int, fully: bool, reason: str
 ) -> Payment | None:
     """The vendor says this much is refunded in all; None when that was known already."""
     try:
         updated = await payment.record_refunded(refunded_total_minor, fully, reason)
     except PaymentStateConflict:
         return None
-    await publish_payment_updated(app, updated)
-    await purpose_handler(updated.purpose).on_refunded(app, updated)
+    await publish_payment_updated(services, updated)
+    await purpose_handler(services, updated.purpose).on_refunded(services, updated)
     return updated
 
 
-async def retry_requested_refunds(app: web.Application, limit: int) -> int:
+async def retry_requested_refunds(services: Services, limit: int) -> int:
     """Send again the refunds left `requested` (vendor unreachable, or the process stopped before asking)."""
     sent = 0
     async for payment in Payment.find({"refunds.status": RefundStatus.REQUESTED.value}).limit(limit):
         for refund in payment.refunds:
             if refund.status == RefundStatus.REQUESTED:
-                payment = await send_refund(app, payment, refund)
+                payment = await send_refund(services, payment, refund)
                 sent += 1
     return sent

@@ -1,6 +1,5 @@
 """Applying what a vendor says about a payment: stored once (the deduplication), then one forward move and its effects."""
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
@@ -14,7 +13,7 @@ from gateway.payments.purposes import TargetUnavailable, purpose_handler
 from gateway.payments.receipts import send_payment_receipt
 from gateway.payments.refunds import record_vendor_refund, request_refund
 from gateway.payments.views import publish_payment_updated
-from gateway.state import JOB_QUEUE, PAYMENTS
+from gateway.services import Services
 from providers.errors import ProviderError, VendorRejected
 from providers.payments import NormalizedPaymentEvent, PaymentOutcome, PaypalProvider
 
@@ -56,21 +55,21 @@ async def record_vendor_event(event: NormalizedPaymentEvent, source: str) -> tup
     return stored, True
 
 
-async def apply_vendor_event(app: web.Application, event: NormalizedPaymentEvent, source: str) -> Payment | None:
+async def apply_vendor_event(services: Services, event: NormalizedPaymentEvent, source: str) -> Payment | None:
     """Store and apply one statement; a repeat of one already applied changes nothing."""
     stored, new = await record_vendor_event(event, source)
     if not new and stored.applied_at is not None:
         return None
-    return await apply_recorded_event(app, stored)
+    return await apply_recorded_event(services, stored)
 
 
-async def apply_recorded_event(app: web.Application, stored: PaymentEvent) -> Payment | None:
+async def apply_recorded_event(services: Services, stored: PaymentEvent) -> Payment | None:
     """Apply a stored statement to its payment; one for a payment not known (yet) stays unapplied for a later retry."""
     payment = await _payment_for(stored)
     if payment is None:
         log.warning("vendor statement for an unknown payment", provider=stored.provider, reference=stored.reference)
         return None
-    result = await _apply(app, payment, stored)
+    result = await _apply(services, payment, stored)
     await stored.mark_applied(payment.id, result)
     log.info("vendor statement applied", payment_id=str(payment.id), outcome=stored.outcome, result=result, source=stored.source)
     return await Payment.get(payment.id)
@@ -83,21 +82,21 @@ async def _payment_for(stored: PaymentEvent) -> Payment | None:
     return payment
 
 
-async def _apply(app: web.Application, payment: Payment, stored: PaymentEvent) -> str:
+async def _apply(services: Services, payment: Payment, stored: PaymentEvent) -> str:
     outcome = PaymentOutcome(stored.outcome)
     if outcome is PaymentOutcome.SUCCEEDED:
-        return await _settle_success(app, payment, stored)
+        return await _settle_success(services, payment, stored)
     if outcome in UNPAID_OUTCOMES:
-        closed = await close_payment_unpaid(app, payment, UNPAID_OUTCOMES[outcome], stored.reason)
+        closed = await close_payment_unpaid(services, payment, UNPAID_OUTCOMES[outcome], stored.reason)
         return closed.status.value if closed else "already_settled"
     if outcome in (PaymentOutcome.REFUNDED, PaymentOutcome.PARTIALLY_REFUNDED):
         if stored.amount_minor is None:
             return "refund_without_amount"
         fully = outcome is PaymentOutcome.REFUNDED
-        recorded = await record_vendor_refund(app, payment, stored.amount_minor, fully, stored.reason)
+        recorded = await record_vendor_refund(services, payment, stored.amount_minor, fully, stored.reason)
         return outcome.value if recorded else "refund_already_known"
     if outcome is PaymentOutcome.PENDING and stored.awaiting_capture and payment.status in OPEN:
-        await capture_payment(app, payment)
+        await capture_payment(services, payment)
         return "captured"
     if outcome is PaymentOutcome.UNKNOWN:
         log.warning("vendor statement with an unmapped outcome", payment_id=str(payment.id), vendor_code=stored.vendor_code)
@@ -117,7 +116,7 @@ def _amount_mismatch(payment: Payment, stored: PaymentEvent) -> str | None:
     return None
 
 
-async def _settle_success(app: web.Application, payment: Payment, stored: PaymentEvent) -> str:
+async def _settle_success(services: Services, payment: Payment, stored: PaymentEvent) -> str:
     if payment.status not in OPEN + CLOSED_UNPAID:
         return "already_settled"
     mismatch = _amount_mismatch(payment, stored)
@@ -127,7 +126,7 @@ async def _settle_success(app: web.Application, payment: Payment, stored: Paymen
         return "flagged_amount_mismatch"
     doubt = await _doubt(payment, stored)
     if doubt:
-        return await _settle_if_vendor_confirms(app, payment, doubt)
+        return await _settle_if_vendor_confirms(services, payment, doubt)
     if payment.status in CLOSED_UNPAID:
         # Collected after we closed it (a hold lapsed, an event was cancelled): the purpose fulfils or refunds it.
         log.warning("money collected for a closed payment", payment_id=str(payment.id), status=payment.status)
@@ -136,15 +135,15 @@ async def _settle_success(app: web.Application, payment: Payment, stored: Paymen
     except PaymentStateConflict:
         return "already_settled"
     except ReceiptAlreadyUsed:
-        return await _settle_if_vendor_confirms(app, payment, "receipt_reused")
-    await publish_payment_updated(app, settled)
-    await enqueue(app[JOB_QUEUE], send_payment_receipt, key=f"payment-receipt:{settled.id}", payment_id=str(settled.id))
+        return await _settle_if_vendor_confirms(services, payment, "receipt_reused")
+    await publish_payment_updated(services, settled)
+    await enqueue(services.queue, send_payment_receipt, key=f"payment-receipt:{settled.id}", payment_id=str(settled.id))
     try:
-        await purpose_handler(settled.purpose).on_succeeded(app, settled)
+        await purpose_handler(services, settled.purpose).on_succeeded(services, settled)
     except TargetUnavailable as error:
         await settled.flag("target_unavailable", str(error))
         log.warning("paid target no longer available: refunding", payment_id=str(settled.id), error=str(error))
-        await request_refund(app, settled, settled.requested_amount_minor, TARGET_GONE_REFUND, "target-unavailable")
+        await request_refund(services, settled, settled.requested_amount_minor, TARGET_GONE_REFUND, "target-unavailable")
     return "succeeded"
 
 
@@ -161,11 +160,11 @@ async def _doubt(payment: Payment, stored: PaymentEvent) -> str | None:
     return None
 
 
-async def _settle_if_vendor_confirms(app: web.Application, payment: Payment, doubt: str) -> str:
+async def _settle_if_vendor_confirms(services: Services, payment: Payment, doubt: str) -> str:
     """Ask the vendor's API (Daraja's STK query) where the payment stands and apply that answer instead; a vendor
     that cannot answer now leaves the payment open for the reconciliation job to ask again."""
     log.warning("vendor statement doubted: asking the vendor", payment_id=str(payment.id), doubt=doubt)
-    provider = app[PAYMENTS].providers.get(payment.provider)
+    provider = services.payments.providers.get(payment.provider)
     if provider is None or payment.provider_reference is None:
         return f"doubted_{doubt}"
     try:
@@ -173,11 +172,11 @@ async def _settle_if_vendor_confirms(app: web.Application, payment: Payment, dou
     except ProviderError as error:
         log.warning("status query for a doubted statement failed", payment_id=str(payment.id), error=str(error))
         return f"doubted_{doubt}"
-    await apply_vendor_event(app, answer, "status_query")
+    await apply_vendor_event(services, answer, "status_query")
     return f"doubted_{doubt}_vendor_says_{answer.outcome.value}"
 
 
-async def close_payment_unpaid(app: web.Application, payment: Payment, outcome: PaymentStatus, reason: str) -> Payment | None:
+async def close_payment_unpaid(services: Services, payment: Payment, outcome: PaymentStatus, reason: str) -> Payment | None:
     """created or pending -> failed, cancelled or expired, published and told to its purpose; None when already settled."""
     if payment.status not in OPEN:
         return None
@@ -185,14 +184,14 @@ async def close_payment_unpaid(app: web.Application, payment: Payment, outcome: 
         closed = await payment.close_unpaid(outcome, reason)
     except PaymentStateConflict:
         return None
-    await publish_payment_updated(app, closed)
-    await purpose_handler(closed.purpose).on_closed_unpaid(app, closed)
+    await publish_payment_updated(services, closed)
+    await purpose_handler(services, closed.purpose).on_closed_unpaid(services, closed)
     return closed
 
 
-async def capture_payment(app: web.Application, payment: Payment) -> Payment:
+async def capture_payment(services: Services, payment: Payment) -> Payment:
     """Collect a PayPal order the payer approved; capturing twice answers the capture already made."""
-    provider = app[PAYMENTS].providers.get(payment.provider)
+    provider = services.payments.providers.get(payment.provider)
     if not isinstance(provider, PaypalProvider) or payment.provider_reference is None:
         raise PaymentStateProblem("only an initiated PayPal payment is captured")
     if payment.status not in OPEN:
@@ -204,4 +203,4 @@ async def capture_payment(app: web.Application, payment: Payment) -> Payment:
     except ProviderError as error:
         log.warning("PayPal capture failed", payment_id=str(payment.id), error=str(error))
         raise PaymentProviderUnavailable("PayPal could not be reached; try again in a moment") from None
-    return await apply_vendor_event(app, event, "capture") or await Payment.get(payment.id) or payment
+    return await apply_vendor_event(services, event, "capture") or await Payment.get(payment.id) or payment

@@ -2,15 +2,14 @@
 
 from datetime import datetime
 
-from aiohttp import web
 from pydantic import BaseModel
 
 from documents.payment import Payment, PaymentPurpose, PaymentStatus, RefundStatus
-from gateway.events.bus import EventBusUnavailable, PushNotice
-from gateway.events.catalogue import PAYMENT_UPDATED
-from gateway.events.targets import user_room
 from gateway.logs import get_logger
-from gateway.state import EVENT_BUS
+from gateway.messaging.bus import BusUnavailable, PushNotice
+from gateway.messaging.catalogue import PAYMENT_UPDATED
+from gateway.messaging.targets import user_room
+from gateway.services import Services
 
 log = get_logger("lango.payments")
 _PUSH_TITLES = {
@@ -82,17 +81,17 @@ def payment_event_data(payment: Payment) -> dict:
     return PaymentView.of(payment).model_dump(mode="json", exclude={"client_secret"})
 
 
-async def publish_payment_updated(app: web.Application, payment: Payment) -> None:
+async def publish_payment_updated(services: Services, payment: Payment) -> None:
     """Called after the change is stored; the change stands even when Redis cannot take the event."""
     title = _PUSH_TITLES.get(payment.status)
     push = PushNotice(title=title, body=payment.reason or title) if title else None
     try:
-        await app[EVENT_BUS].publish(
+        await services.bus.publish(
             user_room(payment.user_id),
             PAYMENT_UPDATED,
             payment_event_data(payment),
             collapse_key=f"payment:{payment.id}",
             push=push,
         )
-    except EventBusUnavailable as error:
+    except BusUnavailable as error:
         log.warning("payment.updated not published", payment_id=str(payment.id), error=str(error))

@@ -3,31 +3,29 @@
 import ipaddress
 from collections.abc import Mapping
 
-from aiohttp import web
-
 from documents.payment_event import PaymentEvent
 from gateway.logs import get_logger
 from gateway.payments.problems import WebhookNotVerified, WebhookSourceRefused
 from gateway.payments.settle import apply_recorded_event, record_vendor_event
-from gateway.payments.vendors import PaymentVendors
 from gateway.problems import NotFound, ServiceUnavailable
-from gateway.state import PAYMENTS, SETTINGS
+from gateway.services import Services
+from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, SignatureInvalid
 
 log = get_logger("lango.payments")
 
 
-def check_mpesa_source(app: web.Application, remote: str | None) -> None:
+def check_mpesa_source(services: Services, remote: str | None) -> None:
     """Refuse a callback from outside `payments.mpesa.allowed_sources`, when that list is set; in sandbox the Daraja
     emulator calls back from loopback, which is then accepted too."""
-    allowed = app[SETTINGS].payments.mpesa.allowed_sources
+    allowed = services.settings.payments.mpesa.allowed_sources
     if not allowed:
         return
     try:
         address = ipaddress.ip_address(remote or "")
     except ValueError:
         raise WebhookSourceRefused() from None
-    if address.is_loopback and app[PAYMENTS].sandbox.daraja is not None:
+    if address.is_loopback and services.payments.sandbox.daraja is not None:
         return
     if not any(address in ipaddress.ip_network(source, strict=False) for source in allowed):
         log.warning("M-Pesa callback from a source not allowed", remote=remote)
@@ -35,13 +33,13 @@ def check_mpesa_source(app: web.Application, remote: str | None) -> None:
 
 
 async def receive_webhook(
-    app: web.Application, vendor: str, headers: Mapping[str, str], raw_body: bytes, *, path_token: str | None = None
+    services: Services, vendor: str, headers: Mapping[str, str], raw_body: bytes, *, path_token: str | None = None
 ) -> None:
     """Verify and store what the vendor sent; applying it starts after this returns, so the vendor is answered at once.
 
     A notification that does not verify is refused (400) and stored nowhere; a vendor that cannot confirm a
     notification right now (PayPal's verification call) gets a 503 and sends it again later."""
-    vendors: PaymentVendors = app[PAYMENTS]
+    vendors: PaymentVendors = services.payments
     provider = vendors.providers.get(vendor)
     if provider is None:
         raise NotFound(f"{vendor} payments are not enabled")
@@ -59,13 +57,13 @@ async def receive_webhook(
         if new or stored.applied_at is None:
             to_apply.append(stored)
     if to_apply:
-        vendors.run_after_answer(_apply_all(app, to_apply), name=f"payment-webhook-{vendor}")
+        vendors.run_after_answer(_apply_all(services, to_apply), name=f"payment-webhook-{vendor}")
 
 
-async def _apply_all(app: web.Application, stored_events: list[PaymentEvent]) -> None:
+async def _apply_all(services: Services, stored_events: list[PaymentEvent]) -> None:
     for stored in stored_events:
         try:
-            await apply_recorded_event(app, stored)
+            await apply_recorded_event(services, stored)
         except Exception:
             # The statement is stored; the reconciliation job applies what is left unapplied.
             log.exception("applying a stored payment statement failed", event_id=str(stored.id))

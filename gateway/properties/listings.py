@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import nh3
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import BaseModel, Field, create_model, model_validator
@@ -28,6 +27,7 @@ from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel, validate
 from gateway.security.access import Caller
+from gateway.services import Services
 
 DESCRIPTION_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "h3", "h4", "blockquote"}
 
@@ -109,7 +109,7 @@ def _stored_fields(fields: ListingFields) -> dict[str, Any]:
     return values
 
 
-async def create_listing(app: web.Application, caller: Caller, fields: ListingFields) -> Property:
+async def create_listing(services: Services, caller: Caller, fields: ListingFields) -> Property:
     await attachable_photos(caller, fields.photo_ids)
     listing = Property(agent_id=caller.user_id, **_stored_fields(fields))
     await listing.insert()
@@ -132,11 +132,17 @@ async def managed_listing(caller: Caller, listing_id: str) -> Property:
     return listing
 
 
+async def agent_owns_listing(user_id: str, listing_id: str) -> bool:
+    """Whether the listing exists and is this agent's, whatever its status."""
+    listing = await Property.get(PydanticObjectId(listing_id)) if ObjectId.is_valid(listing_id) else None
+    return listing is not None and listing.agent_id == user_id
+
+
 def _manages(caller: Caller, listing: Property) -> bool:
     return caller.is_admin or listing.agent_id == caller.user_id
 
 
-async def update_listing(app: web.Application, caller: Caller, listing_id: str, changes: BaseModel) -> Property:
+async def update_listing(services: Services, caller: Caller, listing_id: str, changes: BaseModel) -> Property:
     listing = await managed_listing(caller, listing_id)
     given = changes.model_dump(exclude_unset=True)
     await attachable_photos(caller, given.get("photo_ids") or [])
@@ -150,7 +156,7 @@ async def update_listing(app: web.Application, caller: Caller, listing_id: str, 
         updated = await listing.apply_changes({name: stored[name] for name in _stored_names(given)})
     except ListingStateConflict as error:
         raise ListingNotEditable(str(error)) from None
-    await bump_search_version(app)
+    await bump_search_version(services)
     return updated
 
 
@@ -161,33 +167,33 @@ def _stored_names(given: dict[str, Any]) -> set[str]:
     return names
 
 
-async def publish_listing(app: web.Application, caller: Caller, listing_id: str) -> Property:
+async def publish_listing(services: Services, caller: Caller, listing_id: str) -> Property:
     listing = await managed_listing(caller, listing_id)
-    return await _move(app, listing, PropertyStatus.PUBLISHED, (PropertyStatus.DRAFT,))
+    return await _move(services, listing, PropertyStatus.PUBLISHED, (PropertyStatus.DRAFT,))
 
 
-async def archive_listing(app: web.Application, caller: Caller, listing_id: str) -> Property:
+async def archive_listing(services: Services, caller: Caller, listing_id: str) -> Property:
     """Archiving is how a listing is deleted: it leaves search for good and its photos are removed."""
     listing = await managed_listing(caller, listing_id)
-    archived = await _move(app, listing, PropertyStatus.ARCHIVED, (PropertyStatus.DRAFT, PropertyStatus.PUBLISHED))
-    await delete_files(app, archived.photo_ids)
+    archived = await _move(services, listing, PropertyStatus.ARCHIVED, (PropertyStatus.DRAFT, PropertyStatus.PUBLISHED))
+    await delete_files(services, archived.photo_ids)
     return archived
 
 
-async def unpublish_listing(app: web.Application, caller: Caller, listing_id: str) -> Property:
+async def unpublish_listing(services: Services, caller: Caller, listing_id: str) -> Property:
     """Admins take a published listing out of search; its agent can fix it and publish it again."""
     listing = await listing_for(caller, listing_id)
-    return await _move(app, listing, PropertyStatus.DRAFT, (PropertyStatus.PUBLISHED,))
+    return await _move(services, listing, PropertyStatus.DRAFT, (PropertyStatus.PUBLISHED,))
 
 
 async def _move(
-    app: web.Application, listing: Property, status: PropertyStatus, allowed_from: tuple[PropertyStatus, ...]
+    services: Services, listing: Property, status: PropertyStatus, allowed_from: tuple[PropertyStatus, ...]
 ) -> Property:
     try:
         moved = await listing.move_to(status, allowed_from)
     except ListingStateConflict as error:
         raise ListingNotEditable(str(error)) from None
-    await bump_search_version(app)
+    await bump_search_version(services)
     return moved
 
 

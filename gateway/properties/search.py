@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from aiohttp import web
 from bson import ObjectId
 from pydantic import BaseModel, Field, model_validator
 
@@ -17,7 +16,7 @@ from gateway.problems import MalformedRequest
 from gateway.properties.listings import MAX_PRICE_MINOR, Amenity
 from gateway.properties.search_cache import cached_page, store_page
 from gateway.routing import RequestModel
-from gateway.state import SETTINGS
+from gateway.services import Services
 
 EARTH_RADIUS_M = 6_378_100  # the radius MongoDB's spherical queries use
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -116,27 +115,27 @@ class SearchPage(BaseModel):
     next_cursor: str | None
 
 
-async def search_listings(app: web.Application, query: SearchQuery) -> tuple[bytes, bool]:
+async def search_listings(services: Services, query: SearchQuery) -> tuple[bytes, bool]:
     """The page as JSON, and whether it came from the cache."""
-    settings = app[SETTINGS].bookings
+    settings = services.settings.bookings
     if query.radius_m is not None and query.radius_m > settings.search_max_radius_m:
         raise MalformedRequest(f"radius_m may be at most {settings.search_max_radius_m}")
     limit = query.limit or settings.search_page_size
-    key, cached = await cached_page(app, query.model_dump_json() + f"|{limit}")
+    key, cached = await cached_page(services, query.model_dump_json() + f"|{limit}")
     if cached is not None:
         return cached, True
-    page = (await _run_search(app, query, limit)).model_dump_json().encode()
-    await store_page(app, key, page)
+    page = (await _run_search(services, query, limit)).model_dump_json().encode()
+    await store_page(services, key, page)
     return page, False
 
 
-async def _run_search(app: web.Application, query: SearchQuery, limit: int) -> SearchPage:
+async def _run_search(services: Services, query: SearchQuery, limit: int) -> SearchPage:
     sort = query.effective_sort
     field, direction = _SORT_FIELDS[sort]
     after = _decode_cursor(query.cursor, sort) if query.cursor else None
     filters = await _filters(query)
     if query.near_lng is not None:
-        pipeline = _near_pipeline(query, filters, after, app[SETTINGS].bookings.search_max_radius_m)
+        pipeline = _near_pipeline(query, filters, after, services.settings.bookings.search_max_radius_m)
     else:
         pipeline = [{"$match": filters}]
     if after is not None:

@@ -3,29 +3,27 @@ cached page is left behind at once (and expires on its own)."""
 
 import hashlib
 
-from aiohttp import web
-
-from gateway.state import REDIS, SETTINGS
+from gateway.services import Services
 
 
-def _version_key(app: web.Application) -> str:
-    return f"{app[SETTINGS].redis.namespace}:search:version"
+def _version_key(services: Services) -> str:
+    return f"{services.settings.redis.namespace}:search:version"
 
 
-async def bump_search_version(app: web.Application) -> None:
+async def bump_search_version(services: Services) -> None:
     """Invalidate every cached search page: a listing, or a property's free nights, changed."""
-    await app[REDIS].incr(_version_key(app))
+    await services.redis.incr(_version_key(services))
 
 
-async def cached_page(app: web.Application, query_key: str) -> tuple[str, bytes | None]:
+async def cached_page(services: Services, query_key: str) -> tuple[str, bytes | None]:
     """The cache key for this query at the current version, and the page stored under it if any."""
-    version = int(await app[REDIS].get(_version_key(app)) or 0)
+    version = int(await services.redis.get(_version_key(services)) or 0)
     digest = hashlib.sha256(query_key.encode()).hexdigest()
-    key = f"{app[SETTINGS].redis.namespace}:search:page:{version}:{digest}"
-    return key, await app[REDIS].get(key)
+    key = f"{services.settings.redis.namespace}:search:page:{version}:{digest}"
+    return key, await services.redis.get(key)
 
 
-async def store_page(app: web.Application, key: str, page: bytes) -> None:
-    ttl_s = app[SETTINGS].bookings.search_cache_ttl_s
+async def store_page(services: Services, key: str, page: bytes) -> None:
+    ttl_s = services.settings.bookings.search_cache_ttl_s
     if ttl_s:
-        await app[REDIS].set(key, page, ex=ttl_s)
+        await services.redis.set(key, page, ex=ttl_s)

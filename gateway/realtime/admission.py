@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from gateway.events.batching import BatchedScript
-from gateway.events.keys import RealtimeKeys
+from gateway.messaging.batching import BatchedScript
+from gateway.messaging.keys import RealtimeKeys
 from gateway.security.revocations import revoked_session_key
 from gateway.settings import RedisSettings
 

@@ -9,8 +9,8 @@ import engineio
 from engineio import packet as eio_packet
 from engineio.exceptions import SocketIsClosedError
 
-from gateway.events.log import EventLog, StoredEvent
 from gateway.logs import get_logger
+from gateway.messaging.log import MessageLog, StoredEvent
 from gateway.realtime.direct_socket import DirectWebSocket
 
 log = get_logger("lango.realtime.delivery")
@@ -46,7 +46,7 @@ class LocalSocket:
 class LocalDelivery:
     """Each room this node holds has one ordered feed; each socket in the room gets the feed's events."""
 
-    def __init__(self, eio: engineio.AsyncServer, history: EventLog) -> None:
+    def __init__(self, eio: engineio.AsyncServer, history: MessageLog) -> None:
         self._eio = eio
         self._history = history
         self.rooms: dict[str, set[str]] = {}

@@ -13,11 +13,11 @@ import socketio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.events.bus import EventBus
-from gateway.events.log import NODE_MESSAGE_SEPARATOR
-from gateway.events.targets import BROADCAST, user_room
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
+from gateway.messaging.bus import MessageBus
+from gateway.messaging.log import NODE_MESSAGE_SEPARATOR
+from gateway.messaging.targets import BROADCAST, user_room
 from gateway.realtime.admission import SessionChecks
 from gateway.realtime.delivery import EventFrame, LocalDelivery
 from gateway.realtime.heap import settle_heap_loop
@@ -71,7 +71,7 @@ class SocketSession:
 
 
 class RealtimeHub:
-    def __init__(self, sio: socketio.AsyncServer, redis: Redis, bus: EventBus, settings: Settings) -> None:
+    def __init__(self, sio: socketio.AsyncServer, redis: Redis, bus: MessageBus, settings: Settings) -> None:
         self.node_id = uuid.uuid4().hex[:12]
         self._sio = sio
         self._bus = bus

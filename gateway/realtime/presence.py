@@ -6,9 +6,9 @@ import contextlib
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.events.batching import BatchedScript
-from gateway.events.keys import RealtimeKeys
 from gateway.logs import get_logger
+from gateway.messaging.batching import BatchedScript
+from gateway.messaging.keys import RealtimeKeys
 from gateway.realtime.subscriber import stop_requested
 from gateway.settings import RealtimeSettings
 

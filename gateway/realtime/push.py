@@ -4,20 +4,19 @@ import time
 from typing import Any
 
 import orjson
-from aiohttp import web
 from saq import Queue
 
 from documents.device import Device
-from gateway.events.bus import EventBus, Published
-from gateway.jobs import JOBS, JobPolicy, enqueue
+from gateway.jobs import JobPolicy, enqueue, job
 from gateway.logs import get_logger
-from gateway.state import EVENT_BUS, PUSH_SENDER, REDIS
+from gateway.messaging.bus import MessageBus, Published
+from gateway.services import Services
 from providers.push.base import PushMessage
 
 log = get_logger("lango.realtime.push")
 
 
-def install_push_fallback(bus: EventBus, queue: Queue, debounce_s: float) -> None:
+def install_push_fallback(bus: MessageBus, queue: Queue, debounce_s: float) -> None:
     """Subscribe the fallback: the first offline event of a burst schedules the push for the end of the window."""
 
     async def schedule_push(published: Published) -> None:
@@ -36,11 +35,11 @@ def install_push_fallback(bus: EventBus, queue: Queue, debounce_s: float) -> Non
     bus.subscribe(schedule_push)
 
 
-@JOBS.job(JobPolicy(retries=3, retry_delay_s=5.0, timeout_s=30))
+@job(JobPolicy(retries=3, retry_delay_s=5.0, timeout_s=30))
 async def send_pending_push(ctx: dict[str, Any], *, user_id: str, collapse_key: str) -> None:
     """Take the burst's latest event (later events start a new burst) and push it to the user's devices."""
-    app: web.Application = ctx["app"]
-    pending = await app[REDIS].getdel(app[EVENT_BUS].keys.pending_push(user_id, collapse_key))
+    services: Services = ctx["services"]
+    pending = await services.redis.getdel(services.bus.keys.pending_push(user_id, collapse_key))
     if pending is None:
         return
     held = orjson.loads(pending)
@@ -58,6 +57,6 @@ async def send_pending_push(ctx: dict[str, Any], *, user_id: str, collapse_key: 
         priority="high",
         kind=event["type"].replace(".", "_"),
     )
-    result = await app[PUSH_SENDER].send(message)
+    result = await services.push.send(message)
     await Device.forget(result.tokens_to_remove)
     log.info("push sent", user_id=user_id, event_id=event["id"], devices=len(result.delivered_tokens))

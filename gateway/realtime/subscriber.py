@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Connection, Redis
 from redis.exceptions import RedisError
 
-from gateway.events.keys import RealtimeKeys
 from gateway.logs import get_logger
+from gateway.messaging.keys import RealtimeKeys
 from gateway.settings import RealtimeSettings
 
 log = get_logger("lango.realtime.subscriber")

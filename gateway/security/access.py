@@ -8,7 +8,7 @@ from aiohttp import web
 from gateway.problems import Forbidden, Unauthenticated
 from gateway.security.revocations import is_session_revoked
 from gateway.security.tokens import TokenError, TokenExpired, TokenInvalid
-from gateway.state import REDIS, SETTINGS, TOKENS
+from gateway.state import SERVICES
 
 ROLES = frozenset({"guest", "agent", "admin", "scanner"})
 ADMIN = "admin"
@@ -49,12 +49,12 @@ def bearer_token(request: web.Request) -> str:
 async def authenticate(request: web.Request) -> Caller:
     """The caller of a request with a valid access token for a session that is still open; 401 otherwise."""
     try:
-        claims = request.app[TOKENS].verify_access(bearer_token(request))
+        claims = request.app[SERVICES].tokens.verify_access(bearer_token(request))
     except TokenExpired:
         raise TokenExpiredProblem() from None
     except TokenInvalid:
         raise Unauthenticated("the access token is not valid") from None
-    if await is_session_revoked(request.app[REDIS], request.app[SETTINGS].redis, claims.session_id):
+    if await is_session_revoked(request.app[SERVICES].redis, request.app[SERVICES].settings.redis, claims.session_id):
         raise Unauthenticated("this session has been signed out")
     return Caller(user_id=claims.user_id, roles=claims.roles, session_id=claims.session_id, auth_time=claims.auth_time)
 
@@ -100,7 +100,7 @@ class EnrolmentAccess:
     async def __call__(self, request: web.Request) -> Caller:
         token = bearer_token(request)
         try:
-            claims = request.app[TOKENS].verify_challenge(token, "mfa_enrolment")
+            claims = request.app[SERVICES].tokens.verify_challenge(token, "mfa_enrolment")
         except TokenError:
             return await authenticate(request)
         return Caller(user_id=claims.user_id, roles=frozenset(), session_id="")

@@ -7,7 +7,6 @@ digest lets a request find its key with one indexed lookup instead of checking a
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,19 +14,17 @@ from aiohttp import web
 from beanie import PydanticObjectId
 
 from documents.api_key import API_KEY_SCOPES, ApiKey, ApiKeyScope
-from documents.clock import stored_now
 from documents.user import User
 from gateway.problems import Forbidden, Unauthenticated
 from gateway.security.access import Caller
-from gateway.state import RATE_LIMITER, SETTINGS
+from gateway.services import Services
+from gateway.state import SERVICES
 
 SECRET_PREFIX = "lk_"
 SECRET_BYTES = 32
 HINT_LENGTH = len(SECRET_PREFIX) + 6
 API_KEY_HEADER = "X-API-Key"
 _BEARER = "bearer "
-# Tests set their own clock here to move past expiries and grace periods without waiting.
-API_KEY_CLOCK = web.AppKey("api_key_clock", Callable[[], datetime])
 OPENAPI_SECURITY_SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER, "description": "An integration's API key (lk_…)"},
     "apiKeyBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "lk_ API key"},
@@ -46,8 +43,8 @@ def secret_hint(secret: str) -> str:
     return secret[:HINT_LENGTH]
 
 
-def api_key_now(app: web.Application) -> datetime:
-    return app.get(API_KEY_CLOCK, stored_now)()
+def api_key_now(services: Services) -> datetime:
+    return services.clock()
 
 
 @dataclass(frozen=True)
@@ -89,14 +86,14 @@ class ApiKeyAccess:
     async def __call__(self, request: web.Request) -> Integration:
         presented = secret_hash(presented_secret(request))
         key = await ApiKey.holding(presented)
-        if key is None or not key.accepts(presented, api_key_now(request.app)):
+        if key is None or not key.accepts(presented, api_key_now(request.app[SERVICES])):
             raise Unauthenticated("the API key is unknown, revoked, expired or replaced")
         # Removing the agent role revokes the keys too; this covers a key made while the role was being removed.
         agent = await User.get(PydanticObjectId(key.agent_id))
         if agent is None or "agent" not in agent.roles:
             raise Unauthenticated("the API key's account is no longer an agent")
-        limit = request.app[SETTINGS].rate_limits.api_key_requests
-        await request.app[RATE_LIMITER].hit("api_key_requests", str(key.id), refusal=f"this API key may make {limit} requests")
+        limit = request.app[SERVICES].settings.rate_limits.api_key_requests
+        await request.app[SERVICES].limits.hit("api_key_requests", str(key.id), refusal=f"this API key may make {limit} requests")
         if self.scope not in key.scopes:
             raise Forbidden(f"this API key lacks scope {self.scope}")
         return Integration(key_id=str(key.id), name=key.name, agent_id=key.agent_id, scopes=frozenset(key.scopes))

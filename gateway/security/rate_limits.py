@@ -11,7 +11,6 @@ from redis.asyncio import Redis
 from gateway.problems import TooManyRequests
 from gateway.settings import RateLimitSettings, RedisSettings
 
-
 TOO_MANY_ATTEMPTS = "too many attempts; try again later"
 
 

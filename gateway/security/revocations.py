@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from gateway.events.keys import RealtimeKeys
+from gateway.messaging.keys import RealtimeKeys
 from gateway.redis_client import redis_key
 from gateway.settings import RedisSettings
 
 # A control line on the nodes' channels, then the session ids, space-separated. It starts with "~", which no room
-# name does (gateway/events/targets.py), so a node tells it from the event lines it reads there.
+# name does (gateway/messaging/targets.py), so a node tells it from the event lines it reads there.
 REVOKED_SESSIONS = b"~revoked"
 
 # Marks and tells in one step: a node either finds the mark when a socket connects, or hears of it afterwards.

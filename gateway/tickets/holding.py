@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -12,10 +11,11 @@ from documents.door_pass import DoorPass
 from documents.hosted_event import HostedEvent
 from documents.ticket import Ticket, TicketStatus
 from gateway.database import in_transaction
-from gateway.events_hosting.hosting import hosted_event_for
+from gateway.hosted_events.hosting import hosted_event_for
 from gateway.paging import newest_first
 from gateway.problems import NotFound
 from gateway.security.access import Caller
+from gateway.services import Services
 from gateway.tickets.issuing import send_ticket, ticket_secret
 from gateway.tickets.problems import OrderStateProblem
 from gateway.tickets.scanning import Scanner, scan_context_for
@@ -51,7 +51,7 @@ async def list_tickets(caller: Caller, after: str | None, limit: int) -> tuple[l
     return await newest_first(Ticket, {"holder_id": caller.user_id}, after, limit)
 
 
-async def reissue_ticket(app: web.Application, caller: Caller, ticket_id: str) -> tuple[Ticket, HostedEvent]:
+async def reissue_ticket(services: Services, caller: Caller, ticket_id: str) -> tuple[Ticket, HostedEvent]:
     """A new secret for the holder's ticket; the old QR code is revoked everywhere, scanners' kits included."""
     ticket, event = await ticket_for(caller, ticket_id)
     if ticket.status != TicketStatus.VALID:
@@ -62,12 +62,12 @@ async def reissue_ticket(app: web.Application, caller: Caller, ticket_id: str) -
         await DoorPass.follow(reissued, session)
         return reissued
 
-    reissued = await in_transaction(app, reissue)
-    await send_ticket(app, event, reissued)
+    reissued = await in_transaction(services, reissue)
+    await send_ticket(services, event, reissued)
     return reissued, event
 
 
-async def revoke_ticket(app: web.Application, caller: Caller, ticket_id: str) -> tuple[Ticket, HostedEvent]:
+async def revoke_ticket(services: Services, caller: Caller, ticket_id: str) -> tuple[Ticket, HostedEvent]:
     """The host (or an admin) voids a ticket for good."""
     ticket = await _ticket(ticket_id)
     event = await hosted_event_for(caller, str(ticket.event_id))
@@ -77,7 +77,7 @@ async def revoke_ticket(app: web.Application, caller: Caller, ticket_id: str) ->
         await DoorPass.follow(revoked, session)
         return revoked
 
-    return await in_transaction(app, revoke), event
+    return await in_transaction(services, revoke), event
 
 
 async def door_passes(tickets: list[Ticket]) -> dict[PydanticObjectId, DoorPass]:
@@ -86,9 +86,9 @@ async def door_passes(tickets: list[Ticket]) -> dict[PydanticObjectId, DoorPass]
     return {door.id: door for door in found if door.id is not None}
 
 
-async def scanner_kit(app: web.Application, scanner: Scanner, event_id: str) -> dict[str, Any]:
+async def scanner_kit(services: Services, scanner: Scanner, event_id: str) -> dict[str, Any]:
     """What a door device needs to check tickets offline: the event's public keys and its revocation list."""
-    await scan_context_for(app, scanner, event_id)
+    await scan_context_for(services, scanner, event_id)
     event = await HostedEvent.get(PydanticObjectId(event_id))
     if event is None:
         raise NotFound("no such event")
@@ -113,6 +113,6 @@ async def scanner_kit(app: web.Application, scanner: Scanner, event_id: str) -> 
     }
 
 
-def secret_of(app: web.Application, event: HostedEvent, ticket: Ticket) -> str | None:
+def secret_of(services: Services, event: HostedEvent, ticket: Ticket) -> str | None:
     """A revoked ticket has no secret to show."""
-    return ticket_secret(app, event, ticket) if ticket.status == TicketStatus.VALID else None
+    return ticket_secret(services, event, ticket) if ticket.status == TicketStatus.VALID else None

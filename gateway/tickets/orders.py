@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import Field, field_validator
@@ -19,13 +18,13 @@ from gateway.database import in_transaction
 from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import IdempotencyKeyReused, request_fingerprint
 from gateway.input_types import DisplayText
-from gateway.jobs import JOBS
+from gateway.jobs import every
 from gateway.logs import get_logger
 from gateway.paging import newest_first
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
-from gateway.state import SETTINGS
+from gateway.services import Services
 from gateway.tickets.problems import NotOnSale, OrderNotAllowed, OrderStateProblem, SoldOut
 
 OBJECT_ID = r"^[0-9a-f]{24}$"
@@ -52,7 +51,7 @@ class OrderRequest(RequestModel):
 
 
 async def hold_tickets(
-    app: web.Application, caller: Caller, request: OrderRequest, idempotency_key: str | None
+    services: Services, caller: Caller, request: OrderRequest, idempotency_key: str | None
 ) -> tuple[TicketOrder, bool]:
     """A `held` order whose tickets are taken from their types' and the event's counters, and whether it was
     created now (False: the same request was already answered under this Idempotency-Key)."""
@@ -62,9 +61,9 @@ async def hold_tickets(
     event = await HostedEvent.get(PydanticObjectId(request.event_id))
     if event is None or event.status != EventStatus.PUBLISHED:
         raise NotFound("no such event on sale")
-    order = await _priced_order(app, caller, event, request, idempotency_key, request_hash)
-    await admit_holder(app, caller.user_id)
-    cap = app[SETTINGS].tickets.max_holds_per_buyer_per_event
+    order = await _priced_order(services, caller, event, request, idempotency_key, request_hash)
+    await admit_holder(services, caller.user_id)
+    cap = services.settings.tickets.max_holds_per_buyer_per_event
 
     async def insert_within_cap(session: AsyncClientSession) -> None:
         # The buyer's gate first, so concurrent orders of one buyer run one after the other and each counts the others.
@@ -76,7 +75,7 @@ async def hold_tickets(
     # The order is stored before its tickets are taken, so a concurrent retry under the same key finds it
     # instead of competing for the last tickets.
     try:
-        await in_transaction(app, insert_within_cap)
+        await in_transaction(services, insert_within_cap)
     except DuplicateKeyError:
         earlier = await _earlier_answer(caller, idempotency_key or "", request_hash)
         if earlier is None:
@@ -84,7 +83,7 @@ async def hold_tickets(
         return earlier, False
     if not await _reserve(event, order):
         # Tickets of holds that lapsed but were not swept yet are free: expire such holds, then try once more.
-        if not await expire_lapsed_orders(app, event_id=event.id) or not await _reserve(event, order):
+        if not await expire_lapsed_orders(services, event_id=event.id) or not await _reserve(event, order):
             await order.delete()
             raise SoldOut("not enough tickets are left for this order")
     await order.mark_seats_taken()
@@ -92,7 +91,7 @@ async def hold_tickets(
 
 
 async def _priced_order(
-    app: web.Application,
+    services: Services,
     caller: Caller,
     event: HostedEvent,
     request: OrderRequest,
@@ -104,7 +103,7 @@ async def _priced_order(
     if len(types) != len(wanted):
         raise NotFound("a ticket type is not one of this event's")
     now = datetime.now(UTC)
-    settings = app[SETTINGS].tickets
+    settings = services.settings.tickets
     if sum(wanted.values()) > settings.max_per_order:
         raise OrderNotAllowed(f"at most {settings.max_per_order} tickets per order")
     for ticket_type in types:
@@ -187,7 +186,7 @@ async def release_unpaid_order(order: TicketOrder) -> TicketOrder | None:
 
 
 async def expire_lapsed_orders(
-    app: web.Application, *, event_id: PydanticObjectId | None = None, now: datetime | None = None
+    services: Services, *, event_id: PydanticObjectId | None = None, now: datetime | None = None
 ) -> int:
     """Expire every hold whose time ran out (of one event, or all) and free its tickets; answer how many."""
     now = now or datetime.now(UTC)
@@ -206,10 +205,10 @@ async def expire_lapsed_orders(
     return expired
 
 
-@JOBS.every("* * * * *")
+@every("* * * * *")
 async def sweep_lapsed_ticket_holds(ctx: dict[str, Any]) -> int:
     """Every minute: put back on sale the tickets of holds whose payment never came."""
-    expired = await expire_lapsed_orders(ctx["app"])
+    expired = await expire_lapsed_orders(ctx["services"])
     if expired:
         log.info("lapsed ticket holds expired", count=expired)
     return expired

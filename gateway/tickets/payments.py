@@ -2,25 +2,25 @@
 
 from datetime import UTC, datetime
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.door_pass import DoorPass
 from documents.hosted_event import EventStatus, HostedEvent
-from documents.payment import Payment, PaymentPurpose, PaymentStatus
+from documents.payment import Payment, PaymentStatus
 from documents.ticket import Ticket
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
 from gateway.database import in_transaction
-from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable, register_purpose
+from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable
 from gateway.security.access import Caller
+from gateway.services import Services
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.orders import order_for, release_order_seats, release_unpaid_order
 from gateway.tickets.problems import OrderStateProblem
 
 
 class TicketOrderPayments(PurposeHandler):
-    async def payable(self, app: web.Application, caller: Caller, target_id: str) -> PayableTarget:
+    async def payable(self, services: Services, caller: Caller, target_id: str) -> PayableTarget:
         order = await order_for(caller, target_id)
         if order.buyer_id != caller.user_id:
             raise OrderStateProblem("only the buyer pays for a ticket order")
@@ -32,20 +32,20 @@ class TicketOrderPayments(PurposeHandler):
             raise OrderStateProblem("the event was cancelled: this order cannot be paid", status_now=order.status)
         return PayableTarget(order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {event.title}")
 
-    async def still_payable(self, app: web.Application, payment: Payment) -> bool:
+    async def still_payable(self, services: Services, payment: Payment) -> bool:
         order = await TicketOrder.get(PydanticObjectId(payment.target_id))
         if order is None or order.status != OrderStatus.HELD or order.hold_expires_at <= datetime.now(UTC):
             return False
         event = await HostedEvent.get(order.event_id)
         return event is not None and event.status == EventStatus.PUBLISHED
 
-    async def on_succeeded(self, app: web.Application, payment: Payment) -> None:
+    async def on_succeeded(self, services: Services, payment: Payment) -> None:
         try:
-            await ticket_order_paid(app, payment.target_id, str(payment.id))
+            await ticket_order_paid(services, payment.target_id, str(payment.id))
         except OrderStateProblem as error:
             raise TargetUnavailable(str(error)) from None
 
-    async def on_closed_unpaid(self, app: web.Application, payment: Payment) -> None:
+    async def on_closed_unpaid(self, services: Services, payment: Payment) -> None:
         # A declined card leaves the hold for another try until it lapses; a payment that expired means the
         # buyer walked away, so the tickets go back on sale now.
         if payment.status == PaymentStatus.EXPIRED:
@@ -53,7 +53,7 @@ class TicketOrderPayments(PurposeHandler):
             if order is not None:
                 await release_unpaid_order(order)
 
-    async def on_refunded(self, app: web.Application, payment: Payment) -> None:
+    async def on_refunded(self, services: Services, payment: Payment) -> None:
         if payment.status != PaymentStatus.REFUNDED:
             return
         order = await TicketOrder.get(PydanticObjectId(payment.target_id))
@@ -73,8 +73,6 @@ class TicketOrderPayments(PurposeHandler):
                 {"_id": {"$in": [ticket.id for ticket in tickets]}}, {"$set": {"paid": False}}, session=session
             )
 
-        await in_transaction(app, unpay)
+        await in_transaction(services, unpay)
         await release_order_seats(refunded)
 
-
-register_purpose(PaymentPurpose.TICKET_ORDER, TicketOrderPayments())

@@ -8,12 +8,11 @@ from typing import Literal
 
 import qrcode
 import qrcode.image.svg
-from aiohttp import web
 
 from documents.ticket import Ticket
-from gateway.events_hosting.keys import ticket_sealing_keys
+from gateway.hosted_events.keys import ticket_sealing_keys
 from gateway.security.encoding import b64url
-from gateway.state import SETTINGS
+from gateway.services import Services
 
 QrFormat = Literal["png", "svg"]
 CONTENT_TYPES: dict[QrFormat, str] = {"png": "image/png", "svg": "image/svg+xml"}
@@ -41,17 +40,17 @@ def _link_key(key_encryption_key: bytes, ticket: Ticket) -> str:
     return b64url(hmac.new(link_key, message, hashlib.sha256).digest()[:18])
 
 
-def qr_link_key(app: web.Application, ticket: Ticket) -> str:
+def qr_link_key(services: Services, ticket: Ticket) -> str:
     """Lets an email client fetch the QR code without a session; re-issuing the ticket changes it."""
-    return _link_key(ticket_sealing_keys(app[SETTINGS].tickets).current, ticket)
+    return _link_key(ticket_sealing_keys(services.settings.tickets).current, ticket)
 
 
-def qr_link(app: web.Application, ticket: Ticket, image_format: QrFormat) -> str:
-    base = app[SETTINGS].server.public_url.rstrip("/")
-    return f"{base}/v1/tickets/{ticket.id}/qr.{image_format}?key={qr_link_key(app, ticket)}"
+def qr_link(services: Services, ticket: Ticket, image_format: QrFormat) -> str:
+    base = services.settings.server.public_url.rstrip("/")
+    return f"{base}/v1/tickets/{ticket.id}/qr.{image_format}?key={qr_link_key(services, ticket)}"
 
 
-def qr_link_matches(app: web.Application, ticket: Ticket, key: str) -> bool:
+def qr_link_matches(services: Services, ticket: Ticket, key: str) -> bool:
     """Links emailed before a key rotation keep working while the previous key is configured."""
-    keys = ticket_sealing_keys(app[SETTINGS].tickets)
+    keys = ticket_sealing_keys(services.settings.tickets)
     return any(hmac.compare_digest(_link_key(kek, ticket), key) for kek in (keys.current, *keys.previous))

@@ -2,14 +2,13 @@
 
 from typing import Any
 
-from aiohttp import web
 from bson import ObjectId
 
 from documents.hosted_event import HostedEvent
 from documents.ticket import Ticket, TicketStatus
 from gateway.notifications import AUDIENCES, Audience, cancel_event_reminder, schedule_event_reminder
 from gateway.problems import ValidationFailed
-from gateway.state import SETTINGS
+from gateway.services import Services
 from gateway.tickets.issuing import venue_label
 
 
@@ -43,19 +42,19 @@ def ticket_holders(event_id: str | None) -> Audience:
 AUDIENCES["event"] = ticket_holders
 
 
-async def remind_holders_before(app: web.Application, event: HostedEvent) -> None:
+async def remind_holders_before(services: Services, event: HostedEvent) -> None:
     """Schedule (or move) the reminder of a published event; nothing when it starts too soon to remind."""
     await schedule_event_reminder(
-        app,
+        services,
         str(event.id),
         event.starts_at,
         {
             "event_title": event.title,
             "venue": await venue_label(event),
-            "ticket_url": f"{app[SETTINGS].notifications.public_app_url}/events/{event.id}",
+            "ticket_url": f"{services.settings.notifications.public_app_url}/events/{event.id}",
         },
     )
 
 
-async def forget_reminder(app: web.Application, event: HostedEvent) -> None:
-    await cancel_event_reminder(app, str(event.id))
+async def forget_reminder(services: Services, event: HostedEvent) -> None:
+    await cancel_event_reminder(services, str(event.id))

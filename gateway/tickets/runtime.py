@@ -12,11 +12,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from redis.exceptions import RedisError
 
 from documents.hosted_event import EventStatus, HostedEvent
-from gateway.events.bus import EventBus, EventBusUnavailable
-from gateway.events.catalogue import CHECKIN_STATS
-from gateway.events.targets import scanners_room, user_room
-from gateway.events_hosting.keys import public_key
+from gateway.hosted_events.keys import public_key
 from gateway.logs import get_logger
+from gateway.messaging.bus import BusUnavailable, MessageBus
+from gateway.messaging.catalogue import CHECKIN_STATS
+from gateway.messaging.targets import scanners_room, user_room
+from gateway.tickets.stats import DoorCounters
 
 # The host's user room keeps their payments and bookings for recovery: door statistics reach it at most this often.
 HOST_STATS_INTERVAL_S = 1.0
@@ -80,7 +81,7 @@ class StatsPublisher:
     counted last, the last push of a room carries the final counters.
     """
 
-    def __init__(self, bus: EventBus, scanners_interval_s: float, read_stats: StatsReader) -> None:
+    def __init__(self, bus: MessageBus, scanners_interval_s: float, read_stats: StatsReader) -> None:
         self._bus = bus
         self._read_stats = read_stats
         self._intervals = {"scanners": scanners_interval_s, "host": HOST_STATS_INTERVAL_S}
@@ -112,7 +113,7 @@ class StatsPublisher:
             return
         try:
             await self._bus.publish(room, CHECKIN_STATS, data)
-        except EventBusUnavailable as error:
+        except BusUnavailable as error:
             # The counters are already moved; the next check-in carries them again.
             log.warning("checkin.stats not published", room=room, error=str(error))
             return
@@ -135,6 +136,9 @@ class StatsPublisher:
 
 @dataclass(frozen=True)
 class TicketsRuntime:
+    """What the door flows keep per process: events' scan contexts, the door counters and their publisher."""
+
     contexts: ScanContexts
     stats: StatsPublisher
+    counters: DoorCounters
 

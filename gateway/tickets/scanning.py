@@ -4,24 +4,23 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Annotated, Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from pydantic import Field
 from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
-from documents.scan_record import ScanDirection, ScanRecord, ScanResult
 from documents.door_pass import DoorPass, ScanMark
+from documents.scan_record import ScanDirection, ScanRecord, ScanResult
 from documents.ticket import Ticket, TicketStatus
-from gateway.events_hosting.problems import NotEventScanner
+from gateway.hosted_events.problems import NotEventScanner
+from gateway.input_guard import ObjectIdStr
 from gateway.input_types import ApiDatetime
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
-from gateway.state import REDIS, SETTINGS, TICKETS
+from gateway.services import Services
 from gateway.tickets.holders import holder_of
 from gateway.tickets.runtime import ScanContext
 from gateway.tickets.secrets import InvalidSecret, TicketClaims, read_ticket_secret, verify_ticket_secret
-from gateway.tickets.stats import count_entry, count_exit
 
 
 class TicketScan(RequestModel):
@@ -40,9 +39,9 @@ class Scanner:
     roles: frozenset[str]
 
 
-async def scan_context_for(app: web.Application, scanner: Scanner, event_id: str) -> ScanContext:
+async def scan_context_for(services: Services, scanner: Scanner, event_id: str) -> ScanContext:
     """The event's scan context, if the scanner is door staff of it (or its host, or an admin)."""
-    context = await app[TICKETS].contexts.get(event_id)
+    context = await services.tickets.contexts.get(event_id)
     if context is None:
         raise NotFound("no such event")
     if not context.may_scan(scanner.user_id, scanner.roles):
@@ -51,7 +50,7 @@ async def scan_context_for(app: web.Application, scanner: Scanner, event_id: str
 
 
 async def redeem_ticket(
-    app: web.Application, scanner: Scanner, context: ScanContext, scan: TicketScan, *, offline: bool = False
+    services: Services, scanner: Scanner, context: ScanContext, scan: TicketScan, *, offline: bool = False
 ) -> dict[str, Any]:
     """Apply one scan and answer it; the same scanner sending the same nonce again gets the same answer and
     changes nothing. Offline scans are judged at their `scanned_at`, online ones now."""
@@ -59,7 +58,7 @@ async def redeem_ticket(
     try:
         claims = verify_ticket_secret(scan.secret, context.public_keys)
     except InvalidSecret:
-        return await _answer_unknown(scanner, context, scan, offline, await _foreign_or_invalid(app, scan.secret))
+        return await _answer_unknown(scanner, context, scan, offline, await _foreign_or_invalid(services, scan.secret))
     mark = ScanMark(key=f"{scanner.user_id}:{scan.nonce}", result=ScanResult.OK, direction=scan.type, gate=scan.gate,
                     at=moment, offline=offline)  # fmt: skip
     ticket_id = PydanticObjectId(claims.ticket_id)
@@ -71,8 +70,8 @@ async def redeem_ticket(
         moved = await _move(context, claims, scan, mark)
         door = None if moved else await DoorPass.get(ticket_id)
     if moved:
-        await _count(app, context, scan, claims.ticket_type_id)
-        return _answer(scan, claims.ticket_id, mark, await _holder(app, context, claims))
+        await _count(services, context, scan, claims.ticket_type_id)
+        return _answer(scan, claims.ticket_id, mark, await _holder(services, context, claims))
     if door is None:
         return await _answer_unknown(scanner, context, scan, offline, ScanResult.INVALID)
     # Refused, or seen before (a retry, or the same scan racing itself): the pass remembers every answer it gave.
@@ -80,10 +79,10 @@ async def redeem_ticket(
     if earlier is None:
         refusal = _refusal(context, claims, door, mark)
         if await DoorPass.remember_refusal(ticket_id, refusal):
-            return _answer(scan, claims.ticket_id, refusal, await _holder(app, context, claims))
+            return _answer(scan, claims.ticket_id, refusal, await _holder(services, context, claims))
         door = await DoorPass.get(ticket_id) or door
         earlier = door.scan_mark(mark.key) or refusal
-    return _answer(scan, claims.ticket_id, earlier, await _holder(app, context, claims))
+    return _answer(scan, claims.ticket_id, earlier, await _holder(services, context, claims))
 
 
 async def _move(context: ScanContext, claims: TicketClaims, scan: TicketScan, mark: ScanMark) -> bool:
@@ -96,8 +95,8 @@ async def _move(context: ScanContext, claims: TicketClaims, scan: TicketScan, ma
     return await DoorPass.let_out(ticket_id, claims.version, mark)
 
 
-async def _holder(app: web.Application, context: ScanContext, claims: TicketClaims) -> tuple[str, str] | None:
-    return await holder_of(app[REDIS], app[SETTINGS].redis, context.event_id, claims.ticket_id)
+async def _holder(services: Services, context: ScanContext, claims: TicketClaims) -> tuple[str, str] | None:
+    return await holder_of(services.redis, services.settings.redis, context.event_id, claims.ticket_id)
 
 
 def _refusal(context: ScanContext, claims: TicketClaims, door: DoorPass, mark: ScanMark) -> ScanMark:
@@ -146,13 +145,13 @@ async def _answer_unknown(scanner: Scanner, context: ScanContext, scan: TicketSc
     return answer
 
 
-async def _foreign_or_invalid(app: web.Application, secret: str) -> ScanResult:
+async def _foreign_or_invalid(services: Services, secret: str) -> ScanResult:
     """A genuine ticket of another event is `wrong_event`; anything else that fails verification is `invalid`."""
     try:
         claims, _, _ = read_ticket_secret(secret)
     except InvalidSecret:
         return ScanResult.INVALID
-    other = await app[TICKETS].contexts.get(claims.event_id)
+    other = await services.tickets.contexts.get(claims.event_id)
     if other is None:
         return ScanResult.INVALID
     try:
@@ -162,9 +161,36 @@ async def _foreign_or_invalid(app: web.Application, secret: str) -> ScanResult:
     return ScanResult.WRONG_EVENT
 
 
-async def _count(app: web.Application, context: ScanContext, scan: TicketScan, ticket_type_id: str) -> None:
+async def _count(services: Services, context: ScanContext, scan: TicketScan, ticket_type_id: str) -> None:
     if scan.type == ScanDirection.ENTRY:
-        stats = await count_entry(app, context.event_id, ticket_type_id, scan.gate)
+        stats = await services.tickets.counters.count_entry(context.event_id, ticket_type_id, scan.gate)
     else:
-        stats = await count_exit(app, context.event_id)
-    app[TICKETS].stats.publish(context.event_id, context.host_id, stats)
+        stats = await services.tickets.counters.count_exit(context.event_id)
+    services.tickets.stats.publish(context.event_id, context.host_id, stats)
+
+
+class SocketTicketScan(TicketScan):
+    """`ticket.scan` over the socket; `event_id` may be left out by a socket following one event's scanners room."""
+
+    event_id: ObjectIdStr | None = None
+
+
+async def scan_from_socket(services: Services, scanner: Scanner, rooms: set[str], request: SocketTicketScan) -> dict[str, Any]:
+    """The socket's `ticket.scan`: the same flow as POST /v1/events/{id}/scans."""
+    event_id = request.event_id
+    if event_id is None:
+        followed = [room.split(":")[1] for room in rooms if room.startswith("event:")]
+        if len(followed) != 1:
+            raise NotFound("send event_id, or follow exactly one event's scanners room")
+        event_id = followed[0]
+    context = await scan_context_for(services, scanner, event_id)
+    scan = TicketScan.model_validate(request.model_dump(exclude={"event_id"}))
+    return await redeem_ticket(services, scanner, context, scan)
+
+
+async def may_follow_scanners(services: Services, scanner: Scanner, event_id: str) -> bool:
+    """Only an event's door staff, its host and admins follow `event:<id>:scanners`."""
+    if "admin" in scanner.roles:
+        return True
+    context = await services.tickets.contexts.get(event_id)
+    return context is not None and context.may_scan(scanner.user_id, scanner.roles)

@@ -27,13 +27,7 @@ from pydantic import (
 )
 
 from providers.errors import ProviderError, ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
-from providers.payments.base import (
-    Initiation,
-    NormalizedPaymentEvent,
-    PaymentProvider,
-    PaymentRequest,
-    RefundResult,
-)
+from providers.payments.base import Initiation, NormalizedPaymentEvent, PaymentProvider, PaymentRequest, RefundResult
 from providers.payments.outcomes import MPESA_PENDING, MPESA_RESULT_CODES, classify
 from providers.payments.tokens import AccessTokenCache
 from providers.vendor_http import call_vendor, json_body

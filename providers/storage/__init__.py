@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from providers.registry import AdapterResources, AdapterSpec, build_adapter
 from providers.storage.base import ObjectInfo, ObjectStore, PresignedUpload, validate_key
 from providers.storage.images import (
     ACCEPTED_IMAGE_TYPES,
@@ -18,7 +19,6 @@ from providers.storage.images import (
     thumbnail_keys,
 )
 from providers.storage.local import LocalObjectStore, LocalStoreConfig, UploadGrant
-from providers.registry import AdapterResources, AdapterSpec, build_adapter
 from providers.storage.s3 import S3ObjectStore, S3StoreConfig
 
 STORAGE_PROVIDERS: Mapping[str, AdapterSpec[ObjectStore]] = {

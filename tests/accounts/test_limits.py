@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
-
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis

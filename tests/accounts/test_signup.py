@@ -10,10 +10,10 @@ from documents.notification import Notification, NotificationKind
 from documents.otp import OneTimeCode
 from documents.pending_signup import PendingSignup
 from documents.user import User
+from gateway.accounts.codes import send_password_reset_code
 from gateway.app import create_app
-from gateway.jobs import JOBS
 from gateway.settings import Settings
-from gateway.state import JOB_QUEUE, REDIS
+from gateway.state import SERVICES
 from providers.outbox import list_outbox
 from tests.accounts.helpers import PROBLEM, code_sent_to, message_to, messages_to, problem_type, sign_in
 from tests.factories import DEFAULT_PASSWORD, create_user
@@ -134,7 +134,7 @@ async def test_a_reset_request_does_the_same_work_for_an_account_and_for_none(ai
     app = create_app(settings)
     client = await aiohttp_client(app)
     await create_user(app, email="faraji@example.com")
-    queue = app[JOB_QUEUE]
+    queue = app[SERVICES].queue
 
     answers = []
     for email in ("faraji@example.com", "nobody@example.com"):
@@ -143,7 +143,7 @@ async def test_a_reset_request_does_the_same_work_for_an_account_and_for_none(ai
         answers.append((response.status, await response.read(), headers))
 
     assert answers[0] == answers[1] and answers[0][0] == 202
-    assert await list_outbox(app[REDIS], settings.redis.namespace, None, 10) == []
+    assert await list_outbox(app[SERVICES].redis, settings.redis.namespace, None, 10) == []
     assert await OneTimeCode.find_all().count() == 0
     assert await queue.count("queued") == 2
     # The queued work, run as the worker would, is where the two part ways.
@@ -151,6 +151,6 @@ async def test_a_reset_request_does_the_same_work_for_an_account_and_for_none(ai
     for _ in range(2):
         job = await queue.dequeue(timeout=1)
         assert job is not None and job.function == "send_password_reset_code"
-        sent.append(await JOBS.functions[job.function]({"app": app, "job": job}, **job.kwargs))
+        sent.append(await send_password_reset_code({"services": app[SERVICES], "job": job}, **job.kwargs))
     assert sent == [True, False]
-    assert [entry["to"] for entry in await list_outbox(app[REDIS], settings.redis.namespace, None, 10)] == ["faraji@example.com"]
+    assert [entry["to"] for entry in await list_outbox(app[SERVICES].redis, settings.redis.namespace, None, 10)] == ["faraji@example.com"]

@@ -8,10 +8,9 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from gateway.app import create_app
-
 from gateway.security.keys import KeyRingError, new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenExpired, TokenInvalid, TokenService
-from gateway.state import TOKENS
+from gateway.state import SERVICES
 from tests.factories import access_token_for, auth_header, create_user
 
 
@@ -83,7 +82,7 @@ async def test_token_signed_with_a_retired_key_is_a_401(aiohttp_client, settings
 
     minted_with_new = _service({"keys": [new]}).issue_access(str(user.id), user.roles, "s1")
     assert (await client.get("/v1/auth/me", headers=auth_header(minted_with_new))).status == 200
-    assert client.app[TOKENS].verify_access(access_token_for(client.app, user)).user_id == str(user.id)
+    assert client.app[SERVICES].tokens.verify_access(access_token_for(client.app, user)).user_id == str(user.id)
 
 
 def test_lango_keys_new_prints_a_key_the_settings_accept(capsys: pytest.CaptureFixture[str]) -> None:

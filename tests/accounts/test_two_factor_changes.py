@@ -12,7 +12,7 @@ from pymongo import AsyncMongoClient
 from documents.audit import AuditEvent, AuditKind
 from documents.notification import Channel, Notification, NotificationKind
 from documents.user import User
-from gateway.state import TOKENS
+from gateway.state import SERVICES
 from tests.accounts.helpers import bearer, problem_type, sign_in
 from tests.conftest import TEST_DATABASE
 from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user
@@ -22,7 +22,7 @@ TEN_MINUTES_AGO = timedelta(minutes=10)
 
 def _stale_token(client: TestClient, user: User, session_id: str) -> dict[str, str]:
     """An access token of a live session signed into ten minutes ago: what a thief copies off a phone."""
-    token = client.app[TOKENS].issue_access(str(user.id), user.roles, session_id, auth_time=datetime.now(UTC) - TEN_MINUTES_AGO)
+    token = client.app[SERVICES].tokens.issue_access(str(user.id), user.roles, session_id, auth_time=datetime.now(UTC) - TEN_MINUTES_AGO)
     return auth_header(token)
 
 
@@ -77,7 +77,7 @@ async def test_a_fresh_sign_in_needs_no_password_and_its_refreshed_tokens_keep_i
     refreshed = await (await client.post("/v1/auth/refresh", json={"refresh_token": signed_in["tokens"]["refresh_token"]})).json()
 
     assert enrolment.status == 200
-    tokens = client.app[TOKENS]
+    tokens = client.app[SERVICES].tokens
     first = tokens.verify_access(signed_in["tokens"]["access_token"]).auth_time
     assert first is not None and abs(datetime.now(UTC) - first) < timedelta(minutes=1)
     assert tokens.verify_access(refreshed["access_token"]).auth_time == first, "a refresh is not a sign-in"

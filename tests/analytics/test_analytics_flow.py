@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 
 from gateway.analytics import ProductEvent, flush_events, track
 from gateway.analytics.tracking import queue_key
-from gateway.events.targets import user_room
-from gateway.state import EVENT_BUS, REDIS
+from gateway.messaging.targets import user_room
+from gateway.state import SERVICES
 from providers.emulators import serve_emulator
 from providers.emulators.posthog import PostHogEmulator
 from tests.accounts.helpers import sign_up
@@ -55,13 +55,13 @@ async def test_events_reach_posthog_in_batches_with_ids_only(
     guest = await create_user(app, email="wanjiku@example.com", phone="+254712345678")
     guest_id = str(guest.id)
 
-    await track(app, ProductEvent.SIGNUP, guest_id, {"role": "guest", "email": "wanjiku@example.com"})
-    await track(app, ProductEvent.SEARCH, guest_id, {"results": 12, "page": 1, "query": "2br near my home"})
+    await track(app[SERVICES], ProductEvent.SIGNUP, guest_id, {"role": "guest", "email": "wanjiku@example.com"})
+    await track(app[SERVICES], ProductEvent.SEARCH, guest_id, {"results": 12, "page": 1, "query": "2br near my home"})
     for amount in (150_000, 90_000, 45_000):
-        await track(app, ProductEvent.PAYMENT_SUCCEEDED, guest_id, {"amount_minor": amount, "currency": "KES", "method": "mpesa"})
+        await track(app[SERVICES], ProductEvent.PAYMENT_SUCCEEDED, guest_id, {"amount_minor": amount, "currency": "KES", "method": "mpesa"})
     assert posthog.batches == 0
 
-    assert await flush_events(app) == 5
+    assert await flush_events(app[SERVICES]) == 5
 
     assert posthog.batches == 2
     assert [event["event"] for event in posthog.events] == [
@@ -75,8 +75,8 @@ async def test_events_reach_posthog_in_batches_with_ids_only(
     sent = json.dumps(posthog.events)
     for personal in ("wanjiku", "254712345678", "near my home"):
         assert personal not in sent
-    assert await app[REDIS].llen(queue_key(app)) == 0
-    assert await flush_events(app) == 0
+    assert await app[SERVICES].redis.llen(queue_key(app[SERVICES])) == 0
+    assert await flush_events(app[SERVICES]) == 0
 
 
 async def test_booking_events_on_the_bus_are_tracked_once_for_the_guest(
@@ -94,9 +94,9 @@ async def test_booking_events_on_the_bus_are_tracked_once_for_the_guest(
     }
     for status in ("held", "confirmed", "confirmed"):
         for user in (booking["guest_id"], booking["agent_id"]):
-            await app[EVENT_BUS].publish(user_room(user), "booking.updated", {**booking, "status": status})
+            await app[SERVICES].bus.publish(user_room(user), "booking.updated", {**booking, "status": status})
 
-    await flush_events(app)
+    await flush_events(app[SERVICES])
 
     assert [(event["event"], event["distinct_id"]) for event in posthog.events] == [
         ("booking_created", booking["guest_id"]),
@@ -123,10 +123,10 @@ async def test_settled_payments_on_the_bus_are_tracked_once_each(
     payment = {"id": "665f1c2a9b1e8a0000000pay", "booking_id": "665f1c2a9b1e8a0012345678", "provider": "mpesa",
                "amount_minor": 450_000, "currency": "KES", "receipt": "SGR7Q2X4ZK"}
     for status in ("pending", "succeeded", "succeeded"):
-        await app[EVENT_BUS].publish(user_room(payer), "payment.updated", {**payment, "status": status})
-    await app[EVENT_BUS].publish(user_room(payer), "payment.updated", {**payment, "id": "665f1c2a9b1e8a0000000bad", "status": "failed"})
+        await app[SERVICES].bus.publish(user_room(payer), "payment.updated", {**payment, "status": status})
+    await app[SERVICES].bus.publish(user_room(payer), "payment.updated", {**payment, "id": "665f1c2a9b1e8a0000000bad", "status": "failed"})
 
-    await flush_events(app)
+    await flush_events(app[SERVICES])
 
     assert [(event["event"], event["distinct_id"]) for event in posthog.events] == [
         ("payment_succeeded", payer),
@@ -151,7 +151,7 @@ async def test_signup_and_search_are_tracked_with_ids_only(  # type: ignore[no-u
     search = await analytics_client.get("/v1/properties", params={"county": "Nairobi"}, headers=auth_header(token))
     assert search.status == 200, await search.text()
 
-    await flush_events(analytics_client.app)
+    await flush_events(analytics_client.app[SERVICES])
 
     assert [(event["event"], event["distinct_id"]) for event in posthog.events] == [
         ("signup", user_id),
@@ -166,20 +166,20 @@ async def test_a_user_who_opts_out_sends_nothing_not_even_what_was_queued(
     app = analytics_client.app
     private, other = await create_user(app), await create_user(app)
     headers = auth_header(access_token_for(app, private))
-    await track(app, ProductEvent.SEARCH, str(private.id), {"results": 1})
+    await track(app[SERVICES], ProductEvent.SEARCH, str(private.id), {"results": 1})
 
     turned_off = await analytics_client.put("/v1/me/analytics", json={"enabled": False}, headers=headers)
-    await track(app, ProductEvent.SEARCH, str(private.id), {"results": 2})
-    await track(app, ProductEvent.SEARCH, str(other.id), {"results": 3})
-    await flush_events(app)
+    await track(app[SERVICES], ProductEvent.SEARCH, str(private.id), {"results": 2})
+    await track(app[SERVICES], ProductEvent.SEARCH, str(other.id), {"results": 3})
+    await flush_events(app[SERVICES])
 
     assert (await turned_off.json()) == {"enabled": False}
     assert (await (await analytics_client.get("/v1/me/analytics", headers=headers)).json()) == {"enabled": False}
     assert [event["distinct_id"] for event in posthog.events] == [str(other.id)]
 
     await analytics_client.put("/v1/me/analytics", json={"enabled": True}, headers=headers)
-    await track(app, ProductEvent.SEARCH, str(private.id), {"results": 4})
-    await flush_events(app)
+    await track(app[SERVICES], ProductEvent.SEARCH, str(private.id), {"results": 4})
+    await flush_events(app[SERVICES])
     assert [event["distinct_id"] for event in posthog.events] == [str(other.id), str(private.id)]
 
 
@@ -188,14 +188,14 @@ async def test_a_vendor_outage_keeps_the_batch_for_the_next_flush(
 ) -> None:
     app = analytics_client.app
     user = await create_user(app)
-    await track(app, ProductEvent.TICKET_SCANNED, str(user.id), {"ticket_id": "tkt-00000001"})
+    await track(app[SERVICES], ProductEvent.TICKET_SCANNED, str(user.id), {"ticket_id": "tkt-00000001"})
     posthog.forced_status = 503
 
-    assert await flush_events(app) == 0
-    assert await app[REDIS].llen(queue_key(app)) == 1
+    assert await flush_events(app[SERVICES]) == 0
+    assert await app[SERVICES].redis.llen(queue_key(app[SERVICES])) == 1
 
     posthog.forced_status = None
-    assert await flush_events(app) == 1
+    assert await flush_events(app[SERVICES]) == 1
     assert posthog.events[0]["event"] == "ticket_scanned"
 
 
@@ -203,7 +203,7 @@ async def test_analytics_are_off_unless_configured(aiohttp_client, mongodb_url: 
     app = (await aiohttp_client(gateway_app(mongodb_url, redis_url))).app
     user = await create_user(app)
 
-    await track(app, ProductEvent.SIGNUP, str(user.id))
+    await track(app[SERVICES], ProductEvent.SIGNUP, str(user.id))
 
-    assert await app[REDIS].exists(queue_key(app)) == 0
-    assert await flush_events(app) == 0
+    assert await app[SERVICES].redis.exists(queue_key(app[SERVICES])) == 0
+    assert await flush_events(app[SERVICES]) == 0

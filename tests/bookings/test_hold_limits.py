@@ -12,6 +12,7 @@ from documents.night_claim import NightClaim
 from gateway.app import create_app
 from gateway.bookings.holds import sweep_lapsed_holds
 from gateway.settings import Settings
+from gateway.state import SERVICES
 from tests.bookings.test_holds import days_ahead, stay
 from tests.factories import settings_with
 from tests.properties.builders import PROBLEM, problem_type, published_listing, signed_in
@@ -81,7 +82,7 @@ async def test_a_guest_whose_holds_keep_lapsing_is_refused_for_a_while(aiohttp_c
     _, guest = await signed_in(client)
     held = [await (await client.post("/v1/bookings", json=stay(listing, days_ahead(5), 2), headers=guest)).json() for listing in listings[:2]]
     await _lapse([booking["id"] for booking in held])
-    assert await sweep_lapsed_holds({"app": client.app}) == 2
+    assert await sweep_lapsed_holds({"services": client.app[SERVICES]}) == 2
 
     refused = await client.post("/v1/bookings", json=stay(listings[2], days_ahead(5), 2), headers=guest)
 

@@ -9,7 +9,7 @@ from bson import ObjectId
 from documents.booking import Booking
 from documents.night_claim import NightClaim
 from gateway.bookings.holds import expire_lapsed_holds, sweep_lapsed_holds
-from gateway.state import SETTINGS
+from gateway.state import SERVICES
 from tests.properties.builders import listing_body, problem_type, published_listing, signed_in
 
 CONCURRENT_GUESTS = 50
@@ -53,7 +53,7 @@ async def test_fifty_concurrent_overlapping_requests_hold_the_nights_exactly_onc
     assert {claim.booking_id for claim in claims} == {ObjectId(winner["id"])}
 
     lapsed_at = datetime.fromisoformat(winner["hold_expires_at"]) + timedelta(seconds=1)
-    assert await expire_lapsed_holds(client.app, now=lapsed_at) == 1
+    assert await expire_lapsed_holds(client.app[SERVICES], now=lapsed_at) == 1
     assert (await Booking.get(ObjectId(winner["id"]))).status == "expired"  # type: ignore[union-attr]
     assert await NightClaim.find({"property_id": ObjectId(listing["id"])}).count() == 0
     _, late_guest = await signed_in(client)
@@ -77,7 +77,7 @@ async def test_a_hold_freezes_its_price_and_expires_after_the_configured_time(cl
         "total_minor": 1_425_000,
         "currency": "KES",
     }
-    hold_ttl = timedelta(seconds=client.app[SETTINGS].bookings.hold_ttl_s)
+    hold_ttl = timedelta(seconds=client.app[SERVICES].settings.bookings.hold_ttl_s)
     expires = datetime.fromisoformat(booking["hold_expires_at"])
     assert before + hold_ttl <= expires + timedelta(seconds=1) and expires <= datetime.now(UTC) + hold_ttl
     changed = await client.patch(f"/v1/properties/{listing['id']}", json={"nightly_price_minor": 900_000}, headers=agent)
@@ -121,7 +121,7 @@ async def test_the_sweep_job_expires_only_lapsed_holds(client: TestClient) -> No
     await Booking.get_pymongo_collection().update_one(
         {"_id": ObjectId(lapsed["id"])}, {"$set": {"hold_expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
     )
-    assert await sweep_lapsed_holds({"app": client.app}) == 1
+    assert await sweep_lapsed_holds({"services": client.app[SERVICES]}) == 1
     assert (await Booking.get(ObjectId(lapsed["id"]))).status == "expired"  # type: ignore[union-attr]
     assert (await Booking.get(ObjectId(fresh["id"]))).status == "held"  # type: ignore[union-attr]
 

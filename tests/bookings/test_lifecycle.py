@@ -1,5 +1,6 @@
 """After the hold: confirmation through the payments seam, cancellation with refunds, completion, events, access."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -10,10 +11,12 @@ from bson import ObjectId
 from documents.booking import Booking
 from documents.night_claim import NightClaim
 from documents.property import CancellationPolicy
-from gateway.bookings.lifecycle import REFUND_REQUESTERS, complete_finished_stays, confirm_booking
+from gateway.bookings.lifecycle import cancel_booking, complete_finished_stays, confirm_booking
 from gateway.bookings.problems import BookingStateProblem
-from gateway.events.bus import Published
-from gateway.state import EVENT_BUS
+from gateway.messaging.bus import Published
+from gateway.security.access import Caller
+from gateway.services import Services
+from gateway.state import SERVICES
 from tests.properties.builders import problem_type, published_listing, signed_in
 
 
@@ -47,11 +50,11 @@ async def test_payment_confirms_a_hold_once(client: TestClient) -> None:
     listing = await published_listing(client, agent)
     _, guest = await signed_in(client)
     booking = await held_booking(client, guest, listing, 5)
-    confirmed = await confirm_booking(client.app, booking["id"], "pay-1")
+    confirmed = await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
     assert confirmed.status == "confirmed" and confirmed.payment_id == "pay-1"
-    assert (await confirm_booking(client.app, booking["id"], "pay-1")).status == "confirmed"
+    assert (await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")).status == "confirmed"
     with pytest.raises(BookingStateProblem):
-        await confirm_booking(client.app, booking["id"], "pay-2")
+        await confirm_booking(client.app[SERVICES], booking["id"], "pay-2")
 
 
 async def test_a_guest_cancelling_a_confirmed_stay_gets_the_policy_refund_and_frees_the_nights(client: TestClient) -> None:
@@ -59,23 +62,20 @@ async def test_a_guest_cancelling_a_confirmed_stay_gets_the_policy_refund_and_fr
     listing = await published_listing(
         client, agent, cancellation_policy={"full_refund_days": 30, "partial_refund_days": 3, "partial_refund_percent": 25}
     )
-    _, guest = await signed_in(client)
+    guest_id, guest = await signed_in(client)
     booking = await held_booking(client, guest, listing, 10)
-    await confirm_booking(client.app, booking["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
     asked: list[Booking] = []
 
-    async def record_refund(app: Any, cancelled: Booking) -> None:
+    async def record_refund(services: Services, cancelled: Booking) -> None:
         asked.append(cancelled)
 
-    REFUND_REQUESTERS.append(record_refund)
-    try:
-        response = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=guest)
-    finally:
-        REFUND_REQUESTERS.remove(record_refund)
-    cancelled = await response.json()
-    assert cancelled["status"] == "cancelled" and cancelled["cancelled_by"] == "guest"
-    assert cancelled["refund_due_minor"] == booking["price"]["total_minor"] * 25 // 100
-    assert [refund.refund_due_minor for refund in asked] == [cancelled["refund_due_minor"]]
+    # The flow with the payments' refunder swapped for one that records what it is asked.
+    recording = replace(client.app[SERVICES], booking_refunders=(record_refund,))
+    cancelled = await cancel_booking(recording, Caller(guest_id, frozenset({"guest"}), "session"), booking["id"])
+    assert cancelled.status == "cancelled" and cancelled.cancelled_by == "guest"
+    assert cancelled.refund_due_minor == booking["price"]["total_minor"] * 25 // 100
+    assert [refund.refund_due_minor for refund in asked] == [cancelled.refund_due_minor]
     assert await NightClaim.find({"booking_id": ObjectId(booking["id"])}).count() == 0
     again = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=guest)
     assert again.status == 409 and await problem_type(again) == "booking-state-conflict"
@@ -88,7 +88,7 @@ async def test_an_agent_cancelling_refunds_everything_and_a_hold_refunds_nothing
     listing = await published_listing(client, agent)
     _, guest = await signed_in(client)
     confirmed = await held_booking(client, guest, listing, 1)
-    await confirm_booking(client.app, confirmed["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], confirmed["id"], "pay-1")
     by_agent = await (await client.post(f"/v1/bookings/{confirmed['id']}/cancel", headers=agent)).json()
     assert by_agent["cancelled_by"] == "agent" and by_agent["refund_due_minor"] == confirmed["price"]["total_minor"]
     held = await held_booking(client, guest, listing, 20)
@@ -101,9 +101,9 @@ async def test_stays_complete_after_check_out(client: TestClient) -> None:
     listing = await published_listing(client, agent)
     _, guest = await signed_in(client)
     booking = await held_booking(client, guest, listing, 3, nights=2)
-    await confirm_booking(client.app, booking["id"], "pay-1")
-    assert await complete_finished_stays(client.app, today=days_ahead(4)) == 0
-    assert await complete_finished_stays(client.app, today=days_ahead(5)) == 1
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
+    assert await complete_finished_stays(client.app[SERVICES], today=days_ahead(4)) == 0
+    assert await complete_finished_stays(client.app[SERVICES], today=days_ahead(5)) == 1
     assert (await Booking.get(ObjectId(booking["id"]))).status == "completed"  # type: ignore[union-attr]
     late_cancel = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=guest)
     assert late_cancel.status == 409
@@ -118,9 +118,9 @@ async def test_every_change_reaches_the_guest_and_the_agent_as_booking_updated(c
     async def listen(event: Published) -> None:
         heard.append(event)
 
-    client.app[EVENT_BUS].subscribe(listen)
+    client.app[SERVICES].bus.subscribe(listen)
     booking = await held_booking(client, guest, listing, 4)
-    await confirm_booking(client.app, booking["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
     await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=guest)
     updates = [(event.target, event.data["status"]) for event in heard if event.type == "booking.updated"]
     assert updates == [

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 from beanie import PydanticObjectId
 
 from documents.stored_file import StoredFile
-from gateway.state import OBJECT_STORE
+from gateway.state import SERVICES
 from providers.storage import thumbnail_keys
 from tests.files.conftest import SignedIn, sign_in
 
@@ -41,7 +41,7 @@ async def _stored_keys(client: TestClient, file_id: str) -> list[str]:
     """Every key that exists in the bucket for this file: the original and any rendition."""
     file = await StoredFile.get(PydanticObjectId(file_id))
     assert file is not None
-    store = client.app[OBJECT_STORE]
+    store = client.app[SERVICES].storage
     return [key for key in [file.key, *thumbnail_keys(file.key)] if await store.head(key) is not None]
 
 
@@ -191,4 +191,4 @@ async def test_a_form_posted_again_after_confirmation_changes_nothing_anyone_rea
     # Deleting the file takes what the second post left too.
     assert (await s3_client.delete(f"/v1/files/{ticket['file_id']}", headers=s3_owner.headers)).status == 204
     file = await StoredFile.get(PydanticObjectId(ticket["file_id"]))
-    assert file is not None and await s3_client.app[OBJECT_STORE].head(file.upload_key) is None
+    assert file is not None and await s3_client.app[SERVICES].storage.head(file.upload_key) is None

@@ -2,7 +2,7 @@
 
 The gateways are real `lango serve` processes sharing one database and Redis, configured with vendor credentials
 that point at the emulators served here, so the model pays, settles and forges exactly where a vendor would.
-The worker context is an application like `lango worker` builds: the model runs the time-driven jobs through it
+The worker context is the Services `lango worker` builds: the model runs the time-driven jobs through it
 with a clock moved forward, instead of waiting for holds to lapse. Everything async runs on `loop`; the model,
 which is synchronous, calls in through `call`.
 """
@@ -19,18 +19,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from pymongo import AsyncMongoClient
 
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
-from gateway.app import create_app
 from gateway.bookings.holds import expire_lapsed_holds
+from gateway.composition import open_services
 from gateway.payments.reconcile import reconcile_now
 from gateway.security.keys import new_signing_key
+from gateway.services import Services
 from gateway.settings import Settings
-from gateway.state import JOB_QUEUE
 from gateway.tickets.orders import expire_lapsed_orders
 from providers.emulators import (
     DARAJA_SANDBOX,
@@ -76,7 +75,7 @@ class Marketplace:
     """What the model acts on; built by `open_marketplace`."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, settings: Settings, nodes: list[GatewayNode],
-                 vendors: Vendors, worker: web.Application, mongo: AsyncMongoClient) -> None:  # fmt: skip
+                 vendors: Vendors, worker: Services, mongo: AsyncMongoClient) -> None:  # fmt: skip
         self.loop = loop
         self.settings = settings
         self.nodes = nodes
@@ -121,7 +120,7 @@ class Marketplace:
     async def _busy(self) -> str:
         if self.vendors.in_flight():
             return "webhooks in flight"
-        queue = self.worker[JOB_QUEUE]
+        queue = self.worker.queue
         if await queue.count("queued") or await queue.count("active"):
             return "jobs queued or running"
         # A statement is stored before the vendor is answered and applied right after, by the node that took it.
@@ -222,10 +221,7 @@ async def open_marketplace(mongodb_url: str, redis_url: str, workdir: Path, *, n
         started = [await cluster.start_node(port=first_port)]
         for _ in range(nodes - 1):
             started.append(await cluster.start_node())
-        worker = create_app(settings, run_worker=False)
-        runner = web.AppRunner(worker)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
+        worker = await stack.enter_async_context(open_services(settings))
         mongo: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
         stack.push_async_callback(mongo.close)
         yield Marketplace(asyncio.get_running_loop(), settings, started, vendors, worker, mongo)

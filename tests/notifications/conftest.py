@@ -12,7 +12,7 @@ from saq import Job
 from documents.notification import Channel, Notification
 from gateway.app import create_app
 from gateway.notifications.delivery import deliver_notification
-from gateway.state import JOB_QUEUE
+from gateway.state import SERVICES
 from providers.emulators import serve_emulator
 from providers.emulators.africastalking import AfricasTalkingEmulator
 from tests.conftest import make_settings
@@ -47,11 +47,11 @@ async def africastalking() -> AsyncIterator[tuple[AfricasTalkingEmulator, dict[s
 
 async def deliver(app: web.Application, notification: Notification, channel: Channel) -> str | None:
     """Run the delivery job in the test itself, as the worker would."""
-    return await deliver_notification({"app": app}, notification_id=str(notification.id), channel=channel.value)
+    return await deliver_notification({"services": app[SERVICES]}, notification_id=str(notification.id), channel=channel.value)
 
 
 async def queued_job(app: web.Application, key: str) -> Job:
-    job = await app[JOB_QUEUE].job(key)
+    job = await app[SERVICES].queue.job(key)
     assert job is not None, f"no job {key}"
     return job
 

@@ -16,7 +16,7 @@ from documents.notification import Channel, DeliveryStatus, Notification, Notifi
 from gateway.bookings.lifecycle import confirm_booking
 from gateway.notifications.booking_context import booking_reference
 from gateway.notifications.reminders import booking_reminder_key, send_booking_reminder
-from gateway.state import JOB_QUEUE
+from gateway.state import SERVICES
 from tests.notifications.conftest import JOB_WAIT_S, Start, finished_delivery, queued_job
 from tests.properties.builders import published_listing, signed_in
 
@@ -65,7 +65,7 @@ async def test_a_real_smtp_server_receives_the_rendered_booking_confirmation(sta
     client = await start(run_worker=True, email={"provider": "smtp", "smtp": smtp})
     booking, _ = await held_booking(client)
 
-    await confirm_booking(client.app, booking["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
     await asyncio.wait_for(mailbox.received.wait(), JOB_WAIT_S)
 
     [envelope] = mailbox.envelopes
@@ -94,7 +94,7 @@ async def test_a_confirmed_booking_schedules_its_reminder_and_cancelling_it_canc
     client = await start()
     booking, guest = await held_booking(client, check_in_in_days=6)
 
-    await confirm_booking(client.app, booking["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
 
     reminder = await queued_job(client.app, booking_reminder_key(booking["id"]))
     check_in = datetime.fromisoformat(booking["check_in"])
@@ -109,27 +109,27 @@ async def test_a_confirmed_booking_schedules_its_reminder_and_cancelling_it_canc
     await reminder.refresh()
     # SAQ leaves a job aborted before its time as `aborting`, and out of the schedule.
     assert reminder.status in (Status.ABORTING, Status.ABORTED)
-    assert await client.app[JOB_QUEUE].count("incomplete") == 2, "the two notices remain; the reminder is gone"
+    assert await client.app[SERVICES].queue.count("incomplete") == 2, "the two notices remain; the reminder is gone"
     await queued_job(client.app, f"booking-notice:{booking['id']}:cancelled")
     # Had the reminder already been picked up, it would still see the cancellation and stay silent.
-    assert await send_booking_reminder({"app": client.app}, booking_id=booking["id"]) is False
+    assert await send_booking_reminder({"services": client.app[SERVICES]}, booking_id=booking["id"]) is False
 
 
 async def test_a_booking_starting_within_the_lead_time_gets_no_reminder(start: Start) -> None:
     client = await start()
     booking, _ = await held_booking(client, check_in_in_days=0)
 
-    await confirm_booking(client.app, booking["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
 
-    assert await client.app[JOB_QUEUE].job(booking_reminder_key(booking["id"])) is None
+    assert await client.app[SERVICES].queue.job(booking_reminder_key(booking["id"])) is None
 
 
 async def test_the_reminder_reaches_the_guest_while_the_booking_stands(start: Start) -> None:
     client = await start()
     booking, guest = await held_booking(client)
-    await confirm_booking(client.app, booking["id"], "pay-1")
+    await confirm_booking(client.app[SERVICES], booking["id"], "pay-1")
 
-    assert await send_booking_reminder({"app": client.app}, booking_id=booking["id"]) is True
+    assert await send_booking_reminder({"services": client.app[SERVICES]}, booking_id=booking["id"]) is True
 
     inbox = await (await client.get("/v1/me/notifications", headers=guest)).json()
     kinds = [item["kind"] for item in inbox["items"]]

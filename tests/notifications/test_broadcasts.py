@@ -5,8 +5,8 @@ import asyncio
 from aiohttp.test_utils import TestClient
 
 from documents.notification import Notification, NotificationKind
-from gateway.events.bus import Published
-from gateway.state import EVENT_BUS
+from gateway.messaging.bus import Published
+from gateway.state import SERVICES
 from tests.factories import access_token_for, auth_header, create_user
 from tests.notifications.conftest import JOB_WAIT_S, Start
 
@@ -32,7 +32,7 @@ async def test_a_broadcast_to_a_role_goes_out_in_batches_and_reports_its_progres
             if published.data["status"] == "completed":
                 finished.set()
 
-    client.app[EVENT_BUS].subscribe(watch)
+    client.app[SERVICES].bus.subscribe(watch)
     response = await client.post("/v1/admin/broadcasts", json={"audience": {"kind": "role", "value": "agent"}, **MESSAGE}, headers=admin)
     assert response.status == 202, await response.text()
     started = await response.json()

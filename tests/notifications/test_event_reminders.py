@@ -9,6 +9,7 @@ from documents.notification import Notification, NotificationKind
 from gateway.notifications import AUDIENCES, cancel_event_reminder, schedule_event_reminder
 from gateway.notifications.audiences import UsersMatching
 from gateway.notifications.reminders import event_reminder_key, send_event_reminder
+from gateway.state import SERVICES
 from tests.factories import create_user
 from tests.notifications.conftest import Start, queued_job
 
@@ -25,15 +26,15 @@ async def test_the_reminder_is_due_before_the_event_and_goes_away_when_the_event
     client = await start()
     starts_at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
 
-    due = await schedule_event_reminder(client.app, "evt-1", starts_at, EVENT)
+    due = await schedule_event_reminder(client.app[SERVICES], "evt-1", starts_at, EVENT)
 
     assert due == starts_at - timedelta(hours=24)
     job = await queued_job(client.app, event_reminder_key("evt-1"))
     assert job.scheduled == int(due.timestamp())
-    await cancel_event_reminder(client.app, "evt-1")
+    await cancel_event_reminder(client.app[SERVICES], "evt-1")
     await job.refresh()
     assert job.status in (Status.ABORTING, Status.ABORTED)
-    assert await schedule_event_reminder(client.app, "evt-2", datetime.now(UTC) + timedelta(hours=2), EVENT) is None
+    assert await schedule_event_reminder(client.app[SERVICES], "evt-2", datetime.now(UTC) + timedelta(hours=2), EVENT) is None
 
 
 async def test_the_reminder_reaches_each_ticket_holder_once(start: Start, scanners_hold_tickets: None) -> None:
@@ -42,8 +43,8 @@ async def test_the_reminder_reaches_each_ticket_holder_once(start: Start, scanne
     await create_user(client.app)
     starts_at = "2027-02-14T15:00:00+00:00"
 
-    assert await send_event_reminder({"app": client.app}, event_id="evt-1", starts_at=starts_at, event=EVENT) == 2
-    await send_event_reminder({"app": client.app}, event_id="evt-1", starts_at=starts_at, event=EVENT)
+    assert await send_event_reminder({"services": client.app[SERVICES]}, event_id="evt-1", starts_at=starts_at, event=EVENT) == 2
+    await send_event_reminder({"services": client.app[SERVICES]}, event_id="evt-1", starts_at=starts_at, event=EVENT)
 
     reminded = await Notification.find({"kind": NotificationKind.EVENT_REMINDER}).to_list()
     assert sorted(notification.user_id for notification in reminded) == sorted(holders)
@@ -56,4 +57,4 @@ async def test_without_a_ticket_resolver_the_reminder_reaches_nobody(start: Star
     client = await start()
     await create_user(client.app)
 
-    assert await send_event_reminder({"app": client.app}, event_id="evt-1", starts_at="2027-02-14T15:00:00+00:00", event=EVENT) == 0
+    assert await send_event_reminder({"services": client.app[SERVICES]}, event_id="evt-1", starts_at="2027-02-14T15:00:00+00:00", event=EVENT) == 0

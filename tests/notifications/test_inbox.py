@@ -3,9 +3,9 @@
 from aiohttp.test_utils import TestClient
 
 from documents.notification import NotificationKind
-from gateway.events.bus import Published
+from gateway.messaging.bus import Published
 from gateway.notifications import notify
-from gateway.state import EVENT_BUS
+from gateway.state import SERVICES
 from tests.factories import access_token_for, auth_header, create_user
 from tests.notifications.conftest import Start
 
@@ -21,7 +21,7 @@ async def test_notifications_are_listed_newest_first_by_cursor_and_marked_read(s
     client = await start()
     user_id, headers = await _signed_in(client)
     _, stranger = await _signed_in(client)
-    created = [await notify(client.app, user_id, NotificationKind.BROADCAST, {**BROADCAST, "title": f"Notice {n}"}) for n in range(3)]
+    created = [await notify(client.app[SERVICES], user_id, NotificationKind.BROADCAST, {**BROADCAST, "title": f"Notice {n}"}) for n in range(3)]
     ids = [str(notification.id) for notification in reversed(created) if notification]
 
     first = await (await client.get("/v1/me/notifications?limit=2", headers=headers)).json()
@@ -49,9 +49,9 @@ async def test_a_new_notification_is_published_to_the_users_room(start: Start) -
     async def listen(published: Published) -> None:
         heard.append(published)
 
-    client.app[EVENT_BUS].subscribe(listen)
-    notification = await notify(client.app, user_id, NotificationKind.BROADCAST, BROADCAST, dedupe_key="broadcast:b1")
-    again = await notify(client.app, user_id, NotificationKind.BROADCAST, BROADCAST, dedupe_key="broadcast:b1")
+    client.app[SERVICES].bus.subscribe(listen)
+    notification = await notify(client.app[SERVICES], user_id, NotificationKind.BROADCAST, BROADCAST, dedupe_key="broadcast:b1")
+    again = await notify(client.app[SERVICES], user_id, NotificationKind.BROADCAST, BROADCAST, dedupe_key="broadcast:b1")
 
     assert notification is not None and again is not None and again.id == notification.id
     [event] = [published for published in heard if published.type == "notification.created"]

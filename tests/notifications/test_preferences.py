@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from documents.notification import Channel, DeliveryStatus, Notification, NotificationKind
 from documents.user import User
 from gateway.notifications import notify, send_security_code
-from gateway.state import EMAIL_SENDER, JOB_QUEUE, REDIS, SETTINGS, SMS_SENDER
+from gateway.state import SERVICES
 from providers.outbox import list_outbox
 from tests.factories import access_token_for, auth_header, create_user
 from tests.notifications.conftest import Start, deliver, queued_job
@@ -75,16 +75,16 @@ async def test_a_kind_turned_off_stops_that_channel_but_security_codes_still_go_
     sms_off = {"booking_confirmed": {"email": True, "sms": False, "push": False}}
     assert (await client.put("/v1/me/notification-preferences", json=_preferences(kinds=sms_off), headers=headers)).status == 200
 
-    confirmation = await notify(client.app, str(user.id), NotificationKind.BOOKING_CONFIRMED, CONFIRMATION)
+    confirmation = await notify(client.app[SERVICES], str(user.id), NotificationKind.BOOKING_CONFIRMED, CONFIRMATION)
     assert confirmation is not None and list(confirmation.deliveries) == [Channel.EMAIL]
 
     all_off = {kind: {"email": False, "sms": False, "push": False} for kind in ("booking_confirmed", "welcome", "broadcast")}
     await client.put("/v1/me/notification-preferences", json=_preferences(kinds=all_off), headers=headers)
     app = client.app
     await send_security_code(
-        app[EMAIL_SENDER], app[SMS_SENDER], app[SETTINGS].notifications, user, destination=PHONE, code="482913", purpose="verify_phone", minutes=10
+        app[SERVICES].email, app[SERVICES].sms, app[SERVICES].settings.notifications, user, destination=PHONE, code="482913", purpose="verify_phone", minutes=10
     )
-    [sms] = await list_outbox(app[REDIS], app[SETTINGS].redis.namespace, "sms")
+    [sms] = await list_outbox(app[SERVICES].redis, app[SERVICES].settings.redis.namespace, "sms")
     assert sms["to"] == PHONE and sms["kind"] == "otp"
     assert sms["text"] == "Your Lango code to verify your phone is 482913. It expires in 10 min. Never share it."
     [record] = await Notification.find({"kind": NotificationKind.OTP}).to_list()
@@ -99,18 +99,18 @@ async def test_quiet_hours_hold_non_urgent_messages_until_the_window_ends(start:
     window = {"start": (nairobi_now - timedelta(hours=1)).strftime("%H:%M"), "end": (nairobi_now + timedelta(hours=1)).strftime("%H:%M")}
     assert (await client.put("/v1/me/notification-preferences", json=_preferences(quiet_hours=window), headers=headers)).status == 200
 
-    held = await notify(client.app, str(user.id), NotificationKind.BOOKING_CONFIRMED, CONFIRMATION)
+    held = await notify(client.app[SERVICES], str(user.id), NotificationKind.BOOKING_CONFIRMED, CONFIRMATION)
     assert held is not None
     window_end = (nairobi_now + timedelta(hours=1)).replace(second=0, microsecond=0).astimezone(UTC)
     for channel in (Channel.EMAIL, Channel.SMS):
         assert held.deliveries[channel].scheduled_for == window_end
         job = await queued_job(client.app, f"notification:{held.id}:{channel}")
         assert job.scheduled == int(window_end.timestamp())
-    assert await client.app[JOB_QUEUE].count("queued") == 0, "nothing goes out before the window ends"
+    assert await client.app[SERVICES].queue.count("queued") == 0, "nothing goes out before the window ends"
     inbox = await (await client.get("/v1/me/notifications", headers=headers)).json()
     assert [item["id"] for item in inbox["items"]] == [str(held.id)], "the inbox has it at once"
 
     ticket = {"event_title": "Busara", "starts_at": "2027-02-14T15:00:00+00:00", "venue": "Old Fort", "ticket_code": "T-1", "qr_url": "https://lango.africa/q.png", "ticket_url": "https://lango.africa/t/1"}
-    urgent = await notify(client.app, str(user.id), NotificationKind.TICKET_ISSUED, ticket)
+    urgent = await notify(client.app[SERVICES], str(user.id), NotificationKind.TICKET_ISSUED, ticket)
     assert urgent is not None and urgent.deliveries[Channel.SMS].scheduled_for is None
     assert await deliver(client.app, urgent, Channel.SMS) == "sent"

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from documents.device import Device
 from documents.notification import Channel, DeliveryStatus, Notification, NotificationKind
 from gateway.notifications import notify
+from gateway.state import SERVICES
 from providers.emulators import serve_emulator
 from providers.emulators.fcm import TOKEN_PATH, FcmEmulator
 from tests.factories import access_token_for, auth_header, create_user
@@ -101,7 +102,7 @@ async def test_the_push_reaches_fcm_and_tokens_fcm_rejects_are_removed(start: St
     emulator.unregister("phone-uninstalled")
     emulator.invalidate("phone-garbled")
 
-    notification = await notify(client.app, user_id, NotificationKind.WELCOME, {}, dedupe_key="welcome")
+    notification = await notify(client.app[SERVICES], user_id, NotificationKind.WELCOME, {}, dedupe_key="welcome")
     assert notification is not None and list(notification.deliveries) == [Channel.PUSH]
     assert await deliver(client.app, notification, Channel.PUSH) == "sent"
 
@@ -130,7 +131,7 @@ async def test_a_push_every_token_of_which_is_rejected_fails_and_leaves_no_token
     await client.put("/v1/me/notification-preferences", json=WELCOME_PUSH_ON, headers=headers)
     await _register(client, headers, "phone-gone")
     emulator.unregister("phone-gone")
-    notification = await notify(client.app, user_id, NotificationKind.WELCOME, {})
+    notification = await notify(client.app[SERVICES], user_id, NotificationKind.WELCOME, {})
     assert notification is not None
 
     assert await deliver(client.app, notification, Channel.PUSH) == "failed"

@@ -10,6 +10,7 @@ from saq import Status
 from documents.notification import Channel, DeliveryStatus, Notification, NotificationKind
 from gateway.notifications import notify
 from gateway.notifications.delivery import DELIVERY_POLICY
+from gateway.state import SERVICES
 from providers.emulators import serve_emulator
 from providers.emulators.twilio import TwilioEmulator
 from providers.errors import VendorUnavailable
@@ -40,7 +41,7 @@ async def twilio() -> AsyncIterator[tuple[TwilioEmulator, dict[str, Any]]]:
 
 async def _ticket_by_sms(app: Any) -> Notification:
     user = await create_user(app, phone=PHONE)
-    notification = await notify(app, str(user.id), NotificationKind.TICKET_ISSUED, TICKET, dedupe_key="ticket:t-1")
+    notification = await notify(app[SERVICES], str(user.id), NotificationKind.TICKET_ISSUED, TICKET, dedupe_key="ticket:t-1")
     assert notification is not None and list(notification.deliveries) == [Channel.SMS]
     return notification
 

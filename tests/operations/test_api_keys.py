@@ -13,7 +13,6 @@ from pymongo import AsyncMongoClient
 
 from documents.audit import AuditEvent, AuditKind
 from gateway.app import create_app
-from gateway.security.api_keys import API_KEY_CLOCK
 from gateway.settings import Settings
 from tests.conftest import TEST_DATABASE
 from tests.properties.builders import problem_type, published_listing, signed_in
@@ -40,9 +39,7 @@ def clock() -> Clock:
 def app(settings: Settings, clock: Clock) -> web.Application:
     api_keys = settings.api_keys.model_copy(update={"rotation_grace_s": int(GRACE.total_seconds())})
     limits = settings.rate_limits.model_copy(update={"api_key_requests": f"{REQUESTS_PER_MINUTE}/minute"})
-    app = create_app(settings.model_copy(update={"api_keys": api_keys, "rate_limits": limits}))
-    app[API_KEY_CLOCK] = clock
-    return app
+    return create_app(settings.model_copy(update={"api_keys": api_keys, "rate_limits": limits}), clock=clock)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.backup import BackupError, create_backup, dump_database, load_database, restore_backup
 from gateway.settings import Settings
-from gateway.vendors import create_store
+from gateway.vendors.adapters import create_store
 
 DATABASE = "lango_test_backup"
 RAW = CodecOptions(document_class=RawBSONDocument)

@@ -12,7 +12,7 @@ from gateway.app import create_app
 from gateway.input_guard import ObjectIdStr, parse_object_id
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.settings import Settings
-from gateway.state import MONGO_CLIENT
+from gateway.state import SERVICES
 from tests.conftest import TEST_DATABASE
 
 PROBLEM = "application/problem+json"
@@ -40,20 +40,20 @@ def _routes(calls: list[str]) -> ApiRoutes:
     @routes.post("/test/login", body=Login, response=Found)
     async def login_probe(request: web.Request, body: Login) -> Found:
         calls.append("login")
-        collection = request.app[MONGO_CLIENT][TEST_DATABASE][COLLECTION]
+        collection = request.app[SERVICES].mongo[TEST_DATABASE][COLLECTION]
         return Found(count=await collection.count_documents({"email": body.email, "password": body.password}))
 
     @routes.post("/test/search", body=Search, response=Found)
     async def search_probe(request: web.Request, body: Search) -> Found:
         calls.append("search")
-        collection = request.app[MONGO_CLIENT][TEST_DATABASE][COLLECTION]
+        collection = request.app[SERVICES].mongo[TEST_DATABASE][COLLECTION]
         return Found(count=await collection.count_documents({**body.filters}))
 
     @routes.get("/test/things/{thing_id}", response=Found)
     async def thing_probe(request: web.Request) -> Found:
         thing_id = parse_object_id(request.match_info["thing_id"])
         calls.append("thing")
-        collection = request.app[MONGO_CLIENT][TEST_DATABASE][COLLECTION]
+        collection = request.app[SERVICES].mongo[TEST_DATABASE][COLLECTION]
         return Found(count=await collection.count_documents({"_id": thing_id}))
 
     return routes

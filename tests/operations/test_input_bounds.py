@@ -17,8 +17,8 @@ from gateway.input_guard import INT64_MAX, INT64_MIN
 from gateway.input_types import ApiDate, ApiDatetime, DisplayText
 from gateway.problems import INPUT_PREFIX_CHARS, INSTANCE_CHARS, ValidationFailed
 from gateway.routing import RequestModel, validate
+from gateway.tickets.scanning import SocketTicketScan
 from handlers import ROUTE_GROUPS
-from handlers.scanning import SocketTicketScan
 from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user
 from tests.properties.builders import listing_body, signed_in
 from tests.tickets.builders import door_staff, event_on_sale, scan_body

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.probe import probe_once
 from gateway.settings import Settings
-from gateway.state import READINESS_CHECKS
+from gateway.state import READINESS_CHECKS, SERVICES
 
 TOKEN = "scrape-me-please-0123456789"
 
@@ -61,7 +61,7 @@ async def test_every_declared_metric_is_exposed(client: TestClient) -> None:
 
 
 async def test_the_probe_times_mongodb_and_redis_and_reads_the_backlog(client: TestClient) -> None:
-    await probe_once(client.app)
+    await probe_once(client.app[READINESS_CHECKS], client.app[SERVICES].queue)
     samples = _samples(await (await client.get("/metrics")).text())
     for dependency in ("mongodb", "redis"):
         assert samples[("lango_dependency_up", frozenset({("dependency", dependency)}))] == 1
@@ -74,7 +74,7 @@ async def test_a_failing_dependency_is_reported_down(client: TestClient) -> None
         raise ConnectionError("pub/sub silent")
 
     client.app[READINESS_CHECKS]["realtime"] = deaf
-    await probe_once(client.app)
+    await probe_once(client.app[READINESS_CHECKS], client.app[SERVICES].queue)
     samples = _samples(await (await client.get("/metrics")).text())
     assert samples[("lango_dependency_up", frozenset({("dependency", "realtime")}))] == 0
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from beanie import PydanticObjectId
 from aiohttp.test_utils import TestClient
+from beanie import PydanticObjectId
 
 from documents.payment import Payment
-from gateway.events.bus import Published
-from gateway.payments.vendors import SandboxVendors
+from gateway.messaging.bus import Published
 from gateway.settings import Settings
-from gateway.state import EVENT_BUS, PAYMENTS
+from gateway.state import SERVICES
+from gateway.vendors.payments import SandboxVendors
 from providers.emulators import NotificationDispatcher
 from tests.conftest import make_settings
 from tests.properties.builders import published_listing, signed_in
@@ -63,7 +63,7 @@ async def client(aiohttp_client, app: web.Application, gateway_socket: socket.so
 
 @pytest.fixture
 def sandbox(client: TestClient) -> SandboxVendors:
-    return client.app[PAYMENTS].sandbox
+    return client.app[SERVICES].payments.sandbox
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def published(client: TestClient) -> list[Published]:
     async def record(event: Published) -> None:
         seen.append(event)
 
-    client.app[EVENT_BUS].subscribe(record)
+    client.app[SERVICES].bus.subscribe(record)
     return seen
 
 
@@ -101,7 +101,7 @@ async def eventually(condition: Callable[[], Any], what: str, timeout: float = 1
 async def delivered(app: web.Application, notifications: NotificationDispatcher, count: int) -> None:
     """Wait until the emulator has posted `count` notifications in all, then until the gateway has applied them."""
     await eventually(lambda: len(notifications.deliveries) >= count, f"{count} webhook deliveries")
-    await app[PAYMENTS].finish_background_work()
+    await app[SERVICES].payments.finish_background_work()
 
 
 async def held_booking(client: TestClient, *, start_in_days: int = 10, nights: int = 2, **listing: Any) -> dict[str, Any]:

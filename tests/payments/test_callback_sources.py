@@ -10,7 +10,7 @@ from documents.payment_event import PaymentEvent
 from gateway.app import create_app
 from gateway.client_address import forwarded_client
 from gateway.settings import SAFARICOM_CALLBACK_SOURCES, ConfigError, Settings
-from gateway.state import PAYMENTS
+from gateway.state import SERVICES
 from providers.emulators import DarajaSettings, create_daraja_emulator, serve_emulator
 from tests.conftest import make_settings
 from tests.properties.builders import problem_type
@@ -40,7 +40,7 @@ async def live_mpesa_gateway(aiohttp_client, settings: Settings, mongodb_url: st
                 server={"trusted_proxies": trusted_proxies}, payments={"methods": ["mpesa"], "mpesa": credentials},
             )  # fmt: skip
             client: TestClient = await aiohttp_client(create_app(live))
-            assert client.app[PAYMENTS].sandbox.daraja is None
+            assert client.app[SERVICES].payments.sandbox.daraja is None
             return client
 
         yield gateway
@@ -51,7 +51,7 @@ async def post_callback(client: TestClient, forwarded_for: str | None = None) ->
     answer = await client.post(f"/webhooks/mpesa/{CALLBACK_TOKEN}", json=CALLBACK, headers=headers)
     if answer.status == 403:
         assert await problem_type(answer) == "webhook-source-refused"
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     return answer.status
 
 

@@ -7,9 +7,9 @@ from aiohttp.test_utils import TestClient
 
 from documents.booking import Booking
 from documents.payment_event import PaymentEvent
-from gateway.events.bus import Published
-from gateway.payments.vendors import SandboxVendors
-from gateway.state import PAYMENTS
+from gateway.messaging.bus import Published
+from gateway.state import SERVICES
+from gateway.vendors.payments import SandboxVendors
 from tests.payments.conftest import delivered, held_booking, pay, payment_statuses, stored_payment
 from tests.payments.test_mpesa import settle_push
 from tests.properties.builders import problem_type
@@ -25,7 +25,7 @@ async def paid_by_card(client: TestClient, sandbox: SandboxVendors, booking: dic
     stripe.confirm((await stored_payment(payment["id"])).provider_reference)
     await delivered(client.app, stripe.notifications, sent_before + 1)
     # The webhook is answered at once and applied in the background: wait for it to settle the payment.
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     return payment
 
 
@@ -57,7 +57,7 @@ async def test_a_stripe_webhook_with_a_bad_signature_or_stale_timestamp_is_400(c
     assert (await stored_payment(payment["id"])).status == "pending"
     good = await client.post("/webhooks/stripe", data=body, headers={"Stripe-Signature": sandbox.stripe.sign(body)})
     assert good.status == 200
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     assert (await stored_payment(payment["id"])).status == "succeeded"
 
 
@@ -68,7 +68,7 @@ async def test_a_cancelled_paid_booking_is_refunded_and_the_payer_told(
     payment = await paid_by_card(client, sandbox, booking)
     cancelled = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=booking["agent"])
     assert cancelled.status == 200, await cancelled.text()
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     refunded = await stored_payment(payment["id"])
     assert refunded.status == "refunded" and refunded.refunded_minor == booking["price"]["total_minor"]
     assert [refund.status for refund in refunded.refunds] == ["succeeded"]

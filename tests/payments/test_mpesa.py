@@ -10,10 +10,10 @@ from documents.booking import Booking
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
 from gateway.bookings.holds import expire_lapsed_holds
-from gateway.events.bus import Published
+from gateway.messaging.bus import Published
 from gateway.payments.reconcile import reconcile_now, reconcile_payments
-from gateway.payments.vendors import SandboxVendors
-from gateway.state import PAYMENTS
+from gateway.state import SERVICES
+from gateway.vendors.payments import SandboxVendors
 from providers.emulators.daraja import callback_payload
 from tests.payments.conftest import booking_statuses, delivered, held_booking, pay, payment_statuses, stored_payment
 from tests.properties.builders import problem_type
@@ -22,7 +22,7 @@ ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
 
 def callback_path(client: TestClient) -> str:
-    return f"/webhooks/mpesa/{client.app[PAYMENTS].mpesa_callback_token}"
+    return f"/webhooks/mpesa/{client.app[SERVICES].payments.mpesa_callback_token}"
 
 
 async def settle_push(client: TestClient, sandbox: SandboxVendors, payment: dict) -> None:
@@ -48,7 +48,7 @@ async def test_a_duplicated_callback_settles_once(client: TestClient, sandbox: S
         *(client.post(callback_path(client), data=original.body, headers={"Content-Type": "application/json"}) for _ in range(5))
     )
     assert [(answer.status, await answer.json()) for answer in answers] == [(200, ACCEPTED)] * 5
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
 
     again = await stored_payment(payment["id"])
     assert (again.status, again.updated_at, again.settled_at) == ("succeeded", settled.updated_at, settled.settled_at)
@@ -76,7 +76,7 @@ async def test_a_failure_after_success_and_an_unknown_payment_change_nothing(
     for body in (late_failure, unknown):
         answer = await client.post(callback_path(client), json=body)
         assert answer.status == 200 and await answer.json() == ACCEPTED
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
 
     after = await stored_payment(payment["id"])
     assert (after.status, after.updated_at, after.reason) == ("succeeded", settled.updated_at, settled.reason)
@@ -93,7 +93,7 @@ async def test_a_forged_callback_is_refused_and_stored_nowhere(client: TestClien
     push = sandbox.daraja.pushes[(await stored_payment(payment["id"])).provider_reference]
     forged = await client.post("/webhooks/mpesa/not-the-secret-token-at-all", json=callback_payload(push))
     assert forged.status == 400 and await problem_type(forged) == "webhook-not-verified"
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     assert await PaymentEvent.count() == 0
     assert (await stored_payment(payment["id"])).status == "pending"
 
@@ -107,7 +107,7 @@ async def test_an_amount_that_does_not_match_is_flagged_not_settled(client: Test
     items[0]["Value"] = 1.0
     answer = await client.post(callback_path(client), data=orjson.dumps(short), headers={"Content-Type": "application/json"})
     assert answer.status == 200
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     flagged = await stored_payment(payment["id"])
     assert flagged.status == "pending" and flagged.flagged is not None and flagged.flagged.code == "amount_mismatch"
     assert (await Booking.get(booking["id"])).status == "held"
@@ -123,11 +123,11 @@ async def test_a_missing_callback_is_settled_by_reconciliation_and_never_downgra
     assert sandbox.daraja.callbacks == []
 
     # Not old enough yet: left alone.
-    assert (await reconcile_now(client.app))["queried"] == 0
+    assert (await reconcile_now(client.app[SERVICES]))["queried"] == 0
     await Payment.get_pymongo_collection().update_one(
         {"_id": (await stored_payment(payment["id"])).id}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=1)}}
     )
-    done = await reconcile_payments({"app": client.app})
+    done = await reconcile_payments({"services": client.app[SERVICES]})
     assert done["queried"] == 1
     settled = await stored_payment(payment["id"])
     assert settled.status == "succeeded"
@@ -135,8 +135,8 @@ async def test_a_missing_callback_is_settled_by_reconciliation_and_never_downgra
     assert payment_statuses(published, payment["id"]) == ["pending", "succeeded"]
 
     # The next run is throttled; a forced one finds nothing pending and changes nothing.
-    assert await reconcile_payments({"app": client.app}) == {}
-    assert (await reconcile_now(client.app))["queried"] == 0
+    assert await reconcile_payments({"services": client.app[SERVICES]}) == {}
+    assert (await reconcile_now(client.app[SERVICES]))["queried"] == 0
     assert (await stored_payment(payment["id"])).updated_at == settled.updated_at
 
 
@@ -159,8 +159,8 @@ async def test_a_wrong_pin_fails_the_payment_and_the_booking_can_be_paid_again(
 async def test_a_payment_whose_hold_lapsed_is_expired(client: TestClient, sandbox: SandboxVendors, published: list[Published]) -> None:
     booking = await held_booking(client)
     payment = await pay(client, booking)
-    assert await expire_lapsed_holds(client.app, now=datetime.now(UTC) + timedelta(days=1)) == 1
-    done = await reconcile_now(client.app)
+    assert await expire_lapsed_holds(client.app[SERVICES], now=datetime.now(UTC) + timedelta(days=1)) == 1
+    done = await reconcile_now(client.app[SERVICES])
     assert done["expired"] == 1
     expired = await stored_payment(payment["id"])
     assert expired.status == "expired" and expired.active_key is None

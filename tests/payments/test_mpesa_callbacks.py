@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.payment_event import PaymentEvent
-from gateway.payments.vendors import SandboxVendors
-from gateway.state import PAYMENTS
+from gateway.state import SERVICES
+from gateway.vendors.payments import SandboxVendors
 from providers.emulators.daraja import callback_payload
 from tests.payments.conftest import held_booking, pay, stored_payment
 from tests.payments.test_mpesa import ACCEPTED, callback_path, settle_push
@@ -41,7 +41,7 @@ async def post_callback(client: TestClient, body: dict[str, Any] | bytes) -> Non
     answer = await client.post(callback_path(client), data=data, headers={"Content-Type": "application/json"})
     assert answer.status == 200, await answer.text()
     assert await answer.json() == ACCEPTED
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
 
 
 async def pending_payment(client: TestClient, phone: str = "0712345678") -> tuple[dict[str, Any], str]:
@@ -179,7 +179,7 @@ HOSTILE_BODIES = [
 @pytest.mark.parametrize("body", HOSTILE_BODIES)
 async def test_no_callback_body_gets_a_server_error(client: TestClient, body: bytes) -> None:
     answer = await client.post(callback_path(client), data=body, headers={"Content-Type": "application/json"})
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
     # Refused as no STK callback (400), or stored for a payment nobody has (200): never a server error.
     assert answer.status in (200, 400), await answer.text()
 

@@ -8,8 +8,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.payment import Payment
-from gateway.payments.vendors import SandboxVendors
 from gateway.settings import Settings
+from gateway.vendors.payments import SandboxVendors
 from tests.factories import settings_with
 from tests.payments.conftest import held_booking
 from tests.properties.builders import problem_type, published_listing, signed_in

@@ -14,6 +14,7 @@ from providers.storage import (
     sniff_content_type,
     thumbnail_keys,
 )
+
 pytest_plugins = ["tests.providers.conftest_storage"]
 
 

@@ -20,7 +20,7 @@ import socketio
 from redis.asyncio import Redis
 from saq import Queue
 
-from gateway.events import EventBus
+from gateway.messaging import MessageBus
 from gateway.realtime.push import install_push_fallback
 from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenService
@@ -183,9 +183,9 @@ def issue(tokens: TokenService, user_id: str, roles: tuple[str, ...] = ("guest",
 
 @dataclass
 class Bus:
-    """The event bus as a worker process holds it: Redis and the job queue, no sockets."""
+    """The message bus as a worker process holds it: Redis and the job queue, no sockets."""
 
-    bus: EventBus
+    bus: MessageBus
     redis: Redis
     queue: Queue
 
@@ -194,7 +194,7 @@ async def open_bus(settings: Settings, redis_url: str) -> Bus:
     redis = Redis.from_url(redis_url)
     queue = Queue.from_url(redis_url, name=f"{settings.redis.namespace}:{settings.jobs.queue}")
     await queue.connect()
-    bus = EventBus(redis, settings)
+    bus = MessageBus(redis, settings)
     install_push_fallback(bus, queue, settings.realtime.push_debounce_s)
     return Bus(bus, redis, queue)
 
@@ -206,7 +206,7 @@ async def close_bus(opened: Bus) -> None:
 
 
 @pytest.fixture
-async def bus(cluster_settings: Settings, redis_url: str) -> AsyncIterator[EventBus]:
+async def bus(cluster_settings: Settings, redis_url: str) -> AsyncIterator[MessageBus]:
     opened = await open_bus(cluster_settings, redis_url)
     yield opened.bus
     await close_bus(opened)

@@ -7,9 +7,9 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from gateway.events import EventBus, EventBusUnavailable, InvalidTarget, Outgoing, Published, user_room
-from gateway.events.batching import BatchedScript
-from gateway.events.log import NODE_MESSAGE_SEPARATOR
+from gateway.messaging import BusUnavailable, InvalidTarget, MessageBus, Outgoing, Published, user_room
+from gateway.messaging.batching import BatchedScript
+from gateway.messaging.log import NODE_MESSAGE_SEPARATOR
 from gateway.realtime.presence import NodePresence
 from tests.conftest import make_settings
 
@@ -40,7 +40,7 @@ return results
 """
 
 
-async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order(bus: EventBus) -> None:
+async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order(bus: MessageBus) -> None:
     room = user_room("wanjiru")
     published = await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(300)))
 
@@ -52,7 +52,7 @@ async def test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_or
         assert json.loads(event.envelope)["data"] == data_by_id[event.id], "each id stored with its own publish's data"
 
 
-async def test_publish_many_answers_each_event_in_order_with_its_rooms_next_id(bus: EventBus) -> None:
+async def test_publish_many_answers_each_event_in_order_with_its_rooms_next_id(bus: MessageBus) -> None:
     rooms = [user_room("neema"), user_room("jabari")]
     heard: list[Published] = []
 
@@ -75,7 +75,7 @@ async def test_publish_many_answers_each_event_in_order_with_its_rooms_next_id(b
         ]
 
 
-async def test_publish_many_checks_every_event_before_sending_any(bus: EventBus) -> None:
+async def test_publish_many_checks_every_event_before_sending_any(bus: MessageBus) -> None:
     room = user_room("imani")
 
     with pytest.raises(InvalidTarget):
@@ -85,7 +85,7 @@ async def test_publish_many_checks_every_event_before_sending_any(bus: EventBus)
 
 
 async def test_publish_many_hands_on_the_events_redis_took_and_names_the_ones_it_did_not(
-    bus: EventBus, redis: Redis
+    bus: MessageBus, redis: Redis
 ) -> None:
     broken, healthy = user_room("wekesa"), user_room("nafula")
     await redis.set(bus.keys.history(broken), "not a stream")
@@ -97,7 +97,7 @@ async def test_publish_many_hands_on_the_events_redis_took_and_names_the_ones_it
     bus.subscribe(record)
     events = [Outgoing(healthy, "booking.updated", {"n": 1}), Outgoing(broken, "payment.updated", {"n": 2})]
 
-    with pytest.raises(EventBusUnavailable) as refused:
+    with pytest.raises(BusUnavailable) as refused:
         await bus.publish_many(events)
 
     assert f"payment.updated to {broken}" in str(refused.value) and healthy not in str(refused.value)
@@ -133,7 +133,7 @@ async def test_calls_answered_with_several_values_each_get_their_own_values_or_e
     await redis.delete(key)
 
 
-async def test_publishing_goes_on_after_redis_forgets_its_scripts(bus: EventBus, redis: Redis) -> None:
+async def test_publishing_goes_on_after_redis_forgets_its_scripts(bus: MessageBus, redis: Redis) -> None:
     room = user_room("baraka")
     first = await bus.publish(room, "booking.updated", {"n": 1})
     await redis.script_flush()
@@ -143,7 +143,7 @@ async def test_publishing_goes_on_after_redis_forgets_its_scripts(bus: EventBus,
     assert [first.event_id, *sorted(p.event_id for p in after)] == [1, 2, 3, 4]
 
 
-async def test_a_room_whose_history_key_is_broken_fails_only_its_own_publish(bus: EventBus, redis: Redis) -> None:
+async def test_a_room_whose_history_key_is_broken_fails_only_its_own_publish(bus: MessageBus, redis: Redis) -> None:
     broken, healthy = user_room("otieno"), user_room("akinyi")
     await redis.set(bus.keys.history(broken), "not a stream")
 
@@ -154,13 +154,13 @@ async def test_a_room_whose_history_key_is_broken_fails_only_its_own_publish(bus
         return_exceptions=True,
     )
 
-    assert isinstance(outcomes[1], EventBusUnavailable) and "WRONGTYPE" in str(outcomes[1])
+    assert isinstance(outcomes[1], BusUnavailable) and "WRONGTYPE" in str(outcomes[1])
     assert [outcomes[0].event_id, outcomes[2].event_id] == [1, 2]
     assert [event.id for event in (await bus.log.read_after(healthy, 0)).events] == [1, 2]
 
 
 async def test_a_burst_reaches_a_node_as_one_message_with_each_rooms_events_in_id_order(
-    bus: EventBus, redis: Redis, mongodb_url: str, redis_url: str
+    bus: MessageBus, redis: Redis, mongodb_url: str, redis_url: str
 ) -> None:
     settings = make_settings(mongodb_url, redis_url)
     node = NodePresence(redis, bus.keys, settings.realtime, "node-under-test")

@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 
-from gateway.events import EventBus, user_room
+from gateway.messaging import MessageBus, user_room
 from gateway.security.tokens import TokenService
 from tests.realtime.conftest import Cluster, RecordingClient, issue
 
@@ -17,7 +17,7 @@ RECOVERY = "session.recovery"
 
 
 async def test_an_event_published_anywhere_reaches_every_socket_of_the_user_on_every_node(
-    cluster: Cluster, bus: EventBus, tokens: TokenService, clients: Callable[[], RecordingClient]
+    cluster: Cluster, bus: MessageBus, tokens: TokenService, clients: Callable[[], RecordingClient]
 ) -> None:
     node_a, node_b = await cluster.start_node(), await cluster.start_node()
     on_a, on_b, stranger = clients(), clients(), clients()
@@ -43,7 +43,7 @@ async def test_an_event_published_anywhere_reaches_every_socket_of_the_user_on_e
 
 
 async def test_a_client_that_moves_node_gets_exactly_what_it_missed_in_order_then_live_events(
-    cluster: Cluster, bus: EventBus, tokens: TokenService, clients: Callable[[], RecordingClient]
+    cluster: Cluster, bus: MessageBus, tokens: TokenService, clients: Callable[[], RecordingClient]
 ) -> None:
     node_a, node_b = await cluster.start_node(), await cluster.start_node()
     room = user_room("chausiku")
@@ -75,7 +75,7 @@ async def test_a_client_that_moves_node_gets_exactly_what_it_missed_in_order_the
 
 
 async def test_a_client_whose_history_has_expired_is_told_to_resync(
-    cluster: Cluster, bus: EventBus, redis: Redis, tokens: TokenService, clients: Callable[[], RecordingClient]
+    cluster: Cluster, bus: MessageBus, redis: Redis, tokens: TokenService, clients: Callable[[], RecordingClient]
 ) -> None:
     node = await cluster.start_node()
     room = user_room("dalila")

@@ -10,9 +10,9 @@ import socketio
 from aiohttp.test_utils import TestClient
 from engineio.async_socket import AsyncSocket
 
-from gateway.events.targets import user_room
+from gateway.messaging.targets import user_room
 from gateway.realtime.direct_socket import DirectWebSocket
-from gateway.state import EVENT_BUS, SOCKETIO
+from gateway.state import SERVICES, SOCKETIO
 from tests.factories import access_token_for, create_user
 from tests.gateway_apps import gateway_app
 from tests.realtime.conftest import eventually
@@ -64,7 +64,7 @@ async def test_websocket_and_upgraded_polling_sockets_both_get_every_event_in_or
     upgraded = await _connect(client, token, ["polling", "websocket"], phones)
 
     for n in range(EVENTS):
-        await client.app[EVENT_BUS].publish(user_room(str(user.id)), "test.tick", {"n": n})
+        await client.app[SERVICES].bus.publish(user_room(str(user.id)), "test.tick", {"n": n})
     await asyncio.wait_for(asyncio.gather(websocket.all_arrived.wait(), upgraded.all_arrived.wait()), 10)
 
     assert type(_server_socket(client, websocket)) is DirectWebSocket
@@ -107,7 +107,7 @@ async def test_a_phone_that_stops_answering_pings_is_let_go_while_one_that_answe
     sockets = client.app[SOCKETIO].eio.sockets
     await eventually(lambda: opened["sid"] not in sockets, 10, "the server to forget the silent phone")
     for n in range(3):
-        await client.app[EVENT_BUS].publish(user_room(str(awake_user.id)), "test.tick", {"n": n})
+        await client.app[SERVICES].bus.publish(user_room(str(awake_user.id)), "test.tick", {"n": n})
     await eventually(lambda: len(awake.ids) == 3, 10, "the awake phone's events")
     assert awake.sio.connected
 

@@ -5,7 +5,7 @@ import inspect
 import re
 
 import handlers.realtime
-from gateway.events.catalogue import DOMAIN_EVENTS
+from gateway.messaging.catalogue import MESSAGE_TYPES
 from gateway.realtime.context import DRAINING_EVENT
 from gateway.realtime.hub import EXPIRED_EVENT, RECOVERY_EVENT, REVOKED_EVENT
 from gateway.settings import Settings
@@ -38,7 +38,7 @@ def test_every_client_request_is_documented_and_every_documented_one_is_handled(
 
 
 def test_every_event_a_socket_can_receive_is_documented_and_every_documented_one_is_sent() -> None:
-    sent = DOMAIN_EVENTS | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT}
+    sent = MESSAGE_TYPES | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT}
     documented = _documented("Server events")
     assert sent == documented, f"sent only: {sent - documented}; documented only: {documented - sent}"
 
@@ -64,7 +64,7 @@ def test_every_route_the_page_names_exists() -> None:
 
 
 def test_every_setting_the_page_names_exists() -> None:
-    messages = DOMAIN_EVENTS | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT} | _handled_requests()
+    messages = MESSAGE_TYPES | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT} | _handled_requests()
     named = {name for name in re.findall(r"`([a-z_]+\.[a-z_]+)`", _PAGE.read_text()) if name not in messages}
     sections = Settings.model_fields
     settings = {name for name in named if name.split(".")[0] in sections}

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from redis.asyncio import Redis
 
-from gateway.events import EventBus, user_room
+from gateway.messaging import MessageBus, user_room
 
 T = TypeVar("T")
 
@@ -25,7 +25,7 @@ async def commands_during(redis: Redis, action: Callable[[], Awaitable[T]]) -> t
 
 
 async def test_a_connect_with_nothing_to_resume_gets_the_latest_id_without_reading_the_history(
-    bus: EventBus, redis: Redis
+    bus: MessageBus, redis: Redis
 ) -> None:
     room = user_room("agent")
     await asyncio.gather(*(bus.publish(room, "booking.updated", {"n": n}) for n in range(300)))
@@ -38,7 +38,7 @@ async def test_a_connect_with_nothing_to_resume_gets_the_latest_id_without_readi
     assert not reads, f"300 kept events read for nothing: {reads}"
 
 
-async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: EventBus) -> None:
+async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: MessageBus) -> None:
     room = user_room("guest")
     for n in range(60):
         await bus.publish(room, "payment.updated", {"n": n})
@@ -50,7 +50,7 @@ async def test_a_resume_gets_exactly_the_events_after_its_last_id_in_order(bus: 
     assert (await bus.log.read_after(room, 60)).events == [], "a client that saw everything gets nothing again"
 
 
-async def test_a_resume_from_an_id_the_window_no_longer_reaches_reads_no_kept_event(bus: EventBus, redis: Redis) -> None:
+async def test_a_resume_from_an_id_the_window_no_longer_reaches_reads_no_kept_event(bus: MessageBus, redis: Redis) -> None:
     room = user_room("returning")
     for n in range(80):
         await bus.publish(room, "booking.updated", {"n": n})
@@ -64,7 +64,7 @@ async def test_a_resume_from_an_id_the_window_no_longer_reaches_reads_no_kept_ev
     assert ranges and all("+" not in command for command in ranges), f"the kept events were read: {ranges}"
 
 
-async def test_a_partial_read_gets_every_kept_event_after_the_id_and_says_events_are_missing(bus: EventBus, redis: Redis) -> None:
+async def test_a_partial_read_gets_every_kept_event_after_the_id_and_says_events_are_missing(bus: MessageBus, redis: Redis) -> None:
     room = user_room("refilled")
     for n in range(40):
         await bus.publish(room, "payment.updated", {"n": n})
@@ -77,7 +77,7 @@ async def test_a_partial_read_gets_every_kept_event_after_the_id_and_says_events
     assert b'"n":39' in history.events[-1].envelope
 
 
-async def test_reads_of_many_rooms_in_one_loop_turn_each_get_their_own_rooms_events(bus: EventBus) -> None:
+async def test_reads_of_many_rooms_in_one_loop_turn_each_get_their_own_rooms_events(bus: MessageBus) -> None:
     rooms = [user_room(f"storm-{n}") for n in range(40)]
     for count, room in enumerate(rooms, start=1):
         await asyncio.gather(*(bus.publish(room, "booking.updated", {"room": room, "n": n}) for n in range(count)))

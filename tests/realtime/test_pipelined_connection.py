@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.events.pipelined import PipelinedConnection
+from gateway.messaging.pipelined import PipelinedConnection
 from gateway.redis_client import create_redis
 from tests.conftest import make_settings
 from tests.realtime.conftest import SilencingProxy

@@ -6,7 +6,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
-from gateway.events import EventBus, PushNotice, user_room
+from gateway.messaging import MessageBus, PushNotice, user_room
 from gateway.security.tokens import TokenService
 from providers.outbox import list_outbox
 from tests.conftest import TEST_DATABASE
@@ -21,7 +21,7 @@ NOTICE = PushNotice(title="Payment", body="Your payment was updated")
 
 async def test_a_burst_for_an_offline_user_yields_one_push_with_the_latest_event_and_an_online_user_gets_none(
     cluster: Cluster,
-    bus: EventBus,
+    bus: MessageBus,
     redis: Redis,
     mongo: AsyncMongoClient,
     tokens: TokenService,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from gateway.embedded import ChildServer, start_redis, wait_until_answers
-from gateway.events import user_room
+from gateway.messaging import user_room
 from gateway.security.tokens import TokenService
 from gateway.settings import EmbeddedSettings
 from tests.conftest import free_port, make_settings

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.security.keys import new_signing_key
 from gateway.settings import Settings
-from gateway.state import EVENT_BUS, SOCKETIO
+from gateway.state import SERVICES, SOCKETIO
 from tests.factories import access_token_for, create_user
 from tests.gateway_apps import gateway_app
 from tests.realtime.conftest import eventually
@@ -201,7 +201,7 @@ async def test_joining_a_room_already_followed_answers_its_last_event_id(client:
     sio.on("booking.updated", lambda envelope: received.append(envelope["id"]))
     first = await sio.call("rooms.join", {"room": "property:p1"}, timeout=5)
     for n in range(3):
-        await client.app[EVENT_BUS].publish("property:p1", "booking.updated", {"n": n})
+        await client.app[SERVICES].bus.publish("property:p1", "booking.updated", {"n": n})
     await eventually(lambda: len(received) == 3, 10, "the room's events")
 
     again = await sio.call("rooms.join", {"room": "property:p1"}, timeout=5)

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from gateway.security.revocations import revoked_session_key
-from gateway.state import REALTIME_HUB, SETTINGS, TOKENS
+from gateway.state import SERVICES
 from tests.accounts.helpers import bearer, sign_in
 from tests.factories import create_user
 from tests.realtime.conftest import eventually
@@ -43,7 +43,7 @@ async def test_a_refresh_with_a_token_of_a_revoked_session_is_refused(client: Te
 
 async def test_a_refresh_adopts_the_roles_of_the_new_token(client: TestClient, phone: socketio.AsyncClient) -> None:
     user = await create_user(client.app, email="tumaini@example.com")
-    tokens = client.app[TOKENS]
+    tokens = client.app[SERVICES].tokens
     await _connect(client, phone, tokens.issue_access(str(user.id), ["guest"], "s-tumaini"))
     before = await phone.call("rooms.join", {"room": "event:e1:scanners"}, timeout=5)
 
@@ -59,13 +59,13 @@ async def test_a_revocation_missed_while_redis_was_out_of_reach_closes_the_socke
     client: TestClient, redis: Redis, phone: socketio.AsyncClient
 ) -> None:
     user = await create_user(client.app)
-    await _connect(client, phone, client.app[TOKENS].issue_access(str(user.id), ["guest"], "s-missed"))
+    await _connect(client, phone, client.app[SERVICES].tokens.issue_access(str(user.id), ["guest"], "s-missed"))
     revoked: list[object] = []
     phone.on("auth.revoked", revoked.append)
     # Marked as a revocation is, but its word to the nodes never arrived (the node was not listening).
-    await redis.set(revoked_session_key(client.app[SETTINGS].redis, "s-missed"), b"1", ex=timedelta(minutes=16))
+    await redis.set(revoked_session_key(client.app[SERVICES].settings.redis, "s-missed"), b"1", ex=timedelta(minutes=16))
 
-    subscriber = client.app[REALTIME_HUB].subscriber
+    subscriber = client.app[SERVICES].hub.subscriber
     await subscriber._connection.disconnect(nowait=True)  # type: ignore[union-attr]
 
     await eventually(lambda: not phone.connected, 10, "the socket of the revoked session to close")

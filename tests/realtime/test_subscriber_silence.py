@@ -4,7 +4,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from gateway.events.keys import RealtimeKeys
+from gateway.messaging.keys import RealtimeKeys
 from gateway.realtime.subscriber import NodeSubscriber, SubscriberDeaf
 from gateway.redis_client import create_redis
 from tests.conftest import make_settings

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from documents.door_pass import DoorPass
 from documents.ticket import Ticket
 from documents.user import User
+from gateway.state import SERVICES
 from gateway.tickets.issuing import ticket_order_paid
 from tests.factories import access_token_for, auth_header, create_user
 
@@ -75,7 +76,7 @@ async def paid_tickets(client: TestClient, sale: OnSale, count: int) -> list[dic
         answer = await hold(client, sale, headers, min(10, count - len(tickets)))
         assert answer.status == 201, await answer.text()
         order = await answer.json()
-        for ticket in await ticket_order_paid(client.app, order["id"], f"pay-{order['id']}"):
+        for ticket in await ticket_order_paid(client.app[SERVICES], order["id"], f"pay-{order['id']}"):
             tickets.append(await (await client.get(f"/v1/tickets/{ticket.id}", headers=headers)).json())
     return tickets
 

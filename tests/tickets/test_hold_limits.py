@@ -8,6 +8,7 @@ from beanie import PydanticObjectId
 from documents.hosted_event import HostedEvent
 from documents.ticket_order import TicketOrder
 from documents.ticket_type import TicketType
+from gateway.state import SERVICES
 from gateway.tickets.issuing import ticket_order_paid
 from tests.tickets.builders import buyer, event_on_sale, hold
 
@@ -30,7 +31,7 @@ async def test_racing_orders_of_one_buyer_hold_at_most_the_cap_for_an_event(clie
 
     # A paid order stops counting; another event is not held back by this one's cap.
     paid = await answers[statuses.index(201)].json()
-    await ticket_order_paid(client.app, paid["id"], f"pay-{paid['id']}")
+    await ticket_order_paid(client.app[SERVICES], paid["id"], f"pay-{paid['id']}")
     assert (await hold(client, sale, headers, 1)).status == 201
     other_sale = await event_on_sale(client, quantity=5)
     assert (await hold(client, other_sale, headers, 1)).status == 201

@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 from gateway.app import create_app
 from gateway.reseal import reseal_outdated_secrets
 from gateway.settings import Settings
+from gateway.state import SERVICES
 from gateway.tickets.qr import qr_link_key
 from tests.conftest import TEST_DATABASE
 from tests.factories import settings_with
@@ -30,7 +31,7 @@ async def test_tickets_and_links_outlive_a_key_rotation_and_migrate_reseals_the_
     before: TestClient = await aiohttp_client(create_app(_with_keys(settings, old)))
     sale = await event_on_sale(before)
     ticket = await ticket_doc((await paid_tickets(before, sale, 1))[0]["id"])
-    emailed_link = f"/v1/tickets/{ticket.id}/qr.png?key={qr_link_key(before.app, ticket)}"
+    emailed_link = f"/v1/tickets/{ticket.id}/qr.png?key={qr_link_key(before.app[SERVICES], ticket)}"
 
     rotating = _with_keys(settings, new, (old,))
     during: TestClient = await aiohttp_client(create_app(rotating))
@@ -43,4 +44,4 @@ async def test_tickets_and_links_outlive_a_key_rotation_and_migrate_reseals_the_
     after: TestClient = await aiohttp_client(create_app(_with_keys(settings, new)))
     assert len(await paid_tickets(after, sale, 1)) == 1, "with the old key gone, the re-sealed event key signs"
     assert (await after.get(emailed_link)).status == 404, "the old key's links end with the old key"
-    assert (await after.get(f"/v1/tickets/{ticket.id}/qr.png?key={qr_link_key(after.app, ticket)}")).status == 200
+    assert (await after.get(f"/v1/tickets/{ticket.id}/qr.png?key={qr_link_key(after.app[SERVICES], ticket)}")).status == 200

@@ -4,6 +4,7 @@ from aiohttp.test_utils import TestClient
 
 from documents.payment import Payment, PaymentPurpose, PaymentStatus
 from documents.user import User
+from gateway.state import SERVICES
 from gateway.tickets.payments import TicketOrderPayments
 from tests.factories import access_token_for, auth_header
 from tests.tickets.builders import door_staff, event_on_sale, paid_tickets, scan_body, ticket_doc
@@ -30,7 +31,7 @@ async def test_reissued_and_refunded_tickets_are_refused_with_their_reason(clien
                      target_id=str(refunded_ticket.order_id),
                      provider="sandbox", status=PaymentStatus.REFUNDED, description="tickets",
                      requested_amount_minor=300_000, requested_currency="KES")  # fmt: skip
-    await TicketOrderPayments().on_refunded(client.app, refund)
+    await TicketOrderPayments().on_refunded(client.app[SERVICES], refund)
     kit = await (await client.get(f"/v1/events/{sale.event_id}/scanner-kit", headers=headers)).json()
 
     old = await _scan(client, sale.event_id, headers, scan_body(leaked["secret"]))

@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from documents.ticket import Ticket
 from documents.ticket_order import OrderStatus, TicketOrder
 from documents.ticket_type import TicketType
+from gateway.state import SERVICES
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.orders import expire_lapsed_orders
 from tests.tickets.builders import buyer, event_on_sale, hold
@@ -61,7 +62,7 @@ async def test_cancelled_and_expired_holds_put_tickets_back_on_sale(client: Test
 
     cancel = await client.post(f"/v1/ticket-orders/{cancelled['id']}/cancel", headers=headers)
     lapsing = await (await hold(client, sale, headers, 2)).json()
-    expired = await expire_lapsed_orders(client.app, now=datetime.now(UTC) + timedelta(hours=1))
+    expired = await expire_lapsed_orders(client.app[SERVICES], now=datetime.now(UTC) + timedelta(hours=1))
     again = await hold(client, sale, headers, 2)
 
     assert (await cancel.json())["status"] == "cancelled"
@@ -74,8 +75,8 @@ async def test_paying_issues_one_ticket_per_seat_once(client: TestClient) -> Non
     holder, headers = await buyer(client.app)
     order = await (await hold(client, sale, headers, 3)).json()
 
-    first = await ticket_order_paid(client.app, order["id"], "pay-1")
-    again = await ticket_order_paid(client.app, order["id"], "pay-1")
+    first = await ticket_order_paid(client.app[SERVICES], order["id"], "pay-1")
+    again = await ticket_order_paid(client.app[SERVICES], order["id"], "pay-1")
     mine = await (await client.get("/v1/tickets", headers=headers)).json()
 
     assert [t.id for t in first] == [t.id for t in again] and len(first) == 3

@@ -9,10 +9,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from documents.door_pass import DoorPass
 from documents.scan_record import ScanRecord
-from gateway.events_hosting.keys import public_key
-from gateway.security.encoding import b64url, from_b64url
+from gateway.hosted_events.keys import public_key
 from gateway.redis_client import redis_key
-from gateway.state import REDIS, SETTINGS
+from gateway.security.encoding import b64url, from_b64url
+from gateway.state import SERVICES
 from gateway.tickets.secrets import InvalidSecret, read_ticket_secret, verify_ticket_secret
 from tests.tickets.builders import door_pass, door_staff, event_on_sale, paid_tickets, scan_body
 
@@ -79,7 +79,7 @@ async def test_the_door_shows_the_holder_even_when_redis_lost_the_list(client: T
     sale = await event_on_sale(client)
     listed, unlisted = await paid_tickets(client, sale, 2)
     [(_, headers)] = await door_staff(client, sale)
-    await client.app[REDIS].hdel(redis_key(client.app[SETTINGS].redis, "tickets", "holders", sale.event_id),
+    await client.app[SERVICES].redis.hdel(redis_key(client.app[SERVICES].settings.redis, "tickets", "holders", sale.event_id),
                                  unlisted["id"])  # fmt: skip
 
     answers = [await _scan(client, sale.event_id, headers, scan_body(t["secret"])) for t in (listed, unlisted)]

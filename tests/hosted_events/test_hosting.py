@@ -7,6 +7,7 @@ from yarl import URL
 
 from documents.notification import Notification, NotificationKind
 from documents.ticket import Ticket
+from gateway.state import SERVICES
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.qr import qr_link
 from tests.properties.builders import listing_body, published_listing, signed_in
@@ -54,7 +55,7 @@ async def test_tickets_come_as_png_and_svg_qr_codes_and_reach_the_buyer(client: 
     assert stored is not None
     _, stranger = await buyer(client.app)
 
-    png = await client.get(URL(qr_link(client.app, stored, "png")).path_qs)
+    png = await client.get(URL(qr_link(client.app[SERVICES], stored, "png")).path_qs)
     svg = await client.get(f"/v1/tickets/{ticket['id']}/qr.svg", headers=stranger)
     forged = await client.get(f"/v1/tickets/{ticket['id']}/qr.png?key=AAAAAAAAAAAAAAAAAAAAAAAA")
 
@@ -71,7 +72,7 @@ async def test_the_holder_reads_the_svg_qr_code_with_a_token(client: TestClient)
         "event_id": sale.event_id, "lines": [{"ticket_type_id": sale.ticket_type_id, "quantity": 1}],
         "holder_name": "Zawadi",
     })).json()  # fmt: skip
-    [ticket] = await ticket_order_paid(client.app, order["id"], "pay-svg")
+    [ticket] = await ticket_order_paid(client.app[SERVICES], order["id"], "pay-svg")
     svg = await client.get(f"/v1/tickets/{ticket.id}/qr.svg", headers=headers)
 
     assert svg.status == 200 and svg.content_type == "image/svg+xml" and b"<svg" in await svg.read()

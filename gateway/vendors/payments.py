@@ -1,25 +1,26 @@
-"""Payment adapters built from settings at start-up; in sandbox mode, emulators stand in for vendors without credentials."""
+"""Payment adapters built from settings at start-up (in sandbox mode, emulators stand in for vendors without
+credentials), and what the payments flow holds of them at run time."""
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from aiohttp import web
 
-import gateway.payments.reconcile  # noqa: F401  (declares the reconciliation job)
 from gateway.logs import get_logger
-from gateway.payments.booking_payments import install_booking_payments
-from gateway.payments.vendors import PaymentVendors, SandboxVendors
 from gateway.settings import PaymentSettings, Settings
-from gateway.state import HTTP_CLIENT, PAYMENTS, SETTINGS
 from providers.emulators import (
     DARAJA_SANDBOX,
     PAYPAL_SANDBOX,
     STRIPE_SANDBOX,
+    DarajaSandbox,
     DarajaSettings,
+    PaypalSandbox,
     PaypalSettings,
+    StripeSandbox,
     StripeSettings,
     create_daraja_emulator,
     create_paypal_emulator,
@@ -35,18 +36,47 @@ STRIPE_WEBHOOK_PATH = "/webhooks/stripe"
 PAYPAL_WEBHOOK_PATH = "/webhooks/paypal"
 
 
+@dataclass
+class SandboxVendors:
+    """The in-process emulators standing in for vendors without credentials (sandbox mode only)."""
+
+    daraja: DarajaSandbox | None = None
+    stripe: StripeSandbox | None = None
+    paypal: PaypalSandbox | None = None
+
+
+@dataclass
+class PaymentVendors:
+    providers: dict[str, PaymentProvider]
+    # Enabled methods that cannot take payments here, with the reason (missing credentials).
+    unavailable: dict[str, str]
+    # The M-Pesa callback token this process accepts (configured, or generated in sandbox).
+    mpesa_callback_token: str | None
+    sandbox: SandboxVendors = field(default_factory=SandboxVendors)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def run_after_answer(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run `work` once the vendor has its answer; the task is held until it ends so it is never lost mid-way."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def finish_background_work(self) -> None:
+        """Wait for everything started by `run_after_answer` (shutdown, and tests that need a settled state)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-async def payments_context(app: web.Application) -> AsyncIterator[None]:
-    """A cleanup context after the realtime hub: work still running when the app stops is finished first."""
-    settings = app[SETTINGS]
-    install_booking_payments()
+@asynccontextmanager
+async def payment_vendors(settings: Settings, http: httpx.AsyncClient) -> AsyncIterator[PaymentVendors]:
+    """The adapters (and emulators) for the process's lifetime; work still running when it ends is finished first."""
     async with AsyncExitStack() as stack:
-        vendors = await _build_vendors(settings, app[HTTP_CLIENT], stack)
-        app[PAYMENTS] = vendors
-        yield
+        vendors = await _build_vendors(settings, http, stack)
+        yield vendors
         await vendors.finish_background_work()
 
 

@@ -1,4 +1,4 @@
-"""Names of every Redis key and channel the event bus and the realtime hub share."""
+"""Names of every Redis key and channel the message bus and the realtime hub share."""
 
 from gateway.redis_client import redis_key
 from gateway.settings import RedisSettings

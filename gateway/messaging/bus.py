@@ -1,4 +1,4 @@
-"""The domain event bus: flows publish to a room; subscribers (delivery, push fallback, analytics) hear about it."""
+"""The message bus: flows publish to a room; subscribers (delivery, push fallback, analytics) hear about it."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.events.keys import RealtimeKeys
-from gateway.events.log import EventLog
-from gateway.events.targets import checked_event_type, checked_target, user_of
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
+from gateway.messaging.keys import RealtimeKeys
+from gateway.messaging.log import MessageLog
+from gateway.messaging.targets import checked_message_type, checked_target, user_of
 from gateway.settings import Settings
 
 log = get_logger("lango.events")
@@ -21,7 +21,7 @@ log = get_logger("lango.events")
 _FAILURES_NAMED = 5
 
 
-class EventBusUnavailable(Exception):
+class BusUnavailable(Exception):
     """Redis did not take the event: nothing was published; retry later."""
 
 
@@ -60,12 +60,12 @@ class Outgoing(NamedTuple):
 Subscriber = Callable[[Published], Awaitable[None]]
 
 
-class EventBus:
+class MessageBus:
     """One per process; it holds no sockets, so a worker publishes exactly as a gateway node does."""
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.keys = RealtimeKeys(settings.redis)
-        self.log = EventLog(redis, self.keys, settings.realtime)
+        self.log = MessageLog(redis, self.keys, settings.realtime)
         self._subscribers: list[Subscriber] = []
 
     async def close(self) -> None:
@@ -103,7 +103,7 @@ class EventBus:
         """Publish several events in one round trip to Redis, each as `publish` would, answered in order.
 
         All are checked before any is sent. Every event Redis took reaches the subscribers even when another
-        did not; then EventBusUnavailable names the ones not published."""
+        did not; then BusUnavailable names the ones not published."""
         for event in events:
             _checked(event)
         ts = datetime.now(UTC)
@@ -142,7 +142,7 @@ class EventBus:
 
 def _checked(event: Outgoing) -> Outgoing:
     checked_target(event.target)
-    checked_event_type(event.type)
+    checked_message_type(event.type)
     return event
 
 
@@ -159,7 +159,7 @@ def _published(event: Outgoing, pending_push_key: str | None, result: list[int])
     )
 
 
-def _unavailable(failures: list[tuple[Outgoing, RedisError]]) -> EventBusUnavailable:
+def _unavailable(failures: list[tuple[Outgoing, RedisError]]) -> BusUnavailable:
     named = ", ".join(f"{event.type} to {event.target}" for event, _ in failures[:_FAILURES_NAMED])
     more = f" and {len(failures) - _FAILURES_NAMED} more" if len(failures) > _FAILURES_NAMED else ""
-    return EventBusUnavailable(f"event {named}{more} not published: {failures[0][1]}")
+    return BusUnavailable(f"event {named}{more} not published: {failures[0][1]}")

@@ -7,17 +7,17 @@ from saq import Status
 
 from gateway.notifications.audiences import audience_for
 from gateway.notifications.reminders import event_reminder_key
-from gateway.state import JOB_QUEUE, SETTINGS
+from gateway.state import SERVICES
 from tests.tickets.builders import event_on_sale, paid_tickets, ticket_doc
 
 
 async def test_publishing_schedules_the_reminder_and_cancelling_aborts_it(client: TestClient) -> None:
     sale = await event_on_sale(client, starts_in=timedelta(days=3))
-    queue = client.app[JOB_QUEUE]
+    queue = client.app[SERVICES].queue
     reminder = await queue.job(event_reminder_key(sale.event_id))
     assert reminder is not None and reminder.status == Status.QUEUED
     event = await (await client.get(f"/v1/events/{sale.event_id}", headers=sale.host_headers)).json()
-    lead = timedelta(hours=client.app[SETTINGS].notifications.event_reminder_lead_h)
+    lead = timedelta(hours=client.app[SERVICES].settings.notifications.event_reminder_lead_h)
 
     assert reminder.scheduled == int((datetime.fromisoformat(event["starts_at"]) - lead).timestamp())
 

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
-from gateway.events.pipelined import PipelinedConnection
+from gateway.messaging.pipelined import PipelinedConnection
 
 Call = tuple[list[str], list[Any], "asyncio.Future[Any]"]
 # One script call blocks Redis while it runs: at ~10 us a call, 128 of them hold it for about a millisecond.

@@ -1,4 +1,4 @@
-"""The domain events flows publish, by name: the one place for them, as docs/events.md lists them."""
+"""The messages flows publish, by type: the one place for them, as docs/events.md lists them."""
 
 BOOKING_UPDATED = "booking.updated"
 PAYMENT_UPDATED = "payment.updated"
@@ -7,6 +7,6 @@ CHECKIN_STATS = "checkin.stats"
 NOTIFICATION_CREATED = "notification.created"
 BROADCAST_PROGRESS = "broadcast.progress"
 
-DOMAIN_EVENTS = frozenset(
+MESSAGE_TYPES = frozenset(
     {BOOKING_UPDATED, PAYMENT_UPDATED, TICKET_ISSUED, CHECKIN_STATS, NOTIFICATION_CREATED, BROADCAST_PROGRESS}
 )

@@ -4,7 +4,6 @@ ticket revoked, every buyer told; done by a job that pages through the orders an
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -16,13 +15,13 @@ from documents.payment import COLLECTED, OPEN, Payment, PaymentPurpose, PaymentS
 from documents.ticket import Ticket, TicketStatus
 from documents.ticket_order import OrderStatus, TicketOrder
 from gateway.database import in_transaction
-from gateway.jobs import JOBS, JobPolicy, enqueue
+from gateway.jobs import JobPolicy, enqueue, every, job
 from gateway.logs import get_logger
 from gateway.notifications import NotificationKind, notify
 from gateway.payments.reconcile import settle_from_vendor
 from gateway.payments.refunds import request_refund
 from gateway.payments.settle import close_payment_unpaid
-from gateway.state import JOB_QUEUE, SETTINGS
+from gateway.services import Services
 from gateway.tickets.orders import release_unpaid_order
 
 log = get_logger("lango.events")
@@ -36,22 +35,22 @@ CANCELLED_EVENT_CLOSED = "The event was cancelled. Nothing was charged."
 RETURNED = (*COLLECTED, PaymentStatus.REFUNDED)
 
 
-async def queue_cancellation(app: web.Application, event_id: str, after_order_id: PydanticObjectId | None) -> None:
+async def queue_cancellation(services: Services, event_id: str, after_order_id: PydanticObjectId | None) -> None:
     """Queue the job for the orders after `after_order_id`; a Redis that cannot take it now leaves it to the
     minute's `resume_event_cancellations`."""
     key = f"event-cancelled:{event_id}:{after_order_id or 'start'}"
     try:
-        await enqueue(app[JOB_QUEUE], settle_cancelled_event, key=key, event_id=event_id)
+        await enqueue(services.queue, settle_cancelled_event, key=key, event_id=event_id)
     except RedisError as error:
         log.warning("event cancellation not queued: resumed within minutes", event_id=event_id, error=str(error))
 
 
-@JOBS.job(JobPolicy(timeout_s=300))
+@job(JobPolicy(timeout_s=300))
 async def settle_cancelled_event(ctx: dict[str, Any], *, event_id: str) -> int:
     """One page of the cancelled event's orders, from where the last run stopped; then the next page is queued, or
     the cancellation marked settled when none is left. Runs twice or side by side change nothing more: each order's
     refund has one key per event and every state change is conditional."""
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     event = await HostedEvent.get(PydanticObjectId(event_id))
     if event is None or event.status != EventStatus.CANCELLED or event.cancellation is None:
         return 0
@@ -63,17 +62,17 @@ async def settle_cancelled_event(ctx: dict[str, Any], *, event_id: str) -> int:
         log.info("event cancellation settled", event_id=event_id)
         return 0
     for order in page:
-        await settle_cancelled_order(app, event, order)
+        await settle_cancelled_order(services, event, order)
     last = PydanticObjectId(page[-1].id)
     await HostedEvent.advance_cancellation(event.id, last)
-    await queue_cancellation(app, event_id, last)
+    await queue_cancellation(services, event_id, last)
     return len(page)
 
 
-@JOBS.every("* * * * *")
+@every("* * * * *")
 async def resume_event_cancellations(ctx: dict[str, Any]) -> int:
     """Every minute: queue again each cancellation whose job stopped moving; its key makes a live one win."""
-    app: web.Application = ctx["app"]
+    services: Services = ctx["services"]
     stalled = {
         "status": EventStatus.CANCELLED.value,
         "cancellation.settled_at": None,
@@ -81,24 +80,24 @@ async def resume_event_cancellations(ctx: dict[str, Any]) -> int:
     }
     resumed = 0
     async for event in HostedEvent.find(stalled):
-        await queue_cancellation(app, str(event.id), event.cancellation.after_order_id if event.cancellation else None)
+        await queue_cancellation(services, str(event.id), event.cancellation.after_order_id if event.cancellation else None)
         resumed += 1
     return resumed
 
 
-async def settle_cancelled_order(app: web.Application, event: HostedEvent, order: TicketOrder) -> None:
+async def settle_cancelled_order(services: Services, event: HostedEvent, order: TicketOrder) -> None:
     """Read after the event was cancelled, so no order can still become paid (see HostedEvent.record_sale)."""
     if order.status == OrderStatus.HELD:
         await release_unpaid_order(order)
     if order.status in (OrderStatus.HELD, OrderStatus.EXPIRED, OrderStatus.CANCELLED):
-        await _close_open_payments(app, order)
+        await _close_open_payments(services, order)
     if order.status == OrderStatus.PAID:
         payment = await Payment.get(PydanticObjectId(order.payment_id)) if ObjectId.is_valid(order.payment_id or "") else None
         if payment is not None:
-            await request_refund(app, payment, payment.requested_amount_minor, CANCELLED_EVENT_REFUND, f"event-cancelled-{event.id}")
-    await _revoke_tickets(app, order)
+            await request_refund(services, payment, payment.requested_amount_minor, CANCELLED_EVENT_REFUND, f"event-cancelled-{event.id}")
+    await _revoke_tickets(services, order)
     if order.status in (OrderStatus.HELD, OrderStatus.PAID):
-        await _tell_buyer(app, event, order)
+        await _tell_buyer(services, event, order)
 
 
 async def _payments_of(order: TicketOrder, statuses: tuple[PaymentStatus, ...]) -> list[Payment]:
@@ -107,17 +106,17 @@ async def _payments_of(order: TicketOrder, statuses: tuple[PaymentStatus, ...]) 
     ).to_list()
 
 
-async def _close_open_payments(app: web.Application, order: TicketOrder) -> None:
+async def _close_open_payments(services: Services, order: TicketOrder) -> None:
     """A payment the payer already made is applied (and, its order being closed, refunded); one still waiting
     is closed, and should its money arrive after all, it is refunded then."""
     for payment in await _payments_of(order, OPEN):
-        await settle_from_vendor(app, payment)
+        await settle_from_vendor(services, payment)
         current = await Payment.get(payment.id)
         if current is not None and current.status in OPEN:
-            await close_payment_unpaid(app, current, PaymentStatus.CANCELLED, CANCELLED_EVENT_CLOSED)
+            await close_payment_unpaid(services, current, PaymentStatus.CANCELLED, CANCELLED_EVENT_CLOSED)
 
 
-async def _revoke_tickets(app: web.Application, order: TicketOrder) -> None:
+async def _revoke_tickets(services: Services, order: TicketOrder) -> None:
     """Every valid ticket of the order revoked, its door pass with it; the version bump lists it for offline doors."""
 
     async def revoke(session: AsyncClientSession) -> None:
@@ -129,10 +128,10 @@ async def _revoke_tickets(app: web.Application, order: TicketOrder) -> None:
         await Ticket.get_pymongo_collection().update_many({"_id": {"$in": ids}, "status": TicketStatus.VALID.value}, change, session=session)
         await DoorPass.get_pymongo_collection().update_many({"_id": {"$in": ids}}, change, session=session)
 
-    await in_transaction(app, revoke)
+    await in_transaction(services, revoke)
 
 
-async def _tell_buyer(app: web.Application, event: HostedEvent, order: TicketOrder) -> None:
+async def _tell_buyer(services: Services, event: HostedEvent, order: TicketOrder) -> None:
     """Once per order: what was cancelled, and what comes back (every collected payment of the order is returned)."""
     returned = await _payments_of(order, RETURNED)
     by_team = any(refund.status == RefundStatus.MANUAL for payment in returned for refund in payment.refunds)
@@ -143,7 +142,7 @@ async def _tell_buyer(app: web.Application, event: HostedEvent, order: TicketOrd
         "refund_due_minor": sum(payment.requested_amount_minor for payment in returned),
         "currency": order.currency,
         "refund_by_team": by_team,
-        "event_url": f"{app[SETTINGS].notifications.public_app_url}/events/{event.id}",
+        "event_url": f"{services.settings.notifications.public_app_url}/events/{event.id}",
     }
-    await notify(app, order.buyer_id, NotificationKind.EVENT_CANCELLED, context,
+    await notify(services, order.buyer_id, NotificationKind.EVENT_CANCELLED, context,
                  dedupe_key=f"event_cancelled:{order.id}", data={"event_id": str(event.id), "order_id": str(order.id)})  # fmt: skip

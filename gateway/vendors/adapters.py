@@ -1,20 +1,19 @@
-"""The adapters for object storage, maps and analytics, built from settings at start-up and closed at shutdown."""
+"""The adapters for object storage, maps and analytics, built from settings at start-up."""
 
 import secrets
-from collections.abc import AsyncIterator
 
 import httpx
-from aiohttp import web
 
-from gateway.files.local_disk import LOCAL_DOWNLOAD_PATH, LOCAL_UPLOAD_PATH
 from gateway.logs import get_logger
 from gateway.settings import Settings
-from gateway.state import ANALYTICS_SINK, HTTP_CLIENT, MAPS, OBJECT_STORE, SETTINGS
 from providers.analytics import AnalyticsSink, PostHogConfig, create_analytics_sink
 from providers.maps import GoogleMapsConfig, MapsProvider, create_maps_provider
 from providers.storage import LocalStoreConfig, ObjectStore, S3StoreConfig, create_object_store
 
 log = get_logger("lango.vendors")
+# Where the local store's signed forms are posted and its signed downloads served (handlers.files routes them).
+LOCAL_UPLOAD_PATH = "/storage/local/upload"
+LOCAL_DOWNLOAD_PATH = "/storage/local/objects"
 
 
 def create_store(settings: Settings) -> ObjectStore:
@@ -47,15 +46,3 @@ def create_sink(settings: Settings, http: httpx.AsyncClient) -> AnalyticsSink:
     analytics = settings.analytics
     options = PostHogConfig.model_validate(analytics.posthog.model_dump()) if analytics.provider == "posthog" else None
     return create_analytics_sink(analytics.provider, options, http=http)
-
-
-async def vendors_context(app: web.Application) -> AsyncIterator[None]:
-    """A cleanup context, after the HTTP client: the adapters share it."""
-    settings = app[SETTINGS]
-    store = create_store(settings)
-    await store.open()
-    app[OBJECT_STORE] = store
-    app[MAPS] = create_maps(settings, app[HTTP_CLIENT])
-    app[ANALYTICS_SINK] = create_sink(settings, app[HTTP_CLIENT])
-    yield
-    await store.close()

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from gateway.events.batching import BatchedScript
-from gateway.events.keys import RealtimeKeys
-from gateway.events.targets import BROADCAST
+from gateway.messaging.batching import BatchedScript
+from gateway.messaging.keys import RealtimeKeys
+from gateway.messaging.targets import BROADCAST
 from gateway.settings import RealtimeSettings
 
 # Appends a batch of events in one atomic step, so an event is either in the history before a node registers
@@ -182,7 +182,7 @@ class HistorySlice:
     complete: bool
 
 
-class EventLog:
+class MessageLog:
     def __init__(self, redis: Redis, keys: RealtimeKeys, settings: RealtimeSettings) -> None:
         self._keys = keys
         push_hold_ms = int((settings.push_debounce_s + _PENDING_PUSH_MARGIN_S) * 1000)

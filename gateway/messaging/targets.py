@@ -35,7 +35,7 @@ def checked_target(target: str) -> str:
     return target
 
 
-def checked_event_type(event_type: str) -> str:
+def checked_message_type(event_type: str) -> str:
     if not _EVENT_TYPE.match(event_type):
         raise ValueError(f"{input_prefix(event_type)!r} is not an event type such as payment.updated")
     return event_type

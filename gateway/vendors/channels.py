@@ -2,16 +2,19 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+import httpx
 from pydantic import BaseModel
+from redis.asyncio import Redis
 
 from gateway.settings import Settings
-from gateway.state import EMAIL_SENDER, HTTP_CLIENT, PUSH_SENDER, REDIS, SETTINGS, SMS_SENDER
-from providers.email import create_email_sender
+from providers.email import EmailSender, create_email_sender
 from providers.push import create_push_sender
-from providers.sms import create_sms_sender
+from providers.push.base import PushSender
+from providers.sms import SmsSender, create_sms_sender
 
 OUTBOX = "outbox"
 
@@ -25,22 +28,26 @@ def adapter_options(settings: Settings, provider: str, section: BaseModel) -> di
     return {key: value for key, value in vendor if value is not None}
 
 
-async def channels_context(app: web.Application) -> AsyncIterator[None]:
-    """A cleanup context after Redis and the HTTP client; every flow that sends reuses these three senders."""
-    settings = app[SETTINGS]
-    redis, http = app[REDIS], app[HTTP_CLIENT]
+@dataclass(frozen=True)
+class Channels:
+    email: EmailSender
+    sms: SmsSender
+    push: PushSender
+
+
+@asynccontextmanager
+async def channels(settings: Settings, redis: Redis, http: httpx.AsyncClient) -> AsyncIterator[Channels]:
+    """The three senders every flow that sends reuses, for the process's lifetime."""
     email, sms, push = settings.email, settings.sms, settings.push
-    app[EMAIL_SENDER] = create_email_sender(
-        email.provider, adapter_options(settings, email.provider, email), redis=redis, http=http
-    )
-    app[SMS_SENDER] = create_sms_sender(
-        sms.provider, adapter_options(settings, sms.provider, sms), redis=redis, http=http
-    )
     # The FCM adapter parses its key and loads CA certificates while it is built: kept off the event loop.
-    app[PUSH_SENDER] = await asyncio.to_thread(
+    push_sender = await asyncio.to_thread(
         create_push_sender, push.provider, adapter_options(settings, push.provider, push), redis=redis
     )
-    yield
-    close = getattr(app[PUSH_SENDER], "aclose", None)
+    yield Channels(
+        email=create_email_sender(email.provider, adapter_options(settings, email.provider, email), redis=redis, http=http),
+        sms=create_sms_sender(sms.provider, adapter_options(settings, sms.provider, sms), redis=redis, http=http),
+        push=push_sender,
+    )
+    close = getattr(push_sender, "aclose", None)
     if close is not None:
         await close()

@@ -2,9 +2,8 @@
 unpayable, payments racing the cancel refunded, every ticket revoked, every buyer told, the job safe to run twice."""
 
 import asyncio
-from typing import Any
-
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -17,12 +16,12 @@ from documents.payment import Payment
 from documents.ticket import Ticket, TicketStatus
 from documents.ticket_order import TicketOrder
 from documents.ticket_type import TicketType
-from gateway.events.bus import Published
-from gateway.events_hosting.cancellation import resume_event_cancellations, settle_cancelled_event
-from gateway.payments.vendors import SandboxVendors
-from gateway.state import JOB_QUEUE, PAYMENTS
+from gateway.hosted_events.cancellation import resume_event_cancellations, settle_cancelled_event
+from gateway.messaging.bus import Published
+from gateway.state import SERVICES
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.problems import OrderStateProblem
+from gateway.vendors.payments import SandboxVendors
 from tests.payments.conftest import (  # noqa: F401  (a gateway its vendor emulators call back)
     client,
     delivered,
@@ -90,9 +89,9 @@ async def cancel(client: TestClient, sale: OnSale) -> None:
 
 async def run_cancellation_job(client: TestClient, sale: OnSale) -> None:
     """The job as the worker runs it, page after page, until it reports the cancellation settled."""
-    while await settle_cancelled_event({"app": client.app}, event_id=sale.event_id):
+    while await settle_cancelled_event({"services": client.app[SERVICES]}, event_id=sale.event_id):
         pass
-    await client.app[PAYMENTS].finish_background_work()
+    await client.app[SERVICES].payments.finish_background_work()
 
 
 async def valid_tickets(sale: OnSale) -> int:
@@ -202,7 +201,7 @@ async def test_a_payment_racing_the_cancel_is_refunded_and_leaves_no_valid_ticke
         racers = [vendor_settles(client, sandbox, method, reference), cancel_and_settle()]
         # Each order of start, so the payment lands before, during and after the cancel across the attempts.
         await asyncio.gather(*(racers if attempt % 2 else reversed(racers)))
-        await client.app[PAYMENTS].finish_background_work()
+        await client.app[SERVICES].payments.finish_background_work()
         await run_cancellation_job(client, sale)
 
         settled = await stored_payment(payment["id"])
@@ -224,7 +223,7 @@ async def test_an_order_paid_while_the_event_is_cancelled_never_keeps_a_valid_ti
 
         async def pay() -> str:
             try:
-                await ticket_order_paid(client.app, order["id"], f"pay-{attempt}")
+                await ticket_order_paid(client.app[SERVICES], order["id"], f"pay-{attempt}")
             except OrderStateProblem:
                 return "refused"
             return "paid"
@@ -249,18 +248,18 @@ async def test_a_cancellation_whose_job_stopped_is_resumed_where_it_was(client: 
     sale = await event_on_sale(client)
     _, card_payment = await paid_order(client, sandbox, sale, "stripe")
     await cancel(client, sale)
-    queue = client.app[JOB_QUEUE]
+    queue = client.app[SERVICES].queue
     first = await queue.job(f"event-cancelled:{sale.event_id}:start")
     assert first is not None and first.status == Status.QUEUED
 
     # A worker took the job and died before settling anything: nothing is queued any more, nothing moves.
     await queue.finish(first, Status.FAILED, error="worker lost")
-    assert await resume_event_cancellations({"app": client.app}) == 0
+    assert await resume_event_cancellations({"services": client.app[SERVICES]}) == 0
     await HostedEvent.get_pymongo_collection().update_one(
         {"_id": PydanticObjectId(sale.event_id)}, {"$set": {"cancellation.progressed_at": datetime.now(UTC) - timedelta(hours=1)}}
     )
 
-    assert await resume_event_cancellations({"app": client.app}) == 1
+    assert await resume_event_cancellations({"services": client.app[SERVICES]}) == 1
     again = await queue.job(f"event-cancelled:{sale.event_id}:start")
     assert again is not None and again.status == Status.QUEUED
     await run_cancellation_job(client, sale)

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from aiohttp import web
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import Field, model_validator
@@ -12,16 +11,16 @@ from documents.clock import stored_now
 from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
 from documents.ticket_type import TicketType
 from documents.user import User
-from gateway.events_hosting.cancellation import queue_cancellation
-from gateway.events_hosting.keys import new_event_key, ticket_sealing_keys
-from gateway.events_hosting.problems import EventNotValid, EventStateProblem, NotAScanner
+from gateway.hosted_events.cancellation import queue_cancellation
+from gateway.hosted_events.keys import new_event_key, ticket_sealing_keys
+from gateway.hosted_events.problems import EventNotValid, EventStateProblem, NotAScanner
 from gateway.input_types import ApiDatetime, DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
-from gateway.properties.listings import listing_for, sanitised_description
 from gateway.problems import NotFound
+from gateway.properties.listings import listing_for, sanitised_description
 from gateway.routing import RequestModel
 from gateway.security.access import Caller
-from gateway.state import SETTINGS
+from gateway.services import Services
 
 OBJECT_ID = r"^[0-9a-f]{24}$"
 
@@ -62,7 +61,7 @@ class ScannerAssignment(RequestModel):
     user_id: Annotated[str, Field(pattern=OBJECT_ID)]
 
 
-async def create_event(app: web.Application, caller: Caller, fields: EventFields) -> HostedEvent:
+async def create_event(services: Services, caller: Caller, fields: EventFields) -> HostedEvent:
     """A draft event of the calling host, with its first signing key."""
     if fields.starts_at <= datetime.now(UTC):
         raise EventNotValid("starts_at is in the past")
@@ -83,7 +82,7 @@ async def create_event(app: web.Application, caller: Caller, fields: EventFields
         ends_at=fields.ends_at.astimezone(UTC),
         capacity=fields.capacity,
         reentry_allowed=fields.reentry_allowed,
-        keys=[new_event_key(str(event_id), 1, ticket_sealing_keys(app[SETTINGS].tickets))],
+        keys=[new_event_key(str(event_id), 1, ticket_sealing_keys(services.settings.tickets))],
     )
     await event.insert()
     return event
@@ -96,11 +95,11 @@ async def publish_event(caller: Caller, event_id: str) -> HostedEvent:
     return await _advanced(event.publish())
 
 
-async def cancel_event(app: web.Application, caller: Caller, event_id: str) -> HostedEvent:
+async def cancel_event(services: Services, caller: Caller, event_id: str) -> HostedEvent:
     """Cancelled for good: sales and payments stop now; a job then refunds the paid orders, closes the held ones,
-    revokes the tickets and tells the buyers (gateway.events_hosting.cancellation)."""
+    revokes the tickets and tells the buyers (gateway.hosted_events.cancellation)."""
     event = await _advanced((await hosted_event_for(caller, event_id)).cancel())
-    await queue_cancellation(app, str(event.id), None)
+    await queue_cancellation(services, str(event.id), None)
     return event
 
 

@@ -1,0 +1,173 @@
+"""How a process is put together: its Services, opened in order and closed in reverse, and everything the domain
+plugs into (payment purposes, the refund of a cancelled booking, jobs, periodic jobs, the bus's subscribers), listed
+here whole rather than registered by imports.
+
+A gateway holds sockets, so it also gets a realtime hub; a worker (`lango worker`) gets none, and never appears to
+the other nodes as one that holds sockets.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+
+import socketio
+from redis.exceptions import RedisError
+from saq import Queue
+
+from documents.clock import stored_now
+from documents.payment import PaymentPurpose
+from gateway.accounts.codes import send_password_reset_code
+from gateway.accounts.context import totp_sealing_keys
+from gateway.accounts.signup import send_signup_code
+from gateway.analytics.flush import flush_analytics
+from gateway.analytics.subscriber import track_published
+from gateway.bookings.holds import sweep_lapsed_holds
+from gateway.bookings.lifecycle import complete_stays
+from gateway.database import create_mongo_client, init_documents
+from gateway.files.lifecycle import sweep_abandoned_uploads
+from gateway.hosted_events.cancellation import resume_event_cancellations, settle_cancelled_event
+from gateway.jobs import JobCatalogue, create_queue
+from gateway.logs import get_logger
+from gateway.messaging.bus import MessageBus, Published
+from gateway.notifications.booking_notices import install_booking_notices, send_booking_notice
+from gateway.notifications.broadcasts import send_broadcast_batch
+from gateway.notifications.delivery import deliver_notification
+from gateway.notifications.reminders import send_booking_reminder, send_event_reminder
+from gateway.outbound_http import create_http_client
+from gateway.payments.booking_payments import BookingPayments, refund_cancelled_booking
+from gateway.payments.purposes import PurposeHandler
+from gateway.payments.receipts import send_payment_receipt
+from gateway.payments.reconcile import reconcile_payments
+from gateway.realtime.hub import RealtimeHub
+from gateway.realtime.push import install_push_fallback, send_pending_push
+from gateway.redis_client import create_redis
+from gateway.security.passwords import PasswordHasher
+from gateway.security.rate_limits import RateLimiter
+from gateway.security.tokens import create_token_service
+from gateway.services import Services
+from gateway.settings import Settings
+from gateway.tickets.orders import sweep_lapsed_ticket_holds
+from gateway.tickets.payments import TicketOrderPayments
+from gateway.tickets.runtime import ScanContexts, StatsPublisher, TicketsRuntime
+from gateway.tickets.stats import DoorCounters
+from gateway.vendors.adapters import create_maps, create_sink, create_store
+from gateway.vendors.channels import channels
+from gateway.vendors.payments import payment_vendors
+
+log = get_logger("lango.composition")
+# Every job a worker runs, and every periodic one.
+JOBS = JobCatalogue(
+    jobs=(
+        send_password_reset_code,
+        send_signup_code,
+        send_booking_notice,
+        send_booking_reminder,
+        send_event_reminder,
+        send_broadcast_batch,
+        deliver_notification,
+        send_payment_receipt,
+        send_pending_push,
+        settle_cancelled_event,
+    ),
+    periodic=(
+        sweep_lapsed_holds,
+        sweep_lapsed_ticket_holds,
+        complete_stays,
+        reconcile_payments,
+        resume_event_cancellations,
+        sweep_abandoned_uploads,
+        flush_analytics,
+    ),
+)
+
+
+def payment_purposes() -> dict[PaymentPurpose, PurposeHandler]:
+    """What each purpose of payment pays for."""
+    return {PaymentPurpose.BOOKING: BookingPayments(), PaymentPurpose.TICKET_ORDER: TicketOrderPayments()}
+
+
+def subscribe_to_the_bus(services: Services) -> None:
+    """What hears every published message: the push to offline phones, the booking notices, product analytics."""
+    settings = services.settings
+    install_push_fallback(services.bus, services.queue, settings.realtime.push_debounce_s)
+    install_booking_notices(services)
+
+    async def track(published: Published) -> None:
+        await track_published(services, published)
+
+    services.bus.subscribe(track)
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, sio: socketio.AsyncServer | None = None, clock: Callable[[], datetime] = stored_now
+) -> AsyncIterator[Services]:
+    """The process's Services: a gateway passes its Socket.IO server and gets a realtime hub; a worker passes none.
+    `clock` is the time flows compare expiries with; tests pass one they move."""
+    async with AsyncExitStack() as stack:
+        mongo = create_mongo_client(settings.mongodb)
+        stack.push_async_callback(mongo.close)
+        await init_documents(mongo, settings.mongodb, create_indexes=False)
+        redis = create_redis(settings.redis)
+        stack.push_async_callback(redis.aclose)
+        # Building the client loads the CA bundle (over half a second the first time): kept off the event loop.
+        http = await asyncio.to_thread(create_http_client, settings.http)
+        stack.push_async_callback(http.aclose)
+        storage = create_store(settings)
+        await storage.open()
+        stack.push_async_callback(storage.close)
+        queue = create_queue(settings)
+        await queue.connect()
+        stack.push_async_callback(_disconnect, queue)
+        senders = await stack.enter_async_context(channels(settings, redis, http))
+        payments = await stack.enter_async_context(payment_vendors(settings, http))
+        bus = MessageBus(redis, settings)
+        stack.push_async_callback(bus.close)
+        counters = DoorCounters(redis, settings.redis)
+        tickets = TicketsRuntime(
+            ScanContexts(settings.tickets.scan_context_ttl_s),
+            StatsPublisher(bus, settings.tickets.stats_push_interval_s, counters.read),
+            counters,
+        )
+        stack.push_async_callback(tickets.stats.close)
+        hub = None
+        if sio is not None:
+            hub = RealtimeHub(sio, redis, bus, settings)
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+        auth = settings.auth
+        services = Services(
+            settings=settings,
+            mongo=mongo,
+            redis=redis,
+            http=http,
+            queue=queue,
+            bus=bus,
+            tokens=create_token_service(auth, settings.environment),
+            passwords=PasswordHasher(auth.bcrypt_cost),
+            limits=RateLimiter(redis, settings.redis, settings.rate_limits),
+            totp_keys=totp_sealing_keys(settings),
+            email=senders.email,
+            sms=senders.sms,
+            push=senders.push,
+            storage=storage,
+            maps=create_maps(settings, http),
+            analytics=create_sink(settings, http),
+            payments=payments,
+            purposes=payment_purposes(),
+            booking_refunders=(refund_cancelled_booking,),
+            tickets=tickets,
+            hub=hub,
+            clock=clock,
+        )
+        subscribe_to_the_bus(services)
+        yield services
+
+
+async def _disconnect(queue: Queue) -> None:
+    try:
+        await queue.disconnect()
+    except (RedisError, OSError) as error:
+        # Shutting down while Redis is unreachable must still let the process exit cleanly.
+        log.warning("job queue disconnect failed", error=str(error))
