@@ -74,7 +74,7 @@ def _check_config(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _new_signing_key(settings: Settings, _: argparse.Namespace) -> int:
-    from gateway.security.keys import new_signing_key
+    from gateway.crypto.signing_keys import new_signing_key
 
     entry = new_signing_key()
     print(orjson.dumps(entry).decode())

@@ -26,7 +26,6 @@ from gateway.bookings.holds import sweep_lapsed_holds
 from gateway.bookings.lifecycle import complete_stays
 from gateway.database import create_mongo_client, init_documents
 from gateway.files.lifecycle import sweep_abandoned_uploads
-from gateway.hosted_events.cancellation import resume_event_cancellations, settle_cancelled_event
 from gateway.jobs import JobCatalogue, create_queue
 from gateway.logs import get_logger
 from gateway.messaging.bus import MessageBus, Published
@@ -47,6 +46,7 @@ from gateway.security.rate_limits import RateLimiter
 from gateway.security.tokens import create_token_service
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.tickets.cancelled_events import resume_event_cancellations, settle_cancelled_event
 from gateway.tickets.orders import sweep_lapsed_ticket_holds
 from gateway.tickets.payments import TicketOrderPayments
 from gateway.tickets.runtime import ScanContexts, StatsPublisher, TicketsRuntime

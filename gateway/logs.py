@@ -27,7 +27,7 @@ _PHONE = re.compile(r"\+?\d{6,}(\d{2})")
 _SECRETS_IN_TEXT = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
-    # Integration API keys (gateway.security.api_keys) wherever they are pasted.
+    # Integration API keys (gateway.integrations.api_keys) wherever they are pasted.
     (re.compile(r"\blk_[A-Za-z0-9_-]{20,}"), REDACTED),
     # Credentials inside URLs: scheme://user:password@host.
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + REDACTED + "@"),

@@ -6,9 +6,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from gateway.http_access import OPENAPI_SECURITY_SCHEMES
 from gateway.problems import PROBLEM_CONTENT_TYPE
 from gateway.routing import Operation
-from gateway.security.api_keys import OPENAPI_SECURITY_SCHEMES
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 

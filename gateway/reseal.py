@@ -7,8 +7,8 @@ from documents.hosted_event import HostedEvent
 from documents.user import User
 from gateway.accounts.context import totp_sealing_keys
 from gateway.accounts.two_factor import open_totp_secret, seal_totp_secret
+from gateway.crypto.sealing import SealingKeys
 from gateway.hosted_events.keys import open_private_key, reseal_private_key, ticket_sealing_keys
-from gateway.security.sealing import SealingKeys
 from gateway.settings import Settings
 
 _TOTP_FIELDS = ("totp_secret", "totp_pending_secret")

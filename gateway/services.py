@@ -17,10 +17,10 @@ from saq import Queue
 
 from documents.clock import stored_now
 from documents.payment import PaymentPurpose
+from gateway.crypto.sealing import SealingKeys
 from gateway.messaging.bus import MessageBus
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
-from gateway.security.sealing import SealingKeys
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from gateway.vendors.payments import PaymentVendors

@@ -16,8 +16,8 @@ from limits import parse_many
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from gateway.security.encoding import from_b64url
-from gateway.security.keys import KeyRingError, parse_key_ring
+from gateway.crypto.encoding import from_b64url
+from gateway.crypto.signing_keys import KeyRingError, parse_key_ring
 
 ENV_PREFIX = "LANGO_"
 ENV_NESTING = "__"

@@ -14,10 +14,11 @@ from documents.audit import AuditEvent, AuditKind
 from documents.user import Role
 from gateway.accounts import roles as role_changes
 from gateway.accounts import two_factor
+from gateway.http_access import roles
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.problems import MalformedRequest, NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import Caller, roles
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_views import AccountView
 

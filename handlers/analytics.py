@@ -4,8 +4,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from documents.analytics_opt_out import AnalyticsOptOut
+from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 
 routes = ApiRoutes(tag="analytics")
 

@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field, field_validator
 from documents.api_key import ApiKey, ApiKeyGone, ApiKeyScope
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
+from gateway.http_access import roles
 from gateway.input_guard import ObjectIdStr, parse_object_id
 from gateway.input_types import ApiDatetime, DisplayText
+from gateway.integrations.api_keys import api_key_now, new_secret, secret_hash, secret_hint
 from gateway.problems import Conflict, NotFound, ValidationFailed
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import Caller, roles
-from gateway.security.api_keys import api_key_now, new_secret, secret_hash, secret_hint
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="admin")

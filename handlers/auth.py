@@ -11,9 +11,10 @@ from gateway.accounts import signup as signup_flow
 from gateway.accounts.context import signed_in_user
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.analytics import ProductEvent, track
+from gateway.http_access import AUTHENTICATED
 from gateway.notifications.dispatch import notify
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_views import (
     DEVICE_TOKEN,

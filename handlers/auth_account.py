@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from documents.session import Session
 from gateway.accounts import codes, sessions
 from gateway.accounts.context import signed_in_user
+from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_views import DEVICE_TOKEN, Identified, OtpCode, PasswordText, SessionView
 

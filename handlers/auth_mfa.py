@@ -7,9 +7,10 @@ from gateway.accounts import two_factor
 from gateway.accounts.context import signed_in_user
 from gateway.accounts.sessions import open_session
 from gateway.accounts.step_up import confirm_identity
+from gateway.http_access import AUTHENTICATED, MFA_ENROLMENT
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, MFA_ENROLMENT, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_views import BackupCode, OtpCode, PasswordText, TokenPairView, device_of
 

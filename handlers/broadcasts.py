@@ -2,9 +2,10 @@
 
 from aiohttp import web
 
+from gateway.http_access import roles
 from gateway.notifications.broadcasts import BroadcastRequest, BroadcastView, broadcast_by_id, start_broadcast
 from gateway.routing import ApiRoutes
-from gateway.security.access import Caller, roles
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="admin")

@@ -4,12 +4,13 @@ from aiohttp import web
 
 from documents.stored_file import FileKind
 from gateway.files.lifecycle import FileView, delete_file, file_view, readable_file
-from gateway.files.local_disk import local_store, receive_upload, serve_download
 from gateway.files.uploads import UploadRequest, UploadTicket, confirm_upload, start_upload, upload_through_gateway
+from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from gateway.vendors.adapters import LOCAL_DOWNLOAD_PATH, LOCAL_UPLOAD_PATH
+from handlers.local_storage import local_store, receive_upload, serve_download
 
 routes = ApiRoutes(tag="files")
 storage_routes = ApiRoutes(tag="storage")

@@ -11,7 +11,6 @@ from gateway.hosted_events.hosting import (
     TicketTypeFields,
     add_ticket_type,
     assign_scanner,
-    cancel_event,
     create_event,
     event_for,
     list_events,
@@ -20,10 +19,12 @@ from gateway.hosted_events.hosting import (
     ticket_types_of,
 )
 from gateway.hosted_events.views import EventPage, EventView, TicketTypeView
+from gateway.http_access import AUTHENTICATED, roles
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller, roles
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from gateway.tickets.reminders import forget_reminder, remind_holders_before
+from gateway.tickets.cancelled_events import cancel_event
+from gateway.tickets.reminders import remind_holders_before
 
 routes = ApiRoutes(tag="events")
 HOST = roles("agent")
@@ -83,8 +84,6 @@ async def publish_hosted_event(request: web.Request, caller: Caller) -> EventVie
 async def cancel_hosted_event(request: web.Request, caller: Caller) -> EventView:
     """Cancel an event: its buyers are refunded and its tickets revoked"""
     event = await cancel_event(request.app[SERVICES], caller, request.match_info["event_id"])
-    request.app[SERVICES].tickets.contexts.forget(str(event.id))
-    await forget_reminder(request.app[SERVICES], event)
     return await _view(caller, str(event.id))
 
 

@@ -7,9 +7,10 @@ from pydantic import Field
 
 from gateway.bookings.lifecycle import list_bookings
 from gateway.bookings.views import BookingPage, BookingView
+from gateway.http_access import api_key
+from gateway.integrations.api_keys import Integration
 from gateway.properties.listings import ListingPage, ListingView, listings_of_agent
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.api_keys import Integration, api_key
 
 routes = ApiRoutes(tag="integrations")
 

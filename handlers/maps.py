@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from gateway.http_access import AUTHENTICATED
 from gateway.maps.places import (
     AutocompleteQuery,
     DirectionsQuery,
@@ -16,7 +17,7 @@ from gateway.maps.places import (
 )
 from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions
 from gateway.routing import ApiRoutes
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="maps")

@@ -5,6 +5,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from gateway.http_access import AUTHENTICATED
 from gateway.notifications.devices import (
     DeviceList,
     DeviceRegistration,
@@ -16,7 +17,7 @@ from gateway.notifications.devices import (
 from gateway.notifications.inbox import InboxPage, inbox_page, mark_all_read, mark_read
 from gateway.notifications.preferences import PreferencesUpdate, PreferencesView, preferences_of, replace_preferences
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="notifications")

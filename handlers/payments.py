@@ -5,6 +5,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from documents.payment import Payment
+from gateway.http_access import AUTHENTICATED
 from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
 from gateway.payments.initiate import PaymentBody, start_payment
@@ -12,7 +13,7 @@ from gateway.payments.settle import capture_payment
 from gateway.payments.views import PaymentView
 from gateway.problems import MalformedRequest, NotFound
 from gateway.routing import ApiRoutes
-from gateway.security.access import AUTHENTICATED, Caller
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="payments")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from documents.night_claim import ClaimKind
 from gateway.analytics import ProductEvent, track
 from gateway.bookings.claims import block_nights, claimed_nights, unblock_nights
+from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ApiDate
 from gateway.properties.listings import (
     ListingChanges,
@@ -26,7 +27,7 @@ from gateway.properties.listings import (
 )
 from gateway.properties.search import SearchPage, SearchQuery, search_listings
 from gateway.routing import ApiRoutes, RequestModel
-from gateway.security.access import AUTHENTICATED, Caller, roles
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="properties")

@@ -14,7 +14,7 @@ from gateway.problems import Problem, input_prefix
 from gateway.realtime.connection_guard import request_failure as failure
 from gateway.realtime.hub import HubUnavailable, RealtimeHub, SocketRefused
 from gateway.realtime.rooms import refusal_to_follow
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
 from gateway.services import Services
 from gateway.state import SERVICES

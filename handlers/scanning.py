@@ -6,8 +6,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from gateway.hosted_events.views import CheckinStats
+from gateway.http_access import roles
 from gateway.routing import ApiRoutes
-from gateway.security.access import Caller, roles
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from gateway.tickets.holding import scanner_kit
 from gateway.tickets.offline import ScanBatch, apply_offline_scans

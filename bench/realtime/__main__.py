@@ -23,11 +23,11 @@ from typing import IO, Any
 import aiohttp
 from redis.asyncio import Redis
 
+from gateway.crypto.signing_keys import new_signing_key, parse_key_ring
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
 from gateway.messaging import BROADCAST, MessageBus, Outgoing, user_room
 from gateway.realtime.heap import freeze_startup_heap
 from gateway.runtime import use_uvloop
-from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenService
 from gateway.settings import EmbeddedSettings, load_settings
 from tests.served import wait_until_ready

@@ -32,12 +32,12 @@ from documents.ticket import Ticket
 from documents.ticket_order import OrderLine, OrderStatus, TicketOrder
 from documents.ticket_type import TicketType
 from documents.user import User
+from gateway.crypto.signing_keys import new_signing_key, parse_key_ring
 from gateway.database import init_documents
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
 from gateway.hosted_events.keys import new_event_key, private_key, ticket_sealing_keys
 from gateway.migrate import migrate
 from gateway.redis_client import create_redis
-from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings, load_settings
 from gateway.tickets.holders import remember_holders

@@ -6,10 +6,10 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 
 from documents.user import User
+from gateway.crypto.sealing import SealingKeys, sealing_keys
 from gateway.problems import Unauthenticated
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.security.revocations import mark_sessions_revoked
-from gateway.security.sealing import SealingKeys, sealing_keys
 from gateway.services import Services
 from gateway.settings import Settings
 

@@ -10,7 +10,7 @@ from documents.user import Role, User
 from gateway.accounts.problems import OwnAdminRole
 from gateway.accounts.sessions import revoke_other_sessions
 from gateway.problems import NotFound
-from gateway.security.access import ADMIN, Caller
+from gateway.security.callers import ADMIN, Caller
 from gateway.services import Services
 
 

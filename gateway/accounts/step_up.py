@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from documents.user import User
 from gateway.accounts.problems import ReauthenticationRequired, WrongPassword
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 

@@ -32,10 +32,10 @@ from gateway.accounts.problems import (
     WrongPassword,
 )
 from gateway.accounts.sessions import revoke_other_sessions
+from gateway.crypto.encoding import b64url, from_b64url
+from gateway.crypto.sealing import SealingKeys
 from gateway.problems import NotFound
-from gateway.security.access import Caller
-from gateway.security.encoding import b64url, from_b64url
-from gateway.security.sealing import SealingKeys
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 ISSUER_NAME = "Lango"

@@ -25,7 +25,7 @@ from gateway.logs import get_logger
 from gateway.properties.listings import listing_for
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.settings import BookingSettings
 

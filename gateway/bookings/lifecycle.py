@@ -18,7 +18,7 @@ from gateway.jobs import every
 from gateway.paging import newest_first
 from gateway.problems import Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 BookingsView = Literal["guest", "agent", "all"]

@@ -12,7 +12,7 @@ from documents.stored_file import FileKind, FileStateConflict, FileStatus, Store
 from gateway.files.problems import FileNotFound, FileNotReady
 from gateway.jobs import every
 from gateway.logs import get_logger
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.storage import ObjectStore, thumbnail_keys
 

@@ -4,9 +4,8 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Protocol
 
-from aiohttp import StreamReader
 from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
@@ -15,12 +14,13 @@ from gateway.files.lifecycle import owned_file, remove_objects
 from gateway.files.problems import FileNotFound, FileTooLarge, FileTypeRefused, StorageUnavailable, UploadMissing
 from gateway.logs import get_logger
 from gateway.routing import RequestModel
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 from providers.storage import ACCEPTED_IMAGE_TYPES, SNIFF_BYTES, ObjectStore, render_thumbnails, sniff_content_type
 
 log = get_logger("lango.files")
+
 ACCEPTED_TYPES: dict[FileKind, frozenset[str]] = {
     FileKind.PHOTO: ACCEPTED_IMAGE_TYPES,
     FileKind.DOCUMENT: ACCEPTED_IMAGE_TYPES | {"application/pdf"},
@@ -30,6 +30,12 @@ CHUNK_BYTES = 64 * 1024
 # Larger than any upload limit a deployment would set (S3 takes at most 5 GiB in one PUT): bigger is nonsense.
 MAX_DECLARED_BYTES = 5 * 1024**3
 ContentType = Annotated[str, Field(pattern=r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$", max_length=100)]
+
+
+class ByteStream(Protocol):
+    """A body read in chunks, as the HTTP edge hands it over (aiohttp's StreamReader is one)."""
+
+    async def read(self, n: int = -1) -> bytes: ...
 
 
 class UploadRequest(RequestModel):
@@ -152,7 +158,7 @@ async def upload_through_gateway(
     caller: Caller,
     kind: FileKind,
     content_type: str,
-    body: StreamReader,
+    body: ByteStream,
     declared_size: int | None,
 ) -> StoredFile:
     """Store a small file sent as the request body itself, after the same checks a confirmed upload gets."""
@@ -170,7 +176,7 @@ async def upload_through_gateway(
         return await _accept(store, file, len(data), data)
 
 
-async def _read_body(body: StreamReader, limit: int) -> bytes:
+async def _read_body(body: ByteStream, limit: int) -> bytes:
     chunks: list[bytes] = []
     received = 0
     while chunk := await body.read(CHUNK_BYTES):

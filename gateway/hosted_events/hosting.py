@@ -11,7 +11,6 @@ from documents.clock import stored_now
 from documents.hosted_event import EventStateConflict, EventStatus, HostedEvent, Venue
 from documents.ticket_type import TicketType
 from documents.user import User
-from gateway.hosted_events.cancellation import queue_cancellation
 from gateway.hosted_events.keys import new_event_key, ticket_sealing_keys
 from gateway.hosted_events.problems import EventNotValid, EventStateProblem, NotAScanner
 from gateway.input_types import ApiDatetime, DisplayedPlace, DisplayText, ProseText
@@ -19,7 +18,7 @@ from gateway.paging import newest_first
 from gateway.problems import NotFound
 from gateway.properties.listings import listing_for, sanitised_description
 from gateway.routing import RequestModel
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 OBJECT_ID = r"^[0-9a-f]{24}$"
@@ -95,12 +94,10 @@ async def publish_event(caller: Caller, event_id: str) -> HostedEvent:
     return await _advanced(event.publish())
 
 
-async def cancel_event(services: Services, caller: Caller, event_id: str) -> HostedEvent:
-    """Cancelled for good: sales and payments stop now; a job then refunds the paid orders, closes the held ones,
-    revokes the tickets and tells the buyers (gateway.hosted_events.cancellation)."""
-    event = await _advanced((await hosted_event_for(caller, event_id)).cancel())
-    await queue_cancellation(services, str(event.id), None)
-    return event
+async def mark_cancelled(caller: Caller, event_id: str) -> HostedEvent:
+    """Cancelled for good: sales and payments stop now. What it owes its buyers is settled by
+    gateway.tickets.cancelled_events, which calls this."""
+    return await _advanced((await hosted_event_for(caller, event_id)).cancel())
 
 
 async def add_ticket_type(caller: Caller, event_id: str, fields: TicketTypeFields) -> TicketType:

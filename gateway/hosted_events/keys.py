@@ -6,8 +6,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from documents.hosted_event import EventKey
-from gateway.security.encoding import b64url, from_b64url
-from gateway.security.sealing import Opened, SealingKeys, sealing_keys
+from gateway.crypto.encoding import b64url, from_b64url
+from gateway.crypto.sealing import Opened, SealingKeys, sealing_keys
 from gateway.settings import TicketSettings
 
 

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions, answer, normalized_point, normalized_text
 from gateway.routing import RequestModel
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.maps import DEFAULT_COUNTRY, LatLng, LocationBias, TravelMode
 

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from gateway.logs import get_logger
 from gateway.problems import NotFound, ServiceUnavailable, ValidationFailed
 from gateway.redis_client import redis_key
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 from providers.maps import LatLng, Place, PlaceSuggestion, Route

@@ -19,7 +19,7 @@ from gateway.notifications.audiences import audience_for
 from gateway.notifications.dispatch import notify
 from gateway.notifications.problems import BroadcastNotFound
 from gateway.routing import RequestModel
-from gateway.security.access import ROLES
+from gateway.security.callers import ROLES
 from gateway.services import Services
 
 log = get_logger("lango.notifications.broadcasts")

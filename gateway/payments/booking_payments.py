@@ -11,7 +11,7 @@ from gateway.payments.problems import TargetNotPayable
 from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable
 from gateway.payments.refunds import request_refund
 from gateway.problems import NotFound, Problem
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 log = get_logger("lango.payments")

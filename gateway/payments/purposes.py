@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from documents.payment import Payment, PaymentPurpose
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 

@@ -26,7 +26,7 @@ from gateway.paging import newest_first
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel, validate
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 DESCRIPTION_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "h3", "h4", "blockquote"}

@@ -3,7 +3,7 @@ door staff and host); admins follow any."""
 
 from gateway.messaging.targets import user_of
 from gateway.properties.listings import agent_owns_listing
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.tickets.scanning import Scanner, may_follow_scanners
 

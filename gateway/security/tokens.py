@@ -9,8 +9,8 @@ from typing import Any, Literal
 import jwt
 from pydantic import BaseModel, ConfigDict
 
+from gateway.crypto.signing_keys import KeyRing, ephemeral_key_ring, parse_key_ring
 from gateway.logs import get_logger
-from gateway.security.keys import KeyRing, ephemeral_key_ring, parse_key_ring
 from gateway.settings import AuthSettings
 
 ALGORITHM = "EdDSA"

@@ -14,7 +14,7 @@ from gateway.database import in_transaction
 from gateway.hosted_events.hosting import hosted_event_for
 from gateway.paging import newest_first
 from gateway.problems import NotFound
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.tickets.issuing import send_ticket, ticket_secret
 from gateway.tickets.problems import OrderStateProblem

@@ -12,7 +12,7 @@ from documents.ticket import Ticket
 from documents.ticket_order import OrderStateConflict, OrderStatus, TicketOrder
 from gateway.database import in_transaction
 from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.orders import order_for, release_order_seats, release_unpaid_order

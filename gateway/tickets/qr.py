@@ -10,8 +10,8 @@ import qrcode
 import qrcode.image.svg
 
 from documents.ticket import Ticket
+from gateway.crypto.encoding import b64url
 from gateway.hosted_events.keys import ticket_sealing_keys
-from gateway.security.encoding import b64url
 from gateway.services import Services
 
 QrFormat = Literal["png", "svg"]

@@ -16,7 +16,7 @@ from bson import ObjectId
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.security.encoding import b64url, from_b64url
+from gateway.crypto.encoding import b64url, from_b64url
 
 SECRET_FORMAT = 1
 _PAYLOAD = struct.Struct(">B12s12s12sIIHH")

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from gateway.app import create_app
-from gateway.security.keys import KeyRingError, new_signing_key, parse_key_ring
+from gateway.crypto.signing_keys import KeyRingError, new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenExpired, TokenInvalid, TokenService
 from gateway.state import SERVICES
 from tests.factories import access_token_for, auth_header, create_user

@@ -14,7 +14,7 @@ from documents.property import CancellationPolicy
 from gateway.bookings.lifecycle import cancel_booking, complete_finished_stays, confirm_booking
 from gateway.bookings.problems import BookingStateProblem
 from gateway.messaging.bus import Published
-from gateway.security.access import Caller
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.state import SERVICES
 from tests.properties.builders import problem_type, published_listing, signed_in

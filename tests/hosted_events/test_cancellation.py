@@ -16,9 +16,9 @@ from documents.payment import Payment
 from documents.ticket import Ticket, TicketStatus
 from documents.ticket_order import TicketOrder
 from documents.ticket_type import TicketType
-from gateway.hosted_events.cancellation import resume_event_cancellations, settle_cancelled_event
 from gateway.messaging.bus import Published
 from gateway.state import SERVICES
+from gateway.tickets.cancelled_events import resume_event_cancellations, settle_cancelled_event
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.problems import OrderStateProblem
 from gateway.vendors.payments import SandboxVendors

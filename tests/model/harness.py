@@ -26,8 +26,8 @@ from documents.payment import Payment
 from documents.payment_event import PaymentEvent
 from gateway.bookings.holds import expire_lapsed_holds
 from gateway.composition import open_services
+from gateway.crypto.signing_keys import new_signing_key
 from gateway.payments.reconcile import reconcile_now
-from gateway.security.keys import new_signing_key
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.tickets.orders import expire_lapsed_orders

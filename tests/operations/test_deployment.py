@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.security.keys import new_signing_key
+from gateway.crypto.signing_keys import new_signing_key
 from gateway.settings import ENV_PREFIX, WELL_KNOWN_ENV, Settings, load_settings
 from tests.conftest import REPO
 

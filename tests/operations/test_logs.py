@@ -6,7 +6,7 @@ import logging
 import orjson
 import structlog
 
-from gateway.security.api_keys import new_secret
+from gateway.integrations.api_keys import new_secret
 
 PHONE = "+254712345678"
 TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl"

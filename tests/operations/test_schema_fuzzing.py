@@ -23,9 +23,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from documents.api_key import API_KEY_SCOPES, ApiKey
+from gateway.http_access import ApiKeyAccess, BearerAccess
+from gateway.integrations.api_keys import new_secret, secret_hash, secret_hint
 from gateway.routing import Operation
-from gateway.security.access import BearerAccess
-from gateway.security.api_keys import ApiKeyAccess, new_secret, secret_hash, secret_hint
 from handlers import ROUTE_GROUPS
 from providers.emulators import serve_emulator
 from providers.emulators.google_maps import GoogleMapsEmulator

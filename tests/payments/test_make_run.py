@@ -15,7 +15,7 @@ import pytest
 import socketio
 from pymongo import AsyncMongoClient
 
-from gateway.security.keys import new_signing_key, parse_key_ring
+from gateway.crypto.signing_keys import new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenService
 from tests.conftest import REPO, free_port
 from tests.properties.builders import listing_body

@@ -20,9 +20,9 @@ import socketio
 from redis.asyncio import Redis
 from saq import Queue
 
+from gateway.crypto.signing_keys import new_signing_key, parse_key_ring
 from gateway.messaging import MessageBus
 from gateway.realtime.push import install_push_fallback
-from gateway.security.keys import new_signing_key, parse_key_ring
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from tests.conftest import REPO, TEST_DATABASE, free_port, make_settings

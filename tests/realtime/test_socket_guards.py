@@ -11,7 +11,7 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
-from gateway.security.keys import new_signing_key
+from gateway.crypto.signing_keys import new_signing_key
 from gateway.settings import Settings
 from gateway.state import SERVICES, SOCKETIO
 from tests.factories import access_token_for, create_user

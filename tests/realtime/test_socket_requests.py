@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import socketio
 
-from gateway.security.keys import parse_key_ring
+from gateway.crypto.signing_keys import parse_key_ring
 from gateway.security.tokens import TokenService
 from tests.realtime.conftest import Cluster, RecordingClient, issue
 

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from documents.door_pass import DoorPass
 from documents.scan_record import ScanRecord
+from gateway.crypto.encoding import b64url, from_b64url
 from gateway.hosted_events.keys import public_key
 from gateway.redis_client import redis_key
-from gateway.security.encoding import b64url, from_b64url
 from gateway.state import SERVICES
 from gateway.tickets.secrets import InvalidSecret, read_ticket_secret, verify_ticket_secret
 from tests.tickets.builders import door_pass, door_staff, event_on_sale, paid_tickets, scan_body

@@ -9,7 +9,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
-from gateway.security.encoding import from_b64url
+from gateway.crypto.encoding import from_b64url
 
 _NONCE_BYTES = 12
 

@@ -1,42 +1,28 @@
-"""Who may call an operation: the Bearer access token resolved into a Caller, then the roles it needs."""
+"""Who may call an HTTP operation: a Bearer access token resolved into a Caller and the roles it needs, or an
+integration's API key and the scope it needs. Route declarations name these as their `access`."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from aiohttp import web
 
+from documents.api_key import API_KEY_SCOPES, ApiKeyScope
+from gateway.integrations.api_keys import SECRET_PREFIX, Integration, integration_for
 from gateway.problems import Forbidden, Unauthenticated
+from gateway.security.callers import ADMIN, ROLES, Caller
 from gateway.security.revocations import is_session_revoked
 from gateway.security.tokens import TokenError, TokenExpired, TokenInvalid
 from gateway.state import SERVICES
 
-ROLES = frozenset({"guest", "agent", "admin", "scanner"})
-ADMIN = "admin"
 _BEARER = "bearer "
+API_KEY_HEADER = "X-API-Key"
+OPENAPI_SECURITY_SCHEMES = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER, "description": "An integration's API key (lk_…)"},
+    "apiKeyBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "lk_ API key"},
+}
 
 
 class TokenExpiredProblem(Unauthenticated):
     slug, title = "token-expired", "The access token has expired: refresh it"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The signed-in user behind a request."""
-
-    user_id: str
-    roles: frozenset[str]
-    session_id: str
-    # When the person last proved who they are (the access token's auth_time); None when unknown.
-    auth_time: datetime | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return ADMIN in self.roles
-
-    @property
-    def has_session(self) -> bool:
-        """False for a user half-way through sign-in who may only turn on two-factor authentication."""
-        return bool(self.session_id)
 
 
 def bearer_token(request: web.Request) -> str:
@@ -107,3 +93,36 @@ class EnrolmentAccess:
 
 
 MFA_ENROLMENT = EnrolmentAccess()
+
+
+def presented_secret(request: web.Request) -> str:
+    """The key from `X-API-Key`, or from `Authorization: Bearer lk_…`; 401 when there is none."""
+    if API_KEY_HEADER in request.headers:
+        return request.headers[API_KEY_HEADER].strip()
+    header = request.headers.get("Authorization", "")
+    token = header[len(_BEARER) :].strip() if header.lower().startswith(_BEARER) else ""
+    if not token.startswith(SECRET_PREFIX):
+        raise Unauthenticated(f"send the API key as {API_KEY_HEADER}: lk_… or Authorization: Bearer lk_…")
+    return token
+
+
+@dataclass(frozen=True)
+class ApiKeyAccess:
+    """Integrations whose live key carries `scope`."""
+
+    scope: ApiKeyScope
+    openapi_security = [{"apiKey": []}, {"apiKeyBearer": []}]
+
+    @property
+    def description(self) -> str:
+        return f"an integration's API key with scope {self.scope}"
+
+    async def __call__(self, request: web.Request) -> Integration:
+        return await integration_for(request.app[SERVICES], presented_secret(request), self.scope)
+
+
+def api_key(scope: ApiKeyScope) -> ApiKeyAccess:
+    """Access for integrations holding a key with this scope."""
+    if scope not in API_KEY_SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; choose from {API_KEY_SCOPES}")
+    return ApiKeyAccess(scope)

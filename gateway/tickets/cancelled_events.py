@@ -15,14 +15,17 @@ from documents.payment import COLLECTED, OPEN, Payment, PaymentPurpose, PaymentS
 from documents.ticket import Ticket, TicketStatus
 from documents.ticket_order import OrderStatus, TicketOrder
 from gateway.database import in_transaction
+from gateway.hosted_events.hosting import mark_cancelled
 from gateway.jobs import JobPolicy, enqueue, every, job
 from gateway.logs import get_logger
 from gateway.notifications import NotificationKind, notify
 from gateway.payments.reconcile import settle_from_vendor
 from gateway.payments.refunds import request_refund
 from gateway.payments.settle import close_payment_unpaid
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.tickets.orders import release_unpaid_order
+from gateway.tickets.reminders import forget_reminder
 
 log = get_logger("lango.events")
 # Orders settled per job run: each may call a vendor, so a run stays well inside the job's timeout.
@@ -33,6 +36,16 @@ CANCELLED_EVENT_REFUND = "The event was cancelled, so your payment is being retu
 CANCELLED_EVENT_CLOSED = "The event was cancelled. Nothing was charged."
 # What a payment of an order may have collected and is now being returned.
 RETURNED = (*COLLECTED, PaymentStatus.REFUNDED)
+
+
+async def cancel_event(services: Services, caller: Caller, event_id: str) -> HostedEvent:
+    """The host (or an admin) cancels an event: sales and payments stop now, its doors and reminder forget it, and a
+    job settles every order."""
+    event = await mark_cancelled(caller, event_id)
+    services.tickets.contexts.forget(str(event.id))
+    await forget_reminder(services, event)
+    await queue_cancellation(services, str(event.id), None)
+    return event
 
 
 async def queue_cancellation(services: Services, event_id: str, after_order_id: PydanticObjectId | None) -> None:

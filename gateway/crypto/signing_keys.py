@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.security.encoding import b64url
+from gateway.crypto.encoding import b64url
 
 RAW_KEY_BYTES = 32
 

@@ -1,0 +1,1 @@
+"""Server-to-server integrations: their API keys, and the agent each acts for."""
