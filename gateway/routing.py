@@ -18,6 +18,7 @@ from gateway.jsoncodec import JSON_CONTENT_TYPE, JsonTooDeep, json_response, loa
 from gateway.problems import MalformedRequest, UnsupportedMediaType, ValidationFailed, input_prefix
 from gateway.state import MAX_JSON_DEPTH
 
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
 # Long enough for every message the models write themselves; a validator quoting input is cut here.
 MAX_MESSAGE_CHARS = 200
@@ -191,3 +192,13 @@ def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
         }
         for problem in error.errors(include_url=False, include_input=False)
     ]
+
+
+def idempotency_key(request: web.Request) -> str | None:
+    """The request's Idempotency-Key header, if sent; 400 when it is not 8-128 safe characters."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise MalformedRequest("Idempotency-Key must be 8-128 characters of letters, digits and . _ : -")
+    return key

@@ -9,9 +9,8 @@ from gateway.bookings.holds import StayRequest, hold_nights
 from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
 from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import AUTHENTICATED, roles
-from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.routing import ApiRoutes, RequestModel, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -6,13 +6,12 @@ from bson import ObjectId
 
 from documents.payment import Payment
 from gateway.http_access import AUTHENTICATED
-from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
 from gateway.payments.initiate import PaymentBody, start_payment
 from gateway.payments.settle import capture_payment
 from gateway.payments.views import PaymentView
 from gateway.problems import MalformedRequest, NotFound
-from gateway.routing import ApiRoutes
+from gateway.routing import ApiRoutes, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -8,10 +8,9 @@ from pydantic import Field
 import gateway.tickets.payments  # noqa: F401  (registers ticket orders as a payment purpose)
 from documents.door_pass import DoorPass
 from gateway.http_access import AUTHENTICATED, authenticate
-from gateway.idempotency import idempotency_key
 from gateway.jsoncodec import json_response
 from gateway.problems import NotFound
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.routing import ApiRoutes, RequestModel, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from gateway.tickets.holding import (
