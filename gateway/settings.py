@@ -1,23 +1,29 @@
 """Every setting of the gateway: defaults in config.toml, overridden by environment variables."""
 
-import ipaddress
 import os
 import re
 import tomllib
 import typing
 from contextvars import ContextVar
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as parse_limit
 from limits import parse_many
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gateway.crypto.encoding import from_b64url
 from gateway.crypto.signing_keys import KeyRingError, parse_key_ring
+from providers.analytics import AnalyticsVendor, PostHogSettings
+from providers.email import EmailSettings
+from providers.maps import GoogleMapsSettings, MapsVendor
+from providers.payments import MpesaSettings, PaypalSettings, StripeSettings
+from providers.push import PushSettings
+from providers.settings import Network, Section
+from providers.sms import SmsSettings
+from providers.storage import LocalStorageSettings, S3StorageSettings
 
 ENV_PREFIX = "LANGO_"
 ENV_NESTING = "__"
@@ -32,10 +38,6 @@ class ConfigError(Exception):
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _is_32_bytes(key: SecretStr) -> SecretStr:
     try:
         decoded = from_b64url(key.get_secret_value())
@@ -48,36 +50,6 @@ def _is_32_bytes(key: SecretStr) -> SecretStr:
 
 # An AES-256-GCM key sealing secrets at rest: 32 random bytes in base64url.
 SealingKey = Annotated[SecretStr, AfterValidator(_is_32_bytes)]
-
-
-def _is_network(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an address or CIDR like 196.201.214.0/24") from None
-    return value
-
-
-# An IP address or a CIDR block of them.
-Network = Annotated[str, AfterValidator(_is_network)]
-
-# Where Safaricom posts M-Pesa callbacks from, as its Daraja go-live documentation lists them; found republished
-# at https://pesafy-package.vercel.app/guide/webhooks ("Official Safaricom IP whitelist") and in the allowlist of
-# mpesakit (http://mpesakit.dev/webhooks-best-practices). Safaricom may add addresses: keep the setting current.
-SAFARICOM_CALLBACK_SOURCES = [
-    "196.201.214.200",
-    "196.201.214.206",
-    "196.201.213.114",
-    "196.201.214.207",
-    "196.201.214.208",
-    "196.201.213.44",
-    "196.201.212.127",
-    "196.201.212.138",
-    "196.201.212.129",
-    "196.201.212.136",
-    "196.201.212.74",
-    "196.201.212.69",
-]
 
 
 class ServerSettings(Section):
@@ -243,68 +215,6 @@ class RateLimitSettings(Section):
         return self
 
 
-class SmtpSettings(Section):
-    host: str | None = None
-    port: int = Field(587, ge=1, le=65535)
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    sender: str | None = None
-    timeout_seconds: float = Field(15.0, gt=0)
-    ca_file: Path | None = None
-    helo_hostname: str | None = None
-
-
-class EmailApiSettings(Section):
-    """Resend or SendGrid: an API key, a verified sender, and the API's base URL."""
-
-    api_key: SecretStr | None = None
-    sender: str | None = None
-    base_url: str | None = None
-
-
-class EmailSettings(Section):
-    provider: Literal["outbox", "smtp", "resend", "sendgrid"] = "outbox"
-    smtp: SmtpSettings = SmtpSettings()
-    resend: EmailApiSettings = EmailApiSettings()
-    sendgrid: EmailApiSettings = EmailApiSettings()
-
-
-class AfricasTalkingSettings(Section):
-    username: str | None = None
-    api_key: SecretStr | None = None
-    sender_id: str | None = None
-    base_url: str | None = None
-
-
-class TwilioSettings(Section):
-    account_sid: str | None = None
-    auth_token: SecretStr | None = None
-    from_number: str | None = None
-    messaging_service_sid: str | None = None
-    status_callback: str | None = None
-    base_url: str | None = None
-
-
-class SmsSettings(Section):
-    provider: Literal["outbox", "africastalking", "twilio"] = "outbox"
-    africastalking: AfricasTalkingSettings = AfricasTalkingSettings()
-    twilio: TwilioSettings = TwilioSettings()
-
-
-class FcmSettings(Section):
-    service_account_json: SecretStr | None = None
-    service_account_file: Path | None = None
-    project_id: str | None = None
-    endpoint: str | None = None
-    dry_run: bool = False
-
-
-class PushSettings(Section):
-    provider: Literal["outbox", "fcm"] = "outbox"
-    fcm: FcmSettings = FcmSettings()
-
-
 class NotificationSettings(Section):
     default_locale: Literal["en", "sw"] = "en"
     default_time_zone: str = "Africa/Nairobi"
@@ -357,22 +267,6 @@ class BookingSettings(Section):
     max_holds_per_guest_per_listing: int = Field(1, ge=1, le=10)
 
 
-class LocalStorageSettings(Section):
-    root: Path = Path("var/files")
-    # Signs upload forms and download URLs; generated at start-up outside production when unset.
-    signing_secret: SecretStr | None = Field(None, min_length=32)
-
-
-class S3StorageSettings(Section):
-    bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
-    path_style: bool = False
-    public_base_url: str | None = None
-    access_key_id: SecretStr | None = None
-    secret_access_key: SecretStr | None = None
-
-
 class StorageSettings(Section):
     provider: Literal["local", "s3"] = "local"
     local: LocalStorageSettings = LocalStorageSettings()
@@ -391,27 +285,14 @@ class StorageSettings(Section):
         return self
 
 
-class GoogleMapsSettings(Section):
-    api_key: SecretStr | None = None
-    base_url: str = "https://maps.googleapis.com"
-    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    region: str = Field("ke", pattern=r"^[a-z]{2}$")
-
-
 class MapsSettings(Section):
-    provider: Literal["google", "none"] = "google"
+    provider: MapsVendor = "google"
     google: GoogleMapsSettings = GoogleMapsSettings()
     cache_ttl_s: int = Field(86_400, ge=0, le=30 * 86_400)
 
 
-class PostHogSettings(Section):
-    api_key: SecretStr | None = None
-    host: str = "https://eu.i.posthog.com"
-    max_batch_size: int = Field(100, ge=1, le=1000)
-
-
 class AnalyticsSettings(Section):
-    provider: Literal["posthog", "none"] = "none"
+    provider: AnalyticsVendor = "none"
     posthog: PostHogSettings = PostHogSettings()
     flush_batches: int = Field(10, ge=1, le=1000)
     queue_max_events: int = Field(100_000, ge=100, le=10_000_000)
@@ -438,49 +319,6 @@ class TicketSettings(Section):
 
 
 PaymentMethod = Literal["mpesa", "stripe", "paypal"]
-
-
-class MpesaSettings(Section):
-    base_url: str = "https://sandbox.safaricom.co.ke"
-    consumer_key: SecretStr | None = None
-    consumer_secret: SecretStr | None = None
-    passkey: SecretStr | None = None
-    shortcode: str | None = Field(None, pattern=r"^\d{5,7}$")
-    party_b: str | None = Field(None, pattern=r"^\d{5,7}$")
-    transaction_type: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = "CustomerPayBillOnline"
-    # The last path segment of the callback URL; generated at start-up in sandbox when unset.
-    callback_token: SecretStr | None = Field(None, min_length=16)
-    allowed_sources: list[Network] = SAFARICOM_CALLBACK_SOURCES
-    timeout_s: float = Field(10.0, gt=0)
-
-    @property
-    def has_credentials(self) -> bool:
-        return None not in (self.consumer_key, self.consumer_secret, self.passkey, self.shortcode)
-
-
-class StripeSettings(Section):
-    api_key: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
-    api_base: str | None = None
-    webhook_tolerance_s: int = Field(300, ge=1, le=3600)
-
-    @property
-    def has_credentials(self) -> bool:
-        return None not in (self.api_key, self.webhook_secret)
-
-
-class PaypalSettings(Section):
-    base_url: str = "https://api-m.sandbox.paypal.com"
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    webhook_id: str | None = None
-    kes_per_usd: Decimal = Field(Decimal("129.00"), gt=0, max_digits=12, decimal_places=4)
-    return_url: str = "https://lango.africa/payments/paypal/return"
-    cancel_url: str = "https://lango.africa/payments/paypal/cancel"
-
-    @property
-    def has_credentials(self) -> bool:
-        return None not in (self.client_id, self.client_secret, self.webhook_id)
 
 
 class PaymentSettings(Section):

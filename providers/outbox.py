@@ -5,7 +5,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -20,22 +19,13 @@ def outbox_key(namespace: str) -> str:
     return f"{namespace}:outbox"
 
 
-class OutboxConfig(BaseModel):
-    """Settings of the outbox adapters of every channel."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    namespace: str = Field(default="lango", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
-    capacity: int = Field(default=OUTBOX_CAPACITY, ge=1, le=10_000)
-
-
 class OutboxStore:
-    """Keeps the newest `capacity` entries of one namespace, newest first."""
+    """Keeps the newest `capacity` entries of one namespace (the deployment's Redis namespace), newest first."""
 
-    def __init__(self, redis: Redis, config: OutboxConfig) -> None:
+    def __init__(self, redis: Redis, namespace: str, capacity: int = OUTBOX_CAPACITY) -> None:
         self._redis = redis
-        self._key = outbox_key(config.namespace)
-        self._capacity = config.capacity
+        self._key = outbox_key(namespace)
+        self._capacity = capacity
 
     async def record(self, channel: OutboxChannel, fields: dict[str, Any]) -> dict[str, Any]:
         """Store one entry and return it as stored, with its id, channel and UTC timestamp."""

@@ -18,22 +18,31 @@ from providers.emulators import (
     STRIPE_SANDBOX,
     DarajaSandbox,
     DarajaSettings,
+    PaypalEmulatorSettings,
     PaypalSandbox,
-    PaypalSettings,
+    StripeEmulatorSettings,
     StripeSandbox,
-    StripeSettings,
     create_daraja_emulator,
     create_paypal_emulator,
     create_stripe_emulator,
     serve_emulator,
 )
 from providers.errors import ProviderError
-from providers.payments import MpesaProvider, PaymentProvider, create_payment_provider
+from providers.payments import (
+    MpesaProvider,
+    MpesaSettings,
+    PaymentProvider,
+    PaypalProvider,
+    PaypalSettings,
+    StripeProvider,
+    StripeSettings,
+)
 
 log = get_logger("lango.payments")
 MPESA_CALLBACK_PATH = "/webhooks/mpesa"
 STRIPE_WEBHOOK_PATH = "/webhooks/stripe"
 PAYPAL_WEBHOOK_PATH = "/webhooks/paypal"
+PaymentVendorSettings = MpesaSettings | StripeSettings | PaypalSettings
 
 
 @dataclass
@@ -67,10 +76,6 @@ class PaymentVendors:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-def _secret(value: Any) -> str | None:
-    return value.get_secret_value() if value is not None else None
-
-
 @asynccontextmanager
 async def payment_vendors(settings: Settings, http: httpx.AsyncClient) -> AsyncIterator[PaymentVendors]:
     """The adapters (and emulators) for the process's lifetime; work still running when it ends is finished first."""
@@ -86,21 +91,31 @@ async def _build_vendors(settings: Settings, http: httpx.AsyncClient, stack: Asy
     providers: dict[str, PaymentProvider] = {}
     unavailable: dict[str, str] = {}
     sandbox = SandboxVendors()
-    callback_token = _secret(payments.mpesa.callback_token)
+    # The token M-Pesa callbacks carry: the configured one, or in sandbox, where the emulator calls back, one made here.
+    configured_token = payments.mpesa.callback_token
+    callback_token = configured_token.get_secret_value() if configured_token else secrets.token_urlsafe(24)
     for method in payments.methods:
-        if _configured(payments, method) and (method != "mpesa" or callback_token):
-            options = _vendor_options(payments, method, public_url, callback_token)
-        elif settings.sandbox:
-            if method == "mpesa":
-                callback_token = callback_token or secrets.token_urlsafe(24)
-            options = await _start_emulator(payments, method, public_url, callback_token, sandbox, stack)
-        else:
-            unavailable[method] = f"payments.{method} has no credentials"
-            log.warning("payment method unavailable: no credentials", method=method)
-            continue
-        providers[method] = create_payment_provider(method, options, http=http)
+        vendor: PaymentVendorSettings = getattr(payments, method)
+        if not vendor.has_credentials:
+            if not settings.sandbox:
+                unavailable[method] = f"payments.{method} has no credentials"
+                log.warning("payment method unavailable: no credentials", method=method)
+                continue
+            vendor = await _start_emulator(method, payments, public_url, sandbox, stack)
+        providers[method] = _adapter(vendor, http, public_url + MPESA_CALLBACK_PATH, callback_token)
     await _warm_up(providers)
     return PaymentVendors(providers, unavailable, callback_token if "mpesa" in providers else None, sandbox)
+
+
+def _adapter(
+    vendor: PaymentVendorSettings, http: httpx.AsyncClient, mpesa_callback_url: str, callback_token: str
+) -> PaymentProvider:
+    """The adapter that takes `vendor`'s settings; M-Pesa's also learns where Safaricom calls back, and with what."""
+    if isinstance(vendor, MpesaSettings):
+        return MpesaProvider(vendor, http, callback_url=mpesa_callback_url, callback_token=callback_token)
+    if isinstance(vendor, StripeSettings):
+        return StripeProvider(vendor, http)
+    return PaypalProvider(vendor, http)
 
 
 async def _warm_up(providers: dict[str, PaymentProvider]) -> None:
@@ -115,92 +130,28 @@ async def _warm_up(providers: dict[str, PaymentProvider]) -> None:
         log.warning("Daraja token not fetched at start-up", error=str(error))
 
 
-def _configured(payments: PaymentSettings, method: str) -> bool:
-    return getattr(payments, method).has_credentials
-
-
-def _vendor_options(payments: PaymentSettings, method: str, public_url: str, callback_token: str | None) -> dict[str, Any]:
-    if method == "mpesa":
-        mpesa = payments.mpesa
-        return {
-            "base_url": mpesa.base_url,
-            "consumer_key": _secret(mpesa.consumer_key),
-            "consumer_secret": _secret(mpesa.consumer_secret),
-            "passkey": _secret(mpesa.passkey),
-            "shortcode": mpesa.shortcode,
-            "party_b": mpesa.party_b,
-            "transaction_type": mpesa.transaction_type,
-            "callback_url": public_url + MPESA_CALLBACK_PATH,
-            "callback_token": callback_token,
-            "timeout": mpesa.timeout_s,
-        }
-    if method == "stripe":
-        stripe = payments.stripe
-        return {
-            "api_key": _secret(stripe.api_key),
-            "webhook_secret": _secret(stripe.webhook_secret),
-            "api_base": stripe.api_base,
-            "webhook_tolerance_seconds": stripe.webhook_tolerance_s,
-        }
-    paypal = payments.paypal
-    return {
-        "base_url": paypal.base_url,
-        "client_id": paypal.client_id,
-        "client_secret": _secret(paypal.client_secret),
-        "webhook_id": paypal.webhook_id,
-        "kes_per_usd": paypal.kes_per_usd,
-        "return_url": paypal.return_url,
-        "cancel_url": paypal.cancel_url,
-    }
-
-
 async def _start_emulator(
-    payments: PaymentSettings,
-    method: str,
-    public_url: str,
-    callback_token: str | None,
-    sandbox: SandboxVendors,
-    stack: AsyncExitStack,
-) -> dict[str, Any]:
-    """Serve the method's emulator on a loopback port for the app's lifetime; answer the adapter's options for it."""
+    method: str, payments: PaymentSettings, public_url: str, sandbox: SandboxVendors, stack: AsyncExitStack
+) -> PaymentVendorSettings:
+    """Serve the method's emulator on a loopback port for the app's lifetime; answer the method's settings pointed
+    at it."""
     if method == "mpesa":
         daraja = DarajaSettings(callback_delay_seconds=payments.sandbox_callback_delay_s)
         emulator = create_daraja_emulator(daraja)
         url = await stack.enter_async_context(serve_emulator(emulator))
         sandbox.daraja = emulator[DARAJA_SANDBOX]
         log.info("M-Pesa sandbox: Daraja emulator started", url=url)
-        return {
-            "base_url": url,
-            "consumer_key": daraja.consumer_key,
-            "consumer_secret": daraja.consumer_secret,
-            "passkey": daraja.passkey,
-            "shortcode": daraja.shortcode,
-            "callback_url": public_url + MPESA_CALLBACK_PATH,
-            "callback_token": callback_token,
-        }
+        return daraja.adapter_settings(payments.mpesa, url)
     if method == "stripe":
-        stripe = StripeSettings(webhook_url=public_url + STRIPE_WEBHOOK_PATH)
+        stripe = StripeEmulatorSettings(webhook_url=public_url + STRIPE_WEBHOOK_PATH)
         emulator = create_stripe_emulator(stripe)
         url = await stack.enter_async_context(serve_emulator(emulator))
         sandbox.stripe = emulator[STRIPE_SANDBOX]
         log.info("card sandbox: Stripe emulator started", url=url)
-        return {
-            "api_key": stripe.api_key,
-            "webhook_secret": stripe.webhook_secret,
-            "api_base": url,
-            "webhook_tolerance_seconds": payments.stripe.webhook_tolerance_s,
-        }
-    paypal = PaypalSettings(webhook_url=public_url + PAYPAL_WEBHOOK_PATH)
+        return stripe.adapter_settings(payments.stripe, url)
+    paypal = PaypalEmulatorSettings(webhook_url=public_url + PAYPAL_WEBHOOK_PATH)
     emulator = create_paypal_emulator(paypal)
     url = await stack.enter_async_context(serve_emulator(emulator))
     sandbox.paypal = emulator[PAYPAL_SANDBOX]
     log.info("PayPal sandbox: emulator started", url=url)
-    return {
-        "base_url": url,
-        "client_id": paypal.client_id,
-        "client_secret": paypal.client_secret,
-        "webhook_id": paypal.webhook_id,
-        "kes_per_usd": payments.paypal.kes_per_usd,
-        "return_url": payments.paypal.return_url,
-        "cancel_url": payments.paypal.cancel_url,
-    }
+    return paypal.adapter_settings(payments.paypal, url)

@@ -1,40 +1,29 @@
 """Product analytics: the event model, the PostHog sink, the disabled sink, and the registry."""
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 import httpx
-from pydantic import BaseModel
 
 from providers.analytics.base import AnalyticsEvent, AnalyticsSink, OpaqueId, PropertyValue
-from providers.analytics.disabled import DisabledAnalytics, DisabledAnalyticsConfig
-from providers.analytics.posthog import PostHogAnalytics, PostHogConfig
-from providers.registry import AdapterResources, AdapterSpec, build_adapter
+from providers.analytics.disabled import DisabledAnalytics
+from providers.analytics.posthog import PostHogAnalytics, PostHogSettings
 
-ANALYTICS_PROVIDERS: Mapping[str, AdapterSpec[AnalyticsSink]] = {
-    "posthog": AdapterSpec(
-        PostHogConfig, lambda config, res: PostHogAnalytics(config, res.require_http("analytics.posthog"))
-    ),
-    "none": AdapterSpec(DisabledAnalyticsConfig, lambda _config, _res: DisabledAnalytics()),
-}
+AnalyticsVendor = Literal["posthog", "none"]
 
 
-def create_analytics_sink(
-    name: str, options: Mapping[str, Any] | BaseModel | None = None, *, http: httpx.AsyncClient | None = None
-) -> AnalyticsSink:
-    """The analytics sink configured as `name` (posthog, none) with its settings."""
-    return build_adapter("analytics", ANALYTICS_PROVIDERS, name, options or {}, AdapterResources(http=http))
+def create_analytics_sink(name: AnalyticsVendor, posthog: PostHogSettings, *, http: httpx.AsyncClient) -> AnalyticsSink:
+    """The analytics sink configured as `name`; PostHog's refuses to be built without its project key."""
+    return PostHogAnalytics(posthog, http) if name == "posthog" else DisabledAnalytics()
 
 
 __all__ = [
-    "ANALYTICS_PROVIDERS",
     "AnalyticsEvent",
     "AnalyticsSink",
+    "AnalyticsVendor",
     "DisabledAnalytics",
-    "DisabledAnalyticsConfig",
     "OpaqueId",
     "PostHogAnalytics",
-    "PostHogConfig",
+    "PostHogSettings",
     "PropertyValue",
     "create_analytics_sink",
 ]

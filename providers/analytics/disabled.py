@@ -2,13 +2,7 @@
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
-
 from providers.analytics.base import AnalyticsEvent, AnalyticsSink
-
-
-class DisabledAnalyticsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DisabledAnalytics(AnalyticsSink):

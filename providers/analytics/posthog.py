@@ -1,26 +1,27 @@
 """PostHog through its public batch capture endpoint, `POST {host}/batch/`, with the project API key."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from providers.analytics.base import AnalyticsEvent, AnalyticsSink
 from providers.errors import ProviderMisconfigured
+from providers.settings import VendorSettings
 from providers.vendor_http import call_vendor
 
 VENDOR = "posthog"
 LIBRARY = "lango-gateway"
 
 
-class PostHogConfig(BaseModel):
+class PostHogSettings(VendorSettings):
     """The `analytics.posthog` settings; the project key (`phc_…`) is write-only but still kept from logs."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "analytics.posthog"
 
-    api_key: SecretStr
-    host: str = "https://us.i.posthog.com"
+    api_key: SecretStr | None = None
+    host: str = "https://eu.i.posthog.com"
     max_batch_size: int = Field(100, ge=1, le=1000)
 
 
@@ -39,22 +40,23 @@ class PostHogAnalytics(AnalyticsSink):
 
     name = VENDOR
 
-    def __init__(self, config: PostHogConfig, http: httpx.AsyncClient) -> None:
-        if not config.api_key.get_secret_value():
-            raise ProviderMisconfigured("analytics.posthog.api_key is empty", vendor=VENDOR)
-        self._config = config
+    def __init__(self, settings: PostHogSettings, http: httpx.AsyncClient) -> None:
+        settings.require("api_key", vendor=VENDOR)
+        if not settings.api_key.get_secret_value():
+            raise ProviderMisconfigured(f"{settings.section}.api_key is empty", vendor=VENDOR)
+        self._settings = settings
         self._http = http
-        self._batch_url = f"{config.host.rstrip('/')}/batch/"
+        self._batch_url = f"{settings.host.rstrip('/')}/batch/"
 
     @property
     def configured(self) -> bool:
         return True
 
     async def capture_batch(self, events: Sequence[AnalyticsEvent]) -> None:
-        size = self._config.max_batch_size
+        size = self._settings.max_batch_size
         for start in range(0, len(events), size):
             body = {
-                "api_key": self._config.api_key.get_secret_value(),
+                "api_key": self._settings.api_key.get_secret_value(),
                 "batch": [_wire_event(event) for event in events[start : start + size]],
             }
             await call_vendor(self._http, VENDOR, "POST", self._batch_url, json=body)

@@ -1,59 +1,52 @@
-"""The email channel: its contract, one adapter per vendor, and the registry that picks one by name."""
+"""The email channel: its contract, one adapter per vendor, the [email] settings, and the registry that picks one."""
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 import httpx
-from pydantic import BaseModel
-from redis.asyncio import Redis
 
 from providers.delivery import SendReceipt
 from providers.email.base import EmailAddress, EmailMessage, EmailSender, SenderAddress
 from providers.email.outbox import OutboxEmailSender
-from providers.email.resend import ResendConfig, ResendEmailSender
-from providers.email.sendgrid import SendGridConfig, SendGridEmailSender
-from providers.email.smtp import SmtpConfig, SmtpEmailSender
-from providers.outbox import OutboxConfig
-from providers.registry import AdapterResources, AdapterSpec, build_adapter
-
-EMAIL_PROVIDERS: Mapping[str, AdapterSpec[EmailSender]] = {
-    "outbox": AdapterSpec(
-        OutboxConfig, lambda config, res: OutboxEmailSender(config, res.require_redis("email.outbox"))
-    ),
-    "smtp": AdapterSpec(SmtpConfig, lambda config, res: SmtpEmailSender(config)),
-    "resend": AdapterSpec(
-        ResendConfig, lambda config, res: ResendEmailSender(config, res.require_http("email.resend"))
-    ),
-    "sendgrid": AdapterSpec(
-        SendGridConfig, lambda config, res: SendGridEmailSender(config, res.require_http("email.sendgrid"))
-    ),
-}
+from providers.email.resend import ResendEmailSender, ResendSettings
+from providers.email.sendgrid import SendGridEmailSender, SendGridSettings
+from providers.email.smtp import SmtpEmailSender, SmtpSettings
+from providers.outbox import OutboxStore
+from providers.settings import Section
 
 
-def create_email_sender(
-    name: str,
-    options: Mapping[str, Any] | BaseModel | None = None,
-    *,
-    redis: Redis | None = None,
-    http: httpx.AsyncClient | None = None,
-) -> EmailSender:
-    """The email adapter configured as `name` (outbox, smtp, resend, sendgrid) with its settings."""
-    return build_adapter("email", EMAIL_PROVIDERS, name, options or {}, AdapterResources(redis=redis, http=http))
+class EmailSettings(Section):
+    """The [email] section: the adapter that sends, and each vendor's settings."""
+
+    provider: Literal["outbox", "smtp", "resend", "sendgrid"] = "outbox"
+    smtp: SmtpSettings = SmtpSettings()
+    resend: ResendSettings = ResendSettings()
+    sendgrid: SendGridSettings = SendGridSettings()
+
+
+def create_email_sender(settings: EmailSettings, *, outbox: OutboxStore, http: httpx.AsyncClient) -> EmailSender:
+    """The adapter `settings.provider` names, built from its vendor's settings; the outbox keeps instead of sending."""
+    if settings.provider == "smtp":
+        return SmtpEmailSender(settings.smtp)
+    if settings.provider == "resend":
+        return ResendEmailSender(settings.resend, http)
+    if settings.provider == "sendgrid":
+        return SendGridEmailSender(settings.sendgrid, http)
+    return OutboxEmailSender(outbox)
 
 
 __all__ = [
-    "EMAIL_PROVIDERS",
     "EmailAddress",
     "EmailMessage",
     "EmailSender",
+    "EmailSettings",
     "OutboxEmailSender",
-    "ResendConfig",
     "ResendEmailSender",
-    "SendGridConfig",
+    "ResendSettings",
     "SendGridEmailSender",
+    "SendGridSettings",
     "SendReceipt",
     "SenderAddress",
-    "SmtpConfig",
     "SmtpEmailSender",
+    "SmtpSettings",
     "create_email_sender",
 ]

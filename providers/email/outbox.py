@@ -1,11 +1,10 @@
 """Email adapter of the sandbox: keeps each email in the outbox instead of sending it."""
 
 import structlog
-from redis.asyncio import Redis
 
 from providers.delivery import SendReceipt, mask_email
 from providers.email.base import EmailMessage
-from providers.outbox import OutboxConfig, OutboxStore
+from providers.outbox import OutboxStore
 
 log = structlog.get_logger(__name__)
 
@@ -13,8 +12,8 @@ log = structlog.get_logger(__name__)
 class OutboxEmailSender:
     name = "outbox"
 
-    def __init__(self, config: OutboxConfig, redis: Redis) -> None:
-        self._store = OutboxStore(redis, config)
+    def __init__(self, store: OutboxStore) -> None:
+        self._store = store
 
     async def send(self, message: EmailMessage) -> SendReceipt:
         entry = await self._store.record(

@@ -1,38 +1,45 @@
 """Email adapter for Resend's HTTP API (`POST /emails`, Bearer API key)."""
 
+from typing import ClassVar
+
 import httpx
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import SecretStr
 
 from providers.delivery import SendReceipt
 from providers.email.base import EmailMessage, SenderAddress
 from providers.errors import VendorUnavailable
+from providers.settings import HttpUrl, VendorSettings
 from providers.vendor_http import call_vendor, json_body, vendor_reason
 
 VENDOR = "resend"
+BASE_URL = "https://api.resend.com"
+TIMEOUT_S = 10.0
 
 
-class ResendConfig(BaseModel):
-    """`sender` is the From as Resend takes it: `Lango <hello@lango.africa>` on a verified domain."""
+class ResendSettings(VendorSettings):
+    """The `email.resend` settings; `sender` is the From as Resend takes it: `Lango <hello@lango.africa>` on a verified
+    domain."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "email.resend"
 
-    api_key: SecretStr
-    sender: SenderAddress
-    base_url: AnyHttpUrl = AnyHttpUrl("https://api.resend.com")
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    api_key: SecretStr | None = None
+    sender: SenderAddress | None = None
+    # Another API host (an emulator); unset, BASE_URL.
+    base_url: HttpUrl | None = None
 
 
 class ResendEmailSender:
     name = VENDOR
 
-    def __init__(self, config: ResendConfig, http: httpx.AsyncClient) -> None:
-        self._config = config
+    def __init__(self, settings: ResendSettings, http: httpx.AsyncClient) -> None:
+        settings.require("api_key", "sender", vendor=VENDOR)
+        self._settings = settings
         self._http = http
-        self._url = f"{str(config.base_url).rstrip('/')}/emails"
+        self._url = f"{(settings.base_url or BASE_URL).rstrip('/')}/emails"
 
     def _payload(self, message: EmailMessage) -> dict:
         payload = {
-            "from": self._config.sender,
+            "from": self._settings.sender,
             "to": [message.to],
             "subject": message.subject,
             "text": message.text,
@@ -50,8 +57,8 @@ class ResendEmailSender:
             "POST",
             self._url,
             json=self._payload(message),
-            headers={"Authorization": f"Bearer {self._config.api_key.get_secret_value()}"},
-            timeout=self._config.timeout_seconds,
+            headers={"Authorization": f"Bearer {self._settings.api_key.get_secret_value()}"},
+            timeout=TIMEOUT_S,
         )
         body = json_body(response, VENDOR)
         message_id = body.get("id") if isinstance(body, dict) else None

@@ -5,30 +5,32 @@ from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from providers.delivery import SendReceipt
 from providers.email.base import EmailMessage, SenderAddress
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
+from providers.settings import VendorSettings
 
 VENDOR = "smtp"
 
 
-class SmtpConfig(BaseModel):
-    """How to reach and log in to the relay; `sender` is the From header, e.g. `Lango <hello@lango.africa>`."""
+class SmtpSettings(VendorSettings):
+    """The `email.smtp` settings: how to reach and log in to the relay; `sender` is the From header, e.g.
+    `Lango <hello@lango.africa>`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "email.smtp"
 
-    host: str = Field(min_length=1)
-    port: int = Field(default=587, ge=1, le=65535)
+    host: str | None = Field(None, min_length=1)
+    port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None
-    sender: SenderAddress
-    timeout_seconds: float = Field(default=15.0, gt=0)
+    sender: SenderAddress | None = None
+    timeout_seconds: float = Field(15.0, gt=0)
     ca_file: Path | None = None
     # The EHLO name; left unset, aiosmtplib looks up this host's FQDN on every connection.
     helo_hostname: str | None = None
@@ -43,11 +45,12 @@ class SmtpConfig(BaseModel):
 class SmtpEmailSender:
     name = VENDOR
 
-    def __init__(self, config: SmtpConfig) -> None:
-        self._config = config
+    def __init__(self, settings: SmtpSettings) -> None:
+        settings.require("host", "sender", vendor=VENDOR)
+        self._settings = settings
         # Built once here: loading CA certificates reads files, which must not happen on the event loop per send.
-        self._tls_context = ssl.create_default_context(cafile=config.ca_file) if config.security != "none" else None
-        display_name, address = parseaddr(config.sender)
+        self._tls_context = ssl.create_default_context(cafile=settings.ca_file) if settings.security != "none" else None
+        display_name, address = parseaddr(settings.sender)
         self._from = Address(display_name=display_name, addr_spec=address)
 
     def _compose(self, message: EmailMessage) -> MimeMessage:
@@ -64,19 +67,19 @@ class SmtpEmailSender:
 
     async def send(self, message: EmailMessage) -> SendReceipt:
         mime = self._compose(message)
-        config = self._config
+        settings = self._settings
         try:
             await aiosmtplib.send(
                 mime,
-                hostname=config.host,
-                port=config.port,
-                username=config.username,
-                password=config.password.get_secret_value() if config.password else None,
-                use_tls=config.security == "tls",
-                start_tls=config.security == "starttls",
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username,
+                password=settings.password.get_secret_value() if settings.password else None,
+                use_tls=settings.security == "tls",
+                start_tls=settings.security == "starttls",
                 tls_context=self._tls_context,
-                timeout=config.timeout_seconds,
-                local_hostname=config.helo_hostname,
+                timeout=settings.timeout_seconds,
+                local_hostname=settings.helo_hostname,
             )
         except aiosmtplib.SMTPAuthenticationError as error:
             raise ProviderMisconfigured("SMTP login refused", vendor=VENDOR, reason=error.message) from error

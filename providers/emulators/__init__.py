@@ -9,9 +9,9 @@ from providers.emulators.daraja import (
     create_daraja_emulator,
 )
 from providers.emulators.notifications import Delivery, NotificationDispatcher
-from providers.emulators.paypal import PAYPAL_SANDBOX, PaypalSandbox, PaypalSettings, create_paypal_emulator
+from providers.emulators.paypal import PAYPAL_SANDBOX, PaypalEmulatorSettings, PaypalSandbox, create_paypal_emulator
 from providers.emulators.runner import serve_emulator
-from providers.emulators.stripe import STRIPE_SANDBOX, StripeSandbox, StripeSettings, create_stripe_emulator
+from providers.emulators.stripe import STRIPE_SANDBOX, StripeEmulatorSettings, StripeSandbox, create_stripe_emulator
 
 __all__ = [
     "DARAJA_SANDBOX",
@@ -23,10 +23,10 @@ __all__ = [
     "Delivery",
     "NotificationDispatcher",
     "PaypalSandbox",
-    "PaypalSettings",
+    "PaypalEmulatorSettings",
     "StkScenario",
     "StripeSandbox",
-    "StripeSettings",
+    "StripeEmulatorSettings",
     "create_daraja_emulator",
     "create_paypal_emulator",
     "create_stripe_emulator",

@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import web
+from pydantic import SecretStr
 
 from providers.emulators.notifications import Delivery, NotificationDispatcher
+from providers.payments.mpesa import MpesaSettings
 
 _EAT = timezone(timedelta(hours=3), "EAT")
 _TIMESTAMP_SKEW = timedelta(minutes=10)
@@ -62,6 +64,18 @@ class DarajaSettings:
     callback_delay_seconds: float = 3.0
     token_lifetime_seconds: int = 3599
     phone_scenarios: Mapping[str, StkScenario] = field(default_factory=lambda: dict(TEST_PHONES))
+
+    def adapter_settings(self, deployment: MpesaSettings, url: str) -> MpesaSettings:
+        """The deployment's M-Pesa settings pointed at this emulator, served at `url`, with its app and shortcode."""
+        return deployment.model_copy(
+            update={
+                "base_url": url,
+                "consumer_key": SecretStr(self.consumer_key),
+                "consumer_secret": SecretStr(self.consumer_secret),
+                "passkey": SecretStr(self.passkey),
+                "shortcode": self.shortcode,
+            }
+        )
 
 
 @dataclass

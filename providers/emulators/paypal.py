@@ -18,8 +18,10 @@ from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
+from pydantic import SecretStr
 
 from providers.emulators.notifications import NotificationDispatcher
+from providers.payments.paypal import PaypalSettings
 
 SUPPORTED_CURRENCIES = frozenset({"AUD", "CAD", "CHF", "EUR", "GBP", "JPY", "USD"})
 _VALUE = re.compile(r"^\d{1,10}(\.\d{2})?$")
@@ -28,12 +30,23 @@ _CERT_URL = "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42
 
 
 @dataclass(frozen=True)
-class PaypalSettings:
+class PaypalEmulatorSettings:
     client_id: str = "lango-sandbox-client"
     client_secret: str = "lango-sandbox-secret"
     webhook_id: str = "1JE4291016473214C"
     webhook_url: str | None = None
     token_lifetime_seconds: int = 32400
+
+    def adapter_settings(self, deployment: PaypalSettings, url: str) -> PaypalSettings:
+        """The deployment's PayPal settings pointed at this emulator, served at `url`, with its app and webhook."""
+        return deployment.model_copy(
+            update={
+                "base_url": url,
+                "client_id": self.client_id,
+                "client_secret": SecretStr(self.client_secret),
+                "webhook_id": self.webhook_id,
+            }
+        )
 
 
 class PaypalFailure(Exception):
@@ -73,7 +86,7 @@ def _not_found() -> PaypalFailure:
 class PaypalSandbox:
     """Everything the emulator holds; `approve` stands in for the buyer approving at PayPal."""
 
-    def __init__(self, settings: PaypalSettings) -> None:
+    def __init__(self, settings: PaypalEmulatorSettings) -> None:
         self.settings = settings
         self.token_requests = 0
         self.orders: dict[str, dict[str, Any]] = {}
@@ -362,10 +375,10 @@ async def buyer_approves(request: web.Request) -> web.Response:
     raise web.HTTPFound(return_to)
 
 
-def create_paypal_emulator(settings: PaypalSettings | None = None) -> web.Application:
+def create_paypal_emulator(settings: PaypalEmulatorSettings | None = None) -> web.Application:
     """An aiohttp app answering PayPal's OAuth2, Orders v2, Payments v2 and webhook verification routes."""
     app = web.Application(middlewares=[_paypal_api])
-    sandbox = PaypalSandbox(settings or PaypalSettings())
+    sandbox = PaypalSandbox(settings or PaypalEmulatorSettings())
     app[PAYPAL_SANDBOX] = sandbox
     app.on_cleanup.append(sandbox.notifications.close)
     app.router.add_post("/v1/oauth2/token", issue_token)

@@ -13,8 +13,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 from aiohttp import web
+from pydantic import SecretStr
 
 from providers.emulators.notifications import NotificationDispatcher
+from providers.payments.stripe import StripeSettings
 
 _KEY_PART = re.compile(r"[^\[\]]+")
 _API_VERSION = "2025-09-30.clover"
@@ -28,10 +30,20 @@ DECLINES: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class StripeSettings:
+class StripeEmulatorSettings:
     api_key: str = "sk_test_lango_sandbox"
     webhook_secret: str = "whsec_lango_sandbox"
     webhook_url: str | None = None
+
+    def adapter_settings(self, deployment: StripeSettings, url: str) -> StripeSettings:
+        """The deployment's Stripe settings pointed at this emulator, served at `url`, with its keys."""
+        return deployment.model_copy(
+            update={
+                "api_base": url,
+                "api_key": SecretStr(self.api_key),
+                "webhook_secret": SecretStr(self.webhook_secret),
+            }
+        )
 
 
 class StripeFailure(Exception):
@@ -78,7 +90,7 @@ def _integer(params: dict[str, Any], name: str) -> int:
 class StripeSandbox:
     """Everything the emulator holds, with `confirm` standing in for the app confirming a PaymentIntent."""
 
-    def __init__(self, settings: StripeSettings) -> None:
+    def __init__(self, settings: StripeEmulatorSettings) -> None:
         self.settings = settings
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
@@ -327,10 +339,10 @@ async def create_refund(request: web.Request) -> web.Response:
     return _json(_expanded(sandbox, sandbox.refund(params), params.get("expand", [])))
 
 
-def create_stripe_emulator(settings: StripeSettings | None = None) -> web.Application:
+def create_stripe_emulator(settings: StripeEmulatorSettings | None = None) -> web.Application:
     """An aiohttp app answering the PaymentIntent and Refund routes of Stripe's API."""
     app = web.Application(middlewares=[_stripe_api])
-    sandbox = StripeSandbox(settings or StripeSettings())
+    sandbox = StripeSandbox(settings or StripeEmulatorSettings())
     app[STRIPE_SANDBOX] = sandbox
     app.on_cleanup.append(sandbox.notifications.close)
     app.router.add_post("/v1/payment_intents", create_payment_intent)

@@ -1,7 +1,5 @@
 """The maps provider of a deployment without one: it says so, and every call is a configuration error."""
 
-from pydantic import BaseModel, ConfigDict
-
 from providers.errors import ProviderMisconfigured
 from providers.maps.base import (
     DEFAULT_COUNTRY,
@@ -14,10 +12,6 @@ from providers.maps.base import (
     PlaceDetails,
     TravelMode,
 )
-
-
-class DisabledMapsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DisabledMaps(MapsProvider):

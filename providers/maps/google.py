@@ -1,10 +1,10 @@
 """Google Maps Platform through its JSON web services: Place Autocomplete and Details, Geocoding, Directions."""
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from providers.errors import ProviderError, ProviderMisconfigured, VendorRejected, VendorUnavailable
 from providers.maps.base import (
@@ -21,6 +21,7 @@ from providers.maps.base import (
     Route,
     TravelMode,
 )
+from providers.settings import VendorSettings
 from providers.vendor_http import call_vendor, json_body
 
 VENDOR = "google_maps"
@@ -41,10 +42,10 @@ _STATUS_ERRORS: Mapping[str, type[ProviderError]] = {
 AnswerT = TypeVar("AnswerT")
 
 
-class GoogleMapsConfig(BaseModel):
+class GoogleMapsSettings(VendorSettings):
     """The `maps.google` settings; without an API key the adapter reports itself unconfigured."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "maps.google"
 
     api_key: SecretStr | None = None
     base_url: str = "https://maps.googleapis.com"
@@ -104,14 +105,14 @@ class GoogleMaps(MapsProvider):
 
     name = "google"
 
-    def __init__(self, config: GoogleMapsConfig, http: httpx.AsyncClient) -> None:
-        self._config = config
+    def __init__(self, settings: GoogleMapsSettings, http: httpx.AsyncClient) -> None:
+        self._settings = settings
         self._http = http
-        self._base_url = config.base_url.rstrip("/")
+        self._base_url = settings.base_url.rstrip("/")
 
     @property
     def configured(self) -> bool:
-        return self._config.configured
+        return self._settings.configured
 
     async def autocomplete(
         self,
@@ -153,13 +154,13 @@ class GoogleMaps(MapsProvider):
         return Directions(routes=_parsed(raw, lambda: [_route(item) for item in raw.get("routes", [])]), raw=raw)
 
     async def _call(self, service: str, params: dict[str, str]) -> dict[str, Any]:
-        api_key = self._config.api_key.get_secret_value() if self._config.api_key else ""
+        api_key = self._settings.api_key.get_secret_value() if self._settings.api_key else ""
         if not api_key:
-            raise ProviderMisconfigured("maps.google.api_key is not set", vendor=VENDOR)
+            raise ProviderMisconfigured(f"{self._settings.section}.api_key is not set", vendor=VENDOR)
         query = params | {
             "key": api_key,
-            "language": self._config.language,
-            "region": self._config.region,
+            "language": self._settings.language,
+            "region": self._settings.region,
         }
         url = f"{self._base_url}/maps/api/{service}/json"
         response = await call_vendor(self._http, VENDOR, "GET", url, params=query)

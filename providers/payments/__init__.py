@@ -1,10 +1,4 @@
-"""Payment vendors behind one contract (M-Pesa, Stripe, PayPal) and the registry that picks one by name."""
-
-from collections.abc import Mapping
-from typing import Any
-
-import httpx
-from pydantic import BaseModel
+"""Payment vendors behind one contract: M-Pesa, Stripe and PayPal, each with the settings its adapter takes."""
 
 from providers.payments.base import (
     Initiation,
@@ -14,44 +8,24 @@ from providers.payments.base import (
     PaymentRequest,
     RefundResult,
 )
-from providers.payments.mpesa import MpesaConfig, MpesaProvider, normalise_msisdn
-from providers.payments.paypal import PaypalConfig, PaypalProvider, usd_cents_for_kes
-from providers.payments.stripe import StripeConfig, StripeProvider
-from providers.registry import AdapterResources, AdapterSpec, build_adapter
-
-PAYMENT_PROVIDERS: Mapping[str, AdapterSpec[PaymentProvider]] = {
-    "mpesa": AdapterSpec(MpesaConfig, lambda config, res: MpesaProvider(config, res.require_http("payments.mpesa"))),
-    "stripe": AdapterSpec(
-        StripeConfig, lambda config, res: StripeProvider(config, res.require_http("payments.stripe"))
-    ),
-    "paypal": AdapterSpec(
-        PaypalConfig, lambda config, res: PaypalProvider(config, res.require_http("payments.paypal"))
-    ),
-}
-
-
-def create_payment_provider(
-    name: str, options: Mapping[str, Any] | BaseModel, *, http: httpx.AsyncClient
-) -> PaymentProvider:
-    """The payment adapter configured as `name` (mpesa, stripe, paypal), sending through the shared `http`."""
-    return build_adapter("payments", PAYMENT_PROVIDERS, name, options, AdapterResources(http=http))
-
+from providers.payments.mpesa import SAFARICOM_CALLBACK_SOURCES, MpesaProvider, MpesaSettings, normalise_msisdn
+from providers.payments.paypal import PaypalProvider, PaypalSettings, usd_cents_for_kes
+from providers.payments.stripe import StripeProvider, StripeSettings
 
 __all__ = [
-    "PAYMENT_PROVIDERS",
+    "SAFARICOM_CALLBACK_SOURCES",
     "Initiation",
-    "MpesaConfig",
     "MpesaProvider",
+    "MpesaSettings",
     "NormalizedPaymentEvent",
     "PaymentOutcome",
     "PaymentProvider",
     "PaymentRequest",
-    "PaypalConfig",
     "PaypalProvider",
+    "PaypalSettings",
     "RefundResult",
-    "StripeConfig",
     "StripeProvider",
-    "create_payment_provider",
+    "StripeSettings",
     "normalise_msisdn",
     "usd_cents_for_kes",
 ]

@@ -12,24 +12,13 @@ from typing import Annotated, Any, ClassVar, Literal
 import httpx
 import orjson
 import phonenumbers
-from pydantic import (
-    AnyHttpUrl,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PositiveFloat,
-    SecretStr,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import BaseModel, Field, SecretStr, StrictFloat, StrictInt, StrictStr, StringConstraints, ValidationError
 
 from providers.errors import ProviderError, ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments.base import Initiation, NormalizedPaymentEvent, PaymentProvider, PaymentRequest, RefundResult
 from providers.payments.outcomes import MPESA_PENDING, MPESA_RESULT_CODES, classify
 from providers.payments.tokens import AccessTokenCache
+from providers.settings import HttpUrl, Network, VendorSettings
 from providers.vendor_http import call_vendor, json_body
 
 VENDOR = "mpesa"
@@ -40,24 +29,50 @@ _MSISDN = re.compile(r"^254[17]\d{8}$")
 _RECEIPT = re.compile(r"^[A-Z0-9]{8,20}$")
 _INVALID_TOKEN = "404.001.03"
 _STILL_PROCESSING = "500.001.1001"
+# A Daraja token is fetched again this long before it expires.
+TOKEN_REFRESH_MARGIN_S = 60.0
+
+# Where Safaricom posts M-Pesa callbacks from, as its Daraja go-live documentation lists them; found republished
+# at https://pesafy-package.vercel.app/guide/webhooks ("Official Safaricom IP whitelist") and in the allowlist of
+# mpesakit (http://mpesakit.dev/webhooks-best-practices). Safaricom may add addresses: keep the setting current.
+SAFARICOM_CALLBACK_SOURCES = [
+    "196.201.214.200",
+    "196.201.214.206",
+    "196.201.213.114",
+    "196.201.214.207",
+    "196.201.214.208",
+    "196.201.213.44",
+    "196.201.212.127",
+    "196.201.212.138",
+    "196.201.212.129",
+    "196.201.212.136",
+    "196.201.212.74",
+    "196.201.212.69",
+]
 
 
-class MpesaConfig(BaseModel):
-    """Daraja credentials and the route Safaricom calls back; secrets come from the environment."""
+class MpesaSettings(VendorSettings):
+    """The `payments.mpesa` settings: the Daraja app, the shortcode that collects, and who may call back."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "payments.mpesa"
 
-    base_url: AnyHttpUrl = AnyHttpUrl("https://sandbox.safaricom.co.ke")
-    consumer_key: SecretStr
-    consumer_secret: SecretStr
-    passkey: SecretStr
-    shortcode: str = Field(pattern=r"^\d{5,7}$")
-    party_b: str | None = Field(default=None, pattern=r"^\d{5,7}$", description="till number; defaults to shortcode")
+    base_url: HttpUrl = "https://sandbox.safaricom.co.ke"
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    passkey: SecretStr | None = None
+    shortcode: str | None = Field(None, pattern=r"^\d{5,7}$")
+    # The till for CustomerBuyGoodsOnline; defaults to the shortcode.
+    party_b: str | None = Field(None, pattern=r"^\d{5,7}$")
     transaction_type: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = "CustomerPayBillOnline"
-    callback_url: AnyHttpUrl = Field(description="the callback route; the path token is appended to it")
-    callback_token: SecretStr = Field(min_length=16, description="unguessable path segment proving a callback")
-    timeout: PositiveFloat = 10.0
-    token_refresh_margin_seconds: float = Field(default=60.0, ge=0)
+    # The last path segment of the callback URL; generated at start-up in sandbox when unset.
+    callback_token: SecretStr | None = Field(None, min_length=16)
+    allowed_sources: list[Network] = SAFARICOM_CALLBACK_SOURCES
+    timeout_s: float = Field(10.0, gt=0)
+
+    @property
+    def has_credentials(self) -> bool:
+        """Everything a live Daraja needs: the app's keys, the shortcode and its passkey, and the callback token."""
+        return None not in (self.consumer_key, self.consumer_secret, self.passkey, self.shortcode, self.callback_token)
 
 
 # The callback is unsigned and anyone holding the URL can post to it: every field is bounded, so what is stored is
@@ -161,15 +176,22 @@ class MpesaProvider(PaymentProvider):
 
     name: ClassVar[str] = VENDOR
 
-    def __init__(self, config: MpesaConfig, http: httpx.AsyncClient) -> None:
-        self._config = config
+    def __init__(
+        self, settings: MpesaSettings, http: httpx.AsyncClient, *, callback_url: str, callback_token: str
+    ) -> None:
+        """`callback_url` is the route Safaricom calls back (the token is appended to it); `callback_token` the one
+        this process accepts: configured, or generated in sandbox."""
+        settings.require("consumer_key", "consumer_secret", "passkey", "shortcode", vendor=VENDOR)
+        self._settings = settings
         self._http = http
-        self._base_url = str(config.base_url).rstrip("/")
-        self._tokens = AccessTokenCache(self._fetch_token, refresh_margin_seconds=config.token_refresh_margin_seconds)
+        self._base_url = settings.base_url.rstrip("/")
+        self._callback_url = f"{callback_url.rstrip('/')}/{callback_token}"
+        self._callback_token = callback_token.encode()
+        self._tokens = AccessTokenCache(self._fetch_token, refresh_margin_seconds=TOKEN_REFRESH_MARGIN_S)
 
     @property
     def callback_url(self) -> str:
-        return f"{str(self._config.callback_url).rstrip('/')}/{self._config.callback_token.get_secret_value()}"
+        return self._callback_url
 
     async def access_token(self) -> str:
         return await self._tokens.get()
@@ -182,8 +204,11 @@ class MpesaProvider(PaymentProvider):
                 "GET",
                 f"{self._base_url}/oauth/v1/generate",
                 params={"grant_type": "client_credentials"},
-                auth=(self._config.consumer_key.get_secret_value(), self._config.consumer_secret.get_secret_value()),
-                timeout=self._config.timeout,
+                auth=(
+                    self._settings.consumer_key.get_secret_value(),
+                    self._settings.consumer_secret.get_secret_value(),
+                ),
+                timeout=self._settings.timeout_s,
             )
         except VendorRejected as exc:
             raise ProviderMisconfigured("Daraja refused the consumer key and secret", vendor=VENDOR) from exc
@@ -213,7 +238,7 @@ class MpesaProvider(PaymentProvider):
                 f"{self._base_url}{path}",
                 json=payload,
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=self._config.timeout,
+                timeout=self._settings.timeout_s,
             )
         except VendorUnavailable as exc:
             # Daraja answers a wrong shortcode/passkey with a 500 that no retry will cure.
@@ -224,10 +249,10 @@ class MpesaProvider(PaymentProvider):
 
     def _credentials(self) -> dict[str, str]:
         timestamp = datetime.now(EAT).strftime("%Y%m%d%H%M%S")
-        shortcode = self._config.shortcode
+        shortcode = self._settings.shortcode
         return {
             "BusinessShortCode": shortcode,
-            "Password": stk_password(shortcode, self._config.passkey.get_secret_value(), timestamp),
+            "Password": stk_password(shortcode, self._settings.passkey.get_secret_value(), timestamp),
             "Timestamp": timestamp,
         }
 
@@ -236,10 +261,10 @@ class MpesaProvider(PaymentProvider):
         msisdn = normalise_msisdn(request.phone)
         payload = {
             **self._credentials(),
-            "TransactionType": self._config.transaction_type,
+            "TransactionType": self._settings.transaction_type,
             "Amount": amount_kes,
             "PartyA": msisdn,
-            "PartyB": self._config.party_b or self._config.shortcode,
+            "PartyB": self._settings.party_b or self._settings.shortcode,
             "PhoneNumber": msisdn,
             "CallBackURL": self.callback_url,
             # Both are shown on the payer's prompt; Daraja refuses longer values.
@@ -267,8 +292,7 @@ class MpesaProvider(PaymentProvider):
     async def parse_webhook(
         self, headers: Mapping[str, str], raw_body: bytes, *, path_token: str | None = None
     ) -> list[NormalizedPaymentEvent]:
-        expected = self._config.callback_token.get_secret_value().encode()
-        if path_token is None or not hmac.compare_digest(path_token.encode(), expected):
+        if path_token is None or not hmac.compare_digest(path_token.encode(), self._callback_token):
             raise SignatureInvalid("the callback path token does not match", vendor=VENDOR)
         try:
             envelope = _CallbackEnvelope.model_validate(orjson.loads(raw_body))

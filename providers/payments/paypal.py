@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 import httpx
 import orjson
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PositiveFloat, SecretStr
+from pydantic import Field, SecretStr
 
 from providers.errors import SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments.base import (
@@ -27,10 +27,16 @@ from providers.payments.outcomes import (
     classify,
 )
 from providers.payments.tokens import AccessTokenCache
+from providers.settings import HttpUrl, VendorSettings
 from providers.vendor_http import call_vendor, json_body
 
 VENDOR = "paypal"
 CHARGE_CURRENCY = "USD"
+# The name the payer sees on PayPal's pages.
+BRAND_NAME = "Lango"
+TIMEOUT_S = 15.0
+# A PayPal token is fetched again this long before it expires.
+TOKEN_REFRESH_MARGIN_S = 300.0
 _CENTS_PER_DOLLAR = 100
 _TRANSMISSION_HEADERS = {
     "auth_algo": "paypal-auth-algo",
@@ -43,21 +49,23 @@ _TRANSMISSION_HEADERS = {
 ExchangeRate = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
 
 
-class PaypalConfig(BaseModel):
-    """PayPal REST app credentials, the webhook's id, and the fixed KES→USD rate used to price orders."""
+class PaypalSettings(VendorSettings):
+    """The `payments.paypal` settings: the REST app, its webhook's id, and the fixed KES→USD rate of orders."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "payments.paypal"
 
-    base_url: AnyHttpUrl = AnyHttpUrl("https://api-m.sandbox.paypal.com")
-    client_id: str = Field(min_length=1)
-    client_secret: SecretStr
-    webhook_id: str = Field(min_length=1)
-    kes_per_usd: ExchangeRate = Field(description='KES for one USD, a decimal string such as "129.50"')
-    return_url: AnyHttpUrl
-    cancel_url: AnyHttpUrl
-    brand_name: str = Field(default="Lango", max_length=127)
-    timeout: PositiveFloat = 15.0
-    token_refresh_margin_seconds: float = Field(default=300.0, ge=0)
+    base_url: HttpUrl = "https://api-m.sandbox.paypal.com"
+    client_id: str | None = Field(None, min_length=1)
+    client_secret: SecretStr | None = None
+    webhook_id: str | None = Field(None, min_length=1)
+    # KES for one USD, a decimal string such as "129.50".
+    kes_per_usd: ExchangeRate = Decimal("129.00")
+    return_url: HttpUrl = "https://lango.africa/payments/paypal/return"
+    cancel_url: HttpUrl = "https://lango.africa/payments/paypal/cancel"
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.client_id, self.client_secret, self.webhook_id)
 
 
 def usd_cents_for_kes(kes_minor: int, kes_per_usd: Decimal) -> int:
@@ -96,18 +104,19 @@ class PaypalProvider(PaymentProvider):
 
     name: ClassVar[str] = VENDOR
 
-    def __init__(self, config: PaypalConfig, http: httpx.AsyncClient) -> None:
-        self._config = config
+    def __init__(self, settings: PaypalSettings, http: httpx.AsyncClient) -> None:
+        settings.require("client_id", "client_secret", "webhook_id", vendor=VENDOR)
+        self._settings = settings
         self._http = http
-        self._base_url = str(config.base_url).rstrip("/")
-        self._tokens = AccessTokenCache(self._fetch_token, refresh_margin_seconds=config.token_refresh_margin_seconds)
+        self._base_url = settings.base_url.rstrip("/")
+        self._tokens = AccessTokenCache(self._fetch_token, refresh_margin_seconds=TOKEN_REFRESH_MARGIN_S)
 
     def charge_for(self, amount_minor: int, currency: str) -> int:
         """What PayPal is asked to collect, in USD cents, for an amount of ours."""
         if currency == CHARGE_CURRENCY:
             return amount_minor
         if currency == "KES":
-            return usd_cents_for_kes(amount_minor, self._config.kes_per_usd)
+            return usd_cents_for_kes(amount_minor, self._settings.kes_per_usd)
         raise VendorRejected(f"PayPal payments are taken in KES or USD, not {currency}", vendor=VENDOR)
 
     async def _fetch_token(self) -> tuple[str, float]:
@@ -117,8 +126,8 @@ class PaypalProvider(PaymentProvider):
             "POST",
             f"{self._base_url}/v1/oauth2/token",
             data={"grant_type": "client_credentials"},
-            auth=(self._config.client_id, self._config.client_secret.get_secret_value()),
-            timeout=self._config.timeout,
+            auth=(self._settings.client_id, self._settings.client_secret.get_secret_value()),
+            timeout=TIMEOUT_S,
         )
         body = json_body(response, VENDOR)
         try:
@@ -146,7 +155,7 @@ class PaypalProvider(PaymentProvider):
             method,
             f"{self._base_url}{path}",
             headers=headers,
-            timeout=self._config.timeout,
+            timeout=TIMEOUT_S,
             **request,
         )
         body = json_body(response, VENDOR)
@@ -173,11 +182,11 @@ class PaypalProvider(PaymentProvider):
                 "payment_source": {
                     "paypal": {
                         "experience_context": {
-                            "brand_name": self._config.brand_name,
+                            "brand_name": BRAND_NAME,
                             "user_action": "PAY_NOW",
                             "shipping_preference": "NO_SHIPPING",
-                            "return_url": str(self._config.return_url),
-                            "cancel_url": str(self._config.cancel_url),
+                            "return_url": self._settings.return_url,
+                            "cancel_url": self._settings.cancel_url,
                         }
                     }
                 },
@@ -287,7 +296,7 @@ class PaypalProvider(PaymentProvider):
         if not isinstance(event, dict) or "id" not in event:
             raise SignatureInvalid("the body is not a PayPal event", vendor=VENDOR)
         fields = {field: received[header] for field, header in _TRANSMISSION_HEADERS.items()}
-        fields["webhook_id"] = self._config.webhook_id
+        fields["webhook_id"] = self._settings.webhook_id
         # The event goes back byte for byte: PayPal's check covers the body as it was sent.
         verification = orjson.dumps(fields)[:-1] + b',"webhook_event":' + raw_body + b"}"
         answer = await self._api(

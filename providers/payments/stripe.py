@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import httpx
 import orjson
 import stripe
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, SecretStr
+from pydantic import Field, SecretStr
 from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
@@ -32,21 +32,26 @@ from providers.payments.outcomes import (
     Verdict,
     classify,
 )
+from providers.settings import HttpUrl, VendorSettings
 
 VENDOR = "stripe"
+TIMEOUT_S = 20.0
+MAX_NETWORK_RETRIES = 2
 
 
-class StripeConfig(BaseModel):
-    """Stripe secret key and webhook endpoint secret; `api_base` points at an emulator in tests."""
+class StripeSettings(VendorSettings):
+    """The `payments.stripe` settings: the secret key and the webhook endpoint's secret; `api_base` another API host."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "payments.stripe"
 
-    api_key: SecretStr
-    webhook_secret: SecretStr
-    api_base: AnyHttpUrl | None = None
-    webhook_tolerance_seconds: PositiveInt = 300
-    timeout: PositiveFloat = 20.0
-    max_network_retries: int = Field(default=2, ge=0)
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    api_base: HttpUrl | None = None
+    webhook_tolerance_s: int = Field(300, ge=1, le=3600)
+
+    @property
+    def has_credentials(self) -> bool:
+        return None not in (self.api_key, self.webhook_secret)
 
 
 class _SharedHttpxClient(stripe.HTTPClient):
@@ -150,13 +155,16 @@ class StripeProvider(PaymentProvider):
 
     name: ClassVar[str] = VENDOR
 
-    def __init__(self, config: StripeConfig, http: httpx.AsyncClient) -> None:
-        self._config = config
+    def __init__(
+        self, settings: StripeSettings, http: httpx.AsyncClient, *, max_network_retries: int = MAX_NETWORK_RETRIES
+    ) -> None:
+        settings.require("api_key", "webhook_secret", vendor=VENDOR)
+        self._settings = settings
         self._client = stripe.StripeClient(
-            config.api_key.get_secret_value(),
-            base_addresses={"api": str(config.api_base).rstrip("/")} if config.api_base else None,
-            max_network_retries=config.max_network_retries,
-            http_client=_SharedHttpxClient(http, config.timeout),
+            settings.api_key.get_secret_value(),
+            base_addresses={"api": settings.api_base.rstrip("/")} if settings.api_base else None,
+            max_network_retries=max_network_retries,
+            http_client=_SharedHttpxClient(http, TIMEOUT_S),
         )
         # stripe-python imports a service on first use; resolving them here keeps those
         # imports at start-up instead of stalling the event loop during the first payment.
@@ -194,8 +202,8 @@ class StripeProvider(PaymentProvider):
             stripe.WebhookSignature.verify_header(
                 raw_body,
                 signature,
-                self._config.webhook_secret.get_secret_value(),
-                tolerance=self._config.webhook_tolerance_seconds,
+                self._settings.webhook_secret.get_secret_value(),
+                tolerance=self._settings.webhook_tolerance_s,
             )
             event = orjson.loads(raw_body)
             obj = event["data"]["object"]

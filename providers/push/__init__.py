@@ -1,40 +1,38 @@
-"""The push channel: its contract, the FCM adapter, the outbox, and the registry that picks one by name."""
+"""The push channel: its contract, the FCM adapter, the outbox, the [push] settings, and the registry that picks one."""
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
-from pydantic import BaseModel
-from redis.asyncio import Redis
-
-from providers.outbox import OutboxConfig
+from providers.outbox import OutboxStore
 from providers.push.base import DeviceToken, PushMessage, PushResult, PushSender, TokenOutcome
-from providers.push.fcm import FCM_BATCH_LIMIT, FcmConfig, FcmPushSender
+from providers.push.fcm import FCM_BATCH_LIMIT, FcmPushSender, FcmSettings
 from providers.push.outbox import OutboxPushSender
-from providers.registry import AdapterResources, AdapterSpec, build_adapter
-
-PUSH_PROVIDERS: Mapping[str, AdapterSpec[PushSender]] = {
-    "outbox": AdapterSpec(OutboxConfig, lambda config, res: OutboxPushSender(config, res.require_redis("push.outbox"))),
-    "fcm": AdapterSpec(FcmConfig, lambda config, res: FcmPushSender(config)),
-}
+from providers.settings import Section
 
 
-def create_push_sender(
-    name: str, options: Mapping[str, Any] | BaseModel | None = None, *, redis: Redis | None = None
-) -> PushSender:
-    """The push adapter configured as `name` (outbox, fcm) with its settings."""
-    return build_adapter("push", PUSH_PROVIDERS, name, options or {}, AdapterResources(redis=redis))
+class PushSettings(Section):
+    """The [push] section: the adapter that pushes to phones, and FCM's settings."""
+
+    provider: Literal["outbox", "fcm"] = "outbox"
+    fcm: FcmSettings = FcmSettings()
+
+
+def create_push_sender(settings: PushSettings, *, outbox: OutboxStore) -> PushSender:
+    """The adapter `settings.provider` names; building FCM's parses its key and loads CA certificates (blocking)."""
+    if settings.provider == "fcm":
+        return FcmPushSender(settings.fcm)
+    return OutboxPushSender(outbox)
 
 
 __all__ = [
     "FCM_BATCH_LIMIT",
-    "PUSH_PROVIDERS",
     "DeviceToken",
-    "FcmConfig",
     "FcmPushSender",
+    "FcmSettings",
     "OutboxPushSender",
     "PushMessage",
     "PushResult",
     "PushSender",
+    "PushSettings",
     "TokenOutcome",
     "create_push_sender",
 ]

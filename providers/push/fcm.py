@@ -6,22 +6,24 @@ import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar
 
 import firebase_admin
 import google.auth.exceptions
 import structlog
 from firebase_admin import credentials, exceptions, messaging
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import SecretStr
 
 from providers.errors import ProviderError, ProviderMisconfigured, VendorRejected, VendorUnavailable
 from providers.push.base import PushMessage, PushResult, TokenOutcome
+from providers.settings import HttpUrl, VendorSettings
 
 VENDOR = "fcm"
 # FCM accepts 500 tokens per multicast, but firebase-admin sends one HTTP request per token, all at once, and
 # httpcore's pool bookkeeping grows with the square of requests in flight: 100 per call keeps the loop responsive.
 FCM_BATCH_LIMIT = 100
 FCM_ORIGIN = "https://fcm.googleapis.com"
+TIMEOUT_S = 10.0
 
 _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 _BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
@@ -37,28 +39,28 @@ _DEPLOYMENT_CODES = {
 log = structlog.get_logger(__name__)
 
 
-class FcmConfig(BaseModel):
-    """A service-account key (its JSON, or a path to it); `endpoint` points the adapter at an FCM emulator.
+class FcmSettings(VendorSettings):
+    """The `push.fcm` settings: a service-account key (its JSON, or a path to it); `endpoint` points the adapter at an
+    FCM emulator.
 
     The key's own `token_uri` decides where OAuth tokens come from, so an emulator's key names the emulator.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "push.fcm"
 
     service_account_json: SecretStr | None = None
     service_account_file: Path | None = None
+    # Defaults to the key's project_id.
     project_id: str | None = None
-    endpoint: AnyHttpUrl | None = None
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    endpoint: HttpUrl | None = None
+    # FCM validates each message without delivering it.
     dry_run: bool = False
 
-    @model_validator(mode="after")
-    def _one_key(self) -> Self:
-        if (self.service_account_json is None) == (self.service_account_file is None):
-            raise ValueError("set exactly one of service_account_json and service_account_file")
-        return self
-
     def service_account_info(self) -> dict[str, Any]:
+        if (self.service_account_json is None) == (self.service_account_file is None):
+            raise ProviderMisconfigured(
+                f"{self.section}: set exactly one of service_account_json and service_account_file", vendor=VENDOR
+            )
         try:
             if self.service_account_json is not None:
                 return json.loads(self.service_account_json.get_secret_value())
@@ -72,29 +74,29 @@ class FcmConfig(BaseModel):
 class FcmPushSender:
     name = VENDOR
 
-    def __init__(self, config: FcmConfig) -> None:
-        info = config.service_account_info()
+    def __init__(self, settings: FcmSettings, *, timeout_seconds: float = TIMEOUT_S) -> None:
+        info = settings.service_account_info()
         try:
             certificate = credentials.Certificate(info)
         except ValueError as error:
             raise ProviderMisconfigured("FCM service-account key invalid", vendor=VENDOR, reason=str(error)) from error
-        project_id = config.project_id or info.get("project_id")
+        project_id = settings.project_id or info.get("project_id")
         if not project_id:
             raise ProviderMisconfigured("FCM needs a project id", vendor=VENDOR)
-        self._dry_run = config.dry_run
+        self._dry_run = settings.dry_run
         self._certificate = certificate
         self._token_refresh = asyncio.Lock()
         # A named app per adapter keeps its credential, timeout and endpoint apart from any other Firebase use.
         self._app = firebase_admin.initialize_app(
             certificate,
-            {"projectId": project_id, "httpTimeout": config.timeout_seconds},
+            {"projectId": project_id, "httpTimeout": timeout_seconds},
             name=f"lango-fcm-{uuid.uuid4().hex}",
         )
         # Created now, at start-up: building its HTTP clients loads CA certificates, which blocks.
         service = messaging._get_messaging_service(self._app)
         self._async_http = _async_http_client_of(service)
-        if config.endpoint is not None:
-            _point_at_emulator(service, str(config.endpoint), project_id)
+        if settings.endpoint is not None:
+            _point_at_emulator(service, settings.endpoint, project_id)
 
     async def send(self, message: PushMessage) -> PushResult:
         await self._fresh_access_token()

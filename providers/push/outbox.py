@@ -1,9 +1,8 @@
 """Push adapter of the sandbox: keeps each notification in the outbox instead of sending it."""
 
 import structlog
-from redis.asyncio import Redis
 
-from providers.outbox import OutboxConfig, OutboxStore
+from providers.outbox import OutboxStore
 from providers.push.base import PushMessage, PushResult, TokenOutcome
 
 log = structlog.get_logger(__name__)
@@ -12,8 +11,8 @@ log = structlog.get_logger(__name__)
 class OutboxPushSender:
     name = "outbox"
 
-    def __init__(self, config: OutboxConfig, redis: Redis) -> None:
-        self._store = OutboxStore(redis, config)
+    def __init__(self, store: OutboxStore) -> None:
+        self._store = store
 
     async def send(self, message: PushMessage) -> PushResult:
         entry = await self._store.record(

@@ -1,10 +1,9 @@
 """SMS adapter of the sandbox: keeps each text message in the outbox instead of sending it."""
 
 import structlog
-from redis.asyncio import Redis
 
 from providers.delivery import SendReceipt, mask_phone
-from providers.outbox import OutboxConfig, OutboxStore
+from providers.outbox import OutboxStore
 from providers.sms.base import SmsMessage
 
 log = structlog.get_logger(__name__)
@@ -13,8 +12,8 @@ log = structlog.get_logger(__name__)
 class OutboxSmsSender:
     name = "outbox"
 
-    def __init__(self, config: OutboxConfig, redis: Redis) -> None:
-        self._store = OutboxStore(redis, config)
+    def __init__(self, store: OutboxStore) -> None:
+        self._store = store
 
     async def send(self, message: SmsMessage) -> SendReceipt:
         entry = await self._store.record("sms", {"to": message.to, "text": message.text, "kind": message.kind})

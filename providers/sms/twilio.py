@@ -1,57 +1,61 @@
 """SMS adapter for Twilio's Programmable Messaging (`POST /2010-04-01/Accounts/{sid}/Messages.json`)."""
 
-from typing import Annotated, Self
+from typing import Annotated, ClassVar
 
 import httpx
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+from pydantic import SecretStr, StringConstraints
 
 from providers.delivery import SendReceipt
-from providers.errors import VendorUnavailable
+from providers.errors import ProviderMisconfigured, VendorUnavailable
+from providers.settings import HttpUrl, VendorSettings
 from providers.sms.base import PhoneE164, SmsMessage
 from providers.vendor_http import call_vendor, json_body, vendor_reason
 
 VENDOR = "twilio"
+BASE_URL = "https://api.twilio.com"
+TIMEOUT_S = 10.0
 
 
-class TwilioConfig(BaseModel):
-    """Account SID and auth token; messages go out from `from_number` or through a Messaging Service."""
+class TwilioSettings(VendorSettings):
+    """The `sms.twilio` settings: account SID and auth token; messages go out from `from_number` or through a
+    Messaging Service."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "sms.twilio"
 
-    account_sid: Annotated[str, StringConstraints(pattern=r"^AC[0-9a-fA-F]{32}$")]
-    auth_token: SecretStr
+    account_sid: Annotated[str, StringConstraints(pattern=r"^AC[0-9a-fA-F]{32}$")] | None = None
+    auth_token: SecretStr | None = None
     from_number: PhoneE164 | None = None
     messaging_service_sid: Annotated[str, StringConstraints(pattern=r"^MG[0-9a-fA-F]{32}$")] | None = None
-    status_callback: AnyHttpUrl | None = None
-    base_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com")
-    timeout_seconds: float = Field(default=10.0, gt=0)
-
-    @model_validator(mode="after")
-    def _one_origin(self) -> Self:
-        if (self.from_number is None) == (self.messaging_service_sid is None):
-            raise ValueError("set exactly one of from_number and messaging_service_sid")
-        return self
+    status_callback: HttpUrl | None = None
+    # Another API host (an emulator); unset, BASE_URL.
+    base_url: HttpUrl | None = None
 
 
 class TwilioSmsSender:
     name = VENDOR
 
-    def __init__(self, config: TwilioConfig, http: httpx.AsyncClient) -> None:
-        self._config = config
+    def __init__(self, settings: TwilioSettings, http: httpx.AsyncClient) -> None:
+        settings.require("account_sid", "auth_token", vendor=VENDOR)
+        if (settings.from_number is None) == (settings.messaging_service_sid is None):
+            raise ProviderMisconfigured(
+                f"{settings.section}: set exactly one of from_number and messaging_service_sid", vendor=VENDOR
+            )
+        self._settings = settings
         self._http = http
-        self._url = f"{str(config.base_url).rstrip('/')}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
-        self._auth = httpx.BasicAuth(config.account_sid, config.auth_token.get_secret_value())
+        base_url = (settings.base_url or BASE_URL).rstrip("/")
+        self._url = f"{base_url}/2010-04-01/Accounts/{settings.account_sid}/Messages.json"
+        self._auth = httpx.BasicAuth(settings.account_sid, settings.auth_token.get_secret_value())
 
     async def send(self, message: SmsMessage) -> SendReceipt:
         form = {"To": message.to, "Body": message.text}
-        if self._config.messaging_service_sid:
-            form["MessagingServiceSid"] = self._config.messaging_service_sid
+        if self._settings.messaging_service_sid:
+            form["MessagingServiceSid"] = self._settings.messaging_service_sid
         else:
-            form["From"] = str(self._config.from_number)
-        if self._config.status_callback:
-            form["StatusCallback"] = str(self._config.status_callback)
+            form["From"] = str(self._settings.from_number)
+        if self._settings.status_callback:
+            form["StatusCallback"] = self._settings.status_callback
         response = await call_vendor(
-            self._http, VENDOR, "POST", self._url, data=form, auth=self._auth, timeout=self._config.timeout_seconds
+            self._http, VENDOR, "POST", self._url, data=form, auth=self._auth, timeout=TIMEOUT_S
         )
         body = json_body(response, VENDOR)
         sid = body.get("sid") if isinstance(body, dict) else None

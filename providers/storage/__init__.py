@@ -1,11 +1,5 @@
-"""Object storage for user files: the contract, the local and S3 adapters, photo processing, the registry."""
+"""Object storage for user files: the contract, the local and S3 adapters with their settings, photo processing."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from pydantic import BaseModel
-
-from providers.registry import AdapterResources, AdapterSpec, build_adapter
 from providers.storage.base import ObjectInfo, ObjectStore, PresignedUpload, validate_key
 from providers.storage.images import (
     ACCEPTED_IMAGE_TYPES,
@@ -18,35 +12,23 @@ from providers.storage.images import (
     thumbnail_key,
     thumbnail_keys,
 )
-from providers.storage.local import LocalObjectStore, LocalStoreConfig, UploadGrant
-from providers.storage.s3 import S3ObjectStore, S3StoreConfig
-
-STORAGE_PROVIDERS: Mapping[str, AdapterSpec[ObjectStore]] = {
-    "local": AdapterSpec(LocalStoreConfig, lambda config, _: LocalObjectStore(config)),
-    "s3": AdapterSpec(S3StoreConfig, lambda config, _: S3ObjectStore(config)),
-}
-
-
-def create_object_store(name: str, options: Mapping[str, Any] | BaseModel | None = None) -> ObjectStore:
-    """The object store configured as `name` (local, s3) with its settings."""
-    return build_adapter("storage", STORAGE_PROVIDERS, name, options or {}, AdapterResources())
+from providers.storage.local import LocalObjectStore, LocalStorageSettings, UploadGrant
+from providers.storage.s3 import S3ObjectStore, S3StorageSettings
 
 __all__ = [
     "ACCEPTED_IMAGE_TYPES",
     "SNIFF_BYTES",
-    "STORAGE_PROVIDERS",
     "THUMBNAIL_SIZES",
     "LocalObjectStore",
-    "LocalStoreConfig",
+    "LocalStorageSettings",
     "ObjectInfo",
     "ObjectStore",
     "PresignedUpload",
     "S3ObjectStore",
-    "S3StoreConfig",
+    "S3StorageSettings",
     "Thumbnail",
     "ThumbnailFormat",
     "UploadGrant",
-    "create_object_store",
     "render_thumbnails",
     "sniff_content_type",
     "thumbnail_key",

@@ -9,12 +9,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import ClassVar, ParamSpec, TypeVar
 from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
+from providers.settings import VendorSettings
 from providers.storage.base import (
     ObjectInfo,
     ObjectStore,
@@ -37,16 +38,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class LocalStoreConfig(BaseModel):
-    """Where the files live and the gateway routes that receive uploads and serve downloads."""
+class LocalStorageSettings(VendorSettings):
+    """The `storage.local` settings: the directory files are kept in, and the secret that signs their URLs."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "storage.local"
 
     root: Path = Path("var/files")
-    public_base_url: str = "http://127.0.0.1:8080"
-    upload_path: str = "/v1/files/upload"
-    download_path: str = "/v1/files"
-    signing_secret: SecretStr | None = Field(default=None, description="at least 32 characters; from the environment")
+    # Signs upload forms and download URLs; generated at start-up outside production when unset.
+    signing_secret: SecretStr | None = Field(None, min_length=MIN_SECRET_LENGTH)
 
 
 class UploadGrant(BaseModel):
@@ -81,17 +80,27 @@ class LocalObjectStore(ObjectStore):
 
     name = VENDOR
 
-    def __init__(self, config: LocalStoreConfig, *, clock: Callable[[], datetime] = _utc_now) -> None:
-        secret = config.signing_secret.get_secret_value() if config.signing_secret else ""
-        if len(secret) < MIN_SECRET_LENGTH:
+    def __init__(
+        self,
+        settings: LocalStorageSettings,
+        *,
+        upload_url: str,
+        download_url: str,
+        signing_secret: str,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        """Upload forms post to `upload_url` and downloads are served under `download_url` (the gateway's routes);
+        `signing_secret` is the configured one, or one generated for this process."""
+        if len(signing_secret) < MIN_SECRET_LENGTH:
             raise ProviderMisconfigured(
-                f"storage.local.signing_secret must be at least {MIN_SECRET_LENGTH} characters", vendor=VENDOR
+                f"{settings.section}.signing_secret must be at least {MIN_SECRET_LENGTH} characters", vendor=VENDOR
             )
-        self._secret = secret.encode()
-        self._config = config
+        self._secret = signing_secret.encode()
+        self._upload_url = upload_url
+        self._download_url = download_url.rstrip("/")
         self._clock = clock
-        self._objects = config.root.resolve() / "objects"
-        self._meta = config.root.resolve() / "meta"
+        self._objects = settings.root.resolve() / "objects"
+        self._meta = settings.root.resolve() / "meta"
 
     async def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_s: int) -> PresignedUpload:
         validate_key(key)
@@ -105,9 +114,13 @@ class LocalObjectStore(ObjectStore):
             UPLOAD_EXPIRES_FIELD: str(expires),
             UPLOAD_SIGNATURE_FIELD: _sign(self._secret, "POST", key, expires, content_type, max_bytes),
         }
-        url = self._config.public_base_url.rstrip("/") + self._config.upload_path
         return PresignedUpload(
-            key=key, url=url, fields=fields, content_type=content_type, max_bytes=max_bytes, expires_at=expires_at
+            key=key,
+            url=self._upload_url,
+            fields=fields,
+            content_type=content_type,
+            max_bytes=max_bytes,
+            expires_at=expires_at,
         )
 
     def verify_upload_signature(self, fields: Mapping[str, str]) -> UploadGrant:
@@ -163,8 +176,7 @@ class LocalObjectStore(ObjectStore):
         validate_lifetime(expires_s)
         expires = int(self._expiry(expires_s).timestamp())
         query = urlencode({"expires": expires, "signature": _sign(self._secret, "GET", key, expires, "", 0)})
-        base = self._config.public_base_url.rstrip("/") + self._config.download_path
-        return f"{base}/{quote(key)}?{query}"
+        return f"{self._download_url}/{quote(key)}?{query}"
 
     async def head(self, key: str) -> ObjectInfo | None:
         return await self._on_disk(self._head_sync, key)

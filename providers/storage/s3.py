@@ -5,15 +5,16 @@ import importlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import aioboto3
 from aiobotocore.config import AioConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import Field, SecretStr
 
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
+from providers.settings import VendorSettings
 from providers.storage.base import (
     ObjectInfo,
     ObjectStore,
@@ -24,6 +25,8 @@ from providers.storage.base import (
 )
 
 VENDOR = "s3"
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 30.0
 DELETE_BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
 _MISCONFIGURATION_CODES = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AuthorizationHeaderMalformed"}
@@ -31,20 +34,20 @@ _MISCONFIGURATION_CODES = frozenset(
 _RETRY_LATER_CODES = frozenset({"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling"})
 
 
-class S3StoreConfig(BaseModel):
-    """Bucket, endpoint and credentials; leave credentials unset to use the instance's role."""
+class S3StorageSettings(VendorSettings):
+    """The `storage.s3` settings: bucket, endpoint and credentials; unset credentials use the instance's role."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = "storage.s3"
 
-    bucket: str
+    bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     region: str = "us-east-1"
+    # Another S3-compatible service (MinIO, R2); unset means AWS.
     endpoint_url: str | None = None
     path_style: bool = False
+    # A public CDN in front of the bucket: download URLs become <public_base_url>/<key>, unsigned.
     public_base_url: str | None = None
     access_key_id: SecretStr | None = None
     secret_access_key: SecretStr | None = None
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
 
 
 class S3ObjectStore(ObjectStore):
@@ -52,17 +55,18 @@ class S3ObjectStore(ObjectStore):
 
     name = VENDOR
 
-    def __init__(self, config: S3StoreConfig) -> None:
-        if (config.access_key_id is None) != (config.secret_access_key is None):
+    def __init__(self, settings: S3StorageSettings) -> None:
+        settings.require("bucket", vendor=VENDOR)
+        if (settings.access_key_id is None) != (settings.secret_access_key is None):
             raise ProviderMisconfigured(
                 "storage.s3.access_key_id and storage.s3.secret_access_key are set together or not at all",
                 vendor=VENDOR,
             )
-        self._config = config
+        self._settings = settings
         self._session = aioboto3.Session(
-            aws_access_key_id=config.access_key_id.get_secret_value() if config.access_key_id else None,
-            aws_secret_access_key=config.secret_access_key.get_secret_value() if config.secret_access_key else None,
-            region_name=config.region,
+            aws_access_key_id=settings.access_key_id.get_secret_value() if settings.access_key_id else None,
+            aws_secret_access_key=settings.secret_access_key.get_secret_value() if settings.secret_access_key else None,
+            region_name=settings.region,
         )
         self._exit_stack = AsyncExitStack()
         self._client: Any = None  # botocore builds client classes at runtime
@@ -73,13 +77,13 @@ class S3ObjectStore(ObjectStore):
             if self._client is None:
                 client_config = AioConfig(
                     signature_version="s3v4",
-                    s3={"addressing_style": "path" if self._config.path_style else "auto"},
-                    connect_timeout=self._config.connect_timeout_s,
-                    read_timeout=self._config.read_timeout_s,
+                    s3={"addressing_style": "path" if self._settings.path_style else "auto"},
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=READ_TIMEOUT_S,
                     retries={"mode": "standard", "max_attempts": 3},
                 )
                 self._client = await self._exit_stack.enter_async_context(
-                    self._session.client("s3", endpoint_url=self._config.endpoint_url, config=client_config)
+                    self._session.client("s3", endpoint_url=self._settings.endpoint_url, config=client_config)
                 )
             return self._client
 
@@ -110,7 +114,7 @@ class S3ObjectStore(ObjectStore):
             s3 = await self._s3()
             # The policy S3 checks on POST: this exact key, this exact type, 1..max_bytes bytes.
             form = await s3.generate_presigned_post(
-                Bucket=self._config.bucket,
+                Bucket=self._settings.bucket,
                 Key=key,
                 Fields={"Content-Type": content_type},
                 Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
@@ -129,7 +133,7 @@ class S3ObjectStore(ObjectStore):
         validate_key(key)
         try:
             async with _translated("head"):
-                answer = await (await self._s3()).head_object(Bucket=self._config.bucket, Key=key)
+                answer = await (await self._s3()).head_object(Bucket=self._settings.bucket, Key=key)
         except VendorRejected as rejected:
             if rejected.reason in {"404", "NoSuchKey"}:
                 return None
@@ -159,7 +163,7 @@ class S3ObjectStore(ObjectStore):
 
     async def _read(self, key: str, **range_arguments: str) -> bytes:
         async with _translated("get"):
-            answer = await (await self._s3()).get_object(Bucket=self._config.bucket, Key=key, **range_arguments)
+            answer = await (await self._s3()).get_object(Bucket=self._settings.bucket, Key=key, **range_arguments)
             async with answer["Body"] as body:
                 return await body.read()
 
@@ -167,13 +171,13 @@ class S3ObjectStore(ObjectStore):
         validate_key(key)
         async with _translated("put"):
             await (await self._s3()).put_object(
-                Bucket=self._config.bucket, Key=key, Body=data, ContentType=content_type
+                Bucket=self._settings.bucket, Key=key, Body=data, ContentType=content_type
             )
 
     async def move(self, source: str, destination: str) -> None:
         validate_key(source)
         validate_key(destination)
-        bucket = self._config.bucket
+        bucket = self._settings.bucket
         try:
             async with _translated("move"):
                 # A server-side copy: S3 reads the source as it is at one instant, whatever is posted to it meanwhile.
@@ -192,7 +196,7 @@ class S3ObjectStore(ObjectStore):
             batch = unique_keys[start : start + DELETE_BATCH]
             async with _translated("delete"):
                 answer = await (await self._s3()).delete_objects(
-                    Bucket=self._config.bucket,
+                    Bucket=self._settings.bucket,
                     Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
                 )
             if errors := answer.get("Errors"):
@@ -206,11 +210,11 @@ class S3ObjectStore(ObjectStore):
     async def url(self, key: str, expires_s: int) -> str:
         validate_key(key)
         validate_lifetime(expires_s)
-        if self._config.public_base_url:
-            return f"{self._config.public_base_url.rstrip('/')}/{quote(key)}"
+        if self._settings.public_base_url:
+            return f"{self._settings.public_base_url.rstrip('/')}/{quote(key)}"
         async with _translated("sign download"):
             return await (await self._s3()).generate_presigned_url(
-                "get_object", Params={"Bucket": self._config.bucket, "Key": key}, ExpiresIn=expires_s
+                "get_object", Params={"Bucket": self._settings.bucket, "Key": key}, ExpiresIn=expires_s
             )
 
 

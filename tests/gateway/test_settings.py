@@ -48,6 +48,15 @@ def test_an_unknown_key_in_the_file_is_named(tmp_path: Path) -> None:
         ("tickets", "previous_key_encryption_keys", "A" * 43),
         ("storage.local", "signing_secret", "s" * 40),
         ("redis", "url", "redis://cache.internal:6379/0"),
+        # Vendors' sections are their adapters' own settings models, and are walked all the same.
+        ("payments.mpesa", "consumer_secret", "daraja-consumer-secret"),
+        ("payments.stripe", "api_key", "sk_live_x"),
+        ("email.smtp", "password", "relay-password"),
+        ("sms.twilio", "auth_token", "twilio-token"),
+        ("push.fcm", "service_account_json", "{}"),
+        ("storage.s3", "secret_access_key", "aws-secret"),
+        ("maps.google", "api_key", "AIza-key"),
+        ("analytics.posthog", "api_key", "phc_key"),
     ],
 )
 def test_a_secret_written_into_the_file_is_refused_and_its_variable_named(
@@ -58,6 +67,36 @@ def test_a_secret_written_into_the_file_is_refused_and_its_variable_named(
     variable = f"LANGO_{section.upper().replace('.', '__')}__{key.upper()}"
     with pytest.raises(ConfigError, match=f"secrets are read only from the environment \\({variable}\\)"):
         load_settings(path)
+
+
+def test_a_bad_vendor_setting_is_named_with_its_variable_and_never_echoes_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LANGO_PAYMENTS__MPESA__CONSUMER_SECRET", "top-secret-consumer")
+    monkeypatch.setenv("LANGO_PAYMENTS__MPESA__CALLBACK_TOKEN", "tiny-secret")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(REPO / "config.toml", payments={"mpesa": {"shortcode": "17"}})
+    message = str(raised.value)
+    assert "payments.mpesa.shortcode: " in message and "LANGO_PAYMENTS__MPESA__SHORTCODE" in message
+    assert "payments.mpesa.callback_token: " in message and "LANGO_PAYMENTS__MPESA__CALLBACK_TOKEN" in message
+    assert "top-secret-consumer" not in message and "tiny-secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "choices"),
+    [
+        ("payments", {"methods": ["cash"]}, r"payments\.methods\.0: Input should be 'mpesa', 'stripe' or 'paypal'"),
+        ("email", {"provider": "pigeon"}, r"email\.provider: Input should be 'outbox', 'smtp', 'resend' or 'sendgrid'"),
+        ("sms", {"provider": "pigeon"}, r"sms\.provider: Input should be 'outbox', 'africastalking' or 'twilio'"),
+        ("push", {"provider": "pigeon"}, r"push\.provider: Input should be 'outbox' or 'fcm'"),
+        ("storage", {"provider": "ftp"}, r"storage\.provider: Input should be 'local' or 's3'"),
+        ("maps", {"provider": "osm"}, r"maps\.provider: Input should be 'google' or 'none'"),
+        ("analytics", {"provider": "mixpanel"}, r"analytics\.provider: Input should be 'posthog' or 'none'"),
+    ],
+)
+def test_an_unknown_vendor_is_refused_naming_the_choices(section: str, value: dict[str, object], choices: str) -> None:
+    with pytest.raises(ConfigError, match=choices):
+        load_settings(REPO / "config.toml", **{section: value})
 
 
 def _documented_keys(text: str) -> set[str]:

@@ -37,10 +37,10 @@ from providers.emulators import (
     STRIPE_SANDBOX,
     DarajaSandbox,
     DarajaSettings,
+    PaypalEmulatorSettings,
     PaypalSandbox,
-    PaypalSettings,
+    StripeEmulatorSettings,
     StripeSandbox,
-    StripeSettings,
     create_daraja_emulator,
     create_paypal_emulator,
     create_stripe_emulator,
@@ -201,8 +201,8 @@ async def open_marketplace(mongodb_url: str, redis_url: str, workdir: Path, *, n
     webhook_base = f"http://127.0.0.1:{first_port}"
     async with contextlib.AsyncExitStack() as stack:
         daraja = create_daraja_emulator(DarajaSettings(callback_delay_seconds=NEVER_ON_ITS_OWN_S))
-        stripe = create_stripe_emulator(StripeSettings(webhook_url=f"{webhook_base}/webhooks/stripe"))
-        paypal = create_paypal_emulator(PaypalSettings(webhook_url=f"{webhook_base}/webhooks/paypal"))
+        stripe = create_stripe_emulator(StripeEmulatorSettings(webhook_url=f"{webhook_base}/webhooks/stripe"))
+        paypal = create_paypal_emulator(PaypalEmulatorSettings(webhook_url=f"{webhook_base}/webhooks/paypal"))
         urls = {name: await stack.enter_async_context(serve_emulator(app))
                 for name, app in (("mpesa", daraja), ("stripe", stripe), ("paypal", paypal))}  # fmt: skip
         vendors = Vendors(daraja[DARAJA_SANDBOX], stripe[STRIPE_SANDBOX], paypal[PAYPAL_SANDBOX], urls)

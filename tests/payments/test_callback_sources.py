@@ -9,9 +9,10 @@ from aiohttp.test_utils import TestClient
 from documents.payment_event import PaymentEvent
 from gateway.app import create_app
 from gateway.client_address import forwarded_client
-from gateway.settings import SAFARICOM_CALLBACK_SOURCES, ConfigError, Settings
+from gateway.settings import ConfigError, Settings
 from gateway.state import SERVICES
 from providers.emulators import DarajaSettings, create_daraja_emulator, serve_emulator
+from providers.payments import SAFARICOM_CALLBACK_SOURCES
 from tests.conftest import make_settings
 from tests.properties.builders import problem_type
 

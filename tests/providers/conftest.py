@@ -1,9 +1,11 @@
-"""Fixtures for provider tests: the session's Redis on a database of their own, and a fresh namespace per test."""
+"""Fixtures for provider tests: the session's Redis on a database of their own, a fresh namespace per test, and an
+HTTP client for the adapters that call their vendor over HTTP."""
 
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -26,3 +28,9 @@ async def provider_redis(redis_url: str, redis_namespace: str) -> AsyncIterator[
         if stale:
             await client.delete(*stale)
         await client.aclose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client

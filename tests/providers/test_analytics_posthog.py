@@ -12,7 +12,7 @@ from providers.analytics import (
     AnalyticsSink,
     DisabledAnalytics,
     PostHogAnalytics,
-    PostHogConfig,
+    PostHogSettings,
     create_analytics_sink,
 )
 from providers.emulators import serve_emulator
@@ -43,7 +43,9 @@ async def analytics_http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def posthog(posthog_host: str, analytics_http: httpx.AsyncClient) -> AnalyticsSink:
-    return create_analytics_sink("posthog", {"api_key": PROJECT_KEY, "host": posthog_host}, http=analytics_http)
+    return create_analytics_sink(
+        "posthog", PostHogSettings(api_key=PROJECT_KEY, host=posthog_host), http=analytics_http
+    )
 
 
 def _viewed(listing: str, **properties: str | int) -> AnalyticsEvent:
@@ -84,7 +86,7 @@ async def test_a_batch_reaches_posthog_in_its_wire_shape(
 async def test_large_batches_are_split(
     posthog_host: str, analytics_http: httpx.AsyncClient, posthog_emulator: PostHogEmulator
 ) -> None:
-    sink = PostHogAnalytics(PostHogConfig(api_key=PROJECT_KEY, host=posthog_host, max_batch_size=2), analytics_http)
+    sink = PostHogAnalytics(PostHogSettings(api_key=PROJECT_KEY, host=posthog_host, max_batch_size=2), analytics_http)
 
     await sink.capture_batch([_viewed(f"l{n}") for n in range(5)])
 
@@ -95,7 +97,9 @@ async def test_large_batches_are_split(
 async def test_a_wrong_project_key_is_a_deployment_problem(
     posthog_host: str, analytics_http: httpx.AsyncClient
 ) -> None:
-    sink = create_analytics_sink("posthog", {"api_key": "phc_wrong", "host": posthog_host}, http=analytics_http)
+    sink = create_analytics_sink(
+        "posthog", PostHogSettings(api_key="phc_wrong", host=posthog_host), http=analytics_http
+    )
 
     with pytest.raises(ProviderMisconfigured) as misconfigured:
         await sink.capture_batch([_viewed("l1")])
@@ -132,8 +136,8 @@ def test_properties_are_scalars_without_person_overrides() -> None:
         AnalyticsEvent(event="listing_viewed", distinct_id=USER, timestamp=datetime(2025, 3, 1))
 
 
-async def test_the_disabled_sink_drops_events_and_says_it_is_unconfigured() -> None:
-    sink = create_analytics_sink("none")
+async def test_the_disabled_sink_drops_events_and_says_it_is_unconfigured(analytics_http: httpx.AsyncClient) -> None:
+    sink = create_analytics_sink("none", PostHogSettings(api_key=PROJECT_KEY), http=analytics_http)
 
     await sink.capture_batch([_viewed("l1"), _viewed("l2")])
 
@@ -141,9 +145,9 @@ async def test_the_disabled_sink_drops_events_and_says_it_is_unconfigured() -> N
     assert not sink.configured and sink.dropped == 2
 
 
-def test_choosing_posthog_without_a_key_fails_at_start() -> None:
-    with pytest.raises(ProviderMisconfigured, match="analytics.posthog.api_key"):
-        create_analytics_sink("posthog", {"host": "https://eu.i.posthog.com"})
+async def test_choosing_posthog_without_a_key_fails_at_start(analytics_http: httpx.AsyncClient) -> None:
+    with pytest.raises(ProviderMisconfigured, match=r"analytics\.posthog\.api_key"):
+        create_analytics_sink("posthog", PostHogSettings(host="https://eu.i.posthog.com"), http=analytics_http)
 
 
 def test_events_default_to_now_in_utc() -> None:

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from providers.email import EmailMessage, create_email_sender
+from providers.email import EmailMessage, ResendEmailSender, ResendSettings, SendGridEmailSender, SendGridSettings
 from providers.emulators import serve_emulator
 from providers.emulators.resend import ResendEmulator
 from providers.emulators.sendgrid import SendGridEmulator
@@ -19,12 +19,6 @@ MESSAGE = EmailMessage(
     kind="booking_created",
     tags={"property": "p-481"},
 )
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture
@@ -53,13 +47,13 @@ def _sender_for(vendor, base_url, http, **overrides):
 
 
 def _resend_sender(base_url, http, api_key="re_live_key"):
-    options = {"api_key": api_key, "sender": "Lango <bookings@lango.test>", "base_url": base_url}
-    return create_email_sender("resend", options, http=http)
+    settings = ResendSettings(api_key=api_key, sender="Lango <bookings@lango.test>", base_url=base_url)
+    return ResendEmailSender(settings, http)
 
 
 def _sendgrid_sender(base_url, http, api_key="SG.live-key"):
-    options = {"api_key": api_key, "sender": "Lango <bookings@lango.test>", "base_url": base_url}
-    return create_email_sender("sendgrid", options, http=http)
+    settings = SendGridSettings(api_key=api_key, sender="Lango <bookings@lango.test>", base_url=base_url)
+    return SendGridEmailSender(settings, http)
 
 
 async def test_resend_receives_its_real_request(resend, http):
@@ -144,11 +138,11 @@ async def test_unreachable_vendor_is_retryable(http):
         await _resend_sender(base_url, http).send(MESSAGE)
 
 
-async def test_http_adapters_need_an_http_client():
-    with pytest.raises(ProviderMisconfigured, match="needs an HTTP client"):
-        create_email_sender("sendgrid", {"api_key": "k", "sender": "a@lango.test"})
-    with pytest.raises(ProviderMisconfigured, match=r"email\.resend\.api_key: Field required"):
-        create_email_sender("resend", {"sender": "a@lango.test"})
+async def test_http_adapters_need_their_api_key(http):
+    with pytest.raises(ProviderMisconfigured, match=r"missing settings: email\.sendgrid\.api_key$"):
+        SendGridEmailSender(SendGridSettings(sender="a@lango.test"), http)
+    with pytest.raises(ProviderMisconfigured, match=r"missing settings: email\.resend\.api_key$"):
+        ResendEmailSender(ResendSettings(sender="a@lango.test"), http)
 
 
 async def test_emulators_refuse_what_the_vendors_refuse(resend, sendgrid, http):

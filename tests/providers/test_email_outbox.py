@@ -4,13 +4,13 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from providers.email import EmailMessage, OutboxEmailSender, create_email_sender
+from providers.email import EmailMessage, EmailSettings, OutboxEmailSender, create_email_sender
 from providers.errors import ProviderMisconfigured
-from providers.outbox import list_outbox
+from providers.outbox import OutboxStore, list_outbox
 
 
-async def test_outbox_keeps_the_whole_email_and_logs_only_a_masked_address(provider_redis, redis_namespace):
-    sender = create_email_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
+async def test_outbox_keeps_the_whole_email_and_logs_only_a_masked_address(provider_redis, redis_namespace, http):
+    sender = create_email_sender(EmailSettings(), outbox=OutboxStore(provider_redis, redis_namespace), http=http)
     message = EmailMessage(
         to="wanjiku@example.co.ke",
         subject="Your Lango code",
@@ -54,10 +54,9 @@ async def test_messages_that_no_vendor_would_take_are_refused(fields):
         EmailMessage(**{**valid, **fields})
 
 
-async def test_registry_fails_early_with_the_key_to_fix(provider_redis):
-    with pytest.raises(ProviderMisconfigured, match="unknown email provider 'pigeon'"):
-        create_email_sender("pigeon")
-    with pytest.raises(ProviderMisconfigured, match="needs a Redis client"):
-        create_email_sender("outbox")
-    with pytest.raises(ProviderMisconfigured, match=r"email\.outbox\.capacity"):
-        create_email_sender("outbox", {"capacity": 0}, redis=provider_redis)
+async def test_registry_fails_early_with_the_key_to_fix(provider_redis, redis_namespace, http):
+    with pytest.raises(ValidationError, match=r"provider\n  Input should be 'outbox', 'smtp', 'resend' or 'sendgrid'"):
+        EmailSettings(provider="pigeon")
+    resend = EmailSettings(provider="resend")
+    with pytest.raises(ProviderMisconfigured, match=r"missing settings: email\.resend\.api_key, email\.resend\.sender"):
+        create_email_sender(resend, outbox=OutboxStore(provider_redis, redis_namespace), http=http)

@@ -14,9 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
-from providers.email import EmailMessage, SmtpConfig, create_email_sender
+from providers.email import EmailMessage, SmtpEmailSender, SmtpSettings
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
 
 USERNAME, PASSWORD = "lango", "relay-secret"
@@ -118,7 +118,7 @@ def mailbox() -> Mailbox:
 async def relay(request, mailbox, certificate):
     server = await _serve(mailbox, certificate, implicit_tls=request.param == "tls")
     port = server.sockets[0].getsockname()[1]
-    yield SmtpConfig(
+    yield SmtpSettings(
         host="127.0.0.1",
         port=port,
         security=request.param,
@@ -133,7 +133,7 @@ async def relay(request, mailbox, certificate):
 
 
 async def test_relay_receives_multipart_alternative_with_both_bodies(relay, mailbox):
-    receipt = await create_email_sender("smtp", relay).send(MESSAGE)
+    receipt = await SmtpEmailSender(relay).send(MESSAGE)
 
     [envelope] = mailbox.envelopes
     assert envelope.mail_from == "bookings@lango.test"
@@ -150,7 +150,7 @@ async def test_relay_receives_multipart_alternative_with_both_bodies(relay, mail
 
 
 async def test_text_only_email_is_a_single_plain_part(relay, mailbox):
-    await create_email_sender("smtp", relay).send(MESSAGE.model_copy(update={"html": None}))
+    await SmtpEmailSender(relay).send(MESSAGE.model_copy(update={"html": None}))
 
     received = message_from_bytes(mailbox.envelopes[0].original_content, policy=policy.default)
     assert received.get_content_type() == "text/plain"
@@ -158,7 +158,7 @@ async def test_text_only_email_is_a_single_plain_part(relay, mailbox):
 
 
 async def test_wrong_password_is_a_deployment_problem(relay):
-    sender = create_email_sender("smtp", relay.model_copy(update={"password": SecretStr("wrong")}))
+    sender = SmtpEmailSender(relay.model_copy(update={"password": SecretStr("wrong")}))
     with pytest.raises(ProviderMisconfigured) as raised:
         await sender.send(MESSAGE)
     assert raised.value.__cause__ is not None
@@ -171,16 +171,21 @@ async def test_wrong_password_is_a_deployment_problem(relay):
 async def test_refused_recipient_maps_permanent_and_transient_replies(relay, mailbox, reply, expected):
     mailbox.refusals["guest@example.com"] = reply
     with pytest.raises(expected) as raised:
-        await create_email_sender("smtp", relay).send(MESSAGE)
+        await SmtpEmailSender(relay).send(MESSAGE)
     assert raised.value.reason == reply[4:]
 
 
 async def test_unreachable_relay_is_retryable(relay):
-    sender = create_email_sender("smtp", relay.model_copy(update={"port": 1}))
+    sender = SmtpEmailSender(relay.model_copy(update={"port": 1}))
     with pytest.raises(VendorUnavailable):
         await sender.send(MESSAGE)
 
 
 async def test_login_without_password_fails_at_start():
-    with pytest.raises(ProviderMisconfigured, match="username and password go together"):
-        create_email_sender("smtp", {"host": "smtp.test", "username": "u", "sender": "a@lango.test"})
+    with pytest.raises(ValidationError, match="username and password go together"):
+        SmtpSettings(host="smtp.test", username="u", sender="a@lango.test")
+
+
+async def test_without_a_host_or_sender_the_adapter_is_not_built():
+    with pytest.raises(ProviderMisconfigured, match=r"missing settings: email\.smtp\.host, email\.smtp\.sender"):
+        SmtpEmailSender(SmtpSettings())

@@ -11,7 +11,7 @@ from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavai
 from providers.maps import (
     DisabledMaps,
     GoogleMaps,
-    GoogleMapsConfig,
+    GoogleMapsSettings,
     LatLng,
     LocationBias,
     MapsProvider,
@@ -43,7 +43,7 @@ async def maps_http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def maps(maps_base_url: str, maps_http: httpx.AsyncClient) -> MapsProvider:
-    return create_maps_provider("google", {"api_key": API_KEY, "base_url": maps_base_url}, http=maps_http)
+    return create_maps_provider("google", GoogleMapsSettings(api_key=API_KEY, base_url=maps_base_url), http=maps_http)
 
 
 async def test_autocomplete_sends_the_key_session_and_kenya_bias(
@@ -144,7 +144,7 @@ async def test_google_statuses_map_to_what_the_caller_can_do(
 
 
 async def test_a_wrong_key_is_a_deployment_problem(maps_base_url: str, maps_http: httpx.AsyncClient) -> None:
-    maps = GoogleMaps(GoogleMapsConfig(api_key="AIza-wrong", base_url=maps_base_url), maps_http)
+    maps = GoogleMaps(GoogleMapsSettings(api_key="AIza-wrong", base_url=maps_base_url), maps_http)
 
     with pytest.raises(ProviderMisconfigured) as misconfigured:
         await maps.reverse_geocode(NAIROBI_CBD)
@@ -156,7 +156,7 @@ async def test_a_wrong_key_is_a_deployment_problem(maps_base_url: str, maps_http
 async def test_an_unreachable_vendor_is_worth_a_retry(maps_http: httpx.AsyncClient) -> None:
     async with serve_emulator(GoogleMapsEmulator(api_key=API_KEY).app()) as gone_url:
         pass
-    maps = GoogleMaps(GoogleMapsConfig(api_key=API_KEY, base_url=gone_url), maps_http)
+    maps = GoogleMaps(GoogleMapsSettings(api_key=API_KEY, base_url=gone_url), maps_http)
 
     with pytest.raises(VendorUnavailable):
         await maps.geocode("Karen")
@@ -165,8 +165,8 @@ async def test_an_unreachable_vendor_is_worth_a_retry(maps_http: httpx.AsyncClie
 async def test_without_a_key_maps_report_unconfigured_and_never_call(
     maps_base_url: str, maps_http: httpx.AsyncClient, maps_emulator: GoogleMapsEmulator
 ) -> None:
-    keyless = create_maps_provider("google", {"base_url": maps_base_url}, http=maps_http)
-    disabled = create_maps_provider("none")
+    keyless = create_maps_provider("google", GoogleMapsSettings(base_url=maps_base_url), http=maps_http)
+    disabled = create_maps_provider("none", GoogleMapsSettings(api_key=API_KEY), http=maps_http)
 
     assert not keyless.configured and not disabled.configured
     assert isinstance(disabled, DisabledMaps)
@@ -174,8 +174,3 @@ async def test_without_a_key_maps_report_unconfigured_and_never_call(
         with pytest.raises(ProviderMisconfigured):
             await provider.geocode("Karen")
     assert sum(maps_emulator.calls.values()) == 0
-
-
-def test_the_google_adapter_needs_the_shared_http_client() -> None:
-    with pytest.raises(ProviderMisconfigured, match="HTTP client"):
-        create_maps_provider("google", {"api_key": API_KEY})

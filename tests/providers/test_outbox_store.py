@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 
 from providers.delivery import mask_email, mask_phone
-from providers.outbox import OutboxConfig, OutboxStore, list_outbox, outbox_key
+from providers.outbox import OutboxStore, list_outbox, outbox_key
 
 
 async def test_entries_come_back_newest_first_with_utc_timestamps(provider_redis, redis_namespace):
-    store = OutboxStore(provider_redis, OutboxConfig(namespace=redis_namespace))
+    store = OutboxStore(provider_redis, redis_namespace)
     await store.record("email", {"to": "a@example.com", "kind": "otp"})
     await store.record("sms", {"to": "+254712345678", "kind": "otp"})
 
@@ -20,7 +20,7 @@ async def test_entries_come_back_newest_first_with_utc_timestamps(provider_redis
 
 
 async def test_the_list_is_capped_at_its_capacity(provider_redis, redis_namespace):
-    store = OutboxStore(provider_redis, OutboxConfig(namespace=redis_namespace, capacity=3))
+    store = OutboxStore(provider_redis, redis_namespace, capacity=3)
     for number in range(5):
         await store.record("sms", {"to": "+254712345678", "text": f"message {number}", "kind": "otp"})
 
@@ -30,7 +30,7 @@ async def test_the_list_is_capped_at_its_capacity(provider_redis, redis_namespac
 
 
 async def test_listing_filters_by_channel_and_honours_the_limit(provider_redis, redis_namespace):
-    store = OutboxStore(provider_redis, OutboxConfig(namespace=redis_namespace))
+    store = OutboxStore(provider_redis, redis_namespace)
     for number in range(4):
         await store.record("email", {"to": "a@example.com", "subject": f"s{number}", "kind": "receipt"})
         await store.record("push", {"title": f"t{number}", "kind": "booking"})

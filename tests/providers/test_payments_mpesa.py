@@ -18,7 +18,7 @@ from providers.emulators import (
     serve_emulator,
 )
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
-from providers.payments import MpesaConfig, MpesaProvider, PaymentOutcome, PaymentRequest
+from providers.payments import MpesaProvider, MpesaSettings, PaymentOutcome, PaymentRequest
 from tests.providers.payment_harness import WebhookInbox, serve_webhook_inbox, vendor_http_client
 
 CALLBACK_TOKEN = "callback-token-0123456789abcdef"
@@ -51,24 +51,25 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def mpesa_config(settings: DarajaSettings, base_url: str, callback_url: str, **overrides: object) -> MpesaConfig:
-    return MpesaConfig.model_validate(
+def mpesa_provider(
+    settings: DarajaSettings, base_url: str, callback_url: str, http: httpx.AsyncClient, **overrides: object
+) -> MpesaProvider:
+    mpesa = MpesaSettings.model_validate(
         {
             "base_url": base_url,
             "consumer_key": settings.consumer_key,
             "consumer_secret": settings.consumer_secret,
             "passkey": settings.passkey,
             "shortcode": settings.shortcode,
-            "callback_url": callback_url,
-            "callback_token": CALLBACK_TOKEN,
             **overrides,
         }
     )
+    return MpesaProvider(mpesa, http, callback_url=callback_url, callback_token=CALLBACK_TOKEN)
 
 
 @pytest.fixture
 def mpesa(daraja, inbox, daraja_settings, http) -> MpesaProvider:
-    return MpesaProvider(mpesa_config(daraja_settings, daraja[1], f"{inbox.url}/mpesa"), http)
+    return mpesa_provider(daraja_settings, daraja[1], f"{inbox.url}/mpesa", http)
 
 
 def payment(phone: str = "0712 345 678", amount_minor: int = 15_000, currency: str = "KES") -> PaymentRequest:
@@ -112,9 +113,9 @@ async def test_token_refused_by_daraja_is_replaced_once(mpesa, daraja):
 
 
 async def test_bad_consumer_secret_is_a_misconfiguration(daraja, inbox, daraja_settings, http):
-    config = mpesa_config(daraja_settings, daraja[1], f"{inbox.url}/mpesa", consumer_secret="not-the-secret")
+    provider = mpesa_provider(daraja_settings, daraja[1], f"{inbox.url}/mpesa", http, consumer_secret="not-the-secret")
     with pytest.raises(ProviderMisconfigured):
-        await MpesaProvider(config, http).access_token()
+        await provider.access_token()
 
 
 async def test_stk_push_accepted_with_password_timestamp_and_normalised_phone(mpesa, daraja):
@@ -150,9 +151,7 @@ async def test_daraja_refuses_a_timestamp_not_in_east_africa_time(mpesa, daraja,
 
 
 async def test_wrong_passkey_is_refused_by_daraja(daraja, inbox, daraja_settings, http):
-    provider = MpesaProvider(
-        mpesa_config(daraja_settings, daraja[1], f"{inbox.url}/mpesa", passkey="wrong-passkey"), http
-    )
+    provider = mpesa_provider(daraja_settings, daraja[1], f"{inbox.url}/mpesa", http, passkey="wrong-passkey")
     with pytest.raises(ProviderMisconfigured):
         await provider.initiate(payment())
     assert daraja[0].pushes == {}
@@ -179,7 +178,7 @@ async def test_unreachable_daraja_is_unavailable(inbox, daraja_settings, http):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    provider = MpesaProvider(mpesa_config(daraja_settings, f"http://127.0.0.1:{closed_port}", inbox.url), http)
+    provider = mpesa_provider(daraja_settings, f"http://127.0.0.1:{closed_port}", inbox.url, http)
     with pytest.raises(VendorUnavailable) as raised:
         await provider.initiate(payment())
     assert isinstance(raised.value.__cause__, httpx.HTTPError)

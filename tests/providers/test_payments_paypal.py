@@ -7,9 +7,15 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from providers.emulators import PAYPAL_SANDBOX, PaypalSandbox, PaypalSettings, create_paypal_emulator, serve_emulator
+from providers.emulators import (
+    PAYPAL_SANDBOX,
+    PaypalEmulatorSettings,
+    PaypalSandbox,
+    create_paypal_emulator,
+    serve_emulator,
+)
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected
-from providers.payments import PaymentOutcome, PaymentRequest, PaypalConfig, PaypalProvider, usd_cents_for_kes
+from providers.payments import PaymentOutcome, PaymentRequest, PaypalProvider, PaypalSettings, usd_cents_for_kes
 from tests.providers.payment_harness import ReceivedWebhook, WebhookInbox, serve_webhook_inbox, vendor_http_client
 
 RETURN_URL = "https://app.lango.example/paypal/return"
@@ -23,7 +29,7 @@ async def inbox() -> AsyncIterator[WebhookInbox]:
 
 @pytest.fixture
 async def emulator(inbox: WebhookInbox) -> AsyncIterator[tuple[PaypalSandbox, str]]:
-    app = create_paypal_emulator(PaypalSettings(webhook_url=f"{inbox.url}/paypal"))
+    app = create_paypal_emulator(PaypalEmulatorSettings(webhook_url=f"{inbox.url}/paypal"))
     async with serve_emulator(app) as url:
         yield app[PAYPAL_SANDBOX], url
 
@@ -39,14 +45,14 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def paypal_config(base_url: str, **overrides: object) -> PaypalConfig:
-    settings = PaypalSettings()
-    return PaypalConfig.model_validate(
+def paypal_config(base_url: str, **overrides: object) -> PaypalSettings:
+    emulator = PaypalEmulatorSettings()
+    return PaypalSettings.model_validate(
         {
             "base_url": base_url,
-            "client_id": settings.client_id,
-            "client_secret": settings.client_secret,
-            "webhook_id": settings.webhook_id,
+            "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret,
+            "webhook_id": emulator.webhook_id,
             "kes_per_usd": "129.50",
             "return_url": RETURN_URL,
             "cancel_url": "https://app.lango.example/paypal/cancel",

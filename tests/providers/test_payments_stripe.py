@@ -9,9 +9,15 @@ import orjson
 import pytest
 import stripe
 
-from providers.emulators import STRIPE_SANDBOX, StripeSandbox, StripeSettings, create_stripe_emulator, serve_emulator
+from providers.emulators import (
+    STRIPE_SANDBOX,
+    StripeEmulatorSettings,
+    StripeSandbox,
+    create_stripe_emulator,
+    serve_emulator,
+)
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
-from providers.payments import PaymentOutcome, PaymentRequest, StripeConfig, StripeProvider
+from providers.payments import PaymentOutcome, PaymentRequest, StripeProvider, StripeSettings
 from tests.providers.payment_harness import WebhookInbox, serve_webhook_inbox, vendor_http_client
 
 
@@ -23,7 +29,7 @@ async def inbox() -> AsyncIterator[WebhookInbox]:
 
 @pytest.fixture
 async def emulator(inbox: WebhookInbox) -> AsyncIterator[tuple[StripeSandbox, str]]:
-    app = create_stripe_emulator(StripeSettings(webhook_url=f"{inbox.url}/stripe"))
+    app = create_stripe_emulator(StripeEmulatorSettings(webhook_url=f"{inbox.url}/stripe"))
     async with serve_emulator(app) as url:
         yield app[STRIPE_SANDBOX], url
 
@@ -39,22 +45,17 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def stripe_config(api_base: str, **overrides: object) -> StripeConfig:
-    settings = StripeSettings()
-    return StripeConfig.model_validate(
-        {
-            "api_key": settings.api_key,
-            "webhook_secret": settings.webhook_secret,
-            "api_base": api_base,
-            "max_network_retries": 0,
-            **overrides,
-        }
+def stripe_provider(api_base: str, http: httpx.AsyncClient, **overrides: object) -> StripeProvider:
+    emulator = StripeEmulatorSettings()
+    settings = StripeSettings.model_validate(
+        {"api_key": emulator.api_key, "webhook_secret": emulator.webhook_secret, "api_base": api_base, **overrides}
     )
+    return StripeProvider(settings, http, max_network_retries=0)
 
 
 @pytest.fixture
 def provider(emulator: tuple[StripeSandbox, str], http: httpx.AsyncClient) -> StripeProvider:
-    return StripeProvider(stripe_config(emulator[1]), http)
+    return stripe_provider(emulator[1], http)
 
 
 def card_payment(amount_minor: int = 1_250_000, key: str = "idem-card-1", currency: str = "KES") -> PaymentRequest:
@@ -131,7 +132,7 @@ async def test_tampered_unsigned_or_foreign_webhooks_are_refused(provider, sandb
         await provider.parse_webhook(delivery.headers, tampered)
     with pytest.raises(SignatureInvalid):
         await provider.parse_webhook({}, delivery.body)
-    foreign = StripeProvider(stripe_config(emulator[1], webhook_secret="whsec_someone_else"), http)
+    foreign = stripe_provider(emulator[1], http, webhook_secret="whsec_someone_else")
     with pytest.raises(SignatureInvalid):
         await foreign.parse_webhook(delivery.headers, delivery.body)
 
@@ -204,7 +205,7 @@ async def test_refund_beyond_what_is_left_is_rejected(provider, sandbox):
 
 
 async def test_wrong_api_key_is_a_misconfiguration(emulator, http):
-    provider = StripeProvider(stripe_config(emulator[1], api_key="sk_test_wrong"), http)
+    provider = stripe_provider(emulator[1], http, api_key="sk_test_wrong")
     with pytest.raises(ProviderMisconfigured):
         await provider.initiate(card_payment())
 
@@ -213,6 +214,6 @@ async def test_unreachable_stripe_is_unavailable(http):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    provider = StripeProvider(stripe_config(f"http://127.0.0.1:{closed_port}"), http)
+    provider = stripe_provider(f"http://127.0.0.1:{closed_port}", http)
     with pytest.raises(VendorUnavailable):
         await provider.initiate(card_payment())

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 from providers.emulators import serve_emulator
 from providers.emulators.fcm import TOKEN_PATH, FcmEmulator
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
-from providers.push import FCM_BATCH_LIMIT, FcmPushSender, PushMessage, create_push_sender
+from providers.push import FCM_BATCH_LIMIT, FcmPushSender, FcmSettings, PushMessage
 
 PROJECT = "lango-test"
 CLIENT_EMAIL = "fcm-sender@lango-test.iam.gserviceaccount.com"
@@ -62,9 +62,9 @@ def _key_for(base_url: str, private_key_pem: bytes) -> str:
     )
 
 
-def _adapter(base_url: str, private_key_pem: bytes, **overrides) -> FcmPushSender:
-    options = {"service_account_json": _key_for(base_url, private_key_pem), "endpoint": base_url}
-    return create_push_sender("fcm", {**options, **overrides})
+def _adapter(base_url: str, private_key_pem: bytes, **options) -> FcmPushSender:
+    settings = FcmSettings(service_account_json=_key_for(base_url, private_key_pem), endpoint=base_url)
+    return FcmPushSender(settings, **options)
 
 
 @pytest.fixture
@@ -183,6 +183,6 @@ async def test_a_key_fcm_does_not_know_is_a_deployment_problem(fcm):
 
 async def test_settings_need_one_key():
     with pytest.raises(ProviderMisconfigured, match="exactly one of service_account_json and service_account_file"):
-        create_push_sender("fcm", {})
+        FcmPushSender(FcmSettings())
     with pytest.raises(ProviderMisconfigured, match="key unreadable"):
-        create_push_sender("fcm", {"service_account_json": "{not json"})
+        FcmPushSender(FcmSettings(service_account_json="{not json"))

@@ -4,9 +4,8 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from providers.errors import ProviderMisconfigured
-from providers.outbox import list_outbox
-from providers.push import OutboxPushSender, PushMessage, create_push_sender
+from providers.outbox import OutboxStore, list_outbox
+from providers.push import OutboxPushSender, PushMessage, PushSettings, create_push_sender
 
 ALERT = PushMessage(
     tokens=("device-a", "device-b"),
@@ -19,7 +18,7 @@ ALERT = PushMessage(
 
 
 async def test_outbox_keeps_the_notification_and_reports_every_device_delivered(provider_redis, redis_namespace):
-    sender = create_push_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
+    sender = create_push_sender(PushSettings(), outbox=OutboxStore(provider_redis, redis_namespace))
 
     with capture_logs() as logs:
         result = await sender.send(ALERT)
@@ -54,6 +53,6 @@ async def test_notifications_fcm_would_refuse_are_refused_here(fields):
         PushMessage(**{**ALERT.model_dump(), **fields})
 
 
-async def test_registry_needs_redis_for_the_outbox():
-    with pytest.raises(ProviderMisconfigured, match=r"push\.outbox needs a Redis client"):
-        create_push_sender("outbox")
+async def test_registry_refuses_unknown_names():
+    with pytest.raises(ValidationError, match=r"provider\n  Input should be 'outbox' or 'fcm'"):
+        PushSettings(provider="pigeon")

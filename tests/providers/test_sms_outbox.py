@@ -4,13 +4,12 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from providers.errors import ProviderMisconfigured
-from providers.outbox import list_outbox
-from providers.sms import OutboxSmsSender, SmsMessage, create_sms_sender
+from providers.outbox import OutboxStore, list_outbox
+from providers.sms import OutboxSmsSender, SmsMessage, SmsSettings, create_sms_sender
 
 
-async def test_outbox_keeps_the_text_and_logs_neither_number_nor_code(provider_redis, redis_namespace):
-    sender = create_sms_sender("outbox", {"namespace": redis_namespace}, redis=provider_redis)
+async def test_outbox_keeps_the_text_and_logs_neither_number_nor_code(provider_redis, redis_namespace, http):
+    sender = create_sms_sender(SmsSettings(), outbox=OutboxStore(provider_redis, redis_namespace), http=http)
 
     with capture_logs() as logs:
         receipt = await sender.send(SmsMessage(to="+254712345612", text="Lango code: 482913", kind="otp"))
@@ -35,5 +34,5 @@ async def test_numbers_not_in_e164_are_refused(number):
 
 
 async def test_registry_refuses_unknown_names():
-    with pytest.raises(ProviderMisconfigured, match="choose one of outbox"):
-        create_sms_sender("carrier-pigeon")
+    with pytest.raises(ValidationError, match=r"provider\n  Input should be 'outbox', 'africastalking' or 'twilio'"):
+        SmsSettings(provider="carrier-pigeon")

@@ -10,17 +10,11 @@ from providers.emulators import serve_emulator
 from providers.emulators.africastalking import AfricasTalkingEmulator
 from providers.emulators.twilio import TwilioEmulator
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
-from providers.sms import AfricasTalkingConfig, SmsMessage, create_sms_sender
+from providers.sms import AfricasTalkingSettings, AfricasTalkingSmsSender, SmsMessage, TwilioSettings, TwilioSmsSender
 
 TEXT = SmsMessage(to="+254712345678", text="Lango: your code is 482913", kind="otp")
 ACCOUNT_SID = "AC" + "1f" * 16
 SERVICE_SID = "MG" + "2e" * 16
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture
@@ -38,18 +32,18 @@ async def twilio() -> AsyncIterator[tuple[TwilioEmulator, str]]:
 
 
 def _at_sender(base_url, http, **overrides):
-    options = {"username": "lango", "api_key": "at-live-key", "sender_id": "LANGO", "base_url": base_url}
-    return create_sms_sender("africastalking", {**options, **overrides}, http=http)
+    settings = {"username": "lango", "api_key": "at-live-key", "sender_id": "LANGO", "base_url": base_url}
+    return AfricasTalkingSmsSender(AfricasTalkingSettings.model_validate({**settings, **overrides}), http)
 
 
 def _twilio_sender(base_url, http, **overrides):
-    options = {
+    settings = {
         "account_sid": ACCOUNT_SID,
         "auth_token": "tw-token",
         "from_number": "+15005550006",
         "base_url": base_url,
     }
-    return create_sms_sender("twilio", {**options, **overrides}, http=http)
+    return TwilioSmsSender(TwilioSettings.model_validate({**settings, **overrides}), http)
 
 
 async def test_africastalking_receives_its_form_post(africastalking, http):
@@ -107,10 +101,10 @@ async def test_africastalking_wrong_key_and_outage(africastalking, http):
 
 
 async def test_africastalking_sandbox_username_targets_the_sandbox_host():
-    assert AfricasTalkingConfig(username="sandbox", api_key="k").endpoint == (
+    assert AfricasTalkingSettings(username="sandbox", api_key="k").endpoint == (
         "https://api.sandbox.africastalking.com/version1/messaging"
     )
-    assert AfricasTalkingConfig(username="lango", api_key="k").endpoint == (
+    assert AfricasTalkingSettings(username="lango", api_key="k").endpoint == (
         "https://api.africastalking.com/version1/messaging"
     )
 
@@ -150,4 +144,4 @@ async def test_twilio_errors_map_to_what_the_caller_can_do(twilio, http):
 
 async def test_twilio_settings_need_exactly_one_origin(http):
     with pytest.raises(ProviderMisconfigured, match="exactly one of from_number and messaging_service_sid"):
-        create_sms_sender("twilio", {"account_sid": ACCOUNT_SID, "auth_token": "t"}, http=http)
+        TwilioSmsSender(TwilioSettings(account_sid=ACCOUNT_SID, auth_token="t"), http)

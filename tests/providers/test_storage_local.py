@@ -7,9 +7,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from providers.errors import ProviderMisconfigured, SignatureInvalid, VendorRejected
-from providers.storage import LocalObjectStore, LocalStoreConfig, create_object_store
+from providers.storage import LocalObjectStore, LocalStorageSettings
 
 SECRET = "s" * 40
+ROUTES = {"upload_url": "https://api.lango.test/v1/files/upload", "download_url": "https://api.lango.test/v1/files"}
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
@@ -30,8 +31,7 @@ def clock() -> SteppingClock:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: SteppingClock) -> LocalObjectStore:
-    config = LocalStoreConfig(root=tmp_path, public_base_url="https://api.lango.test", signing_secret=SECRET)
-    return LocalObjectStore(config, clock=clock)
+    return LocalObjectStore(LocalStorageSettings(root=tmp_path), **ROUTES, signing_secret=SECRET, clock=clock)
 
 
 def _download_parts(url: str) -> tuple[str, str, str]:
@@ -128,8 +128,8 @@ async def test_a_signed_download_url_verifies_until_it_expires(store: LocalObjec
 
 
 async def test_a_url_signed_with_another_secret_is_refused(tmp_path: Path, store: LocalObjectStore) -> None:
-    config = LocalStoreConfig(root=tmp_path, public_base_url="https://api.lango.test", signing_secret="t" * 40)
-    other = LocalObjectStore(config, clock=lambda: START)
+    settings = LocalStorageSettings(root=tmp_path)
+    other = LocalObjectStore(settings, **ROUTES, signing_secret="t" * 40, clock=lambda: START)
     _, expires, signature = _download_parts(await other.url("listings/l1/p1", 60))
 
     with pytest.raises(SignatureInvalid):
@@ -177,12 +177,9 @@ async def test_delete_removes_objects_ignores_missing_ones_and_prunes_folders(
     assert missing.value.reason == "not_found"
 
 
-def test_the_registry_builds_the_local_store_and_refuses_a_missing_secret(tmp_path: Path) -> None:
-    assert isinstance(create_object_store("local", {"root": tmp_path, "signing_secret": SECRET}), LocalObjectStore)
-    with pytest.raises(ProviderMisconfigured, match="signing_secret"):
-        create_object_store("local", {"root": tmp_path})
-    with pytest.raises(ProviderMisconfigured, match="unknown storage provider"):
-        create_object_store("ftp", {})
+def test_the_local_store_refuses_a_short_secret(tmp_path: Path) -> None:
+    with pytest.raises(ProviderMisconfigured, match=r"storage\.local\.signing_secret must be at least 32 characters"):
+        LocalObjectStore(LocalStorageSettings(root=tmp_path), **ROUTES, signing_secret="s" * 31)
 
 
 async def test_a_move_takes_the_bytes_and_type_and_leaves_the_source_free(tmp_path: Path, store: LocalObjectStore) -> None:

@@ -16,8 +16,7 @@ from providers.errors import ProviderMisconfigured, VendorRejected
 from providers.storage import (
     SNIFF_BYTES,
     S3ObjectStore,
-    S3StoreConfig,
-    create_object_store,
+    S3StorageSettings,
     render_thumbnails,
     sniff_content_type,
     thumbnail_keys,
@@ -46,7 +45,7 @@ def s3_bucket(storage_moto_endpoint: str) -> str:
     return bucket
 
 
-def _config(endpoint: str, bucket: str, **overrides: Any) -> S3StoreConfig:
+def _config(endpoint: str, bucket: str, **overrides: Any) -> S3StorageSettings:
     settings = {
         "bucket": bucket,
         "region": REGION,
@@ -55,7 +54,7 @@ def _config(endpoint: str, bucket: str, **overrides: Any) -> S3StoreConfig:
         "access_key_id": ACCESS_KEY,
         "secret_access_key": SECRET_KEY,
     }
-    return S3StoreConfig.model_validate(settings | overrides)
+    return S3StorageSettings.model_validate(settings | overrides)
 
 
 @pytest.fixture
@@ -180,7 +179,7 @@ async def test_download_urls_are_signed_or_served_from_the_cdn(
 
 
 async def test_a_missing_bucket_is_a_deployment_problem(storage_moto_endpoint: str) -> None:
-    store = create_object_store("s3", _config(storage_moto_endpoint, "no-such-bucket-here"))
+    store = S3ObjectStore(_config(storage_moto_endpoint, "no-such-bucket-here"))
 
     with pytest.raises(ProviderMisconfigured) as misconfigured:
         await store.put("listings/l1/p1", b"x", "image/jpeg")
@@ -191,7 +190,7 @@ async def test_a_missing_bucket_is_a_deployment_problem(storage_moto_endpoint: s
 
 def test_half_a_credential_pair_fails_at_start() -> None:
     with pytest.raises(ProviderMisconfigured, match="access_key_id"):
-        create_object_store("s3", {"bucket": "b", "access_key_id": ACCESS_KEY})
+        S3ObjectStore(S3StorageSettings(bucket="lango-files", access_key_id=ACCESS_KEY))
 
 
 async def test_unsafe_keys_never_reach_s3(s3_store: S3ObjectStore) -> None:
