@@ -2,25 +2,23 @@
 
 import base64
 import binascii
-from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from documents.audit import AuditEvent, AuditKind
 from documents.user import Role
 from gateway.accounts import roles as role_changes
 from gateway.accounts import two_factor
+from gateway.accounts.views import AccountView, AuditEventView, AuditPage
 from gateway.http_access import roles
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.problems import MalformedRequest, NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from handlers.auth_views import AccountView
 
 routes = ApiRoutes(tag="admin")
 ADMINS = roles("admin")
@@ -32,33 +30,6 @@ class AuditQuery(RequestModel):
     kind: AuditKind | None = None
     cursor: str | None = Field(None, description="`next_cursor` of the previous page")
     limit: int = Field(50, ge=1, le=200)
-
-
-class AuditEventView(BaseModel):
-    id: str
-    kind: AuditKind
-    user_id: str | None
-    actor_id: str | None
-    client_address: str | None
-    at: datetime
-    details: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> "AuditEventView":
-        return cls(
-            id=str(event.id),
-            kind=event.kind,
-            user_id=str(event.user_id) if event.user_id else None,
-            actor_id=str(event.actor_id) if event.actor_id else None,
-            client_address=event.client_address,
-            at=event.at,
-            details=event.details,
-        )
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEventView]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last")
 
 
 @routes.get(

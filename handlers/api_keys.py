@@ -1,10 +1,10 @@
 """Admin routes for integration API keys: create (the secret shown once), list, rotate with a grace period, revoke."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from documents.api_key import ApiKey, ApiKeyGone, ApiKeyScope
 from documents.audit import AuditEvent, AuditKind
@@ -13,6 +13,7 @@ from gateway.http_access import roles
 from gateway.input_guard import ObjectIdStr, parse_object_id
 from gateway.input_types import ApiDatetime, DisplayText
 from gateway.integrations.api_keys import api_key_now, new_secret, secret_hash, secret_hint
+from gateway.integrations.views import ApiKeyList, ApiKeySecret, ApiKeyView
 from gateway.problems import Conflict, NotFound, ValidationFailed
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
@@ -33,35 +34,6 @@ class ApiKeyRequest(RequestModel):
     @classmethod
     def _distinct(cls, scopes: list[ApiKeyScope]) -> list[ApiKeyScope]:
         return sorted(set(scopes))  # type: ignore[return-value]
-
-
-class ApiKeyView(BaseModel):
-    id: str
-    name: str
-    scopes: list[ApiKeyScope]
-    agent_id: str
-    hint: str = Field(description="The first characters of the current secret")
-    created_by: str
-    created_at: datetime
-    expires_at: datetime
-    rotated_at: datetime | None
-    previous_valid_until: datetime | None = Field(description="Until then the secret before the last rotation works too")
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, key: ApiKey) -> "ApiKeyView":
-        return cls(id=str(key.id), **key.model_dump(exclude={"id", "revision_id", "secret_hash", "previous_secret_hash"}))
-
-
-class ApiKeySecret(BaseModel):
-    """The only answer that carries the secret: it is not stored and cannot be shown again."""
-
-    key: ApiKeyView
-    secret: str = Field(description="Send as X-API-Key or Authorization: Bearer; shown this once")
-
-
-class ApiKeyList(BaseModel):
-    items: list[ApiKeyView]
 
 
 @routes.post("/v1/admin/api-keys", body=ApiKeyRequest, response=ApiKeySecret, status=201, access=ADMINS)
