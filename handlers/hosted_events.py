@@ -13,6 +13,7 @@ from gateway.hosted_events.hosting import (
     assign_scanner,
     create_event,
     event_for,
+    hosts,
     list_events,
     publish_event,
     remove_scanner,
@@ -39,8 +40,7 @@ class EventsQuery(RequestModel):
 
 async def _view(caller: Caller | None, event_id: str) -> EventView:
     event = await event_for(caller, event_id)
-    for_host = caller is not None and (caller.is_admin or caller.user_id == event.host_id)
-    return EventView.of(event, await ticket_types_of(event), for_host=for_host)
+    return EventView.of(event, await ticket_types_of(event), for_host=hosts(caller, event))
 
 
 @routes.post("/v1/events", body=EventFields, response=EventView, status=201, access=HOST, problems=(401, 403, 422))

@@ -154,10 +154,15 @@ async def _event(event_id: str | ObjectId) -> HostedEvent:
     return event
 
 
+def hosts(caller: Caller | None, event: HostedEvent) -> bool:
+    """Whether the caller runs the event (its host, or an admin): they see its drafts, sales and door staff."""
+    return caller is not None and (caller.is_admin or caller.user_id == event.host_id)
+
+
 async def event_for(caller: Caller | None, event_id: str) -> HostedEvent:
     """A published or cancelled event for anyone; a draft only for its host and admins."""
     event = await _event(event_id)
-    if event.status == EventStatus.DRAFT and not (caller and (caller.is_admin or caller.user_id == event.host_id)):
+    if event.status == EventStatus.DRAFT and not hosts(caller, event):
         raise NotFound("no such event")
     return event
 
@@ -165,7 +170,7 @@ async def event_for(caller: Caller | None, event_id: str) -> HostedEvent:
 async def hosted_event_for(caller: Caller, event_id: str) -> HostedEvent:
     """An event its host (or an admin) may change; 404 for anyone else."""
     event = await _event(event_id)
-    if not (caller.is_admin or caller.user_id == event.host_id):
+    if not hosts(caller, event):
         raise NotFound("no such event")
     return event
 
