@@ -97,14 +97,12 @@ async def create_ticket_type(request: web.Request, caller: Caller, body: TicketT
 @routes.post(f"{EVENT}/scanners", body=ScannerAssignment, response=EventView, access=HOST, problems=(401, 403, 404, 422))
 async def add_event_scanner(request: web.Request, caller: Caller, body: ScannerAssignment) -> EventView:
     """Make an account with the scanner role door staff of the event"""
-    event = await assign_scanner(caller, request.match_info["event_id"], body.user_id)
-    request.app[SERVICES].tickets.contexts.forget(str(event.id))
+    event = await assign_scanner(request.app[SERVICES], caller, request.match_info["event_id"], body.user_id)
     return EventView.of(event, await ticket_types_of(event), for_host=True)
 
 
 @routes.delete(f"{EVENT}/scanners/{{user_id}}", response=EventView, access=HOST, problems=(401, 403, 404))
 async def remove_event_scanner(request: web.Request, caller: Caller) -> EventView:
     """Take an account off the event's door staff"""
-    event = await remove_scanner(caller, request.match_info["event_id"], request.match_info["user_id"])
-    request.app[SERVICES].tickets.contexts.forget(str(event.id))
+    event = await remove_scanner(request.app[SERVICES], caller, request.match_info["event_id"], request.match_info["user_id"])
     return EventView.of(event, await ticket_types_of(event), for_host=True)

@@ -123,20 +123,22 @@ async def add_ticket_type(caller: Caller, event_id: str, fields: TicketTypeField
     return ticket_type
 
 
-async def assign_scanner(caller: Caller, event_id: str, user_id: str) -> HostedEvent:
+async def assign_scanner(services: Services, caller: Caller, event_id: str, user_id: str) -> HostedEvent:
     event = await hosted_event_for(caller, event_id)
     scanner = await User.get(PydanticObjectId(user_id))
     if scanner is None or "scanner" not in scanner.roles:
         raise NotAScanner("give the id of an account with the scanner role")
-    return await _with_scanners(event, {"$addToSet": {"scanner_ids": user_id}})
+    return await _with_scanners(services, event, {"$addToSet": {"scanner_ids": user_id}})
 
 
-async def remove_scanner(caller: Caller, event_id: str, user_id: str) -> HostedEvent:
-    return await _with_scanners(await hosted_event_for(caller, event_id), {"$pull": {"scanner_ids": user_id}})
+async def remove_scanner(services: Services, caller: Caller, event_id: str, user_id: str) -> HostedEvent:
+    return await _with_scanners(services, await hosted_event_for(caller, event_id), {"$pull": {"scanner_ids": user_id}})
 
 
-async def _with_scanners(event: HostedEvent, change: dict[str, Any]) -> HostedEvent:
+async def _with_scanners(services: Services, event: HostedEvent, change: dict[str, Any]) -> HostedEvent:
     await HostedEvent.get_pymongo_collection().update_one({"_id": event.id}, {**change, "$set": {"updated_at": stored_now()}})
+    # Scans read who may scan from a cached context: dropping it lets a removed scanner in no more on this node.
+    services.tickets.contexts.forget(str(event.id))
     return await _event(event.id)
 
 
