@@ -197,7 +197,9 @@ class Payment(Document, AdvancesState):
         """succeeded or partially refunded -> (partially) refunded, only ever with a larger refunded total."""
         target = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
         return await self._reach(
-            target, {"refunded_minor": refunded_total_minor, "reason": reason}, refunded_minor={"$lt": refunded_total_minor}
+            target,
+            {"refunded_minor": refunded_total_minor, "reason": reason},
+            also={"refunded_minor": {"$lt": refunded_total_minor}},
         )
 
     async def flag(self, code: str, detail: str) -> "Payment | None":
@@ -231,8 +233,13 @@ class Payment(Document, AdvancesState):
         return Payment.model_validate(updated) if updated else self
 
     async def _reach(
-        self, target: PaymentStatus, changes: dict[str, Any], *, unset: tuple[str, ...] = (), **also: Any
+        self,
+        target: PaymentStatus,
+        changes: dict[str, Any],
+        *,
+        unset: tuple[str, ...] = (),
+        also: dict[str, Any] | None = None,
     ) -> "Payment":
-        """Move to `target` only from a state it may follow (REACHABLE_FROM), and only while `also` holds."""
+        """Move to `target` only from a state it may follow (REACHABLE_FROM), and only while the filter `also` holds."""
         allowed = {"status": {"$in": [status.value for status in REACHABLE_FROM[target]]}}
-        return await self._advance(target, {**allowed, **also}, changes, unset=unset)
+        return await self._advance(target, {**allowed, **(also or {})}, changes, unset=unset)
