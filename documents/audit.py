@@ -45,21 +45,6 @@ class AuditEvent(Document):
         ]
 
     @classmethod
-    async def newest_first(
-        cls, *, before: PydanticObjectId | None, limit: int, user_id: PydanticObjectId | None, kind: AuditKind | None
-    ) -> tuple[list["AuditEvent"], PydanticObjectId | None]:
-        """Up to `limit` events older than `before`, newest first, and the id to continue before (None at the end)."""
-        scope: dict[str, Any] = {}
-        if before is not None:
-            scope["_id"] = {"$lt": before}
-        if user_id is not None:
-            scope["user_id"] = user_id
-        if kind is not None:
-            scope["kind"] = kind.value
-        found = await cls.find(scope).sort([("_id", DESCENDING)]).limit(limit + 1).to_list()
-        return found[:limit], found[limit - 1].id if len(found) > limit else None
-
-    @classmethod
     async def record(
         cls,
         kind: AuditKind,

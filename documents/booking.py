@@ -2,16 +2,17 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 from documents.night_claim import stored_date
 from documents.property import CancellationPolicy
+from documents.state import AdvancesState, StateConflict
 
 CancelledBy = Literal["guest", "agent", "admin"]
 
@@ -24,12 +25,10 @@ class BookingStatus(StrEnum):
     COMPLETED = "completed"
 
 
-class BookingStateConflict(Exception):
+class BookingStateConflict(StateConflict):
     """The booking was not in a state that allows this change."""
 
-    def __init__(self, booking_id: PydanticObjectId | None, wanted: BookingStatus, current: BookingStatus | None) -> None:
-        super().__init__(f"booking {booking_id} cannot become {wanted} from {current or 'nothing'}")
-        self.current = current
+    noun = "booking"
 
 
 class PriceBreakdown(BaseModel):
@@ -55,7 +54,9 @@ class PriceBreakdown(BaseModel):
         )
 
 
-class Booking(Document):
+class Booking(Document, AdvancesState):
+    state_conflict: ClassVar[type[StateConflict]] = BookingStateConflict
+
     property_id: PydanticObjectId
     guest_id: str
     agent_id: str
@@ -91,7 +92,7 @@ class Booking(Document):
 
     async def confirm(self, payment_id: str, session: AsyncClientSession | None = None) -> "Booking":
         """held -> confirmed once its payment succeeded; a lapsed hold whose nights are still claimed may confirm."""
-        return await self._advance(BookingStatus.CONFIRMED, {"status": BookingStatus.HELD}, {"payment_id": payment_id}, session)
+        return await self._advance(BookingStatus.CONFIRMED, {"status": BookingStatus.HELD}, {"payment_id": payment_id}, session=session)
 
     async def cancel(self, by: CancelledBy, refund_due_minor: int, session: AsyncClientSession | None = None) -> "Booking":
         """held or confirmed -> cancelled; filters on the state the refund was computed from, so a payment
@@ -102,37 +103,17 @@ class Booking(Document):
             BookingStatus.CANCELLED,
             {"status": self.status.value},
             {"cancelled_by": by, "refund_due_minor": refund_due_minor},
-            session,
+            session=session,
         )
 
     async def expire(self, now: datetime, session: AsyncClientSession | None = None) -> "Booking":
         return await self._advance(
-            BookingStatus.EXPIRED, {"status": BookingStatus.HELD, "hold_expires_at": {"$lte": now}}, {}, session
+            BookingStatus.EXPIRED, {"status": BookingStatus.HELD, "hold_expires_at": {"$lte": now}}, session=session
         )
 
     async def complete(self, today: date, session: AsyncClientSession | None = None) -> "Booking":
         return await self._advance(
             BookingStatus.COMPLETED,
             {"status": BookingStatus.CONFIRMED, "check_out": {"$lte": stored_date(today)}},
-            {},
-            session,
-        )
-
-    async def _advance(
-        self,
-        target: BookingStatus,
-        expected: dict[str, Any],
-        changes: dict[str, Any],
-        session: AsyncClientSession | None,
-    ) -> "Booking":
-        """One conditional update: it applies only while the booking is still in the state `expected` describes."""
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, **expected},
-            {"$set": {**changes, "status": target.value, "updated_at": stored_now()}},
-            return_document=ReturnDocument.AFTER,
             session=session,
         )
-        if updated is None:
-            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1}, session=session)
-            raise BookingStateConflict(self.id, target, BookingStatus(current["status"]) if current else None)
-        return Booking.model_validate(updated)

@@ -2,15 +2,16 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 from documents.property import Address, GeoPoint
+from documents.state import AdvancesState, StateConflict
 
 
 class EventStatus(StrEnum):
@@ -19,12 +20,10 @@ class EventStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class EventStateConflict(Exception):
+class EventStateConflict(StateConflict):
     """The event was not in a state that allows this change."""
 
-    def __init__(self, event_id: PydanticObjectId | None, wanted: EventStatus, current: EventStatus | None) -> None:
-        super().__init__(f"event {event_id} cannot become {wanted} from {current or 'nothing'}")
-        self.current = current
+    noun = "event"
 
 
 class Venue(BaseModel):
@@ -65,7 +64,9 @@ class Cancellation(BaseModel):
     settled_at: datetime | None = None
 
 
-class HostedEvent(Document):
+class HostedEvent(Document, AdvancesState):
+    state_conflict: ClassVar[type[StateConflict]] = EventStateConflict
+
     host_id: str
     title: str
     description: str = ""
@@ -147,14 +148,3 @@ class HostedEvent(Document):
         return await self._advance(
             EventStatus.CANCELLED, {"status": {"$ne": EventStatus.CANCELLED.value}}, {"cancellation": cancellation}
         )
-
-    async def _advance(self, target: EventStatus, expected: dict[str, Any], changes: dict[str, Any] | None = None) -> "HostedEvent":
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, **expected},
-            {"$set": {**(changes or {}), "status": target.value, "updated_at": stored_now()}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if updated is None:
-            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1})
-            raise EventStateConflict(self.id, target, EventStatus(current["status"]) if current else None)
-        return HostedEvent.model_validate(updated)

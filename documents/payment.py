@@ -2,14 +2,15 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from beanie import Document, PydanticObjectId
+from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
+from documents.state import AdvancesState, StateConflict
 
 
 class PaymentStatus(StrEnum):
@@ -53,12 +54,10 @@ REACHABLE_FROM: dict[PaymentStatus, tuple[PaymentStatus, ...]] = {
 }
 
 
-class PaymentStateConflict(Exception):
+class PaymentStateConflict(StateConflict):
     """The payment was not in a state from which this move is allowed."""
 
-    def __init__(self, payment_id: PydanticObjectId | None, wanted: PaymentStatus, current: PaymentStatus | None) -> None:
-        super().__init__(f"payment {payment_id} cannot become {wanted} from {current or 'nothing'}")
-        self.current = current
+    noun = "payment"
 
 
 class ReceiptAlreadyUsed(Exception):
@@ -87,7 +86,9 @@ class PaymentFlag(BaseModel):
     at: datetime = Field(default_factory=stored_now)
 
 
-class Payment(Document):
+class Payment(Document, AdvancesState):
+    state_conflict: ClassVar[type[StateConflict]] = PaymentStateConflict
+
     user_id: str
     purpose: PaymentPurpose
     target_id: str
@@ -164,7 +165,7 @@ class Payment(Document):
         reason: str,
     ) -> "Payment":
         """created -> pending once the vendor accepted the request and named its reference."""
-        return await self._advance(
+        return await self._reach(
             PaymentStatus.PENDING,
             {
                 "provider_reference": provider_reference,
@@ -180,7 +181,7 @@ class Payment(Document):
     async def succeed(self, receipt: str | None, reason: str) -> "Payment":
         """open (or closed unpaid: collected after all) -> succeeded; ReceiptAlreadyUsed when another payment holds it."""
         try:
-            return await self._advance(
+            return await self._reach(
                 PaymentStatus.SUCCEEDED, {"receipt": receipt, "reason": reason, "settled_at": stored_now()}
             )
         except DuplicateKeyError:
@@ -190,15 +191,15 @@ class Payment(Document):
         """created or pending -> failed, cancelled or expired; the target is free for another payment."""
         if outcome not in CLOSED_UNPAID:
             raise ValueError(f"{outcome} does not close a payment unpaid")
-        return await self._advance(outcome, {"reason": reason, "settled_at": stored_now()}, unset=("active_key",))
+        return await self._reach(outcome, {"reason": reason, "settled_at": stored_now()}, unset=("active_key",))
 
     async def record_refunded(self, refunded_total_minor: int, fully: bool, reason: str) -> "Payment":
         """succeeded or partially refunded -> (partially) refunded, only ever with a larger refunded total."""
         target = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
-        return await self._advance(
+        return await self._reach(
             target,
             {"refunded_minor": refunded_total_minor, "reason": reason},
-            extra_filter={"refunded_minor": {"$lt": refunded_total_minor}},
+            also={"refunded_minor": {"$lt": refunded_total_minor}},
         )
 
     async def flag(self, code: str, detail: str) -> "Payment | None":
@@ -231,25 +232,14 @@ class Payment(Document):
         )
         return Payment.model_validate(updated) if updated else self
 
-    async def _advance(
+    async def _reach(
         self,
         target: PaymentStatus,
         changes: dict[str, Any],
         *,
         unset: tuple[str, ...] = (),
-        extra_filter: dict[str, Any] | None = None,
+        also: dict[str, Any] | None = None,
     ) -> "Payment":
-        """One conditional update: it applies only while the payment is in a state `target` may follow."""
-        allowed = [status.value for status in REACHABLE_FROM[target]]
-        update: dict[str, Any] = {"$set": {**changes, "status": target.value, "updated_at": stored_now()}}
-        if unset:
-            update["$unset"] = {name: "" for name in unset}
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, "status": {"$in": allowed}, **(extra_filter or {})},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
-        if updated is None:
-            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1})
-            raise PaymentStateConflict(self.id, target, PaymentStatus(current["status"]) if current else None)
-        return Payment.model_validate(updated)
+        """Move to `target` only from a state it may follow (REACHABLE_FROM), and only while the filter `also` holds."""
+        allowed = {"status": {"$in": [status.value for status in REACHABLE_FROM[target]]}}
+        return await self._advance(target, {**allowed, **(also or {})}, changes, unset=unset)

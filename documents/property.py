@@ -2,13 +2,14 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from beanie import Document
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel
 
 from documents.clock import stored_now
+from documents.state import AdvancesState, StateConflict
 
 FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
@@ -28,8 +29,10 @@ class PropertyType(StrEnum):
     VENUE = "venue"
 
 
-class ListingStateConflict(Exception):
+class ListingStateConflict(StateConflict):
     """The listing was not in a state that allows this change."""
+
+    noun = "listing"
 
 
 class GeoPoint(BaseModel):
@@ -82,7 +85,9 @@ class CancellationPolicy(BaseModel):
         return 0
 
 
-class Property(Document):
+class Property(Document, AdvancesState):
+    state_conflict: ClassVar[type[StateConflict]] = ListingStateConflict
+
     agent_id: str
     title: str
     description_html: str
@@ -117,18 +122,7 @@ class Property(Document):
 
     async def apply_changes(self, changes: dict[str, Any]) -> "Property":
         """Set fields on a listing that is not archived, in one conditional update."""
-        return await self._transition({"$ne": PropertyStatus.ARCHIVED}, changes)
+        return await self._advance(None, {"status": {"$ne": PropertyStatus.ARCHIVED.value}}, changes)
 
     async def move_to(self, status: PropertyStatus, allowed_from: tuple[PropertyStatus, ...]) -> "Property":
-        return await self._transition({"$in": [state.value for state in allowed_from]}, {"status": status.value})
-
-    async def _transition(self, status_filter: dict[str, Any], changes: dict[str, Any]) -> "Property":
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, "status": status_filter},
-            {"$set": {**changes, "updated_at": stored_now()}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if updated is None:
-            raise ListingStateConflict(f"listing {self.id} is {self.status}")
-        return Property.model_validate(updated)
-
+        return await self._advance(status, {"status": {"$in": [state.value for state in allowed_from]}})

@@ -2,10 +2,13 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from beanie import Document
 from pydantic import BaseModel, Field
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from documents.state import AdvancesState, StateConflict
 
 
 def _now() -> datetime:
@@ -34,11 +37,15 @@ class ThumbnailRef(BaseModel):
     height: int
 
 
-class FileStateConflict(Exception):
+class FileStateConflict(StateConflict):
     """The file was not in a state that allows this change."""
 
+    noun = "file"
 
-class StoredFile(Document):
+
+class StoredFile(Document, AdvancesState):
+    state_conflict: ClassVar[type[StateConflict]] = FileStateConflict
+
     owner_id: str
     kind: FileKind
     # Where the checked bytes are once ready: a key no upload form can write to.
@@ -71,24 +78,14 @@ class StoredFile(Document):
     async def mark_ready(self, content_type: str, size: int, thumbnails: list[ThumbnailRef]) -> "StoredFile":
         """Pending -> ready under `key` with what the bytes there turned out to be, in one conditional update."""
         changes = {
-            "status": FileStatus.READY.value,
             "key": self.key,
             "content_type": content_type,
             "size": size,
             "thumbnails": [thumbnail.model_dump() for thumbnail in thumbnails],
             "ready_at": _now(),
         }
-        return await self._transition({"$eq": FileStatus.PENDING.value}, changes)
+        return await self._advance(FileStatus.READY, {"status": FileStatus.PENDING.value}, changes)
 
     async def mark_deleted(self) -> "StoredFile":
         """Any live state -> deleted; the caller removes the objects afterwards."""
-        changes = {"status": FileStatus.DELETED.value, "deleted_at": _now()}
-        return await self._transition({"$ne": FileStatus.DELETED.value}, changes)
-
-    async def _transition(self, status_filter: dict[str, str], changes: dict[str, object]) -> "StoredFile":
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, "status": status_filter}, {"$set": changes}, return_document=ReturnDocument.AFTER
-        )
-        if updated is None:
-            raise FileStateConflict(f"file {self.id} is no longer {self.status}")
-        return StoredFile.model_validate(updated)
+        return await self._advance(FileStatus.DELETED, {"status": {"$ne": FileStatus.DELETED.value}}, {"deleted_at": _now()})

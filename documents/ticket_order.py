@@ -2,14 +2,15 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
+from documents.state import AdvancesState, StateConflict
 
 
 class OrderStatus(StrEnum):
@@ -20,12 +21,10 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-class OrderStateConflict(Exception):
+class OrderStateConflict(StateConflict):
     """The order was not in a state that allows this change."""
 
-    def __init__(self, order_id: PydanticObjectId | None, wanted: OrderStatus, current: OrderStatus | None) -> None:
-        super().__init__(f"ticket order {order_id} cannot become {wanted} from {current or 'nothing'}")
-        self.current = current
+    noun = "ticket order"
 
 
 class OrderLine(BaseModel):
@@ -35,7 +34,9 @@ class OrderLine(BaseModel):
     unit_price_minor: int
 
 
-class TicketOrder(Document):
+class TicketOrder(Document, AdvancesState):
+    state_conflict: ClassVar[type[StateConflict]] = OrderStateConflict
+
     buyer_id: str
     event_id: PydanticObjectId
     host_id: str
@@ -79,29 +80,14 @@ class TicketOrder(Document):
     async def mark_paid(self, payment_id: str, session: AsyncClientSession) -> "TicketOrder":
         """held -> paid; a lapsed hold not yet swept still owns its seats, so it may be paid."""
         changes = {"payment_id": payment_id, "paid_at": stored_now()}
-        return await self._advance(OrderStatus.PAID, {"status": OrderStatus.HELD.value}, changes, session)
+        return await self._advance(OrderStatus.PAID, {"status": OrderStatus.HELD.value}, changes, session=session)
 
     async def expire(self, now: datetime) -> "TicketOrder":
         expected = {"status": OrderStatus.HELD.value, "hold_expires_at": {"$lte": now}}
-        return await self._advance(OrderStatus.EXPIRED, expected, {})
+        return await self._advance(OrderStatus.EXPIRED, expected)
 
     async def cancel(self) -> "TicketOrder":
-        return await self._advance(OrderStatus.CANCELLED, {"status": OrderStatus.HELD.value}, {})
+        return await self._advance(OrderStatus.CANCELLED, {"status": OrderStatus.HELD.value})
 
     async def refund(self) -> "TicketOrder":
-        return await self._advance(OrderStatus.REFUNDED, {"status": OrderStatus.PAID.value}, {})
-
-    async def _advance(
-        self, target: OrderStatus, expected: dict[str, Any], changes: dict[str, Any], session: AsyncClientSession | None = None
-    ) -> "TicketOrder":
-        """One conditional update: it applies only while the order is still in the state `expected` describes."""
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, **expected},
-            {"$set": {**changes, "status": target.value, "updated_at": stored_now()}},
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        if updated is None:
-            current = await self.get_pymongo_collection().find_one({"_id": self.id}, {"status": 1}, session=session)
-            raise OrderStateConflict(self.id, target, OrderStatus(current["status"]) if current else None)
-        return TicketOrder.model_validate(updated)
+        return await self._advance(OrderStatus.REFUNDED, {"status": OrderStatus.PAID.value})

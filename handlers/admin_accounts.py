@@ -1,26 +1,20 @@
 """Admin views of accounts: granting and removing roles, resetting a locked-out owner's two-factor, the audit log."""
 
-import base64
-import binascii
-from datetime import datetime
-from typing import Any
-
 from aiohttp import web
-from beanie import PydanticObjectId
-from bson.errors import InvalidId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from documents.audit import AuditEvent, AuditKind
+from documents.audit import AuditKind
 from documents.user import Role
 from gateway.accounts import roles as role_changes
 from gateway.accounts import two_factor
+from gateway.accounts.audit_log import audit_events
+from gateway.accounts.views import AccountView, AuditEventView, AuditPage
 from gateway.http_access import roles
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
-from gateway.problems import MalformedRequest, NotFound, input_prefix
+from gateway.problems import NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from handlers.auth_views import AccountView
 
 routes = ApiRoutes(tag="admin")
 ADMINS = roles("admin")
@@ -34,33 +28,6 @@ class AuditQuery(RequestModel):
     limit: int = Field(50, ge=1, le=200)
 
 
-class AuditEventView(BaseModel):
-    id: str
-    kind: AuditKind
-    user_id: str | None
-    actor_id: str | None
-    client_address: str | None
-    at: datetime
-    details: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> "AuditEventView":
-        return cls(
-            id=str(event.id),
-            kind=event.kind,
-            user_id=str(event.user_id) if event.user_id else None,
-            actor_id=str(event.actor_id) if event.actor_id else None,
-            client_address=event.client_address,
-            at=event.at,
-            details=event.details,
-        )
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEventView]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last")
-
-
 @routes.get(
     "/v1/admin/audit",
     query=AuditQuery,
@@ -70,24 +37,8 @@ class AuditPage(BaseModel):
     summary="The security audit log, newest first",
 )
 async def audit_log(request: web.Request, caller: Caller, query: AuditQuery) -> AuditPage:
-    events, last = await AuditEvent.newest_first(
-        before=_position_of(query.cursor) if query.cursor else None,
-        limit=query.limit,
-        user_id=PydanticObjectId(query.user_id) if query.user_id else None,
-        kind=query.kind,
-    )
-    return AuditPage(items=[AuditEventView.of(event) for event in events], next_cursor=_cursor_of(last) if last else None)
-
-
-def _cursor_of(position: PydanticObjectId) -> str:
-    return base64.urlsafe_b64encode(position.binary).rstrip(b"=").decode()
-
-
-def _position_of(cursor: str) -> PydanticObjectId:
-    try:
-        return PydanticObjectId(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, binascii.Error, InvalidId):
-        raise MalformedRequest("the cursor is not one this listing gave out") from None
+    events, next_cursor = await audit_events(query.user_id, query.kind, query.cursor, query.limit)
+    return AuditPage(items=[AuditEventView.of(event) for event in events], next_cursor=next_cursor)
 
 
 def _role_of(request: web.Request) -> Role:

@@ -1,9 +1,9 @@
 """The signed-in user's analytics choice: whether product events about them are sent."""
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from documents.analytics_opt_out import AnalyticsOptOut
+from gateway.analytics.views import AnalyticsPreference
 from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
@@ -12,12 +12,6 @@ routes = ApiRoutes(tag="analytics")
 
 
 class AnalyticsChoice(RequestModel):
-    enabled: bool
-
-
-class AnalyticsPreference(BaseModel):
-    """`enabled` false: no product event about this user leaves the gateway, including ones already queued."""
-
     enabled: bool
 
 

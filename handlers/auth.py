@@ -1,33 +1,21 @@
 """Sign-up, sign-in and tokens under /v1/auth, and the public keys at /.well-known/jwks.json."""
 
-from typing import Any, Literal
-
 from aiohttp import web
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from documents.notification import NotificationKind
 from gateway.accounts import sessions, signin
 from gateway.accounts import signup as signup_flow
 from gateway.accounts.context import signed_in_user
 from gateway.accounts.identifiers import Email, PhoneNumber
+from gateway.accounts.views import AccountView, JsonWebKeySet, SignedIn, SignInResult, TokenPairView
 from gateway.analytics import ProductEvent, track
 from gateway.http_access import AUTHENTICATED
 from gateway.notifications.dispatch import notify
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from handlers.auth_views import (
-    DEVICE_TOKEN,
-    AccountView,
-    BackupCode,
-    DeviceName,
-    DeviceToken,
-    Identified,
-    OtpCode,
-    PasswordText,
-    TokenPairView,
-    device_of,
-)
+from handlers.auth_inputs import BackupCode, DeviceName, DeviceToken, Identified, OtpCode, PasswordText, device_of
 
 routes = ApiRoutes(tag="auth")
 
@@ -68,19 +56,6 @@ class SignIn(Identified):
     )
 
 
-class SignInResult(BaseModel):
-    """`signed_in` carries tokens; `mfa_required` and `mfa_enrolment_required` carry the token of the next step."""
-
-    status: Literal["signed_in", "mfa_required", "mfa_enrolment_required"]
-    tokens: TokenPairView | None = None
-    mfa_token: str | None = Field(None, description="mfa_required: send it to POST /v1/auth/login/mfa with a code")
-    enrolment_token: str | None = Field(
-        None, description="mfa_enrolment_required: Bearer token for /v1/auth/2fa/enrol and /v1/auth/2fa/confirm only"
-    )
-    account: AccountView | None = None
-    device_token: str | None = Field(None, description="signed_in: " + DEVICE_TOKEN)
-
-
 class SecondFactor(RequestModel):
     mfa_token: str = Field(min_length=1)
     code: OtpCode | None = None
@@ -94,19 +69,9 @@ class SecondFactor(RequestModel):
         return self
 
 
-class SignedIn(BaseModel):
-    account: AccountView
-    tokens: TokenPairView
-    device_token: str = Field(description=DEVICE_TOKEN)
-
-
 class Refresh(RequestModel):
     refresh_token: str = Field(min_length=1, max_length=200)
     device: DeviceName | None = None
-
-
-class JsonWebKeySet(BaseModel):
-    keys: list[dict[str, Any]]
 
 
 @routes.get("/.well-known/jwks.json", response=JsonWebKeySet, summary="Public keys that verify access tokens (JWKS)")

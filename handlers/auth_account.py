@@ -4,22 +4,19 @@ from typing import Literal
 
 from aiohttp import web
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from documents.session import Session
 from gateway.accounts import codes, sessions
 from gateway.accounts.context import signed_in_user
+from gateway.accounts.views import PasswordResetDone, SessionList, SessionView
 from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from handlers.auth_views import DEVICE_TOKEN, Identified, OtpCode, PasswordText, SessionView
+from handlers.auth_inputs import Identified, OtpCode, PasswordText
 
 routes = ApiRoutes(tag="auth")
-
-
-class SessionList(BaseModel):
-    items: list[SessionView]
 
 
 class PasswordChange(RequestModel):
@@ -39,10 +36,6 @@ class CodeCheck(RequestModel):
 class PasswordReset(Identified):
     code: OtpCode
     new_password: PasswordText
-
-
-class PasswordResetDone(BaseModel):
-    device_token: str = Field(description=DEVICE_TOKEN)
 
 
 @routes.get("/v1/auth/sessions", response=SessionList, access=AUTHENTICATED, summary="My signed-in devices")

@@ -1,18 +1,19 @@
 """Two-factor authentication of the signed-in account: enrol with a TOTP app, confirm, turn off."""
 
 from aiohttp import web
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from gateway.accounts import two_factor
 from gateway.accounts.context import signed_in_user
 from gateway.accounts.sessions import open_session
 from gateway.accounts.step_up import confirm_identity
+from gateway.accounts.views import EnrolmentConfirmed, EnrolmentView, TokenPairView
 from gateway.http_access import AUTHENTICATED, MFA_ENROLMENT
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from handlers.auth_views import BackupCode, OtpCode, PasswordText, TokenPairView, device_of
+from handlers.auth_inputs import BackupCode, OtpCode, PasswordText, device_of
 
 routes = ApiRoutes(tag="auth")
 IDENTITY_PROOF = (
@@ -27,20 +28,9 @@ class EnrolmentStart(RequestModel):
     password: PasswordText | None = Field(None, description=PASSWORD_UNLESS_RECENT)
 
 
-class EnrolmentView(BaseModel):
-    secret: str = Field(description="Base32, for apps that cannot scan the QR code")
-    otpauth_uri: str
-    qr_png: str = Field(description="The otpauth URI as a QR code: a data:image/png;base64 URL")
-
-
 class EnrolmentConfirmation(RequestModel):
     code: OtpCode
     password: PasswordText | None = Field(None, description=PASSWORD_UNLESS_RECENT)
-
-
-class EnrolmentConfirmed(BaseModel):
-    backup_codes: list[str] = Field(description="10 single-use codes for when the phone is lost; shown only now")
-    tokens: TokenPairView | None = Field(None, description="Present when enrolling with an MFA-enrolment token: the sign-in completes")
 
 
 class Disable(RequestModel):

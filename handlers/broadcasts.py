@@ -3,7 +3,8 @@
 from aiohttp import web
 
 from gateway.http_access import roles
-from gateway.notifications.broadcasts import BroadcastRequest, BroadcastView, broadcast_by_id, start_broadcast
+from gateway.notifications.broadcasts import BroadcastRequest, broadcast_by_id, start_broadcast
+from gateway.notifications.views import BroadcastView
 from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES

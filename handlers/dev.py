@@ -1,10 +1,11 @@
 """Developer routes, installed only in sandbox mode: the outbox of email and SMS that was not really sent."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from gateway.notifications.views import Outbox
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.state import SERVICES
 from providers.outbox import list_outbox
@@ -15,10 +16,6 @@ routes = ApiRoutes(tag="sandbox")
 class OutboxQuery(RequestModel):
     channel: Literal["email", "sms", "push"] | None = None
     limit: int = Field(50, ge=1, le=500)
-
-
-class Outbox(BaseModel):
-    items: list[dict[str, Any]]
 
 
 @routes.get("/dev/outbox", query=OutboxQuery, response=Outbox, summary="Messages the sandbox kept instead of sending, newest first")

@@ -3,8 +3,9 @@
 from aiohttp import web
 
 from documents.stored_file import FileKind
-from gateway.files.lifecycle import FileView, delete_file, file_view, readable_file
-from gateway.files.uploads import UploadRequest, UploadTicket, confirm_upload, start_upload, upload_through_gateway
+from gateway.files.lifecycle import delete_file, file_view, readable_file
+from gateway.files.uploads import UploadRequest, confirm_upload, start_upload, upload_through_gateway
+from gateway.files.views import FileView, UploadTicket
 from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller

@@ -13,6 +13,7 @@ from gateway.hosted_events.hosting import (
     assign_scanner,
     create_event,
     event_for,
+    hosts,
     list_events,
     publish_event,
     remove_scanner,
@@ -39,8 +40,7 @@ class EventsQuery(RequestModel):
 
 async def _view(caller: Caller | None, event_id: str) -> EventView:
     event = await event_for(caller, event_id)
-    for_host = caller is not None and (caller.is_admin or caller.user_id == event.host_id)
-    return EventView.of(event, await ticket_types_of(event), for_host=for_host)
+    return EventView.of(event, await ticket_types_of(event), for_host=hosts(caller, event))
 
 
 @routes.post("/v1/events", body=EventFields, response=EventView, status=201, access=HOST, problems=(401, 403, 422))
@@ -97,14 +97,12 @@ async def create_ticket_type(request: web.Request, caller: Caller, body: TicketT
 @routes.post(f"{EVENT}/scanners", body=ScannerAssignment, response=EventView, access=HOST, problems=(401, 403, 404, 422))
 async def add_event_scanner(request: web.Request, caller: Caller, body: ScannerAssignment) -> EventView:
     """Make an account with the scanner role door staff of the event"""
-    event = await assign_scanner(caller, request.match_info["event_id"], body.user_id)
-    request.app[SERVICES].tickets.contexts.forget(str(event.id))
+    event = await assign_scanner(request.app[SERVICES], caller, request.match_info["event_id"], body.user_id)
     return EventView.of(event, await ticket_types_of(event), for_host=True)
 
 
 @routes.delete(f"{EVENT}/scanners/{{user_id}}", response=EventView, access=HOST, problems=(401, 403, 404))
 async def remove_event_scanner(request: web.Request, caller: Caller) -> EventView:
     """Take an account off the event's door staff"""
-    event = await remove_scanner(caller, request.match_info["event_id"], request.match_info["user_id"])
-    request.app[SERVICES].tickets.contexts.forget(str(event.id))
+    event = await remove_scanner(request.app[SERVICES], caller, request.match_info["event_id"], request.match_info["user_id"])
     return EventView.of(event, await ticket_types_of(event), for_host=True)

@@ -9,7 +9,8 @@ from gateway.bookings.lifecycle import list_bookings
 from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import api_key
 from gateway.integrations.api_keys import Integration
-from gateway.properties.listings import ListingPage, ListingView, listings_of_agent
+from gateway.properties.listings import listings_of_agent
+from gateway.properties.views import ListingPage, ListingView
 from gateway.routing import ApiRoutes, RequestModel
 
 routes = ApiRoutes(tag="integrations")

@@ -15,7 +15,7 @@ from gateway.maps.places import (
     place_details,
     reverse_geocode,
 )
-from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions
+from gateway.maps.views import PlaceAnswer, Places, Routes, Suggestions
 from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES

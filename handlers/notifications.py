@@ -3,19 +3,13 @@
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gateway.http_access import AUTHENTICATED
-from gateway.notifications.devices import (
-    DeviceList,
-    DeviceRegistration,
-    DeviceView,
-    devices_of,
-    register_device,
-    unregister_device,
-)
-from gateway.notifications.inbox import InboxPage, inbox_page, mark_all_read, mark_read
-from gateway.notifications.preferences import PreferencesUpdate, PreferencesView, preferences_of, replace_preferences
+from gateway.notifications.devices import DeviceRegistration, devices_of, register_device, unregister_device
+from gateway.notifications.inbox import inbox_page, mark_all_read, mark_read
+from gateway.notifications.preferences import PreferencesUpdate, preferences_of, replace_preferences
+from gateway.notifications.views import DeviceList, DeviceView, InboxPage, MarkedRead, PreferencesView
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
@@ -26,10 +20,6 @@ routes = ApiRoutes(tag="notifications")
 class InboxQuery(RequestModel):
     cursor: Annotated[str, Field(max_length=64)] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class MarkedRead(BaseModel):
-    updated: int
 
 
 @routes.get("/v1/me/notifications", query=InboxQuery, response=InboxPage, access=AUTHENTICATED, problems=(400, 401))

@@ -1,35 +1,20 @@
 """Payment routes: a payer starts a payment idempotently, follows it, and completes a PayPal approval."""
 
 from aiohttp import web
-from beanie import PydanticObjectId
-from bson import ObjectId
 
-from documents.payment import Payment
 from gateway.http_access import AUTHENTICATED
 from gateway.jsoncodec import json_response
+from gateway.payments.access import payment_for, payment_view_for
 from gateway.payments.initiate import PaymentBody, start_payment
 from gateway.payments.settle import capture_payment
 from gateway.payments.views import PaymentView
-from gateway.problems import MalformedRequest, NotFound
+from gateway.problems import MalformedRequest
 from gateway.routing import ApiRoutes, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="payments")
 PAYMENT = "/v1/payments/{payment_id}"
-
-
-async def _payment_for(caller: Caller, payment_id: str, *, owner_only: bool = False) -> Payment:
-    payment = await Payment.get(PydanticObjectId(payment_id)) if ObjectId.is_valid(payment_id) else None
-    if payment is None or not (payment.user_id == caller.user_id or (caller.is_admin and not owner_only)):
-        raise NotFound("no such payment")
-    return payment
-
-
-def _view_for(caller: Caller, payment: Payment) -> PaymentView:
-    view = PaymentView.of(payment)
-    # Only the payer's app confirms a card payment with the client secret.
-    return view if payment.user_id == caller.user_id else view.model_copy(update={"client_secret": None})
 
 
 @routes.post(
@@ -54,17 +39,17 @@ async def create_payment(request: web.Request, caller: Caller, body: PaymentBody
         raise MalformedRequest("send an Idempotency-Key header so a retried payment is never taken twice")
     payment, created = await start_payment(request.app[SERVICES], caller, body, key, client_address=request.remote)
     headers = {} if created else {"Idempotent-Replayed": "true"}
-    return json_response(_view_for(caller, payment).model_dump(mode="json"), status=201 if created else 200, headers=headers)
+    return json_response(payment_view_for(caller, payment).model_dump(mode="json"), status=201 if created else 200, headers=headers)
 
 
 @routes.get(PAYMENT, response=PaymentView, access=AUTHENTICATED, problems=(401, 404))
 async def read_payment(request: web.Request, caller: Caller) -> PaymentView:
     """One payment, for its payer or an admin"""
-    return _view_for(caller, await _payment_for(caller, request.match_info["payment_id"]))
+    return payment_view_for(caller, await payment_for(caller, request.match_info["payment_id"]))
 
 
 @routes.post(f"{PAYMENT}/capture", response=PaymentView, access=AUTHENTICATED, problems=(401, 404, 409, 503))
 async def capture_approved_payment(request: web.Request, caller: Caller) -> PaymentView:
     """Complete a PayPal payment the payer approved (the gateway also does so when PayPal reports the approval)"""
-    payment = await _payment_for(caller, request.match_info["payment_id"], owner_only=True)
-    return _view_for(caller, await capture_payment(request.app[SERVICES], payment))
+    payment = await payment_for(caller, request.match_info["payment_id"], payer_only=True)
+    return payment_view_for(caller, await capture_payment(request.app[SERVICES], payment))

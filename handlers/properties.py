@@ -1,7 +1,6 @@
 """Listing routes: agents create and manage listings and blocked dates; signed-in users search and read them."""
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
@@ -14,8 +13,6 @@ from gateway.input_types import ApiDate
 from gateway.properties.listings import (
     ListingChanges,
     ListingFields,
-    ListingPage,
-    ListingView,
     archive_listing,
     create_listing,
     listing_for,
@@ -25,7 +22,8 @@ from gateway.properties.listings import (
     unpublish_listing,
     update_listing,
 )
-from gateway.properties.search import SearchPage, SearchQuery, search_listings
+from gateway.properties.search import SearchQuery, search_listings
+from gateway.properties.views import Calendar, ListingPage, ListingView, Released, SearchPage, TakenNight
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
@@ -53,20 +51,6 @@ class DateRange(RequestModel):
 class PageQuery(RequestModel):
     cursor: Annotated[str, Field(max_length=64)] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class TakenNight(BaseModel):
-    night: date
-    kind: Literal["booked", "blocked"]
-
-
-class Calendar(BaseModel):
-    property_id: str
-    taken: list[TakenNight]
-
-
-class Released(BaseModel):
-    released_nights: int
 
 
 def _path_id(request: web.Request) -> str:

@@ -1,9 +1,6 @@
 """Door routes: a scanner checks a ticket in or out over HTTP or its socket, uploads offline scans, reads the kit and stats."""
 
-from typing import Any
-
 from aiohttp import web
-from pydantic import BaseModel
 
 from gateway.hosted_events.views import CheckinStats
 from gateway.http_access import roles
@@ -13,43 +10,11 @@ from gateway.state import SERVICES
 from gateway.tickets.holding import scanner_kit
 from gateway.tickets.offline import ScanBatch, apply_offline_scans
 from gateway.tickets.scanning import Scanner, TicketScan, redeem_ticket, scan_context_for
+from gateway.tickets.views import BatchAnswer, ScanAnswer, ScannerKit
 
 routes = ApiRoutes(tag="scanning")
 DOOR_STAFF = roles("scanner", "agent")
 EVENT = "/v1/events/{event_id}"
-
-
-class ScanAnswer(BaseModel):
-    """`result`: ok, already_redeemed (with redeemed_at and redeemed_gate), not_inside (an exit of a ticket not
-    inside), invalid, revoked, unpaid, wrong_event or not_valid_now; holder_name and ticket_type for display."""
-
-    result: str
-    nonce: str
-    type: str
-    gate: str
-    ticket_id: str | None
-    holder_name: str | None = None
-    ticket_type: str | None = None
-    redeemed_at: str | None = None
-    redeemed_gate: str | None = None
-    conflict: bool | None = None
-    scanned_at: str | None = None
-
-
-class BatchAnswer(BaseModel):
-    results: list[ScanAnswer]
-    conflicts: list[ScanAnswer]
-
-
-class ScannerKit(BaseModel):
-    event_id: str
-    secret_format: int
-    algorithm: str
-    keys: list[dict[str, Any]]
-    reentry_allowed: bool
-    status: str
-    revoked: list[dict[str, Any]]
-    generated_at: str
 
 
 def _scanner(caller: Caller) -> Scanner:

@@ -5,7 +5,6 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-import gateway.tickets.payments  # noqa: F401  (registers ticket orders as a payment purpose)
 from documents.door_pass import DoorPass
 from gateway.http_access import AUTHENTICATED, authenticate
 from gateway.jsoncodec import json_response

@@ -6,10 +6,10 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pydantic import BaseModel
 
 from documents.stored_file import FileKind, FileStateConflict, FileStatus, StoredFile
 from gateway.files.problems import FileNotFound, FileNotReady
+from gateway.files.views import FileView, ThumbnailView
 from gateway.jobs import every
 from gateway.logs import get_logger
 from gateway.security.callers import Caller
@@ -19,26 +19,6 @@ from providers.storage import ObjectStore, thumbnail_keys
 log = get_logger("lango.files")
 # An upload form outlives its signature by nothing; this margin covers a slow phone finishing its POST.
 ABANDONED_AFTER_MARGIN = timedelta(hours=1)
-
-
-class ThumbnailView(BaseModel):
-    longest_side: int
-    width: int
-    height: int
-    url: str
-
-
-class FileView(BaseModel):
-    """A file as a client sees it; `url` (the original, with its metadata) only for its owner and admins."""
-
-    id: str
-    kind: FileKind
-    status: FileStatus
-    content_type: str | None
-    size: int | None
-    created_at: datetime
-    url: str | None
-    thumbnails: list[ThumbnailView]
 
 
 async def _live_file(file_id: str) -> StoredFile:

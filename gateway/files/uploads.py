@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Protocol
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from documents.stored_file import FileKind, FileStateConflict, FileStatus, StoredFile, ThumbnailRef
 from gateway.files.lifecycle import owned_file, remove_objects
 from gateway.files.problems import FileNotFound, FileTooLarge, FileTypeRefused, StorageUnavailable, UploadMissing
+from gateway.files.views import UploadForm, UploadTicket
 from gateway.logs import get_logger
 from gateway.routing import RequestModel
 from gateway.security.callers import Caller
@@ -44,21 +45,6 @@ class UploadRequest(RequestModel):
     kind: FileKind
     content_type: ContentType
     size: Annotated[int, Field(ge=1, le=MAX_DECLARED_BYTES)]
-
-
-class UploadForm(BaseModel):
-    """POST these fields, then the file as the last part named `file`, as multipart/form-data to `url`."""
-
-    url: str
-    fields: dict[str, str]
-    content_type: str
-    max_bytes: int
-    expires_at: str
-
-
-class UploadTicket(BaseModel):
-    file_id: str
-    upload: UploadForm
 
 
 @asynccontextmanager

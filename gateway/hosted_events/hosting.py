@@ -123,20 +123,22 @@ async def add_ticket_type(caller: Caller, event_id: str, fields: TicketTypeField
     return ticket_type
 
 
-async def assign_scanner(caller: Caller, event_id: str, user_id: str) -> HostedEvent:
+async def assign_scanner(services: Services, caller: Caller, event_id: str, user_id: str) -> HostedEvent:
     event = await hosted_event_for(caller, event_id)
     scanner = await User.get(PydanticObjectId(user_id))
     if scanner is None or "scanner" not in scanner.roles:
         raise NotAScanner("give the id of an account with the scanner role")
-    return await _with_scanners(event, {"$addToSet": {"scanner_ids": user_id}})
+    return await _with_scanners(services, event, {"$addToSet": {"scanner_ids": user_id}})
 
 
-async def remove_scanner(caller: Caller, event_id: str, user_id: str) -> HostedEvent:
-    return await _with_scanners(await hosted_event_for(caller, event_id), {"$pull": {"scanner_ids": user_id}})
+async def remove_scanner(services: Services, caller: Caller, event_id: str, user_id: str) -> HostedEvent:
+    return await _with_scanners(services, await hosted_event_for(caller, event_id), {"$pull": {"scanner_ids": user_id}})
 
 
-async def _with_scanners(event: HostedEvent, change: dict[str, Any]) -> HostedEvent:
+async def _with_scanners(services: Services, event: HostedEvent, change: dict[str, Any]) -> HostedEvent:
     await HostedEvent.get_pymongo_collection().update_one({"_id": event.id}, {**change, "$set": {"updated_at": stored_now()}})
+    # Scans read who may scan from a cached context: dropping it lets a removed scanner in no more on this node.
+    services.tickets.contexts.forget(str(event.id))
     return await _event(event.id)
 
 
@@ -154,10 +156,15 @@ async def _event(event_id: str | ObjectId) -> HostedEvent:
     return event
 
 
+def hosts(caller: Caller | None, event: HostedEvent) -> bool:
+    """Whether the caller runs the event (its host, or an admin): they see its drafts, sales and door staff."""
+    return caller is not None and (caller.is_admin or caller.user_id == event.host_id)
+
+
 async def event_for(caller: Caller | None, event_id: str) -> HostedEvent:
     """A published or cancelled event for anyone; a draft only for its host and admins."""
     event = await _event(event_id)
-    if event.status == EventStatus.DRAFT and not (caller and (caller.is_admin or caller.user_id == event.host_id)):
+    if event.status == EventStatus.DRAFT and not hosts(caller, event):
         raise NotFound("no such event")
     return event
 
@@ -165,7 +172,7 @@ async def event_for(caller: Caller | None, event_id: str) -> HostedEvent:
 async def hosted_event_for(caller: Caller, event_id: str) -> HostedEvent:
     """An event its host (or an admin) may change; 404 for anyone else."""
     event = await _event(event_id)
-    if not (caller.is_admin or caller.user_id == event.host_id):
+    if not hosts(caller, event):
         raise NotFound("no such event")
     return event
 

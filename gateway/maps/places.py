@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from gateway.maps.proxy import PlaceAnswer, Places, Routes, Suggestions, answer, normalized_point, normalized_text
+from gateway.maps.proxy import answer, normalized_point, normalized_text
+from gateway.maps.views import PlaceAnswer, Places, Routes, Suggestions
 from gateway.routing import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services

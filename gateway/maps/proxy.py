@@ -14,7 +14,7 @@ from gateway.redis_client import redis_key
 from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable
-from providers.maps import LatLng, Place, PlaceSuggestion, Route
+from providers.maps import LatLng
 
 log = get_logger("lango.maps")
 RATE_LIMIT = "maps_requests_per_user"
@@ -43,26 +43,6 @@ class PlaceNotFound(NotFound):
 
 class MapsRequestRefused(ValidationFailed):
     slug, title = "maps-request-refused", "The maps service refused this request"
-
-
-class Suggestions(BaseModel):
-    suggestions: list[PlaceSuggestion]
-
-
-class PlaceAnswer(BaseModel):
-    place: Place
-
-
-class Places(BaseModel):
-    """Candidates, best first; empty when nothing matched."""
-
-    places: list[Place]
-
-
-class Routes(BaseModel):
-    """Routes, best first; empty when none exists."""
-
-    routes: list[Route]
 
 
 def normalized_text(text: str) -> str:

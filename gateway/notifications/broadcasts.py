@@ -1,11 +1,10 @@
 """Admin broadcasts: one message to an audience, sent in batches by a job, with progress the admin can watch."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from documents.broadcast import Audience, Broadcast, BroadcastStatus
 from documents.notification import NotificationKind
@@ -18,6 +17,7 @@ from gateway.messaging.targets import user_room
 from gateway.notifications.audiences import audience_for
 from gateway.notifications.dispatch import notify
 from gateway.notifications.problems import BroadcastNotFound
+from gateway.notifications.views import BroadcastView
 from gateway.routing import RequestModel
 from gateway.security.callers import ROLES
 from gateway.services import Services
@@ -44,36 +44,6 @@ class BroadcastRequest(RequestModel):
     audience: AudienceRequest
     title: Annotated[DisplayText, Field(min_length=1, max_length=80)]
     message: Annotated[ProseText, Field(min_length=1, max_length=600)]
-
-
-class BroadcastView(BaseModel):
-    """`sent`: recipients whose notification is stored and queued on their channels; `failed`: the rest."""
-
-    id: str
-    audience: Audience
-    title: str
-    message: str
-    status: BroadcastStatus
-    total: int
-    sent: int
-    failed: int
-    created_at: datetime
-    finished_at: datetime | None
-
-    @classmethod
-    def of(cls, broadcast: Broadcast) -> "BroadcastView":
-        return cls(
-            id=str(broadcast.id),
-            audience=broadcast.audience,
-            title=broadcast.title,
-            message=broadcast.body,
-            status=broadcast.status,
-            total=broadcast.total,
-            sent=broadcast.sent,
-            failed=broadcast.failed,
-            created_at=broadcast.created_at,
-            finished_at=broadcast.finished_at,
-        )
 
 
 async def start_broadcast(services: Services, admin_id: str, request: BroadcastRequest) -> Broadcast:

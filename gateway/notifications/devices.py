@@ -1,11 +1,10 @@
 """The phones a user gets pushes on: registered by the app, removed by the user (or when FCM refuses a token)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from documents.device import Device, Platform
 from gateway.notifications.problems import DeviceNotFound
@@ -17,28 +16,6 @@ class DeviceRegistration(RequestModel):
     token: DeviceToken
     platform: Platform
     app_version: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z.+-]+$")] | None = None
-
-
-class DeviceView(BaseModel):
-    id: str
-    platform: Platform
-    app_version: str | None
-    registered_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, device: Device) -> "DeviceView":
-        return cls(
-            id=str(device.id),
-            platform=device.platform,
-            app_version=device.app_version,
-            registered_at=device.registered_at,
-            updated_at=device.updated_at,
-        )
-
-
-class DeviceList(BaseModel):
-    items: list[DeviceView]
 
 
 async def register_device(user_id: str, registration: DeviceRegistration) -> Device:

@@ -17,9 +17,9 @@ from gateway.messaging.bus import BusUnavailable
 from gateway.messaging.catalogue import NOTIFICATION_CREATED
 from gateway.messaging.targets import user_room
 from gateway.notifications.delivery import deliver_notification
-from gateway.notifications.inbox import NotificationView
 from gateway.notifications.preferences import preferences_of, quiet_until
 from gateway.notifications.templates import TEMPLATES
+from gateway.notifications.views import NotificationView
 from gateway.services import Services
 
 log = get_logger("lango.notifications")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from documents.notification_preferences import (
     ChannelSwitches,
@@ -31,22 +31,6 @@ class PreferencesUpdate(RequestModel):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return checked_time_zone(value)
-
-
-class PreferencesView(BaseModel):
-    locale: Locale
-    time_zone: str
-    quiet_hours: QuietHours | None
-    kinds: dict[str, ChannelSwitches]
-
-    @classmethod
-    def of(cls, preferences: NotificationPreferences) -> "PreferencesView":
-        return cls(
-            locale=preferences.locale,
-            time_zone=preferences.time_zone,
-            quiet_hours=preferences.quiet_hours,
-            kinds=preferences.effective_kinds(),
-        )
 
 
 async def preferences_of(services: Services, user_id: str) -> NotificationPreferences:

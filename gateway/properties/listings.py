@@ -2,7 +2,6 @@
 
 import types
 import typing
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import nh3
@@ -196,38 +195,6 @@ async def _move(
     await bump_search_version(services)
     return moved
 
-
-
-class ListingView(BaseModel):
-    id: str
-    agent_id: str
-    title: str
-    description_html: str
-    type: PropertyType
-    bedrooms: int
-    bathrooms: int
-    max_guests: int
-    amenities: list[str]
-    nightly_price_minor: int
-    cleaning_fee_minor: int
-    currency: str
-    location: GeoPoint
-    address: Address
-    photo_ids: list[str]
-    cover_photo_id: str | None
-    cancellation_policy: CancellationPolicy
-    status: PropertyStatus
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, listing: Property) -> "ListingView":
-        return cls(id=str(listing.id), **listing.model_dump(exclude={"id"}))
-
-
-class ListingPage(BaseModel):
-    items: list[ListingView]
-    next_cursor: str | None
 
 
 async def listings_of_agent(caller: Caller, after: str | None, limit: int) -> tuple[list[Property], str | None]:

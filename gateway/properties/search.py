@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from bson import ObjectId
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from documents.night_claim import NightClaim, stored_date
-from documents.property import Address, GeoPoint, Property, PropertyStatus, PropertyType
+from documents.property import Property, PropertyStatus, PropertyType
 from gateway.input_types import ApiDate
 from gateway.problems import MalformedRequest
 from gateway.properties.listings import MAX_PRICE_MINOR, Amenity
 from gateway.properties.search_cache import cached_page, store_page
+from gateway.properties.views import ListingSummary, SearchPage
 from gateway.routing import RequestModel
 from gateway.services import Services
 
@@ -89,30 +90,6 @@ class SearchQuery(RequestModel):
     @property
     def effective_sort(self) -> Sort:
         return self.sort or ("distance" if self.near_lng is not None else "newest")
-
-
-class ListingSummary(BaseModel):
-    id: str
-    title: str
-    type: PropertyType
-    bedrooms: int
-    bathrooms: int
-    max_guests: int
-    amenities: list[str]
-    nightly_price_minor: int
-    cleaning_fee_minor: int
-    currency: str
-    location: GeoPoint
-    address: Address
-    cover_photo_id: str | None
-    created_at: datetime
-    distance_m: float | None = None
-    stay_total_minor: int | None = None
-
-
-class SearchPage(BaseModel):
-    items: list[ListingSummary]
-    next_cursor: str | None
 
 
 async def search_listings(services: Services, query: SearchQuery) -> tuple[bytes, bool]:

@@ -1,6 +1,7 @@
-"""What ticket routes answer: orders, tickets with their secret, and pages of them."""
+"""What ticket and door routes answer: orders, tickets with their secret, pages of them, scans and the scanner kit."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -88,3 +89,36 @@ class TicketView(BaseModel):
 class TicketPage(BaseModel):
     items: list[TicketView]
     next_cursor: str | None
+
+
+class ScanAnswer(BaseModel):
+    """`result`: ok, already_redeemed (with redeemed_at and redeemed_gate), not_inside (an exit of a ticket not
+    inside), invalid, revoked, unpaid, wrong_event or not_valid_now; holder_name and ticket_type for display."""
+
+    result: str
+    nonce: str
+    type: str
+    gate: str
+    ticket_id: str | None
+    holder_name: str | None = None
+    ticket_type: str | None = None
+    redeemed_at: str | None = None
+    redeemed_gate: str | None = None
+    conflict: bool | None = None
+    scanned_at: str | None = None
+
+
+class BatchAnswer(BaseModel):
+    results: list[ScanAnswer]
+    conflicts: list[ScanAnswer]
+
+
+class ScannerKit(BaseModel):
+    event_id: str
+    secret_format: int
+    algorithm: str
+    keys: list[dict[str, Any]]
+    reentry_allowed: bool
+    status: str
+    revoked: list[dict[str, Any]]
+    generated_at: str
