@@ -1,0 +1,104 @@
+"""`lango admin create` and `lango users grant|revoke`, run as the operator runs them, against the test database."""
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from documents.audit import AuditEvent, AuditKind
+from documents.user import User
+from gateway.settings import Settings
+from tests.accounts.helpers import sign_in
+from tests.conftest import REPO
+from tests.factories import create_user
+
+STRONG = "kilimanjaro sunrise over amboseli"
+pytestmark = pytest.mark.timeout(120)
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def lango(settings: Settings, mongodb_url: str, redis_url: str):  # type: ignore[no-untyped-def]
+    """Runs `lango ARGS…` in a process of its own, on the test's database and Redis namespace."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LANGO_")}
+    env.update(
+        MONGODB_URL=mongodb_url,
+        REDIS_URL=redis_url,
+        LANGO_ENVIRONMENT="test",
+        LANGO_MONGODB__DATABASE=settings.mongodb.database,
+        LANGO_REDIS__NAMESPACE=settings.redis.namespace,
+        LANGO_AUTH__BCRYPT_COST="4",
+    )
+
+    async def run(*arguments: str, stdin: str = "") -> Ran:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway.cli", *arguments,
+            cwd=REPO, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+        return Ran(process.returncode or 0, out.decode(), err.decode())
+
+    return run
+
+
+async def test_the_first_admin_is_made_once_and_signs_in(client: TestClient, lango) -> None:  # type: ignore[no-untyped-def]
+    weak = await lango("admin", "create", "--email", "Ops@Example.com", "--password-stdin", stdin="password123\n")
+    assert weak.code == 1 and "stronger password" in weak.err
+    assert await User.count() == 0
+
+    made = await lango("admin", "create", "--email", "Ops@Example.com", "--phone", "0712345678", "--password-stdin", stdin=STRONG + "\n")
+    assert made.code == 0, made.err
+    assert "created admin ops@example.com" in made.out
+    again = await lango("admin", "create", "--email", "ops@example.com", "--password-stdin", stdin=STRONG + "\n")
+    assert again.code == 0 and "already an admin: nothing changed" in again.out
+
+    admin = await User.find_one({"email": "ops@example.com"})
+    assert await User.count() == 1 and admin is not None
+    assert admin.roles == ["guest", "admin"] and admin.phone == "+254712345678"
+    assert admin.email_verified_at and admin.phone_verified_at
+    created = await AuditEvent.find({"kind": AuditKind.ACCOUNT_CREATED}).to_list()
+    assert [(event.user_id, event.details) for event in created] == [(admin.id, {"via": "cli", "roles": ["guest", "admin"]})]
+    # Admins need two-factor: the password is right, and the next step is enrolling.
+    signed = await sign_in(client, "ops@example.com", STRONG)
+    assert signed["status"] == "mfa_enrolment_required"
+
+    no_terminal = await lango("admin", "create", "--email", "other@example.com")
+    assert no_terminal.code == 1 and "--password-stdin" in no_terminal.err
+
+
+async def test_a_role_granted_and_revoked_from_the_command_line_is_audited_and_signs_out(client: TestClient, lango) -> None:  # type: ignore[no-untyped-def]
+    door = await create_user(client.app, email="door@example.com")
+    session = await sign_in(client, "door@example.com")
+    token = {"Authorization": f"Bearer {session['tokens']['access_token']}"}
+
+    granted = await lango("users", "grant", "door@example.com", "scanner")
+    assert granted.code == 0 and "granted scanner" in granted.out, granted.err
+    again = await lango("users", "grant", str(door.id), "scanner")
+    assert again.code == 0 and "already has the scanner role: nothing changed" in again.out
+    assert (await User.get(door.id)).roles == ["guest", "scanner"]  # type: ignore[union-attr]
+    assert (await client.get("/v1/auth/me", headers=token)).status == 200
+
+    revoked = await lango("users", "revoke", "DOOR@example.com", "scanner")
+    assert revoked.code == 0 and "signed out everywhere" in revoked.out, revoked.err
+    assert (await User.get(door.id)).roles == ["guest"]  # type: ignore[union-attr]
+    # The admin API's flow: the live session's access token stops working now, not when it expires.
+    assert (await client.get("/v1/auth/me", headers=token)).status == 401
+    audited = await AuditEvent.find({"user_id": door.id, "kind": {"$in": ["role_granted", "role_removed"]}}).sort("_id").to_list()
+    assert [(event.kind, event.actor_id, event.details) for event in audited] == [
+        (AuditKind.ROLE_GRANTED, None, {"role": "scanner", "via": "cli"}),
+        (AuditKind.ROLE_REMOVED, None, {"role": "scanner", "via": "cli"}),
+    ]
+
+    unknown = await lango("users", "revoke", "nobody@example.com", "scanner")
+    assert unknown.code == 1 and "no account" in unknown.err
+    bad_role = await lango("users", "grant", "door@example.com", "emperor")
+    assert bad_role.code == 2 and "invalid choice" in bad_role.err
