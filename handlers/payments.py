@@ -28,8 +28,8 @@ async def _payment_for(caller: Caller, payment_id: str, *, owner_only: bool = Fa
 
 def _view_for(caller: Caller, payment: Payment) -> PaymentView:
     view = PaymentView.of(payment)
-    # Only the payer's app confirms a card payment with the client secret.
-    return view if payment.user_id == caller.user_id else view.model_copy(update={"client_secret": None})
+    # Only the payer's app confirms a card payment with the client secret (which the confirm URL carries too).
+    return view if payment.user_id == caller.user_id else view.model_copy(update={"client_secret": None, "confirm_url": None})
 
 
 @routes.post(
@@ -42,8 +42,9 @@ def _view_for(caller: Caller, payment: Payment) -> PaymentView:
     description="Pays a held booking (purpose=booking) or ticket order (purpose=ticket_order); the amount comes from "
     "the booking's or order's frozen price. The Idempotency-Key header is required: the same key and body answer the "
     "same payment (200, Idempotent-Replayed), the same key with another body is refused (422). M-Pesa needs `phone` "
-    "and pushes a prompt to it; card payments answer a Stripe `client_secret` for the app to confirm; PayPal answers "
-    "an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket. STK pushes are limited "
+    "and pushes a prompt to it; card payments answer a Stripe `client_secret` for the app to confirm (and in the "
+    "sandbox a `confirm_url`, a page where the payer pays, declines or passes 3-D Secure in a browser); PayPal "
+    "answers an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket. STK pushes are limited "
     "per phone, per user and per client address (rate_limits.stk_pushes_per_phone, stk_pushes_per_user, "
     "stk_pushes_per_address): past one, 429 with Retry-After and nothing is pushed.",
 )
