@@ -64,8 +64,9 @@ def operate(settings: Settings, work: Callable[["Services"], Awaitable[int]]) ->
             print(f"lango: {problem.title}: {problem}" if problem.detail else f"lango: {problem.title}", file=sys.stderr)
             return EXIT_REFUSED
 
-    # An operator's command prints what it did; the gateway's start-up notes would drown it.
-    quiet = settings.model_copy(update={"logging": settings.logging.model_copy(update={"level": "WARNING"})})
+    # An operator's command prints what it did; the Services' start-up notes (keys a gateway needs, not this command)
+    # would drown it. Errors still show.
+    quiet = settings.model_copy(update={"logging": settings.logging.model_copy(update={"level": "ERROR"})})
     return run_with_servers(quiet, run, join_running=True)
 
 
