@@ -1,4 +1,5 @@
-"""The operator's commands: `lango admin create` makes an admin account, `lango users grant|revoke` changes roles."""
+"""The operator's commands: `lango admin create` makes an admin account, `lango users grant|revoke` changes roles,
+`lango demo` seeds a marketplace to click through."""
 
 import argparse
 import asyncio
@@ -44,6 +45,13 @@ def add_operator_commands(commands: "argparse._SubParsersAction[Any]") -> None:
         change.add_argument("user", metavar="USER", help="the account's email, phone number or id")
         change.add_argument("role", metavar="ROLE", choices=sorted(ROLES), help=f"one of {', '.join(sorted(ROLES))}")
         change.set_defaults(run=partial(_change_role, granted=granted))
+
+    demo = commands.add_parser(
+        "demo",
+        help="seed a demo marketplace (agents, photographed listings, an event, door staff, guests) and print how to "
+        "sign in as each; running it again adds nothing; refused in production",
+    )
+    demo.set_defaults(run=_seed_demo)
 
 
 def operate(settings: Settings, work: Callable[["Services"], Awaitable[int]]) -> int:
@@ -142,3 +150,14 @@ def _change_role(settings: Settings, arguments: argparse.Namespace, *, granted: 
         return 0
 
     return operate(settings, change)
+
+
+def _seed_demo(settings: Settings, _: argparse.Namespace) -> int:
+    async def seed(services: "Services") -> int:
+        from gateway.demo.report import print_report
+        from gateway.demo.seed import seed_demo
+
+        print_report(await seed_demo(services), settings.server.public_url)
+        return 0
+
+    return operate(settings, seed)

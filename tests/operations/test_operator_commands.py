@@ -1,53 +1,15 @@
 """`lango admin create` and `lango users grant|revoke`, run as the operator runs them, against the test database."""
 
-import asyncio
-import os
-import sys
-from dataclasses import dataclass
-
 import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
-from gateway.settings import Settings
 from tests.accounts.helpers import sign_in
-from tests.conftest import REPO
 from tests.factories import create_user
 
 STRONG = "kilimanjaro sunrise over amboseli"
 pytestmark = pytest.mark.timeout(120)
-
-
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def lango(settings: Settings, mongodb_url: str, redis_url: str):  # type: ignore[no-untyped-def]
-    """Runs `lango ARGS…` in a process of its own, on the test's database and Redis namespace."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LANGO_")}
-    env.update(
-        MONGODB_URL=mongodb_url,
-        REDIS_URL=redis_url,
-        LANGO_ENVIRONMENT="test",
-        LANGO_MONGODB__DATABASE=settings.mongodb.database,
-        LANGO_REDIS__NAMESPACE=settings.redis.namespace,
-        LANGO_AUTH__BCRYPT_COST="4",
-    )
-
-    async def run(*arguments: str, stdin: str = "") -> Ran:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", *arguments,
-            cwd=REPO, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
-        return Ran(process.returncode or 0, out.decode(), err.decode())
-
-    return run
 
 
 async def test_the_first_admin_is_made_once_and_signs_in(client: TestClient, lango) -> None:  # type: ignore[no-untyped-def]
