@@ -1,5 +1,6 @@
 """The OpenAPI document, its interactive page, and the page's assets (served here: nothing comes from a CDN)."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -60,7 +61,7 @@ def install_docs_assets(app: web.Application) -> None:
         app.router.add_get(DOCS_ASSETS_PATH + name, _answer_with(asset), name=f"docs_asset_{name}")
 
 
-def _answer_with(asset: DocsAsset) -> Any:
+def _answer_with(asset: DocsAsset) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def docs_asset(request: web.Request) -> web.Response:
         headers = {"ETag": asset.etag, "Cache-Control": f"public, max-age={ASSET_MAX_AGE_S}"}
         if asset.etag in request.headers.get("If-None-Match", ""):

@@ -13,6 +13,7 @@ from documents.ticket_type import TicketType
 from documents.user import User
 from gateway.accounts.context import requires_mfa
 from gateway.accounts.provisioning import provision_account
+from gateway.accounts.roles import change_role
 from gateway.accounts.two_factor import begin_enrolment, confirm_enrolment, open_totp_secret
 from gateway.demo.catalogue import (
     AGENTS,
@@ -106,6 +107,10 @@ async def _account(services: Services, person: DemoPerson, report: DemoReport) -
     )
     report.created += made.created
     user = made.user
+    for role in person.roles:
+        if role not in user.roles:
+            # An account of this address made some other way: it gets its demo role as an operator grants one.
+            user = await change_role(services, None, str(user.id), role, granted=True)
     secret = None
     if requires_mfa(services.settings, user):
         if not user.mfa_enabled:
