@@ -1,6 +1,9 @@
 """`lango admin create` and `lango users grant|revoke`, run as the operator runs them, against the test database."""
 
+import asyncio
+
 import pytest
+import socketio
 from aiohttp.test_utils import TestClient
 
 from documents.audit import AuditEvent, AuditKind
@@ -41,6 +44,16 @@ async def test_a_role_granted_and_revoked_from_the_command_line_is_audited_and_s
     door = await create_user(client.app, email="door@example.com")
     session = await sign_in(client, "door@example.com")
     token = {"Authorization": f"Bearer {session['tokens']['access_token']}"}
+    socket = socketio.AsyncClient(reconnection=False)
+    closed = asyncio.Event()
+
+    async def on_disconnect(*_: object) -> None:
+        closed.set()
+
+    socket.on("disconnect", on_disconnect)
+    await socket.connect(
+        str(client.make_url("/")), auth={"token": session["tokens"]["access_token"]}, transports=["websocket"], wait_timeout=10
+    )
 
     granted = await lango("users", "grant", "door@example.com", "scanner")
     assert granted.code == 0 and "granted scanner" in granted.out, granted.err
@@ -54,6 +67,7 @@ async def test_a_role_granted_and_revoked_from_the_command_line_is_audited_and_s
     assert (await User.get(door.id)).roles == ["guest"]  # type: ignore[union-attr]
     # The admin API's flow: the live session's access token stops working now, not when it expires.
     assert (await client.get("/v1/auth/me", headers=token)).status == 401
+    await asyncio.wait_for(closed.wait(), 10)
     audited = await AuditEvent.find({"user_id": door.id, "kind": {"$in": ["role_granted", "role_removed"]}}).sort("_id").to_list()
     assert [(event.kind, event.actor_id, event.details) for event in audited] == [
         (AuditKind.ROLE_GRANTED, None, {"role": "scanner", "via": "cli"}),
