@@ -38,9 +38,12 @@ from gateway.hosted_events.hosting import (
 )
 from gateway.problems import Conflict
 from gateway.properties.listings import ListingFields, create_listing, publish_listing
+from gateway.redis_client import redis_key
 from gateway.security.callers import Caller
 from gateway.services import Services
 
+# One run seeds at a time: a second one waits, then finds everything there. Longer than any run takes.
+SEEDING_LOCK_S = 600
 # The event is a month out, from 19:00 to 23:00 in Nairobi (UTC+3).
 EVENT_IN_DAYS = 30
 EVENT_STARTS_UTC_HOUR = 16
@@ -89,6 +92,14 @@ async def seed_demo(services: Services) -> DemoReport:
     staff, and guests; refused in production, where its well-known password would be a way in."""
     if services.settings.environment == "production":
         raise DemoRefused("its accounts share a published password: never in production")
+    lock = services.redis.lock(
+        redis_key(services.settings.redis, "demo", "seeding"), timeout=SEEDING_LOCK_S, blocking_timeout=SEEDING_LOCK_S
+    )
+    async with lock:
+        return await _seed(services)
+
+
+async def _seed(services: Services) -> DemoReport:
     report = DemoReport(accounts=[])
     agents = {city: await _account(services, person, report) for city, person in AGENTS.items()}
     for city, agent in agents.items():

@@ -1,5 +1,6 @@
 """`lango demo` seeds a marketplace a newcomer can sign in to, and running it again adds nothing."""
 
+import asyncio
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
@@ -30,9 +31,11 @@ async def _counts() -> dict[str, int]:
     }
 
 
-async def test_the_demo_seeds_once_and_its_agent_signs_in_to_see_their_listings(client: TestClient, lango) -> None:  # type: ignore[no-untyped-def]
-    first = await lango("demo")
-    assert first.code == 0, first.err
+async def test_the_demo_seeds_once_even_run_twice_at_once_and_its_agent_signs_in_to_see_their_listings(client: TestClient, lango) -> None:  # type: ignore[no-untyped-def]
+    # Two at once (two terminals, a retried deploy step): one seeds, the other waits and finds it all there.
+    racing = await asyncio.gather(lango("demo"), lango("demo"))
+    assert [run.code for run in racing] == [0, 0], [run.err for run in racing]
+    assert sum("nothing added" in run.out for run in racing) == 1
     seeded = await _counts()
     assert seeded == {"users": 6, "listings": 6, "photos": 12, "events": 1, "ticket_types": 2}
     again = await lango("demo")
