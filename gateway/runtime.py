@@ -28,9 +28,10 @@ def run_with_servers(settings: Settings, work: Callable[[Settings], int | None],
     configure_logging(settings.logging)
     if not (settings.embedded_mongodb or settings.embedded_redis):
         return work(settings) or 0
-    running = running_embedded_urls(settings.embedded, mongodb=settings.embedded_mongodb, redis=settings.embedded_redis)
-    if join_running and running is not None:
-        return work(_with_embedded_urls(settings, running)) or 0
+    if join_running:
+        running = running_embedded_urls(settings.embedded, mongodb=settings.embedded_mongodb, redis=settings.embedded_redis)
+        if running is not None:
+            return work(_with_embedded_urls(settings, running)) or 0
     try:
         with embedded_servers(
             settings.embedded, mongodb=settings.embedded_mongodb, redis=settings.embedded_redis
