@@ -11,6 +11,7 @@ from pymongo import DESCENDING, IndexModel
 
 class AuditKind(StrEnum):
     SIGNUP = "signup"
+    ACCOUNT_CREATED = "account_created"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
     ACCOUNT_LOCKED = "account_locked"

@@ -105,6 +105,7 @@ class Payment(Document, AdvancesState):
     provider_reference: str | None = None
     client_secret: str | None = None
     approve_url: str | None = None
+    confirm_url: str | None = None
     customer_message: str | None = None
     # The M-Pesa number the STK push went to; a callback naming another one is checked with Daraja first.
     payer_phone: str | None = None
@@ -161,6 +162,7 @@ class Payment(Document, AdvancesState):
         charged_currency: str,
         client_secret: str | None,
         approve_url: str | None,
+        confirm_url: str | None,
         customer_message: str | None,
         reason: str,
     ) -> "Payment":
@@ -173,6 +175,7 @@ class Payment(Document, AdvancesState):
                 "charged_currency": charged_currency,
                 "client_secret": client_secret,
                 "approve_url": approve_url,
+                "confirm_url": confirm_url,
                 "customer_message": customer_message,
                 "reason": reason,
             },

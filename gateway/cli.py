@@ -1,4 +1,4 @@
-"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new."""
+"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, and the operator's commands."""
 
 import argparse
 import asyncio
@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from gateway.cli_admin import add_operator_commands
 from gateway.settings import ConfigError, Settings, load_settings, masked
 
 EXIT_CONFIG = 2
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
     new_key = key_commands.add_parser("new", help="print a fresh Ed25519 signing key for LANGO_AUTH__SIGNING_KEYS")
     new_key.set_defaults(run=_new_signing_key)
+
+    add_operator_commands(commands)
     return parser
 
 

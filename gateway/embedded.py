@@ -92,12 +92,15 @@ def start_secantusdb(settings: EmbeddedSettings, port: int | None = None, data_d
     log_path = (data_dir or settings.data_dir) / "log" / "secantusdb.log"
     command = [executable, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage)]
     process = _spawn("SecantusDB", command, log_path)
+    return ChildServer("SecantusDB", process, secantusdb_url(port), storage, log_path)
+
+
+def secantusdb_url(port: int) -> str:
     # retryWrites=false: SecantusDB keeps retryable writes (it replays a retry's first reply), but its registry of
     # them is scanned on every write, and sorted on every write once it holds 10,000 (half an hour of writes): inserts
     # fell from ~1,800/s to ~135/s. A single local node has no failover for a retry to ride out; what it does have, a
     # connection the server closed after 300 s idle, the pool never reuses ([mongodb] max_idle_time_ms).
-    url = f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"
-    return ChildServer("SecantusDB", process, url, storage, log_path)
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"
 
 
 def start_redis(settings: EmbeddedSettings, port: int | None = None, data_dir: Path | None = None) -> ChildServer:
@@ -119,7 +122,20 @@ def start_redis(settings: EmbeddedSettings, port: int | None = None, data_dir: P
         "--daemonize", "no",
     ]  # fmt: skip
     process = _spawn("Redis", command, log_path)
-    return ChildServer("Redis", process, f"redis://127.0.0.1:{port}/0", storage, log_path)
+    return ChildServer("Redis", process, redis_url(port), storage, log_path)
+
+
+def redis_url(port: int) -> str:
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def running_embedded_urls(settings: EmbeddedSettings, *, mongodb: bool, redis: bool) -> dict[str, str] | None:
+    """The URLs of the embedded servers a running `lango serve` holds, when every one asked for answers; else None."""
+    ports = {"mongodb": settings.mongodb_port} if mongodb else {}
+    ports |= {"redis": settings.redis_port} if redis else {}
+    if not all(_port_in_use(port) for port in ports.values()):
+        return None
+    return {name: secantusdb_url(port) if name == "mongodb" else redis_url(port) for name, port in ports.items()}
 
 
 @contextmanager

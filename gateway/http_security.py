@@ -1,7 +1,5 @@
 """Browser-facing HTTP hardening: the CORS allowlist and the security headers every answer carries."""
 
-import base64
-import hashlib
 from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
@@ -22,7 +20,6 @@ SOCKETIO_PATH = "/socket.io/"
 HSTS = "max-age=63072000; includeSubDomains"
 # JSON answers load nothing, so they may load nothing and be framed by no one.
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 SERVER_NAME = "lango"
 
 
@@ -109,21 +106,3 @@ def security_headers(settings: ServerSettings) -> ResponseHook:
             response.headers.setdefault(name, value)
 
     return add_headers
-
-
-def docs_content_security_policy(inline_script: str) -> str:
-    """The policy of the interactive docs page: Swagger UI from the CDN and exactly one known inline script."""
-    digest = base64.b64encode(hashlib.sha256(inline_script.encode()).digest()).decode()
-    return "; ".join(
-        (
-            "default-src 'none'",
-            f"script-src {SWAGGER_CDN} 'sha256-{digest}'",
-            # Swagger UI sets style attributes at run time.
-            f"style-src {SWAGGER_CDN} 'unsafe-inline'",
-            f"img-src 'self' data: {SWAGGER_CDN}",
-            "connect-src 'self'",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-            "form-action 'none'",
-        )
-    )

@@ -133,19 +133,3 @@ def _responses(operation: Operation, ref: Any) -> dict[str, Any]:
     for status in sorted(_standard_problems(operation)):
         responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": {PROBLEM_CONTENT_TYPE: problem_schema}}
     return responses
-
-
-def swagger_init_script(openapi_url: str) -> str:
-    """The docs page's only inline script; its hash goes into the page's Content-Security-Policy."""
-    return f'window.ui = SwaggerUIBundle({{url: "{openapi_url}", dom_id: "#ui"}});'
-
-
-def docs_page(openapi_url: str, title: str) -> str:
-    """An interactive page (Swagger UI) over the OpenAPI document."""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>{swagger_init_script(openapi_url)}</script>
-</body></html>"""

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from gateway.composition import JOBS, open_services
-from gateway.embedded import EmbeddedServerError, embedded_servers
+from gateway.embedded import EmbeddedServerError, embedded_servers, running_embedded_urls
 from gateway.http_metrics import install_metrics_route
 from gateway.jobs import create_worker
 from gateway.logs import configure_logging, get_logger
@@ -21,11 +21,17 @@ log = get_logger("lango.runtime")
 EXIT_EMBEDDED = 3
 
 
-def run_with_servers(settings: Settings, work: Callable[[Settings], int | None]) -> int:
-    """Run `work` with real server URLs: configured ones, or embedded child servers started (and stopped) here."""
+def run_with_servers(settings: Settings, work: Callable[[Settings], int | None], *, join_running: bool = False) -> int:
+    """Run `work` with real server URLs: configured ones, or embedded child servers started (and stopped) here.
+    With `join_running`, the embedded servers of a gateway already running (`make run` in another terminal) are used
+    when they answer, so an operator's command reaches the database that gateway serves."""
     configure_logging(settings.logging)
     if not (settings.embedded_mongodb or settings.embedded_redis):
         return work(settings) or 0
+    if join_running:
+        running = running_embedded_urls(settings.embedded, mongodb=settings.embedded_mongodb, redis=settings.embedded_redis)
+        if running is not None:
+            return work(_with_embedded_urls(settings, running)) or 0
     try:
         with embedded_servers(
             settings.embedded, mongodb=settings.embedded_mongodb, redis=settings.embedded_redis

@@ -65,6 +65,7 @@ def install_routes(app: web.Application, settings: Settings) -> None:
     for group in groups:
         group.install(app)
     install_metrics_route(app, settings.metrics)
+    docs.install_docs_assets(app)
     install_socket_handlers(app, app[SOCKETIO])
     operations = [operation for group in groups for operation in group.operations]
     app[OPENAPI_DOCUMENT] = build_openapi(operations, title="Lango API", version="1", server_url=settings.server.public_url)

@@ -27,8 +27,9 @@ PAYMENT = "/v1/payments/{payment_id}"
     description="Pays a held booking (purpose=booking) or ticket order (purpose=ticket_order); the amount comes from "
     "the booking's or order's frozen price. The Idempotency-Key header is required: the same key and body answer the "
     "same payment (200, Idempotent-Replayed), the same key with another body is refused (422). M-Pesa needs `phone` "
-    "and pushes a prompt to it; card payments answer a Stripe `client_secret` for the app to confirm; PayPal answers "
-    "an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket. STK pushes are limited "
+    "and pushes a prompt to it; card payments answer a Stripe `client_secret` for the app to confirm (and in the "
+    "sandbox a `confirm_url`, a page where the payer pays, declines or passes 3-D Secure in a browser); PayPal "
+    "answers an `approve_url`. Progress arrives as `payment.updated` events on the payer's socket. STK pushes are limited "
     "per phone, per user and per client address (rate_limits.stk_pushes_per_phone, stk_pushes_per_user, "
     "stk_pushes_per_address): past one, 429 with Retry-After and nothing is pushed.",
 )

@@ -1,5 +1,5 @@
-"""Admins grant and remove roles; each change is audited, and a removal signs the account out everywhere (and an agent's
-API keys stop working)."""
+"""Admins (through the API) and operators (through `lango users`) grant and remove roles; each change is audited, and a
+removal signs the account out everywhere (and an agent's API keys stop working)."""
 
 from beanie import PydanticObjectId
 
@@ -14,10 +14,12 @@ from gateway.security.callers import ADMIN, Caller
 from gateway.services import Services
 
 
-async def change_role(services: Services, admin: Caller, user_id: str, role: Role, *, granted: bool) -> User:
+async def change_role(services: Services, admin: Caller | None, user_id: str, role: Role, *, granted: bool) -> User:
+    """Grant or remove `role`; `admin` is the signed-in admin asking, or None for the operator at the server's command
+    line (audited as `via: cli`)."""
     if not PydanticObjectId.is_valid(user_id):
         raise NotFound("no such user")
-    if not granted and role == ADMIN and user_id == admin.user_id:
+    if not granted and role == ADMIN and admin is not None and user_id == admin.user_id:
         raise OwnAdminRole()
     user = await User.set_role(PydanticObjectId(user_id), role, granted=granted)
     if user is None:
@@ -28,15 +30,24 @@ async def change_role(services: Services, admin: Caller, user_id: str, role: Rol
     await AuditEvent.record(
         AuditKind.ROLE_GRANTED if granted else AuditKind.ROLE_REMOVED,
         user_id=user.id,
-        actor_id=PydanticObjectId(admin.user_id),
+        actor_id=_actor_id(admin),
         role=role,
+        **_via(admin),
     )
     if not granted and role == "agent":
         await _revoke_api_keys(user, admin)
     return user
 
 
-async def _revoke_api_keys(agent: User, admin: Caller) -> None:
+def _actor_id(admin: Caller | None) -> PydanticObjectId | None:
+    return PydanticObjectId(admin.user_id) if admin is not None else None
+
+
+def _via(admin: Caller | None) -> dict[str, str]:
+    return {} if admin is not None else {"via": "cli"}
+
+
+async def _revoke_api_keys(agent: User, admin: Caller | None) -> None:
     """An integration reads for an agent: once the account is no longer one, none of its keys works again."""
     for key in await ApiKey.live_keys_of(str(agent.id)):
         try:
@@ -46,8 +57,9 @@ async def _revoke_api_keys(agent: User, admin: Caller) -> None:
         await AuditEvent.record(
             AuditKind.API_KEY_REVOKED,
             user_id=agent.id,
-            actor_id=PydanticObjectId(admin.user_id),
+            actor_id=_actor_id(admin),
             key_id=str(key.id),
             name=key.name,
             because="role_removed",
+            **_via(admin),
         )

@@ -19,5 +19,5 @@ async def payment_for(caller: Caller, payment_id: str, *, payer_only: bool = Fal
 
 def payment_view_for(caller: Caller, payment: Payment) -> PaymentView:
     view = PaymentView.of(payment)
-    # Only the payer's app confirms a card payment with the client secret.
-    return view if payment.user_id == caller.user_id else view.model_copy(update={"client_secret": None})
+    # Only the payer's app confirms a card payment with the client secret (which the confirm URL carries too).
+    return view if payment.user_id == caller.user_id else view.model_copy(update={"client_secret": None, "confirm_url": None})

@@ -130,6 +130,7 @@ async def _mark_pending(services: Services, payment: Payment, initiation: Initia
             charged_currency=initiation.charged_currency,
             client_secret=initiation.client_secret,
             approve_url=initiation.approve_url,
+            confirm_url=initiation.confirm_url,
             customer_message=initiation.customer_message,
             reason=initiation.customer_message or "Waiting for you to complete the payment.",
         )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from documents.payment import Payment, PaymentPurpose, PaymentStatus, RefundStatus
 from gateway.logs import get_logger
@@ -47,6 +47,10 @@ class PaymentView(BaseModel):
     receipt: str | None
     client_secret: str | None
     approve_url: str | None
+    confirm_url: str | None = Field(
+        description="Cards in the sandbox: the card sandbox's page where the payer pays, declines or goes through "
+        "3-D Secure in a browser (the payer only; an app with Stripe's SDK confirms with `client_secret` instead)"
+    )
     customer_message: str | None
     created_at: datetime
     updated_at: datetime
@@ -70,6 +74,7 @@ class PaymentView(BaseModel):
             receipt=payment.receipt,
             client_secret=payment.client_secret,
             approve_url=payment.approve_url,
+            confirm_url=payment.confirm_url,
             customer_message=payment.customer_message,
             created_at=payment.created_at,
             updated_at=payment.updated_at,
@@ -77,8 +82,9 @@ class PaymentView(BaseModel):
 
 
 def payment_event_data(payment: Payment) -> dict:
-    """The `payment.updated` payload: the view without the client secret, which only the creating answer carries."""
-    return PaymentView.of(payment).model_dump(mode="json", exclude={"client_secret"})
+    """The `payment.updated` payload: the view without the client secret and the confirm URL (which carries it), which
+    only the payer's own answers do."""
+    return PaymentView.of(payment).model_dump(mode="json", exclude={"client_secret", "confirm_url"})
 
 
 async def publish_payment_updated(services: Services, payment: Payment) -> None:

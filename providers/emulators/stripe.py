@@ -1,4 +1,5 @@
-"""A stateful Stripe emulator: PaymentIntents, confirmation, refunds, idempotency keys and signed webhooks."""
+"""A stateful Stripe emulator: PaymentIntents, confirmation (by API, or by the payer on a hosted page), refunds,
+idempotency keys and signed webhooks."""
 
 import hashlib
 import hmac
@@ -9,13 +10,21 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from aiohttp import web
 from pydantic import SecretStr
 
 from providers.emulators.notifications import NotificationDispatcher
+from providers.emulators.stripe_checkout import (
+    AUTHENTICATE,
+    CARD_CHOICES,
+    FAIL_AUTHENTICATION,
+    authentication_page,
+    confirmation_page,
+    outcome_page,
+)
 from providers.payments.stripe import StripeSettings
 
 _KEY_PART = re.compile(r"[^\[\]]+")
@@ -27,6 +36,14 @@ DECLINES: dict[str, tuple[str, str]] = {
     "pm_card_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
 }
 """Stripe's test payment methods that decline, with their decline codes; any other method succeeds."""
+AUTHENTICATION_FAILED = {
+    "type": "invalid_request_error",
+    "code": "payment_intent_authentication_failure",
+    "message": "We are unable to authenticate your payment method. Please choose a different payment method and try "
+    "again.",
+}
+CONFIRM_PATH = "/sandbox/confirm/"
+"""Where the payer confirms an intent in a browser: the emulator's stand-in for Stripe.js and the bank's 3-D Secure."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +116,15 @@ class StripeSandbox:
         self.notifications = NotificationDispatcher()
         self._idempotent: dict[str, tuple[str, tuple[int, dict[str, Any]]]] = {}
 
-    def create_intent(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create_intent(self, params: dict[str, Any], base_url: str) -> dict[str, Any]:
+        """A new intent; its `next_action` sends the payer to this emulator's confirmation page (Stripe's own is the
+        app's card form through Stripe.js), where they pay, decline or go through 3-D Secure."""
         currency = params.get("currency", "")
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise StripeFailure(400, "invalid_request_error", "Invalid currency", param="currency")
         intent_id = _object_id("pi")
+        client_secret = f"{intent_id}_secret_{secrets.token_hex(12)}"
+        confirm_url = f"{base_url}{CONFIRM_PATH}{intent_id}?{urlencode({'client_secret': client_secret})}"
         intent = {
             "id": intent_id,
             "object": "payment_intent",
@@ -113,8 +134,9 @@ class StripeSandbox:
             "description": params.get("description"),
             "metadata": params.get("metadata", {}),
             "automatic_payment_methods": params.get("automatic_payment_methods"),
-            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+            "client_secret": client_secret,
             "status": "requires_payment_method",
+            "next_action": {"type": "redirect_to_url", "redirect_to_url": {"url": confirm_url, "return_url": None}},
             "last_payment_error": None,
             "latest_charge": None,
             "created": int(time.time()),
@@ -136,6 +158,19 @@ class StripeSandbox:
 
     def confirm(self, intent_id: str, payment_method: str = "pm_card_visa") -> dict[str, Any]:
         """Confirm as the app would with the client secret; a declining test method leaves the intent failed."""
+        if payment_method in DECLINES:
+            decline_code, message = DECLINES[payment_method]
+            return self._charge(
+                intent_id, {"type": "card_error", "code": "card_declined", "decline_code": decline_code, "message": message}
+            )
+        return self._charge(intent_id, None)
+
+    def fail_authentication(self, intent_id: str) -> dict[str, Any]:
+        """The payer failed (or abandoned) the bank's 3-D Secure check: the intent needs another payment method."""
+        return self._charge(intent_id, AUTHENTICATION_FAILED)
+
+    def _charge(self, intent_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
+        """Charge the intent's card: succeeded when there is no `error`, else failed with it, as its webhook says."""
         intent = self.intent(intent_id)
         if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
             raise StripeFailure(
@@ -157,19 +192,13 @@ class StripeSandbox:
         }
         self.charges[charge["id"]] = charge
         intent["latest_charge"] = charge["id"]
-        if payment_method in DECLINES:
-            decline_code, message = DECLINES[payment_method]
+        if error is not None:
             charge.update(status="failed", paid=False)
-            intent["last_payment_error"] = {
-                "type": "card_error",
-                "code": "card_declined",
-                "decline_code": decline_code,
-                "message": message,
-            }
+            intent["last_payment_error"] = error
             self.emit("payment_intent.payment_failed", intent)
             return intent
         charge.update(status="succeeded", paid=True)
-        intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
+        intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None, next_action=None)
         self.emit("payment_intent.succeeded", intent)
         return intent
 
@@ -281,6 +310,8 @@ def _expanded(sandbox: StripeSandbox, obj: dict[str, Any], expand: list[str]) ->
 async def _stripe_api(request: web.Request, handler: Any) -> web.StreamResponse:
     """Check the secret key, decode the form body, apply idempotency and answer errors as Stripe does."""
     sandbox = request.app[STRIPE_SANDBOX]
+    if request.path.startswith(CONFIRM_PATH):
+        return await handler(request)
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme != "Bearer" or not hmac.compare_digest(key, sandbox.settings.api_key):
         return _json(
@@ -307,7 +338,7 @@ async def _answer(handler: Any, request: web.Request) -> web.Response:
 
 
 async def create_payment_intent(request: web.Request) -> web.Response:
-    return _json(request.app[STRIPE_SANDBOX].create_intent(request[_PARAMS]))
+    return _json(request.app[STRIPE_SANDBOX].create_intent(request[_PARAMS], str(request.url.origin())))
 
 
 async def retrieve_payment_intent(request: web.Request) -> web.Response:
@@ -327,7 +358,7 @@ async def confirm_payment_intent(request: web.Request) -> web.Response:
             "card_error",
             error["message"],
             code=error["code"],
-            decline_code=error["decline_code"],
+            decline_code=error.get("decline_code"),
             payment_intent=dict(intent),
         )
     return _json(_expanded(sandbox, intent, params.get("expand", [])))
@@ -337,6 +368,48 @@ async def create_refund(request: web.Request) -> web.Response:
     sandbox = request.app[STRIPE_SANDBOX]
     params = request[_PARAMS]
     return _json(_expanded(sandbox, sandbox.refund(params), params.get("expand", [])))
+
+
+def _intent_of_payer(request: web.Request, client_secret: str) -> dict[str, Any]:
+    """The intent the page is for, when `client_secret` is its own; like Stripe.js, the secret is what lets a browser
+    confirm. Anything else is a 404, whether or not the intent exists."""
+    sandbox = request.app[STRIPE_SANDBOX]
+    intent = sandbox.intents.get(request.match_info["intent"])
+    if intent is None or not hmac.compare_digest(client_secret.encode(), intent["client_secret"].encode()):
+        raise web.HTTPNotFound(text="No such payment.")
+    return intent
+
+
+def _page(html: str, status: int = 200) -> web.Response:
+    # The page loads nothing, runs no script, and only posts back to itself.
+    policy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    return web.Response(text=html, status=status, content_type="text/html", headers={"Content-Security-Policy": policy})
+
+
+async def show_confirmation_page(request: web.Request) -> web.Response:
+    """The confirm URL of the intent's `next_action`: its amount and what the payer may do."""
+    return _page(confirmation_page(_intent_of_payer(request, request.query.get("client_secret", ""))))
+
+
+async def payer_confirms(request: web.Request) -> web.Response:
+    """The payer's choice: pay, a decline, or 3-D Secure first (its page answers complete or fail); each charge sends
+    its signed webhook like a confirmation through the API. A second submission charges nothing more."""
+    form = await request.post()
+    intent = _intent_of_payer(request, str(form.get("client_secret", "")))
+    choice = str(form.get("choice", ""))
+    if choice == AUTHENTICATE:
+        return _page(authentication_page(intent))
+    if choice != FAIL_AUTHENTICATION and choice not in CARD_CHOICES:
+        return _page(confirmation_page(intent, notice="Choose one of the buttons."), status=400)
+    sandbox = request.app[STRIPE_SANDBOX]
+    try:
+        if choice == FAIL_AUTHENTICATION:
+            sandbox.fail_authentication(intent["id"])
+        else:
+            sandbox.confirm(intent["id"], CARD_CHOICES[choice])
+    except StripeFailure:
+        pass  # already paid: the page says so
+    return _page(outcome_page(intent))
 
 
 def create_stripe_emulator(settings: StripeEmulatorSettings | None = None) -> web.Application:
@@ -349,4 +422,6 @@ def create_stripe_emulator(settings: StripeEmulatorSettings | None = None) -> we
     app.router.add_get("/v1/payment_intents/{intent}", retrieve_payment_intent)
     app.router.add_post("/v1/payment_intents/{intent}/confirm", confirm_payment_intent)
     app.router.add_post("/v1/refunds", create_refund)
+    app.router.add_get(CONFIRM_PATH + "{intent}", show_confirmation_page)
+    app.router.add_post(CONFIRM_PATH + "{intent}", payer_confirms)
     return app

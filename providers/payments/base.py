@@ -52,6 +52,9 @@ class Initiation(_PaymentModel):
     charged_currency: CurrencyCode
     client_secret: str | None = Field(default=None, description="Stripe: handed to the app to confirm")
     approve_url: str | None = Field(default=None, description="PayPal: where the payer approves")
+    confirm_url: str | None = Field(
+        default=None, description="Stripe: a page where the payer confirms in a browser (the card sandbox's page)"
+    )
     customer_message: str | None = Field(default=None, description="M-Pesa: what the payer is told")
     raw: dict[str, Any]
 

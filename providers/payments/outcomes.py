@@ -77,6 +77,8 @@ STRIPE_DECLINE_REASONS: Mapping[str, str] = {
     "lost_card": "Your card was declined. Try another card.",
     "stolen_card": "Your card was declined. Try another card.",
     "authentication_required": "Your bank asked for authentication that was not completed. Try again.",
+    "payment_intent_authentication_failure": "Your bank could not confirm it was you (3-D Secure). Try again or use "
+    "another card.",
     "processing_error": "An error occurred while processing your card. Please try again.",
 }
 

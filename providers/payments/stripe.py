@@ -98,6 +98,14 @@ def _occurred_at(unix_seconds: Any) -> datetime | None:
     return datetime.fromtimestamp(unix_seconds, timezone.utc) if isinstance(unix_seconds, int) else None
 
 
+def _redirect_url(intent: dict[str, Any]) -> str | None:
+    """Where the intent's `next_action` sends the payer in a browser: Stripe's at a bank's 3-D Secure, the card
+    sandbox's at its confirmation page from creation on."""
+    action = intent.get("next_action") or {}
+    url = (action.get("redirect_to_url") or {}).get("url") if action.get("type") == "redirect_to_url" else None
+    return url if isinstance(url, str) else None
+
+
 def _refund_verdict(charge: dict[str, Any]) -> Verdict:
     return REFUNDED if charge.get("refunded") else PARTIALLY_REFUNDED
 
@@ -191,6 +199,7 @@ class StripeProvider(PaymentProvider):
             charged_amount_minor=intent.amount,
             charged_currency=intent.currency.upper(),
             client_secret=intent.client_secret,
+            confirm_url=_redirect_url(intent.to_dict()),
             raw=intent.to_dict(),
         )
 

@@ -134,3 +134,18 @@ def test_embedded_default_stops_cleanly_and_keeps_its_data(serve, embedded_env: 
     serve()
     with MongoClient(mongo_url) as mongo:
         assert mongo.lango.probe.find_one({"_id": "kept"}) == {"_id": "kept", "value": 42}
+
+
+@pytest.mark.timeout(240)
+def test_an_operator_command_reaches_the_database_of_a_running_gateway(serve, embedded_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """`make run` in one terminal, `lango admin create` in another: the command uses the gateway's embedded servers."""
+    serve()
+    password = "kilimanjaro sunrise over amboseli"
+    made = subprocess.run(
+        [*LANGO, "admin", "create", "--email", "first@example.com", "--password-stdin"],
+        input=password + "\n", env=embedded_env, cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    port = embedded_env["LANGO_SERVER__PORT"]
+    signed = httpx.post(f"http://127.0.0.1:{port}/v1/auth/login", json={"email": "first@example.com", "password": password})
+    assert signed.status_code == 200 and signed.json()["status"] == "mfa_enrolment_required"
