@@ -181,4 +181,4 @@ async def _event(services: Services, host: Caller, scanner: User, report: DemoRe
             report.created += 1
     if event.status == EventStatus.DRAFT:
         await publish_event(host, event_id)
-    await assign_scanner(host, event_id, str(scanner.id))
+    await assign_scanner(services, host, event_id, str(scanner.id))
