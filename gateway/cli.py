@@ -1,4 +1,4 @@
-"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new."""
+"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, ledger check."""
 
 import argparse
 import asyncio
@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
     new_key = key_commands.add_parser("new", help="print a fresh Ed25519 signing key for LANGO_AUTH__SIGNING_KEYS")
     new_key.set_defaults(run=_new_signing_key)
+
+    ledger = commands.add_parser("ledger", help="the marketplace's double-entry ledger")
+    ledger_commands = ledger.add_subparsers(required=True, metavar="ACTION")
+    ledger_check = ledger_commands.add_parser(
+        "check", help="verify every entry balances and every balance equals the sum of its lines; exit 1 naming each fault"
+    )
+    ledger_check.set_defaults(run=_ledger_check)
     return parser
 
 
@@ -122,6 +129,28 @@ def _restore(settings: Settings, arguments: argparse.Namespace) -> int:
         return 0
 
     return run_with_servers(settings, restore)
+
+
+def _ledger_check(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.database import create_mongo_client
+    from gateway.ledger.check import check_ledger
+    from gateway.runtime import run_with_servers
+
+    async def check(ready: Settings) -> list[str]:
+        client = create_mongo_client(ready.mongodb)
+        try:
+            return await check_ledger(client[ready.mongodb.database])
+        finally:
+            await client.close()
+
+    def report(ready: Settings) -> int:
+        problems = asyncio.run(check(ready))
+        for problem in problems:
+            print(f"lango ledger check: {problem}", file=sys.stderr)
+        print("ledger: every entry balances and every balance matches its lines" if not problems else f"ledger: {len(problems)} problem(s)")
+        return 1 if problems else 0
+
+    return run_with_servers(settings, report)
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
