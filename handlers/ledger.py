@@ -61,7 +61,7 @@ async def my_earnings(request: web.Request, caller: Caller) -> EarningsView:
     query=EntriesQuery,
     response=LedgerEntryPage,
     access=ADMINS,
-    problems=(400, 401, 403),
+    problems=(400, 401, 403, 422),
     description="Newest first; filter by an account (`host_payable:<user id>`, `cash:mpesa`, `platform_revenue`, ...), "
     "a kind, or the payment that caused them.",
 )
@@ -75,7 +75,7 @@ async def ledger_entries(request: web.Request, caller: Caller, query: EntriesQue
     query=BalancesQuery,
     response=LedgerBalancePage,
     access=ADMINS,
-    problems=(400, 401, 403),
+    problems=(400, 401, 403, 422),
     description="Each account's balance per currency, the most recently opened account first; `account_prefix` "
     "narrows them (`host_payable:`, `cash:`).",
 )

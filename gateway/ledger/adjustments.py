@@ -21,8 +21,8 @@ MAX_ADJUSTMENT_MINOR = 10**12
 
 
 class AdjustmentLine(RequestModel):
-    account: Annotated[str, Field(pattern=ACCOUNT_NAME.pattern, description="e.g. suspense, host_payable:<user id>, cash:mpesa")]
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    account: Annotated[str, Field(max_length=120, pattern=ACCOUNT_NAME.pattern, description="e.g. suspense, host_payable:<user id>, cash:mpesa")]
+    currency: Annotated[str, Field(max_length=3, pattern=r"^[A-Z]{3}$")]
     amount_minor: Annotated[int, Field(ge=-MAX_ADJUSTMENT_MINOR, le=MAX_ADJUSTMENT_MINOR, description="a debit positive, a credit negative")]
 
 
