@@ -2,6 +2,7 @@
 callbacks, status queries and captures race to settle it; the agent sees the earnings."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from aiohttp.test_utils import TestClient
@@ -14,6 +15,7 @@ from tests.ledger.books import balance, entries_of, kinds_of, ledger_problems, l
 from tests.payments.conftest import delivered, held_booking, pay, stored_payment
 from tests.payments.test_mpesa import callback_path
 from tests.payments.test_mpesa_callbacks import genuine_callback
+from tests.properties.builders import published_listing, signed_in
 
 
 def ten_percent(total_minor: int) -> int:
@@ -121,4 +123,27 @@ async def test_a_paypal_capture_raced_with_its_webhook_posts_once_balanced_in_ea
     assert await balance(host_payable(booking["agent_id"])) == -(total - ten_percent(total))
     collected = (await entries_of(payment["id"]))[0]
     assert {line.currency for line in collected.lines} == {"KES", "USD"}
+    assert await ledger_problems() == []
+
+
+async def test_first_collections_racing_into_accounts_not_opened_yet_all_post(client: TestClient, sandbox: SandboxVendors) -> None:
+    """Four payments to one agent's listings settle at once, each opening the same balances in its own transaction."""
+    agent_id, agent = await signed_in(client, "agent")
+    payments, totals = [], 0
+    for n in range(4):
+        place = await published_listing(client, agent)
+        _, guest = await signed_in(client)
+        check_in = datetime.now(UTC).date() + timedelta(days=10)
+        body = {"property_id": place["id"], "check_in": str(check_in), "check_out": str(check_in + timedelta(days=2)), "guests": 2}
+        booking = await (await client.post("/v1/bookings", json=body, headers=guest)).json()
+        totals += booking["price"]["total_minor"]
+        payments.append(await pay(client, {**booking, "guest": guest}, phone=f"07123456{n:02d}"))
+
+    for payment in payments:
+        sandbox.daraja.settle_now((await stored_payment(payment["id"])).provider_reference)
+    await delivered(client.app, sandbox.daraja.notifications, len(payments))
+
+    assert [await kinds_of(payment["id"]) for payment in payments] == [["payment_collected", "commission"]] * len(payments)
+    assert await balance(cash("mpesa")) == totals
+    assert await balance(host_payable(agent_id)) == -(totals - sum(ten_percent(totals // 4) for _ in payments))
     assert await ledger_problems() == []

@@ -1,5 +1,6 @@
 """The ledger's routes: admins page through entries and balances and post adjustments, idempotently; no one else may."""
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -88,4 +89,19 @@ async def test_an_adjustment_is_posted_once_per_key_with_its_reason_and_admin(cl
     assert (await client.post("/v1/admin/ledger/adjustments", json=MOVE_TO_REVENUE, headers=admin)).status == 400
     guest = auth_header(access_token_for(client.app, await create_user(client.app)))
     assert (await client.post("/v1/admin/ledger/adjustments", json=MOVE_TO_REVENUE, headers={**guest, "Idempotency-Key": "adjust-0003"})).status == 403
+    assert await ledger_problems() == []
+
+
+async def test_adjustments_racing_into_an_account_not_opened_yet_all_count(client: TestClient) -> None:
+    admin = await admin_headers(client)
+    body = {"reason": "Opening balances for a migrated host", "lines": [
+        {"account": SUSPENSE, "currency": "KES", "amount_minor": 100},
+        {"account": host_payable("0" * 24), "currency": "KES", "amount_minor": -100},
+    ]}  # fmt: skip
+    answers = await asyncio.gather(*(
+        client.post("/v1/admin/ledger/adjustments", json=body, headers={**admin, "Idempotency-Key": f"opening-{n:04d}"})
+        for n in range(10)
+    ))  # fmt: skip
+    assert [answer.status for answer in answers] == [201] * 10
+    assert await balance(host_payable("0" * 24)) == -1_000 and await balance(SUSPENSE) == 1_000
     assert await ledger_problems() == []
