@@ -1,23 +1,18 @@
-"""Ledger routes: a host's own earnings; admins read entries and balances and post adjustments."""
+"""Ledger routes: a host's own earnings; admins read entries and balances and post adjustments (their inputs here)."""
 
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from documents.ledger_entry import LedgerKind
+from documents.ledger_entry import LedgerKind, LedgerLine, imbalance
 from gateway.http_access import AUTHENTICATED, roles
+from gateway.input_types import ProseText
 from gateway.jsoncodec import json_response
-from gateway.ledger.adjustments import AdjustmentRequest, post_adjustment
-from gateway.ledger.reading import (
-    EarningsView,
-    LedgerBalancePage,
-    LedgerEntryPage,
-    LedgerEntryView,
-    balances_page,
-    earnings_of,
-    entries_page,
-)
+from gateway.ledger.accounts import ACCOUNT_NAME
+from gateway.ledger.adjustments import post_adjustment
+from gateway.ledger.reading import balances_page, earnings_of, entries_page
+from gateway.ledger.views import EarningsView, LedgerBalancePage, LedgerEntryPage, LedgerEntryView
 from gateway.problems import MalformedRequest
 from gateway.routing import ApiRoutes, RequestModel, idempotency_key
 from gateway.security.callers import Caller
@@ -26,6 +21,30 @@ from gateway.state import SERVICES
 routes = ApiRoutes(tag="ledger")
 ADMINS = roles("admin")
 CURSOR = Annotated[str, Field(max_length=64, description="`next_cursor` of the previous page")]
+
+
+# Far beyond any real correction, and far inside int64 once summed.
+MAX_ADJUSTMENT_MINOR = 10**12
+
+
+class AdjustmentLine(RequestModel):
+    account: Annotated[str, Field(max_length=120, pattern=ACCOUNT_NAME.pattern, description="e.g. suspense, host_payable:<user id>, cash:mpesa")]
+    currency: Annotated[str, Field(max_length=3, pattern=r"^[A-Z]{3}$")]
+    amount_minor: Annotated[int, Field(ge=-MAX_ADJUSTMENT_MINOR, le=MAX_ADJUSTMENT_MINOR, description="a debit positive, a credit negative")]
+
+
+class AdjustmentRequest(RequestModel):
+    reason: Annotated[ProseText, Field(min_length=5, max_length=500)]
+    lines: Annotated[list[AdjustmentLine], Field(min_length=2, max_length=10)]
+
+    @model_validator(mode="after")
+    def _balanced(self) -> "AdjustmentRequest":
+        lines = [LedgerLine(**line.model_dump()) for line in self.lines]
+        if unbalanced := imbalance(lines):
+            raise ValueError(f"the lines must net to zero in each currency; they net to {unbalanced}")
+        if not any(line.amount_minor for line in lines):
+            raise ValueError("the lines move no money")
+        return self
 
 
 class EntriesQuery(RequestModel):
@@ -53,7 +72,7 @@ class BalancesQuery(RequestModel):
 )
 async def my_earnings(request: web.Request, caller: Caller) -> EarningsView:
     """The caller's earnings as a host or agent"""
-    return await earnings_of(caller.user_id)
+    return await earnings_of(caller)
 
 
 @routes.get(
@@ -67,7 +86,7 @@ async def my_earnings(request: web.Request, caller: Caller) -> EarningsView:
 )
 async def ledger_entries(request: web.Request, caller: Caller, query: EntriesQuery) -> LedgerEntryPage:
     """The ledger's entries"""
-    return await entries_page(query.account, query.kind, query.payment_id, query.cursor, query.limit)
+    return await entries_page(caller, query.account, query.kind, query.payment_id, query.cursor, query.limit)
 
 
 @routes.get(
@@ -81,7 +100,7 @@ async def ledger_entries(request: web.Request, caller: Caller, query: EntriesQue
 )
 async def ledger_balances(request: web.Request, caller: Caller, query: BalancesQuery) -> LedgerBalancePage:
     """The ledger's account balances"""
-    return await balances_page(query.account_prefix, query.cursor, query.limit)
+    return await balances_page(caller, query.account_prefix, query.cursor, query.limit)
 
 
 @routes.post(
@@ -100,6 +119,7 @@ async def post_ledger_adjustment(request: web.Request, caller: Caller, body: Adj
     key = idempotency_key(request)
     if key is None:
         raise MalformedRequest("send an Idempotency-Key header so a retried adjustment is never posted twice")
-    entry, created = await post_adjustment(request.app[SERVICES], caller, body, key)
+    lines = [(line.account, line.currency, line.amount_minor) for line in body.lines]
+    entry, created = await post_adjustment(request.app[SERVICES], caller, lines, body.reason, key)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(LedgerEntryView.of(entry).model_dump(mode="json"), status=201 if created else 200, headers=headers)

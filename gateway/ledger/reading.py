@@ -1,75 +1,27 @@
 """Reading the ledger: a host's earnings from their balances, and the admin's pages of entries and balances."""
 
 import re
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from documents.ledger_balance import LedgerBalance
-from documents.ledger_entry import LedgerCause, LedgerEntry, LedgerKind, LedgerLine
+from documents.ledger_entry import LedgerEntry, LedgerKind
 from gateway.ledger.accounts import host_payable, host_receivable
+from gateway.ledger.views import (
+    CurrencyEarnings,
+    EarningsView,
+    LedgerBalancePage,
+    LedgerBalanceView,
+    LedgerEntryPage,
+    LedgerEntryView,
+)
 from gateway.paging import newest_first
+from gateway.problems import Forbidden
+from gateway.security.callers import Caller
 
 
-class CurrencyEarnings(BaseModel):
-    """A host's money in one currency, as amounts in its minor units, all from the ledger."""
-
-    currency: str
-    gross_minor: int = Field(description="paid by guests and buyers for the host's stays and tickets")
-    commission_minor: int = Field(description="the platform's commission out of it")
-    refunded_minor: int = Field(description="the host's share of what went back to payers")
-    earned_minor: int = Field(description="what the host earned: gross less commission, refunds and adjustments")
-    paid_out_minor: int = Field(description="what was paid out to the host")
-    pending_minor: int = Field(description="earned and not yet paid out")
-    owed_by_host_minor: int = Field(description="a refund's share beyond what the host was still owed; kept from later earnings")
-
-
-class EarningsView(BaseModel):
-    user_id: str
-    currencies: list[CurrencyEarnings]
-
-
-class LedgerEntryView(BaseModel):
-    id: str
-    key: str
-    kind: LedgerKind
-    lines: list[LedgerLine] = Field(description="signed minor units: a debit positive, a credit negative; each currency nets to 0")
-    cause: LedgerCause
-    memo: str
-    reason: str | None
-    admin_id: str | None
-    posted_at: datetime
-
-    @classmethod
-    def of(cls, entry: LedgerEntry) -> "LedgerEntryView":
-        return cls(id=str(entry.id), **entry.model_dump(exclude={"id", "revision_id"}))
-
-
-class LedgerEntryPage(BaseModel):
-    items: list[LedgerEntryView]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last")
-
-
-class LedgerBalanceView(BaseModel):
-    account: str
-    currency: str
-    balance_minor: int = Field(description="the sum of the account's lines: positive a debit balance, negative a credit one")
-    by_kind: dict[str, int]
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, balance: LedgerBalance) -> "LedgerBalanceView":
-        return cls(**balance.model_dump(include={"account", "currency", "balance_minor", "by_kind", "updated_at"}))
-
-
-class LedgerBalancePage(BaseModel):
-    items: list[LedgerBalanceView]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
-
-
-async def earnings_of(user_id: str) -> EarningsView:
-    """Per currency, from the user's payable and receivable balances: no line is summed on a read."""
+async def earnings_of(caller: Caller) -> EarningsView:
+    """The caller's own, per currency, from their payable and receivable balances: no line is summed on a read."""
+    user_id = caller.user_id
     balances = await LedgerBalance.find({"account": {"$in": [host_payable(user_id), host_receivable(user_id)]}}).to_list()
     payable = {b.currency: b for b in balances if b.account == host_payable(user_id)}
     receivable = {b.currency: b for b in balances if b.account == host_receivable(user_id)}
@@ -91,9 +43,15 @@ async def earnings_of(user_id: str) -> EarningsView:
     return EarningsView(user_id=user_id, currencies=currencies)
 
 
+def _only_admins(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise Forbidden("only admins read the ledger")
+
+
 async def entries_page(
-    account: str | None, kind: LedgerKind | None, payment_id: str | None, after: str | None, limit: int
+    caller: Caller, account: str | None, kind: LedgerKind | None, payment_id: str | None, after: str | None, limit: int
 ) -> LedgerEntryPage:
+    _only_admins(caller)
     match: dict[str, Any] = {}
     if account:
         match["lines.account"] = account
@@ -105,7 +63,8 @@ async def entries_page(
     return LedgerEntryPage(items=[LedgerEntryView.of(entry) for entry in entries], next_cursor=next_cursor)
 
 
-async def balances_page(account_prefix: str | None, after: str | None, limit: int) -> LedgerBalancePage:
+async def balances_page(caller: Caller, account_prefix: str | None, after: str | None, limit: int) -> LedgerBalancePage:
+    _only_admins(caller)
     match: dict[str, Any] = {"account": {"$regex": f"^{re.escape(account_prefix)}"}} if account_prefix else {}
     balances, next_cursor = await newest_first(LedgerBalance, match, after, limit)
     return LedgerBalancePage(items=[LedgerBalanceView.of(balance) for balance in balances], next_cursor=next_cursor)
