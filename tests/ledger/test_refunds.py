@@ -2,10 +2,11 @@
 leaves the vendor's cash, never more than was collected, however refunds race; a cancelled event's refunds post."""
 
 import asyncio
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gateway.ledger.accounts import PLATFORM_REVENUE, REFUNDS_PAYABLE, cash, host_payable
+from gateway.ledger.accounts import FX_CONVERSION, PLATFORM_REVENUE, REFUNDS_PAYABLE, cash, host_payable
 from gateway.payments.refunds import request_refund
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
@@ -140,3 +141,36 @@ async def test_a_cancelled_events_refunds_post_and_its_order_showed_the_commissi
     # Running the job again posts nothing more.
     await run_cancellation_job(client, sale)
     assert len(await kinds_of(card_payment["id"])) == 4
+
+
+async def paid_by_paypal(client: TestClient, sandbox: SandboxVendors, booking: dict[str, Any]) -> dict[str, Any]:
+    payment = await pay(client, booking, "paypal")
+    sandbox.paypal.approve((await stored_payment(payment["id"])).provider_reference)
+    await delivered(client.app, sandbox.paypal.notifications, len(sandbox.paypal.notifications.deliveries) + 2)
+    return payment
+
+
+async def test_a_paypal_refund_in_dollars_returns_the_shilling_price_through_the_conversion_account(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    whole = await held_booking(client)
+    payment = await paid_by_paypal(client, sandbox, whole)
+    await client.post(f"/v1/bookings/{whole['id']}/cancel", headers=whole["agent"])
+    await client.app[SERVICES].payments.finish_background_work()
+
+    assert await kinds_of(payment["id"]) == ["payment_collected", "commission", "reversal", "refund"]
+    for account, currency in ((cash("paypal"), "USD"), (FX_CONVERSION, "USD"), (FX_CONVERSION, "KES"),
+                              (REFUNDS_PAYABLE, "KES"), (PLATFORM_REVENUE, "KES")):  # fmt: skip
+        assert await balance(account, currency) == 0, (account, currency)
+
+    late = await held_booking(client, start_in_days=5, cancellation_policy=FULL_THEN_HALF)
+    partly = await paid_by_paypal(client, sandbox, late)
+    await client.post(f"/v1/bookings/{late['id']}/cancel", headers=late["guest"])
+    await client.app[SERVICES].payments.finish_background_work()
+
+    refunded = await stored_payment(partly["id"])
+    assert refunded.status == "partially_refunded" and 0 < refunded.refunded_minor < (refunded.charged_amount_minor or 0)
+    # The dollars still at PayPal stand against the shillings the agent and the platform keep.
+    assert await balance(cash("paypal"), "USD") == (refunded.charged_amount_minor or 0) - refunded.refunded_minor
+    assert await balance(REFUNDS_PAYABLE) == 0
+    assert await ledger_problems() == []
