@@ -11,6 +11,8 @@ from documents.device import Device
 from documents.door_pass import DoorPass
 from documents.holder_gate import HolderGate
 from documents.hosted_event import HostedEvent
+from documents.ledger_balance import LedgerBalance
+from documents.ledger_entry import LedgerEntry
 from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.notification_preferences import NotificationPreferences
@@ -28,6 +30,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent]
+ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -1,11 +1,12 @@
 """A guest's booking of a property: its frozen price, and the forward-only states it moves through."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from beanie import Document, PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -40,17 +41,35 @@ class PriceBreakdown(BaseModel):
     cleaning_fee_minor: int
     total_minor: int
     currency: str
+    # What the guest pays (total_minor) splits into the platform's commission and what the listing's agent earns.
+    platform_fee_minor: int = 0
+    host_earnings_minor: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earnings_of_older_bookings(cls, data: Any) -> Any:
+        # A booking priced before the commission existed: its agent earns all of it.
+        if isinstance(data, dict) and "host_earnings_minor" not in data and "total_minor" in data:
+            return {**data, "host_earnings_minor": data["total_minor"] - data.get("platform_fee_minor", 0)}
+        return data
 
     @classmethod
-    def for_stay(cls, nights: int, nightly_price_minor: int, cleaning_fee_minor: int, currency: str) -> "PriceBreakdown":
+    def for_stay(
+        cls, nights: int, nightly_price_minor: int, cleaning_fee_minor: int, currency: str, fee_of: Callable[[int], int]
+    ) -> "PriceBreakdown":
+        """The stay's price, and the platform's fee on its total as `fee_of` reckons it."""
         nights_total = nights * nightly_price_minor
+        total = nights_total + cleaning_fee_minor
+        fee = fee_of(total)
         return cls(
             nights=nights,
             nightly_price_minor=nightly_price_minor,
             nights_total_minor=nights_total,
             cleaning_fee_minor=cleaning_fee_minor,
-            total_minor=nights_total + cleaning_fee_minor,
+            total_minor=total,
             currency=currency,
+            platform_fee_minor=fee,
+            host_earnings_minor=total - fee,
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from documents.clock import stored_now
@@ -100,6 +101,10 @@ class Payment(Document, AdvancesState):
     description: str
     requested_amount_minor: int
     requested_currency: str
+    # Who the money is for (the listing's agent, the event's host) and the platform's commission out of it, frozen
+    # from the booking or order when the payment starts; the ledger splits the collection by them.
+    payee_id: str | None = None
+    platform_fee_minor: int = 0
     charged_amount_minor: int | None = None
     charged_currency: str | None = None
     provider_reference: str | None = None
@@ -111,6 +116,9 @@ class Payment(Document, AdvancesState):
     payer_phone: str | None = None
     receipt: str | None = None
     refunded_minor: int = 0
+    # In the requested currency: how much of the price is owed back or returned, refunds asked and made; never more
+    # than the price, so no refund can exceed what was collected.
+    refunds_owed_minor: int = 0
     refunds: list[PaymentRefund] = Field(default_factory=list)
     flagged: PaymentFlag | None = None
     idempotency_key: str | None = None
@@ -181,11 +189,11 @@ class Payment(Document, AdvancesState):
             },
         )
 
-    async def succeed(self, receipt: str | None, reason: str) -> "Payment":
+    async def succeed(self, receipt: str | None, reason: str, session: AsyncClientSession | None = None) -> "Payment":
         """open (or closed unpaid: collected after all) -> succeeded; ReceiptAlreadyUsed when another payment holds it."""
         try:
             return await self._reach(
-                PaymentStatus.SUCCEEDED, {"receipt": receipt, "reason": reason, "settled_at": stored_now()}
+                PaymentStatus.SUCCEEDED, {"receipt": receipt, "reason": reason, "settled_at": stored_now()}, session=session
             )
         except DuplicateKeyError:
             raise ReceiptAlreadyUsed(f"receipt {receipt} already settled another payment") from None
@@ -196,13 +204,19 @@ class Payment(Document, AdvancesState):
             raise ValueError(f"{outcome} does not close a payment unpaid")
         return await self._reach(outcome, {"reason": reason, "settled_at": stored_now()}, unset=("active_key",))
 
-    async def record_refunded(self, refunded_total_minor: int, fully: bool, reason: str) -> "Payment":
-        """succeeded or partially refunded -> (partially) refunded, only ever with a larger refunded total."""
+    async def record_refunded(
+        self, refunded_total_minor: int, fully: bool, reason: str, session: AsyncClientSession | None = None
+    ) -> "Payment":
+        """succeeded or partially refunded -> (partially) refunded, only ever from the refunded total this payment
+        holds to a larger one."""
         target = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+        if self.refunded_minor >= refunded_total_minor:
+            raise PaymentStateConflict(self.id, target, self.status)
         return await self._reach(
             target,
             {"refunded_minor": refunded_total_minor, "reason": reason},
-            also={"refunded_minor": {"$lt": refunded_total_minor}},
+            also={"refunded_minor": self.refunded_minor},
+            session=session,
         )
 
     async def flag(self, code: str, detail: str) -> "Payment | None":
@@ -214,14 +228,45 @@ class Payment(Document, AdvancesState):
         )
         return Payment.model_validate(updated) if updated else None
 
-    async def add_refund(self, refund: PaymentRefund) -> "Payment | None":
-        """Record a refund request once per key; None when one with this key is already recorded."""
+    def refundable_minor(self) -> int:
+        """What of the price may still be asked back: never more than was collected, whatever refunds came before."""
+        return max(0, self.requested_amount_minor - self.refunds_owed_minor)
+
+    async def add_refund(self, refund: PaymentRefund, session: AsyncClientSession | None = None) -> "Payment | None":
+        """Record a refund request once per key, for no more than is still refundable as this payment was read; None
+        when one with this key is recorded, the payment is not collected, or another refund came first."""
+        if not 0 < refund.requested_minor <= self.refundable_minor():
+            return None
         updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, "status": {"$in": [status.value for status in COLLECTED]}, "refunds.key": {"$ne": refund.key}},
-            {"$push": {"refunds": refund.model_dump()}, "$set": {"updated_at": stored_now()}},
+            {
+                "_id": self.id,
+                "status": {"$in": [status.value for status in COLLECTED]},
+                "refunds.key": {"$ne": refund.key},
+                "refunds_owed_minor": self._owed_as_read(),
+            },
+            {
+                "$push": {"refunds": refund.model_dump()},
+                "$inc": {"refunds_owed_minor": refund.requested_minor},
+                "$set": {"updated_at": stored_now()},
+            },
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
         return Payment.model_validate(updated) if updated else None
+
+    async def owe_refunded(self, owed_minor: int, session: AsyncClientSession) -> None:
+        """A refund made at the vendor and never asked here (its dashboard): what it returned is owed back as well."""
+        if owed_minor <= self.refunds_owed_minor:
+            return
+        moved = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "refunds_owed_minor": self._owed_as_read()}, {"$set": {"refunds_owed_minor": owed_minor}}, session=session
+        )
+        if not moved.modified_count:
+            raise PaymentStateConflict(self.id, self.status, None)
+
+    def _owed_as_read(self) -> Any:
+        # A payment stored before refunds were counted has no such field: it had none owed.
+        return self.refunds_owed_minor if self.refunds_owed_minor else {"$in": [0, None]}
 
     async def update_refund(self, key: str, status: RefundStatus, **fields: Any) -> "Payment":
         """Move one refund request on; a refund already succeeded is never changed back."""
@@ -242,7 +287,8 @@ class Payment(Document, AdvancesState):
         *,
         unset: tuple[str, ...] = (),
         also: dict[str, Any] | None = None,
+        session: AsyncClientSession | None = None,
     ) -> "Payment":
         """Move to `target` only from a state it may follow (REACHABLE_FROM), and only while the filter `also` holds."""
         allowed = {"status": {"$in": [status.value for status in REACHABLE_FROM[target]]}}
-        return await self._advance(target, {**allowed, **(also or {})}, changes, unset=unset)
+        return await self._advance(target, {**allowed, **(also or {})}, changes, unset=unset, session=session)

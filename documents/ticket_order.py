@@ -44,6 +44,8 @@ class TicketOrder(Document, AdvancesState):
     lines: list[OrderLine]
     total_minor: int
     currency: str
+    # The platform's commission out of total_minor, frozen when the order is priced; the host earns the rest.
+    platform_fee_minor: int = 0
     status: OrderStatus = OrderStatus.HELD
     hold_expires_at: datetime
     # Set once the tickets were taken from the counters: only such an order gives them back when it closes.

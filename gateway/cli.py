@@ -1,4 +1,4 @@
-"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, and the operator's commands."""
+"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, ledger check, and the operator's commands."""
 
 import argparse
 import asyncio
@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     new_key.set_defaults(run=_new_signing_key)
 
     add_operator_commands(commands)
+
+    ledger = commands.add_parser("ledger", help="the marketplace's double-entry ledger")
+    ledger_commands = ledger.add_subparsers(required=True, metavar="ACTION")
+    ledger_check = ledger_commands.add_parser(
+        "check", help="verify every entry balances and every balance equals the sum of its lines; exit 1 naming each fault"
+    )
+    ledger_check.set_defaults(run=_ledger_check)
     return parser
 
 
@@ -125,6 +132,28 @@ def _restore(settings: Settings, arguments: argparse.Namespace) -> int:
         return 0
 
     return run_with_servers(settings, restore)
+
+
+def _ledger_check(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.database import create_mongo_client
+    from gateway.ledger.check import check_ledger
+    from gateway.runtime import run_with_servers
+
+    async def check(ready: Settings) -> list[str]:
+        client = create_mongo_client(ready.mongodb)
+        try:
+            return await check_ledger(client[ready.mongodb.database])
+        finally:
+            await client.close()
+
+    def report(ready: Settings) -> int:
+        problems = asyncio.run(check(ready))
+        for problem in problems:
+            print(f"lango ledger check: {problem}", file=sys.stderr)
+        print("ledger: every entry balances and every balance matches its lines" if not problems else f"ledger: {len(problems)} problem(s)")
+        return 1 if problems else 0
+
+    return run_with_servers(settings, report)
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:

@@ -332,6 +332,19 @@ class PaymentSettings(Section):
     sandbox_callback_delay_s: float = Field(3.0, ge=0, le=600)
 
 
+class CommissionRule(Section):
+    """The platform's fee on a sale: basis points of the price, plus a fixed amount per currency (per booking for
+    stays, per ticket for tickets); see docs/ledger.md for the rounding."""
+
+    percent_bps: int = Field(0, ge=0, le=10_000)
+    fixed_minor: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Annotated[int, Field(ge=0)]] = {}
+
+
+class CommissionSettings(Section):
+    stays: CommissionRule = CommissionRule(percent_bps=1000)
+    tickets: CommissionRule = CommissionRule(percent_bps=500)
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -365,6 +378,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = AnalyticsSettings()
     payments: PaymentSettings = PaymentSettings()
     tickets: TicketSettings = TicketSettings()
+    commission: CommissionSettings = CommissionSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":

@@ -22,6 +22,7 @@ from handlers import (
     health,
     hosted_events,
     integrations,
+    ledger,
     maps,
     notifications,
     payments,
@@ -54,6 +55,7 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     hosted_events.routes,
     tickets.routes,
     scanning.routes,
+    ledger.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -21,13 +21,14 @@ from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import request_fingerprint
 from gateway.input_types import ApiDate
 from gateway.jobs import every
+from gateway.ledger.commission import platform_fee_minor
 from gateway.logs import get_logger
 from gateway.properties.listings import listing_for
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
-from gateway.settings import BookingSettings
+from gateway.settings import BookingSettings, Settings
 
 SWEEP_BATCH = 500
 log = get_logger("lango.bookings")
@@ -58,7 +59,7 @@ async def hold_nights(
     settings = services.settings.bookings
     _check_stay(stay, listing, settings)
     await admit_holder(services, caller.user_id)
-    booking = _new_booking(caller, stay, listing, settings, idempotency_key, request_hash)
+    booking = _new_booking(caller, stay, listing, services.settings, idempotency_key, request_hash)
     try:
         await _insert_with_claims(services, booking)
     except _KeyAlreadyUsed:
@@ -104,11 +105,16 @@ def _new_booking(
     caller: Caller,
     stay: StayRequest,
     listing: Property,
-    settings: BookingSettings,
+    settings: Settings,
     idempotency_key: str | None,
     request_hash: str,
 ) -> Booking:
     nights = (stay.check_out - stay.check_in).days
+    stays = settings.commission.stays
+
+    def fee_of(total_minor: int) -> int:
+        return platform_fee_minor(stays, total_minor, listing.currency)
+
     return Booking(
         property_id=listing.id,
         guest_id=caller.user_id,
@@ -116,8 +122,8 @@ def _new_booking(
         check_in=stay.check_in,
         check_out=stay.check_out,
         guests=stay.guests,
-        hold_expires_at=stored_now() + timedelta(seconds=settings.hold_ttl_s),
-        price=PriceBreakdown.for_stay(nights, listing.nightly_price_minor, listing.cleaning_fee_minor, listing.currency),
+        hold_expires_at=stored_now() + timedelta(seconds=settings.bookings.hold_ttl_s),
+        price=PriceBreakdown.for_stay(nights, listing.nightly_price_minor, listing.cleaning_fee_minor, listing.currency, fee_of),
         cancellation_policy=listing.cancellation_policy,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,

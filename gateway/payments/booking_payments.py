@@ -31,6 +31,8 @@ class BookingPayments(PurposeHandler):
             amount_minor=booking.price.total_minor,
             currency=booking.price.currency,
             description=f"Lango stay, {nights} night{'s' if nights != 1 else ''}",
+            payee_id=booking.agent_id,
+            platform_fee_minor=booking.price.platform_fee_minor,
         )
 
     async def still_payable(self, services: Services, payment: Payment) -> bool:

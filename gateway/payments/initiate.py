@@ -51,6 +51,8 @@ async def start_payment(
         description=target.description,
         requested_amount_minor=target.amount_minor,
         requested_currency=target.currency,
+        payee_id=target.payee_id,
+        platform_fee_minor=target.platform_fee_minor,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
     )

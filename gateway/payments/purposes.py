@@ -20,6 +20,9 @@ class PayableTarget:
     amount_minor: int
     currency: str
     description: str
+    # Who earns the money (the listing's agent, the event's host), and the platform's commission out of it.
+    payee_id: str
+    platform_fee_minor: int
 
 
 class TargetUnavailable(Exception):

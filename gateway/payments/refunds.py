@@ -1,7 +1,11 @@
-"""Returning money: a refund is recorded on the payment first, then asked of the vendor; M-Pesa ones go to finance."""
+"""Returning money: a refund is recorded on the payment first, then asked of the vendor; M-Pesa ones go to finance.
+Each record posts to the ledger in its own transaction: the refund falling due, then the refund sent."""
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.payment import Payment, PaymentRefund, PaymentStateConflict, RefundStatus
+from gateway.database import in_transaction
+from gateway.ledger.payment_entries import owed_for_refunded, post_refund_due, post_refund_sent
 from gateway.logs import get_logger
 from gateway.payments.purposes import purpose_handler
 from gateway.payments.views import publish_payment_updated
@@ -28,13 +32,26 @@ def charged_share(payment: Payment, requested_minor: int) -> int | None:
 
 
 async def request_refund(services: Services, payment: Payment, requested_minor: int, reason: str, key: str) -> Payment:
-    """Return `requested_minor` (requested currency) of a collected payment, once per `key` whatever the retries."""
-    refund = PaymentRefund(key=key, requested_minor=requested_minor, amount_minor=charged_share(payment, requested_minor), reason=reason)
-    recorded = await payment.add_refund(refund)
-    if recorded is None:
-        log.info("refund already recorded or payment not collected", payment_id=str(payment.id), key=key, status=payment.status)
+    """Return `requested_minor` (requested currency) of a collected payment, once per `key` whatever the retries, and
+    never more than is left of it: what earlier refunds took is not returned twice."""
+
+    async def record(session: AsyncClientSession) -> tuple[Payment, PaymentRefund] | None:
+        current = await Payment.get(payment.id, session=session)
+        if current is None:
+            return None
+        amount = min(requested_minor, current.refundable_minor())
+        refund = PaymentRefund(key=key, requested_minor=amount, amount_minor=charged_share(current, amount), reason=reason)
+        recorded = await current.add_refund(refund, session)
+        if recorded is None:
+            return None
+        await post_refund_due(session, recorded, current.refunds_owed_minor, recorded.refunds_owed_minor, f"refund:{key}", reason)
+        return recorded, refund
+
+    outcome = await in_transaction(services, record)
+    if outcome is None:
+        log.info("refund already recorded, nothing left or payment not collected", payment_id=str(payment.id), key=key)
         return await Payment.get(payment.id) or payment
-    return await send_refund(services, recorded, refund)
+    return await send_refund(services, *outcome)
 
 
 async def send_refund(services: Services, payment: Payment, refund: PaymentRefund) -> Payment:
@@ -79,9 +96,24 @@ async def send_refund(services: Services, payment: Payment, refund: PaymentRefun
 async def record_vendor_refund(
     services: Services, payment: Payment, refunded_total_minor: int, fully: bool, reason: str
 ) -> Payment | None:
-    """The vendor says this much is refunded in all; None when that was known already."""
+    """The vendor says this much is refunded in all; None when that was known already. A refund made at the vendor
+    that was never asked here falls due and is sent in the same transaction."""
+
+    async def record(session: AsyncClientSession) -> Payment:
+        current = await Payment.get(payment.id, session=session)
+        if current is None:
+            raise PaymentStateConflict(payment.id, payment.status, None)
+        updated = await current.record_refunded(refunded_total_minor, fully, reason, session)
+        owed = owed_for_refunded(updated, updated.refunded_minor)
+        if owed > current.refunds_owed_minor:
+            await current.owe_refunded(owed, session)
+            memo = f"refunded at {current.provider} without a request here"
+            await post_refund_due(session, updated, current.refunds_owed_minor, owed, f"vendor-refund-to:{updated.refunded_minor}", memo)
+        await post_refund_sent(session, updated, current.refunded_minor)
+        return updated
+
     try:
-        updated = await payment.record_refunded(refunded_total_minor, fully, reason)
+        updated = await in_transaction(services, record)
     except PaymentStateConflict:
         return None
     await publish_payment_updated(services, updated)

@@ -2,11 +2,14 @@
 
 from beanie import PydanticObjectId
 from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from documents.payment import CLOSED_UNPAID, OPEN, Payment, PaymentStateConflict, PaymentStatus, ReceiptAlreadyUsed
 from documents.payment_event import PaymentEvent
+from gateway.database import in_transaction
 from gateway.jobs import enqueue
+from gateway.ledger.payment_entries import post_collection
 from gateway.logs import get_logger
 from gateway.payments.problems import PaymentProviderUnavailable, PaymentStateProblem
 from gateway.payments.purposes import TargetUnavailable, purpose_handler
@@ -130,8 +133,14 @@ async def _settle_success(services: Services, payment: Payment, stored: PaymentE
     if payment.status in CLOSED_UNPAID:
         # Collected after we closed it (a hold lapsed, an event was cancelled): the purpose fulfils or refunds it.
         log.warning("money collected for a closed payment", payment_id=str(payment.id), status=payment.status)
+
+    async def collect(session: AsyncClientSession) -> Payment:
+        settled = await payment.succeed(stored.receipt, stored.reason, session)
+        await post_collection(session, settled)
+        return settled
+
     try:
-        settled = await payment.succeed(stored.receipt, stored.reason)
+        settled = await in_transaction(services, collect)
     except PaymentStateConflict:
         return "already_settled"
     except ReceiptAlreadyUsed:

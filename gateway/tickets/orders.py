@@ -19,6 +19,7 @@ from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import IdempotencyKeyReused, request_fingerprint
 from gateway.input_types import DisplayText
 from gateway.jobs import every
+from gateway.ledger.commission import platform_fee_minor
 from gateway.logs import get_logger
 from gateway.paging import newest_first
 from gateway.problems import NotFound
@@ -115,6 +116,8 @@ async def _priced_order(
         OrderLine(ticket_type_id=t.id, type_name=t.name, quantity=wanted[t.id], unit_price_minor=t.price_minor)
         for t in types
     ]
+    total = sum(line.quantity * line.unit_price_minor for line in lines)
+    fee = platform_fee_minor(services.settings.commission.tickets, total, types[0].currency, units=sum(wanted.values()))
     return TicketOrder(
         id=PydanticObjectId(),
         buyer_id=caller.user_id,
@@ -122,8 +125,9 @@ async def _priced_order(
         host_id=event.host_id,
         holder_name=request.holder_name,
         lines=lines,
-        total_minor=sum(line.quantity * line.unit_price_minor for line in lines),
+        total_minor=total,
         currency=types[0].currency,
+        platform_fee_minor=fee,
         hold_expires_at=stored_now() + timedelta(seconds=settings.hold_ttl_s),
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,

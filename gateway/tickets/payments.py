@@ -30,7 +30,9 @@ class TicketOrderPayments(PurposeHandler):
         # Its held orders are closed by the cancellation job a moment later; until then the event itself says no.
         if event is None or event.status != EventStatus.PUBLISHED:
             raise OrderStateProblem("the event was cancelled: this order cannot be paid", status_now=order.status)
-        return PayableTarget(order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {event.title}")
+        return PayableTarget(
+            order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {event.title}", order.host_id, order.platform_fee_minor
+        )
 
     async def still_payable(self, services: Services, payment: Payment) -> bool:
         order = await TicketOrder.get(PydanticObjectId(payment.target_id))

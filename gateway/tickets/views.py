@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from documents.door_pass import DoorPass
 from documents.ticket import Ticket
@@ -18,6 +18,8 @@ class TicketOrderView(BaseModel):
     lines: list[OrderLine]
     total_minor: int
     currency: str
+    platform_fee_minor: int = Field(description="the platform's commission out of total_minor")
+    host_earnings_minor: int = Field(description="what the event's host earns from the order: total_minor less the fee")
     status: str
     hold_expires_at: datetime
     payment_id: str | None
@@ -34,6 +36,8 @@ class TicketOrderView(BaseModel):
             lines=order.lines,
             total_minor=order.total_minor,
             currency=order.currency,
+            platform_fee_minor=order.platform_fee_minor,
+            host_earnings_minor=order.total_minor - order.platform_fee_minor,
             status=order.status.value,
             hold_expires_at=order.hold_expires_at,
             payment_id=order.payment_id,

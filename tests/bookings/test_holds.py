@@ -76,6 +76,9 @@ async def test_a_hold_freezes_its_price_and_expires_after_the_configured_time(cl
         "cleaning_fee_minor": 75_000,
         "total_minor": 1_425_000,
         "currency": "KES",
+        # The platform's 10% (config.toml's commission.stays) comes out of what the agent earns, not on top.
+        "platform_fee_minor": 142_500,
+        "host_earnings_minor": 1_282_500,
     }
     hold_ttl = timedelta(seconds=client.app[SERVICES].settings.bookings.hold_ttl_s)
     expires = datetime.fromisoformat(booking["hold_expires_at"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from gateway.ledger.check import check_ledger
 from tests.model.harness import Marketplace
 from tests.model.world import REVOCATION_REACH_S, World
 
@@ -139,6 +140,27 @@ async def inventory(market: Marketplace, world: World) -> list[str]:
             order = await db.ticket_orders.find_one({"_id": ticket["order_id"]}, {"status": 1})
             if order is None or order["status"] != "paid":
                 violations.append(f"ticket {ticket['_id']} is valid, its order is {order and order['status']}")
+    return violations
+
+
+async def ledger(market: Marketplace, world: World) -> list[str]:
+    """Every entry balances and every balance is the sum of its lines; each collected payment posted its collection
+    once, and no payment returned more than it collected; no host is owed less than nothing."""
+    db = market.database
+    violations = await check_ledger(db)
+    async for owed in db.ledger_balances.find({"account": {"$regex": "^host_payable:"}, "balance_minor": {"$gt": 0}}):
+        violations.append(f"{owed['account']} is owed less than nothing: {owed['balance_minor']} {owed['currency']}")
+    for paid in world.payments:
+        payment = await db.payments.find_one({"_id": ObjectId(paid.payment_id)}, {"status": 1})
+        if payment is None:
+            continue
+        entries = await db.ledger_entries.find({"cause.payment_id": paid.payment_id}).to_list()
+        collections = sum(entry["kind"] == "payment_collected" for entry in entries)
+        if collections != (payment["status"] in COLLECTED):
+            violations.append(f"{paid.method} payment {paid.payment_id} ({payment['status']}) posted {collections} collections")
+        cash = sum(line["amount_minor"] for entry in entries for line in entry["lines"] if line["account"].startswith("cash:"))
+        if cash < 0:
+            violations.append(f"{paid.method} payment {paid.payment_id} returned {-cash} more than it collected")
     return violations
 
 

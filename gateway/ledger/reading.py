@@ -1,0 +1,70 @@
+"""Reading the ledger: a host's earnings from their balances, and the admin's pages of entries and balances."""
+
+import re
+from typing import Any
+
+from documents.ledger_balance import LedgerBalance
+from documents.ledger_entry import LedgerEntry, LedgerKind
+from gateway.ledger.accounts import host_payable, host_receivable
+from gateway.ledger.views import (
+    CurrencyEarnings,
+    EarningsView,
+    LedgerBalancePage,
+    LedgerBalanceView,
+    LedgerEntryPage,
+    LedgerEntryView,
+)
+from gateway.paging import newest_first
+from gateway.problems import Forbidden
+from gateway.security.callers import Caller
+
+
+async def earnings_of(caller: Caller) -> EarningsView:
+    """The caller's own, per currency, from their payable and receivable balances: no line is summed on a read."""
+    user_id = caller.user_id
+    balances = await LedgerBalance.find({"account": {"$in": [host_payable(user_id), host_receivable(user_id)]}}).to_list()
+    payable = {b.currency: b for b in balances if b.account == host_payable(user_id)}
+    receivable = {b.currency: b for b in balances if b.account == host_receivable(user_id)}
+    currencies = []
+    for currency in sorted(set(payable) | set(receivable)):
+        owed = payable.get(currency) or LedgerBalance(account=host_payable(user_id), currency=currency)
+        owing = receivable.get(currency) or LedgerBalance(account=host_receivable(user_id), currency=currency)
+        paid_out = owed.by_kind.get(LedgerKind.PAYOUT.value, 0)
+        currencies.append(CurrencyEarnings(
+            currency=currency,
+            gross_minor=-owed.by_kind.get(LedgerKind.PAYMENT_COLLECTED.value, 0),
+            commission_minor=owed.by_kind.get(LedgerKind.COMMISSION.value, 0),
+            refunded_minor=owed.by_kind.get(LedgerKind.REVERSAL.value, 0) + owing.by_kind.get(LedgerKind.REVERSAL.value, 0),
+            earned_minor=-(owed.balance_minor - paid_out) - owing.balance_minor,
+            paid_out_minor=paid_out,
+            pending_minor=max(0, -owed.balance_minor),
+            owed_by_host_minor=max(0, owing.balance_minor),
+        ))  # fmt: skip
+    return EarningsView(user_id=user_id, currencies=currencies)
+
+
+def _only_admins(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise Forbidden("only admins read the ledger")
+
+
+async def entries_page(
+    caller: Caller, account: str | None, kind: LedgerKind | None, payment_id: str | None, after: str | None, limit: int
+) -> LedgerEntryPage:
+    _only_admins(caller)
+    match: dict[str, Any] = {}
+    if account:
+        match["lines.account"] = account
+    if kind:
+        match["kind"] = kind.value
+    if payment_id:
+        match["cause.payment_id"] = payment_id
+    entries, next_cursor = await newest_first(LedgerEntry, match, after, limit)
+    return LedgerEntryPage(items=[LedgerEntryView.of(entry) for entry in entries], next_cursor=next_cursor)
+
+
+async def balances_page(caller: Caller, account_prefix: str | None, after: str | None, limit: int) -> LedgerBalancePage:
+    _only_admins(caller)
+    match: dict[str, Any] = {"account": {"$regex": f"^{re.escape(account_prefix)}"}} if account_prefix else {}
+    balances, next_cursor = await newest_first(LedgerBalance, match, after, limit)
+    return LedgerBalancePage(items=[LedgerBalanceView.of(balance) for balance in balances], next_cursor=next_cursor)
