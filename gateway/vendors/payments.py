@@ -137,11 +137,12 @@ async def _start_emulator(
     at it."""
     if method == "mpesa":
         daraja = DarajaSettings(callback_delay_seconds=payments.sandbox_callback_delay_s)
-        emulator = create_daraja_emulator(daraja)
+        # Its initiator key pair is made as it is built: kept off the event loop.
+        emulator = await asyncio.to_thread(create_daraja_emulator, daraja)
         url = await stack.enter_async_context(serve_emulator(emulator))
         sandbox.daraja = emulator[DARAJA_SANDBOX]
         log.info("M-Pesa sandbox: Daraja emulator started", url=url)
-        return daraja.adapter_settings(payments.mpesa, url)
+        return sandbox.daraja.adapter_settings(payments.mpesa, url)
     if method == "stripe":
         stripe = StripeEmulatorSettings(webhook_url=public_url + STRIPE_WEBHOOK_PATH)
         emulator = create_stripe_emulator(stripe)
