@@ -9,6 +9,7 @@ from gateway.settings import Settings
 from gateway.state import OPENAPI_DOCUMENT, SOCKETIO
 from handlers import (
     admin_accounts,
+    admin_paybill,
     analytics,
     api_keys,
     auth,
@@ -39,6 +40,7 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     auth_account.routes,
     auth_mfa.routes,
     admin_accounts.routes,
+    admin_paybill.routes,
     api_keys.routes,
     integrations.routes,
     properties.routes,

@@ -42,6 +42,8 @@ log = get_logger("lango.payments")
 MPESA_CALLBACK_PATH = "/webhooks/mpesa"
 STRIPE_WEBHOOK_PATH = "/webhooks/stripe"
 PAYPAL_WEBHOOK_PATH = "/webhooks/paypal"
+# Paybill (C2B) routes: Daraja refuses registered URLs that name M-Pesa or Safaricom.
+PAYBILL_PATH = "/webhooks/paybill"
 PaymentVendorSettings = MpesaSettings | StripeSettings | PaypalSettings
 
 
@@ -104,6 +106,8 @@ async def _build_vendors(settings: Settings, http: httpx.AsyncClient, stack: Asy
             vendor = await _start_emulator(method, payments, public_url, sandbox, stack)
         providers[method] = _adapter(vendor, http, public_url + MPESA_CALLBACK_PATH, callback_token)
     await _warm_up(providers)
+    if sandbox.daraja is not None:
+        await _register_paybill(providers, public_url + PAYBILL_PATH, callback_token)
     return PaymentVendors(providers, unavailable, callback_token if "mpesa" in providers else None, sandbox)
 
 
@@ -128,6 +132,18 @@ async def _warm_up(providers: dict[str, PaymentProvider]) -> None:
         await mpesa.access_token()
     except ProviderError as error:
         log.warning("Daraja token not fetched at start-up", error=str(error))
+
+
+async def _register_paybill(providers: dict[str, PaymentProvider], paybill_url: str, token: str) -> None:
+    """Tell the Daraja emulator where Paybill payments are validated and confirmed. A live shortcode's URLs are
+    registered once, by hand (docs/payouts.md): Safaricom does not take a new registration at every start."""
+    mpesa = providers.get("mpesa")
+    if not isinstance(mpesa, MpesaProvider):
+        return
+    try:
+        await mpesa.c2b_register(f"{paybill_url}/confirmation/{token}", f"{paybill_url}/validation/{token}")
+    except ProviderError as error:
+        log.warning("Paybill URLs not registered with the Daraja emulator", error=str(error))
 
 
 async def _start_emulator(

@@ -3,7 +3,7 @@
 from providers.emulators.daraja import create_daraja_emulator
 from providers.emulators.daraja_c2b import PaybillOutcome, pay_bill
 from providers.emulators.daraja_certificate import InitiatorCertificate, issue_initiator_certificate
-from providers.emulators.daraja_org import finish_b2c
+from providers.emulators.daraja_org import finish_b2c, post_pending_results
 from providers.emulators.daraja_state import (
     B2C_TEST_PHONES,
     DARAJA_SANDBOX,
@@ -44,5 +44,6 @@ __all__ = [
     "finish_b2c",
     "issue_initiator_certificate",
     "pay_bill",
+    "post_pending_results",
     "serve_emulator",
 ]

@@ -127,19 +127,29 @@ def c2b_payload(
 
 
 async def pay_bill(
-    sandbox: DarajaSandbox, msisdn: str, amount: int, account: str, *, first_name: str = "Wanjiru", confirmations: int = 1
+    sandbox: DarajaSandbox,
+    msisdn: str,
+    amount: int,
+    account: str,
+    *,
+    first_name: str = "Wanjiru",
+    confirmations: int = 1,
+    validated: bool = True,
 ) -> PaybillOutcome:
-    """A customer pays `amount` KES to the Paybill for `account`: validation asked, then `confirmations` identical
-    confirmations posted at once (M-Pesa retries a confirmation it thinks was lost)."""
+    """A customer pays `amount` KES to the Paybill for `account`: validation asked (`validated`: M-Pesa asks only
+    where Safaricom turned external validation on for the shortcode), then `confirmations` identical confirmations
+    posted at once (M-Pesa retries a confirmation it thinks was lost)."""
     registration = sandbox.c2b_registrations[sandbox.settings.shortcode]
     trans_id = new_receipt()
     payload = c2b_payload(sandbox, trans_id, msisdn, amount, account, first_name)
-    status, answer = await sandbox.notifications.exchange(registration.validation_url, orjson.dumps(payload), _JSON)
-    validation = _json_object(answer) if status == 200 else None
-    # An application that does not answer is taken at the word of the registered ResponseType.
-    accepted = str(validation.get("ResultCode")) == "0" if validation else registration.response_type == "Completed"
-    outcome = PaybillOutcome(trans_id, accepted, validation)
-    if not accepted:
+    outcome = PaybillOutcome(trans_id, accepted=True)
+    if validated:
+        status, answer = await sandbox.notifications.exchange(registration.validation_url, orjson.dumps(payload), _JSON)
+        outcome.validation = _json_object(answer) if status == 200 else None
+        # An application that does not answer is taken at the word of the registered ResponseType.
+        answered = outcome.validation
+        outcome.accepted = str(answered.get("ResultCode")) == "0" if answered else registration.response_type == "Completed"
+    if not outcome.accepted:
         return outcome
     sandbox.record_transaction(MpesaTransaction(trans_id, "paybill", amount, msisdn, new_conversation_id()))
     payload["OrgAccountBalance"] = f"{amount}.00"

@@ -327,8 +327,20 @@ def _reverse(
 
 
 async def _post_later(sandbox: DarajaSandbox, url: str, payload: dict[str, Any]) -> None:
+    pending = (url, payload)
+    sandbox.pending_results.append(pending)
     await asyncio.sleep(sandbox.settings.callback_delay_seconds)
-    sandbox.post_json(url, payload)
+    if pending in sandbox.pending_results:
+        sandbox.pending_results.remove(pending)
+        sandbox.post_json(url, payload)
+
+
+def post_pending_results(sandbox: DarajaSandbox) -> int:
+    """Post every transaction status and reversal Result still waiting for the emulator's delay, now."""
+    pending, sandbox.pending_results = sandbox.pending_results, []
+    for url, payload in pending:
+        sandbox.post_json(url, payload)
+    return len(pending)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

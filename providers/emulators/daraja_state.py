@@ -192,6 +192,8 @@ class DarajaSandbox:
         self.b2c_payments: dict[str, B2cPayment] = {}
         self.transactions: dict[str, MpesaTransaction] = {}
         self.c2b_registrations: dict[str, C2bRegistration] = {}
+        # Results (transaction status, reversal) waiting out the emulator's delay: (ResultURL, body).
+        self.pending_results: list[tuple[str, dict[str, Any]]] = []
         self.utility_balance = settings.b2c_float
         self.notifications = NotificationDispatcher()
         self._tokens: dict[str, float] = {}

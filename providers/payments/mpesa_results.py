@@ -68,6 +68,8 @@ class InitiatorResult(BaseModel):
     # Transaction status results: the transaction's own state ("Completed", "Reversed", …) and the request it was.
     transaction_status: str | None = None
     queried_originator_conversation_id: str | None = None
+    # Reversal results: the receipt of the payment that was reversed.
+    original_transaction_id: str | None = None
     raw: dict[str, Any]
 
     @property
@@ -151,8 +153,13 @@ def parse_initiator_result(payload: Any, *, timed_out: bool) -> InitiatorResult:
         receiver=receiver if isinstance(receiver, str) else None,
         transaction_status=status if isinstance(status, str) else None,
         queried_originator_conversation_id=str(queried) if isinstance(queried, (str, int)) and queried != "" else None,
+        original_transaction_id=_text_or_none(parameters.get("OriginalTransactionID")),
         raw=envelope.model_dump(mode="json"),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def parse_paybill_notice(payload: Any) -> PaybillNotice | None:
