@@ -202,6 +202,7 @@ class RateLimitSettings(Section):
     lapsed_holds_per_user: str = "5/day"
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
+    payout_destination_requests_per_user: str = "3/hour; 5/day"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":
