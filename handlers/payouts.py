@@ -1,7 +1,12 @@
-"""Payout routes: a host or agent sets the M-Pesa phone they are paid on (confirmed by SMS code)."""
+"""Payout routes: a host or agent sets the M-Pesa phone they are paid on (confirmed by SMS code) and follows payouts."""
+
+from typing import Annotated
 
 from aiohttp import web
+from beanie import PydanticObjectId
+from pydantic import Field
 
+from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
 from gateway.http_access import AUTHENTICATED
 from gateway.jsoncodec import json_response
@@ -12,8 +17,9 @@ from gateway.payouts.destinations import (
     confirm_destination,
     request_destination,
 )
+from gateway.payouts.views import PayoutPage, PayoutView
 from gateway.problems import NotFound
-from gateway.routing import ApiRoutes
+from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
@@ -56,3 +62,28 @@ async def payout_destination(request: web.Request, caller: Caller) -> Destinatio
     if destination is None:
         raise NotFound("no payout destination yet")
     return DestinationView.of(destination)
+
+
+class PayoutsQuery(RequestModel):
+    cursor: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(None, description="`next_cursor` of the previous page")
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+@routes.get(
+    "/v1/payouts",
+    query=PayoutsQuery,
+    response=PayoutPage,
+    access=AUTHENTICATED,
+    problems=(400, 401),
+    description="The caller's payouts, newest first. Each moves pending → sent → paid or failed (timed_out while M-Pesa "
+    "is asked whether it paid); changes arrive as `payout.updated` events, and a paid one brings a notice with the "
+    "M-Pesa receipt.",
+)
+async def my_payouts(request: web.Request, caller: Caller, query: PayoutsQuery) -> PayoutPage:
+    """The caller's payouts"""
+    filters: dict[str, object] = {"user_id": caller.user_id}
+    if query.cursor:
+        filters["_id"] = {"$lt": PydanticObjectId(query.cursor)}
+    payouts = await Payout.find(filters).sort("-_id").limit(query.limit).to_list()
+    next_cursor = str(payouts[-1].id) if len(payouts) == query.limit else None
+    return PayoutPage(items=[PayoutView.of(payout) for payout in payouts], next_cursor=next_cursor)

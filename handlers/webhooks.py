@@ -11,6 +11,7 @@ from gateway.payments.webhooks import (
     receive_paybill_confirmation,
     receive_webhook,
 )
+from gateway.payouts.results import apply_b2c_result, apply_status_result
 from gateway.routing import ApiRoutes
 from gateway.state import SERVICES
 
@@ -48,8 +49,13 @@ async def mpesa_initiator_result(request: web.Request) -> web.Response:
     check_mpesa_source(services, request.remote)
     timed_out = request.match_info["event"] == "timeout"
     result = parse_initiator_result(services, await request.read(), request.match_info["token"], timed_out=timed_out)
-    if request.match_info["kind"] == "reversal":
+    kind = request.match_info["kind"]
+    if kind == "reversal":
         await apply_reversal_result(result)
+    elif kind == "b2c":
+        await apply_b2c_result(services, result)
+    else:
+        await apply_status_result(services, result)
     return json_response(MPESA_ACCEPTED)
 
 

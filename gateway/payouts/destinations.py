@@ -12,6 +12,7 @@ from gateway.accounts.codes import issue_and_send, spend_send_budget
 from gateway.accounts.problems import OtpCooldown, OtpDead, OtpInvalid
 from gateway.logs import get_logger
 from gateway.payments.problems import PaymentDetailsInvalid
+from gateway.payouts.views import masked_phone
 from gateway.problems import NotFound
 from gateway.routing import RequestModel
 from gateway.security.callers import Caller
@@ -37,8 +38,7 @@ class DestinationView(BaseModel):
 
     @classmethod
     def of(cls, destination: PayoutDestination) -> "DestinationView":
-        masked = destination.phone[:4] + "*" * (len(destination.phone) - 7) + destination.phone[-3:]
-        return cls(method=destination.method, phone=masked, confirmed_at=destination.confirmed_at.isoformat())
+        return cls(method=destination.method, phone=masked_phone(destination.phone), confirmed_at=destination.confirmed_at.isoformat())
 
 
 def _msisdn(phone: str) -> str:
