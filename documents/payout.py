@@ -43,6 +43,8 @@ class Payout(Document):
     user_id: str
     amount_minor: int
     currency: str = "KES"
+    # How it is paid (the payout provider's name) and to where: an M-Pesa phone for "mpesa".
+    method: str = "mpesa"
     phone: str
     status: PayoutStatus = PayoutStatus.PENDING
     # Set while the payout is unsettled, so the database refuses a second one for the same person meanwhile.

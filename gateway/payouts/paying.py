@@ -15,6 +15,7 @@ from gateway.payouts.views import publish_payout_updated, send_payout_notice
 from gateway.services import Services
 from providers.errors import ProviderError, ProviderMisconfigured, VendorRejected
 from providers.payments.mpesa import MAX_B2C_AMOUNT_KES
+from providers.payouts import MpesaPayouts, PayoutProvider, PayoutRequest
 
 log = get_logger("lango.payouts")
 _KES = 100
@@ -43,29 +44,37 @@ async def start_payout(services: Services, user_id: str, now: datetime) -> Payou
     return await send_payout(services, payout)
 
 
+def payout_provider(services: Services, method: str) -> PayoutProvider | None:
+    """The adapter that pays out by `method`; None when it is not configured here."""
+    mpesa = paybill_provider(services)
+    return MpesaPayouts(mpesa) if method == "mpesa" and mpesa is not None else None
+
+
 async def send_payout(services: Services, payout: Payout) -> Payout:
-    """Ask Daraja for the B2C payment of a pending payout; an unreachable Daraja leaves it pending for a resend."""
-    provider = paybill_provider(services)
+    """Ask the vendor (Daraja B2C) to pay a pending payout; an unreachable vendor leaves it pending for a resend."""
+    provider = payout_provider(services, payout.method)
     if provider is None:
-        log.error("payout not sent: M-Pesa is not configured", payout_id=str(payout.id))
+        log.error("payout not sent: its method is not configured", payout_id=str(payout.id), method=payout.method)
         return payout
     try:
         counted = await payout.count_send()
     except PayoutStateConflict:
         return await Payout.by_id(str(payout.id)) or payout
     try:
-        acknowledgement = await provider.b2c_payment(str(counted.id), counted.phone, counted.amount_minor, REMARKS)
+        request = PayoutRequest(payout_id=str(counted.id), destination=counted.phone, amount_minor=counted.amount_minor,
+                                currency=counted.currency, remarks=REMARKS)  # fmt: skip
+        vendor_reference = await provider.send(request)
     except VendorRejected as error:
-        return await fail_payout(services, counted, None, f"Daraja refused the payment: {error}", services.clock())
+        return await fail_payout(services, counted, None, f"The payment was refused: {error}", services.clock())
     except ProviderMisconfigured as error:
-        log.error("payout not sent: fix the M-Pesa initiator settings", payout_id=str(counted.id), error=str(error))
+        log.error("payout not sent: fix the payout settings", payout_id=str(counted.id), error=str(error))
         return counted
     except ProviderError as error:
         # Daraja may or may not have taken it: sent again later with the same id, which Daraja will not pay twice.
         log.warning("payout not acknowledged by Daraja", payout_id=str(counted.id), error=str(error))
         return counted
     try:
-        sent = await counted.mark_sent(acknowledgement.conversation_id)
+        sent = await counted.mark_sent(vendor_reference)
     except PayoutStateConflict:
         # Its Result came before the acknowledgement: what it said stands.
         return await Payout.by_id(str(counted.id)) or counted

@@ -8,8 +8,7 @@ from documents.payout import Payout, PayoutStatus
 from documents.payout_destination import PayoutDestination
 from gateway.jobs import every
 from gateway.logs import get_logger
-from gateway.payments.paybill import paybill_provider
-from gateway.payouts.paying import fail_payout, send_payout, start_payout
+from gateway.payouts.paying import fail_payout, payout_provider, send_payout, start_payout
 from gateway.redis_client import redis_key
 from gateway.services import Services
 from providers.errors import ProviderError, VendorRejected
@@ -50,11 +49,11 @@ async def pay_out_now(services: Services, now: datetime) -> dict[str, int]:
 async def ask_about(services: Services, payout: Payout, now: datetime) -> str:
     """A transaction status query for the payout; its Result comes to the status route. One M-Pesa does not know
     is given up on once it timed out give_up_after_s ago."""
-    provider = paybill_provider(services)
+    provider = payout_provider(services, payout.method)
     if provider is None:
         return "not_queried"
     try:
-        await provider.transaction_status(originator_conversation_id=str(payout.id))
+        await provider.request_status(str(payout.id))
     except VendorRejected:
         give_up = now - timedelta(seconds=services.settings.payouts.give_up_after_s)
         if payout.status == PayoutStatus.TIMED_OUT and payout.updated_at <= give_up:
