@@ -3,7 +3,9 @@
 from aiohttp import web
 
 from gateway.jsoncodec import json_response
+from gateway.payments.mpesa_refunds import refund_of
 from gateway.payments.paybill_admin import apply_reversal_result
+from gateway.payments.refunds import apply_mpesa_refund_result
 from gateway.payments.webhooks import (
     answer_paybill_validation,
     check_mpesa_source,
@@ -52,6 +54,8 @@ async def mpesa_initiator_result(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     if kind == "reversal":
         await apply_reversal_result(result)
+    elif kind == "b2c" and refund_of(result.originator_conversation_id):
+        await apply_mpesa_refund_result(services, result)
     elif kind == "b2c":
         await apply_b2c_result(services, result)
     else:

@@ -16,7 +16,7 @@ from gateway.payments.settle import apply_recorded_event, close_payment_unpaid, 
 from gateway.problems import Problem
 from gateway.security.callers import Caller
 from gateway.services import Services
-from providers.payments import MpesaProvider, NormalizedPaymentEvent, PaymentOutcome
+from providers.payments import NormalizedPaymentEvent, PaymentOutcome
 from providers.payments.mpesa_results import PaybillNotice
 
 log = get_logger("lango.payments")
@@ -47,11 +47,6 @@ def _new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
 
 
-def paybill_provider(services: Services) -> MpesaProvider | None:
-    provider = services.payments.providers.get("mpesa")
-    return provider if isinstance(provider, MpesaProvider) else None
-
-
 async def reference_for(purpose: PaymentPurpose, target_id: str, owner_id: str) -> PaybillReference:
     """The target's account number, made the first time it is asked for; a random one taken already is drawn again."""
     for _ in range(5):
@@ -69,7 +64,7 @@ async def paybill_instructions(
     services: Services, purpose: PaymentPurpose, target_id: str, owner_id: str, amount_minor: int, currency: str
 ) -> PaybillInstructions | None:
     """How to pay this target on the Paybill; None when M-Pesa is not offered or the price is not in KES."""
-    if currency != "KES" or "mpesa" not in services.settings.payments.methods or paybill_provider(services) is None:
+    if currency != "KES" or "mpesa" not in services.settings.payments.methods or services.payments.mpesa is None:
         return None
     reference = await reference_for(purpose, target_id, owner_id)
     shortcode = services.settings.payments.mpesa.shortcode or _sandbox_shortcode(services)

@@ -4,7 +4,7 @@ the payer through Daraja's Reversal (whole amount, the only kind Daraja makes)."
 from documents.paybill import PaybillPayment, PaybillStateConflict, PaybillStatus
 from documents.payment import PaymentPurpose
 from gateway.logs import get_logger
-from gateway.payments.paybill import CLAIM_LEASE, paybill_provider, reference_for, settle_on_target
+from gateway.payments.paybill import CLAIM_LEASE, reference_for, settle_on_target
 from gateway.payments.problems import PaymentProviderUnavailable
 from gateway.payments.purposes import purpose_handler
 from gateway.problems import Conflict, NotFound
@@ -65,7 +65,7 @@ async def assign_unmatched(
 async def refund_unmatched(services: Services, admin: Caller, paybill_id: str, note: str) -> PaybillPayment:
     """Return an unmatched Paybill payment whole to the payer with Daraja's Reversal; its Result finishes it."""
     received = await _unmatched(paybill_id)
-    provider = paybill_provider(services)
+    provider = services.payments.mpesa
     if provider is None:
         raise PaymentProviderUnavailable("M-Pesa is not available here")
     try:

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from documents.payment_event import PaymentEvent
 from gateway.logs import get_logger
-from gateway.payments.paybill import ACCEPTED, INVALID_AMOUNT, confirm_paybill, paybill_provider, validate_paybill
+from gateway.payments.paybill import ACCEPTED, INVALID_AMOUNT, confirm_paybill, validate_paybill
 from gateway.payments.problems import WebhookNotVerified, WebhookSourceRefused
 from gateway.payments.settle import apply_recorded_event, record_vendor_event
 from gateway.problems import NotFound, ServiceUnavailable
@@ -73,7 +73,7 @@ async def _apply_all(services: Services, stored_events: list[PaymentEvent]) -> N
 
 
 def _mpesa(services: Services) -> MpesaProvider:
-    provider = paybill_provider(services)
+    provider = services.payments.mpesa
     if provider is None:
         raise NotFound("mpesa payments are not enabled")
     return provider

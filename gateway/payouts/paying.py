@@ -9,7 +9,6 @@ from documents.payout import Payout, PayoutStateConflict, PayoutStatus
 from documents.payout_destination import PayoutDestination
 from gateway.jobs import enqueue
 from gateway.logs import get_logger
-from gateway.payments.paybill import paybill_provider
 from gateway.payouts.earnings import payable_minor
 from gateway.payouts.views import publish_payout_updated, send_payout_notice
 from gateway.services import Services
@@ -46,7 +45,7 @@ async def start_payout(services: Services, user_id: str, now: datetime) -> Payou
 
 def payout_provider(services: Services, method: str) -> PayoutProvider | None:
     """The adapter that pays out by `method`; None when it is not configured here."""
-    mpesa = paybill_provider(services)
+    mpesa = services.payments.mpesa
     return MpesaPayouts(mpesa) if method == "mpesa" and mpesa is not None else None
 
 

@@ -66,6 +66,12 @@ class PaymentVendors:
     sandbox: SandboxVendors = field(default_factory=SandboxVendors)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
+    @property
+    def mpesa(self) -> MpesaProvider | None:
+        """The M-Pesa adapter, for what only Daraja does (B2C, reversals, the Paybill); None when M-Pesa is off."""
+        provider = self.providers.get("mpesa")
+        return provider if isinstance(provider, MpesaProvider) else None
+
     def run_after_answer(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         """Run `work` once the vendor has its answer; the task is held until it ends so it is never lost mid-way."""
         task = asyncio.get_running_loop().create_task(work, name=name)
