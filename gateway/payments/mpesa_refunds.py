@@ -6,6 +6,7 @@ from gateway.logs import get_logger
 from gateway.payments.views import publish_payment_updated
 from gateway.services import Services
 from providers.errors import ProviderError, ProviderMisconfigured, VendorRejected
+from providers.payments.mpesa import MIN_B2C_AMOUNT_KES
 
 log = get_logger("lango.payments")
 REFUND_PREFIX = "refund-"
@@ -31,7 +32,8 @@ async def send_mpesa_refund(services: Services, payment: Payment, refund: Paymen
     provider = services.payments.mpesa
     remaining = (payment.charged_amount_minor or payment.requested_amount_minor) - payment.refunded_minor
     amount = min(refund.amount_minor if refund.amount_minor is not None else remaining, remaining)
-    if provider is None or payment.payer_phone is None or amount <= 0:
+    # B2C pays whole shillings from 10 KES: anything else is sent by hand.
+    if provider is None or payment.payer_phone is None or amount < MIN_B2C_AMOUNT_KES * 100 or amount % 100:
         return await _leave_to_finance(services, payment, refund, "no B2C route for this refund")
     try:
         acknowledgement = await provider.b2c_payment(refund_originator_id(payment, refund), payment.payer_phone, amount, REMARKS)

@@ -415,10 +415,11 @@ class MpesaProvider(PaymentProvider):
     ) -> DarajaAcknowledgement:
         """Pay `amount_minor` KES to an M-Pesa phone from the B2C shortcode; the Result comes to the b2c routes.
         Daraja deduplicates on `originator_conversation_id`: a payout sends its own id, so a retry never pays twice."""
+        initiator = self._initiator("InitiatorName")
         kes = _whole_kes(amount_minor, "KES", low=MIN_B2C_AMOUNT_KES, high=MAX_B2C_AMOUNT_KES)
         payload = {
             "OriginatorConversationID": originator_conversation_id,
-            **self._initiator("InitiatorName"),
+            **initiator,
             "CommandID": self._settings.b2c_command_id,
             "Amount": kes,
             "PartyA": self._settings.b2c_shortcode or self._settings.shortcode,

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 from documents.booking import Booking
 from documents.payment_event import PaymentEvent
 from gateway.messaging.bus import Published
+from gateway.payments.refunds import request_refund
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
 from providers.emulators import finish_b2c
@@ -137,3 +138,24 @@ async def test_paypal_is_charged_in_usd_and_captured_after_approval(
     again = await client.post(f"/v1/payments/{payment['id']}/capture", headers=booking["guest"])
     assert again.status == 200 and (await again.json())["status"] == "succeeded"
     assert payment_statuses(published, payment["id"]) == ["pending", "succeeded"]
+
+
+async def test_a_late_mpesa_cancellation_gets_part_back_through_b2c(client: TestClient, sandbox: SandboxVendors) -> None:
+    booking = await held_booking(client, start_in_days=5, cancellation_policy=FULL_THEN_HALF)
+    payment = await pay(client, booking)
+    await settle_push(client, sandbox, payment)
+    cancelled = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=booking["guest"])
+    due = (await cancelled.json())["refund_due_minor"]
+    assert 0 < due < booking["price"]["total_minor"]
+    daraja = sandbox.daraja
+    (originator_id, b2c), = daraja.b2c_payments.items()
+    assert b2c.amount * 100 == due
+    before = len(daraja.callbacks)
+    finish_b2c(daraja, originator_id)
+    await delivered(client.app, daraja.notifications, before + 1)
+    refunded = await stored_payment(payment["id"])
+    assert (refunded.status, refunded.refunded_minor) == ("partially_refunded", due)
+    # Never more than what is left: a second refund asking for everything gets only the rest.
+    await request_refund(client.app[SERVICES], refunded, booking["price"]["total_minor"], "goodwill", "goodwill-1")
+    second = next(b for key, b in daraja.b2c_payments.items() if key != originator_id)
+    assert second.amount * 100 == booking["price"]["total_minor"] - due
