@@ -3,7 +3,7 @@ own id as the OriginatorConversationID so a resend never pays twice; the Result 
 
 from documents.payment import Payment, PaymentRefund, RefundStatus
 from gateway.logs import get_logger
-from gateway.payments.views import publish_payment_updated
+from gateway.payments.views import change_refund, publish_payment_updated
 from gateway.services import Services
 from providers.errors import ProviderError, ProviderMisconfigured, VendorRejected
 from providers.payments.mpesa import MIN_B2C_AMOUNT_KES
@@ -40,14 +40,14 @@ async def send_mpesa_refund(services: Services, payment: Payment, refund: Paymen
     except ProviderMisconfigured as error:
         return await _leave_to_finance(services, payment, refund, str(error))
     except VendorRejected as error:
-        updated = await payment.update_refund(refund.key, RefundStatus.FAILED, note=str(error))
+        updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=str(error))
         await publish_payment_updated(services, updated)
         return updated
     except ProviderError as error:
         log.warning("M-Pesa refund deferred: Daraja unavailable", payment_id=str(payment.id), error=str(error))
         return payment
-    updated = await payment.update_refund(
-        refund.key, RefundStatus.PENDING, amount_minor=amount, vendor_reference=acknowledgement.conversation_id
+    updated = await change_refund(
+        services, payment, refund.key, RefundStatus.PENDING, amount_minor=amount, vendor_reference=acknowledgement.conversation_id
     )
     await publish_payment_updated(services, updated)
     return updated
@@ -55,6 +55,6 @@ async def send_mpesa_refund(services: Services, payment: Payment, refund: Paymen
 
 async def _leave_to_finance(services: Services, payment: Payment, refund: PaymentRefund, why: str) -> Payment:
     log.warning("M-Pesa refund left to the finance team", payment_id=str(payment.id), reason=why)
-    updated = await payment.update_refund(refund.key, RefundStatus.MANUAL, note=MANUAL_MPESA_REFUND)
+    updated = await change_refund(services, payment, refund.key, RefundStatus.MANUAL, note=MANUAL_MPESA_REFUND)
     await publish_payment_updated(services, updated)
     return updated

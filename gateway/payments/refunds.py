@@ -8,7 +8,7 @@ from documents.payment import Payment, PaymentRefund, PaymentStateConflict, Refu
 from gateway.logs import get_logger
 from gateway.payments.mpesa_refunds import refund_of, send_mpesa_refund
 from gateway.payments.purposes import purpose_handler
-from gateway.payments.views import publish_payment_updated
+from gateway.payments.views import change_refund, publish_payment_updated
 from gateway.services import Services
 from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, VendorRejected, VendorUnavailable
@@ -55,7 +55,7 @@ async def send_refund(services: Services, payment: Payment, refund: PaymentRefun
         result = await provider.refund(payment.provider_reference, refund.amount_minor, f"refund-{payment.id}-{refund.key}")
     except VendorRejected as error:
         log.warning("refund not taken by the vendor", payment_id=str(payment.id), provider=payment.provider, error=str(error))
-        updated = await payment.update_refund(refund.key, RefundStatus.FAILED, note=str(error))
+        updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=str(error))
         await publish_payment_updated(services, updated)
         return updated
     except VendorUnavailable as error:
@@ -66,7 +66,7 @@ async def send_refund(services: Services, payment: Payment, refund: PaymentRefun
         return payment
     if result.outcome not in (PaymentOutcome.REFUNDED, PaymentOutcome.PARTIALLY_REFUNDED):
         status = RefundStatus.PENDING if result.outcome is PaymentOutcome.PENDING else RefundStatus.FAILED
-        return await payment.update_refund(refund.key, status, vendor_reference=result.refund_reference)
+        return await change_refund(services, payment, refund.key, status, vendor_reference=result.refund_reference)
     fully = result.outcome is PaymentOutcome.REFUNDED
     return await _refund_succeeded(services, payment, refund.key, result.refund_reference, result.amount_minor, fully=fully)
 
@@ -75,7 +75,7 @@ async def _refund_succeeded(
     services: Services, payment: Payment, key: str, vendor_reference: str | None, amount_minor: int | None, *, fully: bool
 ) -> Payment:
     """The vendor returned the money of refund `key`: recorded once, and the payment's refunded total with it."""
-    updated = await payment.update_refund(key, RefundStatus.SUCCEEDED, vendor_reference=vendor_reference, amount_minor=amount_minor)
+    updated = await change_refund(services, payment, key, RefundStatus.SUCCEEDED, vendor_reference=vendor_reference, amount_minor=amount_minor)
     # A full refund may come back without an amount ("all that was left"): then the whole charge is refunded.
     refunded_total = (
         updated.charged_amount_minor or updated.requested_amount_minor
@@ -112,7 +112,7 @@ async def apply_mpesa_refund_result(services: Services, result: InitiatorResult)
         log.warning("M-Pesa refund outcome unknown", payment_id=str(payment.id), key=refund.key, code=result.result_code)
         return payment
     if not result.succeeded:
-        updated = await payment.update_refund(refund.key, RefundStatus.FAILED, note=result.result_desc)
+        updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=result.result_desc)
         await publish_payment_updated(services, updated)
         return updated
     collected = payment.charged_amount_minor or payment.requested_amount_minor

@@ -117,6 +117,11 @@ async def test_an_mpesa_refund_goes_back_to_the_paying_phone_through_b2c(
     assert (refunded.status, refunded.refunded_minor) == ("refunded", booking["price"]["total_minor"])
     assert [(refund.status, refund.vendor_reference) for refund in refunded.refunds] == [("succeeded", b2c.receipt)]
     assert payment_statuses(published, payment["id"]) == ["pending", "succeeded", "succeeded", "refunded"]
+    refund_events = [event for event in published if event.type == "refund.updated"]
+    assert [(event.data["status"], event.target) for event in refund_events] == [
+        ("pending", f"user:{refunded.user_id}"), ("succeeded", f"user:{refunded.user_id}")
+    ]
+    assert refund_events[-1].data["vendor_reference"] == b2c.receipt
     assert (await Booking.get(booking["id"])).status == "cancelled"
 
 
