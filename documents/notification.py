@@ -25,6 +25,8 @@ class NotificationKind(StrEnum):
     BROADCAST = "broadcast"
     # A change to how the account signs in (two-factor turned on or off): the owner hears of it at once.
     SECURITY_ALERT = "security_alert"
+    # A host's or agent's earnings reached their M-Pesa phone.
+    PAYOUT_SENT = "payout_sent"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.

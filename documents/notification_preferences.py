@@ -48,6 +48,7 @@ DEFAULT_SWITCHES: dict[str, ChannelSwitches] = {
     "event_reminder": ChannelSwitches(),
     "event_cancelled": ChannelSwitches(sms=True),
     "broadcast": ChannelSwitches(email=False),
+    "payout_sent": ChannelSwitches(sms=True),
 }
 
 

@@ -19,6 +19,7 @@ class CodePurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     VERIFY_PHONE = "verify_phone"
     PASSWORD_RESET = "password_reset"
+    VERIFY_PAYOUT_PHONE = "verify_payout_phone"
 
 
 CodeCheck = Literal["accepted", "wrong", "dead"]

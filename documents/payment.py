@@ -270,7 +270,9 @@ class Payment(Document, AdvancesState):
 
     async def update_refund(self, key: str, status: RefundStatus, **fields: Any) -> "Payment":
         """Move one refund request on; a refund already succeeded is never changed back."""
-        changes = {f"refunds.$[entry].{name}": value for name, value in {"status": status.value, **fields}.items()}
+        # The status is set last: SecantusDB matches the array filter anew for each field, so a status set first to
+        # succeeded would keep the other fields (the vendor's reference, the amount) from being written.
+        changes = {f"refunds.$[entry].{name}": value for name, value in {**fields, "status": status.value}.items()}
         unsettled = {"key": key, "status": {"$ne": RefundStatus.SUCCEEDED.value}}
         updated = await self.get_pymongo_collection().find_one_and_update(
             {"_id": self.id, "refunds": {"$elemMatch": unsettled}},

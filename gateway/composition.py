@@ -38,6 +38,8 @@ from gateway.payments.booking_payments import BookingPayments, refund_cancelled_
 from gateway.payments.purposes import PurposeHandler
 from gateway.payments.receipts import send_payment_receipt
 from gateway.payments.reconcile import reconcile_payments
+from gateway.payouts.schedule import pay_out_earnings
+from gateway.payouts.views import send_payout_notice
 from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
 from gateway.redis_client import create_redis
@@ -69,6 +71,7 @@ JOBS = JobCatalogue(
         send_payment_receipt,
         send_pending_push,
         settle_cancelled_event,
+        send_payout_notice,
     ),
     periodic=(
         sweep_lapsed_holds,
@@ -78,6 +81,7 @@ JOBS = JobCatalogue(
         resume_event_cancellations,
         sweep_abandoned_uploads,
         flush_analytics,
+        pay_out_earnings,
     ),
 )
 

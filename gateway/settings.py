@@ -202,6 +202,7 @@ class RateLimitSettings(Section):
     lapsed_holds_per_user: str = "5/day"
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
+    payout_destination_requests_per_user: str = "3/hour; 5/day"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":
@@ -345,6 +346,22 @@ class CommissionSettings(Section):
     tickets: CommissionRule = CommissionRule(percent_bps=500)
 
 
+class PayoutSettings(Section):
+    # Earnings are paid out this long after check-in (stays) or the event's end (tickets).
+    holdback_s: int = Field(86_400, ge=0, le=90 * 86_400)
+    # Less than this is kept for the next payout (B2C pays at least 10 KES).
+    min_amount_minor: int = Field(10_000, ge=1_000, le=25_000_000)
+    # A payout phone confirmed less than this long ago is not paid yet: the owner hears of the change first.
+    new_destination_hold_s: int = Field(86_400, ge=0, le=30 * 86_400)
+    # A payout Daraja did not acknowledge is sent again (same OriginatorConversationID) after this long.
+    resend_after_s: int = Field(120, ge=30, le=86_400)
+    # A payout sent or timed out this long without a Result is asked about with a transaction status query.
+    status_query_after_s: int = Field(300, ge=30, le=86_400)
+    # A payout M-Pesa still does not know this long after it timed out is failed, and its amount payable again.
+    give_up_after_s: int = Field(86_400, ge=600, le=30 * 86_400)
+    batch: int = Field(100, ge=1, le=5_000)
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -373,6 +390,7 @@ class Settings(BaseSettings):
     push: PushSettings = PushSettings()
     notifications: NotificationSettings = NotificationSettings()
     bookings: BookingSettings = BookingSettings()
+    payouts: PayoutSettings = PayoutSettings()
     storage: StorageSettings = StorageSettings()
     maps: MapsSettings = MapsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()

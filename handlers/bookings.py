@@ -5,13 +5,17 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
+from documents.booking import Booking, BookingStatus
+from documents.payment import PaymentPurpose
 from gateway.bookings.holds import StayRequest, hold_nights
 from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
 from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import AUTHENTICATED, roles
 from gateway.jsoncodec import json_response
+from gateway.payments.paybill import PaybillInstructions, paybill_instructions
 from gateway.routing import ApiRoutes, RequestModel, idempotency_key
 from gateway.security.callers import Caller
+from gateway.services import Services
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="bookings")
@@ -25,10 +29,26 @@ class BookingsQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
 
+class BookingAnswer(BookingView):
+    paybill: PaybillInstructions | None = Field(
+        None, description="How the guest pays on the M-Pesa Paybill instead of the STK prompt; while the booking is held"
+    )
+
+
+async def _answer(services: Services, caller: Caller, booking: Booking) -> BookingAnswer:
+    paybill = None
+    if booking.status == BookingStatus.HELD and caller.user_id == booking.guest_id:
+        price = booking.price
+        paybill = await paybill_instructions(
+            services, PaymentPurpose.BOOKING, str(booking.id), booking.guest_id, price.total_minor, price.currency
+        )
+    return BookingAnswer(**BookingView.of(booking).model_dump(), paybill=paybill)
+
+
 @routes.post(
     "/v1/bookings",
     body=StayRequest,
-    response=BookingView,
+    response=BookingAnswer,
     status=201,
     access=GUEST,
     problems=(400, 401, 403, 404, 409, 422, 429),
@@ -43,7 +63,8 @@ async def create_booking(request: web.Request, caller: Caller, body: StayRequest
     """Hold nights at a listing while the guest pays"""
     booking, created = await hold_nights(request.app[SERVICES], caller, body, idempotency_key(request))
     headers = {} if created else {"Idempotent-Replayed": "true"}
-    return json_response(BookingView.of(booking).model_dump(mode="json"), status=201 if created else 200, headers=headers)
+    answer = await _answer(request.app[SERVICES], caller, booking)
+    return json_response(answer.model_dump(mode="json"), status=201 if created else 200, headers=headers)
 
 
 @routes.get("/v1/bookings", query=BookingsQuery, response=BookingPage, access=AUTHENTICATED, problems=(400, 401, 403))
@@ -53,10 +74,10 @@ async def my_bookings(request: web.Request, caller: Caller, query: BookingsQuery
     return BookingPage(items=[BookingView.of(booking) for booking in bookings], next_cursor=next_cursor)
 
 
-@routes.get(BOOKING, response=BookingView, access=AUTHENTICATED, problems=(401, 404))
-async def read_booking(request: web.Request, caller: Caller) -> BookingView:
+@routes.get(BOOKING, response=BookingAnswer, access=AUTHENTICATED, problems=(401, 404))
+async def read_booking(request: web.Request, caller: Caller) -> BookingAnswer:
     """One booking, for its guest, the listing's agent or an admin"""
-    return BookingView.of(await booking_for(caller, request.match_info["booking_id"]))
+    return await _answer(request.app[SERVICES], caller, await booking_for(caller, request.match_info["booking_id"]))
 
 
 @routes.post(f"{BOOKING}/cancel", response=BookingView, access=AUTHENTICATED, problems=(401, 404, 409))

@@ -6,11 +6,15 @@ from aiohttp import web
 from pydantic import Field
 
 from documents.door_pass import DoorPass
+from documents.payment import PaymentPurpose
+from documents.ticket_order import OrderStatus, TicketOrder
 from gateway.http_access import AUTHENTICATED, authenticate
 from gateway.jsoncodec import json_response
+from gateway.payments.paybill import PaybillInstructions, paybill_instructions
 from gateway.problems import NotFound
 from gateway.routing import ApiRoutes, RequestModel, idempotency_key
 from gateway.security.callers import Caller
+from gateway.services import Services
 from gateway.state import SERVICES
 from gateway.tickets.holding import (
     door_passes,
@@ -39,10 +43,25 @@ class QrQuery(RequestModel):
     key: Annotated[str, Field(max_length=64)] | None = None
 
 
+class TicketOrderAnswer(TicketOrderView):
+    paybill: PaybillInstructions | None = Field(
+        None, description="How the buyer pays on the M-Pesa Paybill instead of the STK prompt; while the order is held"
+    )
+
+
+async def _order_answer(services: Services, caller: Caller, order: TicketOrder) -> TicketOrderAnswer:
+    paybill = None
+    if order.status == OrderStatus.HELD and caller.user_id == order.buyer_id:
+        paybill = await paybill_instructions(
+            services, PaymentPurpose.TICKET_ORDER, str(order.id), order.buyer_id, order.total_minor, order.currency
+        )
+    return TicketOrderAnswer(**TicketOrderView.of(order).model_dump(), paybill=paybill)
+
+
 @routes.post(
     "/v1/ticket-orders",
     body=OrderRequest,
-    response=TicketOrderView,
+    response=TicketOrderAnswer,
     status=201,
     access=AUTHENTICATED,
     problems=(400, 401, 404, 409, 422, 429),
@@ -56,7 +75,7 @@ async def create_ticket_order(request: web.Request, caller: Caller, body: OrderR
     """Hold tickets while the buyer pays"""
     order, created = await hold_tickets(request.app[SERVICES], caller, body, idempotency_key(request))
     headers = {} if created else {"Idempotent-Replayed": "true"}
-    view = TicketOrderView.of(order).model_dump(mode="json")
+    view = (await _order_answer(request.app[SERVICES], caller, order)).model_dump(mode="json")
     return json_response(view, status=201 if created else 200, headers=headers)
 
 
@@ -67,10 +86,10 @@ async def my_ticket_orders(request: web.Request, caller: Caller, query: PageQuer
     return TicketOrderPage(items=[TicketOrderView.of(order) for order in orders], next_cursor=next_cursor)
 
 
-@routes.get(ORDER, response=TicketOrderView, access=AUTHENTICATED, problems=(401, 404))
-async def read_ticket_order(request: web.Request, caller: Caller) -> TicketOrderView:
+@routes.get(ORDER, response=TicketOrderAnswer, access=AUTHENTICATED, problems=(401, 404))
+async def read_ticket_order(request: web.Request, caller: Caller) -> TicketOrderAnswer:
     """One ticket order, for its buyer, the event's host or an admin"""
-    return TicketOrderView.of(await order_for(caller, request.match_info["order_id"]))
+    return await _order_answer(request.app[SERVICES], caller, await order_for(caller, request.match_info["order_id"]))
 
 
 @routes.post(f"{ORDER}/cancel", response=TicketOrderView, access=AUTHENTICATED, problems=(401, 404, 409))

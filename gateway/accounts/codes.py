@@ -33,7 +33,7 @@ async def spend_send_budget(services: Services, destination: str, client_address
         await services.limits.hit("sms_overall", "all")
 
 
-async def _issue_and_send(services: Services, user: User, purpose: CodePurpose, destination: str, cooldown_s: int) -> bool:
+async def issue_and_send(services: Services, user: User, purpose: CodePurpose, destination: str, cooldown_s: int) -> bool:
     """Issue a fresh code and send it; False (nothing sent) while the last code is younger than the cooldown."""
     auth = services.settings.auth
     code = await OneTimeCode.issue(
@@ -66,7 +66,7 @@ async def send_verification(services: Services, user: User, channel: ContactChan
         raise AlreadyVerified()
     await spend_send_budget(services, destination, client_address)
     cooldown_s = services.settings.auth.otp_resend_cooldown_s
-    if not await _issue_and_send(services, user, VERIFY_PURPOSE[channel], destination, cooldown_s):
+    if not await issue_and_send(services, user, VERIFY_PURPOSE[channel], destination, cooldown_s):
         raise OtpCooldown(cooldown_s)
 
 
@@ -107,7 +107,7 @@ async def send_password_reset_code(ctx: dict[str, Any], *, email: str | None, ph
     # (its code never arrived) replaces it at once.
     first_try = ctx.get("job") is None or ctx["job"].attempts <= 1
     cooldown_s = services.settings.auth.otp_resend_cooldown_s if first_try else 0
-    return await _issue_and_send(services, user, CodePurpose.PASSWORD_RESET, email or phone or "", cooldown_s)
+    return await issue_and_send(services, user, CodePurpose.PASSWORD_RESET, email or phone or "", cooldown_s)
 
 
 async def reset_password(

@@ -35,6 +35,10 @@ class BookingPayments(PurposeHandler):
             platform_fee_minor=booking.price.platform_fee_minor,
         )
 
+    async def owner_of(self, target_id: str) -> str | None:
+        booking = await _booking(target_id)
+        return booking.guest_id if booking is not None else None
+
     async def still_payable(self, services: Services, payment: Payment) -> bool:
         # The bookings sweep decides when a hold has lapsed; until then a payment may still confirm it.
         booking = await _booking(payment.target_id)

@@ -35,6 +35,10 @@ class PurposeHandler(ABC):
         """The amount the caller owes for `target_id`; a Problem when it is not theirs or not payable now."""
 
     @abstractmethod
+    async def owner_of(self, target_id: str) -> str | None:
+        """Who pays for `target_id` (the guest, the buyer); None when there is no such target."""
+
+    @abstractmethod
     async def still_payable(self, services: Services, payment: Payment) -> bool:
         """Whether an open payment's target still waits for it (False: the payment may be expired)."""
 

@@ -1,23 +1,27 @@
-"""Returning money: a refund is recorded on the payment first, then asked of the vendor; M-Pesa ones go to finance.
-Each record posts to the ledger in its own transaction: the refund falling due, then the refund sent."""
+"""Returning money: a refund is recorded on the payment first, then asked of the vendor (M-Pesa ones through B2C to
+the paying phone), never more than what is left of what was collected. Each record posts to the ledger in its own
+transaction: the refund falling due, then the refund sent."""
 
+from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.payment import Payment, PaymentRefund, PaymentStateConflict, RefundStatus
 from gateway.database import in_transaction
 from gateway.ledger.payment_entries import owed_for_refunded, post_refund_due, post_refund_sent
 from gateway.logs import get_logger
+from gateway.payments.mpesa_refunds import refund_of, send_mpesa_refund
 from gateway.payments.purposes import purpose_handler
-from gateway.payments.views import publish_payment_updated
+from gateway.payments.views import change_refund, publish_payment_updated
 from gateway.services import Services
 from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, VendorRejected, VendorUnavailable
 from providers.payments import PaymentOutcome
+from providers.payments.mpesa_results import InitiatorResult
 from providers.payments.outcomes import PARTIALLY_REFUNDED, REFUNDED
 
 log = get_logger("lango.payments")
-# Daraja's reversal and B2C APIs need initiator credentials this deployment does not hold.
-MANUAL_MPESA_REFUND = "Our team will send this refund to the M-Pesa number that paid; you do not need to do anything."
+# Daraja's answer to an OriginatorConversationID it has seen: says nothing of whether the first one paid.
+DUPLICATE_REQUEST = "15"
 
 
 def charged_share(payment: Payment, requested_minor: int) -> int | None:
@@ -56,6 +60,8 @@ async def request_refund(services: Services, payment: Payment, requested_minor: 
 
 async def send_refund(services: Services, payment: Payment, refund: PaymentRefund) -> Payment:
     """Ask the vendor for a recorded refund; a vendor that cannot be reached leaves it `requested` for the next retry."""
+    if payment.provider == "mpesa":
+        return await send_mpesa_refund(services, payment, refund)
     vendors: PaymentVendors = services.payments
     provider = vendors.providers.get(payment.provider)
     if provider is None or payment.provider_reference is None:
@@ -64,10 +70,8 @@ async def send_refund(services: Services, payment: Payment, refund: PaymentRefun
     try:
         result = await provider.refund(payment.provider_reference, refund.amount_minor, f"refund-{payment.id}-{refund.key}")
     except VendorRejected as error:
-        manual = payment.provider == "mpesa"
-        status, note = (RefundStatus.MANUAL, MANUAL_MPESA_REFUND) if manual else (RefundStatus.FAILED, str(error))
-        log.warning("refund not taken by the vendor", payment_id=str(payment.id), provider=payment.provider, manual=manual, error=str(error))
-        updated = await payment.update_refund(refund.key, status, note=note)
+        log.warning("refund not taken by the vendor", payment_id=str(payment.id), provider=payment.provider, error=str(error))
+        updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=str(error))
         await publish_payment_updated(services, updated)
         return updated
     except VendorUnavailable as error:
@@ -78,11 +82,16 @@ async def send_refund(services: Services, payment: Payment, refund: PaymentRefun
         return payment
     if result.outcome not in (PaymentOutcome.REFUNDED, PaymentOutcome.PARTIALLY_REFUNDED):
         status = RefundStatus.PENDING if result.outcome is PaymentOutcome.PENDING else RefundStatus.FAILED
-        return await payment.update_refund(refund.key, status, vendor_reference=result.refund_reference)
-    updated = await payment.update_refund(
-        refund.key, RefundStatus.SUCCEEDED, vendor_reference=result.refund_reference, amount_minor=result.amount_minor
-    )
+        return await change_refund(services, payment, refund.key, status, vendor_reference=result.refund_reference)
     fully = result.outcome is PaymentOutcome.REFUNDED
+    return await _refund_succeeded(services, payment, refund.key, result.refund_reference, result.amount_minor, fully=fully)
+
+
+async def _refund_succeeded(
+    services: Services, payment: Payment, key: str, vendor_reference: str | None, amount_minor: int | None, *, fully: bool
+) -> Payment:
+    """The vendor returned the money of refund `key`: recorded once, and the payment's refunded total with it."""
+    updated = await change_refund(services, payment, key, RefundStatus.SUCCEEDED, vendor_reference=vendor_reference, amount_minor=amount_minor)
     # A full refund may come back without an amount ("all that was left"): then the whole charge is refunded.
     refunded_total = (
         updated.charged_amount_minor or updated.requested_amount_minor
@@ -119,6 +128,29 @@ async def record_vendor_refund(
     await publish_payment_updated(services, updated)
     await purpose_handler(services, updated.purpose).on_refunded(services, updated)
     return updated
+
+
+async def apply_mpesa_refund_result(services: Services, result: InitiatorResult) -> Payment | None:
+    """Daraja's B2C Result for a refund: succeeded once whatever the repeats, or failed; a timeout leaves it pending
+    (it may have paid: the finance team checks before sending it again)."""
+    named = refund_of(result.originator_conversation_id)
+    payment = await Payment.get(PydanticObjectId(named[0])) if named and PydanticObjectId.is_valid(named[0]) else None
+    refund = next((entry for entry in payment.refunds if entry.key == named[1]), None) if payment and named else None
+    if payment is None or refund is None:
+        log.warning("B2C Result for no known refund", originator_id=result.originator_conversation_id)
+        return None
+    if result.timed_out or result.result_code == DUPLICATE_REQUEST:
+        log.warning("M-Pesa refund outcome unknown", payment_id=str(payment.id), key=refund.key, code=result.result_code)
+        return payment
+    if not result.succeeded:
+        updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=result.result_desc)
+        await publish_payment_updated(services, updated)
+        return updated
+    collected = payment.charged_amount_minor or payment.requested_amount_minor
+    refunded_after = payment.refunded_minor + (result.amount_minor or 0)
+    return await _refund_succeeded(
+        services, payment, refund.key, result.receipt or result.transaction_id, result.amount_minor, fully=refunded_after >= collected
+    )
 
 
 async def retry_requested_refunds(services: Services, limit: int) -> int:

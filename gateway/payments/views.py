@@ -4,10 +4,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from documents.payment import Payment, PaymentPurpose, PaymentStatus, RefundStatus
+from documents.payment import Payment, PaymentPurpose, PaymentRefund, PaymentStatus, RefundStatus
 from gateway.logs import get_logger
 from gateway.messaging.bus import BusUnavailable, PushNotice
-from gateway.messaging.catalogue import PAYMENT_UPDATED
+from gateway.messaging.catalogue import PAYMENT_UPDATED, REFUND_UPDATED
 from gateway.messaging.targets import user_room
 from gateway.services import Services
 
@@ -101,3 +101,43 @@ async def publish_payment_updated(services: Services, payment: Payment) -> None:
         )
     except BusUnavailable as error:
         log.warning("payment.updated not published", payment_id=str(payment.id), error=str(error))
+
+
+class RefundUpdate(BaseModel):
+    """The `refund.updated` payload: one refund of a payment, as it stands now."""
+
+    payment_id: str
+    purpose: PaymentPurpose
+    target_id: str
+    key: str
+    status: RefundStatus
+    requested_minor: int
+    amount_minor: int | None
+    currency: str | None
+    reason: str
+    note: str | None
+    vendor_reference: str | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment, refund: PaymentRefund) -> "RefundUpdate":
+        return cls(payment_id=str(payment.id), purpose=payment.purpose, target_id=payment.target_id,
+                   currency=payment.charged_currency or payment.requested_currency,
+                   **refund.model_dump(include={"key", "status", "requested_minor", "amount_minor", "reason", "note",
+                                                "vendor_reference", "updated_at"}))  # fmt: skip
+
+
+async def change_refund(services: Services, payment: Payment, key: str, status: RefundStatus, **fields: object) -> Payment:
+    """Move one refund of the payment on (Payment.update_refund) and publish `refund.updated` when it changed."""
+    updated = await payment.update_refund(key, status, **fields)
+    refund = next((entry for entry in updated.refunds if entry.key == key), None)
+    if updated is payment or refund is None:
+        return updated
+    try:
+        await services.bus.publish(
+            user_room(payment.user_id), REFUND_UPDATED, RefundUpdate.of(updated, refund).model_dump(mode="json"),
+            collapse_key=f"refund:{payment.id}:{key}",
+        )  # fmt: skip
+    except BusUnavailable as error:
+        log.warning("refund.updated not published", payment_id=str(payment.id), error=str(error))
+    return updated

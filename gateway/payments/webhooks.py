@@ -5,12 +5,15 @@ from collections.abc import Mapping
 
 from documents.payment_event import PaymentEvent
 from gateway.logs import get_logger
+from gateway.payments.paybill import ACCEPTED, INVALID_AMOUNT, confirm_paybill, validate_paybill
 from gateway.payments.problems import WebhookNotVerified, WebhookSourceRefused
 from gateway.payments.settle import apply_recorded_event, record_vendor_event
 from gateway.problems import NotFound, ServiceUnavailable
 from gateway.services import Services
 from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, SignatureInvalid
+from providers.payments import MpesaProvider
+from providers.payments.mpesa_results import InitiatorResult, PaybillNotice
 
 log = get_logger("lango.payments")
 
@@ -67,3 +70,46 @@ async def _apply_all(services: Services, stored_events: list[PaymentEvent]) -> N
         except Exception:
             # The statement is stored; the reconciliation job applies what is left unapplied.
             log.exception("applying a stored payment statement failed", event_id=str(stored.id))
+
+
+def _mpesa(services: Services) -> MpesaProvider:
+    provider = services.payments.mpesa
+    if provider is None:
+        raise NotFound("mpesa payments are not enabled")
+    return provider
+
+
+def parse_initiator_result(services: Services, raw_body: bytes, path_token: str, *, timed_out: bool) -> InitiatorResult:
+    """A Daraja Result (B2C, transaction status, reversal) or queue timeout, verified by its path token."""
+    try:
+        return _mpesa(services).parse_initiator_result(raw_body, path_token=path_token, timed_out=timed_out)
+    except SignatureInvalid as error:
+        log.warning("Daraja Result refused", error=str(error))
+        raise WebhookNotVerified() from None
+
+
+def _paybill_notice(services: Services, raw_body: bytes, path_token: str) -> PaybillNotice | None:
+    try:
+        return _mpesa(services).parse_paybill(raw_body, path_token=path_token)
+    except SignatureInvalid as error:
+        log.warning("Paybill notification refused", error=str(error))
+        raise WebhookNotVerified() from None
+
+
+async def answer_paybill_validation(services: Services, raw_body: bytes, path_token: str) -> dict[str, str]:
+    """Safaricom's C2B validation answer: take the money only for a payable reference and its exact amount."""
+    notice = _paybill_notice(services, raw_body, path_token)
+    code = await validate_paybill(services, notice) if notice is not None else INVALID_AMOUNT
+    if code != ACCEPTED:
+        log.info("Paybill payment refused at validation", code=code, trans_id=notice.trans_id if notice else None)
+    return {"ResultCode": code, "ResultDesc": "Accepted" if code == ACCEPTED else "Rejected"}
+
+
+async def receive_paybill_confirmation(services: Services, raw_body: bytes, path_token: str) -> None:
+    """Record and match a confirmed Paybill payment (exactly once per TransID)."""
+    notice = _paybill_notice(services, raw_body, path_token)
+    if notice is None:
+        # Money was taken but its amount cannot be read: refused, so Safaricom retries and the logs show it.
+        log.error("Paybill confirmation with an unreadable amount")
+        raise WebhookNotVerified()
+    await confirm_paybill(services, notice)

@@ -34,6 +34,10 @@ class TicketOrderPayments(PurposeHandler):
             order.buyer_id, order.total_minor, order.currency, f"{order.seats} tickets: {event.title}", order.host_id, order.platform_fee_minor
         )
 
+    async def owner_of(self, target_id: str) -> str | None:
+        order = await TicketOrder.get(PydanticObjectId(target_id)) if PydanticObjectId.is_valid(target_id) else None
+        return order.buyer_id if order is not None else None
+
     async def still_payable(self, services: Services, payment: Payment) -> bool:
         order = await TicketOrder.get(PydanticObjectId(payment.target_id))
         if order is None or order.status != OrderStatus.HELD or order.hold_expires_at <= datetime.now(UTC):

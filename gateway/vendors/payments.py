@@ -42,6 +42,8 @@ log = get_logger("lango.payments")
 MPESA_CALLBACK_PATH = "/webhooks/mpesa"
 STRIPE_WEBHOOK_PATH = "/webhooks/stripe"
 PAYPAL_WEBHOOK_PATH = "/webhooks/paypal"
+# Paybill (C2B) routes: Daraja refuses registered URLs that name M-Pesa or Safaricom.
+PAYBILL_PATH = "/webhooks/paybill"
 PaymentVendorSettings = MpesaSettings | StripeSettings | PaypalSettings
 
 
@@ -63,6 +65,12 @@ class PaymentVendors:
     mpesa_callback_token: str | None
     sandbox: SandboxVendors = field(default_factory=SandboxVendors)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def mpesa(self) -> MpesaProvider | None:
+        """The M-Pesa adapter, for what only Daraja does (B2C, reversals, the Paybill); None when M-Pesa is off."""
+        provider = self.providers.get("mpesa")
+        return provider if isinstance(provider, MpesaProvider) else None
 
     def run_after_answer(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         """Run `work` once the vendor has its answer; the task is held until it ends so it is never lost mid-way."""
@@ -104,6 +112,8 @@ async def _build_vendors(settings: Settings, http: httpx.AsyncClient, stack: Asy
             vendor = await _start_emulator(method, payments, public_url, sandbox, stack)
         providers[method] = _adapter(vendor, http, public_url + MPESA_CALLBACK_PATH, callback_token)
     await _warm_up(providers)
+    if sandbox.daraja is not None:
+        await _register_paybill(providers, public_url + PAYBILL_PATH, callback_token)
     return PaymentVendors(providers, unavailable, callback_token if "mpesa" in providers else None, sandbox)
 
 
@@ -130,6 +140,18 @@ async def _warm_up(providers: dict[str, PaymentProvider]) -> None:
         log.warning("Daraja token not fetched at start-up", error=str(error))
 
 
+async def _register_paybill(providers: dict[str, PaymentProvider], paybill_url: str, token: str) -> None:
+    """Tell the Daraja emulator where Paybill payments are validated and confirmed. A live shortcode's URLs are
+    registered once, by hand (docs/payouts.md): Safaricom does not take a new registration at every start."""
+    mpesa = providers.get("mpesa")
+    if not isinstance(mpesa, MpesaProvider):
+        return
+    try:
+        await mpesa.c2b_register(f"{paybill_url}/confirmation/{token}", f"{paybill_url}/validation/{token}")
+    except ProviderError as error:
+        log.warning("Paybill URLs not registered with the Daraja emulator", error=str(error))
+
+
 async def _start_emulator(
     method: str, payments: PaymentSettings, public_url: str, sandbox: SandboxVendors, stack: AsyncExitStack
 ) -> PaymentVendorSettings:
@@ -137,11 +159,12 @@ async def _start_emulator(
     at it."""
     if method == "mpesa":
         daraja = DarajaSettings(callback_delay_seconds=payments.sandbox_callback_delay_s)
-        emulator = create_daraja_emulator(daraja)
+        # Its initiator key pair is made as it is built: kept off the event loop.
+        emulator = await asyncio.to_thread(create_daraja_emulator, daraja)
         url = await stack.enter_async_context(serve_emulator(emulator))
         sandbox.daraja = emulator[DARAJA_SANDBOX]
         log.info("M-Pesa sandbox: Daraja emulator started", url=url)
-        return daraja.adapter_settings(payments.mpesa, url)
+        return sandbox.daraja.adapter_settings(payments.mpesa, url)
     if method == "stripe":
         stripe = StripeEmulatorSettings(webhook_url=public_url + STRIPE_WEBHOOK_PATH)
         emulator = create_stripe_emulator(stripe)

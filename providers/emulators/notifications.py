@@ -42,17 +42,25 @@ class NotificationDispatcher:
         self.spawn(self._deliver(url, body, dict(headers)))
 
     async def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            await self.exchange(url, body, headers)
+        finally:
+            self.in_flight -= 1
+
+    async def exchange(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, bytes]:
+        """Post `body` to `url` and wait for the answer: its status (None: no answer) and body, also recorded."""
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=10))
         status: int | None = None
+        answer = b""
         try:
-            async with self._session.post(url, data=body, headers=headers) as response:
+            async with self._session.post(url, data=body, headers=dict(headers)) as response:
                 status = response.status
+                answer = await response.read()
         except (ClientError, TimeoutError) as exc:
             logger.warning("emulated notification not delivered", extra={"url": url, "error": repr(exc)})
-        finally:
-            self.in_flight -= 1
         self.deliveries.append(Delivery(url, body, headers, status))
+        return status, answer
 
     async def close(self, _app: web.Application | None = None) -> None:
         """Cancel what is still running; fits `app.on_cleanup` directly."""

@@ -16,6 +16,14 @@ from pydantic import BaseModel, Field, SecretStr, StrictFloat, StrictInt, Strict
 
 from providers.errors import ProviderError, ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments.base import Initiation, NormalizedPaymentEvent, PaymentProvider, PaymentRequest, RefundResult
+from providers.payments.mpesa_credential import Certificate, load_certificate, security_credential
+from providers.payments.mpesa_results import (
+    DarajaAcknowledgement,
+    InitiatorResult,
+    PaybillNotice,
+    parse_initiator_result,
+    parse_paybill_notice,
+)
 from providers.payments.outcomes import MPESA_PENDING, MPESA_RESULT_CODES, classify
 from providers.payments.tokens import AccessTokenCache
 from providers.settings import HttpUrl, Network, VendorSettings
@@ -24,6 +32,9 @@ from providers.vendor_http import call_vendor, json_body
 VENDOR = "mpesa"
 EAT = timezone(timedelta(hours=3), "EAT")
 MAX_STK_AMOUNT_KES = 150_000
+# Daraja's bounds for one B2C payment.
+MIN_B2C_AMOUNT_KES = 10
+MAX_B2C_AMOUNT_KES = 250_000
 _KES_MINOR_PER_UNIT = 100
 _MSISDN = re.compile(r"^254[17]\d{8}$")
 _RECEIPT = re.compile(r"^[A-Z0-9]{8,20}$")
@@ -68,11 +79,26 @@ class MpesaSettings(VendorSettings):
     callback_token: SecretStr | None = Field(None, min_length=16)
     allowed_sources: list[Network] = SAFARICOM_CALLBACK_SOURCES
     timeout_s: float = Field(10.0, gt=0)
+    # B2C payouts and refunds, transaction status queries and reversals: the shortcode that pays out (defaults to
+    # the shortcode), its API operator, and Safaricom's certificate (production or sandbox: PEM text or a path to
+    # the .cer) that the operator's password is encrypted with into the SecurityCredential.
+    b2c_shortcode: str | None = Field(None, pattern=r"^\d{5,7}$")
+    initiator_name: str | None = Field(None, min_length=1, max_length=64)
+    initiator_password: SecretStr | None = None
+    certificate: Certificate | None = None
+    b2c_command_id: Literal["BusinessPayment", "SalaryPayment", "PromotionPayment"] = "BusinessPayment"
+    # What M-Pesa does with a Paybill payment when the validation URL does not answer.
+    c2b_response_type: Literal["Completed", "Cancelled"] = "Completed"
 
     @property
     def has_credentials(self) -> bool:
         """Everything a live Daraja needs: the app's keys, the shortcode and its passkey, and the callback token."""
         return None not in (self.consumer_key, self.consumer_secret, self.passkey, self.shortcode, self.callback_token)
+
+    @property
+    def has_initiator(self) -> bool:
+        """What B2C, transaction status and reversals need besides the app: the operator and the certificate."""
+        return None not in (self.initiator_name, self.initiator_password, self.certificate)
 
 
 # The callback is unsigned and anyone holding the URL can post to it: every field is bounded, so what is stored is
@@ -124,14 +150,14 @@ def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:
     return base64.b64encode(f"{shortcode}{passkey}{timestamp}".encode()).decode()
 
 
-def _whole_kes(amount_minor: int, currency: str) -> int:
+def _whole_kes(amount_minor: int, currency: str, *, low: int = 1, high: int = MAX_STK_AMOUNT_KES) -> int:
     if currency != "KES":
-        raise VendorRejected(f"M-Pesa collects KES, not {currency}", vendor=VENDOR)
+        raise VendorRejected(f"M-Pesa moves KES, not {currency}", vendor=VENDOR)
     kes, cents = divmod(amount_minor, _KES_MINOR_PER_UNIT)
     if cents:
-        raise VendorRejected("M-Pesa collects whole shillings only", vendor=VENDOR)
-    if not 1 <= kes <= MAX_STK_AMOUNT_KES:
-        raise VendorRejected(f"M-Pesa collects between 1 and {MAX_STK_AMOUNT_KES:,} KES at once", vendor=VENDOR)
+        raise VendorRejected("M-Pesa moves whole shillings only", vendor=VENDOR)
+    if not low <= kes <= high:
+        raise VendorRejected(f"M-Pesa moves between {low:,} and {high:,} KES at once here", vendor=VENDOR)
     return kes
 
 
@@ -185,8 +211,11 @@ class MpesaProvider(PaymentProvider):
         self._settings = settings
         self._http = http
         self._base_url = settings.base_url.rstrip("/")
-        self._callback_url = f"{callback_url.rstrip('/')}/{callback_token}"
+        self._callback_base = callback_url.rstrip("/")
+        self._callback_url = f"{self._callback_base}/{callback_token}"
         self._callback_token = callback_token.encode()
+        # Parsed once (the settings checked it is an RSA certificate); None: this deployment has no initiator.
+        self._initiator_key = load_certificate(settings.certificate) if settings.has_initiator else None
         self._tokens = AccessTokenCache(self._fetch_token, refresh_margin_seconds=TOKEN_REFRESH_MARGIN_S)
 
     @property
@@ -271,13 +300,7 @@ class MpesaProvider(PaymentProvider):
             "AccountReference": re.sub(r"[^A-Za-z0-9]", "", request.merchant_reference)[:12] or "Lango",
             "TransactionDesc": request.description[:13],
         }
-        body = await self._call("/mpesa/stkpush/v1/processrequest", payload)
-        if str(body.get("ResponseCode")) != "0" or "CheckoutRequestID" not in body:
-            raise VendorRejected(
-                f"Daraja did not accept the STK push: {body.get('ResponseDescription')}",
-                vendor=VENDOR,
-                reason=body.get("ResponseDescription"),
-            )
+        body = _accepted(await self._call("/mpesa/stkpush/v1/processrequest", payload), "CheckoutRequestID", "STK push")
         return Initiation(
             provider=VENDOR,
             reference=body["CheckoutRequestID"],
@@ -362,10 +385,141 @@ class MpesaProvider(PaymentProvider):
             raw=body,
         )
 
+    def _initiator(self, name_key: str) -> dict[str, str]:
+        """The API operator and its SecurityCredential, encrypted anew for each request (PKCS#1 v1.5 is randomised)."""
+        if self._initiator_key is None:
+            raise ProviderMisconfigured(
+                "missing settings: payments.mpesa.initiator_name, initiator_password and certificate", vendor=VENDOR
+            )
+        password = self._settings.initiator_password.get_secret_value()
+        return {name_key: self._settings.initiator_name, "SecurityCredential": security_credential(password, self._initiator_key)}
+
+    def result_urls(self, kind: Literal["b2c", "status", "reversal"]) -> dict[str, str]:
+        """Where Daraja posts the Result of a `kind` request, and its queue timeout: under the callback route, with
+        the same path token."""
+        return {
+            "ResultURL": f"{self._callback_base}/{kind}/result/{self._callback_token.decode()}",
+            "QueueTimeOutURL": f"{self._callback_base}/{kind}/timeout/{self._callback_token.decode()}",
+        }
+
+    async def _initiator_call(self, path: str, payload: dict[str, Any]) -> DarajaAcknowledgement:
+        body = _accepted(await self._call(path, payload), "OriginatorConversationID", "request")
+        return DarajaAcknowledgement(
+            conversation_id=str(body.get("ConversationID", "")),
+            originator_conversation_id=str(body["OriginatorConversationID"]),
+            raw=body,
+        )
+
+    async def b2c_payment(
+        self, originator_conversation_id: str, phone: str, amount_minor: int, remarks: str, occasion: str = ""
+    ) -> DarajaAcknowledgement:
+        """Pay `amount_minor` KES to an M-Pesa phone from the B2C shortcode; the Result comes to the b2c routes.
+        Daraja deduplicates on `originator_conversation_id`: a payout sends its own id, so a retry never pays twice."""
+        initiator = self._initiator("InitiatorName")
+        kes = _whole_kes(amount_minor, "KES", low=MIN_B2C_AMOUNT_KES, high=MAX_B2C_AMOUNT_KES)
+        payload = {
+            "OriginatorConversationID": originator_conversation_id,
+            **initiator,
+            "CommandID": self._settings.b2c_command_id,
+            "Amount": kes,
+            "PartyA": self._settings.b2c_shortcode or self._settings.shortcode,
+            "PartyB": normalise_msisdn(phone),
+            "Remarks": remarks[:100] if len(remarks) >= 2 else "Lango payout",
+            **self.result_urls("b2c"),
+            "Occasion": occasion[:100],
+        }
+        return await self._initiator_call("/mpesa/b2c/v3/paymentrequest", payload)
+
+    async def transaction_status(
+        self, *, originator_conversation_id: str | None = None, receipt: str | None = None, collected: bool = False
+    ) -> DarajaAcknowledgement:
+        """Ask where a transaction stands, by its receipt or by the OriginatorConversationID of the request that made
+        it; the Result comes to the status routes. `collected`: a payment the shortcode received, not a B2C one.
+        VendorRejected when Daraja does not know the transaction."""
+        if not (originator_conversation_id or receipt):
+            raise ValueError("name the transaction by its receipt or its OriginatorConversationID")
+        settings = self._settings
+        party = settings.shortcode if collected else settings.b2c_shortcode or settings.shortcode
+        payload = {
+            **self._initiator("Initiator"),
+            "CommandID": "TransactionStatusQuery",
+            "TransactionID": receipt or "",
+            "OriginalConversationID": originator_conversation_id or "",
+            "PartyA": party,
+            "IdentifierType": "4",
+            **self.result_urls("status"),
+            "Remarks": "Status check",
+            "Occasion": "",
+        }
+        return await self._initiator_call("/mpesa/transactionstatus/v1/query", payload)
+
+    async def reversal(self, receipt: str, amount_minor: int, remarks: str) -> DarajaAcknowledgement:
+        """Return a whole payment the shortcode received (Daraja reverses nothing partially); the Result comes to the
+        reversal routes."""
+        kes = _whole_kes(amount_minor, "KES")
+        payload = {
+            **self._initiator("Initiator"),
+            "CommandID": "TransactionReversal",
+            "TransactionID": receipt,
+            "Amount": kes,
+            "ReceiverParty": self._settings.shortcode,
+            # Daraja's own spelling of the field.
+            "RecieverIdentifierType": "11",
+            **self.result_urls("reversal"),
+            "Remarks": remarks[:100] if len(remarks) >= 2 else "Reversal",
+            "Occasion": "",
+        }
+        return await self._initiator_call("/mpesa/reversal/v1/request", payload)
+
+    async def c2b_register(self, confirmation_url: str, validation_url: str) -> dict[str, Any]:
+        """Register where M-Pesa asks about and confirms Paybill payments to the shortcode (URLs must not name
+        M-Pesa or Safaricom: Daraja refuses them)."""
+        payload = {
+            "ShortCode": self._settings.shortcode,
+            "ResponseType": self._settings.c2b_response_type,
+            "ConfirmationURL": confirmation_url,
+            "ValidationURL": validation_url,
+        }
+        body = await self._call("/mpesa/c2b/v2/registerurl", payload)
+        if str(body.get("ResponseCode")) != "0":
+            raise VendorRejected(f"Daraja refused the C2B URLs: {body.get('ResponseDescription')}", vendor=VENDOR)
+        return body
+
+    def _check_path_token(self, path_token: str | None) -> None:
+        if path_token is None or not hmac.compare_digest(path_token.encode(), self._callback_token):
+            raise SignatureInvalid("the callback path token does not match", vendor=VENDOR)
+
+    def parse_initiator_result(self, raw_body: bytes, *, path_token: str | None, timed_out: bool) -> InitiatorResult:
+        """A B2C, status or reversal Result (or queue timeout) posted to our routes; SignatureInvalid otherwise."""
+        self._check_path_token(path_token)
+        try:
+            return parse_initiator_result(orjson.loads(raw_body), timed_out=timed_out)
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            raise SignatureInvalid("the body is not a Daraja Result", vendor=VENDOR) from exc
+
+    def parse_paybill(self, raw_body: bytes, *, path_token: str | None) -> PaybillNotice | None:
+        """A C2B validation or confirmation body; None when its amount is garbled; SignatureInvalid otherwise."""
+        self._check_path_token(path_token)
+        try:
+            return parse_paybill_notice(orjson.loads(raw_body))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            raise SignatureInvalid("the body is not a C2B notification", vendor=VENDOR) from exc
+
     async def refund(self, reference: str, amount_minor: int | None, idempotency_key: str) -> RefundResult:
         # An STK payment is returned through a reversal or a B2C payment, both needing initiator
         # credentials and an asynchronous result route that this deployment does not hold.
         raise VendorRejected("M-Pesa payments are refunded by the finance team, not through STK", vendor=VENDOR)
+
+
+def _accepted(body: dict[str, Any], reference_key: str, what: str) -> dict[str, Any]:
+    """An answer that took the request (ResponseCode 0, naming its reference); VendorRejected otherwise."""
+    if str(body.get("ResponseCode")) != "0" or reference_key not in body:
+        raise VendorRejected(
+            f"Daraja did not accept the {what}: {body.get('ResponseDescription')}",
+            vendor=VENDOR,
+            reason=body.get("ResponseDescription"),
+        )
+    return body
 
 
 def _daraja_object(body: Any) -> dict[str, Any]:

@@ -48,6 +48,7 @@ CONTEXT: dict[str, Any] = {
     "title": "Scheduled maintenance",
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
     "change": "mfa_reset",
+    "payout_phone": "2547*****678",
 }
 
 

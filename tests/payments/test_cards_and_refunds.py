@@ -1,5 +1,6 @@
 """Stripe and PayPal against their in-process emulators, signed webhooks, and refunds when a paid booking is cancelled."""
 
+import asyncio
 import time
 
 import orjson
@@ -8,8 +9,10 @@ from aiohttp.test_utils import TestClient
 from documents.booking import Booking
 from documents.payment_event import PaymentEvent
 from gateway.messaging.bus import Published
+from gateway.payments.refunds import request_refund
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
+from providers.emulators import finish_b2c
 from tests.payments.conftest import delivered, held_booking, pay, payment_statuses, stored_payment
 from tests.payments.test_mpesa import settle_push
 from tests.properties.builders import problem_type
@@ -89,7 +92,7 @@ async def test_a_guest_cancelling_late_gets_a_partial_refund(client: TestClient,
     assert refunded.status == "partially_refunded" and refunded.refunded_minor == due
 
 
-async def test_an_mpesa_refund_is_left_to_finance_with_a_reason(
+async def test_an_mpesa_refund_goes_back_to_the_paying_phone_through_b2c(
     client: TestClient, sandbox: SandboxVendors, published: list[Published]
 ) -> None:
     booking = await held_booking(client)
@@ -97,11 +100,29 @@ async def test_an_mpesa_refund_is_left_to_finance_with_a_reason(
     await settle_push(client, sandbox, payment)
     cancelled = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=booking["agent"])
     assert cancelled.status == 200
-    manual = await stored_payment(payment["id"])
-    assert manual.status == "succeeded"
-    assert [(refund.status, refund.requested_minor) for refund in manual.refunds] == [("manual", booking["price"]["total_minor"])]
-    assert "M-Pesa" in manual.refunds[0].note
-    assert payment_statuses(published, payment["id"]) == ["pending", "succeeded", "succeeded"]
+    sent = await stored_payment(payment["id"])
+    assert sent.status == "succeeded"
+    assert [(refund.status, refund.requested_minor) for refund in sent.refunds] == [("pending", booking["price"]["total_minor"])]
+    daraja = sandbox.daraja
+    (originator_id, b2c), = daraja.b2c_payments.items()
+    assert (b2c.msisdn, b2c.amount * 100) == (sent.payer_phone, booking["price"]["total_minor"])
+
+    before = len(daraja.callbacks)
+    finish_b2c(daraja, originator_id)
+    await delivered(client.app, daraja.notifications, before + 1)
+    result = daraja.callbacks[-1]
+    again = await asyncio.gather(*(client.post(result.url.removeprefix(str(client.make_url(""))), data=result.body) for _ in range(3)))
+    assert [answer.status for answer in again] == [200] * 3
+    refunded = await stored_payment(payment["id"])
+    assert (refunded.status, refunded.refunded_minor) == ("refunded", booking["price"]["total_minor"])
+    assert [(refund.status, refund.vendor_reference) for refund in refunded.refunds] == [("succeeded", b2c.receipt)]
+    assert payment_statuses(published, payment["id"]) == ["pending", "succeeded", "succeeded", "refunded"]
+    refund_events = [event for event in published if event.type == "refund.updated"]
+    assert [(event.data["status"], event.target) for event in refund_events] == [
+        ("pending", f"user:{refunded.user_id}"), ("succeeded", f"user:{refunded.user_id}")
+    ]
+    assert refund_events[-1].data["vendor_reference"] == b2c.receipt
+    assert (await Booking.get(booking["id"])).status == "cancelled"
 
 
 async def test_paypal_is_charged_in_usd_and_captured_after_approval(
@@ -122,3 +143,24 @@ async def test_paypal_is_charged_in_usd_and_captured_after_approval(
     again = await client.post(f"/v1/payments/{payment['id']}/capture", headers=booking["guest"])
     assert again.status == 200 and (await again.json())["status"] == "succeeded"
     assert payment_statuses(published, payment["id"]) == ["pending", "succeeded"]
+
+
+async def test_a_late_mpesa_cancellation_gets_part_back_through_b2c(client: TestClient, sandbox: SandboxVendors) -> None:
+    booking = await held_booking(client, start_in_days=5, cancellation_policy=FULL_THEN_HALF)
+    payment = await pay(client, booking)
+    await settle_push(client, sandbox, payment)
+    cancelled = await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=booking["guest"])
+    due = (await cancelled.json())["refund_due_minor"]
+    assert 0 < due < booking["price"]["total_minor"]
+    daraja = sandbox.daraja
+    (originator_id, b2c), = daraja.b2c_payments.items()
+    assert b2c.amount * 100 == due
+    before = len(daraja.callbacks)
+    finish_b2c(daraja, originator_id)
+    await delivered(client.app, daraja.notifications, before + 1)
+    refunded = await stored_payment(payment["id"])
+    assert (refunded.status, refunded.refunded_minor) == ("partially_refunded", due)
+    # Never more than what is left: a second refund asking for everything gets only the rest.
+    await request_refund(client.app[SERVICES], refunded, booking["price"]["total_minor"], "goodwill", "goodwill-1")
+    second = next(b for key, b in daraja.b2c_payments.items() if key != originator_id)
+    assert second.amount * 100 == booking["price"]["total_minor"] - due

@@ -14,7 +14,7 @@ from gateway.messaging.bus import Published
 from gateway.payments.reconcile import reconcile_now, reconcile_payments
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
-from providers.emulators.daraja import callback_payload
+from providers.emulators.daraja_state import callback_payload
 from tests.payments.conftest import booking_statuses, delivered, held_booking, pay, payment_statuses, stored_payment
 from tests.properties.builders import problem_type
 

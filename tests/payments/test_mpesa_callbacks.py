@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from documents.payment_event import PaymentEvent
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
-from providers.emulators.daraja import callback_payload
+from providers.emulators.daraja_state import callback_payload
 from tests.payments.conftest import held_booking, pay, stored_payment
 from tests.payments.test_mpesa import ACCEPTED, callback_path, settle_push
 

@@ -1,0 +1,137 @@
+"""Paybill (M-Pesa C2B): the short account number a guest types for a booking or order, and every payment received
+on the Paybill with where it went — settled a payment, or held unmatched until an admin assigns or returns it."""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from documents.clock import stored_now
+from documents.payment import PaymentPurpose
+
+
+class PaybillReference(Document):
+    """The account number of one booking or ticket order on the Paybill, and whose it is."""
+
+    code: str
+    purpose: PaymentPurpose
+    target_id: str
+    owner_id: str
+    created_at: datetime = Field(default_factory=stored_now)
+
+    class Settings:
+        name = "paybill_references"
+        indexes = [
+            IndexModel([("code", ASCENDING)], unique=True, name="one_target_per_code"),
+            IndexModel([("purpose", ASCENDING), ("target_id", ASCENDING)], unique=True, name="one_code_per_target"),
+        ]
+
+
+class PaybillStatus(StrEnum):
+    # Being matched by the request that received it (or, once its lease lapsed, by a retry of the confirmation).
+    PROCESSING = "processing"
+    SETTLED = "settled"
+    # Matched nothing payable: the money waits for an admin (suspense).
+    UNMATCHED = "unmatched"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+
+
+class PaybillStateConflict(Exception):
+    """The Paybill payment was not in a state that allows this change."""
+
+
+class PaybillPayment(Document):
+    """One payment a customer made to the Paybill, as M-Pesa confirmed it; its TransID is unique."""
+
+    trans_id: str
+    amount_minor: int
+    currency: str = "KES"
+    account_reference: str
+    msisdn: str
+    payer_name: str
+    paid_at: datetime | None = None
+    status: PaybillStatus = PaybillStatus.PROCESSING
+    claimed_at: datetime = Field(default_factory=stored_now)
+    # Why it matched nothing (unknown_reference, not_payable, amount_differs, already_paid).
+    unmatched_reason: str | None = None
+    purpose: PaymentPurpose | None = None
+    target_id: str | None = None
+    payment_id: str | None = None
+    # The admin who assigned or returned it, and why; the reversal asked of Daraja and what it answered.
+    resolved_by: str | None = None
+    resolution_note: str | None = None
+    reversal_conversation_id: str | None = None
+    reversal_receipt: str | None = None
+    raw: dict[str, Any]
+    created_at: datetime = Field(default_factory=stored_now)
+    updated_at: datetime = Field(default_factory=stored_now)
+
+    class Settings:
+        name = "paybill_payments"
+        indexes = [
+            IndexModel([("trans_id", ASCENDING)], unique=True, name="one_record_per_transaction"),
+            IndexModel([("status", ASCENDING), ("_id", DESCENDING)], name="by_status"),
+            IndexModel(
+                [("reversal_conversation_id", ASCENDING)],
+                partialFilterExpression={"reversal_conversation_id": {"$type": "string"}},
+                name="by_reversal",
+            ),
+        ]
+
+    async def claim(self, now: datetime, lease: timedelta, *, from_unmatched: bool = False) -> "PaybillPayment | None":
+        """Take the payment to match it: one in processing whose lease lapsed (or, for an admin's assignment, one
+        unmatched); None when another request holds it or it is settled."""
+        lapsed = {"status": PaybillStatus.PROCESSING.value, "claimed_at": {"$lte": now - lease}}
+        choices = [lapsed, {"status": PaybillStatus.UNMATCHED.value}] if from_unmatched else [lapsed]
+        return await self._move({"$or": choices}, {"status": PaybillStatus.PROCESSING.value, "claimed_at": now})
+
+    async def settle(self, purpose: PaymentPurpose, target_id: str, payment_id: str, **resolution: Any) -> "PaybillPayment":
+        """processing -> settled: the money paid `payment_id` for its booking or order."""
+        changes = {"status": PaybillStatus.SETTLED.value, "purpose": purpose.value, "target_id": target_id,
+                   "payment_id": payment_id, "unmatched_reason": None, **resolution}  # fmt: skip
+        return await self._require({"status": PaybillStatus.PROCESSING.value}, changes)
+
+    async def hold_unmatched(self, reason: str) -> "PaybillPayment":
+        """processing -> unmatched: nothing payable matches it; it waits in the admins' list."""
+        changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason}
+        return await self._require({"status": PaybillStatus.PROCESSING.value}, changes)
+
+    async def start_refund(self, admin_id: str, note: str) -> "PaybillPayment":
+        """unmatched -> refunding, before Daraja is asked for the reversal."""
+        changes = {"status": PaybillStatus.REFUNDING.value, "resolved_by": admin_id, "resolution_note": note}
+        return await self._require({"status": PaybillStatus.UNMATCHED.value}, changes)
+
+    async def note_reversal(self, conversation_id: str) -> "PaybillPayment":
+        return await self._require({"status": PaybillStatus.REFUNDING.value}, {"reversal_conversation_id": conversation_id})
+
+    async def finish_refund(self, reversal_receipt: str | None) -> "PaybillPayment | None":
+        """refunding -> refunded once Daraja reversed it; None when it already was."""
+        changes = {"status": PaybillStatus.REFUNDED.value, "reversal_receipt": reversal_receipt}
+        return await self._move({"status": PaybillStatus.REFUNDING.value}, changes)
+
+    async def refund_failed(self, reason: str) -> "PaybillPayment | None":
+        """refunding -> unmatched again: Daraja did not reverse it; an admin decides anew."""
+        changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason, "reversal_conversation_id": None}
+        return await self._move({"status": PaybillStatus.REFUNDING.value}, changes)
+
+    async def _move(self, expected: dict[str, Any], changes: dict[str, Any]) -> "PaybillPayment | None":
+        updated = await self.get_pymongo_collection().find_one_and_update(
+            {"_id": self.id, **expected},
+            {"$set": {**changes, "updated_at": stored_now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return PaybillPayment.model_validate(updated) if updated else None
+
+    async def _require(self, expected: dict[str, Any], changes: dict[str, Any]) -> "PaybillPayment":
+        moved = await self._move(expected, changes)
+        if moved is None:
+            raise PaybillStateConflict(f"paybill payment {self.id} is not {expected.get('status')}")
+        return moved
+
+    @classmethod
+    async def by_id(cls, paybill_id: str) -> "PaybillPayment | None":
+        return await cls.get(PydanticObjectId(paybill_id)) if PydanticObjectId.is_valid(paybill_id) else None

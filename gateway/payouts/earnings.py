@@ -1,0 +1,54 @@
+"""What a host or agent may be paid now: the one place that says it, until the ledger's payable balance replaces it.
+
+Earned is what guests and buyers paid for stays checked into and events held at least payouts.holdback_s ago
+(bookings confirmed or completed, ticket orders paid and not refunded); payable is earned less every payout not
+failed. The platform's commission is not deducted here: the ledger that keeps it is what will answer this instead.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from documents.booking import Booking, BookingStatus
+from documents.hosted_event import HostedEvent
+from documents.payout import Payout, PayoutStatus
+from documents.ticket_order import OrderStatus, TicketOrder
+
+
+async def _sum(collection: Any, match: dict[str, Any], field: str) -> int:
+    cursor = await collection.aggregate([{"$match": match}, {"$group": {"_id": None, "total": {"$sum": field}}}])
+    async for row in cursor:
+        return int(row["total"])
+    return 0
+
+
+async def _stays_earned(user_id: str, cutoff: datetime) -> int:
+    # Check-in is a day, stored as its midnight UTC: a stay counts once that midnight is holdback_s ago.
+    match = {
+        "agent_id": user_id,
+        "status": {"$in": [BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value]},
+        "check_in": {"$lte": cutoff},
+        "price.currency": "KES",
+    }
+    return await _sum(Booking.get_pymongo_collection(), match, "$price.total_minor")
+
+
+async def _tickets_earned(user_id: str, cutoff: datetime) -> int:
+    held = HostedEvent.get_pymongo_collection().find({"host_id": user_id, "ends_at": {"$lte": cutoff}}, {"_id": 1})
+    event_ids = [event["_id"] async for event in held]
+    if not event_ids:
+        return 0
+    match = {"host_id": user_id, "event_id": {"$in": event_ids}, "status": OrderStatus.PAID.value, "currency": "KES"}
+    return await _sum(TicketOrder.get_pymongo_collection(), match, "$total_minor")
+
+
+async def paid_out_minor(user_id: str) -> int:
+    """Every payout of the person that is not failed: paid, or on its way (it may yet be paid)."""
+    match = {"user_id": user_id, "status": {"$ne": PayoutStatus.FAILED.value}}
+    return await _sum(Payout.get_pymongo_collection(), match, "$amount_minor")
+
+
+async def payable_minor(user_id: str, now: datetime, holdback: timedelta) -> int:
+    """KES minor units the person may be paid out now (never below zero)."""
+    cutoff = now - holdback
+    earned = await _stays_earned(user_id, cutoff) + await _tickets_earned(user_id, cutoff)
+    return max(0, earned - await paid_out_minor(user_id))
