@@ -2,13 +2,15 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from beanie import Document, PydanticObjectId
 from pydantic import Field
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
+from documents.state import AdvancesState, StateConflict
 
 
 class PayoutStatus(StrEnum):
@@ -33,12 +35,16 @@ REACHABLE_FROM: dict[PayoutStatus, tuple[PayoutStatus, ...]] = {
 }
 
 
-class PayoutStateConflict(Exception):
+class PayoutStateConflict(StateConflict):
     """The payout was not in a state from which this move is allowed."""
 
+    noun = "payout"
 
-class Payout(Document):
+
+class Payout(Document, AdvancesState):
     """Its id is the B2C OriginatorConversationID, so Daraja itself refuses to pay one payout twice."""
+
+    state_conflict: ClassVar[type[StateConflict]] = PayoutStateConflict
 
     user_id: str
     amount_minor: int
@@ -75,30 +81,33 @@ class Payout(Document):
 
     async def count_send(self) -> "Payout":
         """One more B2C request about to go out for this pending payout."""
-        return await self._advance(None, {}, increment={"send_attempts": 1}, allowed=(PayoutStatus.PENDING,))
+        return await self._reach(None, {}, increment={"send_attempts": 1}, allowed=(PayoutStatus.PENDING,))
 
     async def mark_sent(self, conversation_id: str) -> "Payout":
-        return await self._advance(PayoutStatus.SENT, {"conversation_id": conversation_id})
+        return await self._reach(PayoutStatus.SENT, {"conversation_id": conversation_id})
 
     async def mark_timed_out(self, reason: str) -> "Payout":
-        return await self._advance(PayoutStatus.TIMED_OUT, {"reason": reason})
+        return await self._reach(PayoutStatus.TIMED_OUT, {"reason": reason})
 
-    async def mark_paid(self, receipt: str | None, receiver: str | None, reason: str, now: datetime) -> "Payout":
-        return await self._advance(
+    async def mark_paid(
+        self, receipt: str | None, receiver: str | None, reason: str, now: datetime, session: AsyncClientSession | None = None
+    ) -> "Payout":
+        return await self._reach(
             PayoutStatus.PAID,
             {"receipt": receipt, "receiver": receiver, "result_code": "0", "reason": reason, "settled_at": now},
             unset=("open_key",),
+            session=session,
         )
 
     async def mark_failed(self, result_code: str | None, reason: str, now: datetime) -> "Payout":
-        return await self._advance(
+        return await self._reach(
             PayoutStatus.FAILED, {"result_code": result_code, "reason": reason, "settled_at": now}, unset=("open_key",)
         )
 
     async def note_status_query(self, now: datetime) -> None:
         await self.get_pymongo_collection().update_one({"_id": self.id}, {"$set": {"status_queried_at": now}})
 
-    async def _advance(
+    async def _reach(
         self,
         target: PayoutStatus | None,
         changes: dict[str, Any],
@@ -106,24 +115,12 @@ class Payout(Document):
         unset: tuple[str, ...] = (),
         increment: dict[str, int] | None = None,
         allowed: tuple[PayoutStatus, ...] | None = None,
+        session: AsyncClientSession | None = None,
     ) -> "Payout":
-        """One conditional update, applied only while the payout is in a state `target` may follow."""
+        """Move to `target` only from a state it may follow (REACHABLE_FROM), or from `allowed` when given."""
         sources = allowed if allowed is not None else REACHABLE_FROM[target]  # type: ignore[index]
-        update: dict[str, Any] = {"$set": {**changes, "updated_at": stored_now()}}
-        if target is not None:
-            update["$set"]["status"] = target.value
-        if unset:
-            update["$unset"] = {name: "" for name in unset}
-        if increment:
-            update["$inc"] = increment
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, "status": {"$in": [status.value for status in sources]}},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
-        if updated is None:
-            raise PayoutStateConflict(f"payout {self.id} cannot become {target or 'sent again'} now")
-        return Payout.model_validate(updated)
+        expected = {"status": {"$in": [status.value for status in sources]}}
+        return await self._advance(target, expected, changes, unset=unset, increment=increment, session=session)
 
     @classmethod
     async def by_id(cls, payout_id: str) -> "Payout | None":

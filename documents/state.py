@@ -36,6 +36,7 @@ class AdvancesState:
         *,
         session: AsyncClientSession | None = None,
         unset: tuple[str, ...] = (),
+        increment: dict[str, int] | None = None,
     ) -> Self:
         """Apply `changes` (and move to `target`, when given) only while the document still matches `expected`;
         otherwise raise the document's conflict with the state it is in now (None once it is gone)."""
@@ -50,6 +51,8 @@ class AdvancesState:
         update: dict[str, Any] = {"$set": values}
         if unset:
             update["$unset"] = {name: "" for name in unset}
+        if increment:
+            update["$inc"] = increment
         updated = await collection.find_one_and_update(
             {"_id": document.id, **expected}, update, return_document=ReturnDocument.AFTER, session=session
         )

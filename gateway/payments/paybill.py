@@ -178,6 +178,8 @@ async def _paybill_payment(
             requested_currency=received.currency,
             charged_amount_minor=received.amount_minor,
             charged_currency=received.currency,
+            payee_id=target.payee_id,
+            platform_fee_minor=target.platform_fee_minor,
             provider_reference=received.trans_id,
             reason=PAID_ON_PAYBILL,
         )

@@ -1,8 +1,9 @@
-"""What a host or agent may be paid now: the one place that says it, until the ledger's payable balance replaces it.
+"""What a host or agent may be paid now: the one place that says it.
 
-Earned is what guests and buyers paid for stays checked into and events held at least payouts.holdback_s ago
-(bookings confirmed or completed, ticket orders paid and not refunded); payable is earned less every payout not
-failed. The platform's commission is not deducted here: the ledger that keeps it is what will answer this instead.
+Earned is the host's share (the price less the platform's commission) of stays checked into and events held at
+least payouts.holdback_s ago (bookings confirmed or completed, ticket orders paid and not refunded), less every
+payout not failed. It is never more than the ledger says the person is owed (what refunds took back is not owed)
+less the payouts on their way, which the ledger posts only once paid.
 """
 
 from datetime import datetime, timedelta
@@ -12,9 +13,10 @@ from documents.booking import Booking, BookingStatus
 from documents.hosted_event import HostedEvent
 from documents.payout import Payout, PayoutStatus
 from documents.ticket_order import OrderStatus, TicketOrder
+from gateway.ledger.payout_entries import owed_to
 
 
-async def _sum(collection: Any, match: dict[str, Any], field: str) -> int:
+async def _sum(collection: Any, match: dict[str, Any], field: Any) -> int:
     cursor = await collection.aggregate([{"$match": match}, {"$group": {"_id": None, "total": {"$sum": field}}}])
     async for row in cursor:
         return int(row["total"])
@@ -29,7 +31,9 @@ async def _stays_earned(user_id: str, cutoff: datetime) -> int:
         "check_in": {"$lte": cutoff},
         "price.currency": "KES",
     }
-    return await _sum(Booking.get_pymongo_collection(), match, "$price.total_minor")
+    # Bookings priced before the commission existed carry no host share: the agent earns all of it.
+    share = {"$ifNull": ["$price.host_earnings_minor", "$price.total_minor"]}
+    return await _sum(Booking.get_pymongo_collection(), match, share)
 
 
 async def _tickets_earned(user_id: str, cutoff: datetime) -> int:
@@ -38,7 +42,8 @@ async def _tickets_earned(user_id: str, cutoff: datetime) -> int:
     if not event_ids:
         return 0
     match = {"host_id": user_id, "event_id": {"$in": event_ids}, "status": OrderStatus.PAID.value, "currency": "KES"}
-    return await _sum(TicketOrder.get_pymongo_collection(), match, "$total_minor")
+    share = {"$subtract": ["$total_minor", {"$ifNull": ["$platform_fee_minor", 0]}]}
+    return await _sum(TicketOrder.get_pymongo_collection(), match, share)
 
 
 async def paid_out_minor(user_id: str) -> int:
@@ -47,8 +52,15 @@ async def paid_out_minor(user_id: str) -> int:
     return await _sum(Payout.get_pymongo_collection(), match, "$amount_minor")
 
 
+async def _on_the_way_minor(user_id: str) -> int:
+    match = {"user_id": user_id, "status": {"$nin": [PayoutStatus.FAILED.value, PayoutStatus.PAID.value]}}
+    return await _sum(Payout.get_pymongo_collection(), match, "$amount_minor")
+
+
 async def payable_minor(user_id: str, now: datetime, holdback: timedelta) -> int:
     """KES minor units the person may be paid out now (never below zero)."""
     cutoff = now - holdback
     earned = await _stays_earned(user_id, cutoff) + await _tickets_earned(user_id, cutoff)
-    return max(0, earned - await paid_out_minor(user_id))
+    by_sales = earned - await paid_out_minor(user_id)
+    by_ledger = await owed_to(user_id, "KES") - await _on_the_way_minor(user_id)
+    return max(0, min(by_sales, by_ledger))

@@ -3,11 +3,14 @@ sent again after a lost acknowledgement is one Daraja recognises rather than a s
 
 from datetime import datetime, timedelta
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from documents.payout import Payout, PayoutStateConflict, PayoutStatus
 from documents.payout_destination import PayoutDestination
+from gateway.database import in_transaction
 from gateway.jobs import enqueue
+from gateway.ledger.payout_entries import post_payout_paid
 from gateway.logs import get_logger
 from gateway.payouts.earnings import payable_minor
 from gateway.payouts.views import publish_payout_updated, send_payout_notice
@@ -84,14 +87,20 @@ async def send_payout(services: Services, payout: Payout) -> Payout:
 async def pay_payout(
     services: Services, payout: Payout, receipt: str | None, receiver: str | None, amount_minor: int | None
 ) -> Payout | None:
-    """The money reached the phone: paid, once, whatever else arrives later; None when it was settled already.
-    (Ledger: the payout's posting — payable to the host against cash at M-Pesa — belongs with this move.)"""
+    """The money reached the phone: paid and posted to the ledger in one transaction, once, whatever else arrives
+    later; None when it was settled already."""
     reason = "Sent to your M-Pesa."
     if amount_minor is not None and amount_minor != payout.amount_minor:
         log.error("payout paid another amount", payout_id=str(payout.id), expected=payout.amount_minor, paid=amount_minor)
         reason = f"M-Pesa reports {amount_minor} paid, not {payout.amount_minor}."
+
+    async def settle(session: AsyncClientSession) -> Payout:
+        paid = await payout.mark_paid(receipt, receiver, reason, services.clock(), session)
+        await post_payout_paid(session, paid)
+        return paid
+
     try:
-        paid = await payout.mark_paid(receipt, receiver, reason, services.clock())
+        paid = await in_transaction(services, settle)
     except PayoutStateConflict:
         current = await Payout.by_id(str(payout.id))
         if current is not None and current.status == PayoutStatus.FAILED:

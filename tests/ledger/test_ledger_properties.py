@@ -22,7 +22,7 @@ from gateway.payments.refunds import request_refund
 from gateway.settings import Settings
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
-from providers.emulators.daraja import callback_payload
+from providers.emulators.daraja_state import callback_payload
 from providers.emulators.stripe import StripeFailure
 from tests.factories import settings_with
 from tests.ledger.books import ledger_problems

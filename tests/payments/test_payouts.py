@@ -9,9 +9,12 @@ import orjson
 from aiohttp.test_utils import TestClient
 
 from documents.booking import Booking
+from documents.ledger_balance import LedgerBalance
+from documents.ledger_entry import LedgerEntry
 from documents.notification import Notification
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
+from gateway.ledger.accounts import PLATFORM_REVENUE, host_payable
 from gateway.messaging.bus import Published
 from gateway.payouts.earnings import payable_minor
 from gateway.payouts.paying import start_payout
@@ -56,7 +59,7 @@ async def earning_agent(client: TestClient, sandbox: SandboxVendors, payout_phon
     services = client.app[SERVICES]
     await PayoutDestination.confirm(stay.agent_id, payout_phone, services.clock() - timedelta(days=2))
     after_holdback = datetime.combine(stay.check_in, time.min, tzinfo=UTC) + timedelta(seconds=services.settings.payouts.holdback_s + 60)
-    return Agent(stay.agent_id, booking["agent"], stay.price.total_minor, after_holdback)
+    return Agent(stay.agent_id, booking["agent"], stay.price.host_earnings_minor, after_holdback)
 
 
 def payout_statuses(published: list[Published], payout_id: str) -> list[str]:
@@ -89,6 +92,11 @@ async def test_earnings_are_paid_once_whatever_number_of_results_arrive(client: 
     assert daraja(sandbox).utility_balance == daraja(sandbox).settings.b2c_float - agent.earned // 100
     assert await payable_minor(agent.id, agent.later, timedelta(0)) == 0
     assert await start_payout(services, agent.id, agent.later) is None
+    # The books: the agent is owed nothing more, paid out once; the platform kept its commission.
+    stay = await Booking.find_one({"agent_id": agent.id})
+    assert await LedgerBalance.of(host_payable(agent.id), "KES") == 0
+    assert await LedgerBalance.of(PLATFORM_REVENUE, "KES") == -stay.price.platform_fee_minor != 0
+    assert await LedgerEntry.find({"kind": "payout", "cause.payout_id": str(payout.id)}).count() == 1
 
     # The job queued once the payout was paid: the agent's notice carries M-Pesa's receipt.
     assert await send_payout_notice({"services": services}, payout_id=str(payout.id))
