@@ -1,0 +1,153 @@
+// One door of one event: scans answered by the server over Socket.IO while online, by the device with the
+// event's scanner kit while offline (queued, then sent as one batch when the network is back), and the live counts.
+import { io } from "../vendor/socket.io.esm.min.js";
+import { accessToken, doorStats, scannerKit, uploadScans } from "./api.js";
+import * as store from "./store.js";
+import { judgeOffline } from "./tickets.js";
+
+const ACK_TIMEOUT_MS = 4000;
+const BATCH_SIZE = 500;
+const KIT_REFRESH_MS = 5 * 60_000;
+const TOKEN_CHECK_MS = 60_000;
+const RETRY_CONNECT_MS = 5000;
+
+const newNonce = () => crypto.randomUUID().replaceAll("-", "");
+
+export class Door {
+  // listeners: {status(), stats(stats), kit(kit), conflicts(list), signedOut(code)}
+  constructor({ eventId, gate, ticketTypes, listeners }) {
+    this.eventId = eventId;
+    this.gate = gate;
+    this.ticketTypes = ticketTypes;
+    this.listeners = listeners;
+    this.stats = null;
+    this.kit = null;
+    this.syncing = false;
+    this.timers = [];
+    this.socketToken = null;
+  }
+
+  get online() {
+    return navigator.onLine && this.socket?.connected === true;
+  }
+
+  async open() {
+    this.kit = (await store.loadKit(this.eventId)) ?? null;
+    this.listeners.kit(this.kit);
+    this.socket = io({
+      transports: ["websocket"],
+      auth: (send) => accessToken().then((token) => { this.socketToken = token; send({ token }); }, () => send({})),
+    });
+    this.socket.on("connect", () => this.onConnect());
+    this.socket.on("disconnect", () => this.listeners.status());
+    this.socket.on("connect_error", (error) => this.onRefused(error));
+    this.socket.on("checkin.stats", (envelope) => this.takeStats(envelope.data));
+    this.socket.on("auth.expired", () => accessToken().then(() => this.socket.connect()));
+    this.socket.on("auth.revoked", () => this.listeners.signedOut("session_revoked"));
+    this.onOnline = () => { this.listeners.status(); if (!this.socket.connected) this.socket.connect(); this.sync(); };
+    this.onOffline = () => this.listeners.status();
+    window.addEventListener("online", this.onOnline);
+    window.addEventListener("offline", this.onOffline);
+    this.timers.push(setInterval(() => this.refreshKit(), KIT_REFRESH_MS), setInterval(() => this.keepTokenFresh(), TOKEN_CHECK_MS));
+    this.listeners.conflicts(await store.conflictsOf(this.eventId));
+  }
+
+  close() {
+    for (const timer of this.timers) clearInterval(timer);
+    window.removeEventListener("online", this.onOnline);
+    window.removeEventListener("offline", this.onOffline);
+    this.socket?.disconnect();
+  }
+
+  async onConnect() {
+    this.listeners.status();
+    const joined = await this.socket.emitWithAck("rooms.join", { room: `event:${this.eventId}:scanners` });
+    if (!joined.ok) console.warn("rooms.join", joined.error);
+    await Promise.allSettled([this.refreshKit(), doorStats(this.eventId).then((stats) => this.takeStats(stats)), this.sync()]);
+  }
+
+  async onRefused(error) {
+    this.listeners.status();
+    if (["invalid_token", "session_revoked", "missing_token"].includes(error.message) && navigator.onLine) {
+      this.listeners.signedOut(error.message);
+      return;
+    }
+    if (error.message === "token_expired") await accessToken().catch(() => null);
+    // The server refused this handshake (rather than the network failing it): the client will not retry by itself.
+    if (!this.socket.active) setTimeout(() => this.socket.connect(), error.message === "token_expired" ? 0 : RETRY_CONNECT_MS);
+  }
+
+  async keepTokenFresh() {
+    if (!this.online) return;
+    const token = await accessToken().catch(() => null);
+    if (token && token !== this.socketToken) {
+      this.socketToken = token;
+      await this.socket.emitWithAck("auth.refresh", { token });
+    }
+  }
+
+  takeStats(stats) {
+    if ((stats.event_id && stats.event_id !== this.eventId) || (this.stats && stats.version <= this.stats.version)) return;
+    this.stats = stats;
+    this.listeners.stats(stats);
+  }
+
+  async refreshKit() {
+    if (!navigator.onLine) return;
+    const kit = await scannerKit(this.eventId);
+    await store.saveKit(kit);
+    this.kit = kit;
+    this.listeners.kit(kit);
+  }
+
+  // The answer to one scanned secret: {result, holder_name?, ticket_type?, redeemed_gate?, redeemed_at?, offline?}.
+  async scan(secret) {
+    const scan = { secret, type: "entry", gate: this.gate, nonce: newNonce(), scanned_at: new Date().toISOString() };
+    if (this.online) {
+      try {
+        const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("ticket.scan", { ...scan, event_id: this.eventId });
+        if (!ack.ok) return { result: "error", reason: ack.error.message };
+        if (ack.result === "ok") await store.rememberAdmitted(this.eventId, ack.ticket_id, this.gate, scan.scanned_at);
+        return ack;
+      } catch {
+        // No ack in time: judged here instead. If the server did admit it, the batch repeats the same nonce,
+        // and the server answers it as it did the first time, changing nothing.
+      }
+    }
+    return this.scanOffline(scan);
+  }
+
+  async scanOffline(scan) {
+    if (!this.kit) return { result: "error", reason: "no scanner kit on this device", offline: true };
+    const { result, claims } = await judgeOffline(this.kit, scan.secret, Date.now());
+    if (result !== "ok") return { result, offline: true };
+    const ticketType = this.ticketTypes[claims.ticketTypeId];
+    const earlier = await store.admitOffline(this.eventId, claims.ticketId, scan);
+    this.listeners.status();
+    if (earlier) return { result: "already_redeemed", redeemed_gate: earlier.gate, redeemed_at: earlier.at, ticket_type: ticketType, offline: true };
+    if (navigator.onLine) this.sync();
+    return { result: "ok", ticket_type: ticketType, offline: true };
+  }
+
+  // Sends every queued scan (of any event this device scanned), oldest first, in batches; safe to repeat.
+  async sync() {
+    if (this.syncing || !navigator.onLine) return;
+    this.syncing = true;
+    try {
+      for (const eventId of await store.queuedEvents()) {
+        const queued = (await store.queuedFor(eventId)).sort((a, b) => a.scan.scanned_at.localeCompare(b.scan.scanned_at));
+        for (let start = 0; start < queued.length; start += BATCH_SIZE) {
+          const batch = queued.slice(start, start + BATCH_SIZE);
+          const answer = await uploadScans(eventId, batch.map((entry) => entry.scan));
+          await store.settleBatch(eventId, batch.map((entry) => entry.nonce), answer.conflicts);
+        }
+      }
+      this.listeners.conflicts(await store.conflictsOf(this.eventId));
+    } catch (error) {
+      console.warn("sync", error);
+    } finally {
+      this.syncing = false;
+      this.listeners.status();
+    }
+  }
+}
