@@ -46,6 +46,7 @@ function describe(answer) {
   } else if (answer.result === "error") {
     lines.push(t("result_error", { reason: answer.reason }));
   }
+  if (answer.offline && answer.result !== "ok") lines.push(t("checked_offline"));
   const title = answer.result === "ok" && answer.offline ? t("result_ok_offline") : t(`result_${answer.result}`);
   return { colour, title: answer.result === "error" ? t("result_invalid") : title, lines };
 }

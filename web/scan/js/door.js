@@ -9,6 +9,8 @@ const ACK_TIMEOUT_MS = 4000;
 const BATCH_SIZE = 500;
 const KIT_REFRESH_MS = 5 * 60_000;
 const TOKEN_CHECK_MS = 60_000;
+// Scans queued while the network seemed up but an ack was lost wait at most this long.
+const SYNC_MS = 30_000;
 const RETRY_CONNECT_MS = 5000;
 
 const newNonce = () => crypto.randomUUID().replaceAll("-", "");
@@ -48,7 +50,11 @@ export class Door {
     this.onOffline = () => this.listeners.status();
     window.addEventListener("online", this.onOnline);
     window.addEventListener("offline", this.onOffline);
-    this.timers.push(setInterval(() => this.refreshKit(), KIT_REFRESH_MS), setInterval(() => this.keepTokenFresh(), TOKEN_CHECK_MS));
+    this.timers.push(
+      setInterval(() => this.refreshKit().catch(() => null), KIT_REFRESH_MS),
+      setInterval(() => this.keepTokenFresh(), TOKEN_CHECK_MS),
+      setInterval(() => this.sync(), SYNC_MS),
+    );
     this.listeners.conflicts(await store.conflictsOf(this.eventId));
   }
 
@@ -63,7 +69,7 @@ export class Door {
     this.listeners.status();
     const joined = await this.socket.emitWithAck("rooms.join", { room: `event:${this.eventId}:scanners` });
     if (!joined.ok) console.warn("rooms.join", joined.error);
-    await Promise.allSettled([this.refreshKit(), doorStats(this.eventId).then((stats) => this.takeStats(stats)), this.sync()]);
+    await Promise.allSettled([this.refreshKit(), this.sync()]);
   }
 
   async onRefused(error) {
@@ -143,6 +149,7 @@ export class Door {
         }
       }
       this.listeners.conflicts(await store.conflictsOf(this.eventId));
+      this.takeStats(await doorStats(this.eventId));
     } catch (error) {
       console.warn("sync", error);
     } finally {
