@@ -47,6 +47,18 @@ async def test_the_scanner_opens_installable_and_keeps_its_files_for_offline(bro
     assert refused == []
 
 
+async def test_the_scanner_opens_with_no_network_once_it_has_been_opened(browsers: Browsers, gateway_url: str) -> None:
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await page.evaluate("navigator.serviceWorker.ready")
+    await page.context.set_offline(True)
+
+    await page.reload()
+
+    await page.wait_for_selector("#signin:not([hidden])")
+    assert await page.get_attribute("#network", "data-state") == "offline"
+    await browsers.screenshot(page, "opened-offline")
+
+
 async def test_the_scanner_speaks_swahili(browsers: Browsers, gateway_url: str) -> None:
     page: Page = await browsers.page(f"{gateway_url}/scan/")
     await page.click("#language")

@@ -104,8 +104,9 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
 
-export function clockTime(iso) {
-  return new Date(iso).toLocaleTimeString(language === "sw" ? "sw-KE" : "en-KE", { hour: "2-digit", minute: "2-digit" });
+export function clockTime(iso, { seconds = false } = {}) {
+  const parts = { hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}) };
+  return new Date(iso).toLocaleTimeString(language === "sw" ? "sw-KE" : "en-KE", parts);
 }
 
 // Fills every element marked data-i18n (its text) or data-i18n-placeholder.

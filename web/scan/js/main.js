@@ -66,7 +66,7 @@ function remember(answer, shown) {
   item.dataset.result = answer.result;
   item.dataset.offline = String(Boolean(answer.offline));
   item.className = shown.colour;
-  item.textContent = [new Date().toLocaleTimeString(), shown.title, ...shown.lines].join(" · ");
+  item.textContent = [clockTime(new Date().toISOString(), { seconds: true }), shown.title, ...shown.lines].join(" · ");
   $("recent").prepend(item);
   while ($("recent").children.length > RECENT_KEPT) $("recent").lastChild.remove();
 }

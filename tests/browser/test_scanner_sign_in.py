@@ -1,0 +1,63 @@
+"""Signing in to the door scanner (two-factor where the account has it) and the typed-code fallback."""
+
+from aiohttp.test_utils import TestClient
+from playwright.async_api import Page
+
+from tests.accounts.helpers import next_totp, turn_on_two_factor
+from tests.browser.conftest import Browsers
+from tests.factories import DEFAULT_PASSWORD, create_user
+from tests.tickets.builders import door_staff, event_on_sale, paid_tickets
+
+
+async def sign_in(page: Page, email: str) -> None:
+    await page.fill("#identifier", email)
+    await page.fill("#password", DEFAULT_PASSWORD)
+    await page.click("#signin-submit")
+
+
+async def typed(page: Page, code: str) -> str:
+    """The answer to a ticket code typed in by hand, once it is on screen."""
+    await page.fill("#manual-code", code)
+    await page.click("#manual-check")
+    shown = await page.wait_for_selector("#answer:not([hidden])")
+    text = await shown.inner_text()
+    await page.click("#answer")
+    return f"{await shown.get_attribute('class')}: {text}"
+
+
+async def test_door_staff_with_two_factor_sign_in_and_check_typed_codes(
+    client: TestClient, browsers: Browsers, gateway_url: str
+) -> None:
+    sale, other = await event_on_sale(client), await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [foreign] = await paid_tickets(client, other, 1)
+    [(scanner, _)] = await door_staff(client, sale)
+    secret = await turn_on_two_factor(client, scanner.email or "")
+    page = await browsers.page(f"{gateway_url}/scan/")
+
+    await sign_in(page, scanner.email or "")
+    await page.wait_for_selector("#second-factor:not([hidden])")
+    await browsers.screenshot(page, "01-second-factor")
+    await page.fill("#otp", next_totp(secret))
+    await page.click("#second-factor-submit")
+    await page.wait_for_selector("#setup:not([hidden])")
+    await page.fill("#gate", "Main gate")
+    await page.click("#setup-submit")
+    await page.wait_for_selector("#network[data-state='online']")
+
+    assert (await typed(page, ticket["secret"])).startswith("green: Valid")
+    assert (await typed(page, foreign["secret"])).startswith("red: Wrong event")
+    assert (await typed(page, "not a ticket")).startswith("red: Invalid ticket")
+    await browsers.screenshot(page, "02-typed-codes")
+
+
+async def test_an_account_that_keeps_no_door_is_turned_away(client: TestClient, browsers: Browsers, gateway_url: str) -> None:
+    guest = await create_user(client.app)
+    page = await browsers.page(f"{gateway_url}/scan/")
+
+    await sign_in(page, guest.email or "")
+
+    message = await page.wait_for_selector("#message:not([hidden])")
+    assert "not door staff" in await message.inner_text()
+    assert await page.is_visible("#signin")
+    await browsers.screenshot(page, "turned-away")
