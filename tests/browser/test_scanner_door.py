@@ -131,5 +131,8 @@ async def test_door_staff_scan_tickets_online_then_offline_and_the_server_counts
 def _record(online: list[dict[str, Any]], offline: list[dict[str, Any]]) -> None:
     """Frame to answer on screen, per scan, for docs/performance.md."""
     TIMINGS.parent.mkdir(parents=True, exist_ok=True)
-    TIMINGS.write_text(json.dumps({"online_ms": [round(t["ms"]) for t in online], "offline_ms": [round(t["ms"]) for t in offline]}))
+    TIMINGS.write_text(json.dumps({"online": online, "offline": offline}, indent=1))
     assert all(t["offline"] for t in offline) and not any(t["offline"] for t in online)
+    # The targets (300 ms online, 100 ms offline) are recorded, not asserted: the machine is shared. This bound
+    # catches a scanner that stalls.
+    assert all(t["ms"] < 2000 for t in online + offline), TIMINGS.read_text()

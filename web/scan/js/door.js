@@ -3,7 +3,7 @@
 import { io } from "../vendor/socket.io.esm.min.js";
 import { accessToken, doorStats, scannerKit, uploadScans } from "./api.js";
 import * as store from "./store.js";
-import { judgeOffline } from "./tickets.js";
+import { judgeOffline, prepareKit } from "./tickets.js";
 
 const ACK_TIMEOUT_MS = 4000;
 const BATCH_SIZE = 500;
@@ -36,6 +36,7 @@ export class Door {
   async open() {
     this.kit = (await store.loadKit(this.eventId)) ?? null;
     this.listeners.kit(this.kit);
+    if (this.kit) prepareKit(this.kit).catch(() => null);
     this.socket = io({
       transports: ["websocket"],
       auth: (send) => accessToken().then((token) => { this.socketToken = token; send({ token }); }, () => send({})),
@@ -102,6 +103,7 @@ export class Door {
     if (!navigator.onLine) return;
     const kit = await scannerKit(this.eventId);
     await store.saveKit(kit);
+    await prepareKit(kit);
     this.kit = kit;
     this.listeners.kit(kit);
   }

@@ -72,12 +72,14 @@ function remember(answer, shown) {
 }
 
 async function check(secret, frameAt) {
+  const decodedMs = frameAt === undefined ? undefined : performance.now() - frameAt;
   const answer = await door.scan(secret.trim());
+  const judgedMs = frameAt === undefined ? undefined : performance.now() - frameAt;
   const shown = showAnswer($("answer"), answer);
   remember(answer, shown);
   renderStatus();
   if (frameAt !== undefined) {
-    requestAnimationFrame(() => window.scanTimings.push({ ms: performance.now() - frameAt, result: answer.result, offline: Boolean(answer.offline) }));
+    requestAnimationFrame(() => window.scanTimings.push({ ms: performance.now() - frameAt, decoded_ms: decodedMs, judged_ms: judgedMs, result: answer.result, offline: Boolean(answer.offline) }));
   }
 }
 

@@ -44,6 +44,14 @@ function publicKey(kit, kid) {
   return importedKeys.get(cacheKey);
 }
 
+// Imports the kit's keys and verifies once ahead of the first scan, so that it pays for neither.
+export async function prepareKit(kit) {
+  for (const entry of kit.keys) {
+    const key = await publicKey(kit, entry.kid);
+    await crypto.subtle.verify({ name: "Ed25519" }, key, new Uint8Array(SIGNATURE_BYTES), new Uint8Array(PAYLOAD_BYTES));
+  }
+}
+
 // What the door says about a secret, judged with the kit alone at `moment` (ms): { result, claims }.
 // `ok` here means genuine and not revoked; whether this device let it in already is the store's to say.
 export async function judgeOffline(kit, secret, moment) {
