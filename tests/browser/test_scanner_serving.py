@@ -1,10 +1,13 @@
 """The gateway serves the scanner at /scan: its files only, under a CSP that allows nothing but itself."""
 
+import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page
 
 from gateway.http_security import WEB_APP_CSP
 from tests.browser.conftest import Browsers
+
+pytestmark = pytest.mark.timeout(180)
 
 
 async def test_scan_redirects_to_the_app_whose_files_carry_the_strict_policy(client: TestClient) -> None:

@@ -1,12 +1,15 @@
 """Signing in to the door scanner (two-factor where the account has it) and the typed-code fallback."""
 
+import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page
 
 from tests.accounts.helpers import next_totp, turn_on_two_factor
 from tests.browser.conftest import Browsers
-from tests.factories import DEFAULT_PASSWORD, create_user
+from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user
 from tests.tickets.builders import door_staff, event_on_sale, paid_tickets
+
+pytestmark = pytest.mark.timeout(180)
 
 
 async def sign_in(page: Page, email: str) -> None:
@@ -61,3 +64,23 @@ async def test_an_account_that_keeps_no_door_is_turned_away(client: TestClient, 
     assert "not door staff" in await message.inner_text()
     assert await page.is_visible("#signin")
     await browsers.screenshot(page, "turned-away")
+
+
+async def test_door_staff_whose_role_is_taken_away_are_signed_out_of_the_scanner(
+    client: TestClient, browsers: Browsers, gateway_url: str
+) -> None:
+    sale = await event_on_sale(client)
+    [(scanner, _)] = await door_staff(client, sale)
+    admin = await create_user(client.app, roles=("admin",))
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await sign_in(page, scanner.email or "")
+    await page.wait_for_selector("#setup:not([hidden])")
+    await page.fill("#gate", "North")
+    await page.click("#setup-submit")
+    await page.wait_for_selector("#network[data-state='online']")
+
+    removed = await client.delete(f"/v1/admin/users/{scanner.id}/roles/scanner", headers=auth_header(access_token_for(client.app, admin)))
+
+    assert removed.status == 200
+    await page.wait_for_selector("#signin:not([hidden])")
+    assert "session_revoked" in await page.inner_text("#message")

@@ -48,7 +48,7 @@ function describe(answer) {
   }
   if (answer.offline && answer.result !== "ok") lines.push(t("checked_offline"));
   const title = answer.result === "ok" && answer.offline ? t("result_ok_offline") : t(`result_${answer.result}`);
-  return { colour, title: answer.result === "error" ? t("result_invalid") : title, lines };
+  return { colour, title: answer.result === "error" ? t("result_error_title") : title, lines };
 }
 
 // Shows `answer` ({result, holder_name?, ticket_type?, redeemed_gate?, redeemed_at?, offline?}) over everything.

@@ -39,7 +39,10 @@ export class Door {
     if (this.kit) prepareKit(this.kit).catch(() => null);
     this.socket = io({
       transports: ["websocket"],
-      auth: (send) => accessToken().then((token) => { this.socketToken = token; send({ token }); }, () => send({})),
+      auth: (send) => accessToken().then(
+        (token) => { this.socketToken = token; send({ token }); },
+        (error) => { this.refusedRefresh(error); send({}); },
+      ),
     });
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("disconnect", () => this.listeners.status());
@@ -75,18 +78,25 @@ export class Door {
 
   async onRefused(error) {
     this.listeners.status();
-    if (["invalid_token", "session_revoked", "missing_token"].includes(error.message) && navigator.onLine) {
+    if (["invalid_token", "session_revoked"].includes(error.message)) {
       this.listeners.signedOut(error.message);
       return;
     }
-    if (error.message === "token_expired") await accessToken().catch(() => null);
+    // missing_token: the token could not be refreshed just now (no network, the gateway unreachable): try again.
+    if (error.message === "token_expired") await accessToken().catch((refused) => this.refusedRefresh(refused));
     // The server refused this handshake (rather than the network failing it): the client will not retry by itself.
     if (!this.socket.active) setTimeout(() => this.socket.connect(), error.message === "token_expired" ? 0 : RETRY_CONNECT_MS);
   }
 
+  // A refresh the server answered 401 (the session was signed out, the refresh token reused) ends the session;
+  // a network failure does not: the phone keeps checking tickets offline meanwhile.
+  refusedRefresh(error) {
+    if (error?.status === 401) this.listeners.signedOut(error.type || "session_revoked");
+  }
+
   async keepTokenFresh() {
     if (!this.online) return;
-    const token = await accessToken().catch(() => null);
+    const token = await accessToken().catch((error) => this.refusedRefresh(error));
     if (token && token !== this.socketToken) {
       this.socketToken = token;
       await this.socket.emitWithAck("auth.refresh", { token });

@@ -127,7 +127,7 @@ function signedOut(code) {
   camera?.stop();
   camera = null;
   api.forget();
-  say(code ? t("signin_failed", { reason: code }) : "");
+  say(code ? t("signed_out", { reason: code }) : "");
   show("signin");
 }
 
