@@ -1,11 +1,14 @@
 """The gateway serves the scanner at /scan: its files only, under a CSP that allows nothing but itself."""
 
+import re
+
 import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page
 
 from gateway.http_security import WEB_APP_CSP
 from tests.browser.conftest import Browsers
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -69,3 +72,11 @@ async def test_the_scanner_speaks_swahili(browsers: Browsers, gateway_url: str) 
     assert await page.text_content("#signin-submit") == "Ingia"
     assert await page.get_attribute("html", "lang") == "sw"
     await browsers.screenshot(page, "sign-in-swahili")
+
+
+def test_the_service_worker_keeps_every_file_of_the_app() -> None:
+    folder = REPO / "web" / "scan"
+    kept = set(re.findall(r'"([^"]+)"', (folder / "sw.js").read_text().split("const SHELL = [", 1)[1].split("];", 1)[0]))
+    files = {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+    assert kept == (files - {"index.html", "sw.js"}) | {"./"}

@@ -36,7 +36,16 @@ async def test_door_staff_with_two_factor_sign_in_and_check_typed_codes(
     [foreign] = await paid_tickets(client, other, 1)
     [(scanner, _)] = await door_staff(client, sale)
     secret = await turn_on_two_factor(client, scanner.email or "")
-    page = await browsers.page(f"{gateway_url}/scan/")
+    context = await browsers.context()
+    # Each answer's vibration pattern and tones, as the phone would play them.
+    await context.add_init_script("""
+        window.felt = [];
+        navigator.vibrate = (pattern) => { window.felt.push(pattern); return true; };
+        const start = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (...at) { window.felt.push(this.frequency.value); return start.apply(this, at); };
+    """)
+    page = await context.new_page()
+    await page.goto(f"{gateway_url}/scan/")
 
     await sign_in(page, scanner.email or "")
     await page.wait_for_selector("#second-factor:not([hidden])")
@@ -51,6 +60,7 @@ async def test_door_staff_with_two_factor_sign_in_and_check_typed_codes(
     assert (await typed(page, ticket["secret"])).startswith("green: Valid")
     assert (await typed(page, foreign["secret"])).startswith("red: Wrong event")
     assert (await typed(page, "not a ticket")).startswith("red: Invalid ticket")
+    assert await page.evaluate("window.felt") == [880, [80], 220, [400], 220, [400]]
     await browsers.screenshot(page, "02-typed-codes")
 
 
