@@ -1,5 +1,7 @@
 """Signing in to the door scanner (two-factor where the account has it) and the typed-code fallback."""
 
+import time
+
 import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page
@@ -94,3 +96,28 @@ async def test_door_staff_whose_role_is_taken_away_are_signed_out_of_the_scanner
     assert removed.status == 200
     await page.wait_for_selector("#signin:not([hidden])")
     assert "session_revoked" in await page.inner_text("#message")
+
+
+async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
+    client: TestClient, browsers: Browsers, gateway_url: str
+) -> None:
+    sale = await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [(scanner, _)] = await door_staff(client, sale)
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await sign_in(page, scanner.email or "")
+    await page.wait_for_selector("#setup:not([hidden])")
+    await page.fill("#gate", "North")
+    await page.click("#setup-submit")
+    await page.wait_for_selector("#kit[data-ready='true']")
+    await page.context.set_offline(True)
+    # A phone whose clock runs an hour ahead.
+    await page.clock.set_system_time(time.time() + 3600)
+
+    assert (await typed(page, ticket["secret"])).startswith("green: Valid")
+    await page.context.set_offline(False)
+
+    message = await page.wait_for_selector("#message:not([hidden])")
+    assert "clock" in await message.inner_text()
+    assert await page.get_attribute("#queued", "data-count") == "1"
+    await browsers.screenshot(page, "refused-batch")

@@ -1,7 +1,7 @@
 // One door of one event: scans answered by the server over Socket.IO while online, by the device with the
 // event's scanner kit while offline (queued, then sent as one batch when the network is back), and the live counts.
 import { io } from "../vendor/socket.io.esm.min.js";
-import { accessToken, doorStats, scannerKit, uploadScans } from "./api.js";
+import { ApiError, accessToken, doorStats, scannerKit, uploadScans } from "./api.js";
 import * as store from "./store.js";
 import { judgeOffline, prepareKit } from "./tickets.js";
 
@@ -16,7 +16,7 @@ const RETRY_CONNECT_MS = 5000;
 const newNonce = () => crypto.randomUUID().replaceAll("-", "");
 
 export class Door {
-  // listeners: {status(), stats(stats), kit(kit), conflicts(list), signedOut(code)}
+  // listeners: {status(), stats(stats), kit(kit), conflicts(list), signedOut(code), syncFailed(reason or null)}
   constructor({ eventId, gate, ticketTypes, listeners }) {
     this.eventId = eventId;
     this.gate = gate;
@@ -162,8 +162,10 @@ export class Door {
       }
       this.listeners.conflicts(await store.conflictsOf(this.eventId));
       this.takeStats(await doorStats(this.eventId));
+      this.listeners.syncFailed(null);
     } catch (error) {
-      console.warn("sync", error);
+      // Kept in the queue; the staff see why (a refused batch names its reason, e.g. the phone's clock is ahead).
+      this.listeners.syncFailed(error instanceof ApiError ? error.message : null);
     } finally {
       this.syncing = false;
       this.listeners.status();

@@ -28,6 +28,13 @@ function say(text) {
   $("message").hidden = !text;
 }
 
+let syncFailure = null;
+
+function showSyncFailure(reason) {
+  if (reason) say((syncFailure = t("sync_failed", { reason })));
+  else if (syncFailure !== null && $("message").textContent === syncFailure) say("");
+}
+
 function setup() {
   return JSON.parse(localStorage.getItem(SETUP_KEY) || "null");
 }
@@ -102,7 +109,10 @@ async function openDoor() {
   $("scanning-title").textContent = `${chosen.title} · ${t("gate")} ${chosen.gate}`;
   door = new Door({
     eventId: chosen.event_id, gate: chosen.gate, ticketTypes: chosen.ticket_types,
-    listeners: { status: renderStatus, stats: renderStats, kit: renderKit, conflicts: renderConflicts, signedOut: signedOut },
+    listeners: {
+      status: renderStatus, stats: renderStats, kit: renderKit, conflicts: renderConflicts, signedOut,
+      syncFailed: showSyncFailure,
+    },
   });
   show("scanner");
   await door.open();
