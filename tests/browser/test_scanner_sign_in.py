@@ -20,6 +20,16 @@ async def sign_in(page: Page, email: str) -> None:
     await page.click("#signin-submit")
 
 
+async def open_door(browsers: Browsers, gateway_url: str, email: str) -> Page:
+    """The scanner signed in, on the first event the account keeps the door of, at gate North."""
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await sign_in(page, email)
+    await page.wait_for_selector("#setup:not([hidden])")
+    await page.fill("#gate", "North")
+    await page.click("#setup-submit")
+    return page
+
+
 async def typed(page: Page, code: str) -> str:
     """The answer to a ticket code typed in by hand, once it is on screen."""
     await page.fill("#manual-code", code)
@@ -84,11 +94,7 @@ async def test_door_staff_whose_role_is_taken_away_are_signed_out_of_the_scanner
     sale = await event_on_sale(client)
     [(scanner, _)] = await door_staff(client, sale)
     admin = await create_user(client.app, roles=("admin",))
-    page = await browsers.page(f"{gateway_url}/scan/")
-    await sign_in(page, scanner.email or "")
-    await page.wait_for_selector("#setup:not([hidden])")
-    await page.fill("#gate", "North")
-    await page.click("#setup-submit")
+    page = await open_door(browsers, gateway_url, scanner.email or "")
     await page.wait_for_selector("#network[data-state='online']")
 
     removed = await client.delete(f"/v1/admin/users/{scanner.id}/roles/scanner", headers=auth_header(access_token_for(client.app, admin)))
@@ -104,11 +110,7 @@ async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
     sale = await event_on_sale(client)
     [ticket] = await paid_tickets(client, sale, 1)
     [(scanner, _)] = await door_staff(client, sale)
-    page = await browsers.page(f"{gateway_url}/scan/")
-    await sign_in(page, scanner.email or "")
-    await page.wait_for_selector("#setup:not([hidden])")
-    await page.fill("#gate", "North")
-    await page.click("#setup-submit")
+    page = await open_door(browsers, gateway_url, scanner.email or "")
     await page.wait_for_selector("#kit[data-ready='true']")
     await page.context.set_offline(True)
     # A phone whose clock runs an hour ahead.
