@@ -12,6 +12,8 @@ const TOKEN_CHECK_MS = 60_000;
 // Scans queued while the network seemed up but an ack was lost wait at most this long.
 const SYNC_MS = 30_000;
 const RETRY_CONNECT_MS = 5000;
+// A scan in the first moments after the door opens waits this long for the socket's first connect.
+const FIRST_CONNECT_WAIT_MS = 2000;
 
 const newNonce = () => crypto.randomUUID().replaceAll("-", "");
 
@@ -27,6 +29,7 @@ export class Door {
     this.syncing = false;
     this.timers = [];
     this.socketToken = null;
+    this.everConnected = false;
   }
 
   get online() {
@@ -70,6 +73,7 @@ export class Door {
   }
 
   async onConnect() {
+    this.everConnected = true;
     this.listeners.status();
     const joined = await this.socket.emitWithAck("rooms.join", { room: `event:${this.eventId}:scanners` });
     if (!joined.ok) console.warn("rooms.join", joined.error);
@@ -121,6 +125,7 @@ export class Door {
   // The answer to one scanned secret: {result, holder_name?, ticket_type?, redeemed_gate?, redeemed_at?, offline?}.
   async scan(secret) {
     const scan = { secret, type: "entry", gate: this.gate, nonce: newNonce(), scanned_at: new Date().toISOString() };
+    if (!this.everConnected && navigator.onLine) await this.firstConnect();
     if (this.online) {
       try {
         const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("ticket.scan", { ...scan, event_id: this.eventId });
@@ -133,6 +138,15 @@ export class Door {
       }
     }
     return this.scanOffline(scan);
+  }
+
+  // Resolves once the socket has connected, or after FIRST_CONNECT_WAIT_MS: a door just opened is not yet offline.
+  firstConnect() {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.socket.off("connect", done); resolve(); };
+      const timer = setTimeout(done, FIRST_CONNECT_WAIT_MS);
+      this.socket.once("connect", done);
+    });
   }
 
   async scanOffline(scan) {
