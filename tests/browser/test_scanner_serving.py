@@ -1,6 +1,7 @@
 """The gateway serves the scanner at /scan: its files only, under a CSP that allows nothing but itself."""
 
 import re
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -33,8 +34,11 @@ async def test_nothing_outside_the_apps_folder_is_served(client: TestClient) -> 
         assert answer.content_type in ("application/problem+json", "text/plain"), path
 
 
-async def test_the_scanner_opens_installable_and_keeps_its_files_for_offline(browsers: Browsers, gateway_url: str) -> None:
-    page = await (await browsers.context()).new_page()
+async def test_the_scanner_opens_installable_and_keeps_its_files_for_offline(
+    browsers: Browsers, gateway_url: str, tmp_path: Path
+) -> None:
+    # A profile of its own: Chromium offers no install in an incognito window.
+    page = (await browsers.context(profile=tmp_path / "phone")).pages[0]
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
     await page.goto(f"{gateway_url}/scan/")
@@ -45,11 +49,13 @@ async def test_the_scanner_opens_installable_and_keeps_its_files_for_offline(bro
         "caches.open('lango-scan-v1').then((cache) => cache.keys()).then((keys) => keys.map((key) => new URL(key.url).pathname))"
     )
     manifest = await page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then((answer) => answer.json())")
+    installability = await (await page.context.new_cdp_session(page)).send("Page.getInstallabilityErrors")
 
     await browsers.screenshot(page, "sign-in")
     assert {"/scan/", "/scan/js/main.js", "/scan/vendor/jsQR.js", "/scan/vendor/socket.io.esm.min.js"} <= set(cached)
     assert manifest["start_url"] == "/scan/" and manifest["display"] == "standalone"
     assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
+    assert installability["installabilityErrors"] == []
     assert refused == []
 
 
