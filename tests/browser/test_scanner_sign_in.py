@@ -73,6 +73,9 @@ async def test_door_staff_with_two_factor_sign_in_and_check_typed_codes(
     assert (await typed(page, foreign["secret"])).startswith("red: Wrong event")
     assert (await typed(page, "not a ticket")).startswith("red: Invalid ticket")
     assert await page.evaluate("window.felt") == [880, [80], 220, [400], 220, [400]]
+    await page.click("#language")
+    swahili = await typed(page, ticket["secret"])
+    assert swahili.startswith("amber: Imeshatumika") and "Lango Main gate, saa" in swahili
     await browsers.screenshot(page, "02-typed-codes")
 
 
@@ -86,6 +89,17 @@ async def test_an_account_that_keeps_no_door_is_turned_away(client: TestClient, 
     assert "not door staff" in await message.inner_text()
     assert await page.is_visible("#signin")
     await browsers.screenshot(page, "turned-away")
+
+
+async def test_a_scanner_no_host_has_added_is_told_to_ask_for_it(client: TestClient, browsers: Browsers, gateway_url: str) -> None:
+    scanner = await create_user(client.app, roles=("scanner",))
+    page = await browsers.page(f"{gateway_url}/scan/")
+
+    await sign_in(page, scanner.email or "")
+
+    message = await page.wait_for_selector("#message:not([hidden])")
+    assert "No events to scan" in await message.inner_text()
+    assert await page.eval_on_selector_all("#event option", "options => options.length") == 0
 
 
 async def test_door_staff_whose_role_is_taken_away_are_signed_out_of_the_scanner(
