@@ -4,40 +4,14 @@ import time
 
 import pytest
 from aiohttp.test_utils import TestClient
-from playwright.async_api import Page
 
 from tests.accounts.helpers import next_totp, turn_on_two_factor
 from tests.browser.conftest import Browsers
-from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user
+from tests.browser.scanner_steps import open_door, sign_in, typed
+from tests.factories import access_token_for, auth_header, create_user
 from tests.tickets.builders import door_staff, event_on_sale, paid_tickets
 
 pytestmark = pytest.mark.timeout(180)
-
-
-async def sign_in(page: Page, email: str) -> None:
-    await page.fill("#identifier", email)
-    await page.fill("#password", DEFAULT_PASSWORD)
-    await page.click("#signin-submit")
-
-
-async def open_door(browsers: Browsers, gateway_url: str, email: str) -> Page:
-    """The scanner signed in, on the first event the account keeps the door of, at gate North."""
-    page = await browsers.page(f"{gateway_url}/scan/")
-    await sign_in(page, email)
-    await page.wait_for_selector("#setup:not([hidden])")
-    await page.fill("#gate", "North")
-    await page.click("#setup-submit")
-    return page
-
-
-async def typed(page: Page, code: str) -> str:
-    """The answer to a ticket code typed in by hand, once it is on screen."""
-    await page.fill("#manual-code", code)
-    await page.click("#manual-check")
-    shown = await page.wait_for_selector("#answer:not([hidden])")
-    text = await shown.inner_text()
-    await page.click("#answer")
-    return f"{await shown.get_attribute('class')}: {text}"
 
 
 async def test_door_staff_with_two_factor_sign_in_and_check_typed_codes(
@@ -108,7 +82,8 @@ async def test_door_staff_whose_role_is_taken_away_are_signed_out_of_the_scanner
     sale = await event_on_sale(client)
     [(scanner, _)] = await door_staff(client, sale)
     admin = await create_user(client.app, roles=("admin",))
-    page = await open_door(browsers, gateway_url, scanner.email or "")
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await open_door(page, scanner.email or "")
     await page.wait_for_selector("#network[data-state='online']")
 
     removed = await client.delete(f"/v1/admin/users/{scanner.id}/roles/scanner", headers=auth_header(access_token_for(client.app, admin)))
@@ -124,7 +99,8 @@ async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
     sale = await event_on_sale(client)
     [ticket] = await paid_tickets(client, sale, 1)
     [(scanner, _)] = await door_staff(client, sale)
-    page = await open_door(browsers, gateway_url, scanner.email or "")
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await open_door(page, scanner.email or "")
     await page.wait_for_selector("#kit[data-ready='true']")
     await page.context.set_offline(True)
     # A phone whose clock runs an hour ahead.
