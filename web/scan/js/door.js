@@ -130,7 +130,11 @@ export class Door {
       try {
         const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("ticket.scan", { ...scan, event_id: this.eventId });
         if (!ack.ok) return { result: "error", reason: ack.error.message };
+        // Whoever let the ticket in, this phone refuses it too if it is scanned here later with no network.
         if (ack.result === "ok") await store.rememberAdmitted(this.eventId, ack.ticket_id, this.gate, scan.scanned_at);
+        if (ack.result === "already_redeemed" && ack.ticket_id) {
+          await store.rememberAdmitted(this.eventId, ack.ticket_id, ack.redeemed_gate, ack.redeemed_at);
+        }
         return ack;
       } catch {
         // No ack in time: judged here instead. If the server did admit it, the batch repeats the same nonce,
