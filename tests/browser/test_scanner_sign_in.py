@@ -5,6 +5,7 @@ import time
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway.state import SERVICES
 from tests.accounts.helpers import next_totp, turn_on_two_factor
 from tests.browser.conftest import Browsers
 from tests.browser.scanner_steps import open_door, sign_in, typed
@@ -113,3 +114,25 @@ async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
     assert "clock" in await message.inner_text()
     assert await page.get_attribute("#queued", "data-count") == "1"
     await browsers.screenshot(page, "refused-batch")
+
+
+async def test_the_scanner_refreshes_its_token_when_it_runs_out(client: TestClient, browsers: Browsers, gateway_url: str) -> None:
+    sale = await event_on_sale(client)
+    [ticket] = await paid_tickets(client, sale, 1)
+    [(scanner, _)] = await door_staff(client, sale)
+    page = await browsers.page(f"{gateway_url}/scan/")
+    await open_door(page, scanner.email or "")
+    await page.wait_for_selector("#kit[data-ready='true']")
+    session_before = await page.evaluate("JSON.parse(localStorage.getItem('lango.scan.session'))")
+    await page.context.set_offline(True)
+    assert (await typed(page, ticket["secret"])).startswith("green: Valid")
+
+    # Back online after the access token's lifetime: the queued scan goes up with a refreshed token.
+    await page.clock.set_system_time(time.time() + client.app[SERVICES].settings.auth.access_token_ttl_s + 1)
+    await page.context.set_offline(False)
+
+    await page.wait_for_selector("#queued[data-count='0']", timeout=15_000)
+    session_after = await page.evaluate("JSON.parse(localStorage.getItem('lango.scan.session'))")
+    assert session_after["refresh"] != session_before["refresh"]
+    stats = await (await client.get(f"/v1/events/{sale.event_id}/stats", headers=sale.host_headers)).json()
+    assert stats["admitted"] == 1
