@@ -1,16 +1,18 @@
 """Signing in to the door scanner (two-factor where the account has it) and the typed-code fallback."""
 
 import time
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from playwright.async_api import Page
 
 from gateway.state import SERVICES
 from tests.accounts.helpers import next_totp, turn_on_two_factor
 from tests.browser.conftest import Browsers
 from tests.browser.scanner_steps import open_door, sign_in, typed
 from tests.factories import access_token_for, auth_header, create_user
-from tests.tickets.builders import door_staff, event_on_sale, paid_tickets
+from tests.tickets.builders import OnSale, door_staff, event_on_sale, paid_tickets
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -94,15 +96,21 @@ async def test_door_staff_whose_role_is_taken_away_are_signed_out_of_the_scanner
     assert "session_revoked" in await page.inner_text("#message")
 
 
-async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
-    client: TestClient, browsers: Browsers, gateway_url: str
-) -> None:
+async def ready_door(client: TestClient, browsers: Browsers, gateway_url: str) -> tuple[Page, OnSale, dict[str, Any]]:
+    """A scanner open at an event's door, ready to check tickets offline, and one ticket of the event."""
     sale = await event_on_sale(client)
     [ticket] = await paid_tickets(client, sale, 1)
     [(scanner, _)] = await door_staff(client, sale)
     page = await browsers.page(f"{gateway_url}/scan/")
     await open_door(page, scanner.email or "")
     await page.wait_for_selector("#kit[data-ready='true']")
+    return page, sale, ticket
+
+
+async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
+    client: TestClient, browsers: Browsers, gateway_url: str
+) -> None:
+    page, sale, ticket = await ready_door(client, browsers, gateway_url)
     await page.context.set_offline(True)
     # A phone whose clock runs an hour ahead.
     await page.clock.set_system_time(time.time() + 3600)
@@ -117,12 +125,7 @@ async def test_scans_a_server_refuses_stay_queued_and_the_staff_see_why(
 
 
 async def test_the_scanner_refreshes_its_token_when_it_runs_out(client: TestClient, browsers: Browsers, gateway_url: str) -> None:
-    sale = await event_on_sale(client)
-    [ticket] = await paid_tickets(client, sale, 1)
-    [(scanner, _)] = await door_staff(client, sale)
-    page = await browsers.page(f"{gateway_url}/scan/")
-    await open_door(page, scanner.email or "")
-    await page.wait_for_selector("#kit[data-ready='true']")
+    page, sale, ticket = await ready_door(client, browsers, gateway_url)
     session_before = await page.evaluate("JSON.parse(localStorage.getItem('lango.scan.session'))")
     await page.context.set_offline(True)
     assert (await typed(page, ticket["secret"])).startswith("green: Valid")
