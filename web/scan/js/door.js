@@ -66,6 +66,8 @@ export class Door {
   }
 
   close() {
+    // Work still in flight (a sync, a reconnect) finishes without touching the screen of whatever comes next.
+    this.listeners = Object.fromEntries(Object.keys(this.listeners).map((name) => [name, () => {}]));
     for (const timer of this.timers) clearInterval(timer);
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
