@@ -53,6 +53,9 @@ async def test_door_staff_with_two_factor_sign_in_and_check_typed_codes(
     await page.click("#language")
     swahili = await typed(page, ticket["secret"])
     assert swahili.startswith("amber: Imeshatumika") and "Lango Main gate, saa" in swahili
+    await page.click("#change-event")
+    await page.wait_for_selector("#setup:not([hidden])")
+    assert await page.input_value("#gate") == "Main gate"
     await browsers.screenshot(page, "02-typed-codes")
 
 

@@ -119,8 +119,8 @@ async function openDoor() {
   renderStatus();
 }
 
-async function chooseEvent() {
-  show("setup");
+// The event and gate form, shown once the events are there (so nothing is picked from an empty list).
+async function chooseEvent(gate = "") {
   const { items } = await api.eventsToScan();
   $("event").replaceChildren(...items.map((event) => Object.assign(document.createElement("option"), {
     value: event.id, textContent: `${event.title} · ${new Date(event.starts_at).toLocaleDateString(currentLanguage() === "sw" ? "sw-KE" : "en-KE")}`,
@@ -129,8 +129,9 @@ async function chooseEvent() {
     event_id: event.id, title: event.title, capacity: event.capacity,
     ticket_types: Object.fromEntries(event.ticket_types.map((type) => [type.id, type.name])),
   })));
-  $("gate").value = setup()?.gate ?? "";
+  $("gate").value = gate;
   if (items.length === 0) say(t("no_events"));
+  show("setup");
 }
 
 function signedOut(code) {
@@ -209,8 +210,9 @@ $("change-event").addEventListener("click", async () => {
   camera?.stop();
   camera = null;
   $("camera-start").hidden = false;
+  const gate = setup()?.gate;
   localStorage.removeItem(SETUP_KEY);
-  await chooseEvent();
+  await chooseEvent(gate);
 });
 $("sign-out").addEventListener("click", async () => {
   await api.signOut().catch(() => null);
