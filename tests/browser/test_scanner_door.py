@@ -33,7 +33,7 @@ async def test_door_staff_scan_tickets_online_then_offline_and_the_server_counts
     [(_, other_gate)] = await door_staff(client, sale)
     phone = tmp_path / "phone"
     online_video = await asyncio.to_thread(write_video, tmp_path / "online.y4m", [
-        (None, 2), (first["secret"], 1.5), (None, 1), (first["secret"], 1.5), (None, 1), (forged(first["secret"]), 1.5), (None, 6),
+        (None, 3), (first["secret"], 1.5), (None, 1), (first["secret"], 1.5), (None, 1), (forged(first["secret"]), 1.5), (None, 6),
     ])  # fmt: skip
 
     # Online: sign in, pick the event and the gate; the camera starts and reads the codes as they come into view.

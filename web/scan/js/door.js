@@ -13,7 +13,7 @@ const TOKEN_CHECK_MS = 60_000;
 const SYNC_MS = 30_000;
 const RETRY_CONNECT_MS = 5000;
 // A scan in the first moments after the door opens waits this long for the socket's first connect.
-const FIRST_CONNECT_WAIT_MS = 2000;
+const FIRST_CONNECT_WAIT_MS = 4000;
 
 const newNonce = () => crypto.randomUUID().replaceAll("-", "");
 
