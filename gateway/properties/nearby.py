@@ -52,8 +52,7 @@ async def rows_near(
         ]
         fetched.update((covering.level, cell) for cell in cells)
         if cells:
-            # The cells first: SecantusDB plans on the first indexed clause, and MongoDB on its index either way.
-            query = {f"search_cells.{level_key(covering.level)}": {"$in": cells}, **filters}
+            query = _cells_query(level_key(covering.level), cells, filters)
             for row in await Property.get_pymongo_collection().find(query, projection).to_list():
                 if row["_id"] in found:
                     continue
@@ -70,3 +69,13 @@ async def rows_near(
         growth = math.sqrt(wanted / confirmed) * 1.1 if wanted and confirmed else MAX_GROWTH
         span_m = (covered_m - after_distance_m) * min(MAX_GROWTH, max(MIN_GROWTH, growth))
         reach_m = min(radius_m, after_distance_m + span_m)
+
+
+def _cells_query(level: str, cells: list[int], filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters and the cells, in the order SecantusDB wants them (MongoDB plans from its indexes whatever the
+    order): it fetches through the first clause that leads an index and tests the clauses in turn. The status
+    leads several indexes, so it comes after the cells; the cheap unindexed filters come first, so most
+    candidates fail before their cells are compared with every cell asked for."""
+    rest = dict(filters)
+    status = rest.pop("status", None)
+    return {**rest, f"search_cells.{level}": {"$in": cells}, **({"status": status} if status is not None else {})}
