@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel
 
 from documents.clock import stored_now
+from documents.search_grid import LEVEL_SIDES_DEG, cells_of, level_key
 from documents.state import AdvancesState, StateConflict
 
 FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
@@ -107,6 +108,11 @@ class Property(Document, AdvancesState):
     status: PropertyStatus = PropertyStatus.DRAFT
     created_at: datetime = Field(default_factory=stored_now)
     updated_at: datetime = Field(default_factory=stored_now)
+    # What "near" searches read instead of the geo index: the listing's cell at every level of the search grid.
+    search_cells: dict[str, int] = {}
+    # The nights taken by holds, bookings and blocks (as midnight UTC), written in the same transaction as their
+    # night claims, so a search tests availability on the listing itself instead of against every claimed id.
+    claimed_nights: list[datetime] = []
 
     class Settings:
         name = "properties"
@@ -118,10 +124,21 @@ class Property(Document, AdvancesState):
             IndexModel([("status", ASCENDING), ("address.county", ASCENDING), ("address.town", ASCENDING)], name="search_by_place"),
             IndexModel([("status", ASCENDING), ("type", ASCENDING), ("bedrooms", ASCENDING)], name="search_by_type"),
             IndexModel([("agent_id", ASCENDING), ("_id", DESCENDING)], name="by_agent"),
+            *(
+                IndexModel([(f"search_cells.{level_key(level)}", ASCENDING), ("status", ASCENDING)], name=f"search_by_cell_{level}")
+                for level in range(len(LEVEL_SIDES_DEG))
+            ),
         ]
 
+    @model_validator(mode="after")
+    def _cells_follow_location(self) -> "Property":
+        self.search_cells = cells_of(*self.location.coordinates)
+        return self
+
     async def apply_changes(self, changes: dict[str, Any]) -> "Property":
-        """Set fields on a listing that is not archived, in one conditional update."""
+        """Set fields on a listing that is not archived, in one conditional update; a new location moves its cells."""
+        if "location" in changes:
+            changes = {**changes, "search_cells": cells_of(*changes["location"]["coordinates"])}
         return await self._advance(None, {"status": {"$ne": PropertyStatus.ARCHIVED.value}}, changes)
 
     async def move_to(self, status: PropertyStatus, allowed_from: tuple[PropertyStatus, ...]) -> "Property":

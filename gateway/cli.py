@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the gateway (embedded MongoDB and Redis when none is configured)")
     serve.add_argument("--host", default=None, help="listen address (server.host)")
     serve.add_argument("--port", type=int, default=None, help="listen port (server.port)")
+    serve.add_argument("--workers", type=int, default=None, help="gateway processes sharing the port (server.workers)")
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run background jobs (production: beside the gateways)")
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overrides(arguments: argparse.Namespace) -> dict[str, Any]:
-    server = {key: value for key in ("host", "port") if (value := getattr(arguments, key, None)) is not None}
+    server = {key: value for key in ("host", "port", "workers") if (value := getattr(arguments, key, None)) is not None}
     return {"server": server} if server else {}
 
 

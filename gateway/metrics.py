@@ -38,7 +38,7 @@ PAYMENTS = Counter(
     "lango_payments", "Payments settled, by provider and outcome (succeeded, failed, cancelled, ...).", ["provider", "outcome"]
 )
 JOB_QUEUE_DEPTH = Gauge(
-    "lango_job_queue_depth", "Jobs waiting or scheduled, read by the periodic probe.", ["queue"], multiprocess_mode="max"
+    "lango_job_queue_depth", "Jobs waiting or scheduled, read by the periodic probe.", ["queue"], multiprocess_mode="livemax"
 )
 JOBS_PROCESSED = Counter(
     "lango_jobs_processed", "Job attempts finished, by function and outcome (complete, retried, failed, aborted).",
@@ -46,7 +46,7 @@ JOBS_PROCESSED = Counter(
 )
 DEPENDENCY_UP = Gauge(
     "lango_dependency_up", "1 when the readiness check of a dependency passed at the last probe, else 0.",
-    ["dependency"], multiprocess_mode="min",
+    ["dependency"], multiprocess_mode="livemin",
 )
 DEPENDENCY_LATENCY = Histogram(
     "lango_dependency_latency_seconds", "Round-trip time of each readiness check (MongoDB ping, Redis PING, ...).",

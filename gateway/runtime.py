@@ -64,24 +64,38 @@ def use_uvloop() -> None:
 
 
 def serve(settings: Settings) -> int:
-    use_uvloop()
     configure_sentry(settings, component="gateway")
     if settings.environment != "production":
+        use_uvloop()
         asyncio.run(migrate(settings))
+    host, port, workers = settings.server.host, settings.server.port, settings.server.workers
+    print(f"Lango gateway listening on http://{host}:{port} (docs at /docs)" + (f", {workers} processes" if workers > 1 else ""), flush=True)
+    if workers > 1:
+        from gateway.supervisor import supervise
+
+        return supervise(settings, serve_process)
+    serve_process(settings)
+    return 0
+
+
+def serve_process(settings: Settings) -> None:
+    """One gateway process: the app on the port, shared with its siblings (SO_REUSEPORT) when there are several."""
+    use_uvloop()
+    if settings.server.workers > 1:  # a fresh interpreter, started by the supervisor
+        configure_logging(settings.logging)
+        configure_sentry(settings, component="gateway")
     from gateway.app import create_app  # here, so a worker process never loads the routes
 
-    app = create_app(settings)
-    host, port = settings.server.host, settings.server.port
     web.run_app(
-        app,
-        host=host,
-        port=port,
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
         access_log=None,
         backlog=settings.server.listen_backlog,
         shutdown_timeout=settings.server.shutdown_timeout_s,
-        print=lambda _: print(f"Lango gateway listening on http://{host}:{port} (docs at /docs)", flush=True),
+        reuse_port=settings.server.workers > 1,
+        print=None,
     )
-    return 0
 
 
 def run_worker(settings: Settings) -> int:

@@ -61,6 +61,8 @@ class ServerSettings(Section):
     gzip_min_bytes: int = Field(1024, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0)
     listen_backlog: int = Field(2048, ge=1, le=65535)
+    # Gateway processes sharing the port (SO_REUSEPORT), under a supervisor; `lango serve --workers N`.
+    workers: int = Field(1, ge=1, le=64)
     cors_origins: list[str] = []
     behind_tls: bool = False
     # Reverse proxies whose X-Forwarded-For is believed; a request from anywhere else is its own client.

@@ -22,6 +22,7 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 
 from documents.night_claim import stored_date
+from documents.search_grid import cells_of
 from gateway.app import create_app
 from gateway.embedded import start_redis, start_secantusdb, wait_until_answers
 from gateway.logs import configure_logging
@@ -78,6 +79,8 @@ def listing(rng: random.Random, agent_id: str, created_at: datetime) -> dict:
         "cleaning_fee_minor": rng.choice([0, 50_000, 100_000]),
         "currency": "KES",
         "location": {"type": "Point", "coordinates": point},
+        "search_cells": cells_of(*point),
+        "claimed_nights": [],
         "address": {"county": city, "town": city, "street": None},
         "photo_ids": [],
         "cover_photo_id": None,
@@ -95,14 +98,17 @@ async def seed(mongodb_url: str, count: int, check_in: datetime) -> None:
     started = time.perf_counter()
     now = datetime.now(UTC)
     listings = [listing(rng, f"agent-{index % 500}", now - timedelta(minutes=index)) for index in range(count)]
-    for offset in range(0, count, 1_000):
-        await database.properties.insert_many(listings[offset : offset + 1_000])
-    # A quarter of the listings have some night of the searched stay taken.
+    # A quarter of the listings have some night of the searched stay taken; the listing holds its claimed nights too.
     claims = [
         {"property_id": row["_id"], "night": stored_date(check_in.date() + timedelta(days=rng.randint(0, 2))),
          "kind": "booking", "booking_id": ObjectId(), "created_at": now}
         for row in rng.sample(listings, count // 4)
     ]  # fmt: skip
+    by_id = {row["_id"]: row for row in listings}
+    for claim in claims:
+        by_id[claim["property_id"]]["claimed_nights"].append(claim["night"])
+    for offset in range(0, count, 1_000):
+        await database.properties.insert_many(listings[offset : offset + 1_000])
     await database.night_claims.insert_many(claims)
     await client.close()
     print(f"seeded {count} listings and {len(claims)} night claims in {time.perf_counter() - started:.1f}s")
@@ -163,7 +169,7 @@ async def run(settings: Settings, arguments: argparse.Namespace, check_in: datet
         async with aiohttp.ClientSession() as session:
             print("cold (each request a new cache key):")
             cold = [search_params(check_in, index * 1e-6) for index in range(arguments.cold_requests)]
-            # One at a time: the embedded SecantusDB evaluates a cold search in Python, seconds each.
+            # One at a time: each is the only request in flight, as a guest's first search would be.
             await measure(session, url, cold, 1, headers)
             print("cached (the same search, cache warmed):")
             warm = search_params(check_in, 0)

@@ -1,13 +1,18 @@
-"""Claiming and releasing property-nights inside transactions: the unique index refuses a second claim on a night."""
+"""Claiming and releasing property-nights inside transactions: the unique index refuses a second claim on a night,
+and the listing's `claimed_nights` (what search reads) changes in the same transaction."""
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
 
 from beanie import PydanticObjectId
+from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from documents.duplicates import DUPLICATE_KEY
 from documents.night_claim import ClaimKind, NightClaim, nights_of_stay, stored_date
+from documents.property import Property
 from gateway.bookings.problems import DatesUnavailable
 from gateway.database import in_transaction
 from gateway.properties.search_cache import bump_search_version
@@ -34,10 +39,30 @@ async def claim_nights(
         if any(failure.get("code") == DUPLICATE_KEY for failure in error.details.get("writeErrors", [])):
             raise NightsTaken() from None
         raise
+    await _listing_nights(session, property_id, {"$addToSet": {"claimed_nights": {"$each": [stored_date(night) for night in nights]}}})
 
 
 async def release_claims(session: AsyncClientSession, booking_id: PydanticObjectId) -> None:
-    await NightClaim.get_pymongo_collection().delete_many({"booking_id": booking_id}, session=session)
+    await _release(session, {"booking_id": booking_id})
+
+
+async def _release(session: AsyncClientSession, claims_filter: dict[str, Any]) -> int:
+    """Delete the matching claims and free their nights on their listings; answers how many were deleted."""
+    collection = NightClaim.get_pymongo_collection()
+    claims = await collection.find(claims_filter, {"property_id": 1, "night": 1}, session=session).to_list()
+    if not claims:
+        return 0
+    await collection.delete_many({"_id": {"$in": [claim["_id"] for claim in claims]}}, session=session)
+    nights_by_listing: dict[ObjectId, list[datetime]] = defaultdict(list)
+    for claim in claims:
+        nights_by_listing[claim["property_id"]].append(claim["night"])
+    for property_id, nights in nights_by_listing.items():
+        await _listing_nights(session, property_id, {"$pull": {"claimed_nights": {"$in": nights}}})
+    return len(claims)
+
+
+async def _listing_nights(session: AsyncClientSession, property_id: ObjectId, change: dict[str, Any]) -> None:
+    await Property.get_pymongo_collection().update_one({"_id": property_id}, change, session=session)
 
 
 async def block_nights(services: Services, property_id: PydanticObjectId, start: date, end: date) -> list[date]:
@@ -57,15 +82,14 @@ async def block_nights(services: Services, property_id: PydanticObjectId, start:
 
 async def unblock_nights(services: Services, property_id: PydanticObjectId, start: date, end: date) -> int:
     """Free the agent's own blocks in [start, end); nights held by bookings stay as they are."""
-    deleted = await NightClaim.get_pymongo_collection().delete_many(
-        {
-            "property_id": property_id,
-            "kind": ClaimKind.BLOCK.value,
-            "night": {"$gte": stored_date(start), "$lt": stored_date(end)},
-        }
-    )
+    blocks = {"property_id": property_id, "kind": ClaimKind.BLOCK.value, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
+
+    async def release(session: AsyncClientSession) -> int:
+        return await _release(session, blocks)
+
+    released = await in_transaction(services, release)
     await bump_search_version(services)
-    return deleted.deleted_count
+    return released
 
 
 async def claimed_nights(property_id: PydanticObjectId, start: date, end: date) -> list[NightClaim]:

@@ -2,24 +2,24 @@
 
 import base64
 import binascii
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from bson import ObjectId
 from pydantic import Field, model_validator
 
-from documents.night_claim import NightClaim, stored_date
+from documents.night_claim import stored_date
 from documents.property import Property, PropertyStatus, PropertyType
 from gateway.input_types import ApiDate
 from gateway.problems import MalformedRequest
 from gateway.properties.listings import MAX_PRICE_MINOR, Amenity
+from gateway.properties.nearby import rows_near
 from gateway.properties.search_cache import cached_page, store_page
 from gateway.properties.views import ListingSummary, SearchPage
 from gateway.routing import RequestModel
 from gateway.services import Services
 
-EARTH_RADIUS_M = 6_378_100  # the radius MongoDB's spherical queries use
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Sort = Literal["distance", "price", "-price", "newest"]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -36,6 +36,7 @@ _SUMMARY_FIELDS = [
     "title", "type", "bedrooms", "bathrooms", "max_guests", "amenities", "nightly_price_minor",
     "cleaning_fee_minor", "currency", "location", "address", "cover_photo_id", "created_at",
 ]  # fmt: skip
+_PROJECTION = {name: 1 for name in _SUMMARY_FIELDS}
 
 
 class InvalidCursor(MalformedRequest):
@@ -110,25 +111,45 @@ async def _run_search(services: Services, query: SearchQuery, limit: int) -> Sea
     sort = query.effective_sort
     field, direction = _SORT_FIELDS[sort]
     after = _decode_cursor(query.cursor, sort) if query.cursor else None
-    filters = await _filters(query)
-    if query.near_lng is not None:
-        pipeline = _near_pipeline(query, filters, after, services.settings.bookings.search_max_radius_m)
+    filters = _filters(query)
+    if query.near_lng is not None and query.near_lat is not None:
+        found = await _near_rows(query, filters, sort, after, limit + 1, services.settings.bookings.search_max_radius_m)
     else:
-        pipeline = [{"$match": filters}]
-    if after is not None:
-        pipeline.append({"$match": _after(field, direction, after)})
-    pipeline += [
-        {"$sort": {field: direction, "_id": direction}},
-        {"$limit": limit + 1},
-        {"$project": {name: 1 for name in [*_SUMMARY_FIELDS, "distance_m"]}},
-    ]
-    found = await (await Property.get_pymongo_collection().aggregate(pipeline)).to_list()
+        pipeline: list[dict[str, Any]] = [{"$match": filters}]
+        if after is not None:
+            pipeline.append({"$match": _after(field, direction, after)})
+        pipeline += [{"$sort": {field: direction, "_id": direction}}, {"$limit": limit + 1}, {"$project": _PROJECTION}]
+        found = await (await Property.get_pymongo_collection().aggregate(pipeline)).to_list()
     items = [_summary(row, query) for row in found[:limit]]
     next_cursor = _encode_cursor(sort, found[limit - 1], field) if len(found) > limit else None
     return SearchPage(items=items, next_cursor=next_cursor)
 
 
-async def _filters(query: SearchQuery) -> dict[str, Any]:
+async def _near_rows(
+    query: SearchQuery, filters: dict[str, Any], sort: Sort, after: tuple[Any, ObjectId] | None, wanted: int, max_radius_m: int
+) -> list[dict[str, Any]]:
+    """The first `wanted` rows after the cursor, in the sort's order, among listings within the radius."""
+    assert query.near_lng is not None and query.near_lat is not None
+    field, direction = _SORT_FIELDS[sort]
+    descending = direction == -1
+
+    def key(row: dict[str, Any]) -> tuple[Any, ObjectId]:
+        return row[field], row["_id"]
+
+    def beyond_cursor(row: dict[str, Any]) -> bool:
+        return after is None or (key(row) < after if descending else key(row) > after)
+
+    by_distance = sort == "distance"
+    rows = await rows_near(
+        query.near_lng, query.near_lat, query.radius_m or max_radius_m, filters, _PROJECTION,
+        wanted=wanted if by_distance else None,
+        after_distance_m=after[0] if by_distance and after is not None else 0.0,
+        accept=beyond_cursor,
+    )  # fmt: skip
+    return sorted(filter(beyond_cursor, rows), key=key, reverse=descending)[:wanted]
+
+
+def _filters(query: SearchQuery) -> dict[str, Any]:
     filters: dict[str, Any] = {"status": PropertyStatus.PUBLISHED.value}
     if query.type:
         filters["type"] = {"$in": [kind.value for kind in query.type]}
@@ -148,7 +169,9 @@ async def _filters(query: SearchQuery) -> dict[str, Any]:
     if query.sw_lng is not None:
         filters["location"] = {"$geoWithin": {"$geometry": _bounds_polygon(query)}}
     if query.check_in and query.check_out:
-        filters["_id"] = {"$nin": await _claimed_properties(query.check_in, query.check_out)}
+        # Free means no claimed night in [check_in, check_out): the check-out day itself may be taken.
+        nights = {"$gte": stored_date(query.check_in), "$lte": stored_date(query.check_out - timedelta(days=1))}
+        filters["claimed_nights"] = {"$not": {"$elemMatch": nights}}
     return filters
 
 
@@ -156,30 +179,6 @@ def _bounds_polygon(query: SearchQuery) -> dict[str, Any]:
     west, south, east, north = query.sw_lng, query.sw_lat, query.ne_lng, query.ne_lat
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     return {"type": "Polygon", "coordinates": [ring]}
-
-
-async def _claimed_properties(check_in: date, check_out: date) -> list[ObjectId]:
-    """Properties with any night of [check_in, check_out) held, booked or blocked."""
-    last_night = check_out - timedelta(days=1)
-    return await NightClaim.get_pymongo_collection().distinct(
-        "property_id", {"night": {"$gte": stored_date(check_in), "$lte": stored_date(last_night)}}
-    )
-
-
-def _near_pipeline(
-    query: SearchQuery, filters: dict[str, Any], after: tuple[Any, ObjectId] | None, max_radius_m: int
-) -> list[dict[str, Any]]:
-    near: dict[str, Any] = {
-        "near": {"type": "Point", "coordinates": [query.near_lng, query.near_lat]},
-        "distanceField": "distance_m",
-        "key": "location",
-        "spherical": True,
-        "maxDistance": query.radius_m or max_radius_m,
-        "query": filters,
-    }
-    if after is not None and query.effective_sort == "distance":
-        near["minDistance"] = after[0]
-    return [{"$geoNear": near}]
 
 
 def _after(field: str, direction: int, after: tuple[Any, ObjectId]) -> dict[str, Any]:

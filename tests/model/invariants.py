@@ -117,6 +117,11 @@ async def inventory(market: Marketplace, world: World) -> list[str]:
             claims = await db.night_claims.count_documents({"booking_id": booking["_id"]})
             if claims != nights:
                 violations.append(f"{booking['status']} booking {booking['_id']} claims {claims} of its {nights} nights")
+        # What search reads: the listing's own copy of its claimed nights.
+        listing = await db.properties.find_one({"_id": ObjectId(property_id)}, {"claimed_nights": 1})
+        claimed = {claim["night"] async for claim in db.night_claims.find({"property_id": ObjectId(property_id)})}
+        if listing is not None and set(listing.get("claimed_nights", [])) != claimed:
+            violations.append(f"listing {property_id}: claimed_nights differ from its night claims")
     for hosted in world.events:
         event = await db.events.find_one({"_id": ObjectId(hosted.event_id)})
         tickets = await db.tickets.find({"event_id": ObjectId(hosted.event_id)}).to_list()
