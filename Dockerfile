@@ -17,6 +17,7 @@ RUN useradd --create-home --uid 10001 lango \
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY config.toml ./
+COPY web/scan ./web/scan
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     LANGO_ENVIRONMENT=production \

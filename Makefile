@@ -6,7 +6,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync worker bench-realtime load clean check-alerts check-compose
+.PHONY: run test sync worker bench-realtime load clean check-alerts check-compose web-vendor
 
 run: $(SYNCED)
 	$(VENV)/bin/lango serve
@@ -44,6 +44,14 @@ check-alerts:
 check-compose:
 	LANGO_AUTH__SIGNING_KEYS='{}' LANGO_AUTH__TOTP_ENCRYPTION_KEY=x LANGO_TICKETS__KEY_ENCRYPTION_KEY=x \
 	LANGO_STORAGE__LOCAL__SIGNING_SECRET=x $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose) -f docker-compose.yml config --quiet
+
+# The scanner's third-party browser code, copied from the npm packages pinned in web/package-lock.json; then record
+# each file's new sha256 in web/vendored.json (tests/browser/test_vendored_assets.py checks them). Needs npm.
+web-vendor:
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	cp web/node_modules/jsqr/dist/jsQR.js web/scan/vendor/jsQR.js
+	cp web/node_modules/socket.io-client/dist/socket.io.esm.min.js web/scan/vendor/socket.io.esm.min.js
+	sha256sum web/scan/vendor/*
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache

@@ -20,6 +20,13 @@ SOCKETIO_PATH = "/socket.io/"
 HSTS = "max-age=63072000; includeSubDomains"
 # JSON answers load nothing, so they may load nothing and be framed by no one.
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The web apps (the door scanner) load everything from the gateway itself: no inline script or style, no CDN.
+# connect-src 'self' covers the same-origin WebSocket; blob: is the camera's frames drawn for decoding.
+WEB_APP_CSP = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
+    "media-src 'self' blob:", "connect-src 'self'", "worker-src 'self'", "manifest-src 'self'",
+    "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'",
+))  # fmt: skip
 SERVER_NAME = "lango"
 
 

@@ -65,6 +65,8 @@ class ServerSettings(Section):
     behind_tls: bool = False
     # Reverse proxies whose X-Forwarded-For is believed; a request from anywhere else is its own client.
     trusted_proxies: list[Network] = []
+    # The front-end folder the web apps (the door scanner at /scan) are served from.
+    web_root: str = "web"
 
     @model_validator(mode="after")
     def _origins_are_exact(self) -> "ServerSettings":

@@ -31,6 +31,7 @@ from handlers import (
     webhooks,
 )
 from handlers.realtime import install_socket_handlers
+from handlers.web_apps import install_web_apps
 
 ROUTE_GROUPS: list[ApiRoutes] = [
     health.routes,
@@ -67,5 +68,6 @@ def install_routes(app: web.Application, settings: Settings) -> None:
     install_metrics_route(app, settings.metrics)
     docs.install_docs_assets(app)
     install_socket_handlers(app, app[SOCKETIO])
+    install_web_apps(app, settings)
     operations = [operation for group in groups for operation in group.operations]
     app[OPENAPI_DOCUMENT] = build_openapi(operations, title="Lango API", version="1", server_url=settings.server.public_url)

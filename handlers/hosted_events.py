@@ -34,6 +34,7 @@ EVENT = "/v1/events/{event_id}"
 
 class EventsQuery(RequestModel):
     hosted: bool = False
+    scanning: bool = Field(False, description="The events still to end whose door the caller keeps: door staff or host")
     cursor: Annotated[str, Field(max_length=64)] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
@@ -53,7 +54,7 @@ async def create_hosted_event(request: web.Request, caller: Caller, body: EventF
 @routes.get("/v1/events", query=EventsQuery, response=EventPage, access=AUTHENTICATED, problems=(400, 401))
 async def list_hosted_events(request: web.Request, caller: Caller, query: EventsQuery) -> EventPage:
     """Published events still to end, newest first; hosted=true lists the caller's own events, drafts included"""
-    found, next_cursor = await list_events(caller, query.hosted, query.cursor, query.limit)
+    found, next_cursor = await list_events(caller, query.hosted, query.cursor, query.limit, scanning=query.scanning)
     items = [EventView.of(event, await ticket_types_of(event), for_host=query.hosted) for event in found]
     return EventPage(items=items, next_cursor=next_cursor)
 

@@ -181,10 +181,15 @@ async def ticket_types_of(event: HostedEvent) -> list[TicketType]:
     return await TicketType.find({"event_id": event.id}).sort("_id").to_list()
 
 
-async def list_events(caller: Caller | None, hosted: bool, after: str | None, limit: int) -> tuple[list[HostedEvent], str | None]:
-    """Newest first: the caller's own events (hosted), or every published event still to end."""
+async def list_events(
+    caller: Caller | None, hosted: bool, after: str | None, limit: int, *, scanning: bool = False
+) -> tuple[list[HostedEvent], str | None]:
+    """Newest first: the caller's own events (hosted), the events still to end whose door the caller keeps
+    (scanning: door staff or host), or every published event still to end."""
     if hosted and caller is not None:
         match: dict[str, Any] = {"host_id": caller.user_id}
+    elif scanning and caller is not None:
+        match = {"$or": [{"scanner_ids": caller.user_id}, {"host_id": caller.user_id}], "ends_at": {"$gt": datetime.now(UTC)}}
     else:
         match = {"status": EventStatus.PUBLISHED.value, "ends_at": {"$gt": datetime.now(UTC)}}
     return await newest_first(HostedEvent, match, after, limit)

@@ -6,6 +6,7 @@ Codes are sent by jobs: the apps these steps run against have the job worker run
 import asyncio
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
@@ -72,3 +73,18 @@ def totp_now(secret: str) -> str:
 
 def bearer(body: dict[str, Any]) -> dict[str, str]:
     return auth_header(body["tokens"]["access_token"])
+
+
+async def turn_on_two_factor(client: TestClient, email: str) -> str:
+    """Enrol and confirm an authenticator for the account; its TOTP secret."""
+    signed_in = await sign_in(client, email)
+    enrolment = await (await client.post("/v1/auth/2fa/enrol", headers=bearer(signed_in))).json()
+    confirmed = await client.post("/v1/auth/2fa/confirm", json={"code": totp_now(enrolment["secret"])}, headers=bearer(signed_in))
+    assert confirmed.status == 200, await confirmed.text()
+    return str(enrolment["secret"])
+
+
+def next_totp(secret: str) -> str:
+    """The next step's code, as a phone a little ahead shows it: the current step may be spent by the enrolment."""
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(datetime.now(UTC)) + 1)

@@ -1,7 +1,6 @@
 """TOTP secrets at rest: sealed in the database, bound to their account, and sealed for accounts enrolled before."""
 
 import secrets
-from datetime import UTC, datetime
 
 import pyotp
 from aiohttp import web
@@ -14,24 +13,13 @@ from gateway.app import create_app
 from gateway.migrations import m0002_seal_totp_secrets
 from gateway.reseal import reseal_outdated_secrets
 from gateway.settings import Settings
-from tests.accounts.helpers import bearer, sign_in
+from tests.accounts.helpers import bearer, next_totp, sign_in, turn_on_two_factor
 from tests.conftest import TEST_DATABASE
 from tests.factories import create_user, settings_with
 
 
-async def _enrol(client: TestClient, email: str) -> str:
-    signed_in = await sign_in(client, email)
-    enrolment = await (await client.post("/v1/auth/2fa/enrol", headers=bearer(signed_in))).json()
-    code = pyotp.TOTP(enrolment["secret"]).now()
-    confirmed = await client.post("/v1/auth/2fa/confirm", json={"code": code}, headers=bearer(signed_in))
-    assert confirmed.status == 200, await confirmed.text()
-    return str(enrolment["secret"])
-
-
 async def _mfa_sign_in(client: TestClient, email: str, secret: str) -> int:
-    totp = pyotp.TOTP(secret)
-    # The next step's code, as a phone a little ahead shows it: the current step may be spent by the enrolment.
-    code = totp.generate_otp(totp.timecode(datetime.now(UTC)) + 1)
+    code = next_totp(secret)
     challenge = await sign_in(client, email)
     answer = await client.post("/v1/auth/login/mfa", json={"mfa_token": challenge["mfa_token"], "code": code})
     return answer.status
@@ -60,8 +48,8 @@ async def test_a_sealed_secret_copied_onto_another_account_does_not_let_its_code
 ) -> None:
     await create_user(app, email="owner@example.com")
     intruder = await create_user(app, email="intruder@example.com")
-    secret = await _enrol(client, "owner@example.com")
-    await _enrol(client, "intruder@example.com")
+    secret = await turn_on_two_factor(client, "owner@example.com")
+    await turn_on_two_factor(client, "intruder@example.com")
     users = mongo[TEST_DATABASE][User.Settings.name]
     owners_sealed = (await users.find_one({"email": "owner@example.com"}))["totp_secret"]  # type: ignore[index]
     await users.update_one({"_id": intruder.id}, {"$set": {"totp_secret": owners_sealed}})
@@ -114,7 +102,7 @@ async def test_authenticators_outlive_a_key_rotation_and_migrate_reseals_the_sec
     enrolled = {}
     for email in ("signs-in@example.com", "stays-away@example.com"):
         await create_user(before.app, email=email)
-        enrolled[email] = await _enrol(before, email)
+        enrolled[email] = await turn_on_two_factor(before, email)
 
     rotating = _with_keys(settings, new, (old,))
     during: TestClient = await aiohttp_client(create_app(rotating))

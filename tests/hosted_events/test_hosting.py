@@ -11,7 +11,7 @@ from gateway.state import SERVICES
 from gateway.tickets.issuing import ticket_order_paid
 from gateway.tickets.qr import qr_link
 from tests.properties.builders import listing_body, published_listing, signed_in
-from tests.tickets.builders import buyer, event_on_sale, paid_tickets
+from tests.tickets.builders import buyer, door_staff, event_on_sale, paid_tickets
 
 
 async def test_a_published_event_shows_sanitised_text_and_what_is_left(client: TestClient) -> None:
@@ -24,6 +24,17 @@ async def test_a_published_event_shows_sanitised_text_and_what_is_left(client: T
     assert seen["description"] == "<p>Music night</p>" and seen["status"] == "published"
     assert seen["ticket_types"][0]["available"] == 40 and seen["scanner_ids"] is None
     assert sale.event_id in [event["id"] for event in listed["items"]]
+
+
+async def test_door_staff_list_the_events_whose_door_they_keep(client: TestClient) -> None:
+    sale, other = await event_on_sale(client), await event_on_sale(client)
+    [(_, staff)] = await door_staff(client, sale)
+
+    kept = await (await client.get("/v1/events?scanning=true", headers=staff)).json()
+    hosted = await (await client.get("/v1/events?scanning=true", headers=other.host_headers)).json()
+
+    assert [event["id"] for event in kept["items"]] == [sale.event_id]
+    assert [event["id"] for event in hosted["items"]] == [other.event_id]
 
 
 async def test_drafts_stay_with_their_host_and_one_currency_per_event(client: TestClient) -> None:

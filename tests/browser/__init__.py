@@ -1,0 +1,1 @@
+"""Tests that drive the gateway's web apps in a real Chromium."""
