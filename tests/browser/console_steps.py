@@ -14,9 +14,11 @@ from tests.factories import DEFAULT_PASSWORD, create_user
 AXE = Axe()
 
 
-async def with_two_factor(client: TestClient, role: Role) -> tuple[User, str]:
-    """An account holding `role` (which needs two-factor) with an authenticator on: the account and its TOTP secret."""
-    user = await create_user(client.app)
+async def with_two_factor(client: TestClient, role: Role, user: User | None = None) -> tuple[User, str]:
+    """An account (`user`, or a new one) holding `role`, which needs two-factor, with an authenticator on: the account
+    and its TOTP secret. The role is granted once two-factor is on, as an account's owner would have to."""
+    user = user or await create_user(client.app)
+    await User.set_role(user.id, role, granted=False)  # type: ignore[arg-type]
     secret = await turn_on_two_factor(client, user.email or "")
     granted = await User.set_role(user.id, role, granted=True)  # type: ignore[arg-type]
     assert granted is not None
@@ -41,6 +43,11 @@ async def accessible(page: Page) -> None:
     """No axe-core violation (labels, contrast, landmarks, names) on the page as it stands."""
     results = await AXE.run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+async def screenshot(browsers: Browsers, page: Page, name: str) -> None:
+    """The whole page, not only the phone's first screen, saved with the test's output for review."""
+    await page.screenshot(path=browsers.screenshots / f"{name}.png", full_page=True)
 
 
 async def focus_order(page: Page, presses: int) -> list[str]:

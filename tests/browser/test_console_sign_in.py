@@ -6,7 +6,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.http_security import CONSOLE_CSP
 from tests.browser.conftest import Browsers
-from tests.browser.console_steps import accessible, focus_order, sign_in, with_two_factor
+from tests.browser.console_steps import accessible, focus_order, screenshot, sign_in, with_two_factor
 from tests.factories import DEFAULT_PASSWORD, create_user
 
 pytestmark = pytest.mark.timeout(180)
@@ -18,7 +18,7 @@ async def test_an_admin_signs_in_with_two_factor_and_out_again(client: TestClien
 
     await page.wait_for_url(f"{gateway_url}/console/sign-in")
     await accessible(page)
-    await browsers.screenshot(page, "01-sign-in")
+    await screenshot(browsers, page, "01-sign-in")
     # By keyboard alone: the form opens focused on its first field, Tab moves on, Enter sends.
     await page.keyboard.type(admin.email or "")
     assert await focus_order(page, 2) == ["password", "sign-in-submit"]
@@ -30,7 +30,7 @@ async def test_an_admin_signs_in_with_two_factor_and_out_again(client: TestClien
     await page.click("#sign-in-submit")
     await page.wait_for_selector("#second-factor")
     await accessible(page)
-    await browsers.screenshot(page, "02-second-factor")
+    await screenshot(browsers, page, "02-second-factor")
     await page.fill("#code", "000000")
     await page.click("#second-factor-submit")
     assert "not right" in await page.inner_text("#problem")
@@ -42,7 +42,7 @@ async def test_an_admin_signs_in_with_two_factor_and_out_again(client: TestClien
     assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/console"
     assert await page.evaluate("document.cookie") == ""
     await accessible(page)
-    await browsers.screenshot(page, "03-home")
+    await screenshot(browsers, page, "03-home")
 
     await page.click("text=Sign out")
     await page.wait_for_url(f"{gateway_url}/console/sign-in")
@@ -57,7 +57,7 @@ async def test_the_console_speaks_swahili(client: TestClient, browsers: Browsers
     assert await page.inner_text("h1") == "Ingia"
     assert await page.inner_text("label[for=password]") == "Nenosiri"
     await accessible(page)
-    await browsers.screenshot(page, "sign-in-swahili")
+    await screenshot(browsers, page, "sign-in-swahili")
 
 
 async def test_a_form_without_its_token_changes_nothing(client: TestClient) -> None:

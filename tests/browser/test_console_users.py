@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
 from tests.browser.conftest import Browsers
-from tests.browser.console_steps import accessible, sign_in, with_two_factor
+from tests.browser.console_steps import accessible, screenshot, sign_in, with_two_factor
 from tests.factories import create_user
 
 pytestmark = pytest.mark.timeout(180)
@@ -21,7 +21,7 @@ async def test_an_admin_finds_an_account_and_grants_it_a_role(client: TestClient
     await page.click("nav >> text=Users")
     await page.wait_for_selector("table")
     await accessible(page)
-    await browsers.screenshot(page, "01-users")
+    await screenshot(browsers, page, "01-users")
     await page.fill("#q", "nobody@example.com")
     await page.click("#find-user")
     assert "No account is nobody@example.com" in await page.inner_text("#not-found")
@@ -33,7 +33,7 @@ async def test_an_admin_finds_an_account_and_grants_it_a_role(client: TestClient
 
     assert await page.inner_text("#done") == "Role granted."
     assert "scanner" in await page.inner_text("#roles")
-    await browsers.screenshot(page, "02-role-granted")
+    await screenshot(browsers, page, "02-role-granted")
     stored = await User.get(amina.id)
     assert stored is not None and "scanner" in stored.roles
     [granted] = await AuditEvent.find({"kind": AuditKind.ROLE_GRANTED, "user_id": amina.id}).to_list()
