@@ -44,6 +44,14 @@ async def test_an_admin_finds_an_account_and_grants_it_a_role(client: TestClient
     stored = await User.get(amina.id)
     assert stored is not None and "scanner" not in stored.roles
 
+    await page.click("text=This account's audit log")
+    kinds = await page.locator("#audit tbody td:nth-child(2)").all_inner_texts()
+    assert kinds == ["role_removed", "role_granted"]
+    await accessible(page)
+    await screenshot(browsers, page, "03-audit-log")
+    await page.goto(f"{gateway_url}/console/audit?user_id=not-an-id")
+    assert await page.locator("#problem").count() == 1
+
 
 async def test_an_admin_cannot_remove_their_own_admin_role(client: TestClient, browsers: Browsers, gateway_url: str) -> None:
     admin, secret = await with_two_factor(client, "admin")
