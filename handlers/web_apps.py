@@ -1,5 +1,6 @@
 """The gateway's web apps (the door scanner at /scan): their files, read once at start, under a strict CSP."""
 
+import functools
 import gzip
 import hashlib
 import mimetypes
@@ -27,6 +28,8 @@ class WebFile:
     etag: str
 
 
+# Once per process: every gateway a process builds (tests build hundreds) serves the same files.
+@functools.cache
 def read_web_app(folder: Path) -> dict[str, WebFile]:
     """Every file of the app by its path inside the folder; nothing outside it can ever be asked for."""
     if not folder.is_dir():
@@ -72,7 +75,7 @@ def serve_files(files: dict[str, WebFile]) -> Callable[[web.Request], Awaitable[
 
 def install_web_apps(app: web.Application, settings: Settings) -> None:
     """`/scan` redirects to `/scan/`, whose files are the folder's; pages, not API operations, so not in OpenAPI."""
-    root = Path(settings.server.web_root)
+    root = Path(settings.server.web_root).resolve()
     for prefix, folder in WEB_APPS.items():
         files = read_web_app(root / folder)
 

@@ -1,7 +1,7 @@
 // The gateway's HTTP API as the scanner uses it: sign-in (with two-factor), tokens kept fresh, door routes.
 const SESSION_KEY = "lango.scan.session";
 const DEVICE_KEY = "lango.scan.device_token";
-// Refresh this long before the access token runs out.
+// Refresh this long before the access token runs out (or a quarter of its life, if that is shorter).
 const REFRESH_MARGIN_MS = 60_000;
 
 export class ApiError extends Error {
@@ -23,7 +23,7 @@ function keep(tokens, account) {
   session = {
     access: tokens.access_token,
     refresh: tokens.refresh_token,
-    expiresAt: Date.now() + tokens.expires_in * 1000,
+    refreshAt: Date.now() + tokens.expires_in * 1000 - Math.min(REFRESH_MARGIN_MS, tokens.expires_in * 250),
     account: account ?? session?.account,
   };
   localStorage.setItem(SESSION_KEY, JSON.stringify(session));
@@ -72,7 +72,7 @@ function finishSignIn(answer) {
 // A fresh access token; one refresh at a time, since a refresh token is good for one use only.
 export async function accessToken() {
   if (!session) throw new ApiError(401, { title: "signed out" });
-  if (Date.now() < session.expiresAt - REFRESH_MARGIN_MS) return session.access;
+  if (Date.now() < session.refreshAt) return session.access;
   refreshing ??= call("POST", "/v1/auth/refresh", { refresh_token: session.refresh, device: "Door scanner" })
     .then((tokens) => keep(tokens))
     .finally(() => { refreshing = null; });

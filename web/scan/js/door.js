@@ -66,6 +66,8 @@ export class Door {
   }
 
   close() {
+    // Work still in flight (a sync, a reconnect) finishes without touching the screen of whatever comes next.
+    this.listeners = Object.fromEntries(Object.keys(this.listeners).map((name) => [name, () => {}]));
     for (const timer of this.timers) clearInterval(timer);
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
@@ -130,7 +132,11 @@ export class Door {
       try {
         const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("ticket.scan", { ...scan, event_id: this.eventId });
         if (!ack.ok) return { result: "error", reason: ack.error.message };
+        // Whoever let the ticket in, this phone refuses it too if it is scanned here later with no network.
         if (ack.result === "ok") await store.rememberAdmitted(this.eventId, ack.ticket_id, this.gate, scan.scanned_at);
+        if (ack.result === "already_redeemed" && ack.ticket_id) {
+          await store.rememberAdmitted(this.eventId, ack.ticket_id, ack.redeemed_gate, ack.redeemed_at);
+        }
         return ack;
       } catch {
         // No ack in time: judged here instead. If the server did admit it, the batch repeats the same nonce,

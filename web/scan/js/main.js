@@ -3,7 +3,7 @@ import * as api from "./api.js";
 import { enableSound, hideAnswer, showAnswer } from "./answer.js";
 import { startCamera } from "./camera.js";
 import { Door } from "./door.js";
-import { clockTime, switchLanguage, t, translatePage } from "./i18n.js";
+import { clockTime, currentLanguage, switchLanguage, t, translatePage } from "./i18n.js";
 import { queuedCount } from "./store.js";
 
 const SETUP_KEY = "lango.scan.setup";
@@ -122,7 +122,9 @@ async function openDoor() {
 async function chooseEvent() {
   show("setup");
   const { items } = await api.eventsToScan();
-  $("event").replaceChildren(...items.map((event) => Object.assign(document.createElement("option"), { value: event.id, textContent: event.title })));
+  $("event").replaceChildren(...items.map((event) => Object.assign(document.createElement("option"), {
+    value: event.id, textContent: `${event.title} · ${new Date(event.starts_at).toLocaleDateString(currentLanguage() === "sw" ? "sw-KE" : "en-KE")}`,
+  })));
   $("event").dataset.events = JSON.stringify(items.map((event) => ({
     event_id: event.id, title: event.title, capacity: event.capacity,
     ticket_types: Object.fromEntries(event.ticket_types.map((type) => [type.id, type.name])),
