@@ -1,5 +1,6 @@
 """The console's pages: Jinja2 templates read once at start, rendered in the visitor's language under a strict CSP."""
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,9 @@ class Pages:
     catalogue: Catalogue
 
     @classmethod
+    @functools.cache
     def read(cls, folder: Path) -> "Pages":
+        """Read once per process, however many gateways it builds."""
         templates = {path.name: path.read_text() for path in sorted((folder / "templates").glob("*.html"))}
         # Templates are held in memory: rendering never reads a file on the event loop.
         environment = jinja2.Environment(
