@@ -17,6 +17,7 @@ ADMIN_PAGES = {
     "Job queue": "No worker is taking jobs",
     "Audit log": "login_succeeded",
     "Listings": "No listings here.",
+    "Bookings": "No bookings yet.",
     "Events": "You host no events yet.",
 }
 
