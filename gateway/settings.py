@@ -204,6 +204,7 @@ class RateLimitSettings(Section):
     lapsed_holds_per_user: str = "5/day"
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
+    console_visits_per_address: str = "60/15 minutes"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":

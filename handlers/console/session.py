@@ -66,6 +66,8 @@ async def visitor(request: web.Request) -> tuple[Visitor, bool]:
     found = await console_sessions.find(services, reference)
     if reference and found is not None:
         return Visitor(reference, found), False
+    # Each new visitor costs a record in Redis: a client may open only so many.
+    await services.limits.hit("console_visits_per_address", request.remote or "unknown")
     reference, session = await console_sessions.open_anonymous(services)
     return Visitor(reference, session), True
 

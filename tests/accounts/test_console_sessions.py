@@ -67,3 +67,12 @@ async def test_signing_in_replaces_the_reference_the_browser_had_before(client: 
     client.session.cookie_jar.clear()
     client.session.cookie_jar.update_cookies({"lango_console": before}, client.make_url("/console"))
     assert (await client.get("/console", allow_redirects=False)).status == 303
+
+
+async def test_a_client_opens_only_so_many_console_sessions(client: TestClient) -> None:
+    opened = []
+    for _ in range(61):
+        client.session.cookie_jar.clear()
+        opened.append((await client.get("/console/sign-in")).status)
+
+    assert opened == [200] * 60 + [429]
