@@ -5,13 +5,26 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway.settings import Settings
-from handlers.console import api_keys, audit, bookings, calendar, events, home, jobs, listings, payments, signin, users
+from handlers.console import (
+    api_keys,
+    audit,
+    bookings,
+    broadcasts,
+    calendar,
+    events,
+    home,
+    jobs,
+    listings,
+    payments,
+    signin,
+    users,
+)
 from handlers.console.pages import Pages
 from handlers.console.session import PAGES
 from handlers.web_apps import read_web_app, serve_files
 
 CONSOLE_FOLDER = "console"
-ROUTE_TABLES = (signin.routes, home.routes, users.routes, audit.routes, api_keys.routes, jobs.routes, payments.routes, listings.routes, calendar.routes, bookings.routes, events.routes)
+ROUTE_TABLES = (signin.routes, home.routes, users.routes, audit.routes, api_keys.routes, broadcasts.routes, jobs.routes, payments.routes, listings.routes, calendar.routes, bookings.routes, events.routes)
 
 
 def install_console(app: web.Application, settings: Settings) -> None:

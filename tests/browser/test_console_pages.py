@@ -12,6 +12,7 @@ pytestmark = pytest.mark.timeout(240)
 ADMIN_PAGES = {
     "Users": "Newest accounts",
     "Payments": "No payments yet.",
+    "Broadcasts": "No broadcasts yet.",
     "API keys": "No integration keys yet.",
     # The test's gateway runs no worker: the security alerts of its two-factor enrolment wait.
     "Job queue": "No worker is taking jobs",
@@ -43,3 +44,24 @@ async def test_every_admin_page_reads_well_in_both_languages(client: TestClient,
         await page.wait_for_selector(f"nav a[aria-current=page]:text-is('{link}')")
         await accessible(page)
         await screenshot(browsers, page, f"sw-{link.lower().replace(' ', '-')}")
+
+
+async def test_an_admin_sends_a_broadcast_and_sees_it_listed(client: TestClient, browsers: Browsers, gateway_url: str) -> None:
+    admin, secret = await with_two_factor(client, "admin")
+    page = await sign_in(browsers, gateway_url, admin.email or "", secret)
+    await page.click("nav >> text=Broadcasts")
+
+    await page.select_option("#kind", "role")
+    await page.fill("#value", "nobody-role")
+    await page.fill("#title", "Gate change")
+    await page.fill("#message", "Doors open at the North gate from 18:00.")
+    await page.click("#send-broadcast")
+    assert await page.locator("#problem").count() == 1
+    assert await page.input_value("#title") == "Gate change"
+    await page.fill("#value", "agent")
+    await page.click("#send-broadcast")
+
+    assert "Broadcast started" in await page.inner_text("#done")
+    assert "Gate change" in await page.inner_text("#broadcasts") and "A role: agent" in await page.inner_text("#broadcasts")
+    await accessible(page)
+    await screenshot(browsers, page, "broadcast-started")
