@@ -7,7 +7,7 @@ from beanie import PydanticObjectId
 from documents.session import Session
 from documents.user import User
 from gateway.accounts import roles as role_changes
-from gateway.accounts import two_factor
+from gateway.accounts import sessions, two_factor
 from gateway.accounts.provisioning import account_named
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.paging import newest_first
@@ -21,7 +21,7 @@ routes = web.RouteTableDef()
 USERS = "/console/users"
 PAGE_SIZE = 20
 # What a finished action says on the page it returns to: a closed set, so the address never carries text to show.
-DONE = frozenset({"role_granted", "role_removed", "mfa_reset"})
+DONE = frozenset({"role_granted", "role_removed", "mfa_reset", "session_revoked"})
 
 
 @routes.get(USERS)
@@ -85,6 +85,19 @@ async def change_role(request: web.Request) -> web.StreamResponse:
     except Problem as problem:
         return await _account_page(request, at, await _account(user_id), problem=problem)
     return see_other(f"{USERS}/{user_id}?done={'role_granted' if granted else 'role_removed'}")
+
+
+@routes.post(USERS + "/{user_id}/sessions/{session_id}/revoke")
+@console_page
+async def revoke_session(request: web.Request) -> web.StreamResponse:
+    """Sign one of the account's devices out, audited with the admin as its actor."""
+    at = await signed_in(request, ADMINS)
+    await check_form_token(request, at.session)
+    user_id = request.match_info["user_id"]
+    await sessions.revoke_session(
+        request.app[SERVICES], user_id, request.match_info["session_id"], because="revoked_by_admin", admin=at.caller
+    )
+    return see_other(f"{USERS}/{user_id}?done=session_revoked")
 
 
 @routes.post(USERS + "/{user_id}/2fa-reset")

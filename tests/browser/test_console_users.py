@@ -8,7 +8,7 @@ from documents.audit import AuditEvent, AuditKind
 from documents.user import User
 from tests.browser.conftest import Browsers
 from tests.browser.console_steps import accessible, screenshot, sign_in, with_two_factor
-from tests.factories import create_user
+from tests.factories import DEFAULT_PASSWORD, auth_header, create_user
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -44,9 +44,17 @@ async def test_an_admin_finds_an_account_and_grants_it_a_role(client: TestClient
     stored = await User.get(amina.id)
     assert stored is not None and "scanner" not in stored.roles
 
+    signed_in = await client.post("/v1/auth/login", json={"email": "amina@example.com", "password": DEFAULT_PASSWORD, "device": "Amina's phone"})
+    assert signed_in.status == 200
+    await page.reload()
+    await page.click("button[aria-label=\"Sign out Amina's phone\"]")
+    assert "Device signed out" in await page.inner_text("#done")
+    refused = await client.get("/v1/auth/me", headers=auth_header((await signed_in.json())["tokens"]["access_token"]))
+    assert refused.status == 401
+
     await page.click("text=This account's audit log")
     kinds = await page.locator("#audit tbody td:nth-child(2)").all_inner_texts()
-    assert kinds == ["role_removed", "role_granted"]
+    assert kinds == ["session_revoked", "login_succeeded", "role_removed", "role_granted"]
     await accessible(page)
     await screenshot(browsers, page, "03-audit-log")
     await page.goto(f"{gateway_url}/console/audit?user_id=not-an-id")
