@@ -11,6 +11,7 @@ from gateway.problems import Forbidden, Unauthenticated
 from gateway.security.callers import ADMIN, ROLES, Caller
 from gateway.security.revocations import is_session_revoked
 from gateway.security.tokens import TokenError, TokenExpired, TokenInvalid
+from gateway.services import Services
 from gateway.state import SERVICES
 
 _BEARER = "bearer "
@@ -34,13 +35,19 @@ def bearer_token(request: web.Request) -> str:
 
 async def authenticate(request: web.Request) -> Caller:
     """The caller of a request with a valid access token for a session that is still open; 401 otherwise."""
+    return await caller_of_access_token(request.app[SERVICES], bearer_token(request))
+
+
+async def caller_of_access_token(services: Services, token: str) -> Caller:
+    """The caller an access token speaks for, while its session is open; 401 otherwise. The API's bearer tokens and
+    the console's session cookie both end here."""
     try:
-        claims = request.app[SERVICES].tokens.verify_access(bearer_token(request))
+        claims = services.tokens.verify_access(token)
     except TokenExpired:
         raise TokenExpiredProblem() from None
     except TokenInvalid:
         raise Unauthenticated("the access token is not valid") from None
-    if await is_session_revoked(request.app[SERVICES].redis, request.app[SERVICES].settings.redis, claims.session_id):
+    if await is_session_revoked(services.redis, services.settings.redis, claims.session_id):
         raise Unauthenticated("this session has been signed out")
     return Caller(user_id=claims.user_id, roles=claims.roles, session_id=claims.session_id, auth_time=claims.auth_time)
 
@@ -59,7 +66,10 @@ class BearerAccess:
         return f"signed-in users with role {' or '.join(sorted(self.roles | {ADMIN}))}"
 
     async def __call__(self, request: web.Request) -> Caller:
-        caller = await authenticate(request)
+        return self.admit(await authenticate(request))
+
+    def admit(self, caller: Caller) -> Caller:
+        """The caller, when it holds one of the roles; 403 otherwise."""
         if self.roles and not (caller.is_admin or caller.roles & self.roles):
             raise Forbidden(f"needs role {' or '.join(sorted(self.roles | {ADMIN}))}")
         return caller

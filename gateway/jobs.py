@@ -7,6 +7,7 @@ from typing import Any
 
 from saq import CronJob, Job, Queue, Status, Worker
 from saq.job import get_default_job_key
+from saq.types import QueueInfo
 
 from gateway.metrics import JOBS_PROCESSED
 from gateway.services import Services
@@ -157,3 +158,16 @@ async def count_job_outcome(ctx: dict[str, Any]) -> None:
 async def queue_depth(queue: Queue) -> int:
     """Jobs waiting to run now plus those scheduled for later."""
     return await queue.count("incomplete")
+
+
+async def queue_health(queue: Queue, recent: int = 20) -> QueueInfo:
+    """What admins read about the job queue: its workers and their counts, jobs queued, active and scheduled, and the
+    most recent jobs with their status, attempts and error."""
+    info = await queue.info(jobs=True, limit=recent)
+    # Jobs as plain values: their status by its name, no attempts yet as 0.
+    info["jobs"] = [
+        {"function": job.get("function"), "status": Status(job.get("status")).value if job.get("status") else "",
+         "attempts": job.get("attempts") or 0, "error": job.get("error")}
+        for job in info["jobs"]
+    ]  # fmt: skip
+    return info

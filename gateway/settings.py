@@ -207,6 +207,7 @@ class RateLimitSettings(Section):
     maps_requests_per_user: str = "60/minute"
     api_key_requests: str = "600/minute"
     payout_destination_requests_per_user: str = "3/hour; 5/day"
+    console_visits_per_address: str = "60/15 minutes"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":

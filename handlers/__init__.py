@@ -33,6 +33,7 @@ from handlers import (
     tickets,
     webhooks,
 )
+from handlers.console import install_console
 from handlers.realtime import install_socket_handlers
 from handlers.web_apps import install_web_apps
 
@@ -75,5 +76,6 @@ def install_routes(app: web.Application, settings: Settings) -> None:
     docs.install_docs_assets(app)
     install_socket_handlers(app, app[SOCKETIO])
     install_web_apps(app, settings)
+    install_console(app, settings)
     operations = [operation for group in groups for operation in group.operations]
     app[OPENAPI_DOCUMENT] = build_openapi(operations, title="Lango API", version="1", server_url=settings.server.public_url)

@@ -41,7 +41,7 @@ async def audit_log(request: web.Request, caller: Caller, query: AuditQuery) -> 
     return AuditPage(items=[AuditEventView.of(event) for event in events], next_cursor=next_cursor)
 
 
-def _role_of(request: web.Request) -> Role:
+def role_of(request: web.Request) -> Role:
     role = request.match_info["role"]
     if role not in ROLE_NAMES:
         raise NotFound(f"no role {input_prefix(role)!r}; roles are {', '.join(ROLE_NAMES)}")
@@ -53,7 +53,7 @@ def _role_of(request: web.Request) -> Role:
 )
 async def grant_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(
-        request.app[SERVICES], caller, request.match_info["user_id"], _role_of(request), granted=True
+        request.app[SERVICES], caller, request.match_info["user_id"], role_of(request), granted=True
     )
     return AccountView.of(user)
 
@@ -67,7 +67,7 @@ async def grant_role(request: web.Request, caller: Caller) -> AccountView:
 )
 async def remove_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(
-        request.app[SERVICES], caller, request.match_info["user_id"], _role_of(request), granted=False
+        request.app[SERVICES], caller, request.match_info["user_id"], role_of(request), granted=False
     )
     return AccountView.of(user)
 

@@ -51,7 +51,7 @@ def read_web_app(folder: Path) -> dict[str, WebFile]:
     return files
 
 
-def _file_server(files: dict[str, WebFile]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def serve_files(files: dict[str, WebFile]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve_web_file(request: web.Request) -> web.StreamResponse:
         found = files.get(request.match_info["path"] or "index.html")
         if found is None:
@@ -83,4 +83,4 @@ def install_web_apps(app: web.Application, settings: Settings) -> None:
             return web.Response(status=308, headers={hdrs.LOCATION: f"{prefix}/"})
 
         app.router.add_get(prefix, to_folder, name=f"web_app_{folder}")
-        app.router.add_get(prefix + "/{path:.*}", _file_server(files), name=f"web_app_{folder}_files")
+        app.router.add_get(prefix + "/{path:.*}", serve_files(files), name=f"web_app_{folder}_files")

@@ -14,6 +14,7 @@ from gateway.accounts.context import Device, forget_sessions, requires_mfa
 from gateway.accounts.problems import MfaEnrolmentRequired, RefreshTokenInvalid, RefreshTokenReused
 from gateway.logs import get_logger
 from gateway.problems import NotFound
+from gateway.security.callers import Caller
 from gateway.services import Services
 
 log = get_logger("lango.sessions")
@@ -92,14 +93,20 @@ async def _refuse_replay(services: Services, presented: str, device: Device) -> 
     raise RefreshTokenReused()
 
 
-async def revoke_session(services: Services, user_id: str, session_id: str, *, because: str) -> None:
-    """Revoke one of the user's own sessions; someone else's, or an unknown one, is a 404."""
+async def revoke_session(
+    services: Services, user_id: str, session_id: str, *, because: str, admin: Caller | None = None
+) -> None:
+    """Revoke one of the user's sessions (the user's own doing, or `admin`'s, who is audited as its actor); a session
+    of someone else, or an unknown one, is a 404."""
     if not PydanticObjectId.is_valid(session_id):
         raise NotFound("no such session")
     if not await Session.revoke_one(PydanticObjectId(session_id), PydanticObjectId(user_id), because):
         raise NotFound("no such session")
     await forget_sessions(services, [session_id])
-    await AuditEvent.record(AuditKind.SESSION_REVOKED, user_id=PydanticObjectId(user_id), session_id=session_id, because=because)
+    actor = PydanticObjectId(admin.user_id) if admin is not None else None
+    await AuditEvent.record(
+        AuditKind.SESSION_REVOKED, user_id=PydanticObjectId(user_id), actor_id=actor, session_id=session_id, because=because
+    )
 
 
 async def revoke_other_sessions(services: Services, user_id: PydanticObjectId, *, keep: str | None, because: str) -> None:

@@ -18,6 +18,7 @@ from gateway.notifications.audiences import audience_for
 from gateway.notifications.dispatch import notify
 from gateway.notifications.problems import BroadcastNotFound
 from gateway.notifications.views import BroadcastView
+from gateway.paging import newest_first
 from gateway.routing import RequestModel
 from gateway.security.callers import ROLES
 from gateway.services import Services
@@ -65,6 +66,11 @@ async def broadcast_by_id(broadcast_id: str) -> Broadcast:
     if broadcast is None:
         raise BroadcastNotFound()
     return broadcast
+
+
+async def recent_broadcasts(after: str | None, limit: int) -> tuple[list[Broadcast], str | None]:
+    """Broadcasts newest first, as admins follow them."""
+    return await newest_first(Broadcast, {}, after, limit)
 
 
 async def _queue_batch(services: Services, broadcast_id: str, *, after: str | None) -> None:

@@ -196,7 +196,15 @@ async def _move(
     return moved
 
 
-
 async def listings_of_agent(caller: Caller, after: str | None, limit: int) -> tuple[list[Property], str | None]:
     """The caller's own listings in every state, newest first."""
     return await newest_first(Property, {"agent_id": caller.user_id}, after, limit)
+
+
+async def listings_to_moderate(
+    caller: Caller, status: PropertyStatus | None, after: str | None, limit: int
+) -> tuple[list[Property], str | None]:
+    """Admins: every agent's listings (in one status, or all), newest first."""
+    if not caller.is_admin:
+        raise Forbidden("only admins moderate listings")
+    return await newest_first(Property, {"status": status.value} if status else {}, after, limit)
