@@ -72,7 +72,8 @@ def configure_logging(settings: LoggingSettings) -> None:
     if settings.format == "json":
         renderer = structlog.processors.JSONRenderer(serializer=lambda value, **_: orjson.dumps(value).decode())
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # Plain tracebacks: rich's rendering of one (with its locals) holds the event loop for over half a second.
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pymongo import AsyncMongoClient
@@ -19,6 +20,15 @@ from gateway.embedded import ChildServer, start_redis, start_secantusdb, wait_un
 from gateway.migrate import migrate
 from gateway.settings import EmbeddedSettings, Settings, load_settings
 from tests.loop_watchdog import LoopWatchdog
+
+# In-process apps log through structlog's defaults, whose console renderer draws an exception with rich (installed
+# for the dev tools) and its locals: over half a second on the event loop. Plain tracebacks, as `lango serve` logs.
+structlog.configure(
+    processors=[
+        *structlog.get_config()["processors"][:-1],
+        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
+    ]
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATABASE = "lango_test"
