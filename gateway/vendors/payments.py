@@ -100,8 +100,9 @@ async def _build_vendors(settings: Settings, http: httpx.AsyncClient, stack: Asy
     unavailable: dict[str, str] = {}
     sandbox = SandboxVendors()
     # The token M-Pesa callbacks carry: the configured one, or in sandbox, where the emulator calls back, one made here.
+    # Hex, so it can never spell a word Safaricom refuses in a registered Paybill URL ("cmd", "sql", "exec", ...).
     configured_token = payments.mpesa.callback_token
-    callback_token = configured_token.get_secret_value() if configured_token else secrets.token_urlsafe(24)
+    callback_token = configured_token.get_secret_value() if configured_token else secrets.token_hex(24)
     for method in payments.methods:
         vendor: PaymentVendorSettings = getattr(payments, method)
         if not vendor.has_credentials:

@@ -176,17 +176,19 @@ def _fuzz_operations(
             except (FailureGroup, AssertionError) as error:
                 variant = f"{mode.value}, known ids" if path_parameters else mode.value
                 failures.append(f"{api_operation.label} [{variant}]: {str(error)[:1500]}")
-    return exercised, failures + _cached_search_failures(schema, base_url, signers["guest"])
+    return exercised, failures + _cached_search_failures(session, schema, base_url, signers["guest"])
 
 
-def _cached_search_failures(schema: schemathesis.schemas.BaseSchema, base_url: str, sign: Headers) -> list[str]:
+def _cached_search_failures(
+    session: requests.Session, schema: schemathesis.schemas.BaseSchema, base_url: str, sign: Headers
+) -> list[str]:
     """The search page served from the cache is stored JSON bytes, not a model: it must match the schema too."""
     search = schema["/v1/properties"]["GET"]
     failures = []
     for expected in ("miss", "hit"):
         case = search.Case(query={"county": "Nairobi", "limit": 5})
         headers = sign()
-        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
         # Schemathesis keeps headers lowercased, each with its list of values.
         served = response.headers.get("x-cache", [None])[0]
         if served != expected:
