@@ -22,6 +22,8 @@ def storage_moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+        # moto's stop() ends the serving thread but leaves the listening socket open.
+        server._server.server_close()
 
 
 @pytest.fixture(scope="session")
