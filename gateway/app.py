@@ -19,6 +19,7 @@ from gateway.probe import dependency_probe, service_checks
 from gateway.realtime import create_socketio_server, mount_socketio
 from gateway.realtime.context import drain_sockets
 from gateway.realtime.heap import freeze_startup_heap
+from gateway.realtime.server import socket_upgrades_skip_middlewares
 from gateway.settings import Settings
 from gateway.state import MAX_JSON_DEPTH, READINESS_CHECKS, SERVICES, SOCKETIO
 from handlers import install_routes
@@ -48,6 +49,7 @@ def create_app(
         middlewares=[
             # First, so every later step (rate limits, audit, webhook source checks) reads the real client.
             client_address_middleware(settings.server.trusted_proxies),
+            socket_upgrades_skip_middlewares,
             request_id_middleware,
             cors_middleware(settings.server.cors_origins),
             http_metrics_middleware,

@@ -1,6 +1,7 @@
 """Browser-facing HTTP hardening: the CORS allowlist and the security headers every answer carries."""
 
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 from aiohttp import hdrs, web
 
@@ -110,6 +111,10 @@ def security_headers(settings: ServerSettings) -> ResponseHook:
     defaults = {"Content-Security-Policy": STRICT_CSP, "Cross-Origin-Resource-Policy": "same-origin"}
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        if response.status == HTTPStatus.SWITCHING_PROTOCOLS:
+            # A WebSocket handshake carries no document to protect, and its response object (headers included)
+            # lives as long as the socket: ten thousand sockets would keep 10 MB of these headers.
+            return
         response.headers.update(forced)
         for name, value in defaults.items():
             response.headers.setdefault(name, value)

@@ -8,6 +8,7 @@ from aiohttp import hdrs, web
 from engineio.async_drivers.aiohttp import WebSocket
 
 from gateway.jsoncodec import dumps
+from gateway.middleware import Handler
 from gateway.realtime.connection_guard import GuardedServer
 from gateway.realtime.direct_socket import send_directly_on_websocket
 from gateway.realtime.manager import IndexedClientManager
@@ -72,6 +73,16 @@ class UncompressedWebSocket(WebSocket):
             await self._sock.send_bytes(message)
         else:
             await self._sock.send_str(message)
+
+
+@web.middleware
+async def socket_upgrades_skip_middlewares(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hand a Socket.IO WebSocket handshake straight to its route: it needs no request id, access log, metrics,
+    compression or problem page, and each middleware left in the chain would keep a suspended frame (about
+    300 bytes) for as long as the socket lives."""
+    if request.path == SOCKETIO_PATH and request.headers.get(hdrs.UPGRADE, "").lower() == "websocket":
+        return await request.match_info.handler(request)
+    return await handler(request)
 
 
 def mount_socketio(app: web.Application, sio: socketio.AsyncServer) -> None:
