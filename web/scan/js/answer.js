@@ -66,6 +66,18 @@ export function showAnswer(overlay, answer) {
   return { colour, title, lines };
 }
 
+// Lays the answer screen out once, unseen, in each colour: the first real answer then only paints.
+export function prepareAnswer(overlay) {
+  overlay.style.visibility = "hidden";
+  overlay.hidden = false;
+  for (const colour of Object.keys(SOUND)) {
+    overlay.className = colour;
+    void overlay.offsetHeight;
+  }
+  overlay.hidden = true;
+  overlay.style.visibility = "";
+}
+
 export function hideAnswer(overlay) {
   clearTimeout(hideTimer);
   overlay.hidden = true;

@@ -40,6 +40,7 @@ export class Door {
     this.kit = (await store.loadKit(this.eventId)) ?? null;
     this.listeners.kit(this.kit);
     if (this.kit) prepareKit(this.kit).catch(() => null);
+    store.warmUp().catch(() => null);
     this.socket = io({
       transports: ["websocket"],
       auth: (send) => accessToken().then(

@@ -1,6 +1,6 @@
 // The door scanner: sign in, pick the event and gate, scan; the pieces are wired together here.
 import * as api from "./api.js";
-import { enableSound, hideAnswer, showAnswer } from "./answer.js";
+import { enableSound, hideAnswer, prepareAnswer, showAnswer } from "./answer.js";
 import { startCamera } from "./camera.js";
 import { Door } from "./door.js";
 import { clockTime, currentLanguage, switchLanguage, t, translatePage } from "./i18n.js";
@@ -115,6 +115,7 @@ async function openDoor() {
     },
   });
   show("scanner");
+  prepareAnswer($("answer"));
   await door.open();
   renderStatus();
 }
