@@ -194,6 +194,20 @@ def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
     ]
 
 
+def required_idempotency_key(request: web.Request, why: str) -> str:
+    """The Idempotency-Key of a request that may not go without one: 400 naming `why` when it is missing."""
+    key = idempotency_key(request)
+    if key is None:
+        raise MalformedRequest(f"send an Idempotency-Key header {why}")
+    return key
+
+
+def created_response(view: BaseModel, created: bool) -> web.Response:
+    """201 for what the request created; 200 marked Idempotent-Replayed for the same request repeated under its key."""
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(view.model_dump(mode="json"), status=201 if created else 200, headers=headers)
+
+
 def idempotency_key(request: web.Request) -> str | None:
     """The request's Idempotency-Key header, if sent; 400 when it is not 8-128 safe characters."""
     key = request.headers.get("Idempotency-Key")

@@ -11,9 +11,8 @@ from gateway.bookings.holds import StayRequest, hold_nights
 from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
 from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import AUTHENTICATED, roles
-from gateway.jsoncodec import json_response
 from gateway.payments.paybill import PaybillInstructions, paybill_instructions
-from gateway.routing import ApiRoutes, RequestModel, idempotency_key
+from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
 from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.state import SERVICES
@@ -62,9 +61,7 @@ async def _answer(services: Services, caller: Caller, booking: Booking) -> Booki
 async def create_booking(request: web.Request, caller: Caller, body: StayRequest) -> web.Response:
     """Hold nights at a listing while the guest pays"""
     booking, created = await hold_nights(request.app[SERVICES], caller, body, idempotency_key(request))
-    headers = {} if created else {"Idempotent-Replayed": "true"}
-    answer = await _answer(request.app[SERVICES], caller, booking)
-    return json_response(answer.model_dump(mode="json"), status=201 if created else 200, headers=headers)
+    return created_response(await _answer(request.app[SERVICES], caller, booking), created)
 
 
 @routes.get("/v1/bookings", query=BookingsQuery, response=BookingPage, access=AUTHENTICATED, problems=(400, 401, 403))

@@ -8,13 +8,11 @@ from pydantic import Field, model_validator
 from documents.ledger_entry import LedgerKind, LedgerLine, imbalance
 from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ProseText
-from gateway.jsoncodec import json_response
 from gateway.ledger.accounts import ACCOUNT_NAME
 from gateway.ledger.adjustments import post_adjustment
 from gateway.ledger.reading import balances_page, earnings_of, entries_page
 from gateway.ledger.views import EarningsView, LedgerBalancePage, LedgerEntryPage, LedgerEntryView
-from gateway.problems import MalformedRequest
-from gateway.routing import ApiRoutes, RequestModel, idempotency_key
+from gateway.routing import ApiRoutes, RequestModel, created_response, required_idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
@@ -116,10 +114,7 @@ async def ledger_balances(request: web.Request, caller: Caller, query: BalancesQ
 )
 async def post_ledger_adjustment(request: web.Request, caller: Caller, body: AdjustmentRequest) -> web.Response:
     """Post an adjustment"""
-    key = idempotency_key(request)
-    if key is None:
-        raise MalformedRequest("send an Idempotency-Key header so a retried adjustment is never posted twice")
+    key = required_idempotency_key(request, "so a retried adjustment is never posted twice")
     lines = [(line.account, line.currency, line.amount_minor) for line in body.lines]
     entry, created = await post_adjustment(request.app[SERVICES], caller, lines, body.reason, key)
-    headers = {} if created else {"Idempotent-Replayed": "true"}
-    return json_response(LedgerEntryView.of(entry).model_dump(mode="json"), status=201 if created else 200, headers=headers)
+    return created_response(LedgerEntryView.of(entry), created)

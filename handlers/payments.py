@@ -3,13 +3,11 @@
 from aiohttp import web
 
 from gateway.http_access import AUTHENTICATED
-from gateway.jsoncodec import json_response
 from gateway.payments.access import payment_for, payment_view_for
 from gateway.payments.initiate import PaymentBody, start_payment
 from gateway.payments.settle import capture_payment
 from gateway.payments.views import PaymentView
-from gateway.problems import MalformedRequest
-from gateway.routing import ApiRoutes, idempotency_key
+from gateway.routing import ApiRoutes, created_response, required_idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
@@ -35,12 +33,9 @@ PAYMENT = "/v1/payments/{payment_id}"
 )
 async def create_payment(request: web.Request, caller: Caller, body: PaymentBody) -> web.Response:
     """Start paying for a booking or ticket order"""
-    key = idempotency_key(request)
-    if key is None:
-        raise MalformedRequest("send an Idempotency-Key header so a retried payment is never taken twice")
+    key = required_idempotency_key(request, "so a retried payment is never taken twice")
     payment, created = await start_payment(request.app[SERVICES], caller, body, key, client_address=request.remote)
-    headers = {} if created else {"Idempotent-Replayed": "true"}
-    return json_response(payment_view_for(caller, payment).model_dump(mode="json"), status=201 if created else 200, headers=headers)
+    return created_response(payment_view_for(caller, payment), created)
 
 
 @routes.get(PAYMENT, response=PaymentView, access=AUTHENTICATED, problems=(401, 404))

@@ -9,10 +9,9 @@ from documents.door_pass import DoorPass
 from documents.payment import PaymentPurpose
 from documents.ticket_order import OrderStatus, TicketOrder
 from gateway.http_access import AUTHENTICATED, authenticate
-from gateway.jsoncodec import json_response
 from gateway.payments.paybill import PaybillInstructions, paybill_instructions
 from gateway.problems import NotFound
-from gateway.routing import ApiRoutes, RequestModel, idempotency_key
+from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
 from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.state import SERVICES
@@ -74,9 +73,7 @@ async def _order_answer(services: Services, caller: Caller, order: TicketOrder) 
 async def create_ticket_order(request: web.Request, caller: Caller, body: OrderRequest) -> web.Response:
     """Hold tickets while the buyer pays"""
     order, created = await hold_tickets(request.app[SERVICES], caller, body, idempotency_key(request))
-    headers = {} if created else {"Idempotent-Replayed": "true"}
-    view = (await _order_answer(request.app[SERVICES], caller, order)).model_dump(mode="json")
-    return json_response(view, status=201 if created else 200, headers=headers)
+    return created_response(await _order_answer(request.app[SERVICES], caller, order), created)
 
 
 @routes.get("/v1/ticket-orders", query=PageQuery, response=TicketOrderPage, access=AUTHENTICATED, problems=(400, 401))
