@@ -1,7 +1,7 @@
 """Engine.IO sockets opened on WebSocket write each packet straight to it: no queue, writer task or task per read."""
 
-import asyncio
 import time
+import weakref
 from urllib.parse import parse_qs
 
 import engineio
@@ -11,8 +11,12 @@ from engineio.async_drivers.aiohttp import WebSocket
 from engineio.async_socket import AsyncSocket
 
 from gateway.logs import get_logger
+from gateway.realtime.deadlines import Deadlines
 
 log = get_logger("lango.realtime.socket")
+
+# Each server's next pings, one timer for all its sockets.
+PING_DEADLINES: "weakref.WeakKeyDictionary[engineio.AsyncServer, Deadlines]" = weakref.WeakKeyDictionary()
 
 
 class DirectWebSocket(AsyncSocket):
@@ -59,9 +63,9 @@ class DirectWebSocket(AsyncSocket):
     def schedule_ping(self) -> None:
         if self.last_ping:
             self.last_ping = None
-            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping_due)
+            PING_DEADLINES[self.server].arm(self.sid, self.server.ping_interval)
 
-    def _ping_due(self) -> None:
+    def ping_due(self) -> None:
         if not self.closing and not self.closed:
             self.last_ping = time.time()
             self.server.start_background_task(self.send, packet.Packet(packet.PING))
@@ -118,6 +122,13 @@ class DirectWebSocket(AsyncSocket):
 def send_directly_on_websocket(eio: engineio.AsyncServer) -> None:
     """Make every socket that opens on WebSocket a `DirectWebSocket`, before its transport starts."""
     on_connect = eio.handlers["connect"]
+
+    def ping(eio_sid: str) -> None:
+        socket = eio.sockets.get(eio_sid)
+        if isinstance(socket, DirectWebSocket):
+            socket.ping_due()
+
+    PING_DEADLINES[eio] = Deadlines(ping)
 
     async def adopt(eio_sid: str, environ: dict[str, object]) -> object:
         socket = eio.sockets.get(eio_sid)

@@ -19,6 +19,7 @@ from gateway.messaging.bus import MessageBus
 from gateway.messaging.log import NODE_MESSAGE_SEPARATOR
 from gateway.messaging.targets import BROADCAST, user_room
 from gateway.realtime.admission import SessionChecks
+from gateway.realtime.deadlines import Deadlines
 from gateway.realtime.delivery import EventFrame, LocalDelivery
 from gateway.realtime.heap import settle_heap_loop
 from gateway.realtime.presence import NodePresence
@@ -60,14 +61,13 @@ class Resumed:
 
 
 class SocketSession:
-    __slots__ = ("user_id", "roles", "session_id", "expiry")
+    __slots__ = ("user_id", "roles", "session_id")
 
     def __init__(self, claims: AccessClaims) -> None:
         self.user_id = claims.user_id
         self.roles = claims.roles
         # The device session the access token belongs to: revoking it closes the socket.
         self.session_id = claims.session_id
-        self.expiry: asyncio.TimerHandle | None = None
 
 
 class RealtimeHub:
@@ -83,6 +83,8 @@ class RealtimeHub:
             redis, bus.keys, settings.realtime, self.node_id, self._on_message, self._on_subscribed
         )
         self.sessions: dict[str, SocketSession] = {}
+        # The disconnect due at each socket's access-token expiry.
+        self._expiries = Deadlines(self._on_expiry)
         # A list, not a set: a session rarely has more than one socket, and a list of one is a third of the memory.
         self._sockets_of_session: dict[str, list[str]] = {}
         self._sockets_of_user: dict[str, int] = {}
@@ -223,8 +225,7 @@ class RealtimeHub:
     def disconnect(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
         if session is not None:
-            if session.expiry is not None:
-                session.expiry.cancel()
+            self._expiries.cancel(sid)
             self._forget_socket(sid, session)
         for room in self.delivery.remove_socket(sid):
             self.presence.release(room)
@@ -267,11 +268,7 @@ class RealtimeHub:
 
     def _arm_expiry(self, sid: str, expires_at: datetime) -> None:
         """(Re)arm the disconnect at the access token's expiry."""
-        session = self.sessions[sid]
-        if session.expiry is not None:
-            session.expiry.cancel()
-        delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())
-        session.expiry = asyncio.get_running_loop().call_later(delay, self._on_expiry, sid)
+        self._expiries.arm(sid, (expires_at - datetime.now(UTC)).total_seconds())
 
     def _on_expiry(self, sid: str) -> None:
         self.spawn(self._end(sid, EXPIRED_EVENT, "token_expired"))
