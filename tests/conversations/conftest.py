@@ -12,8 +12,9 @@ from gateway.settings import Settings
 from tests.conftest import make_settings
 from tests.properties.builders import published_listing, signed_in
 
-# Low enough that a test reaches it in a few sends.
+# Low enough that a test reaches them in a few sends.
 MESSAGES_PER_MINUTE = 6
+TYPING_SIGNALS_PER_MINUTE = 3
 
 
 @pytest.fixture
@@ -22,7 +23,10 @@ def settings(mongodb_url: str, redis_url: str) -> Settings:
         mongodb_url,
         redis_url,
         auth={"bcrypt_cost": 4},
-        rate_limits={"messages_per_user": f"{MESSAGES_PER_MINUTE}/minute"},
+        rate_limits={
+            "messages_per_user": f"{MESSAGES_PER_MINUTE}/minute",
+            "typing_signals_per_user": f"{TYPING_SIGNALS_PER_MINUTE}/minute",
+        },
     )
 
 

@@ -3,13 +3,18 @@ nobody else reads it, receipts, attachments of one's own files, retries stored o
 
 import uuid
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.stored_file import FileKind
 from gateway.bookings.lifecycle import confirm_booking
 from gateway.conversations.contacts import MASK
+from gateway.conversations.problems import ConversationNotFound
+from gateway.conversations.signals import signal_typing
+from gateway.problems import TooManyRequests
+from gateway.security.callers import Caller
 from gateway.state import SERVICES
-from tests.conversations.conftest import MESSAGES_PER_MINUTE, Stay
+from tests.conversations.conftest import MESSAGES_PER_MINUTE, TYPING_SIGNALS_PER_MINUTE, Stay
 from tests.properties.builders import problem_type, ready_photo, signed_in
 
 PHONE_AND_EMAIL = "Call me on 0 7 1 2 - 3 4 5 - 6 7 8 or write to amina dot k at gmail dot com"
@@ -160,3 +165,16 @@ async def test_a_report_lets_an_admin_read_the_conversation_audited_and_join_it(
     assert (await said.json())["sender_role"] == "admin"
     seen = (await (await stay.history(stay.guest)).json())["items"]
     assert [item["sender_role"] for item in seen] == ["admin", "guest"]
+
+
+async def test_typing_indicators_are_rate_limited_and_only_participants_send_them(stay: Stay) -> None:
+    services = stay.client.app[SERVICES]
+    guest = Caller(stay.guest_id, frozenset({"guest"}), "session")
+    conversation_id = stay.conversation["id"]
+    for _ in range(TYPING_SIGNALS_PER_MINUTE):
+        # Nobody is connected: the signal reaches no node, and nothing is kept.
+        assert await signal_typing(services, guest, conversation_id, True) == 0
+    with pytest.raises(TooManyRequests):
+        await signal_typing(services, guest, conversation_id, False)
+    with pytest.raises(ConversationNotFound):
+        await signal_typing(services, Caller("stranger", frozenset({"guest"}), "session"), conversation_id, True)
