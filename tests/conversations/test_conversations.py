@@ -1,16 +1,20 @@
 """Guest and host talk about a stay: one conversation per booking, contact points hidden until it is confirmed,
 nobody else reads it, receipts, attachments of one's own files, retries stored once, a rate limit."""
 
+import asyncio
 import uuid
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from documents.conversation import Conversation
+from documents.conversation_message import ConversationMessage
 from documents.stored_file import FileKind
 from gateway.bookings.lifecycle import confirm_booking
 from gateway.conversations.contacts import MASK
 from gateway.conversations.problems import ConversationNotFound
 from gateway.conversations.signals import signal_typing
+from gateway.messaging.bus import Published
 from gateway.problems import TooManyRequests
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
@@ -178,3 +182,31 @@ async def test_typing_indicators_are_rate_limited_and_only_participants_send_the
         await signal_typing(services, guest, conversation_id, False)
     with pytest.raises(ConversationNotFound):
         await signal_typing(services, Caller("stranger", frozenset({"guest"}), "session"), conversation_id, True)
+
+
+async def test_racing_opens_and_racing_retries_of_one_send_store_one_of_each(stay: Stay) -> None:
+    client = stay.client
+    opened = await asyncio.gather(
+        *(
+            client.post("/v1/conversations", json={"property_id": stay.listing["id"]}, headers=stay.guest)
+            for _ in range(8)
+        )
+    )
+    assert len({(await answer.json())["id"] for answer in opened}) == 1
+    assert await Conversation.find({"kind": "enquiry"}).count() == 1
+
+    published: list[Published] = []
+
+    async def record(event: Published) -> None:
+        published.append(event)
+
+    client.app[SERVICES].bus.subscribe(record)
+    client_id = uuid.uuid4().hex
+    sent = await asyncio.gather(
+        *(stay.send(stay.guest, "only once", client_id=client_id) for _ in range(MESSAGES_PER_MINUTE - 1))
+    )
+    assert {answer.status for answer in sent} == {201}
+    assert len({(await answer.json())["id"] for answer in sent}) == 1
+    assert await ConversationMessage.find({"client_id": client_id}).count() == 1
+    # Delivered once, to each of the two participants' rooms.
+    assert sorted(event.target for event in published) == sorted([f"user:{stay.guest_id}", f"user:{stay.host_id}"])
