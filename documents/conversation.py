@@ -52,6 +52,8 @@ class Conversation(Document):
     last_message_id: PydanticObjectId | None = None
     last_message_at: datetime | None = None
     created_at: datetime = Field(default_factory=stored_now)
+    # When it was opened or last written in: what lists of conversations are ordered by.
+    active_at: datetime = Field(default_factory=stored_now)
 
     class Settings:
         name = "conversations"
@@ -68,9 +70,9 @@ class Conversation(Document):
                 partialFilterExpression={"kind": ConversationKind.ENQUIRY.value},
                 name="one_enquiry_per_guest_and_listing",
             ),
-            IndexModel([("guest_id", ASCENDING), ("_id", DESCENDING)], name="by_guest"),
-            IndexModel([("host_id", ASCENDING), ("_id", DESCENDING)], name="by_host"),
-            IndexModel([("admin_ids", ASCENDING), ("_id", DESCENDING)], name="by_admin"),
+            IndexModel([("guest_id", ASCENDING), ("active_at", DESCENDING), ("_id", DESCENDING)], name="by_guest"),
+            IndexModel([("host_id", ASCENDING), ("active_at", DESCENDING), ("_id", DESCENDING)], name="by_host"),
+            IndexModel([("admin_ids", ASCENDING), ("active_at", DESCENDING), ("_id", DESCENDING)], name="by_admin"),
             IndexModel(
                 [("reported_at", DESCENDING)],
                 name="reported",
@@ -100,7 +102,7 @@ class Conversation(Document):
         """The newest message and its time; a message saved earlier but noted later never moves them back."""
         await self._update(
             {"$or": [{"last_message_id": None}, {"last_message_id": {"$lt": message_id}}]},
-            {"$set": {"last_message_id": message_id, "last_message_at": at}},
+            {"$set": {"last_message_id": message_id, "last_message_at": at, "active_at": at}},
         )
 
     async def add_report(self, report: ConversationReport) -> "Conversation | None":

@@ -89,7 +89,8 @@ async def open_conversation(request: web.Request, caller: Caller, body: OpenConv
     response=ConversationPage,
     access=AUTHENTICATED,
     problems=(400, 401),
-    summary="The caller's conversations, newest first",
+    summary="The caller's conversations, the latest written in first",
+    description="Pass `next_cursor` back as `cursor` for the next page.",
 )
 async def list_conversations(request: web.Request, caller: Caller, query: PageQuery) -> ConversationPage:
     return await conversations_page(caller, query.cursor, query.limit)

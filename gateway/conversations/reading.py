@@ -2,6 +2,7 @@
 signed URLs, unread counts, pages newest first."""
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
 from bson import ObjectId
@@ -13,6 +14,7 @@ from gateway.conversations.access import contacts_visible
 from gateway.conversations.views import ConversationPage, ConversationView, MessagePage, MessageView
 from gateway.files.lifecycle import file_view
 from gateway.paging import newest_first
+from gateway.problems import MalformedRequest
 from gateway.security.callers import Caller
 from gateway.services import Services
 
@@ -86,10 +88,28 @@ async def conversation_view(conversation: Conversation, reader_id: str) -> Conve
 
 
 async def conversations_page(caller: Caller, cursor: str | None, limit: int) -> ConversationPage:
-    """The conversations the caller takes part in, newest first."""
-    mine = {"$or": [{"guest_id": caller.user_id}, {"host_id": caller.user_id}, {"admin_ids": caller.user_id}]}
-    conversations, next_cursor = await newest_first(Conversation, mine, cursor, limit)
+    """The conversations the caller takes part in, the latest written in first.
+
+    The cursor is the last one's activity time and id: a conversation written in meanwhile moves to the top of the
+    first page, never into a later one twice."""
+    mine: dict = {"$or": [{"guest_id": caller.user_id}, {"host_id": caller.user_id}, {"admin_ids": caller.user_id}]}
+    if cursor is not None:
+        active_at, after_id = _activity_cursor(cursor)
+        older = {"$or": [{"active_at": {"$lt": active_at}}, {"active_at": active_at, "_id": {"$lt": after_id}}]}
+        mine = {"$and": [mine, older]}
+    found = await Conversation.find(mine).sort([("active_at", -1), ("_id", -1)]).limit(limit + 1).to_list()
+    page = found[:limit]
+    next_cursor = None
+    if len(found) > limit:
+        last = page[-1]
+        next_cursor = f"{int(last.active_at.timestamp() * 1000)}.{last.id}"
     return ConversationPage(
-        items=[await conversation_view(conversation, caller.user_id) for conversation in conversations],
-        next_cursor=next_cursor,
+        items=[await conversation_view(conversation, caller.user_id) for conversation in page], next_cursor=next_cursor
     )
+
+
+def _activity_cursor(cursor: str) -> tuple[datetime, ObjectId]:
+    milliseconds, _, conversation_id = cursor.partition(".")
+    if not milliseconds.isdigit() or len(milliseconds) > 15 or not ObjectId.is_valid(conversation_id):
+        raise MalformedRequest("the cursor is not one this listing gave out")
+    return datetime.fromtimestamp(int(milliseconds) / 1000, UTC), ObjectId(conversation_id)

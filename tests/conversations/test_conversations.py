@@ -19,7 +19,7 @@ from gateway.problems import TooManyRequests
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from tests.conversations.conftest import MESSAGES_PER_MINUTE, TYPING_SIGNALS_PER_MINUTE, Stay
-from tests.properties.builders import problem_type, ready_photo, signed_in
+from tests.properties.builders import problem_type, published_listing, ready_photo, signed_in
 
 PHONE_AND_EMAIL = "Call me on 0 7 1 2 - 3 4 5 - 6 7 8 or write to amina dot k at gmail dot com"
 
@@ -210,3 +210,31 @@ async def test_racing_opens_and_racing_retries_of_one_send_store_one_of_each(sta
     assert await ConversationMessage.find({"client_id": client_id}).count() == 1
     # Delivered once, to each of the two participants' rooms.
     assert sorted(event.target for event in published) == sorted([f"user:{stay.guest_id}", f"user:{stay.host_id}"])
+
+
+async def test_the_conversation_list_puts_the_latest_written_in_first_and_pages_without_repeats(stay: Stay) -> None:
+    client = stay.client
+    listings = [stay.listing] + [await published_listing(client, stay.host) for _ in range(2)]
+    enquiries = []
+    for listing in listings:
+        opened = await client.post("/v1/conversations", json={"property_id": listing["id"]}, headers=stay.guest)
+        enquiries.append((await opened.json())["id"])
+    # Opened last, the third enquiry leads; then the first is written in and takes the lead.
+    await client.post(
+        f"/v1/conversations/{enquiries[0]}/messages",
+        json={"client_id": uuid.uuid4().hex, "text": "hi"},
+        headers=stay.guest,
+    )
+    expected = [enquiries[0], enquiries[2], enquiries[1], stay.conversation["id"]]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = await (await client.get("/v1/conversations", params=params, headers=stay.guest)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
+    bad = await client.get("/v1/conversations", params={"cursor": "yesterday"}, headers=stay.guest)
+    assert bad.status == 400
