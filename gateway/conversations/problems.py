@@ -7,6 +7,10 @@ class ConversationNotFound(NotFound):
     slug, title = "conversation-not-found", "No such conversation"
 
 
+class MessageNotFound(NotFound):
+    slug, title = "message-not-found", "No such message in this conversation"
+
+
 class ConversationNotOpen(Conflict):
     slug, title = "conversation-not-open", "This conversation cannot be started"
 

@@ -7,7 +7,7 @@ from bson import ObjectId
 from pydantic import Field, model_validator
 from pymongo.errors import DuplicateKeyError
 
-from documents.conversation import Conversation
+from documents.conversation import Conversation, ParticipantRole
 from documents.conversation_message import ConversationMessage
 from documents.stored_file import FileStatus, StoredFile
 from gateway.conversations.access import contacts_visible, conversation_of
@@ -17,6 +17,7 @@ from gateway.conversations.reading import attached_files, message_view
 from gateway.logs import get_logger
 from gateway.messaging import BusUnavailable, Outgoing, PushNotice, user_room
 from gateway.messaging.catalogue import MESSAGE_CREATED
+from gateway.notifications.preferences import preferences_of
 from gateway.problems import input_prefix
 from gateway.routing import RequestModel
 from gateway.security.callers import ADMIN, Caller
@@ -26,6 +27,25 @@ log = get_logger("lango.conversations")
 MAX_TEXT_CHARS = 4000
 MAX_ATTACHMENTS = 5
 PUSH_BODY_CHARS = 160
+# locale -> (title by who wrote, the body of a message that is only an attachment)
+_PUSH_WORDING: dict[str, tuple[dict[str, str], str]] = {
+    "en": (
+        {
+            "guest": "New message from your guest",
+            "host": "New message from your host",
+            "admin": "Message from Lango support",
+        },
+        "Sent an attachment",
+    ),
+    "sw": (
+        {
+            "guest": "Ujumbe mpya kutoka kwa mgeni wako",
+            "host": "Ujumbe mpya kutoka kwa mwenyeji wako",
+            "admin": "Ujumbe kutoka kwa huduma kwa wateja ya Lango",
+        },  # fmt: skip
+        "Ametuma kiambatisho",
+    ),
+}
 FileId = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]
 
 
@@ -115,7 +135,10 @@ async def _deliver(services: Services, conversation: Conversation, message: Conv
     for reader_id in conversation.participants:
         reader = Caller(reader_id, frozenset({ADMIN}) if reader_id in conversation.admin_ids else frozenset(), "")
         view = await message_view(services, reader, message, visible, files)
-        push = None if reader_id == message.sender_id else _push_notice(message, view.text)
+        push = None
+        if reader_id != message.sender_id:
+            locale = (await preferences_of(services, reader_id)).locale
+            push = _push_notice(message.sender_role, view.text, locale)
         events.append(
             Outgoing(
                 user_room(reader_id),
@@ -132,9 +155,10 @@ async def _deliver(services: Services, conversation: Conversation, message: Conv
         log.warning("message stored but not delivered live", conversation_id=str(conversation.id), error=str(error))
 
 
-def _push_notice(message: ConversationMessage, shown_text: str) -> PushNotice:
-    who = {"guest": "your guest", "host": "your host", "admin": "Lango support"}[message.sender_role]
-    body = shown_text or "Sent an attachment"
+def _push_notice(sender_role: ParticipantRole, shown_text: str, locale: str) -> PushNotice:
+    """What the reader's phone shows, in the reader's language: who wrote, and the text as the reader would see it."""
+    title, attachment_only = _PUSH_WORDING[locale if locale in _PUSH_WORDING else "en"]
+    body = shown_text or attachment_only
     if len(body) > PUSH_BODY_CHARS:
         body = body[: PUSH_BODY_CHARS - 1] + "…"
-    return PushNotice(title=f"New message from {who}", body=body)
+    return PushNotice(title=title[sender_role], body=body)

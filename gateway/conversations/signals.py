@@ -6,16 +6,12 @@ from bson import ObjectId
 from documents.clock import stored_now
 from documents.conversation_message import ConversationMessage
 from gateway.conversations.access import conversation_of
+from gateway.conversations.problems import MessageNotFound
 from gateway.conversations.views import ReadReceipt
 from gateway.messaging import Outgoing, user_room
 from gateway.messaging.catalogue import CONVERSATION_READ, CONVERSATION_TYPING
-from gateway.problems import NotFound
 from gateway.security.callers import Caller
 from gateway.services import Services
-
-
-class MessageNotFound(NotFound):
-    slug, title = "message-not-found", "No such message in this conversation"
 
 
 async def mark_read(services: Services, caller: Caller, conversation_id: str, message_id: str) -> ReadReceipt:

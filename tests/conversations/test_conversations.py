@@ -4,6 +4,7 @@ nobody else reads it, receipts, attachments of one's own files, retries stored o
 import asyncio
 import uuid
 
+import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -238,3 +239,25 @@ async def test_the_conversation_list_puts_the_latest_written_in_first_and_pages_
     assert seen == expected
     bad = await client.get("/v1/conversations", params={"cursor": "yesterday"}, headers=stay.guest)
     assert bad.status == 400
+
+
+async def test_an_offline_readers_push_is_in_their_language_and_hides_what_they_would_not_see(stay: Stay) -> None:
+    client = stay.client
+    services = client.app[SERVICES]
+    swahili = await client.put(
+        "/v1/me/notification-preferences",
+        json={"locale": "sw", "time_zone": "Africa/Nairobi", "kinds": {}},
+        headers=stay.host,
+    )
+    assert swahili.status == 200, await swahili.text()
+    await stay.send(stay.guest, "Nipigie 0712 345 678")
+    pending = services.bus.keys.pending_push(stay.host_id, f"conversation:{stay.conversation['id']}")
+    held = orjson.loads(await services.redis.get(pending))
+    assert held["notice"] == {"title": "Ujumbe mpya kutoka kwa mgeni wako", "body": f"Nipigie {MASK}"}
+    # The sender's own room gets the message, never a push.
+    assert (
+        await services.redis.get(
+            services.bus.keys.pending_push(stay.guest_id, f"conversation:{stay.conversation['id']}")
+        )
+        is None
+    )
