@@ -8,10 +8,13 @@ from documents.conversation_message import ConversationMessage
 from gateway.conversations.access import conversation_of
 from gateway.conversations.problems import MessageNotFound
 from gateway.conversations.views import ReadReceipt
-from gateway.messaging import Outgoing, user_room
+from gateway.logs import get_logger
+from gateway.messaging import BusUnavailable, Outgoing, user_room
 from gateway.messaging.catalogue import CONVERSATION_READ, CONVERSATION_TYPING
 from gateway.security.callers import Caller
 from gateway.services import Services
+
+log = get_logger("lango.conversations")
 
 
 async def mark_read(services: Services, caller: Caller, conversation_id: str, message_id: str) -> ReadReceipt:
@@ -35,9 +38,15 @@ async def mark_read(services: Services, caller: Caller, conversation_id: str, me
     )
     if moved is not None:
         data = receipt.model_dump(mode="json")
-        await services.bus.publish_many(
-            [Outgoing(user_room(reader_id), CONVERSATION_READ, data) for reader_id in moved.participants]
-        )
+        try:
+            await services.bus.publish_many(
+                [Outgoing(user_room(reader_id), CONVERSATION_READ, data) for reader_id in moved.participants]
+            )
+        except BusUnavailable as error:
+            # The mark is stored: the others see it in the conversation when they next load it.
+            log.warning(
+                "read receipt stored but not delivered live", conversation_id=str(conversation.id), error=str(error)
+            )
     return receipt
 
 
