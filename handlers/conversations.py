@@ -77,9 +77,9 @@ class ReadRequest(RequestModel):
 async def open_conversation(request: web.Request, caller: Caller, body: OpenConversation) -> ConversationView:
     services = request.app[SERVICES]
     if body.booking_id is not None:
-        conversation, _ = await open_booking_conversation(caller, body.booking_id)
+        conversation = await open_booking_conversation(caller, body.booking_id)
     else:
-        conversation, _ = await open_enquiry(services, caller, body.property_id or "")
+        conversation = await open_enquiry(services, caller, body.property_id or "")
     return await conversation_view(conversation, caller.user_id)
 
 
@@ -138,7 +138,7 @@ async def list_messages(request: web.Request, caller: Caller, query: PageQuery) 
 )
 async def post_message(request: web.Request, caller: Caller, body: MessageRequest) -> MessageView:
     services = request.app[SERVICES]
-    message, _, visible = await send_message(services, caller, request.match_info["conversation_id"], body)
+    message, visible = await send_message(services, caller, request.match_info["conversation_id"], body)
     return await message_view(services, caller, message, visible, await attached_files([message]))
 
 

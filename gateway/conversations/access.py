@@ -26,8 +26,8 @@ def _object_id(value: str, missing: Exception) -> PydanticObjectId:
     return PydanticObjectId(value)
 
 
-async def open_booking_conversation(caller: Caller, booking_id: str) -> tuple[Conversation, bool]:
-    """The booking's conversation, started by its guest or host if it has none; answers whether it is new."""
+async def open_booking_conversation(caller: Caller, booking_id: str) -> Conversation:
+    """The booking's conversation, started by its guest or host if it has none."""
     booking = await Booking.get(_object_id(booking_id, NotFound("no such booking")))
     if booking is None or caller.user_id not in (booking.guest_id, booking.agent_id):
         raise NotFound("no such booking")
@@ -41,8 +41,8 @@ async def open_booking_conversation(caller: Caller, booking_id: str) -> tuple[Co
     return await _find_or_insert(fresh, {"kind": ConversationKind.BOOKING.value, "booking_id": booking.id})
 
 
-async def open_enquiry(services: Services, caller: Caller, property_id: str) -> tuple[Conversation, bool]:
-    """The caller's enquiry about a published listing, started if they have none; answers whether it is new."""
+async def open_enquiry(services: Services, caller: Caller, property_id: str) -> Conversation:
+    """The caller's enquiry about a published listing, started if they have none."""
     listing = await Property.get(_object_id(property_id, NotFound("no such listing")))
     if listing is None or listing.status is not PropertyStatus.PUBLISHED:
         raise NotFound("no such listing")
@@ -51,7 +51,7 @@ async def open_enquiry(services: Services, caller: Caller, property_id: str) -> 
     scope = {"kind": ConversationKind.ENQUIRY.value, "property_id": listing.id, "guest_id": caller.user_id}
     existing = await Conversation.find_one(scope)
     if existing is not None:
-        return existing, False
+        return existing
     await services.limits.hit(
         "enquiries_per_user", caller.user_id, refusal="too many new enquiries today; continue an existing one"
     )
@@ -61,10 +61,10 @@ async def open_enquiry(services: Services, caller: Caller, property_id: str) -> 
     return await _find_or_insert(fresh, scope)
 
 
-async def _find_or_insert(fresh: Conversation, scope: dict[str, Any]) -> tuple[Conversation, bool]:
+async def _find_or_insert(fresh: Conversation, scope: dict[str, Any]) -> Conversation:
     existing = await Conversation.find_one(scope)
     if existing is not None:
-        return existing, False
+        return existing
     try:
         await fresh.insert()
     except DuplicateKeyError:
@@ -72,8 +72,8 @@ async def _find_or_insert(fresh: Conversation, scope: dict[str, Any]) -> tuple[C
         existing = await Conversation.find_one(scope)
         if existing is None:
             raise
-        return existing, False
-    return fresh, True
+        return existing
+    return fresh
 
 
 async def conversation_of(caller: Caller, conversation_id: str) -> tuple[Conversation, ParticipantRole]:

@@ -23,12 +23,12 @@ class ReportRequest(RequestModel):
     details: Annotated[str, Field(max_length=2000)] = ""
 
 
-async def report_conversation(services: Services, caller: Caller, conversation_id: str, request: ReportRequest) -> bool:
-    """Keep a participant's report, which lets admins read the conversation; false if they had reported it already."""
+async def report_conversation(services: Services, caller: Caller, conversation_id: str, request: ReportRequest) -> None:
+    """Keep a participant's report, which lets admins read the conversation; a second report of theirs is dropped."""
     conversation, _ = await conversation_of(caller, conversation_id)
     await services.limits.hit("conversation_reports_per_user", caller.user_id, refusal="too many reports today")
     report = ConversationReport(by=caller.user_id, reason=request.reason, details=request.details)
-    return await conversation.add_report(report) is not None
+    await conversation.add_report(report)
 
 
 def _reported(conversation: Conversation) -> ReportedConversation:

@@ -65,13 +65,13 @@ class MessageRequest(RequestModel):
 
 async def send_message(
     services: Services, caller: Caller, conversation_id: str, request: MessageRequest
-) -> tuple[ConversationMessage, Conversation, bool]:
-    """Store the message and deliver it; answers it, its conversation, and whether contacts show in it."""
+) -> tuple[ConversationMessage, bool]:
+    """Store the message and deliver it; answers it, and whether contacts show in it."""
     conversation, role = await conversation_of(caller, conversation_id)
     earlier = await _sent_before(conversation, caller, request.client_id)
     visible = await contacts_visible(conversation)
     if earlier is not None:
-        return earlier, conversation, visible
+        return earlier, visible
     try:
         await services.limits.hit(
             "messages_per_user", caller.user_id, refusal="too many messages; wait a moment", problem=MessagesRateLimited
@@ -81,7 +81,7 @@ async def send_message(
         earlier = await _sent_before(conversation, caller, request.client_id)
         if earlier is None:
             raise
-        return earlier, conversation, visible
+        return earlier, visible
     attachment_ids = await _own_ready_files(caller, request.attachment_ids)
     masked = mask_contacts(request.text)
     message = ConversationMessage(
@@ -98,10 +98,10 @@ async def send_message(
         await message.insert()
     except DuplicateKeyError:
         # The same send arrived twice at once: the other one stored (and delivers) it.
-        return await _sent_before(conversation, caller, request.client_id) or message, conversation, visible
+        return await _sent_before(conversation, caller, request.client_id) or message, visible
     await conversation.note_message(message.id, message.created_at)  # type: ignore[arg-type]
     await _deliver(services, conversation, message, visible)
-    return message, conversation, visible
+    return message, visible
 
 
 async def _sent_before(conversation: Conversation, caller: Caller, client_id: str) -> ConversationMessage | None:
