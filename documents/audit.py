@@ -28,6 +28,9 @@ class AuditKind(StrEnum):
     API_KEY_CREATED = "api_key_created"
     API_KEY_ROTATED = "api_key_rotated"
     API_KEY_REVOKED = "api_key_revoked"
+    # An admin read a reported conversation, or joined it.
+    CONVERSATION_READ = "conversation_read"
+    CONVERSATION_JOINED = "conversation_joined"
 
 
 class AuditEvent(Document):

@@ -208,6 +208,10 @@ class RateLimitSettings(Section):
     api_key_requests: str = "600/minute"
     payout_destination_requests_per_user: str = "3/hour; 5/day"
     console_visits_per_address: str = "60/15 minutes"
+    messages_per_user: str = "20/minute; 500/day"
+    enquiries_per_user: str = "10/day"
+    typing_signals_per_user: str = "30/minute"
+    conversation_reports_per_user: str = "10/day"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":

@@ -8,6 +8,7 @@ import socketio
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gateway.conversations.signals import signal_typing
 from gateway.logs import get_logger
 from gateway.messaging.targets import InvalidTarget, checked_target, user_of
 from gateway.problems import Problem, input_prefix
@@ -58,6 +59,11 @@ class JoinRequest(_Request):
 
 class LeaveRequest(_Request):
     room: str
+
+
+class TypingRequest(_Request):
+    conversation_id: str = Field(pattern=r"^[0-9a-f]{24}$")
+    typing: bool = True
 
 
 def acknowledged(
@@ -157,6 +163,15 @@ class RealtimeNamespace(socketio.AsyncNamespace):
             return await scan_from_socket(self._services, Scanner(caller.user_id, caller.roles), rooms, request)
         except Problem as problem:
             raise RequestRefused(problem.slug.replace("-", "_"), str(problem)) from None
+
+    @acknowledged(TypingRequest)
+    async def on_conversation_typing(self, sid: str, request: TypingRequest) -> Ack:
+        caller = self._caller(sid)
+        try:
+            reached = await signal_typing(self._services, caller, request.conversation_id, request.typing)
+        except Problem as problem:
+            raise RequestRefused(problem.slug.replace("-", "_"), str(problem)) from None
+        return {"conversation_id": request.conversation_id, "online": reached}
 
     @acknowledged(LeaveRequest)
     async def on_rooms_leave(self, sid: str, request: LeaveRequest) -> Ack:

@@ -14,6 +14,7 @@ from gateway.logs import get_logger
 from gateway.messaging.keys import RealtimeKeys
 from gateway.messaging.log import MessageLog
 from gateway.messaging.targets import checked_message_type, checked_target, user_of
+from gateway.messaging.transient import TransientSignals
 from gateway.settings import Settings
 
 log = get_logger("lango.events")
@@ -66,6 +67,7 @@ class MessageBus:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.keys = RealtimeKeys(settings.redis)
         self.log = MessageLog(redis, self.keys, settings.realtime)
+        self.transient = TransientSignals(redis, self.keys)
         self._subscribers: list[Subscriber] = []
 
     async def close(self) -> None:

@@ -201,6 +201,14 @@ class LocalDelivery:
             else:
                 await self._send(socket, frame)
 
+    async def send_transient(self, room: str, event_type: str, envelope: bytes) -> None:
+        """A signal without an id (a typing indicator) to the room's sockets here: not ordered, never replayed."""
+        frame = EventFrame(event_type, envelope)
+        for sid in list(self.rooms.get(room, ())):
+            socket = self.sockets.get(sid)
+            if socket is not None:
+                await self._send(socket, frame)
+
     async def broadcast(self, event_type: str, envelope: bytes) -> None:
         frame = EventFrame(event_type, envelope)
         for socket in list(self.sockets.values()):

@@ -18,6 +18,7 @@ from gateway.logs import get_logger
 from gateway.messaging.bus import MessageBus
 from gateway.messaging.log import NODE_MESSAGE_SEPARATOR
 from gateway.messaging.targets import BROADCAST, user_room
+from gateway.messaging.transient import TRANSIENT, parse_transient
 from gateway.realtime.admission import SessionChecks
 from gateway.realtime.deadlines import Deadlines
 from gateway.realtime.delivery import EventFrame, LocalDelivery
@@ -137,6 +138,9 @@ class RealtimeHub:
         """One publish of the event log to this node: a line per event, in order; or a control line."""
         if raw.startswith(REVOKED_SESSIONS):
             self._close_sessions([session_id.decode() for session_id in raw.split(b" ")[1:]])
+            return
+        if raw.startswith(TRANSIENT):
+            await self.delivery.send_transient(*parse_transient(raw))
             return
         for line in raw.split(NODE_MESSAGE_SEPARATOR):
             room, event_id, event_type, envelope = line.split(b" ", 3)

@@ -3,13 +3,15 @@ sockets once the marketplace is quiet. Each check answers the violations it find
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from bson import ObjectId
 
 from gateway.ledger.check import check_ledger
+from tests.model.clients import Answer
 from tests.model.harness import Marketplace
-from tests.model.world import REVOCATION_REACH_S, World
+from tests.model.world import REVOCATION_REACH_S, Person, World
 
 COLLECTED = ("succeeded", "partially_refunded", "refunded")
 OPEN = ("created", "pending")
@@ -187,4 +189,27 @@ def access(world: World) -> list[str]:
         revoked_long_ago = session.revoked_at is not None and now > session.revoked_at + REVOCATION_REACH_S
         if revoked_long_ago and (socket.disconnected_at is None or socket.disconnected_at > session.revoked_at + REVOCATION_REACH_S):
             violations.append(f"the socket of session {session.session_id} stayed open after the session was revoked")
+    return violations
+
+
+# What the model writes in conversations: a phone number, hidden until the stay is paid for.
+PHONE_WRITTEN = "0712 345 678"
+# A conversation's history is read for this many of the latest stays talked about, after every step.
+TALKS_CHECKED = 3
+
+
+def contacts(world: World, read: Callable[[str, Person], Answer]) -> list[str]:
+    """A phone number written about a stay shows exactly while the stay is confirmed or completed."""
+    violations: list[str] = []
+    for talk in world.talks[-TALKS_CHECKED:]:
+        booking = read(f"/v1/bookings/{talk.stay.booking_id}", talk.stay.guest)
+        history = read(f"/v1/conversations/{talk.conversation_id}/messages?limit=100", talk.stay.guest)
+        if not (booking.ok and history.ok):
+            continue
+        visible = booking.body["status"] in ("confirmed", "completed")
+        for message in history.body["items"]:
+            if (PHONE_WRITTEN in message["text"]) != visible:
+                shown = "hides" if visible else "shows"
+                status = booking.body["status"]
+                violations.append(f"a message about booking {talk.stay.booking_id} ({status}) {shown} the phone number")
     return violations

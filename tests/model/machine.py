@@ -18,7 +18,7 @@ from tests.factories import DEFAULT_PASSWORD
 from tests.model import invariants
 from tests.model.clients import Answer, Http, Socket
 from tests.model.harness import MPESA_CALLBACK_TOKEN, Marketplace
-from tests.model.world import REVOCATION_REACH_S, HostedEvent, Order, Paid, Person, Session, Stay, World
+from tests.model.world import REVOCATION_REACH_S, HostedEvent, Order, Paid, Person, Session, Stay, Talk, World
 
 # M-Pesa numbers by what their owner does with the prompt (the Daraja emulator's test phones).
 PAYS, DECLINES, NEVER_ANSWERS = "0712345678", "254700000001", "254700000005"
@@ -261,6 +261,28 @@ class MarketplaceModel(RuleBasedStateMachine):
         actor = self.agents[self.world.listings.index(stay.property_id)] if by_agent else stay.guest
         self._call(node, "POST", f"/v1/bookings/{stay.booking_id}/cancel", actor, expect=(200, 401, 404, 409))
 
+    # Conversations
+
+    @precondition(lambda self: self.world.stays)
+    @rule(data=st.data(), by_host=st.booleans(), node=NODES)
+    def write_a_phone_number_about_a_stay(self, data: st.DataObject, by_host: bool, node: int) -> None:
+        """The guest or the host of a stay writes a phone number (shown only while the stay is paid for); a stranger
+        can neither read nor write the conversation."""
+        stay = _newest(data, self.world.stays)
+        sender = self.agents[self.world.listings.index(stay.property_id)] if by_host else stay.guest
+        opened = self._call(node, "POST", "/v1/conversations", sender, json={"booking_id": stay.booking_id}, expect=(201, 401))
+        if opened.status != 201:
+            return
+        conversation_id = opened.body["id"]
+        if all(talk.conversation_id != conversation_id for talk in self.world.talks):
+            self.world.talks.append(Talk(conversation_id, stay))
+        message = {"client_id": uuid.uuid4().hex, "text": f"Call me on {invariants.PHONE_WRITTEN}"}
+        path = f"/v1/conversations/{conversation_id}/messages"
+        self._call(1 - node, "POST", path, sender, json=message, expect=(201, 401, 429))
+        stranger = next(guest for guest in self.guests if guest is not stay.guest)
+        self._call(node, "GET", path, stranger, expect=(401, 404))
+        self._call(node, "POST", path, stranger, json={**message, "client_id": uuid.uuid4().hex}, expect=(401, 404))
+
     # Tickets
 
     @precondition(lambda self: any(not event.cancelled for event in self.world.events))
@@ -432,6 +454,7 @@ class MarketplaceModel(RuleBasedStateMachine):
         type(self).steps_run += 1
         self.market.call(self.market.quiet)
         found = self.market.call(lambda: _checked(self.market, self.world)) + invariants.access(self.world)
+        found += invariants.contacts(self.world, lambda path, person: self._call(0, "GET", path, person, expect=(200, 401)))
         assert not found, "\n".join(found)
 
     # Requests

@@ -53,6 +53,14 @@ class Stay:
 
 
 @dataclass
+class Talk:
+    """A stay's conversation the model wrote a phone number in."""
+
+    conversation_id: str
+    stay: Stay
+
+
+@dataclass
 class Order:
     order_id: str
     buyer: Person
@@ -91,6 +99,7 @@ class World:
     orders: list[Order] = field(default_factory=list)
     payments: list[Paid] = field(default_factory=list)
     events: list[HostedEvent] = field(default_factory=list)
+    talks: list[Talk] = field(default_factory=list)
     # ticket id -> how many entries the door admitted (never more than one without re-entry)
     admitted: dict[str, int] = field(default_factory=dict)
     steps: int = 0

@@ -125,7 +125,9 @@ async def _known_ids(app: web.Application, base_url: str, signers: dict[str, Hea
         ) as key:
             assert key.status == 201, await key.text()
             key_id = (await key.json())["key"]["id"]
-    return {"property_id": property_id, "booking_id": booking_id, "payment_id": payment_id, "key_id": key_id, "user_id": str(bystander.id)}
+        conversation_id = await created("/v1/conversations", {"booking_id": booking_id}, "guest")
+    return {"property_id": property_id, "booking_id": booking_id, "payment_id": payment_id, "key_id": key_id, "user_id": str(bystander.id),
+            "conversation_id": conversation_id}  # fmt: skip
 
 
 def _fuzz(document: dict[str, Any], base_url: str, signers: dict[str, Headers], known: dict[str, str]) -> tuple[int, list[str]]:

@@ -1,0 +1,1 @@
+"""Guest-host conversations: opening them, sending, reading, receipts, typing, reports and admins' audited reading."""
