@@ -28,6 +28,11 @@ class AuditKind(StrEnum):
     API_KEY_CREATED = "api_key_created"
     API_KEY_ROTATED = "api_key_rotated"
     API_KEY_REVOKED = "api_key_revoked"
+    EMAIL_CHANGED = "email_changed"
+    PHONE_CHANGED = "phone_changed"
+    HOST_APPLICATION_APPROVED = "host_application_approved"
+    HOST_APPLICATION_REFUSED = "host_application_refused"
+    REVIEW_HIDDEN = "review_hidden"
 
 
 class AuditEvent(Document):

@@ -28,7 +28,9 @@ from handlers import (
     notifications,
     payments,
     payouts,
+    profiles,
     properties,
+    reviews,
     scanning,
     tickets,
     webhooks,
@@ -62,6 +64,8 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     tickets.routes,
     scanning.routes,
     ledger.routes,
+    profiles.routes,
+    reviews.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -1,0 +1,105 @@
+"""The double-blind reveal: a stay's reviews become public together once both are in, or each once the window
+closes; a public review's rating then joins the listing's and the subject's averages, exactly once."""
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from documents.booking import Booking
+from documents.notification import NotificationKind
+from documents.profile import Profile
+from documents.property import Property
+from documents.ratings import apply_rating
+from documents.review import Review, ReviewerRole
+from gateway.database import in_transaction
+from gateway.jobs import every
+from gateway.logs import get_logger
+from gateway.notifications.dispatch import notify
+from gateway.properties.search_cache import bump_search_version
+from gateway.services import Services
+
+log = get_logger("lango.reviews")
+
+
+async def reveal_if_both_in(services: Services, booking_id: str) -> bool:
+    """Reveal the stay's reviews when both sides wrote one. Each writer checks after its own insert, so of two
+    reviews written at once at least one writer sees both."""
+    if await Review.find({"booking_id": booking_id}).count() < 2:
+        return False
+    await Review.reveal_stay(booking_id, services.clock())
+    await count_public_reviews(services, {"booking_id": booking_id})
+    return True
+
+
+async def count_public_reviews(services: Services, scope: dict[str, Any]) -> int:
+    """Put every public, not yet counted review in `scope` into the averages; answers how many went in."""
+    now = services.clock()
+    pending = await Review.find({**scope, "counted": False, **Review.visible_filter(now)}).to_list()
+    counted = [review for review in pending if await count_review(services, review, counted=True)]
+    if any(review.author_role is ReviewerRole.GUEST for review in counted):
+        await bump_search_version(services)
+    for booking_id in {review.booking_id for review in counted}:
+        await _tell_both_sides(services, booking_id)
+    return len(counted)
+
+
+async def count_review(services: Services, review: Review, *, counted: bool) -> bool:
+    """Add the review's rating to (or take it from) the averages of its listing (a guest's review) and of the person
+    reviewed, in one transaction with the flag that says it is counted; False when the flag was already so."""
+
+    async def move(session: AsyncClientSession) -> bool:
+        if not await review.mark_counted(counted, session):
+            return False
+        sign = 1 if counted else -1
+        if review.author_role is ReviewerRole.GUEST:
+            await apply_rating(
+                Property.get_pymongo_collection(),
+                {"_id": ObjectId(review.property_id)},
+                review.overall,
+                review.ratings,
+                session,
+                sign=sign,
+            )
+        await apply_rating(
+            Profile.get_pymongo_collection(),
+            {"user_id": review.subject_id},
+            review.overall,
+            review.ratings,
+            session,
+            sign=sign,
+            upsert=True,
+        )
+        return True
+
+    return await in_transaction(services, move)
+
+
+async def _tell_both_sides(services: Services, booking_id: str) -> None:
+    booking = await Booking.get(PydanticObjectId(booking_id))
+    if booking is None:
+        return
+    for user_id in (booking.guest_id, booking.agent_id):
+        await notify(
+            services,
+            user_id,
+            NotificationKind.REVIEW_REVEALED,
+            {"check_in": booking.check_in},
+            dedupe_key=f"review_revealed:{booking_id}",
+            data={"booking_id": booking_id},
+        )
+
+
+async def sweep_closed_windows(services: Services) -> int:
+    """Count the reviews whose window closed with the other side silent (or whose counting was interrupted)."""
+    return await count_public_reviews(services, {})
+
+
+@every("*/10 * * * *")
+async def reveal_closed_reviews(ctx: dict[str, Any]) -> int:
+    """Every ten minutes: reviews public since their window closed join the averages."""
+    swept = await sweep_closed_windows(ctx["services"])
+    if swept:
+        log.info("reviews counted after their window closed", count=swept)
+    return swept
