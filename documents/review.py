@@ -22,6 +22,11 @@ CATEGORIES: dict[ReviewerRole, tuple[str, ...]] = {
     ReviewerRole.GUEST: ("cleanliness", "accuracy", "communication", "location", "check_in", "value"),
     ReviewerRole.HOST: ("cleanliness", "communication", "house_rules"),
 }
+# An attendee rates the event; its host rates the attendee.
+EVENT_CATEGORIES: dict[ReviewerRole, tuple[str, ...]] = {
+    ReviewerRole.GUEST: ("organisation", "venue", "value"),
+    ReviewerRole.HOST: ("conduct",),
+}
 
 
 class ReviewReply(BaseModel):
@@ -30,8 +35,12 @@ class ReviewReply(BaseModel):
 
 
 class Review(Document):
-    booking_id: str
-    property_id: str
+    # What is reviewed: "booking:<id>" for a stay, "event:<event id>:<attendee id>" for one attendee at an event.
+    occasion: str
+    booking_id: str | None = None
+    event_id: str | None = None
+    # The listing of a stay: a guest's review counts in its average.
+    property_id: str | None = None
     author_id: str
     # The person reviewed: the host for a guest's review, the guest for a host's.
     subject_id: str
@@ -54,11 +63,12 @@ class Review(Document):
         name = "reviews"
         indexes = [
             IndexModel(
-                [("booking_id", ASCENDING), ("author_id", ASCENDING)], unique=True, name="one_review_per_party_per_stay"
+                [("occasion", ASCENDING), ("author_id", ASCENDING)], unique=True, name="one_review_per_party_per_stay"
             ),
             IndexModel(
                 [("property_id", ASCENDING), ("author_role", ASCENDING), ("_id", DESCENDING)], name="by_listing"
             ),
+            IndexModel([("event_id", ASCENDING), ("author_role", ASCENDING), ("_id", DESCENDING)], name="by_event"),
             IndexModel([("subject_id", ASCENDING), ("_id", DESCENDING)], name="by_subject"),
             IndexModel([("counted", ASCENDING), ("window_closes_at", ASCENDING)], name="awaiting_reveal"),
         ]
@@ -73,10 +83,10 @@ class Review(Document):
         return {"hidden_at": None, "$or": [{"revealed_at": {"$ne": None}}, {"window_closes_at": {"$lte": now}}]}
 
     @classmethod
-    async def reveal_stay(cls, booking_id: str, now: datetime) -> None:
-        """Both sides are in: reveal every review of the stay still sealed."""
+    async def reveal_occasion(cls, occasion: str, now: datetime) -> None:
+        """Both sides are in: reveal every review of the stay (or the visit) still sealed."""
         await cls.get_pymongo_collection().update_many(
-            {"booking_id": booking_id, "revealed_at": None}, {"$set": {"revealed_at": now}}
+            {"occasion": occasion, "revealed_at": None}, {"$set": {"revealed_at": now}}
         )
 
     async def mark_counted(self, counted: bool, session: AsyncClientSession) -> bool:

@@ -10,7 +10,8 @@ from documents.review import ReportStatus
 from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ProseText
 from gateway.reviews.moderation import dismiss_reports, hide_review, open_reports, report_review
-from gateway.reviews.reading import listing_reviews, reviews_about, stay_reviews
+from gateway.reviews.occasions import Occasion, stay, visit
+from gateway.reviews.reading import event_reviews, listing_reviews, occasion_reviews, reviews_about
 from gateway.reviews.views import ReportPage, ReportView, ReviewPage, ReviewView, StayReviews
 from gateway.reviews.writing import ReplyInput, ReviewInput, reply_to_review, write_review
 from gateway.routing import ApiRoutes, RequestModel
@@ -51,8 +52,7 @@ class ReportInput(RequestModel):
     "the person reviewed, and both sides get a `review_revealed` notification. Limited by rate_limits.reviews_per_user.",
 )
 async def review_stay(request: web.Request, caller: Caller, body: ReviewInput) -> ReviewView:
-    review = await write_review(request.app[SERVICES], caller, request.match_info["booking_id"], body)
-    return ReviewView.of(review, request.app[SERVICES].clock(), None)
+    return await _write(request, caller, await stay(request.match_info["booking_id"]), body)
 
 
 @routes.get(
@@ -64,7 +64,67 @@ async def review_stay(request: web.Request, caller: Caller, body: ReviewInput) -
     "whether it is in). Anyone else finds no such booking.",
 )
 async def get_stay_reviews(request: web.Request, caller: Caller) -> StayReviews:
-    return await stay_reviews(request.app[SERVICES], caller, request.match_info["booking_id"])
+    return await occasion_reviews(request.app[SERVICES], caller, await stay(request.match_info["booking_id"]))
+
+
+@routes.post(
+    "/v1/events/{event_id}/reviews",
+    body=ReviewInput,
+    response=ReviewView,
+    status=201,
+    access=AUTHENTICATED,
+    problems=(409, 429),
+    summary="Review an event I was let in at: the attendee reviews its host",
+    description="Once the event has ended, within reviews.window_days of its end, for someone one of whose paid "
+    "tickets was scanned in; double-blind with the host's review of the attendee, like a stay's.",
+)
+async def review_event(request: web.Request, caller: Caller, body: ReviewInput) -> ReviewView:
+    return await _write(request, caller, await _visit(request, caller.user_id), body)
+
+
+@routes.post(
+    "/v1/events/{event_id}/attendees/{user_id}/reviews",
+    body=ReviewInput,
+    response=ReviewView,
+    status=201,
+    access=AUTHENTICATED,
+    problems=(409, 429),
+    summary="Review an attendee of my event",
+    description="The event's host, about someone let in at it; the same window and double-blind reveal.",
+)
+async def review_attendee(request: web.Request, caller: Caller, body: ReviewInput) -> ReviewView:
+    return await _write(request, caller, await _visit(request, request.match_info["user_id"]), body)
+
+
+@routes.get(
+    "/v1/events/{event_id}/attendees/{user_id}/reviews",
+    response=StayReviews,
+    access=AUTHENTICATED,
+    summary="An attendee's visit's reviews as the attendee or the host sees them",
+)
+async def get_visit_reviews(request: web.Request, caller: Caller) -> StayReviews:
+    return await occasion_reviews(request.app[SERVICES], caller, await _visit(request, request.match_info["user_id"]))
+
+
+@routes.get(
+    "/v1/events/{event_id}/reviews",
+    query=ReviewsQuery,
+    response=ReviewPage,
+    access=AUTHENTICATED,
+    problems=(400,),
+    summary="Attendees' public reviews of an event, newest first",
+)
+async def get_event_reviews(request: web.Request, caller: Caller, query: ReviewsQuery) -> ReviewPage:
+    return await event_reviews(request.app[SERVICES], request.match_info["event_id"], query.cursor, query.limit)
+
+
+async def _visit(request: web.Request, attendee_id: str) -> Occasion:
+    return await visit(request.match_info["event_id"], attendee_id, request.app[SERVICES].clock())
+
+
+async def _write(request: web.Request, caller: Caller, occasion: Occasion, body: ReviewInput) -> ReviewView:
+    services = request.app[SERVICES]
+    return ReviewView.of(await write_review(services, caller, occasion, body), services.clock(), None)
 
 
 @routes.get(

@@ -8,6 +8,7 @@ from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.booking import Booking
+from documents.hosted_event import HostedEvent
 from documents.notification import NotificationKind
 from documents.profile import Profile
 from documents.property import Property
@@ -23,13 +24,13 @@ from gateway.services import Services
 log = get_logger("lango.reviews")
 
 
-async def reveal_if_both_in(services: Services, booking_id: str) -> bool:
-    """Reveal the stay's reviews when both sides wrote one. Each writer checks after its own insert, so of two
-    reviews written at once at least one writer sees both."""
-    if await Review.find({"booking_id": booking_id}).count() < 2:
+async def reveal_if_both_in(services: Services, occasion: str) -> bool:
+    """Reveal the stay's (or visit's) reviews when both sides wrote one. Each writer checks after its own insert, so
+    of two reviews written at once at least one writer sees both."""
+    if await Review.find({"occasion": occasion}).count() < 2:
         return False
-    await Review.reveal_stay(booking_id, services.clock())
-    await count_public_reviews(services, {"booking_id": booking_id})
+    await Review.reveal_occasion(occasion, services.clock())
+    await count_public_reviews(services, {"occasion": occasion})
     return True
 
 
@@ -40,8 +41,8 @@ async def count_public_reviews(services: Services, scope: dict[str, Any]) -> int
     counted = [review for review in pending if await count_review(services, review, counted=True)]
     if any(review.author_role is ReviewerRole.GUEST for review in counted):
         await bump_search_version(services)
-    for booking_id in {review.booking_id for review in counted}:
-        await _tell_both_sides(services, booking_id)
+    for review in {review.occasion: review for review in counted}.values():
+        await _tell_both_sides(services, review)
     return len(counted)
 
 
@@ -53,7 +54,7 @@ async def count_review(services: Services, review: Review, *, counted: bool) -> 
         if not await review.mark_counted(counted, session):
             return False
         sign = 1 if counted else -1
-        if review.author_role is ReviewerRole.GUEST:
+        if review.author_role is ReviewerRole.GUEST and review.property_id is not None:
             await apply_rating(
                 Property.get_pymongo_collection(),
                 {"_id": ObjectId(review.property_id)},
@@ -76,18 +77,24 @@ async def count_review(services: Services, review: Review, *, counted: bool) -> 
     return await in_transaction(services, move)
 
 
-async def _tell_both_sides(services: Services, booking_id: str) -> None:
-    booking = await Booking.get(PydanticObjectId(booking_id))
-    if booking is None:
+async def _tell_both_sides(services: Services, review: Review) -> None:
+    """Both people of the stay or visit hear that its reviews are public."""
+    if review.booking_id is not None:
+        booking = await Booking.get(PydanticObjectId(review.booking_id))
+        context = {"check_in": booking.check_in if booking else None, "event_title": None}
+    else:
+        event = await HostedEvent.get(PydanticObjectId(review.event_id))
+        context = {"check_in": event.starts_at.date() if event else None, "event_title": event.title if event else ""}
+    if context["check_in"] is None:
         return
-    for user_id in (booking.guest_id, booking.agent_id):
+    for user_id in (review.author_id, review.subject_id):
         await notify(
             services,
             user_id,
             NotificationKind.REVIEW_REVEALED,
-            {"check_in": booking.check_in},
-            dedupe_key=f"review_revealed:{booking_id}",
-            data={"booking_id": booking_id},
+            context,
+            dedupe_key=f"review_revealed:{review.occasion}",
+            data={"booking_id": review.booking_id} if review.booking_id else {"event_id": str(review.event_id)},
         )
 
 

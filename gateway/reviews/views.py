@@ -14,8 +14,9 @@ class ReplyView(BaseModel):
 
 class ReviewView(BaseModel):
     id: str
-    booking_id: str
-    property_id: str
+    booking_id: str | None
+    event_id: str | None
+    property_id: str | None
     author_id: str
     author_name: str | None
     subject_id: str
@@ -33,6 +34,7 @@ class ReviewView(BaseModel):
         return cls(
             id=str(review.id),
             booking_id=review.booking_id,
+            event_id=review.event_id,
             property_id=review.property_id,
             author_id=review.author_id,
             author_name=author_name,
@@ -53,9 +55,11 @@ class ReviewPage(BaseModel):
 
 
 class StayReviews(BaseModel):
-    """A stay's reviews as one of its two sides sees them: their own, and the other's once it is revealed."""
+    """A stay's (or an attendee's visit's) reviews as one of its two sides sees them: their own, and the other's once
+    it is revealed."""
 
-    booking_id: str
+    booking_id: str | None
+    event_id: str | None
     window_closes_at: datetime
     mine: ReviewView | None
     theirs: ReviewView | None
