@@ -4,8 +4,6 @@ within the window after the event ended; someone who never came in has nothing t
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from bson import ObjectId
 
@@ -13,24 +11,11 @@ from documents.door_pass import DoorPass
 from documents.hosted_event import EventStatus, HostedEvent, Venue
 from documents.property import Address, GeoPoint
 from documents.ticket import Ticket
-from gateway.app import create_app
-from gateway.settings import Settings
 from tests.factories import Clock
 from tests.properties.builders import NAIROBI, problem_type, signed_in
 
-START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 ENDS_AT = datetime(2026, 11, 2, 23, 0, tzinfo=UTC)
 ATTENDEE_RATINGS = {"organisation": 5, "venue": 4, "value": 4}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(START)
-
-
-@pytest.fixture
-def app(settings: Settings, clock: Clock) -> web.Application:
-    return create_app(settings, clock=clock)
 
 
 async def _event(host_id: str) -> HostedEvent:

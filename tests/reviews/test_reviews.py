@@ -6,36 +6,23 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from beanie import PydanticObjectId
 
 from documents.audit import AuditEvent, AuditKind
 from documents.booking import Booking, BookingStatus, PriceBreakdown
 from documents.property import CancellationPolicy
-from gateway.app import create_app
 from gateway.bookings.lifecycle import complete_finished_stays
 from gateway.reviews.reveal import sweep_closed_windows
-from gateway.settings import Settings
 from gateway.state import SERVICES
 from tests.factories import Clock
 from tests.properties.builders import problem_type, published_listing, signed_in
+from tests.reviews.conftest import START
 
-START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 CHECK_OUT = date(2026, 10, 28)
 WINDOW_CLOSES = datetime(2026, 11, 11, tzinfo=UTC)
 GUEST_RATINGS = {"cleanliness": 5, "accuracy": 4, "communication": 5, "location": 4, "check_in": 5, "value": 4}
 HOST_RATINGS = {"cleanliness": 4, "communication": 5, "house_rules": 3}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(START)
-
-
-@pytest.fixture
-def app(settings: Settings, clock: Clock) -> web.Application:
-    return create_app(settings, clock=clock)
 
 
 class Stay:
