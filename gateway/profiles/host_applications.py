@@ -10,6 +10,7 @@ from documents.host_application import ApplicationStateConflict, ApplicationStat
 from documents.notification import NotificationKind
 from documents.payout_destination import PayoutDestination
 from documents.stored_file import FileKind, FileStatus
+from gateway.accounts.context import signed_in_user
 from gateway.accounts.roles import change_role
 from gateway.files.lifecycle import owned_file
 from gateway.files.problems import FileNotReady
@@ -27,9 +28,10 @@ HOST_ROLE = "agent"
 
 async def submit_application(services: Services, caller: Caller, identity_document_id: str) -> HostApplication:
     """A new application awaiting an admin; refused while another awaits one, or for someone who hosts already."""
-    await services.limits.hit("host_applications_per_user", caller.user_id)
-    if HOST_ROLE in caller.roles:
+    # The stored roles, not the token's: an approval reaches the token only at its next refresh.
+    if HOST_ROLE in (await signed_in_user(caller)).roles:
         raise AlreadyHost()
+    await services.limits.hit("host_applications_per_user", caller.user_id)
     document = await owned_file(caller, identity_document_id)
     if (
         document.owner_id != caller.user_id

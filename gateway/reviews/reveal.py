@@ -22,6 +22,8 @@ from gateway.properties.search_cache import bump_search_version
 from gateway.services import Services
 
 log = get_logger("lango.reviews")
+# Reviews one sweep counts at most; the next run takes the rest.
+SWEEP_BATCH = 500
 
 
 async def reveal_if_both_in(services: Services, occasion: str) -> bool:
@@ -34,13 +36,11 @@ async def reveal_if_both_in(services: Services, occasion: str) -> bool:
     return True
 
 
-async def count_public_reviews(services: Services, scope: dict[str, Any]) -> int:
-    """Put every public, not yet counted review in `scope` into the averages; answers how many went in."""
+async def count_public_reviews(services: Services, scope: dict[str, Any], batch: int = SWEEP_BATCH) -> int:
+    """Put the public, not yet counted reviews in `scope` (up to `batch`) into the averages; answers how many went in."""
     now = services.clock()
-    pending = await Review.find({**scope, "counted": False, **Review.visible_filter(now)}).to_list()
+    pending = await Review.find({**scope, "counted": False, **Review.visible_filter(now)}).limit(batch).to_list()
     counted = [review for review in pending if await count_review(services, review, counted=True)]
-    if any(review.author_role is ReviewerRole.GUEST for review in counted):
-        await bump_search_version(services)
     for review in {review.occasion: review for review in counted}.values():
         await _tell_both_sides(services, review)
     return len(counted)
@@ -74,7 +74,11 @@ async def count_review(services: Services, review: Review, *, counted: bool) -> 
         )
         return True
 
-    return await in_transaction(services, move)
+    moved = await in_transaction(services, move)
+    if moved and review.author_role is ReviewerRole.GUEST and review.property_id is not None:
+        # Search filters and sorts on the listing's average: cached pages must not outlive it.
+        await bump_search_version(services)
+    return moved
 
 
 async def _tell_both_sides(services: Services, review: Review) -> None:

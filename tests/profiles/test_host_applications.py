@@ -107,8 +107,9 @@ async def test_a_refused_application_is_resubmitted_and_approved_which_makes_a_h
     assert (await client.post("/v1/properties", json=listing_body(), headers=host)).status == 201
     badges = (await (await client.get(f"/v1/users/{user_id}/profile", headers=stranger)).json())["badges"]
     assert {"identity_verified", "host"} <= set(badges)
-    already = await _apply(client, host, await _identity_document(client, host))
-    assert already.status == 409 and await problem_type(already) == "already-host"
+    for token in (host, headers):  # the approval is known before the old token learns of it
+        already = await _apply(client, token, await _identity_document(client, token))
+        assert already.status == 409 and await problem_type(already) == "already-host"
 
 
 async def test_two_admins_approving_at_once_grant_the_role_once(client: TestClient) -> None:

@@ -227,6 +227,8 @@ async def test_a_reported_review_hidden_by_an_admin_leaves_every_view_and_averag
     reports = (await (await client.get("/v1/admin/review-reports", headers=admin)).json())["items"]
     assert sorted(report["reason"] for report in reports) == ["Abusive", "Insults, no facts"]
     assert (await _listing(client, stay, reader))["rating_count"] == 1
+    rated = await client.get("/v1/properties?min_rating=1", headers=reader)
+    assert [item["id"] for item in (await rated.json())["items"]] == [stay.listing_id]
 
     assert (await client.post(f"/v1/admin/reviews/{review_id}/hide", headers=reader)).status == 403
     assert (await client.post(f"/v1/admin/reviews/{review_id}/hide", headers=admin)).status == 204
@@ -235,6 +237,8 @@ async def test_a_reported_review_hidden_by_an_admin_leaves_every_view_and_averag
     assert await _listing_reviews(client, stay, reader) == []
     listing = await _listing(client, stay, reader)
     assert (listing["rating_count"], listing["rating_average"]) == (0, 0.0)
+    # The cached search page went with the average.
+    assert (await (await client.get("/v1/properties?min_rating=1", headers=reader)).json())["items"] == []
     assert (await (await client.get(f"/v1/users/{stay.host_id}/profile", headers=reader)).json())["rating"][
         "count"
     ] == 0
