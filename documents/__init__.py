@@ -12,6 +12,7 @@ from documents.conversation_message import ConversationMessage
 from documents.device import Device
 from documents.door_pass import DoorPass
 from documents.holder_gate import HolderGate
+from documents.host_application import HostApplication
 from documents.hosted_event import HostedEvent
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerEntry
@@ -25,7 +26,9 @@ from documents.payment_event import PaymentEvent
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
 from documents.pending_signup import PendingSignup
+from documents.profile import Profile
 from documents.property import Property
+from documents.review import Review, ReviewReport
 from documents.scan_record import ScanRecord
 from documents.session import Session
 from documents.stored_file import StoredFile
@@ -36,5 +39,6 @@ from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
 ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout, Conversation, ConversationMessage]
+ALL_DOCUMENTS += [Profile, HostApplication, Review, ReviewReport]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -31,6 +31,11 @@ class AuditKind(StrEnum):
     # An admin read a reported conversation, or joined it.
     CONVERSATION_READ = "conversation_read"
     CONVERSATION_JOINED = "conversation_joined"
+    EMAIL_CHANGED = "email_changed"
+    PHONE_CHANGED = "phone_changed"
+    HOST_APPLICATION_APPROVED = "host_application_approved"
+    HOST_APPLICATION_REFUSED = "host_application_refused"
+    REVIEW_HIDDEN = "review_hidden"
 
 
 class AuditEvent(Document):

@@ -27,6 +27,10 @@ class NotificationKind(StrEnum):
     SECURITY_ALERT = "security_alert"
     # A host's or agent's earnings reached their M-Pesa phone.
     PAYOUT_SENT = "payout_sent"
+    # An admin approved or refused the user's application to host (with the reason).
+    HOST_APPLICATION_DECIDED = "host_application_decided"
+    # Both reviews of a stay are public: the other side's review can be read.
+    REVIEW_REVEALED = "review_revealed"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.

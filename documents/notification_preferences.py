@@ -49,6 +49,8 @@ DEFAULT_SWITCHES: dict[str, ChannelSwitches] = {
     "event_cancelled": ChannelSwitches(sms=True),
     "broadcast": ChannelSwitches(email=False),
     "payout_sent": ChannelSwitches(sms=True),
+    "host_application_decided": ChannelSwitches(sms=True),
+    "review_revealed": ChannelSwitches(),
 }
 
 

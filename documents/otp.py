@@ -20,6 +20,9 @@ class CodePurpose(StrEnum):
     VERIFY_PHONE = "verify_phone"
     PASSWORD_RESET = "password_reset"
     VERIFY_PAYOUT_PHONE = "verify_payout_phone"
+    # A new email or phone for the account: it replaces the old one once the code sent to it comes back.
+    CHANGE_EMAIL = "change_email"
+    CHANGE_PHONE = "change_phone"
 
 
 CodeCheck = Literal["accepted", "wrong", "dead"]

@@ -113,6 +113,11 @@ class Property(Document, AdvancesState):
     # The nights taken by holds, bookings and blocks (as midnight UTC), written in the same transaction as their
     # night claims, so a search tests availability on the listing itself instead of against every claimed id.
     claimed_nights: list[datetime] = []
+    # Guests' revealed reviews of stays here, kept by documents.ratings; what search filters and sorts on.
+    rating_count: int = 0
+    rating_sum: int = 0
+    rating_average: float = 0.0
+    rating_category_sums: dict[str, int] = {}
 
     class Settings:
         name = "properties"
@@ -124,6 +129,9 @@ class Property(Document, AdvancesState):
             IndexModel([("status", ASCENDING), ("address.county", ASCENDING), ("address.town", ASCENDING)], name="search_by_place"),
             IndexModel([("status", ASCENDING), ("type", ASCENDING), ("bedrooms", ASCENDING)], name="search_by_type"),
             IndexModel([("agent_id", ASCENDING), ("_id", DESCENDING)], name="by_agent"),
+            # No _id after the average: SecantusDB's scan of a compound index drops the keys equal to a range's
+            # inclusive end when a further field follows, and min_rating is such a range.
+            IndexModel([("status", ASCENDING), ("rating_average", DESCENDING)], name="search_by_rating"),
             *(
                 IndexModel([(f"search_cells.{level_key(level)}", ASCENDING), ("status", ASCENDING)], name=f"search_by_cell_{level}")
                 for level in range(len(LEVEL_SIDES_DEG))

@@ -66,6 +66,18 @@ class User(Document):
         )
         return result.matched_count == 1
 
+    async def replace_contact(self, channel: ContactChannel, destination: str) -> str | None:
+        """Make `destination` the account's (verified) email or phone; answers the one it replaced. A destination
+        another account holds raises DuplicateKeyError from the unique index."""
+        field = "email" if channel == "email" else "phone"
+        raw = await self.get_pymongo_collection().find_one_and_update(
+            {"_id": self.id},
+            {"$set": {field: destination, f"{field}_verified_at": _now()}},
+            projection={field: 1},
+            return_document=ReturnDocument.BEFORE,
+        )
+        return raw.get(field) if raw else None
+
     async def replace_password(self, password_hash: str) -> None:
         await self.get_pymongo_collection().update_one(
             {"_id": self.id},

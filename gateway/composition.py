@@ -43,6 +43,7 @@ from gateway.payouts.views import send_payout_notice
 from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
 from gateway.redis_client import create_redis
+from gateway.reviews.reveal import reveal_closed_reviews
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
 from gateway.security.tokens import create_token_service
@@ -82,6 +83,7 @@ JOBS = JobCatalogue(
         sweep_abandoned_uploads,
         flush_analytics,
         pay_out_earnings,
+        reveal_closed_reviews,
     ),
 )
 

@@ -212,6 +212,12 @@ class RateLimitSettings(Section):
     enquiries_per_user: str = "10/day"
     typing_signals_per_user: str = "30/minute"
     conversation_reports_per_user: str = "10/day"
+    profile_changes_per_user: str = "30/hour"
+    contact_changes_per_user: str = "5/hour; 10/day"
+    profile_reads_per_user: str = "120/minute"
+    host_applications_per_user: str = "5/day"
+    reviews_per_user: str = "30/hour"
+    review_reports_per_user: str = "20/day"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":
@@ -275,6 +281,11 @@ class BookingSettings(Section):
     search_max_radius_m: int = Field(100_000, ge=100, le=1_000_000)
     max_holds_per_guest: int = Field(3, ge=1, le=50)
     max_holds_per_guest_per_listing: int = Field(1, ge=1, le=10)
+
+
+class ReviewSettings(Section):
+    # Days after check-out during which guest and host may review each other; both are public when it closes.
+    window_days: int = Field(14, ge=1, le=90)
 
 
 class StorageSettings(Section):
@@ -406,6 +417,7 @@ class Settings(BaseSettings):
     payments: PaymentSettings = PaymentSettings()
     tickets: TicketSettings = TicketSettings()
     commission: CommissionSettings = CommissionSettings()
+    reviews: ReviewSettings = ReviewSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":

@@ -29,7 +29,9 @@ from handlers import (
     notifications,
     payments,
     payouts,
+    profiles,
     properties,
+    reviews,
     scanning,
     tickets,
     webhooks,
@@ -64,6 +66,8 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     scanning.routes,
     ledger.routes,
     conversations.routes,
+    profiles.routes,
+    reviews.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -58,3 +58,13 @@ def auth_header(token: str) -> dict[str, str]:
 def settings_with(settings: Settings, section: str, **values: object) -> Settings:
     """`settings` with some keys of one section replaced; unvalidated, so values are given as the model holds them."""
     return settings.model_copy(update={section: getattr(settings, section).model_copy(update=values)})
+
+
+class Clock:
+    """A clock tests move by hand: pass it to create_app(clock=...) and set `now`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now

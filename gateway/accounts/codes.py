@@ -3,6 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
+from beanie import PydanticObjectId
 from saq import Queue
 
 from documents.audit import AuditEvent, AuditKind
@@ -56,6 +57,17 @@ async def issue_and_send(services: Services, user: User, purpose: CodePurpose, d
         minutes=auth.otp_ttl_s // 60,
     )
     return True
+
+
+async def spend_code(services: Services, user_id: PydanticObjectId, purpose: CodePurpose, code: str) -> str:
+    """Check a code the user got for `purpose` (within their budget of checks); answers where it had been sent."""
+    await services.limits.hit("verification_code_checks_per_account", str(user_id))
+    outcome, destination = await OneTimeCode.check(user_id, purpose, code, max_attempts=services.settings.auth.otp_max_attempts)
+    if outcome == "wrong":
+        raise OtpInvalid()
+    if outcome == "dead" or destination is None:
+        raise OtpDead()
+    return destination
 
 
 async def send_verification(services: Services, user: User, channel: ContactChannel, client_address: str | None) -> None:

@@ -13,6 +13,9 @@ class SecurityChange(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     MFA_RESET = "mfa_reset"
+    # Told to the old address, which is the one the owner still reads if someone else made the change.
+    EMAIL_CHANGED = "email_changed"
+    PHONE_CHANGED = "phone_changed"
 
 
 # A started enrolment is told once in this long however often it is restarted: each notice may cost a text message.

@@ -5,11 +5,11 @@ from typing import Annotated
 from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
-from documents.otp import CodePurpose, OneTimeCode
+from documents.otp import CodePurpose
 from documents.payout_destination import PayoutDestination
 from documents.user import User
-from gateway.accounts.codes import issue_and_send, spend_send_budget
-from gateway.accounts.problems import OtpCooldown, OtpDead, OtpInvalid
+from gateway.accounts.codes import issue_and_send, spend_code, spend_send_budget
+from gateway.accounts.problems import OtpCooldown
 from gateway.logs import get_logger
 from gateway.payments.problems import PaymentDetailsInvalid
 from gateway.payouts.views import masked_phone
@@ -68,17 +68,7 @@ async def request_destination(services: Services, caller: Caller, phone: str, cl
 
 async def confirm_destination(services: Services, caller: Caller, code: str) -> PayoutDestination:
     """The code came back: payouts go to the phone it was sent to from now on."""
-    await services.limits.hit("verification_code_checks_per_account", caller.user_id)
-    outcome, destination = await OneTimeCode.check(
-        PydanticObjectId(caller.user_id),
-        CodePurpose.VERIFY_PAYOUT_PHONE,
-        code,
-        max_attempts=services.settings.auth.otp_max_attempts,
-    )
-    if outcome == "wrong":
-        raise OtpInvalid()
-    if outcome == "dead" or destination is None:
-        raise OtpDead()
+    destination = await spend_code(services, PydanticObjectId(caller.user_id), CodePurpose.VERIFY_PAYOUT_PHONE, code)
     confirmed = await PayoutDestination.confirm(caller.user_id, destination.removeprefix("+"), services.clock())
     log.info("payout destination confirmed", user_id=caller.user_id)
     return confirmed

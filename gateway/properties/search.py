@@ -21,7 +21,7 @@ from gateway.routing import RequestModel
 from gateway.services import Services
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Sort = Literal["distance", "price", "-price", "newest"]
+Sort = Literal["distance", "price", "-price", "newest", "rating"]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 
@@ -31,10 +31,13 @@ _SORT_FIELDS: dict[str, tuple[str, int]] = {
     "price": ("nightly_price_minor", 1),
     "-price": ("nightly_price_minor", -1),
     "newest": ("created_at", -1),
+    # Best rated first; listings without reviews (average 0) last.
+    "rating": ("rating_average", -1),
 }
 _SUMMARY_FIELDS = [
     "title", "type", "bedrooms", "bathrooms", "max_guests", "amenities", "nightly_price_minor",
     "cleaning_fee_minor", "currency", "location", "address", "cover_photo_id", "created_at",
+    "rating_average", "rating_count",
 ]  # fmt: skip
 _PROJECTION = {name: 1 for name in _SUMMARY_FIELDS}
 
@@ -50,6 +53,7 @@ class SearchQuery(RequestModel):
     min_bedrooms: Annotated[int, Field(ge=0, le=100)] | None = None
     guests: Annotated[int, Field(ge=1, le=1_000)] | None = None
     amenities: list[Amenity] | None = Field(None, max_length=20)
+    min_rating: Annotated[float, Field(ge=1, le=5, description="listings whose guests rated them this well on average")] | None = None
     county: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     town: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     near_lng: Longitude | None = None
@@ -162,6 +166,8 @@ def _filters(query: SearchQuery) -> dict[str, Any]:
         filters["max_guests"] = {"$gte": query.guests}
     if query.amenities:
         filters["amenities"] = {"$all": query.amenities}
+    if query.min_rating is not None:
+        filters["rating_average"] = {"$gte": query.min_rating}
     if query.county:
         filters["address.county"] = query.county
     if query.town:

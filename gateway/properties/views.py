@@ -43,6 +43,9 @@ class ListingView(BaseModel):
     status: PropertyStatus
     created_at: datetime
     updated_at: datetime
+    # Guests' revealed reviews: how many, and their average overall rating (0 before the first).
+    rating_count: int = 0
+    rating_average: float = 0.0
 
     @classmethod
     def of(cls, listing: Property) -> "ListingView":
@@ -71,6 +74,8 @@ class ListingSummary(BaseModel):
     created_at: datetime
     distance_m: float | None = None
     stay_total_minor: int | None = None
+    rating_count: int = 0
+    rating_average: float = 0.0
 
 
 class SearchPage(BaseModel):

@@ -49,6 +49,8 @@ CONTEXT: dict[str, Any] = {
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
     "change": "mfa_reset",
     "payout_phone": "2547*****678",
+    "decision": "refused",
+    "reason": "The photo of the identity card is blurred: upload a sharper one, taken in daylight, without glare",
 }
 
 

@@ -15,6 +15,7 @@ from documents.audit import AuditEvent, AuditKind
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import TEST_DATABASE
+from tests.factories import Clock
 from tests.properties.builders import problem_type, published_listing, signed_in
 
 GRACE = timedelta(hours=1)
@@ -22,17 +23,9 @@ REQUESTS_PER_MINUTE = 8
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
