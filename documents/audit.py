@@ -28,6 +28,8 @@ class AuditKind(StrEnum):
     API_KEY_CREATED = "api_key_created"
     API_KEY_ROTATED = "api_key_rotated"
     API_KEY_REVOKED = "api_key_revoked"
+    ACCOUNT_LOCKED_BY_ADMIN = "account_locked_by_admin"
+    ACCOUNT_UNLOCKED_BY_ADMIN = "account_unlocked_by_admin"
 
 
 class AuditEvent(Document):
@@ -55,4 +57,6 @@ class AuditEvent(Document):
         client_address: str | None = None,
         **details: Any,
     ) -> None:
-        await cls(kind=kind, user_id=user_id, actor_id=actor_id, client_address=client_address, details=details).insert()
+        await cls(
+            kind=kind, user_id=user_id, actor_id=actor_id, client_address=client_address, details=details
+        ).insert()
