@@ -12,7 +12,7 @@ from documents.user import User
 from gateway.settings import Settings
 from tests.accounts.helpers import turn_on_two_factor
 from tests.accounts.test_console_sessions import console_sign_in, form_token
-from tests.factories import access_token_for, auth_header, create_user, settings_with
+from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user, settings_with
 
 REASON = "Owner lost the phone; checked against their ID on a call"
 
@@ -75,3 +75,25 @@ async def test_an_admin_locks_and_unlocks_an_account_at_the_console(client: Test
     assert unlocked.status == 303 and (await User.get(owner.id)).locked_at is None  # type: ignore[union-attr]
     kinds = [event.kind async for event in AuditEvent.find({"user_id": owner.id, "actor_id": admin.id}).sort("_id")]
     assert kinds == [AuditKind.ACCOUNT_LOCKED_BY_ADMIN, AuditKind.ACCOUNT_UNLOCKED_BY_ADMIN]
+
+
+async def test_a_locked_account_is_sent_out_of_the_console_and_told_why_at_sign_in(client: TestClient) -> None:
+    admin = await create_user(client.app, roles=("guest", "admin"))
+    owner = await create_user(client.app, roles=("guest", "agent"))
+    await console_sign_in(client, owner.email or "")
+    assert (await client.get("/console/bookings", allow_redirects=False)).status == 200
+
+    locked = await client.post(
+        f"/v1/admin/users/{owner.id}/lock",
+        json={"reason": REASON},
+        headers=auth_header(access_token_for(client.app, admin)),
+    )
+    sent_out = await client.get("/console/bookings", allow_redirects=False)
+    token = await form_token(client, "/console/sign-in")
+    refused = await client.post(
+        "/console/sign-in", data={"csrf": token, "identifier": owner.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert locked.status == 200
+    assert sent_out.status == 303 and sent_out.headers["Location"] == "/console/sign-in"
+    assert refused.status == 403 and "An administrator has locked this account." in await refused.text()
