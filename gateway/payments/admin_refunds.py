@@ -20,7 +20,8 @@ async def refund_by_admin(
     services: Services, admin: Caller, payment_id: str, requested_minor: int | None, reason: str, key: str
 ) -> Payment:
     """Refund `requested_minor` of the price (None: all that is left); the same `key` again changes nothing and
-    answers the payment with that refund."""
+    answers the payment with that refund. Never more than is left: a refund racing another one of the same payment is
+    cut to what the other left (request_refund's own rule), or refused when nothing is left."""
     if not admin.is_admin:
         raise Forbidden("only admins refund payments")
     payment = await payment_for(admin, payment_id)

@@ -1,8 +1,11 @@
 """Admins refund a payment in full or in part (once per key, never more than is left) and push stuck payouts along as
 far as their state allows; no one else may do either."""
 
+import asyncio
+
 from aiohttp.test_utils import TestClient
 
+from documents.payment import Payment
 from documents.payout import Payout, PayoutStatus
 from gateway.vendors.payments import SandboxVendors
 from tests.factories import access_token_for, auth_header, create_user
@@ -79,3 +82,27 @@ async def test_an_admin_lists_payouts_and_retries_them_as_far_as_their_state_all
     assert again_paid.status == 409 and await problem_type(again_paid) == "payout-not-retryable"
     assert again_failed.status == 409 and await problem_type(again_failed) == "payout-not-retryable"
     assert unknown.status == 404
+
+
+async def test_admins_refunding_one_payment_at_once_never_return_more_than_was_collected(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    booking = await held_booking(client)
+    payment = await paid_by_card(client, sandbox, booking)
+    total = booking["price"]["total_minor"]
+    admin = await _admin(client)
+    refunds = f"/v1/admin/payments/{payment['id']}/refunds"
+    three_quarters = {"amount_minor": total * 3 // 4, "reason": REASON}
+
+    answers = await asyncio.gather(
+        *(
+            client.post(refunds, json=three_quarters, headers={**admin, "Idempotency-Key": f"race-{n % 3:04d}"})
+            for n in range(6)
+        )
+    )
+
+    assert {answer.status for answer in answers} <= {200, 409}
+    stored = await Payment.get(payment["id"])
+    assert stored is not None and sum(refund.requested_minor for refund in stored.refunds) <= total
+    assert len({refund.key for refund in stored.refunds}) == len(stored.refunds) <= 3
+    assert await ledger_problems() == []
