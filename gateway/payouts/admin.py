@@ -6,7 +6,7 @@ from typing import Any
 from documents.payout import Payout, PayoutStatus
 from gateway.logs import get_logger
 from gateway.paging import newest_first
-from gateway.payouts.paying import send_payout, start_payout
+from gateway.payouts.paying import payout_provider, send_payout, start_payout
 from gateway.payouts.schedule import ask_about
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.security.callers import Caller
@@ -46,6 +46,8 @@ async def retry_payout(services: Services, admin: Caller, payout_id: str) -> Pay
     payout = await Payout.by_id(payout_id)
     if payout is None:
         raise NotFound("no such payout")
+    if payout.status != PayoutStatus.PAID and payout_provider(services, payout.method) is None:
+        raise PayoutNotRetryable(f"payouts by {payout.method} are not configured here")
     log.info("payout retried by an admin", payout_id=payout_id, status=payout.status.value, admin=admin.user_id)
     if payout.status == PayoutStatus.PENDING:
         return await send_payout(services, payout)
