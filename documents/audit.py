@@ -30,6 +30,8 @@ class AuditKind(StrEnum):
     API_KEY_REVOKED = "api_key_revoked"
     ACCOUNT_LOCKED_BY_ADMIN = "account_locked_by_admin"
     ACCOUNT_UNLOCKED_BY_ADMIN = "account_unlocked_by_admin"
+    PAYMENT_REFUNDED_BY_ADMIN = "payment_refunded_by_admin"
+    PAYOUT_RETRIED_BY_ADMIN = "payout_retried_by_admin"
 
 
 class AuditEvent(Document):

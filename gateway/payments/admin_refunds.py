@@ -1,6 +1,9 @@
 """An admin returns all or part of a collected payment: recorded and sent through the one refund path every refund
 takes (gateway.payments.refunds), once per idempotency key."""
 
+from beanie import PydanticObjectId
+
+from documents.audit import AuditEvent, AuditKind
 from documents.payment import COLLECTED, Payment
 from gateway.logs import get_logger
 from gateway.payments.access import payment_for
@@ -36,7 +39,13 @@ async def refund_by_admin(
     refunded = await request_refund(services, payment, requested_minor or left, reason, refund_key)
     if not any(refund.key == refund_key for refund in refunded.refunds):
         raise PaymentNotRefundable("another refund of this payment came first: look again")
+    [recorded] = [refund for refund in refunded.refunds if refund.key == refund_key]
+    # Kept with the payer's account: who returned their money, how much and why.
+    await AuditEvent.record(
+        AuditKind.PAYMENT_REFUNDED_BY_ADMIN, user_id=PydanticObjectId(payment.user_id), actor_id=PydanticObjectId(admin.user_id),
+        payment_id=payment_id, requested_minor=recorded.requested_minor, currency=payment.requested_currency, reason=reason,
+    )  # fmt: skip
     log.info(
-        "refund asked by an admin", payment_id=payment_id, requested_minor=requested_minor or left, admin=admin.user_id
+        "refund asked by an admin", payment_id=payment_id, requested_minor=recorded.requested_minor, admin=admin.user_id
     )
     return refunded

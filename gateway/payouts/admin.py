@@ -3,6 +3,9 @@ state allows — send a pending one again, ask M-Pesa about a sent or timed-out 
 
 from typing import Any
 
+from beanie import PydanticObjectId
+
+from documents.audit import AuditEvent, AuditKind
 from documents.payout import Payout, PayoutStatus
 from gateway.logs import get_logger
 from gateway.paging import newest_first
@@ -17,6 +20,10 @@ log = get_logger("lango.payouts")
 
 class PayoutNotRetryable(Conflict):
     slug, title = "payout-not-retryable", "This payout cannot be retried now"
+
+
+def _account_id(user_id: str) -> PydanticObjectId | None:
+    return PydanticObjectId(user_id) if PydanticObjectId.is_valid(user_id) else None
 
 
 def _only_admins(caller: Caller) -> None:
@@ -46,9 +53,15 @@ async def retry_payout(services: Services, admin: Caller, payout_id: str) -> Pay
     payout = await Payout.by_id(payout_id)
     if payout is None:
         raise NotFound("no such payout")
-    if payout.status != PayoutStatus.PAID and payout_provider(services, payout.method) is None:
+    if payout.status == PayoutStatus.PAID:
+        raise PayoutNotRetryable("the payout is paid")
+    if payout_provider(services, payout.method) is None:
         raise PayoutNotRetryable(f"payouts by {payout.method} are not configured here")
     log.info("payout retried by an admin", payout_id=payout_id, status=payout.status.value, admin=admin.user_id)
+    await AuditEvent.record(
+        AuditKind.PAYOUT_RETRIED_BY_ADMIN, user_id=_account_id(payout.user_id), actor_id=PydanticObjectId(admin.user_id),
+        payout_id=payout_id, status=payout.status.value,
+    )  # fmt: skip
     if payout.status == PayoutStatus.PENDING:
         return await send_payout(services, payout)
     if payout.status in (PayoutStatus.SENT, PayoutStatus.TIMED_OUT):
@@ -56,8 +69,6 @@ async def retry_payout(services: Services, admin: Caller, payout_id: str) -> Pay
         if outcome == "not_queried":
             raise PayoutNotRetryable("M-Pesa could not be asked about it now; try again in a moment")
         return await Payout.by_id(payout_id) or payout
-    if payout.status == PayoutStatus.PAID:
-        raise PayoutNotRetryable("the payout is paid")
     started = await start_payout(services, payout.user_id, services.clock())
     if started is None:
         raise PayoutNotRetryable(

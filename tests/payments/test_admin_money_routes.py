@@ -5,6 +5,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient
 
+from documents.audit import AuditEvent, AuditKind
 from documents.payment import Payment
 from documents.payout import Payout, PayoutStatus
 from gateway.vendors.payments import SandboxVendors
@@ -51,6 +52,11 @@ async def test_an_admin_refunds_part_then_the_rest_once_per_key(client: TestClie
     assert rest.status == 200
     assert [refund["requested_minor"] for refund in (await rest.json())["refunds"]] == [total // 4, total - total // 4]
     assert nothing_left.status == 409 and await problem_type(nothing_left) == "payment-not-refundable"
+    audited = await AuditEvent.find({"kind": AuditKind.PAYMENT_REFUNDED_BY_ADMIN.value}).sort("_id").to_list()
+    assert [(str(event.user_id), event.details["requested_minor"]) for event in audited] == [
+        (booking["guest_id"], total // 4),
+        (booking["guest_id"], total - total // 4),
+    ]
     assert await ledger_problems() == []
 
 
@@ -82,6 +88,9 @@ async def test_an_admin_lists_payouts_and_retries_them_as_far_as_their_state_all
     assert again_paid.status == 409 and await problem_type(again_paid) == "payout-not-retryable"
     assert again_failed.status == 409 and await problem_type(again_failed) == "payout-not-retryable"
     assert unknown.status == 404
+    audited = await AuditEvent.find({"kind": AuditKind.PAYOUT_RETRIED_BY_ADMIN.value}).to_list()
+    assert sorted(event.details["status"] for event in audited) == ["failed", "pending"]
+    assert all(str(event.user_id) == agent.id for event in audited)
 
 
 async def test_admins_refunding_one_payment_at_once_never_return_more_than_was_collected(
