@@ -36,6 +36,10 @@ class AuditKind(StrEnum):
     HOST_APPLICATION_APPROVED = "host_application_approved"
     HOST_APPLICATION_REFUSED = "host_application_refused"
     REVIEW_HIDDEN = "review_hidden"
+    ACCOUNT_LOCKED_BY_ADMIN = "account_locked_by_admin"
+    ACCOUNT_UNLOCKED_BY_ADMIN = "account_unlocked_by_admin"
+    PAYMENT_REFUNDED_BY_ADMIN = "payment_refunded_by_admin"
+    PAYOUT_RETRIED_BY_ADMIN = "payout_retried_by_admin"
 
 
 class AuditEvent(Document):
@@ -63,4 +67,6 @@ class AuditEvent(Document):
         client_address: str | None = None,
         **details: Any,
     ) -> None:
-        await cls(kind=kind, user_id=user_id, actor_id=actor_id, client_address=client_address, details=details).insert()
+        await cls(
+            kind=kind, user_id=user_id, actor_id=actor_id, client_address=client_address, details=details
+        ).insert()

@@ -29,13 +29,19 @@ class User(Document):
     totp_pending_secret: str | None = None
     totp_last_step: int = -1
     backup_code_hashes: list[str] = Field(default_factory=list)
+    # Set while an admin has locked the account: it cannot sign in or renew a session until unlocked.
+    locked_at: datetime | None = None
 
     class Settings:
         name = "users"
         indexes = [
             # Partial, so any number of accounts may have no email (or no phone).
-            IndexModel([("email", 1)], name="email_unique", unique=True, partialFilterExpression={"email": {"$type": "string"}}),
-            IndexModel([("phone", 1)], name="phone_unique", unique=True, partialFilterExpression={"phone": {"$type": "string"}}),
+            IndexModel(
+                [("email", 1)], name="email_unique", unique=True, partialFilterExpression={"email": {"$type": "string"}}
+            ),
+            IndexModel(
+                [("phone", 1)], name="phone_unique", unique=True, partialFilterExpression={"phone": {"$type": "string"}}
+            ),
         ]
 
     @property
@@ -54,9 +60,7 @@ class User(Document):
         return None
 
     async def record_login(self) -> None:
-        await self.get_pymongo_collection().update_one(
-            {"_id": self.id}, {"$set": {"last_login_at": _now()}}
-        )
+        await self.get_pymongo_collection().update_one({"_id": self.id}, {"$set": {"last_login_at": _now()}})
 
     async def mark_verified(self, channel: ContactChannel, destination: str) -> bool:
         """Mark the contact point verified, provided it is still the one the code was sent to."""
@@ -120,7 +124,14 @@ class User(Document):
     async def disable_totp(self) -> bool:
         result = await self.get_pymongo_collection().update_one(
             {"_id": self.id, "totp_secret": {"$ne": None}},
-            {"$set": {"totp_secret": None, "totp_pending_secret": None, "totp_last_step": -1, "backup_code_hashes": []}},
+            {
+                "$set": {
+                    "totp_secret": None,
+                    "totp_pending_secret": None,
+                    "totp_last_step": -1,
+                    "backup_code_hashes": [],
+                }
+            },
         )
         return result.modified_count == 1
 
@@ -147,3 +158,23 @@ class User(Document):
             {"_id": user_id}, update, return_document=ReturnDocument.AFTER
         )
         return cls.model_validate(raw) if raw else None
+
+    @classmethod
+    async def set_locked(cls, user_id: PydanticObjectId, *, locked: bool) -> "User | None":
+        """Lock an unlocked account or unlock a locked one, in one step; None when there is no such account or it was
+        already so."""
+        update = {"$set": {"locked_at": _now()}} if locked else {"$set": {"locked_at": None}}
+        raw = await cls.get_pymongo_collection().find_one_and_update(
+            {"_id": user_id, "locked_at": None if locked else {"$ne": None}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        return cls.model_validate(raw) if raw else None
+
+    @classmethod
+    async def is_locked(cls, user_id: PydanticObjectId) -> bool:
+        """Read from the database now, not from a copy loaded earlier in the request."""
+        return (
+            await cls.get_pymongo_collection().count_documents({"_id": user_id, "locked_at": {"$ne": None}}, limit=1)
+            == 1
+        )

@@ -10,6 +10,8 @@ from gateway.state import OPENAPI_DOCUMENT, SOCKETIO
 from handlers import (
     admin_accounts,
     admin_paybill,
+    admin_payouts,
+    admin_refunds,
     analytics,
     api_keys,
     auth,
@@ -48,6 +50,8 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     auth_mfa.routes,
     admin_accounts.routes,
     admin_paybill.routes,
+    admin_payouts.routes,
+    admin_refunds.routes,
     api_keys.routes,
     integrations.routes,
     properties.routes,

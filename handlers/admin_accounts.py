@@ -5,12 +5,11 @@ from pydantic import Field
 
 from documents.audit import AuditKind
 from documents.user import Role
+from gateway.accounts import locking, two_factor
 from gateway.accounts import roles as role_changes
-from gateway.accounts import two_factor
 from gateway.accounts.audit_log import audit_events
 from gateway.accounts.views import AccountView, AuditEventView, AuditPage
 from gateway.http_access import roles
-from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.problems import NotFound, input_prefix
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
@@ -49,7 +48,11 @@ def role_of(request: web.Request) -> Role:
 
 
 @routes.put(
-    "/v1/admin/users/{user_id}/roles/{role}", access=ADMINS, response=AccountView, problems=(409,), summary="Grant a role"
+    "/v1/admin/users/{user_id}/roles/{role}",
+    access=ADMINS,
+    response=AccountView,
+    problems=(409,),
+    summary="Grant a role",
 )
 async def grant_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(
@@ -74,7 +77,9 @@ async def remove_role(request: web.Request, caller: Caller) -> AccountView:
 
 class TwoFactorReset(RequestModel):
     reason: str = Field(
-        min_length=10, max_length=500, description="How the owner's identity was checked, and why: kept in the audit log"
+        min_length=10,
+        max_length=500,
+        description="How the owner's identity was checked, and why: kept in the audit log",
     )
 
 
@@ -92,5 +97,38 @@ class TwoFactorReset(RequestModel):
 )
 async def reset_two_factor(request: web.Request, caller: Caller, body: TwoFactorReset) -> AccountView:
     user = await two_factor.reset_by_admin(request.app[SERVICES], caller, request.match_info["user_id"], body.reason)
-    await alert_owner(request.app[SERVICES], str(user.id), SecurityChange.MFA_RESET)
+    return AccountView.of(user)
+
+
+class AccountLockChange(RequestModel):
+    reason: str = Field(min_length=5, max_length=500, description="Why: kept in the audit log")
+
+
+@routes.post(
+    "/v1/admin/users/{user_id}/lock",
+    access=ADMINS,
+    body=AccountLockChange,
+    response=AccountView,
+    problems=(404, 409),
+    summary="Lock an account: it cannot sign in, and it is signed out everywhere at once",
+    description="Its sessions end and its sockets close at once, its API keys stop working while it is locked, and a "
+    "sign-in or refresh answers 403 `account-suspended`. Audited as `account_locked_by_admin` with the reason; "
+    "`account-lock-unchanged` when it is locked already, `own-account-lock` for the admin's own account.",
+)
+async def lock_account(request: web.Request, caller: Caller, body: AccountLockChange) -> AccountView:
+    user = await locking.lock_account(request.app[SERVICES], caller, request.match_info["user_id"], body.reason)
+    return AccountView.of(user)
+
+
+@routes.post(
+    "/v1/admin/users/{user_id}/unlock",
+    access=ADMINS,
+    body=AccountLockChange,
+    response=AccountView,
+    problems=(404, 409),
+    summary="Unlock a locked account: it may sign in again",
+    description="Audited as `account_unlocked_by_admin` with the reason; `account-lock-unchanged` when it is not locked.",
+)
+async def unlock_account(request: web.Request, caller: Caller, body: AccountLockChange) -> AccountView:
+    user = await locking.unlock_account(request.app[SERVICES], caller, request.match_info["user_id"], body.reason)
     return AccountView.of(user)

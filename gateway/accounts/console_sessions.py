@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 import orjson
 
 from gateway.accounts.context import Device
-from gateway.accounts.problems import MfaEnrolmentRequired, RefreshTokenInvalid, RefreshTokenReused
+from gateway.accounts.problems import AccountSuspended, MfaEnrolmentRequired, RefreshTokenInvalid, RefreshTokenReused
 from gateway.accounts.sessions import TokenPair, refresh_session
 from gateway.redis_client import redis_key
 from gateway.services import Services
@@ -109,7 +109,7 @@ async def fresh(services: Services, reference: str, session: ConsoleSession, dev
             return current
         try:
             renewed = _with_tokens(current, await refresh_session(services, current.refresh_token, device))
-        except (RefreshTokenInvalid, RefreshTokenReused, MfaEnrolmentRequired):
+        except (RefreshTokenInvalid, RefreshTokenReused, MfaEnrolmentRequired, AccountSuspended):
             await end(services, reference)
             raise
         await _store(services, reference, renewed)

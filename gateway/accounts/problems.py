@@ -60,7 +60,10 @@ class MfaEnrolmentRequired(Forbidden):
 
 
 class MfaRequiredForRole(Forbidden):
-    slug, title = "mfa-required-for-role", "This account's role needs two-factor authentication: it cannot be turned off"
+    slug, title = (
+        "mfa-required-for-role",
+        "This account's role needs two-factor authentication: it cannot be turned off",
+    )
 
 
 class MfaAlreadyEnabled(Conflict):
@@ -81,3 +84,15 @@ class OwnAdminRole(Conflict):
 
 class OwnTwoFactorReset(Conflict):
     slug, title = "own-two-factor-reset", "An admin cannot reset their own two-factor authentication: ask another admin"
+
+
+class AccountSuspended(Forbidden):
+    slug, title = "account-suspended", "An administrator has locked this account: contact support"
+
+
+class OwnAccountLock(Conflict):
+    slug, title = "own-account-lock", "An admin cannot lock their own account: ask another admin"
+
+
+class AccountLockUnchanged(Conflict):
+    slug, title = "account-lock-unchanged", "The account is already locked, or already unlocked"

@@ -11,13 +11,15 @@ from documents.audit import AuditEvent, AuditKind
 from documents.session import Session
 from documents.user import User
 from gateway.accounts.context import Device, forget_sessions, requires_mfa
-from gateway.accounts.problems import MfaEnrolmentRequired, RefreshTokenInvalid, RefreshTokenReused
+from gateway.accounts.problems import AccountSuspended, MfaEnrolmentRequired, RefreshTokenInvalid, RefreshTokenReused
 from gateway.logs import get_logger
 from gateway.problems import NotFound
 from gateway.security.callers import Caller
 from gateway.services import Services
 
 log = get_logger("lango.sessions")
+# Why the sessions of an account an admin locked were ended.
+SIGNED_OUT_BY_LOCK = "account_locked"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ def _access_for(services: Services, user: User, session: Session, refresh_token:
 
 
 async def open_session(services: Services, user: User, device: Device) -> TokenPair:
+    """A new session for the device; 403 account-suspended for an account an admin locked, even meanwhile."""
+    refuse_locked(user)
     refresh_token = secrets.token_urlsafe(32)
     session = Session(
         user_id=user.id,  # type: ignore[arg-type]
@@ -54,6 +58,7 @@ async def open_session(services: Services, user: User, device: Device) -> TokenP
         expires_at=datetime.now(UTC) + timedelta(seconds=services.settings.auth.refresh_token_ttl_s),
     )
     await session.insert()
+    await refuse_if_locked(services, user.id, session.id)  # type: ignore[arg-type]
     return _access_for(services, user, session, refresh_token)
 
 
@@ -74,7 +79,23 @@ async def refresh_session(services: Services, refresh_token: str, device: Device
         await Session.revoke_one(session.id, user.id, "mfa_enrolment_required")  # type: ignore[arg-type]
         await forget_sessions(services, [str(session.id)])
         raise MfaEnrolmentRequired("sign in again and turn on two-factor authentication")
+    await refuse_if_locked(services, user.id, session.id)  # type: ignore[arg-type]
     return _access_for(services, user, session, next_token)
+
+
+def refuse_locked(user: User) -> None:
+    """403 account-suspended for an account an admin locked, as it was read."""
+    if user.locked_at is not None:
+        raise AccountSuspended()
+
+
+async def refuse_if_locked(services: Services, user_id: PydanticObjectId, session_id: PydanticObjectId) -> None:
+    """Once a session is opened or renewed: when its account is locked by now (gateway.accounts.locking), that session
+    ends and the caller gets 403 account-suspended."""
+    if await User.is_locked(user_id):
+        await Session.revoke_one(session_id, user_id, SIGNED_OUT_BY_LOCK)
+        await forget_sessions(services, [str(session_id)])
+        raise AccountSuspended()
 
 
 async def _refuse_replay(services: Services, presented: str, device: Device) -> None:
@@ -105,10 +126,16 @@ async def revoke_session(
     await forget_sessions(services, [session_id])
     actor = PydanticObjectId(admin.user_id) if admin is not None else None
     await AuditEvent.record(
-        AuditKind.SESSION_REVOKED, user_id=PydanticObjectId(user_id), actor_id=actor, session_id=session_id, because=because
+        AuditKind.SESSION_REVOKED,
+        user_id=PydanticObjectId(user_id),
+        actor_id=actor,
+        session_id=session_id,
+        because=because,
     )
 
 
-async def revoke_other_sessions(services: Services, user_id: PydanticObjectId, *, keep: str | None, because: str) -> None:
+async def revoke_other_sessions(
+    services: Services, user_id: PydanticObjectId, *, keep: str | None, because: str
+) -> None:
     revoked = await Session.revoke_all(user_id, because, keep=PydanticObjectId(keep) if keep else None)
     await forget_sessions(services, revoked)

@@ -12,7 +12,7 @@ from documents.user import User
 from gateway.accounts.context import Device, requires_mfa
 from gateway.accounts.devices import issue_device_token, known_device_id
 from gateway.accounts.problems import AccountLocked, InvalidCredentials, MfaInvalid, MfaTokenInvalid
-from gateway.accounts.sessions import TokenPair, open_session
+from gateway.accounts.sessions import TokenPair, open_session, refuse_locked
 from gateway.accounts.two_factor import verify_second_factor
 from gateway.logs import get_logger
 from gateway.redis_client import redis_key
@@ -57,6 +57,8 @@ async def sign_in(
         await _record_failure(services, user, budget, device)
         raise InvalidCredentials()
     await services.limits.clear(budget.limit, budget.key)
+    # Only someone who knows the password learns that the account is locked.
+    refuse_locked(user)
     await user.record_login()
     if services.passwords.needs_rehash(user.password_hash):
         await user.upgrade_password_hash(user.password_hash, await services.passwords.hash(password))
@@ -65,7 +67,9 @@ async def sign_in(
     if requires_mfa(services.settings, user):
         challenge = services.tokens.issue_challenge(str(user.id), "mfa_enrolment")
         return SignInOutcome("mfa_enrolment_required", challenge=challenge, user=user)
-    await AuditEvent.record(AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name)
+    await AuditEvent.record(
+        AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name
+    )
     tokens = await open_session(services, user, device)
     return SignInOutcome("signed_in", tokens=tokens, user=user, device_token=issue_device_token(services, user))
 

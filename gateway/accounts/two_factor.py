@@ -34,6 +34,7 @@ from gateway.accounts.problems import (
 from gateway.accounts.sessions import revoke_other_sessions
 from gateway.crypto.encoding import b64url, from_b64url
 from gateway.crypto.sealing import SealingKeys
+from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.problems import NotFound
 from gateway.security.callers import Caller
 from gateway.services import Services
@@ -200,7 +201,8 @@ async def disable(services: Services, user: User, *, password: str, code: str | 
 
 
 async def reset_by_admin(services: Services, admin: Caller, user_id: str, reason: str) -> User:
-    """Turn off the two-factor of an owner who lost both the phone and the backup codes, and sign them out everywhere.
+    """Turn off the two-factor of an owner who lost both the phone and the backup codes, sign them out everywhere and
+    alert them on every channel.
 
     The recovery path of a locked-out owner (or one locked out by whoever turned it on with a stolen session): the
     admin checked who they are by other means and says why; the audit log keeps who did it and the reason."""
@@ -214,5 +216,8 @@ async def reset_by_admin(services: Services, admin: Caller, user_id: str, reason
     if not await user.disable_totp():
         raise MfaNotEnabled()
     await revoke_other_sessions(services, user.id, keep=None, because="mfa_reset")  # type: ignore[arg-type]
-    await AuditEvent.record(AuditKind.MFA_RESET, user_id=user.id, actor_id=PydanticObjectId(admin.user_id), reason=reason)
+    await AuditEvent.record(
+        AuditKind.MFA_RESET, user_id=user.id, actor_id=PydanticObjectId(admin.user_id), reason=reason
+    )
+    await alert_owner(services, str(user.id), SecurityChange.MFA_RESET)
     return await User.get(user.id) or user

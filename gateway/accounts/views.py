@@ -19,7 +19,9 @@ DEVICE_TOKEN = (
 
 class TokenPairView(BaseModel):
     access_token: str
-    refresh_token: str = Field(description="Single use: each refresh answers a new one; replaying an old one signs the session out")
+    refresh_token: str = Field(
+        description="Single use: each refresh answers a new one; replaying an old one signs the session out"
+    )
     token_type: str = "Bearer"
     expires_in: int = Field(description="Seconds the access token lives")
     session_id: str
@@ -27,7 +29,10 @@ class TokenPairView(BaseModel):
     @classmethod
     def of(cls, pair: TokenPair) -> "TokenPairView":
         return cls(
-            access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in, session_id=pair.session_id
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+            session_id=pair.session_id,
         )
 
 
@@ -39,6 +44,7 @@ class AccountView(BaseModel):
     phone_verified: bool
     roles: list[str]
     mfa_enabled: bool
+    locked: bool = Field(description="Locked by an admin: it can neither sign in nor renew a session")
     created_at: datetime
 
     @classmethod
@@ -51,6 +57,7 @@ class AccountView(BaseModel):
             phone_verified=user.phone_verified_at is not None,
             roles=sorted(user.roles),
             mfa_enabled=user.mfa_enabled,
+            locked=user.locked_at is not None,
             created_at=user.created_at,
         )
 
@@ -116,7 +123,9 @@ class EnrolmentView(BaseModel):
 
 class EnrolmentConfirmed(BaseModel):
     backup_codes: list[str] = Field(description="10 single-use codes for when the phone is lost; shown only now")
-    tokens: TokenPairView | None = Field(None, description="Present when enrolling with an MFA-enrolment token: the sign-in completes")
+    tokens: TokenPairView | None = Field(
+        None, description="Present when enrolling with an MFA-enrolment token: the sign-in completes"
+    )
 
 
 class AuditEventView(BaseModel):

@@ -26,6 +26,7 @@ from gateway.demo.catalogue import (
     DemoListing,
     DemoPerson,
 )
+from gateway.demo.guests import seed_guest_activity
 from gateway.demo.photos import listing_photos
 from gateway.files.uploads import upload_through_gateway
 from gateway.hosted_events.hosting import (
@@ -89,7 +90,7 @@ def _acting_as(user: User) -> Caller:
 
 async def seed_demo(services: Services) -> DemoReport:
     """Agents with photographed listings in Nairobi, Mombasa and Kisumu, a published event with ticket types and door
-    staff, and guests; refused in production, where its well-known password would be a way in."""
+    staff, and guests with stays (some paid) and paid ticket orders; refused in production, where its well-known password would be a way in."""
     if services.settings.environment == "production":
         raise DemoRefused("its accounts share a published password: never in production")
     lock = services.redis.lock(
@@ -106,9 +107,10 @@ async def _seed(services: Services) -> DemoReport:
         for listing in LISTINGS[city]:
             await _listing(services, _acting_as(agent.user), listing, report)
     scanner = await _account(services, SCANNER, report)
-    for guest in GUESTS:
-        await _account(services, guest, report)
-    await _event(services, _acting_as(agents["nairobi"].user), scanner.user, report)
+    guests = [await _account(services, guest, report) for guest in GUESTS]
+    event = await _event(services, _acting_as(agents["nairobi"].user), scanner.user, report)
+    acting = [(_acting_as(guest.user), guest.person.name, guest.person.phone) for guest in guests]
+    report.created += await seed_guest_activity(services, acting, event)
     return report
 
 
@@ -144,7 +146,9 @@ async def _listing(services: Services, agent: Caller, listing: DemoListing, repo
     if existing is None:
         photo_ids = []
         for photo in await listing_photos(listing.title, listing.palette):
-            stored = await upload_through_gateway(services, agent, FileKind.PHOTO, "image/jpeg", _Bytes(photo), len(photo))
+            stored = await upload_through_gateway(
+                services, agent, FileKind.PHOTO, "image/jpeg", _Bytes(photo), len(photo)
+            )
             photo_ids.append(str(stored.id))
         existing = await create_listing(services, agent, ListingFields.model_validate(listing.fields(photo_ids)))
         report.created += 1 + len(photo_ids)
@@ -152,7 +156,7 @@ async def _listing(services: Services, agent: Caller, listing: DemoListing, repo
         await publish_listing(services, agent, str(existing.id))
 
 
-async def _event(services: Services, host: Caller, scanner: User, report: DemoReport) -> None:
+async def _event(services: Services, host: Caller, scanner: User, report: DemoReport) -> HostedEvent:
     report.event_title = EVENT["title"]
     event = await HostedEvent.find_one(
         {"host_id": host.user_id, "title": EVENT["title"], "status": {"$ne": EventStatus.CANCELLED.value}}
@@ -160,7 +164,9 @@ async def _event(services: Services, host: Caller, scanner: User, report: DemoRe
     if event is None:
         day = (datetime.now(UTC) + timedelta(days=EVENT_IN_DAYS)).date()
         starts_at = datetime(day.year, day.month, day.day, EVENT_STARTS_UTC_HOUR, tzinfo=UTC)
-        fields = EventFields.model_validate({**EVENT, "starts_at": starts_at, "ends_at": starts_at + timedelta(hours=EVENT_HOURS)})
+        fields = EventFields.model_validate(
+            {**EVENT, "starts_at": starts_at, "ends_at": starts_at + timedelta(hours=EVENT_HOURS)}
+        )
         event = await create_event(services, host, fields)
         report.created += 1
     event_id = str(event.id)
@@ -182,3 +188,4 @@ async def _event(services: Services, host: Caller, scanner: User, report: DemoRe
     if event.status == EventStatus.DRAFT:
         await publish_event(host, event_id)
     await assign_scanner(services, host, event_id, str(scanner.id))
+    return await HostedEvent.get(event.id) or event

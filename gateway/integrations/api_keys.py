@@ -55,7 +55,7 @@ class Integration:
 
 async def integration_for(services: Services, presented: str, scope: ApiKeyScope) -> Integration:
     """The integration whose live key is `presented`, if that key carries `scope`: 401 for a key unknown, revoked,
-    expired or replaced, or whose account is no longer an agent; 429 past `rate_limits.api_key_requests`; 403 for a
+    expired or replaced, or whose account is no longer an agent or is locked; 429 past `rate_limits.api_key_requests`; 403 for a
     missing scope."""
     digest = secret_hash(presented)
     key = await ApiKey.holding(digest)
@@ -65,6 +65,8 @@ async def integration_for(services: Services, presented: str, scope: ApiKeyScope
     agent = await User.get(PydanticObjectId(key.agent_id))
     if agent is None or "agent" not in agent.roles:
         raise Unauthenticated("the API key's account is no longer an agent")
+    if agent.locked_at is not None:
+        raise Unauthenticated("the API key's account is locked")
     limit = services.settings.rate_limits.api_key_requests
     await services.limits.hit("api_key_requests", str(key.id), refusal=f"this API key may make {limit} requests")
     if scope not in key.scopes:

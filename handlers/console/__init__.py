@@ -11,11 +11,16 @@ from handlers.console import (
     bookings,
     broadcasts,
     calendar,
+    earnings,
     events,
     home,
     jobs,
+    ledger,
     listings,
+    paybill,
     payments,
+    payouts,
+    refunds,
     signin,
     users,
 )
@@ -25,6 +30,7 @@ from handlers.web_apps import read_web_app, serve_files
 
 CONSOLE_FOLDER = "console"
 ROUTE_TABLES = (signin.routes, home.routes, users.routes, audit.routes, api_keys.routes, broadcasts.routes, jobs.routes, payments.routes, listings.routes, calendar.routes, bookings.routes, events.routes)
+ROUTE_TABLES += (ledger.routes, payouts.routes, paybill.routes, refunds.routes, earnings.routes)
 
 
 def install_console(app: web.Application, settings: Settings) -> None:

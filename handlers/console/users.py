@@ -1,27 +1,26 @@
-"""Admins' account pages: the newest accounts, finding one by id, email or phone, its roles, two-factor reset and
-sessions; each action the admin API's own domain call under the admin API's own role check."""
+"""Admins' account pages: the newest accounts, finding one by id, email or phone, its roles, lock, two-factor reset
+and sessions; each action the admin API's own domain call under the admin API's own role check."""
 
 from aiohttp import web
 from beanie import PydanticObjectId
 
 from documents.session import Session
 from documents.user import User
+from gateway.accounts import locking, sessions, two_factor
 from gateway.accounts import roles as role_changes
-from gateway.accounts import sessions, two_factor
 from gateway.accounts.provisioning import account_named
-from gateway.notifications.security_alerts import SecurityChange, alert_owner
 from gateway.paging import newest_first
 from gateway.problems import NotFound, Problem
 from gateway.routing import validate
 from gateway.state import SERVICES
-from handlers.admin_accounts import ADMINS, ROLE_NAMES, TwoFactorReset, role_of
+from handlers.admin_accounts import ADMINS, ROLE_NAMES, AccountLockChange, TwoFactorReset, role_of
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in
 
 routes = web.RouteTableDef()
 USERS = "/console/users"
 PAGE_SIZE = 20
 # What a finished action says on the page it returns to: a closed set, so the address never carries text to show.
-DONE = frozenset({"role_granted", "role_removed", "mfa_reset", "session_revoked"})
+DONE = frozenset({"role_granted", "role_removed", "mfa_reset", "session_revoked", "locked", "unlocked"})
 
 
 @routes.get(USERS)
@@ -46,7 +45,9 @@ async def _users_page(request: web.Request, at: SignedIn, wanted: str, **outcome
     except Problem as problem:
         accounts, next_cursor, outcome = [], None, {**outcome, "problem": problem}
     context = {"problem": None, "not_found": False, **outcome}
-    return await render_for(request, at, "users.html", wanted=wanted, accounts=accounts, next_cursor=next_cursor, **context)
+    return await render_for(
+        request, at, "users.html", wanted=wanted, accounts=accounts, next_cursor=next_cursor, **context
+    )
 
 
 async def _account(user_id: str) -> User:
@@ -60,8 +61,10 @@ async def _account_page(request: web.Request, at: SignedIn, account: User, **out
     open_sessions = await Session.open_sessions_of(account.id)  # type: ignore[arg-type]
     done = request.query.get("done")
     context = {"problem": None, **outcome}
+    # A refused action answers its problem's status, so the browser's history and any client see it failed.
+    status = context["problem"].status if isinstance(context["problem"], Problem) else 200
     return await render_for(
-        request, at, "user.html", account=account, sessions=open_sessions, role_names=ROLE_NAMES,
+        request, at, "user.html", status=status, account=account, sessions=open_sessions, role_names=ROLE_NAMES,
         done=done if done in DONE else None, **context,
     )  # fmt: skip
 
@@ -109,8 +112,23 @@ async def reset_two_factor(request: web.Request) -> web.StreamResponse:
     user_id, services = request.match_info["user_id"], request.app[SERVICES]
     try:
         body = validate(TwoFactorReset, {"reason": form.get("reason", "")}, location="body")
-        user = await two_factor.reset_by_admin(services, at.caller, user_id, body.reason)  # type: ignore[attr-defined]
+        await two_factor.reset_by_admin(services, at.caller, user_id, body.reason)  # type: ignore[attr-defined]
     except Problem as problem:
         return await _account_page(request, at, await _account(user_id), problem=problem)
-    await alert_owner(services, str(user.id), SecurityChange.MFA_RESET)
     return see_other(f"{USERS}/{user_id}?done=mfa_reset")
+
+
+@routes.post(USERS + "/{user_id}/{change:lock|unlock}")
+@console_page
+async def change_lock(request: web.Request) -> web.StreamResponse:
+    """As POST /v1/admin/users/{id}/lock and /unlock: audited with the admin's reason; a lock signs the account out."""
+    at = await signed_in(request, ADMINS)
+    form = await check_form_token(request, at.session)
+    user_id, change = request.match_info["user_id"], request.match_info["change"]
+    act = locking.lock_account if change == "lock" else locking.unlock_account
+    try:
+        body = validate(AccountLockChange, {"reason": form.get("reason", "")}, location="body")
+        await act(request.app[SERVICES], at.caller, user_id, body.reason)  # type: ignore[attr-defined]
+    except Problem as problem:
+        return await _account_page(request, at, await _account(user_id), problem=problem)
+    return see_other(f"{USERS}/{user_id}?done={change}ed")

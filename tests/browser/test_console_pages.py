@@ -17,6 +17,10 @@ ADMIN_PAGES = {
     # The test's gateway runs no worker: the security alerts of its two-factor enrolment wait.
     "Job queue": "No worker is taking jobs",
     "Audit log": "login_succeeded",
+    "Ledger": "No account has a balance yet.",
+    "Payouts": "No payouts match.",
+    "Paybill": "No unmatched Paybill payments",
+    "Earnings": "No earnings yet",
     "Listings": "No listings here.",
     "Bookings": "No bookings yet.",
     "Events": "You host no events yet.",

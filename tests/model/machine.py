@@ -193,6 +193,19 @@ class MarketplaceModel(RuleBasedStateMachine):
             self.world.revoke_all(person)
             self._await_sockets_closed(self.world.sessions_of(person))
 
+    @rule(index=st.integers(0, 2), node=NODES, other=NODES)
+    def lock_and_unlock(self, index: int, node: int, other: int) -> None:
+        """An admin locks a guest: signed out everywhere with the sockets closed, the right password refused on
+        either node until the admin unlocks the account again."""
+        person = self.guests[index]
+        reason = {"reason": "model: checking a report of fraud"}
+        self._call(node, "POST", f"/v1/admin/users/{person.user_id}/lock", self.admin, json=reason, expect=(200,))
+        self.world.revoke_all(person)
+        self._await_sockets_closed(self.world.sessions_of(person))
+        refused = self.http.request(other, "POST", "/v1/auth/login", json={"email": person.email, "password": person.password})
+        assert refused.status in (403, 429), f"a locked account's sign-in answered {refused.status}"
+        self._call(other, "POST", f"/v1/admin/users/{person.user_id}/unlock", self.admin, json=reason, expect=(200,))
+
     @rule(index=st.integers(0, 2), node=NODES)
     def change_password(self, index: int, node: int) -> None:
         person = self.guests[index]

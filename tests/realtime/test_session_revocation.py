@@ -23,7 +23,10 @@ CLOSED_WITHIN_S = 1.0
 
 async def _call(node: GatewayNode, method: str, path: str, token: str | None = None, **body: Any) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as http, http.request(method, node.url + path, json=body or None, headers=headers) as answer:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, node.url + path, json=body or None, headers=headers) as answer,
+    ):
         return answer.status, await answer.json(content_type=None) if answer.status != 204 else None
 
 
@@ -64,7 +67,10 @@ async def test_logout_closes_the_sessions_sockets_on_every_node_and_its_token_op
     await create_user(client.app, email="amani@example.com")
     tokens = await _sign_in(node_a, "amani@example.com")
     other_device = await _sign_in(node_a, "amani@example.com")
-    sockets = [await _socket(clients, node_a, tokens["access_token"]), await _socket(clients, node_b, tokens["access_token"])]
+    sockets = [
+        await _socket(clients, node_a, tokens["access_token"]),
+        await _socket(clients, node_b, tokens["access_token"]),
+    ]
     bystander = await _socket(clients, node_b, other_device["access_token"])
 
     status, _ = await _call(node_a, "POST", "/v1/auth/logout", tokens["access_token"])
@@ -114,3 +120,27 @@ async def test_a_password_change_a_reused_refresh_token_and_a_removed_role_close
     assert status == 200
     await _all_closed(scanning)
     assert await _refused(clients, node_a, door["access_token"]) == "session_revoked"
+
+
+async def test_an_admins_lock_closes_the_accounts_sockets_on_every_node_and_refuses_its_sign_in(
+    cluster: Cluster, client: TestClient, tokens: TokenService, clients: Callable[[], RecordingClient]
+) -> None:
+    node_a, node_b = await cluster.start_node(), await cluster.start_node()
+    admin = await create_user(client.app, email="admin@example.com", roles=("admin",))
+    admin_token = tokens.issue_access(str(admin.id), ["admin"], "admin-session")
+    locked = await create_user(client.app, email="eshe@example.com")
+    phone, laptop = await _sign_in(node_a, "eshe@example.com"), await _sign_in(node_b, "eshe@example.com")
+    sockets = [
+        await _socket(clients, node_a, phone["access_token"]),
+        await _socket(clients, node_b, laptop["access_token"]),
+    ]
+
+    status, _ = await _call(
+        node_b, "POST", f"/v1/admin/users/{locked.id}/lock", admin_token, reason="Card testing from this account"
+    )
+
+    assert status == 200
+    await _all_closed(sockets)
+    assert await _refused(clients, node_a, laptop["access_token"]) == "session_revoked"
+    status, refused = await _call(node_a, "POST", "/v1/auth/login", email="eshe@example.com", password=DEFAULT_PASSWORD)
+    assert status == 403 and refused["type"].endswith("account-suspended")
