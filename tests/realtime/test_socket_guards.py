@@ -55,8 +55,10 @@ async def sockets() -> AsyncIterator[Sockets]:
 async def _served(aiohttp_client, settings: Settings, **realtime: Any) -> TestClient:  # type: ignore[no-untyped-def]
     """A gateway on this test's Redis namespace and signing keys (several share them, as nodes do) with these
     realtime settings, behind a proxy on loopback."""
+    jobs_redis = settings.jobs.redis_url.get_secret_value() if settings.jobs.redis_url else None
     app = gateway_app(settings.mongodb.url.get_secret_value(), settings.redis.url.get_secret_value(),  # type: ignore[union-attr]
-                      redis={"namespace": settings.redis.namespace}, auth={"signing_keys": SIGNING_KEYS},
+                      redis={"namespace": settings.redis.namespace, "cluster": settings.redis.cluster},
+                      jobs={"redis_url": jobs_redis}, auth={"signing_keys": SIGNING_KEYS},
                       server={"trusted_proxies": ["127.0.0.1/32"]}, realtime=realtime)  # fmt: skip
     return await aiohttp_client(app)  # type: ignore[no-any-return]
 
