@@ -83,10 +83,11 @@ class JobCatalogue:
 def create_queue(settings: Settings) -> Queue:
     """A queue with its own Redis connections: SAQ's blocking dequeue must not hold the shared pool.
 
-    It runs on `jobs.redis_url` when set, else on `redis.url`. SAQ does not run on a Redis Cluster: its client is
-    a plain redis-py `Redis` (`Queue.from_url`), it reads the server version from `INFO` as one server answers it,
-    and its job keys (`saq:job:<queue>:<key>`) are read inside its sweep script beside the queue's own lists, in
-    other slots. So a deployment on a cluster gives the queue a single Redis of its own (settings require it)."""
+    It runs on `jobs.redis_url` when set, else on `redis.url`. SAQ (0.26) does not run on a Redis Cluster, even
+    with a hash-tagged queue name: its enqueue script names the job's abort key `saq:abort:<job key>`, which holds
+    no queue name and so falls in another slot than the queue's lists (the cluster refuses the call), its
+    disconnect closes a single server's connection pool, and its job updates go out by classic PUBLISH, which a
+    cluster copies to every node. So a deployment on a cluster gives the queue a single Redis of its own."""
     url = settings.jobs.redis_url or settings.redis.url
     if url is None:
         raise ValueError("redis.url is not set")

@@ -7,7 +7,17 @@ import hiredis
 from redis.asyncio import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.crc import key_slot
-from redis.exceptions import AskError, ClusterDownError, NoScriptError, RedisError, TryAgainError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    NoScriptError,
+    RedisClusterException,
+    RedisError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.logs import get_logger
 from gateway.messaging.pipelined import PipelinedConnection
@@ -33,9 +43,13 @@ class SlotRouter:
 
     async def execute(self, script: AsyncScript, commands: list[tuple[Any, ...]]) -> list[Any]:
         """Each command's reply in order, an error reply or a lost connection as its exception."""
-        await self._redis.initialize()
+        try:
+            await self._redis.initialize()
+        except RedisClusterException as error:
+            # No node answered: redis-py says so outside its RedisError family, which callers handle.
+            raise RedisConnectionError(str(error)) from error
         replies = await self._send(commands)
-        if any(isinstance(reply, (*_NOT_RUN, RedisError, OSError)) for reply in replies):
+        if any(isinstance(reply, (*_NOT_RUN, RedisConnectionError, RedisTimeoutError, OSError)) for reply in replies):
             await self._refresh()
         moved = [index for index, reply in enumerate(replies) if isinstance(reply, _NOT_RUN)]
         for index, reply in zip(moved, await self._send([commands[i] for i in moved]), strict=True):
@@ -51,12 +65,17 @@ class SlotRouter:
     async def _send(self, commands: list[tuple[Any, ...]], preload: str | bytes | None = None) -> list[Any]:
         by_node: dict[str, list[int]] = {}
         nodes = {}
+        unserved: dict[int, Exception] = {}
         for index, command in enumerate(commands):
-            first_key = command[3]
-            node = self._redis.nodes_manager.get_node_from_slot(key_slot(first_key.encode()))
+            try:
+                node = self._redis.nodes_manager.get_node_from_slot(key_slot(command[3].encode()))
+            except SlotNotCoveredError as error:
+                # No primary serves the slot for now (a failover under way): not sent, so safe to send again.
+                unserved[index] = ClusterDownError(str(error))
+                continue
             nodes[node.name] = node
             by_node.setdefault(node.name, []).append(index)
-        replies: list[Any] = [None] * len(commands)
+        replies: list[Any] = [unserved.get(index) for index in range(len(commands))]
 
         async def send_to(name: str, indexes: list[int]) -> None:
             connection = self._connections.get(name)
@@ -80,7 +99,7 @@ class SlotRouter:
         async with self._refreshing:
             try:
                 await self._redis.nodes_manager.initialize()
-            except (RedisError, OSError) as error:
+            except (RedisError, RedisClusterException, OSError) as error:
                 log.warning("cluster slot map not read", error=str(error))
                 return
             primaries = {node.name for node in self._redis.nodes_manager.get_nodes_by_server_type("primary")}

@@ -10,7 +10,7 @@ from redis.asyncio import Connection, ConnectionPool, Redis, RedisCluster
 from redis.asyncio.cluster import ClusterNode
 from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from gateway.logs import get_logger
 from gateway.messaging.keys import RealtimeKeys
@@ -92,7 +92,7 @@ class NodeSubscriber:
         while not stop_requested():
             try:
                 await self._listen()
-            except (RedisError, OSError) as error:
+            except (RedisError, RedisClusterException, OSError) as error:
                 if stop_requested():
                     return
                 log.warning("redis subscription lost; resubscribing", error=str(error))
@@ -179,7 +179,7 @@ class NodeSubscriber:
                         await self._cluster.spublish(channel, PROBE)
                     else:
                         await self._redis.publish(channel, PROBE)
-                except (RedisError, OSError) as error:
+                except (RedisError, RedisClusterException, OSError) as error:
                     log.debug("probe not published", error=str(error))
             await asyncio.sleep(self._settings.selftest_interval_s)
             await self._drop_if_deaf()

@@ -95,12 +95,13 @@ async def test_an_account_holds_only_so_many_sockets_counted_across_nodes(
     node_b = await _served(aiohttp_client, settings, max_sockets_per_user=2)
     user = await create_user(node_a.app, email="zuri@example.com")
     token = access_token_for(node_a.app, user)
-    recovered = asyncio.Event()
+    recovered = [asyncio.Event(), asyncio.Event()]
     first = await sockets.open(node_a, token)
-    first.on("session.recovery", lambda _: recovered.set())
-    await sockets.open(node_b, token)
-    # Each node tells Redis of its sockets before it replays their room: the notice means the count is there.
-    await asyncio.wait_for(recovered.wait(), 10)
+    first.on("session.recovery", lambda _: recovered[0].set())
+    second = await sockets.open(node_b, token)
+    second.on("session.recovery", lambda _: recovered[1].set())
+    # Each node tells Redis of its sockets before it replays their room: both notices mean both counts are there.
+    await asyncio.wait_for(asyncio.gather(*(event.wait() for event in recovered)), 10)
 
     refused_a, refused_b = await sockets.refusal(node_a, token), await sockets.refusal(node_b, token)
     other = await sockets.open(node_b, access_token_for(node_a.app, await create_user(node_a.app)))
