@@ -8,10 +8,12 @@ what every event needs beside them (the live nodes, the nodes' channels), share 
 import zlib
 
 from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
+from gateway.logs import get_logger
 from gateway.settings import RedisSettings
 
-RedisClient = Redis | RedisCluster
+log = get_logger("lango.redis")
 
 
 def create_redis(settings: RedisSettings) -> Redis:
@@ -30,9 +32,13 @@ def create_redis(settings: RedisSettings) -> Redis:
 
 async def connect_redis(redis: Redis) -> None:
     """Read a cluster's slot map before the first commands: redis-py's cluster client, asked by many callers at once
-    before it knows the map, may fail some of them."""
+    before it knows the map, may fail some of them. A cluster out of reach does not stop the process from starting,
+    as one Redis out of reach does not: the first command tries again."""
     if isinstance(redis, RedisCluster):
-        await redis.initialize()
+        try:
+            await redis.initialize()
+        except (RedisError, RedisClusterException, OSError) as error:
+            log.warning("redis cluster unreachable at start", error=str(error))
 
 
 def redis_key(settings: RedisSettings, *parts: str) -> str:
