@@ -1,5 +1,6 @@
 """The realtime hub on a Redis Cluster of three primaries with replicas: a representative part of the realtime tests
-run again on it, and a primary killed and failed over loses no event published once the cluster is healthy."""
+(and a rate limit and a cache) run again on it, and a primary killed and failed over loses no event published once
+the cluster is healthy."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -14,7 +15,9 @@ from gateway.messaging.batching import BatchedScript
 from gateway.redis_client import connect_redis, create_redis
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
+from tests.accounts.test_signup import test_concurrent_sign_ups_from_one_address_stop_at_its_limit
 from tests.conftest import make_settings
+from tests.properties.test_search import test_results_are_cached_until_a_listing_or_its_availability_changes
 from tests.realtime.conftest import FAST_REALTIME, Cluster, GatewayNode, RecordingClient, eventually, issue
 from tests.realtime.test_batched_publish import (
     test_a_burst_of_publishes_to_one_room_gets_every_id_once_in_history_order,
@@ -46,6 +49,9 @@ ON_THE_CLUSTER = (
     test_a_burst_for_an_offline_user_yields_one_push_with_the_latest_event_and_an_online_user_gets_none,
     test_logout_closes_the_sessions_sockets_on_every_node_and_its_token_opens_no_other,
     test_an_account_holds_only_so_many_sockets_counted_across_nodes,
+    # Rate limits and caches, through whole apps on the cluster.
+    test_concurrent_sign_ups_from_one_address_stop_at_its_limit,
+    test_results_are_cached_until_a_listing_or_its_availability_changes,
 )
 
 
