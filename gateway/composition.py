@@ -42,7 +42,7 @@ from gateway.payouts.schedule import pay_out_earnings
 from gateway.payouts.views import send_payout_notice
 from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
-from gateway.redis_client import create_redis
+from gateway.redis_client import connect_redis, create_redis
 from gateway.reviews.reveal import reveal_closed_reviews
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
@@ -117,6 +117,7 @@ async def open_services(
         await init_documents(mongo, settings.mongodb, create_indexes=False)
         redis = create_redis(settings.redis)
         stack.push_async_callback(redis.aclose)
+        await connect_redis(redis)
         # Building the client loads the CA bundle (over half a second the first time): kept off the event loop.
         http = await asyncio.to_thread(create_http_client, settings.http)
         stack.push_async_callback(http.aclose)
@@ -137,6 +138,8 @@ async def open_services(
             counters,
         )
         stack.push_async_callback(tickets.stats.close)
+        limits = RateLimiter(redis, settings.redis, settings.rate_limits)
+        stack.push_async_callback(limits.close)
         hub = None
         if sio is not None:
             hub = RealtimeHub(sio, redis, bus, settings)
@@ -152,7 +155,7 @@ async def open_services(
             bus=bus,
             tokens=create_token_service(auth, settings.environment),
             passwords=PasswordHasher(auth.bcrypt_cost),
-            limits=RateLimiter(redis, settings.redis, settings.rate_limits),
+            limits=limits,
             totp_keys=totp_sealing_keys(settings),
             email=senders.email,
             sms=senders.sms,

@@ -21,7 +21,12 @@ MAX_RETRY_DELAY_S = 300.0
 # A bounded blocking dequeue, so a stopping worker's idle slots notice within this long.
 IDLE_DEQUEUE_TIMEOUT_S = 1.0
 # A job retried after an error goes back to the queue; what it finished as, for the metrics.
-JOB_OUTCOMES = {Status.COMPLETE: "complete", Status.QUEUED: "retried", Status.FAILED: "failed", Status.ABORTED: "aborted"}
+JOB_OUTCOMES = {
+    Status.COMPLETE: "complete",
+    Status.QUEUED: "retried",
+    Status.FAILED: "failed",
+    Status.ABORTED: "aborted",
+}
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,22 @@ class JobCatalogue:
 
 
 def create_queue(settings: Settings) -> Queue:
-    """A queue with its own Redis connections: SAQ's blocking dequeue must not hold the shared pool."""
-    if settings.redis.url is None:
+    """A queue with its own Redis connections: SAQ's blocking dequeue must not hold the shared pool.
+
+    It runs on `jobs.redis_url` when set, else on `redis.url`. SAQ (0.26) does not run on a Redis Cluster, even
+    with a hash-tagged queue name: its enqueue script names the job's abort key `saq:abort:<job key>`, which holds
+    no queue name and so falls in another slot than the queue's lists (the cluster refuses the call), its
+    disconnect closes a single server's connection pool, and its job updates go out by classic PUBLISH, which a
+    cluster copies to every node. So a deployment on a cluster gives the queue a single Redis of its own."""
+    url = settings.jobs.redis_url or settings.redis.url
+    if url is None:
         raise ValueError("redis.url is not set")
-    return Queue.from_url(settings.redis.url.get_secret_value(), name=f"{settings.redis.namespace}:{settings.jobs.queue}")
+    return Queue.from_url(url.get_secret_value(), name=f"{settings.redis.namespace}:{settings.jobs.queue}")
 
 
-async def enqueue(queue: Queue, function: JobFunction, *, key: str | None = None, at: float = 0, **kwargs: Any) -> Job | None:
+async def enqueue(
+    queue: Queue, function: JobFunction, *, key: str | None = None, at: float = 0, **kwargs: Any
+) -> Job | None:
     """Queue `function(**kwargs)` with its declared retry policy; `key` makes it unique, `at` delays it (epoch s)."""
     name = function.__name__
     policy: JobPolicy | None = getattr(function, _POLICY, None)

@@ -97,6 +97,9 @@ class RedisSettings(Section):
     namespace: str = Field("lango", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     max_connections: int = Field(200, ge=1)
     socket_timeout_s: float = Field(5.0, gt=0)
+    # `url` names one node of a Redis Cluster (7.0 or later): see gateway/redis_client.py.
+    cluster: bool = False
+    cluster_partitions: int = Field(128, ge=1, le=16384)
 
 
 class OutboundHttpSettings(Section):
@@ -122,6 +125,8 @@ class JobsSettings(Section):
     queue: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,40}$")
     concurrency: int = Field(10, ge=1)
     in_process: bool | None = None
+    # The job queue's own single Redis; unset: redis.url. Required with redis.cluster (gateway/jobs.py says why).
+    redis_url: SecretStr | None = None
 
 
 class RealtimeSettings(Section):
@@ -435,6 +440,8 @@ class Settings(BaseSettings):
                 raise ValueError("production needs auth.totp_encryption_key (LANGO_AUTH__TOTP_ENCRYPTION_KEY)")
             if self.tickets.key_encryption_key is None:
                 raise ValueError("production needs tickets.key_encryption_key (LANGO_TICKETS__KEY_ENCRYPTION_KEY)")
+        if self.redis.cluster and (self.redis.url is None or self.jobs.redis_url is None):
+            raise ValueError("redis.cluster needs redis.url (a node of the cluster) and jobs.redis_url (a single Redis)")
         if self.auth.signing_keys is not None:
             try:
                 parse_key_ring(self.auth.signing_keys.get_secret_value())

@@ -21,6 +21,7 @@ from gateway.embedded import ChildServer, start_redis, start_secantusdb, wait_un
 from gateway.migrate import migrate
 from gateway.settings import EmbeddedSettings, Settings, load_settings
 from tests.loop_watchdog import LoopWatchdog
+from tests.redis_cluster import CLUSTER_BUS_OFFSET, PRIMARIES, LocalRedisCluster, cluster_capable_redis_server
 
 # In-process apps log through structlog's defaults, whose console renderer draws an exception with rich (installed
 # for the dev tools) and its locals: over half a second on the event loop. Plain tracebacks, as `lango serve` logs.
@@ -106,6 +107,34 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     server = start_redis(EmbeddedSettings(), port=free_port(), data_dir=tmp_path_factory.mktemp("redis"))
     yield from _running(server)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisCluster]:
+    """A Redis Cluster of three primaries with a replica each, started once per session (tests/redis_cluster.py)."""
+    executable = cluster_capable_redis_server()
+    if executable is None:
+        pytest.skip("no redis-server 7 or later (sharded pub/sub) on this machine")
+    servers = LocalRedisCluster(executable, tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        servers.start([_free_port_with_bus() for _ in range(2 * PRIMARIES)])
+        yield servers
+    finally:
+        servers.stop()
+
+
+def _free_port_with_bus() -> int:
+    """A free port whose cluster bus port (the port + 10000) is free too, and below the ephemeral ports when it can."""
+    while True:
+        port = free_port()
+        if port + CLUSTER_BUS_OFFSET >= _EPHEMERAL_PORTS_START > _LOWEST_TEST_PORT + CLUSTER_BUS_OFFSET:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + CLUSTER_BUS_OFFSET))
+            except OSError:
+                continue
+        return port
 
 
 def _running(server: ChildServer) -> Iterator[str]:

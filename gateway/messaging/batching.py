@@ -1,14 +1,18 @@
 """Calls of one Lua script made in the same loop turn run in Redis as one script call, in one round trip."""
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from gateway.messaging.pipelined import PipelinedConnection
+from gateway.messaging.slots import SlotRouter
+from gateway.redis_client import tag_of
 
 Call = tuple[list[str], list[Any], "asyncio.Future[Any]"]
 # One script call blocks Redis while it runs: at ~10 us a call, 128 of them hold it for about a millisecond.
@@ -35,6 +39,7 @@ class BatchedScript:
         *,
         max_calls_per_run: int = DEFAULT_MAX_CALLS_PER_RUN,
         values_per_call: int = 1,
+        shared_at: "Callable[[str], tuple[list[str], list[Any]]] | None" = None,
     ) -> None:
         self._redis = redis
         self._max_calls_per_run = max_calls_per_run
@@ -42,12 +47,18 @@ class BatchedScript:
         self._script = redis.register_script(source)
         self._shared_keys = shared_keys
         self._shared_args = shared_args
-        self._connection = PipelinedConnection(redis)
+        # On a Redis Cluster: the shared keys and arguments of a partition, from its tag (gateway/redis_client.py).
+        self._shared_at = shared_at
+        self._slots = SlotRouter(redis) if isinstance(redis, RedisCluster) else None
+        self._connection = PipelinedConnection(redis) if self._slots is None else None
         self._pending: list[Call] = []
         self._flushes: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
-        await self._connection.close()
+        if self._connection is not None:
+            await self._connection.close()
+        if self._slots is not None:
+            await self._slots.close()
 
     def __call__(self, keys: list[str], args: list[Any]) -> "asyncio.Future[Any]":
         """Join this loop turn's batch; the future answers this call's own result (or error)."""
@@ -82,14 +93,16 @@ class BatchedScript:
 
     async def _run(self, batch: list[Call]) -> list[Any]:
         size = self._max_calls_per_run
-        runs = [batch[start : start + size] for start in range(0, len(batch), size)]
-        replies = await self._pipelined(runs)
-        unknown = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if unknown:
-            # Redis lost its script cache (a restart, a failover): load it and run those calls again.
-            self._script.sha = await self._redis.script_load(self._script.script)
-            for index, reply in zip(unknown, await self._pipelined([runs[i] for i in unknown]), strict=True):
-                replies[index] = reply
+        if self._slots is None:
+            runs = [batch[start : start + size] for start in range(0, len(batch), size)]
+            replies = await self._pipelined(runs)
+        else:
+            # One script call may only touch keys of one slot: the batch is split per slot, then sent per node.
+            by_slot: dict[int, list[Call]] = {}
+            for call in batch:
+                by_slot.setdefault(key_slot(call[0][0].encode()), []).append(call)
+            runs = [calls[start : start + size] for calls in by_slot.values() for start in range(0, len(calls), size)]
+            replies = await self._slots.execute(self._script, [self._command(run) for run in runs])
         results: list[Any] = []
         width = self._values_per_call
         for run, reply in zip(runs, replies, strict=True):
@@ -100,16 +113,32 @@ class BatchedScript:
                 results.extend(reply)
             else:
                 results.extend(_call_result(reply[start : start + width]) for start in range(0, len(reply), width))
+        if self._slots is not None:
+            # Back in the callers' order: the runs grouped them by slot.
+            order = {id(call): index for index, call in enumerate(call for run in runs for call in run)}
+            results = [results[order[id(call)]] for call in batch]
         return results
 
     async def _pipelined(self, runs: list[list[Call]]) -> list[Any]:
-        return await self._connection.execute(
+        assert self._connection is not None
+        replies = await self._connection.execute(
             b"".join(hiredis.pack_command(self._command(run)) for run in runs), len(runs)
         )
+        unknown = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if unknown:
+            # Redis lost its script cache (a restart, a failover): load it and run those calls again.
+            self._script.sha = await self._redis.script_load(self._script.script)
+            again = b"".join(hiredis.pack_command(self._command(runs[index])) for index in unknown)
+            for index, reply in zip(unknown, await self._connection.execute(again, len(unknown)), strict=True):
+                replies[index] = reply
+        return replies
 
     def _command(self, run: list[Call]) -> tuple[Any, ...]:
-        keys = [*self._shared_keys, *(key for call_keys, _, _ in run for key in call_keys)]
-        args = [*self._shared_args, *(arg for _, call_args, _ in run for arg in call_args)]
+        shared_keys, shared_args = self._shared_keys, self._shared_args
+        if self._shared_at is not None:
+            shared_keys, shared_args = self._shared_at(tag_of(run[0][0][0]))
+        keys = [*shared_keys, *(key for call_keys, _, _ in run for key in call_keys)]
+        args = [*shared_args, *(arg for _, call_args, _ in run for arg in call_args)]
         return ("EVALSHA", self._script.sha, len(keys), *keys, *args)
 
 

@@ -130,7 +130,7 @@ class MessageBus:
         collapse = event.collapse_key or event.type
         pending_push_key = self.keys.pending_push(user_id, collapse) if push and user_id else None
         tail = dumps({"room": event.target, "type": event.type, "ts": ts, "data": event.data})[1:]
-        push_notice = dumps(push.model_dump()) if push else b"null"
+        push_notice = dumps(push.model_dump()) if pending_push_key else b"null"
         return pending_push_key, self.log.append(event.target, event.type, tail, pending_push_key, push_notice)
 
     async def _tell_subscribers(self, published: Published) -> None:

@@ -2,22 +2,26 @@
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
 from gateway.messaging.batching import BatchedScript
 from gateway.messaging.keys import RealtimeKeys
 from gateway.messaging.targets import BROADCAST
+from gateway.redis_client import publishing_script
 from gateway.settings import RealtimeSettings
 
 # Appends a batch of events in one atomic step, so an event is either in the history before a node registers
 # presence (and the node's replay reads it) or published to that node (and live delivery brings it).
-# KEYS: the live nodes, then per event its room's sequence, history and presence, and its pending push ('' if none).
+# KEYS: the live nodes, then per event its room's sequence, history and presence, and its pending push (any key of
+# the room when there is no push: it is left alone).
 # ARGV: history max events, max age ms, node channel prefix, push hold ms, the broadcast room, then per event its
-# room, type, envelope tail and push notice. Answers per event id, nodes reached and push burst started (1 or 0), or
-# an error and two zeros, all laid end to end: Redis turns a table per event into a reply at about two thirds the
-# cost of the event's own XADD.
-# Each node reached gets one message for the whole batch: its events' lines (see NODE_MESSAGE_SEPARATOR), in order.
+# room, type, envelope tail and push notice ('null': no push). Answers per event id, nodes reached and push burst
+# started (1 or 0), or an error and two zeros, all laid end to end: Redis turns a table per event into a reply at
+# about two thirds the cost of the event's own XADD.
+# Each node reached gets one message for the whole batch: its events' lines (see NODE_MESSAGE_SEPARATOR), in order;
+# on a Redis Cluster through sharded pub/sub, on the node's channel in the events' partition (publishing_script).
 _APPEND = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -84,7 +88,7 @@ local function append(k, a)
     end
   end
   local push_started = 0
-  if reached == 0 and KEYS[k + 3] ~= '' then
+  if reached == 0 and ARGV[a + 3] ~= 'null' then
     local pending = '{"notice":' .. ARGV[a + 3] .. ',"event":' .. envelope .. '}'
     if redis.call('SET', KEYS[k + 3], pending, 'PX', push_hold, 'NX') then
       push_started = 1
@@ -109,7 +113,7 @@ for i = 0, (#KEYS - 1) / 4 - 1 do
   end
 end
 for node, parts in pairs(outbox) do
-  redis.call('PUBLISH', prefix .. node, table.concat(parts))
+  redis.call('$PUBLISH', prefix .. node, table.concat(parts))
 end
 return results
 """
@@ -190,7 +194,14 @@ class MessageLog:
         shared_args = [
             settings.history_max_events, max_age_ms, keys.node_channel_prefix, push_hold_ms, BROADCAST,
         ]  # fmt: skip
-        self._append = BatchedScript(redis, _APPEND, [keys.nodes], shared_args, values_per_call=3)
+
+        def shared_at(tag: str) -> tuple[list[str], list[Any]]:
+            return [keys.nodes_at(tag)], [*shared_args[:2], keys.node_channel_prefix_at(tag), *shared_args[3:]]
+
+        append = publishing_script(_APPEND, keys.cluster)
+        self._append = BatchedScript(
+            redis, append, [keys.nodes], shared_args, values_per_call=3, shared_at=shared_at if keys.cluster else None
+        )
         # A long replay holds Redis while it is read: fewer of them to a call than appends.
         self._read_after = BatchedScript(redis, _READ_AFTER, [], [max_age_ms], max_calls_per_run=_READS_PER_RUN)
 
@@ -206,8 +217,9 @@ class MessageLog:
         Answers [event id, nodes reached, 1 if a push burst started else 0]; a future, not a coroutine, since
         a busy worker calls it for every event."""
         keys = self._keys
+        sequence = keys.sequence(target)
         return self._append(
-            [keys.sequence(target), keys.history(target), keys.presence(target), pending_push_key or ""],
+            [sequence, keys.history(target), keys.presence(target), pending_push_key or sequence],
             [target, event_type, envelope_tail, push_notice],
         )
 

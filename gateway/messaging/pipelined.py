@@ -5,6 +5,7 @@ from collections import deque
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -36,11 +37,12 @@ class PipelinedConnection:
     for earlier replies, and a closed connection is noticed by its reader at once, so the next call opens a new
     one. A timeout covers each call's replies, not its write."""
 
-    def __init__(self, redis: Redis) -> None:
-        pool = redis.connection_pool
-        self._timeout: float | None = pool.connection_kwargs.get("socket_timeout")
-        self._options = {**pool.connection_kwargs, "socket_timeout": None}
-        self._connection_class = pool.connection_class
+    def __init__(self, redis: Redis | ClusterNode) -> None:
+        # A client's pool, or one node of a Redis Cluster: both hold the options and class of their connections.
+        source = redis.connection_pool if isinstance(redis, Redis) else redis
+        self._timeout: float | None = source.connection_kwargs.get("socket_timeout")
+        self._options = {**source.connection_kwargs, "socket_timeout": None}
+        self._connection_class = source.connection_class
         self._line: _Line | None = None
         self._opening = asyncio.Lock()
 

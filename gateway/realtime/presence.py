@@ -2,6 +2,8 @@
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -15,12 +17,17 @@ from gateway.settings import RealtimeSettings
 log = get_logger("lango.realtime.presence")
 
 # Liveness is judged on Redis's clock by the publish script, so the deadline is set on it too.
+# KEYS: the live nodes (on a Redis Cluster, per call one partition's copy). ARGV: node id, TTL ms.
 _HEARTBEAT = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[2]), ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - 86400000)
-return now_ms
+local results = {}
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], now_ms + tonumber(ARGV[2]), ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now_ms - 86400000)
+  results[i] = now_ms
+end
+return results
 """
 # Each call: this node's count of sockets in one room (0: none left). A connect storm's rooms cost one script
 # call per batch this way, where a pipeline of HSET and PEXPIRE cost the gateway ~20 us of redis-py per room.
@@ -50,13 +57,18 @@ class NodePresence:
         self._keys = keys
         self._settings = settings
         self.node_id = node_id
-        self._heartbeat = redis.register_script(_HEARTBEAT)
         self._held: dict[str, int] = {}
         self._dirty: set[str] = set()
         self._flushed: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
         self._ttl_ms = int(settings.presence_refresh_s * 3 * 1000)
         self._set_presence = BatchedScript(redis, _SET_PRESENCE, [], [node_id, self._ttl_ms])
+        beat_args = [node_id, int(settings.node_ttl_s * 1000)]
+        self._heartbeat = redis.register_script(_HEARTBEAT)
+        # On a Redis Cluster every partition's copy of the live nodes is renewed: a script call per partition, in one
+        # write per shard.
+        self._heartbeats = BatchedScript(redis, _HEARTBEAT, [], beat_args) if keys.cluster else None
+        self._beat_args = beat_args
 
     def rooms(self) -> list[str]:
         return list(self._held)
@@ -105,13 +117,14 @@ class NodePresence:
                 waiting.set_result(None)
 
     async def _write(self, rooms: set[str]) -> None:
-        writes = [self._set_presence([self._keys.presence(room)], [self._held.get(room, 0)]) for room in rooms]
-        for outcome in await asyncio.gather(*writes, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
+        await _all([self._set_presence([self._keys.presence(room)], [self._held.get(room, 0)]) for room in rooms])
 
     async def beat(self) -> None:
-        await self._heartbeat(keys=[self._keys.nodes], args=[self.node_id, int(self._settings.node_ttl_s * 1000)])
+        """Alive until the TTL from now, in every partition's copy of the live nodes (one on a single Redis)."""
+        if self._heartbeats is None:
+            await self._heartbeat(keys=[self._keys.nodes], args=self._beat_args)
+        else:
+            await _all([self._heartbeats([self._keys.nodes_at(tag)], []) for tag in self._keys.partitions()])
 
     async def reassert(self) -> None:
         """Tell Redis again every room held here: after Redis lost its data, and so presence never outlives its TTL."""
@@ -133,8 +146,20 @@ class NodePresence:
     async def goodbye(self) -> None:
         """Leave Redis as if this node had never been there; best effort, the TTLs cover a failure."""
         with contextlib.suppress(RedisError, OSError):
-            await self._redis.zrem(self._keys.nodes, self.node_id)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for tag in self._keys.partitions():
+                    pipe.zrem(self._keys.nodes_at(tag), self.node_id)
+                await pipe.execute()
             rooms = set(self._held) | self._dirty
             self._held.clear()
             await self._write(rooms)
         await self._set_presence.close()
+        if self._heartbeats is not None:
+            await self._heartbeats.close()
+
+
+async def _all(calls: list[Awaitable[Any]]) -> None:
+    """Wait for every batched call; the first failure is raised once all are settled, none left unread."""
+    for outcome in await asyncio.gather(*calls, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome

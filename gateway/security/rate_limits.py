@@ -4,7 +4,7 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
@@ -24,19 +24,35 @@ class RateLimiter:
     def __init__(self, redis: Redis, redis_settings: RedisSettings, limits: RateLimitSettings) -> None:
         if redis_settings.url is None:
             raise ValueError("redis.url is not set")
-        storage = RedisStorage(
-            "async+" + redis_settings.url.get_secret_value(),
-            implementation="redispy",
-            key_prefix=f"{redis_settings.namespace}:limits",
-            connection_pool=redis.connection_pool,
-        )
+        url, prefix = redis_settings.url.get_secret_value(), f"{redis_settings.namespace}:limits"
+        self._cluster: RedisClusterStorage | None = None
+        storage: RedisStorage
+        if redis_settings.cluster:
+            # A window is one key, counted by one script: any slot will do. The library keeps a client of its own.
+            scheme, _, address = url.partition("://")
+            self._cluster = storage = RedisClusterStorage(
+                f"async+redis+cluster://{address}",
+                implementation="redispy",
+                key_prefix=prefix,
+                ssl=scheme == "rediss",
+                socket_timeout=redis_settings.socket_timeout_s,
+                socket_connect_timeout=redis_settings.socket_timeout_s,
+            )
+        else:
+            storage = RedisStorage(
+                "async+" + url, implementation="redispy", key_prefix=prefix, connection_pool=redis.connection_pool
+            )
         self._limiter = MovingWindowRateLimiter(storage)
         self._limits: dict[str, list[RateLimitItem]] = {
             name: parse_many(getattr(limits, name)) for name in type(limits).model_fields
         }
 
     async def hit(
-        self, name: str, *identifiers: str, refusal: str = TOO_MANY_ATTEMPTS, problem: type[TooManyRequests] = TooManyRequests
+        self,
+        name: str,
+        *identifiers: str,
+        refusal: str = TOO_MANY_ATTEMPTS,
+        problem: type[TooManyRequests] = TooManyRequests,
     ) -> None:
         """Count one event; refuse it with `problem` (a 429 saying `refusal`) when a window is already full.
 
@@ -57,3 +73,8 @@ class RateLimiter:
     async def clear(self, name: str, *identifiers: str) -> None:
         for window in self._limits[name]:
             await self._limiter.clear(window, name, *identifiers)
+
+    async def close(self) -> None:
+        """Close the cluster client the library opened (on one Redis the limiter borrows the process's pool)."""
+        if self._cluster is not None:
+            await self._cluster.bridge.storage.aclose()

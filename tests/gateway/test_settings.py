@@ -125,3 +125,15 @@ def test_config_toml_documents_every_setting_and_nothing_else() -> None:
     settings = _setting_keys(Settings)
     assert not settings - documented, f"settings missing from config.toml: {sorted(settings - documented)}"
     assert not documented - settings, f"config.toml keys that are no setting: {sorted(documented - settings)}"
+
+
+def test_a_redis_cluster_is_refused_without_a_single_redis_for_the_job_queue() -> None:
+    with pytest.raises(ConfigError, match=r"redis\.cluster needs .*jobs\.redis_url"):
+        load_settings(REPO / "config.toml", redis={"url": "redis://10.0.0.1:7000", "cluster": True})
+
+    on_cluster = load_settings(
+        REPO / "config.toml",
+        redis={"url": "redis://10.0.0.1:7000", "cluster": True},
+        jobs={"redis_url": "redis://10.0.0.2:6379"},
+    )
+    assert on_cluster.redis.cluster and on_cluster.jobs.redis_url is not None

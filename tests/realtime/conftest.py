@@ -21,8 +21,10 @@ from redis.asyncio import Redis
 from saq import Queue
 
 from gateway.crypto.signing_keys import new_signing_key, parse_key_ring
+from gateway.jobs import create_queue
 from gateway.messaging import MessageBus
 from gateway.realtime.push import install_push_fallback
+from gateway.redis_client import create_redis
 from gateway.security.tokens import TokenService
 from gateway.settings import Settings
 from tests.conftest import REPO, TEST_DATABASE, free_port, make_settings
@@ -190,9 +192,10 @@ class Bus:
     queue: Queue
 
 
-async def open_bus(settings: Settings, redis_url: str) -> Bus:
-    redis = Redis.from_url(redis_url)
-    queue = Queue.from_url(redis_url, name=f"{settings.redis.namespace}:{settings.jobs.queue}")
+async def open_bus(settings: Settings) -> Bus:
+    """On the Redis the settings name: one server, or a cluster with the job queue on a Redis of its own."""
+    redis = create_redis(settings.redis)
+    queue = create_queue(settings)
     await queue.connect()
     bus = MessageBus(redis, settings)
     install_push_fallback(bus, queue, settings.realtime.push_debounce_s)
@@ -206,8 +209,8 @@ async def close_bus(opened: Bus) -> None:
 
 
 @pytest.fixture
-async def bus(cluster_settings: Settings, redis_url: str) -> AsyncIterator[MessageBus]:
-    opened = await open_bus(cluster_settings, redis_url)
+async def bus(cluster_settings: Settings) -> AsyncIterator[MessageBus]:
+    opened = await open_bus(cluster_settings)
     yield opened.bus
     await close_bus(opened)
 

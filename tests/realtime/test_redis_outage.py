@@ -40,7 +40,7 @@ async def test_nodes_survive_a_redis_restart_and_lose_no_event_published_after_i
             "signing_keys": cluster.settings.auth.signing_keys.get_secret_value()  # type: ignore[union-attr]
         }, realtime=cluster.settings.realtime.model_dump(), redis={"namespace": cluster.settings.redis.namespace}
     )  # fmt: skip
-    opened = await open_bus(cluster.settings, own_redis.url)
+    opened = await open_bus(cluster.settings)
     await opened.redis.config_set("appendfsync", "always")
     node_a, node_b = await cluster.start_node(), await cluster.start_node()
     client = clients()
@@ -59,7 +59,7 @@ async def test_nodes_survive_a_redis_restart_and_lose_no_event_published_after_i
                             data_dir=tmp_path / "own-redis")  # fmt: skip
     try:
         wait_until_answers(restarted, timeout_s=30)
-        opened = await open_bus(cluster.settings, own_redis.url)
+        opened = await open_bus(cluster.settings)
         after = [await opened.bus.publish(user_room("zawadi"), "booking.updated", {"n": n}) for n in range(5)]
         await client.wait_for(lambda c: len(c.envelopes()) == 6, timeout=15)
         for node in (node_a, node_b):

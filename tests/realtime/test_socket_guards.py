@@ -55,8 +55,10 @@ async def sockets() -> AsyncIterator[Sockets]:
 async def _served(aiohttp_client, settings: Settings, **realtime: Any) -> TestClient:  # type: ignore[no-untyped-def]
     """A gateway on this test's Redis namespace and signing keys (several share them, as nodes do) with these
     realtime settings, behind a proxy on loopback."""
+    jobs_redis = settings.jobs.redis_url.get_secret_value() if settings.jobs.redis_url else None
     app = gateway_app(settings.mongodb.url.get_secret_value(), settings.redis.url.get_secret_value(),  # type: ignore[union-attr]
-                      redis={"namespace": settings.redis.namespace}, auth={"signing_keys": SIGNING_KEYS},
+                      redis={"namespace": settings.redis.namespace, "cluster": settings.redis.cluster},
+                      jobs={"redis_url": jobs_redis}, auth={"signing_keys": SIGNING_KEYS},
                       server={"trusted_proxies": ["127.0.0.1/32"]}, realtime=realtime)  # fmt: skip
     return await aiohttp_client(app)  # type: ignore[no-any-return]
 
@@ -93,12 +95,13 @@ async def test_an_account_holds_only_so_many_sockets_counted_across_nodes(
     node_b = await _served(aiohttp_client, settings, max_sockets_per_user=2)
     user = await create_user(node_a.app, email="zuri@example.com")
     token = access_token_for(node_a.app, user)
-    recovered = asyncio.Event()
+    recovered = [asyncio.Event(), asyncio.Event()]
     first = await sockets.open(node_a, token)
-    first.on("session.recovery", lambda _: recovered.set())
-    await sockets.open(node_b, token)
-    # Each node tells Redis of its sockets before it replays their room: the notice means the count is there.
-    await asyncio.wait_for(recovered.wait(), 10)
+    first.on("session.recovery", lambda _: recovered[0].set())
+    second = await sockets.open(node_b, token)
+    second.on("session.recovery", lambda _: recovered[1].set())
+    # Each node tells Redis of its sockets before it replays their room: both notices mean both counts are there.
+    await asyncio.wait_for(asyncio.gather(*(event.wait() for event in recovered)), 10)
 
     refused_a, refused_b = await sockets.refusal(node_a, token), await sockets.refusal(node_b, token)
     other = await sockets.open(node_b, access_token_for(node_a.app, await create_user(node_a.app)))

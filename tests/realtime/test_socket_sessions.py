@@ -66,7 +66,7 @@ async def test_a_revocation_missed_while_redis_was_out_of_reach_closes_the_socke
     await redis.set(revoked_session_key(client.app[SERVICES].settings.redis, "s-missed"), b"1", ex=timedelta(minutes=16))
 
     subscriber = client.app[SERVICES].hub.subscriber
-    await subscriber._connection.disconnect(nowait=True)  # type: ignore[union-attr]
+    await subscriber._listeners[0].connection.disconnect(nowait=True)
 
     await eventually(lambda: not phone.connected, 10, "the socket of the revoked session to close")
     assert revoked == [{"code": "session_revoked"}]
