@@ -26,6 +26,9 @@ from tests.realtime.test_batched_publish import (
 from tests.realtime.test_cluster_delivery import (
     test_an_event_published_anywhere_reaches_every_socket_of_the_user_on_every_node,
 )
+from tests.realtime.test_conversation_delivery import (
+    test_a_message_sent_through_one_node_reaches_the_other_party_on_another_and_after_a_reconnect,
+)
 from tests.realtime.test_history_reads import test_reads_of_many_rooms_in_one_loop_turn_each_get_their_own_rooms_events
 from tests.realtime.test_push_fallback import (
     test_a_burst_for_an_offline_user_yields_one_push_with_the_latest_event_and_an_online_user_gets_none,
@@ -48,6 +51,8 @@ ON_THE_CLUSTER = (
     test_an_event_published_anywhere_reaches_every_socket_of_the_user_on_every_node,
     test_a_burst_for_an_offline_user_yields_one_push_with_the_latest_event_and_an_online_user_gets_none,
     test_logout_closes_the_sessions_sockets_on_every_node_and_its_token_opens_no_other,
+    # Conversations: messages, read receipts and typing indicators (never kept) between nodes.
+    test_a_message_sent_through_one_node_reaches_the_other_party_on_another_and_after_a_reconnect,
     test_an_account_holds_only_so_many_sockets_counted_across_nodes,
     # Rate limits and caches, through whole apps on the cluster.
     test_concurrent_sign_ups_from_one_address_stop_at_its_limit,
