@@ -13,6 +13,7 @@ from documents.holder_gate import HolderGate
 from documents.hosted_event import HostedEvent
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerEntry
+from documents.marketing_consent import MarketingConsent
 from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.notification_preferences import NotificationPreferences
@@ -23,6 +24,7 @@ from documents.payment_event import PaymentEvent
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
 from documents.pending_signup import PendingSignup
+from documents.privacy_request import PrivacyRequest
 from documents.property import Property
 from documents.scan_record import ScanRecord
 from documents.session import Session
@@ -33,6 +35,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout]
+ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout, PrivacyRequest, MarketingConsent]
 
 __all__ = ["ALL_DOCUMENTS"]

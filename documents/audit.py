@@ -28,6 +28,12 @@ class AuditKind(StrEnum):
     API_KEY_CREATED = "api_key_created"
     API_KEY_ROTATED = "api_key_rotated"
     API_KEY_REVOKED = "api_key_revoked"
+    ACCOUNT_DELETION_REQUESTED = "account_deletion_requested"
+    ACCOUNT_DELETION_CANCELLED = "account_deletion_cancelled"
+    ACCOUNT_ERASED = "account_erased"
+    DATA_EXPORT_REQUESTED = "data_export_requested"
+    DATA_EXPORT_DOWNLOADED = "data_export_downloaded"
+    MARKETING_CONSENT_CHANGED = "marketing_consent_changed"
 
 
 class AuditEvent(Document):

@@ -193,6 +193,7 @@ class RateLimitSettings(Section):
     login_attempts_per_address: str = "100/15 minutes"
     otp_sends_per_destination: str = "5/hour"
     otp_checks_per_account: str = "10/15 minutes"
+    data_exports_per_account: str = "3/day"
     reset_code_checks_per_account: str = "10/15 minutes"
     verification_code_checks_per_account: str = "10/15 minutes"
     signups_per_address: str = "20/hour"
@@ -367,6 +368,31 @@ class PayoutSettings(Section):
     batch: int = Field(100, ge=1, le=5_000)
 
 
+class RetentionSettings(Section):
+    """How long each kind of personal data is kept once it has served its purpose, in days (docs/privacy.md)."""
+
+    one_time_codes_d: int = Field(1, ge=1, le=30)
+    sessions_d: int = Field(30, ge=1, le=400)
+    audit_log_d: int = Field(365, ge=30, le=3650)
+    notifications_d: int = Field(180, ge=7, le=3650)
+    scan_records_d: int = Field(90, ge=1, le=3650)
+    vendor_payloads_d: int = Field(90, ge=30, le=3650)
+    batch: int = Field(1_000, ge=1, le=100_000)
+
+
+class PrivacySettings(Section):
+    # An account asked to be deleted stays this long, signed out, before it is erased; signing in cancels.
+    deletion_grace_d: int = Field(14, ge=0, le=90)
+    # An export's archive can be downloaded this long, through links that live download_link_ttl_s each.
+    export_kept_h: int = Field(72, ge=1, le=720)
+    download_link_ttl_s: int = Field(900, ge=60, le=86_400)
+    # Whether a user who never chose is counted in product analytics.
+    analytics_default_on: bool = True
+    # The version of the marketing opt-in text the apps show; a consent records the one the person saw.
+    marketing_wording_version: str = Field("2026-12", min_length=1, max_length=40)
+    retention: RetentionSettings = RetentionSettings()
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -402,6 +428,7 @@ class Settings(BaseSettings):
     payments: PaymentSettings = PaymentSettings()
     tickets: TicketSettings = TicketSettings()
     commission: CommissionSettings = CommissionSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":

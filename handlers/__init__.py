@@ -10,6 +10,7 @@ from gateway.state import OPENAPI_DOCUMENT, SOCKETIO
 from handlers import (
     admin_accounts,
     admin_paybill,
+    admin_privacy,
     analytics,
     api_keys,
     auth,
@@ -28,6 +29,7 @@ from handlers import (
     notifications,
     payments,
     payouts,
+    privacy,
     properties,
     scanning,
     tickets,
@@ -62,6 +64,8 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     tickets.routes,
     scanning.routes,
     ledger.routes,
+    privacy.routes,
+    admin_privacy.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]
