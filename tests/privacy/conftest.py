@@ -37,8 +37,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def privacy_overrides() -> dict[str, object]:
+    """`privacy` settings a test module changes."""
+    return {}
+
+
+@pytest.fixture
 def settings(
-    settings: Settings, mongodb_url: str, redis_url: str, gateway_port: int, tmp_path: Path, posthog: PostHogEmulator,
+    settings: Settings,
+    privacy_overrides: dict[str, object], mongodb_url: str, redis_url: str, gateway_port: int, tmp_path: Path, posthog: PostHogEmulator,
     posthog_url: str,
 ) -> Settings:  # fmt: skip
     """The suite's settings in the namespace of the root fixture's, which removes its keys afterwards."""
@@ -55,6 +62,7 @@ def settings(
         payments={"sandbox_callback_delay_s": NEVER_ON_ITS_OWN_S},
         storage={"provider": "local", "local": {"root": str(tmp_path / "files")}, "max_server_upload_bytes": 200_000},
         analytics={"provider": "posthog", "posthog": posthog_settings},
+        privacy=privacy_overrides,
     )
 
 
