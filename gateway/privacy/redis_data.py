@@ -62,12 +62,15 @@ async def _scrub_stream(redis: Redis, key: bytes, needles: list[bytes]) -> None:
 async def _erase_from_redis(services: Services, subject: DataSubject) -> None:
     redis = services.redis
     needles = [identifier.lower().encode() for identifier in subject.identifiers]
-    # The job queue's keys carry the namespace inside their own prefix, so this finds them too.
-    async for key in redis.scan_iter(match=f"*{services.settings.redis.namespace}*", count=SCAN_BATCH):
-        if _holds(key, needles):
-            await redis.delete(key)
-        else:
-            await _scrub_key(redis, key, needles)
+    namespace = services.settings.redis.namespace
+    # The deployment's own keys and its job queue's (SAQ prefixes the queue's name, which starts with the namespace);
+    # another deployment sharing the Redis is left alone.
+    for pattern in (f"{namespace}:*", f"saq:{namespace}:*"):
+        async for key in redis.scan_iter(match=pattern, count=SCAN_BATCH):
+            if _holds(key, needles):
+                await redis.delete(key)
+            else:
+                await _scrub_key(redis, key, needles)
 
 
 REDIS = PersonalData(

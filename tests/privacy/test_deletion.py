@@ -8,6 +8,8 @@ from beanie import PydanticObjectId
 
 from documents.audit import AuditEvent, AuditKind
 from documents.privacy_request import PrivacyRequest, RequestStatus
+from documents.property import Property, PropertyStatus
+from documents.stored_file import StoredFile
 from documents.user import User
 from gateway.privacy.deletion import erase_due_accounts
 from gateway.settings import Settings
@@ -16,6 +18,7 @@ from tests.accounts.helpers import bearer, next_totp, problem_type, sign_in, tur
 from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user
 from tests.payments.conftest import held_booking
 from tests.privacy.conftest import Clock
+from tests.properties.builders import published_listing, ready_photo, signed_in
 
 PASSWORD = {"password": DEFAULT_PASSWORD}
 
@@ -149,3 +152,26 @@ async def test_admins_act_on_a_data_subjects_request_and_are_audited(client: Tes
     acted = await AuditEvent.find({"actor_id": admin.id}).to_list()
     assert {event.kind for event in acted} == {AuditKind.ACCOUNT_DELETION_REQUESTED, AuditKind.DATA_EXPORT_REQUESTED}
     assert all(event.user_id == PydanticObjectId(request["user_id"]) for event in acted)
+
+
+async def test_an_erased_agents_listings_leave_search_with_their_photos(client: TestClient) -> None:
+    agent_id, agent = await signed_in(client, "agent")
+    photo_id = await ready_photo(agent_id)
+    listing = await published_listing(client, agent, photo_ids=[photo_id])
+    _, guest = await signed_in(client)
+    shown = await (await client.get("/v1/properties", headers=guest)).json()
+    assert listing["id"] in [item["id"] for item in shown["items"]]
+    admin = auth_header(access_token_for(client.app, await create_user(client.app, roles=("guest", "admin"))))
+    reason = "DSR-2026-115: the agent closed their business"
+    deleted = await client.post(
+        f"/v1/admin/users/{agent_id}/deletion", headers=admin, json={"reason": reason, "skip_grace": True}
+    )
+    assert deleted.status == 202, await deleted.text()
+
+    assert await erase_due_accounts(client.app[SERVICES]) == 1
+
+    found = await (await client.get("/v1/properties", headers=guest)).json()
+    assert listing["id"] not in [item["id"] for item in found["items"]]
+    archived = await Property.get(PydanticObjectId(listing["id"]))
+    assert archived is not None and archived.status == PropertyStatus.ARCHIVED and archived.agent_id != agent_id
+    assert await StoredFile.find({"owner_id": agent_id}).count() == 0

@@ -26,9 +26,15 @@ async def in_collections(mongo: AsyncMongoClient, settings: Settings, needles: l
 
 
 async def in_redis(redis: Redis, settings: Settings, needles: list[str]) -> list[str]:
-    """Every key of the deployment whose name or value holds one of `needles`."""
+    """Every key of the deployment (its own and its job queue's) whose name or value holds one of `needles`."""
     hits = []
-    async for key in redis.scan_iter(match=f"*{settings.redis.namespace}*", count=500):
+    namespace = settings.redis.namespace
+    keys = [
+        key
+        for pattern in (f"{namespace}:*", f"saq:{namespace}:*")
+        async for key in redis.scan_iter(match=pattern, count=500)
+    ]
+    for key in keys:
         kind = (await redis.type(key)).decode()
         if kind == "string":
             value = repr(await redis.get(key))
