@@ -446,6 +446,10 @@ class Settings(BaseSettings):
                 raise ValueError("production needs auth.totp_encryption_key (LANGO_AUTH__TOTP_ENCRYPTION_KEY)")
             if self.tickets.key_encryption_key is None:
                 raise ValueError("production needs tickets.key_encryption_key (LANGO_TICKETS__KEY_ENCRYPTION_KEY)")
+            posthog = self.analytics.posthog
+            if self.analytics.provider == "posthog" and (posthog.personal_api_key is None or posthog.project_id is None):
+                raise ValueError("production with PostHog needs analytics.posthog.personal_api_key and project_id: erasing "
+                                 "an account deletes the person there (LANGO_ANALYTICS__POSTHOG__PERSONAL_API_KEY)")  # fmt: skip
         if self.auth.signing_keys is not None:
             try:
                 parse_key_ring(self.auth.signing_keys.get_secret_value())
