@@ -146,13 +146,22 @@ async def erase_due_accounts(services: Services, limit: int = 20) -> int:
     """Erase accounts whose grace period is over, first finishing erasures a crash interrupted; answers how many."""
     erased = 0
     for request in await PrivacyRequest.erasing():
-        erased += await erase_account(services, request)
+        erased += await _erase_or_log(services, request)
     for _ in range(limit):
         request = await PrivacyRequest.claim_due_deletion(services.clock())
         if request is None:
             break
-        erased += await erase_account(services, request)
+        erased += await _erase_or_log(services, request)
     return erased
+
+
+async def _erase_or_log(services: Services, request: PrivacyRequest) -> bool:
+    try:
+        return await erase_account(services, request)
+    except Exception:
+        # One erasure failing (a vendor down) must not hold back the others; it stays erasing and is run again.
+        log.exception("account erasure failed; it runs again next time", request_id=str(request.id))
+        return False
 
 
 @every("*/5 * * * *", timeout_s=1800)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gateway.services import Services
 
+KENYA = "+254"
+
 
 @dataclass(frozen=True)
 class DataSubject:
@@ -21,17 +23,21 @@ class DataSubject:
     phone: str | None
     # What records that must be kept (payments, the ledger, tax) say instead of the id once the person is erased.
     pseudonym: str
-    # Other names the person's data carries (a ticket's holder name, a payer name from M-Pesa), gathered by erasers.
+    # Other names the person's data carries (the holder names given on their ticket orders), gathered when the
+    # erasure starts.
     names: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def identifiers(self) -> list[str]:
-        """What only this person's data contains: the id, the email, the phone with and without `+`."""
+        """What only this person's data contains: the id, the email, the phone in each form it is written in."""
         found = [self.user_id]
         if self.email:
             found.append(self.email)
         if self.phone:
             found += [self.phone, self.phone.lstrip("+")]
+            if self.phone.startswith(KENYA):
+                # As Kenyans write it, and as a vendor's free text may: 07… or 01….
+                found.append("0" + self.phone.removeprefix(KENYA))
         return found
 
     @property

@@ -14,6 +14,7 @@ from documents.user import User
 from gateway.privacy.deletion import erase_due_accounts
 from gateway.settings import Settings
 from gateway.state import SERVICES
+from providers.emulators.posthog import PostHogEmulator
 from tests.accounts.helpers import bearer, next_totp, problem_type, sign_in, turn_on_two_factor
 from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user
 from tests.payments.conftest import held_booking
@@ -175,3 +176,24 @@ async def test_an_erased_agents_listings_leave_search_with_their_photos(client: 
     archived = await Property.get(PydanticObjectId(listing["id"]))
     assert archived is not None and archived.status == PropertyStatus.ARCHIVED and archived.agent_id != agent_id
     assert await StoredFile.find({"owner_id": agent_id}).count() == 0
+
+
+async def test_an_erasure_the_analytics_vendor_fails_runs_again_and_holds_back_no_other(
+    client: TestClient, posthog: PostHogEmulator
+) -> None:
+    admin = auth_header(access_token_for(client.app, await create_user(client.app, roles=("guest", "admin"))))
+    first, second = await create_user(client.app), await create_user(client.app)
+    for person in (first, second):
+        answer = await client.post(f"/v1/admin/users/{person.id}/deletion", headers=admin,
+                                   json={"reason": "DSR-2026-116: asked by letter", "skip_grace": True})  # fmt: skip
+        assert answer.status == 202
+    posthog.forced_status = 503
+
+    assert await erase_due_accounts(client.app[SERVICES]) == 0
+    stuck = await PrivacyRequest.find({"status": RequestStatus.ERASING.value}).count()
+    posthog.forced_status = None
+    assert await erase_due_accounts(client.app[SERVICES]) == 2
+
+    assert stuck == 2
+    assert await User.get(first.id) is None and await User.get(second.id) is None
+    assert sorted(posthog.deleted) == sorted([str(first.id), str(second.id)])
