@@ -37,6 +37,7 @@ from tests.payments.test_mpesa import settle_push
 from tests.privacy.conftest import Clock
 from tests.privacy.traces import in_collections, in_files, in_redis
 from tests.properties.builders import published_listing, signed_in
+from tests.realtime.conftest import RecordingClient
 from tests.tickets.builders import door_staff, event_on_sale, hold, scan_body
 
 EMAIL = "wanjiku.kamau@example.com"
@@ -168,6 +169,10 @@ async def test_a_person_who_did_everything_is_exported_then_erased_down_to_pseud
     assert await in_redis(redis, settings, needles)
     assert in_files(tmp_path / "files", needles)
 
+    phone = RecordingClient()
+    token = guest["Authorization"].removeprefix("Bearer ")
+    await phone.sio.connect(str(client.make_url("/")), auth={"token": token}, transports=["websocket"], wait_timeout=10)
+
     asked = await client.post("/v1/me/deletion", headers=guest, json={"password": DEFAULT_PASSWORD})
     assert asked.status == 202, await asked.text()
     assert await erase_due_accounts(services) == 0
@@ -192,3 +197,6 @@ async def test_a_person_who_did_everything_is_exported_then_erased_down_to_pseud
     }
     assert sum(balance.balance_minor for balance in await LedgerBalance.find_all().to_list()) == 0
     assert (await client.get("/v1/me/notifications", headers=guest)).status == 401
+    # The phone's socket was closed when its session was revoked.
+    await phone.wait_for(lambda socket: socket.disconnects == 1)
+    await phone.sio.disconnect()
