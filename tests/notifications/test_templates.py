@@ -49,6 +49,8 @@ CONTEXT: dict[str, Any] = {
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
     "change": "mfa_reset",
     "payout_phone": "2547*****678",
+    "notice": "deletion_scheduled",
+    "day": "2026-12-17T09:00:00+00:00",
 }
 
 
