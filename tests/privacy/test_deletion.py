@@ -7,10 +7,13 @@ from aiohttp.test_utils import TestClient
 from beanie import PydanticObjectId
 
 from documents.audit import AuditEvent, AuditKind
+from documents.ledger_balance import LedgerBalance
+from documents.payout import Payout
 from documents.privacy_request import PrivacyRequest, RequestStatus
 from documents.property import Property, PropertyStatus
 from documents.stored_file import StoredFile
 from documents.user import User
+from gateway.ledger.accounts import host_payable
 from gateway.privacy.deletion import erase_due_accounts
 from gateway.settings import Settings
 from gateway.state import SERVICES
@@ -197,3 +200,15 @@ async def test_an_erasure_the_analytics_vendor_fails_runs_again_and_holds_back_n
     assert stuck == 2
     assert await User.get(first.id) is None and await User.get(second.id) is None
     assert sorted(posthog.deleted) == sorted([str(first.id), str(second.id)])
+
+
+async def test_deletion_is_refused_while_earnings_are_owed_or_a_payout_is_on_its_way(client: TestClient) -> None:
+    agent_id, agent = await signed_in(client, "agent")
+    await LedgerBalance(account=host_payable(agent_id), currency="KES", balance_minor=-990_000).insert()
+    await Payout(user_id=agent_id, amount_minor=500_000, phone="+254722000222", open_key=agent_id).insert()
+
+    refused = await client.post("/v1/me/deletion", headers=agent, json=PASSWORD)
+
+    assert refused.status == 409
+    reasons = (await refused.json(content_type="application/problem+json"))["reasons"]
+    assert [reason["code"] for reason in reasons] == ["earnings_owed", "payout_pending"]
