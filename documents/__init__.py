@@ -16,6 +16,7 @@ from documents.host_application import HostApplication
 from documents.hosted_event import HostedEvent
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerEntry
+from documents.marketing_consent import MarketingConsent
 from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.notification_preferences import NotificationPreferences
@@ -27,6 +28,7 @@ from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
 from documents.pending_signup import PendingSignup
 from documents.profile import Profile
+from documents.privacy_request import PrivacyRequest
 from documents.property import Property
 from documents.review import Review, ReviewReport
 from documents.scan_record import ScanRecord
@@ -40,5 +42,6 @@ from documents.user import User
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
 ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout, Conversation, ConversationMessage]
 ALL_DOCUMENTS += [Profile, HostApplication, Review, ReviewReport]
+ALL_DOCUMENTS += [PrivacyRequest]
 
 __all__ = ["ALL_DOCUMENTS"]

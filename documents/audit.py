@@ -40,6 +40,12 @@ class AuditKind(StrEnum):
     ACCOUNT_UNLOCKED_BY_ADMIN = "account_unlocked_by_admin"
     PAYMENT_REFUNDED_BY_ADMIN = "payment_refunded_by_admin"
     PAYOUT_RETRIED_BY_ADMIN = "payout_retried_by_admin"
+    ACCOUNT_DELETION_REQUESTED = "account_deletion_requested"
+    ACCOUNT_DELETION_CANCELLED = "account_deletion_cancelled"
+    ACCOUNT_ERASED = "account_erased"
+    DATA_EXPORT_REQUESTED = "data_export_requested"
+    DATA_EXPORT_DOWNLOADED = "data_export_downloaded"
+    MARKETING_CONSENT_CHANGED = "marketing_consent_changed"
 
 
 class AuditEvent(Document):

@@ -27,6 +27,8 @@ class Broadcast(Document):
     audience: Audience
     title: str
     body: str
+    # A promotion, sent only to users who opted in to marketing.
+    marketing: bool = False
     status: BroadcastStatus = BroadcastStatus.SENDING
     total: int = 0
     sent: int = 0

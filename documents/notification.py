@@ -31,10 +31,19 @@ class NotificationKind(StrEnum):
     HOST_APPLICATION_DECIDED = "host_application_decided"
     # Both reviews of a stay are public: the other side's review can be read.
     REVIEW_REVEALED = "review_revealed"
+    # The account's data: an export ready to download, a deletion scheduled or cancelled.
+    PRIVACY_NOTICE = "privacy_notice"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.
-SECURITY_KINDS = frozenset({NotificationKind.OTP, NotificationKind.SIGNUP_ATTEMPT, NotificationKind.SECURITY_ALERT})
+SECURITY_KINDS = frozenset(
+    {
+        NotificationKind.OTP,
+        NotificationKind.SIGNUP_ATTEMPT,
+        NotificationKind.SECURITY_ALERT,
+        NotificationKind.PRIVACY_NOTICE,
+    }
+)
 # Worth waking someone for: a ticket bought at the gate must show on the phone now.
 URGENT_KINDS = SECURITY_KINDS | {NotificationKind.TICKET_ISSUED}
 

@@ -40,6 +40,20 @@ from gateway.payments.receipts import send_payment_receipt
 from gateway.payments.reconcile import reconcile_payments
 from gateway.payouts.schedule import pay_out_earnings
 from gateway.payouts.views import send_payout_notice
+from gateway.privacy import (
+    account_data,
+    file_data,
+    message_data,
+    money_data,
+    redis_data,
+    stay_data,
+    ticket_data,
+    vendor_data,
+)
+from gateway.privacy.deletion import cancel_deletion_on_sign_in, erase_due_deletions
+from gateway.privacy.export import build_data_export
+from gateway.privacy.registry import PersonalDataRegistry
+from gateway.privacy.retention import apply_retention
 from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
 from gateway.redis_client import connect_redis, create_redis
@@ -73,6 +87,7 @@ JOBS = JobCatalogue(
         send_pending_push,
         settle_cancelled_event,
         send_payout_notice,
+        build_data_export,
     ),
     periodic=(
         sweep_lapsed_holds,
@@ -84,6 +99,8 @@ JOBS = JobCatalogue(
         flush_analytics,
         pay_out_earnings,
         reveal_closed_reviews,
+        erase_due_deletions,
+        apply_retention,
     ),
 )
 
@@ -91,6 +108,47 @@ JOBS = JobCatalogue(
 def payment_purposes() -> dict[PaymentPurpose, PurposeHandler]:
     """What each purpose of payment pays for."""
     return {PaymentPurpose.BOOKING: BookingPayments(), PaymentPurpose.TICKET_ORDER: TicketOrderPayments()}
+
+
+def personal_data() -> PersonalDataRegistry:
+    """Every kind of personal data with its exporter and eraser (docs/privacy.md), in the order an erasure runs:
+    records found through others first, Redis before the analytics vendor, the account itself last."""
+    return PersonalDataRegistry(
+        (
+            money_data.VENDOR_STATEMENTS,
+            money_data.PAYMENTS,
+            money_data.PAYMENTS_RECEIVED,
+            money_data.PAYBILL_REFERENCES,
+            money_data.LEDGER,
+            money_data.PAYOUTS,
+            money_data.PAYOUT_DESTINATIONS,
+            stay_data.BOOKINGS,
+            stay_data.BOOKINGS_HOSTED,
+            stay_data.LISTINGS,
+            ticket_data.SCANS,
+            ticket_data.TICKETS,
+            ticket_data.TICKET_ORDERS,
+            ticket_data.TICKET_ORDERS_HOSTED,
+            ticket_data.HOSTED_EVENTS,
+            file_data.FILES,
+            file_data.ARCHIVES,
+            message_data.NOTIFICATIONS,
+            message_data.NOTIFICATION_PREFERENCES,
+            message_data.DEVICES,
+            message_data.MARKETING_CONSENT,
+            message_data.ANALYTICS_CHOICE,
+            message_data.BROADCASTS_SENT,
+            account_data.API_KEYS,
+            account_data.HOLD_COUNTERS,
+            account_data.ONE_TIME_CODES,
+            account_data.PENDING_SIGNUPS,
+            account_data.AUDIT_LOG,
+            account_data.SESSIONS,
+            redis_data.REDIS,
+            vendor_data.ANALYTICS_VENDOR,
+            account_data.ACCOUNT,
+        )
+    )
 
 
 def subscribe_to_the_bus(services: Services) -> None:
@@ -167,6 +225,8 @@ async def open_services(
             purposes=payment_purposes(),
             booking_refunders=(refund_cancelled_booking,),
             tickets=tickets,
+            personal_data=personal_data(),
+            sign_in_hooks=(cancel_deletion_on_sign_in,),
             hub=hub,
             clock=clock,
         )

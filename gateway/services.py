@@ -34,7 +34,9 @@ from providers.storage.base import ObjectStore
 if TYPE_CHECKING:
     # Owned by the domain packages, which import this module: named here for the type checker only.
     from documents.booking import Booking
+    from documents.user import User
     from gateway.payments.purposes import PurposeHandler
+    from gateway.privacy.registry import PersonalDataRegistry
     from gateway.realtime.hub import RealtimeHub
     from gateway.tickets.runtime import TicketsRuntime
 
@@ -65,6 +67,10 @@ class Services:
     # Called after a paid booking is cancelled with a refund due (the payments flow asks the vendor).
     booking_refunders: "tuple[Callable[[Services, Booking], Awaitable[None]], ...]"
     tickets: "TicketsRuntime"
+    # Each kind of personal data with its exporter and eraser (gateway.composition registers them).
+    personal_data: "PersonalDataRegistry"
+    # Called once a sign-in completes (both steps, with two-factor).
+    sign_in_hooks: "tuple[Callable[[Services, User], Awaitable[None]], ...]"
     # This node's sockets; None in the worker, which holds none.
     hub: "RealtimeHub | None" = None
     # The time flows compare expiries with; tests move it.

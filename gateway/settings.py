@@ -198,6 +198,7 @@ class RateLimitSettings(Section):
     login_attempts_per_address: str = "100/15 minutes"
     otp_sends_per_destination: str = "5/hour"
     otp_checks_per_account: str = "10/15 minutes"
+    data_exports_per_account: str = "3/day"
     reset_code_checks_per_account: str = "10/15 minutes"
     verification_code_checks_per_account: str = "10/15 minutes"
     signups_per_address: str = "20/hour"
@@ -387,6 +388,31 @@ class PayoutSettings(Section):
     batch: int = Field(100, ge=1, le=5_000)
 
 
+class RetentionSettings(Section):
+    """How long each kind of personal data is kept once it has served its purpose, in days (docs/privacy.md)."""
+
+    one_time_codes_d: int = Field(1, ge=1, le=30)
+    sessions_d: int = Field(30, ge=1, le=400)
+    audit_log_d: int = Field(365, ge=30, le=3650)
+    notifications_d: int = Field(180, ge=7, le=3650)
+    scan_records_d: int = Field(90, ge=1, le=3650)
+    vendor_payloads_d: int = Field(90, ge=30, le=3650)
+    batch: int = Field(1_000, ge=1, le=100_000)
+
+
+class PrivacySettings(Section):
+    # An account asked to be deleted stays this long, signed out, before it is erased; signing in cancels.
+    deletion_grace_d: int = Field(14, ge=0, le=90)
+    # An export's archive can be downloaded this long, through links that live download_link_ttl_s each.
+    export_kept_h: int = Field(72, ge=1, le=720)
+    download_link_ttl_s: int = Field(900, ge=60, le=86_400)
+    # Whether a user who never chose is counted in product analytics.
+    analytics_default_on: bool = True
+    # The version of the marketing opt-in text the apps show; a consent records the one the person saw.
+    marketing_wording_version: str = Field("2026-12", min_length=1, max_length=40)
+    retention: RetentionSettings = RetentionSettings()
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -423,6 +449,7 @@ class Settings(BaseSettings):
     tickets: TicketSettings = TicketSettings()
     commission: CommissionSettings = CommissionSettings()
     reviews: ReviewSettings = ReviewSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":
@@ -440,6 +467,10 @@ class Settings(BaseSettings):
                 raise ValueError("production needs auth.totp_encryption_key (LANGO_AUTH__TOTP_ENCRYPTION_KEY)")
             if self.tickets.key_encryption_key is None:
                 raise ValueError("production needs tickets.key_encryption_key (LANGO_TICKETS__KEY_ENCRYPTION_KEY)")
+            posthog = self.analytics.posthog
+            if self.analytics.provider == "posthog" and (posthog.personal_api_key is None or posthog.project_id is None):
+                raise ValueError("production with PostHog needs analytics.posthog.personal_api_key and project_id: erasing "
+                                 "an account deletes the person there (LANGO_ANALYTICS__POSTHOG__PERSONAL_API_KEY)")  # fmt: skip
         if self.redis.cluster and (self.redis.url is None or self.jobs.redis_url is None):
             raise ValueError("redis.cluster needs redis.url (a node of the cluster) and jobs.redis_url (a single Redis)")
         if self.auth.signing_keys is not None:

@@ -12,6 +12,7 @@ from handlers import (
     admin_paybill,
     admin_payouts,
     admin_refunds,
+    admin_privacy,
     analytics,
     api_keys,
     auth,
@@ -32,6 +33,7 @@ from handlers import (
     payments,
     payouts,
     profiles,
+    privacy,
     properties,
     reviews,
     scanning,
@@ -72,6 +74,8 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     conversations.routes,
     profiles.routes,
     reviews.routes,
+    privacy.routes,
+    admin_privacy.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -7,6 +7,7 @@ from gateway.analytics.views import AnalyticsPreference
 from gateway.http_access import AUTHENTICATED
 from gateway.routing import ApiRoutes, RequestModel
 from gateway.security.callers import Caller
+from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="analytics")
 
@@ -16,10 +17,15 @@ class AnalyticsChoice(RequestModel):
 
 
 @routes.get(
-    "/v1/me/analytics", response=AnalyticsPreference, access=AUTHENTICATED, summary="Whether analytics are on for me"
+    "/v1/me/analytics",
+    response=AnalyticsPreference,
+    access=AUTHENTICATED,
+    summary="Whether analytics are on for me",
+    description="Until the user chooses, privacy.analytics_default_on decides.",
 )
 async def get_analytics_preference(request: web.Request, caller: Caller) -> AnalyticsPreference:
-    return AnalyticsPreference(enabled=not await AnalyticsOptOut.is_opted_out(caller.user_id))
+    default = request.app[SERVICES].settings.privacy.analytics_default_on
+    return AnalyticsPreference(enabled=await AnalyticsOptOut.is_enabled(caller.user_id, default=default))
 
 
 @routes.put(
@@ -30,5 +36,5 @@ async def get_analytics_preference(request: web.Request, caller: Caller) -> Anal
     summary="Turn analytics about me on or off",
 )
 async def set_analytics_preference(request: web.Request, caller: Caller, body: AnalyticsChoice) -> AnalyticsPreference:
-    await AnalyticsOptOut.set_for(caller.user_id, opted_out=not body.enabled)
+    await AnalyticsOptOut.set_for(caller.user_id, enabled=body.enabled)
     return AnalyticsPreference(enabled=body.enabled)

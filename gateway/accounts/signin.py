@@ -67,11 +67,16 @@ async def sign_in(
     if requires_mfa(services.settings, user):
         challenge = services.tokens.issue_challenge(str(user.id), "mfa_enrolment")
         return SignInOutcome("mfa_enrolment_required", challenge=challenge, user=user)
-    await AuditEvent.record(
-        AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name
-    )
+    await AuditEvent.record(AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name)
+    await _signed_in(services, user)
     tokens = await open_session(services, user, device)
     return SignInOutcome("signed_in", tokens=tokens, user=user, device_token=issue_device_token(services, user))
+
+
+async def _signed_in(services: Services, user: User) -> None:
+    # What else a completed sign-in does (it cancels a pending deletion), as gateway.composition registers it.
+    for hook in services.sign_in_hooks:
+        await hook(services, user)
 
 
 def _failure_budget(services: Services, user: User | None, login: str, device_token: str | None) -> FailureBudget:
@@ -120,4 +125,5 @@ async def complete_mfa(
     await AuditEvent.record(
         AuditKind.LOGIN_SUCCEEDED, user_id=user.id, client_address=device.client_address, device=device.name, mfa=method
     )
+    await _signed_in(services, user)
     return user, await open_session(services, user, device), issue_device_token(services, user)

@@ -34,7 +34,7 @@ async def flush_events(services: Services) -> int:
             raw, _ = await pipe.execute()
         if not raw:
             break
-        events = await _consenting(_parsed(raw))
+        events = await _consenting(services, _parsed(raw))
         if not events:
             continue
         try:
@@ -60,9 +60,11 @@ def _parsed(raw: list[bytes]) -> list[AnalyticsEvent]:
     return events
 
 
-async def _consenting(events: list[AnalyticsEvent]) -> list[AnalyticsEvent]:
+async def _consenting(services: Services, events: list[AnalyticsEvent]) -> list[AnalyticsEvent]:
     # Checked when sending, so an event queued just before its user opted out is not sent either.
-    opted_out = await AnalyticsOptOut.among(sorted({event.distinct_id for event in events}))
+    opted_out = await AnalyticsOptOut.excluded_among(
+        sorted({event.distinct_id for event in events}), default=services.settings.privacy.analytics_default_on
+    )
     return [event for event in events if event.distinct_id not in opted_out]
 
 

@@ -7,6 +7,7 @@ from bson import ObjectId
 from pydantic import Field, model_validator
 
 from documents.broadcast import Audience, Broadcast, BroadcastStatus
+from documents.marketing_consent import MarketingConsent
 from documents.notification import NotificationKind
 from gateway.input_types import DisplayText, ProseText
 from gateway.jobs import JobPolicy, enqueue, job
@@ -45,6 +46,7 @@ class BroadcastRequest(RequestModel):
     audience: AudienceRequest
     title: Annotated[DisplayText, Field(min_length=1, max_length=80)]
     message: Annotated[ProseText, Field(min_length=1, max_length=600)]
+    marketing: bool = Field(False, description="a promotion: it reaches only users who opted in to marketing")
 
 
 async def start_broadcast(services: Services, admin_id: str, request: BroadcastRequest) -> Broadcast:
@@ -54,6 +56,7 @@ async def start_broadcast(services: Services, admin_id: str, request: BroadcastR
         audience=Audience(kind=request.audience.kind, value=request.audience.value),
         title=request.title,
         body=request.message,
+        marketing=request.marketing,
         total=await audience.count(),
     )
     await broadcast.insert()
@@ -88,7 +91,13 @@ async def send_broadcast_batch(ctx: dict[str, Any], *, broadcast_id: str, after:
     batch_size = services.settings.notifications.broadcast_batch_size
     user_ids = await audience_for(broadcast.audience.kind, broadcast.audience.value).user_ids_after(after, batch_size)
     sent = failed = 0
-    for user_id in user_ids:
+    # A promotion skips everyone who has not opted in to marketing; the cursor still moves past them.
+    if broadcast.marketing:
+        consenting = await MarketingConsent.granted_among(user_ids)
+        user_ids_sent = [user_id for user_id in user_ids if user_id in consenting]
+    else:
+        user_ids_sent = user_ids
+    for user_id in user_ids_sent:
         try:
             notification = await notify(
                 services,

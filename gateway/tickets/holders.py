@@ -39,3 +39,9 @@ async def holder_of(redis: Redis, settings: RedisSettings, event_id: str, ticket
         return holder_name, type_name
     ticket = await Ticket.get(PydanticObjectId(ticket_id))
     return (ticket.holder_name, ticket.type_name) if ticket else None
+
+
+async def forget_holders(redis: Redis, settings: RedisSettings, tickets: Sequence[Ticket]) -> None:
+    """Drop these tickets from their events' lists (their holder was erased); check-ins then read the ticket."""
+    for ticket in tickets:
+        await redis.hdel(_holders_key(settings, str(ticket.event_id)), str(ticket.id))

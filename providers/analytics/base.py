@@ -56,3 +56,7 @@ class AnalyticsSink(ABC):
     @abstractmethod
     async def capture_batch(self, events: Sequence[AnalyticsEvent]) -> None:
         """Deliver the events; a retried batch is deduplicated by the events' uuids."""
+
+    @abstractmethod
+    async def forget_people(self, distinct_ids: Sequence[str]) -> None:
+        """Have the vendor delete these people and every event about them; people it never heard of are no error."""

@@ -19,3 +19,6 @@ class DisabledAnalytics(AnalyticsSink):
 
     async def capture_batch(self, events: Sequence[AnalyticsEvent]) -> None:
         self.dropped += len(events)
+
+    async def forget_people(self, distinct_ids: Sequence[str]) -> None:
+        """Nothing was ever sent, so nothing is held."""

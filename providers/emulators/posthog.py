@@ -1,4 +1,5 @@
-"""An emulator of PostHog's batch capture endpoint: checks the project key and each event's shape, keeps what it got."""
+"""An emulator of PostHog's batch capture endpoint (checks the project key and each event's shape, keeps what it got)
+and of its persons bulk deletion (checks the personal API key and the project, forgets the people's events)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -6,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+PERSONAL_KEY_DETAIL = "Personal API key found in request Authorization header is invalid."
+BULK_DELETE_MAX = 1000
 INVALID_KEY_DETAIL = "Project API key invalid. You can find your project API key in PostHog project settings."
 
 
@@ -41,14 +44,41 @@ class PostHogEmulator:
     """Answers `POST /batch/` like PostHog Cloud, records accepted events and can be told to fail with a status."""
 
     api_key: str
+    personal_api_key: str = "phx_lango_emulated_personal_key"
+    project_id: str = "1"
     events: list[dict[str, Any]] = field(default_factory=list)
     batches: int = 0
     forced_status: int | None = None
+    # Every distinct id a bulk deletion named, in order.
+    deleted: list[str] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/batch/", self._batch)
+        app.router.add_post("/api/projects/{project_id}/persons/bulk_delete/", self._bulk_delete)
         return app
+
+    async def _bulk_delete(self, request: web.Request) -> web.Response:
+        if self.forced_status is not None:
+            return _problem(self.forced_status, "server_error", "emulated", "Emulated failure.")
+        if request.headers.get("Authorization") != f"Bearer {self.personal_api_key}":
+            return _problem(401, "authentication_error", "authentication_failed", PERSONAL_KEY_DETAIL)
+        if request.match_info["project_id"] != self.project_id:
+            return _problem(404, "invalid_request", "not_found", "Not found.")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _invalid("Malformed request data: invalid JSON.")
+        distinct_ids = body.get("distinct_ids") if isinstance(body, dict) else None
+        if not isinstance(distinct_ids, list) or not distinct_ids or len(distinct_ids) > BULK_DELETE_MAX:
+            return _invalid(f"You must provide between 1 and {BULK_DELETE_MAX} distinct_ids or ids.")
+        if not all(isinstance(distinct_id, str) for distinct_id in distinct_ids):
+            return _invalid("Every distinct_id must be a string.")
+        self.deleted.extend(distinct_ids)
+        if body.get("delete_events"):
+            gone = set(distinct_ids)
+            self.events = [event for event in self.events if event.get("distinct_id") not in gone]
+        return web.Response(status=202)
 
     async def _batch(self, request: web.Request) -> web.Response:
         if self.forced_status is not None:

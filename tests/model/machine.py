@@ -14,6 +14,7 @@ import orjson
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from gateway.privacy.blockers import deletion_blockers
 from tests.factories import DEFAULT_PASSWORD
 from tests.model import invariants
 from tests.model.clients import Answer, Http, Socket
@@ -222,6 +223,22 @@ class MarketplaceModel(RuleBasedStateMachine):
             self._await_sockets_closed([s for s in self.world.sessions_of(person) if s is not session])
 
     @precondition(lambda self: any(s.socket is not None and s.socket.connected for s in self.world.live_sessions()))
+    @rule(index=st.integers(0, 2), node=NODES)
+    def ask_to_delete_an_account(self, index: int, node: int) -> None:
+        """A guest asks for their account's deletion: refused, naming why, while a booking, an order, a payment or
+        money of theirs is open; scheduled otherwise. They change their mind at once, so the run keeps them."""
+        person = self.guests[index]
+        answer = self._call(node, "POST", "/v1/me/deletion", person, expect=(202, 409, 429), json={"password": person.password})
+        if answer.status == 429:
+            # Every password check counts against the account's budget, a right one too.
+            return
+        blockers = self.market.call(lambda: deletion_blockers(person.user_id))
+        if answer.status == 409:
+            assert answer.body["reasons"], f"a deletion refused without a reason: {answer.body}"
+        else:
+            assert not blockers, f"a deletion was accepted while {[blocker.code for blocker in blockers]} was open"
+        self._call(node, "DELETE", "/v1/me/deletion", person, expect=(204,) if answer.status == 202 else (404,))
+
     @rule(data=st.data(), listing=st.integers(0, 1))
     def follow_a_property(self, data: st.DataObject, listing: int) -> None:
         """Only the property's agent may follow its room; anyone else is refused."""

@@ -51,6 +51,8 @@ CONTEXT: dict[str, Any] = {
     "payout_phone": "2547*****678",
     "decision": "refused",
     "reason": "The photo of the identity card is blurred: upload a sharper one, taken in daylight, without glare",
+    "notice": "deletion_scheduled",
+    "day": "2026-12-17T09:00:00+00:00",
 }
 
 

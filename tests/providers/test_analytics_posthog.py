@@ -156,3 +156,23 @@ def test_events_default_to_now_in_utc() -> None:
     event = AnalyticsEvent(event="app_opened", distinct_id=USER)
 
     assert event.timestamp.tzinfo == UTC and before <= event.timestamp <= datetime.now(UTC)
+
+
+async def test_forgetting_people_deletes_them_and_their_events_through_the_persons_api(
+    posthog_emulator: PostHogEmulator, posthog_host: str, analytics_http: httpx.AsyncClient
+) -> None:
+    def sink(**keys: str) -> AnalyticsSink:
+        settings = PostHogSettings(api_key=PROJECT_KEY, host=posthog_host, app_host=posthog_host, **keys)
+        return create_analytics_sink("posthog", settings, http=analytics_http)
+
+    keyed = sink(personal_api_key=posthog_emulator.personal_api_key, project_id=posthog_emulator.project_id)
+    await keyed.capture_batch([_viewed("listing-1")])
+    await keyed.forget_people([USER])
+    # A wrong key is the deployment's to fix, like a missing one.
+    with pytest.raises(ProviderMisconfigured):
+        await sink(personal_api_key="phx_not_the_key", project_id=posthog_emulator.project_id).forget_people([USER])
+    with pytest.raises(ProviderMisconfigured):
+        await sink().forget_people([USER])
+
+    assert posthog_emulator.deleted == [USER]
+    assert posthog_emulator.events == []

@@ -1,0 +1,1 @@
+"""Personal data: the registry of its kinds, deletion, export, retention and consent."""
