@@ -28,6 +28,7 @@ class AuditKind(StrEnum):
     API_KEY_CREATED = "api_key_created"
     API_KEY_ROTATED = "api_key_rotated"
     API_KEY_REVOKED = "api_key_revoked"
+    RECONCILIATION_REQUESTED = "reconciliation_requested"
 
 
 class AuditEvent(Document):

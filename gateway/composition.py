@@ -42,6 +42,7 @@ from gateway.payouts.schedule import pay_out_earnings
 from gateway.payouts.views import send_payout_notice
 from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
+from gateway.reconciliation.run import reconcile_requested_day, reconcile_yesterday
 from gateway.redis_client import create_redis
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
@@ -72,6 +73,7 @@ JOBS = JobCatalogue(
         send_pending_push,
         settle_cancelled_event,
         send_payout_notice,
+        reconcile_requested_day,
     ),
     periodic=(
         sweep_lapsed_holds,
@@ -82,6 +84,7 @@ JOBS = JobCatalogue(
         sweep_abandoned_uploads,
         flush_analytics,
         pay_out_earnings,
+        reconcile_yesterday,
     ),
 )
 

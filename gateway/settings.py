@@ -208,6 +208,7 @@ class RateLimitSettings(Section):
     api_key_requests: str = "600/minute"
     payout_destination_requests_per_user: str = "3/hour; 5/day"
     console_visits_per_address: str = "60/15 minutes"
+    reconciliation_runs_per_admin: str = "10/hour"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":
@@ -367,6 +368,14 @@ class PayoutSettings(Section):
     batch: int = Field(100, ge=1, le=5_000)
 
 
+class ReconciliationSettings(Section):
+    # The daily job reconciles the day before from this hour (UTC) on, hourly until each vendor's report completes:
+    # PayPal lists a transaction up to three hours late, and Daraja's Pull Transactions keeps only 48 hours.
+    run_after_hour_utc: int = Field(3, ge=0, le=23)
+    # A run holds a day's report this long; a run that died lets the next one in after it.
+    lease_s: int = Field(900, ge=60, le=86_400)
+
+
 class Settings(BaseSettings):
     """The whole configuration; `load_settings` is the only way the gateway builds one."""
 
@@ -402,6 +411,7 @@ class Settings(BaseSettings):
     payments: PaymentSettings = PaymentSettings()
     tickets: TicketSettings = TicketSettings()
     commission: CommissionSettings = CommissionSettings()
+    reconciliation: ReconciliationSettings = ReconciliationSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":

@@ -29,6 +29,7 @@ from handlers import (
     payments,
     payouts,
     properties,
+    reconciliation,
     scanning,
     tickets,
     webhooks,
@@ -62,6 +63,7 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     tickets.routes,
     scanning.routes,
     ledger.routes,
+    reconciliation.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]
