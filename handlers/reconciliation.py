@@ -1,6 +1,5 @@
 """Admin routes for the daily reconciliation: reports, one report's rows, its CSV, and asking for a day to be run."""
 
-from datetime import date
 from typing import Annotated
 
 from aiohttp import hdrs, web
@@ -8,6 +7,7 @@ from pydantic import Field
 
 from documents.reconciliation import ReconciliationReport, RowStatus
 from gateway.http_access import roles
+from gateway.input_types import ApiDate
 from gateway.reconciliation.admin import report_detail, report_for, reports_page, request_run
 from gateway.reconciliation.csv_export import filename, report_csv
 from gateway.reconciliation.views import ReportDetail, ReportPage, RunRequested
@@ -17,14 +17,14 @@ from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="admin")
 ADMINS = roles("admin")
-REPORT = "/v1/admin/reconciliation/reports/{report_id:[0-9a-f]{24}}"
+REPORT = "/v1/admin/reconciliation/reports/{report_id}"
 CURSOR = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$", description="`next_cursor` of the previous page")]
 PROVIDER = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="mpesa, stripe or paypal")]
 
 
 class ReportsQuery(RequestModel):
     provider: PROVIDER | None = None
-    day: date | None = Field(None, description="only this UTC day's reports")
+    day: ApiDate | None = Field(None, description="only this UTC day's reports")
     cursor: CURSOR | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
@@ -36,7 +36,7 @@ class RowsQuery(RequestModel):
 
 
 class RunRequest(RequestModel):
-    day: date = Field(description="the UTC day to reconcile again")
+    day: ApiDate = Field(description="the UTC day to reconcile again")
     provider: PROVIDER | None = Field(None, description="one vendor; every configured one when left out")
 
 

@@ -16,6 +16,7 @@ from handlers.console import (
     jobs,
     listings,
     payments,
+    reconciliation,
     signin,
     users,
 )
@@ -24,7 +25,7 @@ from handlers.console.session import PAGES
 from handlers.web_apps import read_web_app, serve_files
 
 CONSOLE_FOLDER = "console"
-ROUTE_TABLES = (signin.routes, home.routes, users.routes, audit.routes, api_keys.routes, broadcasts.routes, jobs.routes, payments.routes, listings.routes, calendar.routes, bookings.routes, events.routes)
+ROUTE_TABLES = (signin.routes, home.routes, users.routes, audit.routes, api_keys.routes, broadcasts.routes, jobs.routes, payments.routes, listings.routes, calendar.routes, bookings.routes, events.routes, reconciliation.routes)
 
 
 def install_console(app: web.Application, settings: Settings) -> None:

@@ -17,6 +17,7 @@ ADMIN_PAGES = {
     # The test's gateway runs no worker: the security alerts of its two-factor enrolment wait.
     "Job queue": "No worker is taking jobs",
     "Audit log": "login_succeeded",
+    "Reconciliation": "No reconciliation report yet.",
     "Listings": "No listings here.",
     "Bookings": "No bookings yet.",
     "Events": "You host no events yet.",
