@@ -124,3 +124,25 @@ async def test_the_daily_job_runs_the_day_before_from_its_hour_once_per_vendor(
     assert await ReconciliationReport.find({"day": yesterday}).count() == 3
     # Each vendor's report of the day is complete: the next hours leave them be.
     assert await reconcile_yesterday({"services": on_time}) == {}
+
+
+async def test_a_report_held_by_a_run_shows_running_and_a_requested_run_waits_its_turn(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    services = client.app[SERVICES]
+    held = await ReconciliationReport.claim(today(), "stripe", "another-run", timedelta(minutes=15))
+    assert (
+        held is not None
+        and await ReconciliationReport.claim(today(), "stripe", "a-third-run", timedelta(minutes=15)) is None
+    )
+    admin = await admin_headers(client)
+    (shown,) = await all_pages(client, REPORTS, admin)
+    assert (shown["status"], shown["running"], shown["runs"]) == ("running", True, 0)
+    queued_before = await services.queue.count("incomplete")
+
+    assert await reconcile_requested_day({"services": services}, day=today(), providers=["stripe"]) == {
+        "stripe": "busy"
+    }
+    # Asked for again a minute later, not dropped.
+    assert await services.queue.count("incomplete") == queued_before + 1
+    assert await ReconciliationReport.find({"day": today()}).count() == 1
