@@ -87,15 +87,20 @@ class ReconciliationReport(Document):
         return cls.model_validate({**found, "id": found["_id"]})
 
     async def publish(self, claim_id: str, run_id: str, counts: dict[str, int], totals: list[CurrencyTotals]) -> bool:
-        """Make this run's rows the report, while the claim is still this run's; False when it was lost."""
+        """Make this run's rows the report, while the claim is still this run's; False when it was lost. The claim
+        is kept until `release`, so the rows of earlier runs go before another run can write any."""
         result = await self.get_pymongo_collection().update_one(
             {"_id": self.id, "claim_id": claim_id},
             {"$set": {"status": ReportStatus.COMPLETE.value, "run_id": run_id, "counts": counts,
-                      "totals": [t.model_dump() for t in totals], "error": None, "finished_at": stored_now(),
-                      "claim_id": None, "claimed_until": None},
+                      "totals": [t.model_dump() for t in totals], "error": None, "finished_at": stored_now()},
              "$inc": {"runs": 1}},
         )  # fmt: skip
         return result.modified_count == 1
+
+    async def release(self, claim_id: str) -> None:
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "claim_id": claim_id}, {"$set": {"claim_id": None, "claimed_until": None}}
+        )
 
     async def give_up(self, claim_id: str, error: str) -> None:
         """Release the claim with the reason; a report that never completed becomes failed, one that did keeps its rows."""

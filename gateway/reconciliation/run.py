@@ -57,14 +57,15 @@ async def reconcile_day(services: Services, day: date, source: StatementSource) 
             for row in rows
         ])  # fmt: skip
     counts, totals = summarise(rows)
-    published = await report.publish(claim_id, run_id, counts, totals)
-    current = await ReconciliationReport.get(report.id)
-    # Rows of runs that are not the report (the last one's, or this one's when its claim lapsed) go.
-    keep = current.run_id if current else None
-    await ReconciliationRow.find({"report_id": report.id, "run_id": {"$ne": keep}}).delete()
-    if published:
+    if await report.publish(claim_id, run_id, counts, totals):
+        # Still holding the claim, so no other run is writing rows: every row but this run's goes.
+        await ReconciliationRow.find({"report_id": report.id, "run_id": {"$ne": run_id}}).delete()
+        await report.release(claim_id)
         log.info("reconciled", provider=source.name, day=day.isoformat(), **counts)
-    return current
+    else:
+        # The claim lapsed and another run took the report over: this run's rows are no one's.
+        await ReconciliationRow.find({"report_id": report.id, "run_id": run_id}).delete()
+    return await ReconciliationReport.get(report.id)
 
 
 async def reconcile_day_everywhere(services: Services, day: date, providers: list[str] | None = None) -> dict[str, str]:

@@ -4,7 +4,7 @@ report, a clean day is all matched, runs replace each other without duplicating 
 import asyncio
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp.test_utils import TestClient
 
@@ -168,3 +168,20 @@ async def test_an_mpesa_day_beyond_darajas_48_hours_fails_with_the_reason_and_ke
     assert report.status == "failed" and report.run_id is None
     assert "mpesa could not be read" in (report.error or "")
     assert await ReconciliationRow.find({"report_id": report.id}).count() == 0
+
+
+async def test_a_run_whose_claim_lapsed_is_taken_over_and_can_no_longer_publish(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    await paid_by_card(client, sandbox, await held_booking(client))
+    # A run that died holding the report: its lease is already over.
+    stale = await ReconciliationReport.claim(today(), "stripe", "a-run-that-died", timedelta(0))
+    assert stale is not None
+
+    fresh = await run_today(client, "stripe")
+
+    assert fresh.id == stale.id and (fresh.status, fresh.runs, fresh.claim_id) == ("complete", 1, None)
+    assert not await stale.publish("a-run-that-died", "its-rows", {}, [])
+    current = await ReconciliationReport.get(fresh.id)
+    assert current is not None and current.run_id == fresh.run_id and current.runs == 1
+    assert {row.run_id for row in await ReconciliationRow.find({"report_id": fresh.id}).to_list()} == {fresh.run_id}
