@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from aiohttp import hdrs, web
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from documents.reconciliation import ReconciliationReport, RowStatus
 from gateway.http_access import roles
@@ -20,6 +20,11 @@ ADMINS = roles("admin")
 REPORT = "/v1/admin/reconciliation/reports/{report_id}"
 CURSOR = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$", description="`next_cursor` of the previous page")]
 PROVIDER = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="mpesa, stripe or paypal")]
+
+
+class CsvDocument(RootModel[str]):
+    """CSV (RFC 4180) with a header line: day, provider, status, kind, reference, currency, ledger_minor,
+    vendor_minor, difference_minor, payment_id, entry_keys, vendor_ids."""
 
 
 class ReportsQuery(RequestModel):
@@ -72,6 +77,7 @@ async def reconciliation_report(request: web.Request, caller: Caller, query: Row
 
 @routes.get(
     REPORT + "/rows.csv",
+    response=CsvDocument,
     access=ADMINS,
     problems=(401, 403, 404),
     response_content_type="text/csv",

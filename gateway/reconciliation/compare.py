@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from documents.reconciliation import CurrencyTotals, RowStatus
 from gateway.reconciliation.ledger_side import LedgerMovement
-from providers.payments.statements import MovementKind, VendorTransaction
+from providers.payments import MovementKind, VendorTransaction
 
 Key = tuple[str, MovementKind, str]
 _READ_RANK = {RowStatus.MATCHED: 1, RowStatus.NOT_CHECKED: 2}

@@ -9,7 +9,7 @@ from documents.ledger_entry import LedgerEntry, LedgerKind
 from documents.payment import Payment
 from documents.payout import Payout
 from gateway.ledger.accounts import cash
-from providers.payments.statements import MovementKind
+from providers.payments import MovementKind
 
 _KINDS = {
     LedgerKind.PAYMENT_COLLECTED: MovementKind.COLLECTION,

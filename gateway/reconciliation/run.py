@@ -12,7 +12,7 @@ from gateway.reconciliation.compare import compare, summarise
 from gateway.reconciliation.ledger_side import cash_movements
 from gateway.services import Services
 from providers.errors import ProviderError
-from providers.payments.statements import StatementSource
+from providers.payments import StatementSource
 
 log = get_logger("lango.reconciliation")
 # A requested run that found the report held by another tries again this much later.
