@@ -5,7 +5,7 @@ import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from documents.reconciliation import ReconciliationReport, ReconciliationRow, ReportStatus
+from documents.reconciliation import ReconciliationReport, ReconciliationRow, ReportStatus, RowStatus
 from gateway.jobs import JobPolicy, enqueue, every, job
 from gateway.logs import get_logger
 from gateway.reconciliation.compare import compare, summarise
@@ -76,6 +76,24 @@ async def reconcile_day_everywhere(services: Services, day: date, providers: lis
             report = await reconcile_day(services, day, source)
             done[name] = report.status.value if report else "busy"
     return done
+
+
+MISMATCHES = (RowStatus.MISSING_AT_VENDOR, RowStatus.MISSING_IN_LEDGER, RowStatus.AMOUNT_DIFFERS)
+
+
+async def report_summary(day: date, provider: str, outcome: str) -> tuple[str, bool]:
+    """One line saying what the day's report of `provider` found, and whether it is clean (complete, no mismatch)."""
+    report = await ReconciliationReport.find_one({"day": day.isoformat(), "provider": provider})
+    if report is None or outcome == "busy":
+        return f"{provider} {day}: another run holds the report now", False
+    counts = ", ".join(f"{status.value.replace('_', ' ')} {report.counts.get(status.value, 0)}" for status in RowStatus)
+    error = f" ({report.error})" if report.error else ""
+    clean = (
+        report.status == ReportStatus.COMPLETE
+        and not report.error
+        and not any(report.counts.get(s.value) for s in MISMATCHES)
+    )
+    return f"{provider} {day}: {report.status.value}{error}; {counts}", clean
 
 
 @every("15 * * * *", timeout_s=900)
