@@ -185,3 +185,30 @@ async def test_a_run_whose_claim_lapsed_is_taken_over_and_can_no_longer_publish(
     current = await ReconciliationReport.get(fresh.id)
     assert current is not None and current.run_id == fresh.run_id and current.runs == 1
     assert {row.run_id for row in await ReconciliationRow.find({"report_id": fresh.id}).to_list()} == {fresh.run_id}
+
+
+async def test_cash_the_vendors_listing_cannot_show_is_listed_as_not_checked_and_left_out_of_the_totals(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    by_mpesa = await pay(client, await held_booking(client))
+    await settle_push(client, sandbox, by_mpesa)
+    admin = await admin_headers(client)
+    correction = {"reason": "Float top-up recorded by finance", "lines": [
+        {"account": "cash:mpesa", "currency": "KES", "amount_minor": 50_000},
+        {"account": "suspense", "currency": "KES", "amount_minor": -50_000}]}  # fmt: skip
+    posted = await client.post(
+        "/v1/admin/ledger/adjustments", json=correction, headers={**admin, "Idempotency-Key": "float-top-up-01"}
+    )
+    assert posted.status == 201
+
+    report = await run_today(client, "mpesa")
+    shown, rows = await report_rows(client, str(report.id), admin)
+
+    assert [(row["status"], row["kind"]) for row in rows] == [("matched", "collection"), ("not_checked", "other")]
+    assert rows[1]["ledger_minor"] == 50_000 and rows[1]["entry_keys"] == [rows[1]["reference"]]
+    (totals,) = shown["totals"]
+    collected = await stored_payment(by_mpesa["id"])
+    assert (totals["ledger_minor"], totals["vendor_minor"]) == (
+        collected.requested_amount_minor,
+        collected.requested_amount_minor,
+    )
