@@ -1,12 +1,14 @@
-"""Admins read the daily reconciliation reports at the console, in English and Kiswahili, and download one's CSV."""
+"""Admins read the daily reconciliation reports at the console, in English and Kiswahili, download one's CSV and ask
+for a day to be run again."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from documents.audit import AuditEvent, AuditKind
 from gateway.reconciliation.run import reconcile_day, statement_sources
 from gateway.state import SERVICES
 from tests.browser.conftest import Browsers
@@ -48,6 +50,18 @@ async def test_an_admin_reads_the_days_reports_and_downloads_a_csv(
         "8420",
     )
 
+    await page.fill("#run-day", (today + timedelta(days=1)).isoformat())
+    await page.click("#run-reconciliation")
+    assert "has not happened yet" in await page.inner_text("#problem")
+    await page.fill("#run-day", today.isoformat())
+    await page.select_option("#run-provider", "paypal")
+    await page.click("#run-reconciliation")
+    assert "Queued" in await page.inner_text("#done")
+    (audit,) = await AuditEvent.find({"kind": AuditKind.RECONCILIATION_REQUESTED.value}).to_list()
+    assert audit.details == {"day": today.isoformat(), "providers": ["paypal"]}
+    await accessible(page)
+    await screenshot(browsers, page, "02-run-queued")
+
     await page.select_option("#provider", "stripe")
     await page.click("#filter-reports")
     assert "paypal" not in await page.inner_text("#reports")
@@ -60,4 +74,4 @@ async def test_an_admin_reads_the_days_reports_and_downloads_a_csv(
     await page.click("nav >> text=Upatanisho")
     assert "Hazipo kwenye leja" in await page.inner_text("#reports")
     await accessible(page)
-    await screenshot(browsers, page, "02-reports-sw")
+    await screenshot(browsers, page, "03-reports-sw")
