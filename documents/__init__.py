@@ -27,9 +27,10 @@ from documents.payment_event import PaymentEvent
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
 from documents.pending_signup import PendingSignup
-from documents.profile import Profile
 from documents.privacy_request import PrivacyRequest
+from documents.profile import Profile
 from documents.property import Property
+from documents.reconciliation import ReconciliationReport, ReconciliationRow
 from documents.review import Review, ReviewReport
 from documents.scan_record import ScanRecord
 from documents.session import Session
@@ -42,6 +43,7 @@ from documents.user import User
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
 ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout, Conversation, ConversationMessage]
 ALL_DOCUMENTS += [Profile, HostApplication, Review, ReviewReport]
-ALL_DOCUMENTS += [PrivacyRequest]
+ALL_DOCUMENTS += [PrivacyRequest, MarketingConsent]
+ALL_DOCUMENTS += [ReconciliationReport, ReconciliationRow]
 
 __all__ = ["ALL_DOCUMENTS"]

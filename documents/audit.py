@@ -46,6 +46,7 @@ class AuditKind(StrEnum):
     DATA_EXPORT_REQUESTED = "data_export_requested"
     DATA_EXPORT_DOWNLOADED = "data_export_downloaded"
     MARKETING_CONSENT_CHANGED = "marketing_consent_changed"
+    RECONCILIATION_REQUESTED = "reconciliation_requested"
 
 
 class AuditEvent(Document):

@@ -1,9 +1,11 @@
-"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, ledger check, and the operator's commands."""
+"""The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, ledger check and reconcile,
+and the operator's commands."""
 
 import argparse
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +73,21 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="verify every entry balances and every balance equals the sum of its lines; exit 1 naming each fault"
     )
     ledger_check.set_defaults(run=_ledger_check)
+    ledger_reconcile = ledger_commands.add_parser(
+        "reconcile", help="reconcile a UTC day with each payment vendor now, replacing its reports; print each "
+        "report's counts and exit 1 when one found a mismatch or could not complete"
+    )  # fmt: skip
+    ledger_reconcile.add_argument("day", metavar="DAY", type=_utc_day, help="the UTC day, YYYY-MM-DD")
+    ledger_reconcile.add_argument("--provider", help="only this vendor (mpesa, stripe, paypal)")
+    ledger_reconcile.set_defaults(run=_ledger_reconcile)
     return parser
+
+
+def _utc_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day like 2026-12-02: {text}") from None
 
 
 def _overrides(arguments: argparse.Namespace) -> dict[str, Any]:
@@ -155,6 +171,28 @@ def _ledger_check(settings: Settings, _: argparse.Namespace) -> int:
         return 1 if problems else 0
 
     return run_with_servers(settings, report)
+
+
+def _ledger_reconcile(settings: Settings, arguments: argparse.Namespace) -> int:
+    from gateway.cli_admin import operate
+    from gateway.reconciliation.run import reconcile_day_everywhere, report_summary
+    from gateway.services import Services
+
+    async def reconcile(services: Services) -> int:
+        providers = [arguments.provider] if arguments.provider else None
+        done = await reconcile_day_everywhere(services, arguments.day, providers)
+        if not done:
+            missing = f"no payment vendor named {arguments.provider}" if arguments.provider else "no payment vendor"
+            print(f"lango ledger reconcile: {missing} is configured", file=sys.stderr)
+            return 1
+        faults = 0
+        for provider, outcome in done.items():
+            line, clean = await report_summary(arguments.day, provider, outcome)
+            print(line)
+            faults += not clean
+        return 1 if faults else 0
+
+    return operate(settings, reconcile)
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:

@@ -56,6 +56,7 @@ from gateway.privacy.registry import PersonalDataRegistry
 from gateway.privacy.retention import apply_retention
 from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
+from gateway.reconciliation.run import reconcile_requested_day, reconcile_yesterday
 from gateway.redis_client import connect_redis, create_redis
 from gateway.reviews.reveal import reveal_closed_reviews
 from gateway.security.passwords import PasswordHasher
@@ -88,6 +89,7 @@ JOBS = JobCatalogue(
         settle_cancelled_event,
         send_payout_notice,
         build_data_export,
+        reconcile_requested_day,
     ),
     periodic=(
         sweep_lapsed_holds,
@@ -101,6 +103,7 @@ JOBS = JobCatalogue(
         reveal_closed_reviews,
         erase_due_deletions,
         apply_retention,
+        reconcile_yesterday,
     ),
 )
 

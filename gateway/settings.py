@@ -224,6 +224,7 @@ class RateLimitSettings(Section):
     host_applications_per_user: str = "5/day"
     reviews_per_user: str = "30/hour"
     review_reports_per_user: str = "20/day"
+    reconciliation_runs_per_admin: str = "10/hour"
 
     @model_validator(mode="after")
     def _parseable(self) -> "RateLimitSettings":
@@ -411,6 +412,12 @@ class PrivacySettings(Section):
     # The version of the marketing opt-in text the apps show; a consent records the one the person saw.
     marketing_wording_version: str = Field("2026-12", min_length=1, max_length=40)
     retention: RetentionSettings = RetentionSettings()
+class ReconciliationSettings(Section):
+    # The daily job reconciles the day before from this hour (UTC) on, hourly until each vendor's report completes:
+    # PayPal lists a transaction up to three hours late, and Daraja's Pull Transactions keeps only 48 hours.
+    run_after_hour_utc: int = Field(3, ge=0, le=23)
+    # A run holds a day's report this long; a run that died lets the next one in after it.
+    lease_s: int = Field(900, ge=60, le=86_400)
 
 
 class Settings(BaseSettings):
@@ -450,6 +457,7 @@ class Settings(BaseSettings):
     commission: CommissionSettings = CommissionSettings()
     reviews: ReviewSettings = ReviewSettings()
     privacy: PrivacySettings = PrivacySettings()
+    reconciliation: ReconciliationSettings = ReconciliationSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> "Settings":

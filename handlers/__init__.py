@@ -11,8 +11,8 @@ from handlers import (
     admin_accounts,
     admin_paybill,
     admin_payouts,
-    admin_refunds,
     admin_privacy,
+    admin_refunds,
     analytics,
     api_keys,
     auth,
@@ -32,9 +32,10 @@ from handlers import (
     notifications,
     payments,
     payouts,
-    profiles,
     privacy,
+    profiles,
     properties,
+    reconciliation,
     reviews,
     scanning,
     tickets,
@@ -76,6 +77,7 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     reviews.routes,
     privacy.routes,
     admin_privacy.routes,
+    reconciliation.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -20,6 +20,7 @@ from handlers.console import (
     paybill,
     payments,
     payouts,
+    reconciliation,
     refunds,
     signin,
     users,
@@ -31,6 +32,7 @@ from handlers.web_apps import read_web_app, serve_files
 CONSOLE_FOLDER = "console"
 ROUTE_TABLES = (signin.routes, home.routes, users.routes, audit.routes, api_keys.routes, broadcasts.routes, jobs.routes, payments.routes, listings.routes, calendar.routes, bookings.routes, events.routes)
 ROUTE_TABLES += (ledger.routes, payouts.routes, paybill.routes, refunds.routes, earnings.routes)
+ROUTE_TABLES += (reconciliation.routes,)
 
 
 def install_console(app: web.Application, settings: Settings) -> None:

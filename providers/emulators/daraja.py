@@ -1,5 +1,5 @@
 """Daraja emulator and embedded M-Pesa sandbox: OAuth, STK push that calls back like Safaricom, STK query, and the
-organisation APIs (B2C, transaction status, reversal, C2B) from their own modules."""
+organisation APIs (B2C, transaction status, reversal, C2B, Pull Transactions) from their own modules."""
 
 import base64
 import binascii
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from providers.emulators import daraja_c2b, daraja_org
+from providers.emulators import daraja_c2b, daraja_org, daraja_pull
 from providers.emulators.daraja_certificate import InitiatorCertificate
 from providers.emulators.daraja_state import (
     DARAJA_SANDBOX,
@@ -146,7 +146,8 @@ async def stk_query(request: web.Request) -> web.Response:
 def create_daraja_emulator(
     settings: DarajaSettings | None = None, certificate: InitiatorCertificate | None = None
 ) -> web.Application:
-    """An aiohttp app answering Daraja's OAuth, STK, B2C, transaction status, reversal and C2B routes.
+    """An aiohttp app answering Daraja's OAuth, STK, B2C, transaction status, reversal, C2B and Pull Transactions
+    routes.
 
     Without `certificate` a new key pair is made, which takes tens of milliseconds: a server builds the emulator
     in a thread."""
@@ -159,4 +160,5 @@ def create_daraja_emulator(
     app.router.add_post("/mpesa/stkpushquery/v1/query", stk_query)
     daraja_org.add_routes(app.router)
     daraja_c2b.add_routes(app.router)
+    daraja_pull.add_routes(app.router)
     return app

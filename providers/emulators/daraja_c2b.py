@@ -151,7 +151,7 @@ async def pay_bill(
         outcome.accepted = str(answered.get("ResultCode")) == "0" if answered else registration.response_type == "Completed"
     if not outcome.accepted:
         return outcome
-    sandbox.record_transaction(MpesaTransaction(trans_id, "paybill", amount, msisdn, new_conversation_id()))
+    sandbox.record_transaction(MpesaTransaction(trans_id, "paybill", amount, msisdn, new_conversation_id(), account_reference=account))
     payload["OrgAccountBalance"] = f"{amount}.00"
     body = orjson.dumps(payload)
     answers = await asyncio.gather(

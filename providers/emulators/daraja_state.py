@@ -103,6 +103,8 @@ class DarajaSettings:
     token_lifetime_seconds: int = 3599
     phone_scenarios: Mapping[str, StkScenario] = field(default_factory=lambda: dict(TEST_PHONES))
     b2c_scenarios: Mapping[str, B2cScenario] = field(default_factory=lambda: dict(B2C_TEST_PHONES))
+    # Records per Pull Transactions answer (Safaricom's is 1000).
+    pull_page_size: int = 1000
 
 
 @dataclass
@@ -117,6 +119,8 @@ class MpesaTransaction:
     originator_conversation_id: str | None = None
     reversed_by: str | None = None
     completed_at: datetime = field(default_factory=lambda: datetime.now(EAT))
+    # The account number the payer gave (STK AccountReference, Paybill BillRefNumber): Pull Transactions shows it.
+    account_reference: str = ""
 
 
 @dataclass
@@ -260,7 +264,9 @@ class DarajaSandbox:
         push.settled = True
         if push.scenario.result_code == 0:
             push.receipt = new_receipt()
-            self.record_transaction(MpesaTransaction(push.receipt, "stk", push.amount, push.msisdn, push.merchant_request_id))
+            self.record_transaction(MpesaTransaction(
+                push.receipt, "stk", push.amount, push.msisdn, push.merchant_request_id, account_reference=push.account_reference
+            ))
         if push.scenario.sends_callback:
             self.post_json(push.callback_url, callback_payload(push))
 

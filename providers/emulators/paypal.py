@@ -1,4 +1,5 @@
-"""A stateful PayPal emulator: OAuth2, Orders v2, buyer approval, captures, refunds and signed webhooks."""
+"""A stateful PayPal emulator: OAuth2, Orders v2, buyer approval, captures, refunds, signed webhooks and
+Transaction Search."""
 
 import base64
 import binascii
@@ -10,8 +11,9 @@ import string
 import time
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -71,6 +73,35 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _report_time(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _parsed_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+
+
+def _report_date(query: Mapping[str, str], name: str) -> datetime:
+    """An ISO 8601 time with an offset (`2026-01-31T00:00:00-0700`, `...Z`), as Transaction Search requires."""
+    value = query.get(name)
+    if not value:
+        raise _invalid("MISSING_REQUIRED_PARAMETER", f"{name} is required.")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _invalid("INVALID_PARAMETER_SYNTAX", f"{name} is not a date and time with an offset.") from None
+    if parsed.tzinfo is None:
+        raise _invalid("INVALID_PARAMETER_SYNTAX", f"{name} is not a date and time with an offset.")
+    return parsed
+
+
+def _report_number(query: Mapping[str, str], name: str, default: int, high: int) -> int:
+    value = query.get(name, str(default))
+    if not value.isdigit() or not 1 <= int(value) <= high:
+        raise _invalid("INVALID_PARAMETER_VALUE", f"{name} must be a number from 1 to {high}.")
+    return int(value)
+
+
 def _unprocessable(issue: str, description: str) -> PaypalFailure:
     return PaypalFailure(422, "UNPROCESSABLE_ENTITY", issue, description)
 
@@ -91,11 +122,14 @@ class PaypalSandbox:
         self.token_requests = 0
         self.orders: dict[str, dict[str, Any]] = {}
         self.captures: dict[str, dict[str, Any]] = {}
+        # The merchant account's history as Transaction Search lists it, oldest first.
+        self.transactions: list[dict[str, Any]] = []
         self.notifications = NotificationDispatcher()
         self._tokens: dict[str, float] = {}
         self._replays: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self._signing_key = secrets.token_bytes(32)
         self._transmissions: dict[str, tuple[bytes, str, str]] = {}
+        self.account_number = _paypal_id()[:13]
 
     def issue_token(self) -> str:
         self.token_requests += 1
@@ -173,6 +207,7 @@ class PaypalSandbox:
             "create_time": _now(),
         }
         self.captures[capture_id] = capture
+        self.record_transaction("T0006", capture_id, capture["amount"], custom_field=unit.get("custom_id"))
         unit["payments"] = {"captures": [capture], "refunds": []}
         order["status"] = "COMPLETED"
         self.emit("PAYMENT.CAPTURE.COMPLETED", "capture", capture)
@@ -215,9 +250,60 @@ class PaypalSandbox:
             ],
         }
         refunds.append(refund)
+        self.record_transaction("T1107", refund["id"], {**amount, "value": f"-{Decimal(amount['value']):.2f}"},
+                                reference=capture_id, custom_field=capture.get("custom_id"))  # fmt: skip
         capture["status"] = "REFUNDED" if total == captured else "PARTIALLY_REFUNDED"
         self.emit("PAYMENT.CAPTURE.REFUNDED", "refund", refund)
         return refund
+
+    def record_transaction(
+        self, code: str, transaction_id: str, amount: dict[str, str], *, reference: str | None = None, custom_field: str | None = None
+    ) -> dict[str, Any]:
+        """One line of the account's history: T0006 a checkout payment received, T1107 a refund sent (negative)."""
+        value = Decimal(amount["value"])
+        info: dict[str, Any] = {
+            "paypal_account_id": self.account_number,
+            "transaction_id": transaction_id,
+            "transaction_event_code": code,
+            "transaction_initiation_date": _report_time(datetime.now(timezone.utc)),
+            "transaction_updated_date": _report_time(datetime.now(timezone.utc)),
+            "transaction_amount": {"currency_code": amount["currency_code"], "value": f"{value:.2f}"},
+            "transaction_status": "S",
+            "protection_eligibility": "01",
+        }
+        if value > 0:
+            fee = (value * Decimal("0.0349") + Decimal("0.49")).quantize(Decimal("0.01"))
+            info["fee_amount"] = {"currency_code": amount["currency_code"], "value": f"-{fee:.2f}"}
+        if reference is not None:
+            info.update(paypal_reference_id=reference, paypal_reference_id_type="TXN")
+        if custom_field:
+            info["custom_field"] = custom_field
+        detail = {"transaction_info": info}
+        self.transactions.append(detail)
+        return detail
+
+    def search_transactions(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """GET /v1/reporting/transactions: a span of at most 31 days, pages of 1-500, the account's lines in it."""
+        start, end = _report_date(query, "start_date"), _report_date(query, "end_date")
+        if end < start:
+            raise _invalid("INVALID_PARAMETER_VALUE", "end_date must not be earlier than start_date.")
+        if end - start > timedelta(days=31):
+            raise _invalid("INVALID_PARAMETER_VALUE", "Date range is greater than 31 days.")
+        page_size, page = _report_number(query, "page_size", 100, 500), _report_number(query, "page", 1, 10_000_000)
+        within = [d for d in self.transactions
+                  if start <= _parsed_time(d["transaction_info"]["transaction_initiation_date"]) <= end]  # fmt: skip
+        pages = max(1, -(-len(within) // page_size))
+        return {
+            "transaction_details": within[(page - 1) * page_size : page * page_size],
+            "account_number": self.account_number,
+            "start_date": _report_time(start),
+            "end_date": _report_time(end),
+            "last_refreshed_datetime": _report_time(datetime.now(timezone.utc)),
+            "page": page,
+            "total_items": len(within),
+            "total_pages": pages,
+            "links": [],
+        }
 
     def emit(self, event_type: str, resource_type: str, resource: dict[str, Any]) -> dict[str, Any]:
         """Record an event and post it, with PayPal's transmission headers, to the webhook URL if set."""
@@ -286,7 +372,7 @@ def _base_url(request: web.Request) -> str:
 async def _paypal_api(request: web.Request, handler: Any) -> web.StreamResponse:
     """Bearer tokens on the REST routes, PayPal-Request-Id replays, and errors in PayPal's shape."""
     sandbox = request.app[PAYPAL_SANDBOX]
-    if request.path.startswith(("/v2/", "/v1/notifications/")):
+    if request.path.startswith(("/v2/", "/v1/notifications/", "/v1/reporting/")):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme != "Bearer" or not sandbox.token_valid(token):
             return web.json_response(
@@ -363,6 +449,10 @@ async def refund_capture(request: web.Request) -> web.Response:
     return web.json_response(refund, status=201)
 
 
+async def search_transactions(request: web.Request) -> web.Response:
+    return web.json_response(request.app[PAYPAL_SANDBOX].search_transactions(request.query))
+
+
 async def verify_webhook_signature(request: web.Request) -> web.Response:
     body = await request.json()
     verified = request.app[PAYPAL_SANDBOX].verify(body)
@@ -376,7 +466,8 @@ async def buyer_approves(request: web.Request) -> web.Response:
 
 
 def create_paypal_emulator(settings: PaypalEmulatorSettings | None = None) -> web.Application:
-    """An aiohttp app answering PayPal's OAuth2, Orders v2, Payments v2 and webhook verification routes."""
+    """An aiohttp app answering PayPal's OAuth2, Orders v2, Payments v2, webhook verification and Transaction
+    Search routes."""
     app = web.Application(middlewares=[_paypal_api])
     sandbox = PaypalSandbox(settings or PaypalEmulatorSettings())
     app[PAYPAL_SANDBOX] = sandbox
@@ -388,5 +479,6 @@ def create_paypal_emulator(settings: PaypalEmulatorSettings | None = None) -> we
     app.router.add_get("/v2/payments/captures/{capture}", show_capture)
     app.router.add_post("/v2/payments/captures/{capture}/refund", refund_capture)
     app.router.add_post("/v1/notifications/verify-webhook-signature", verify_webhook_signature)
+    app.router.add_get("/v1/reporting/transactions", search_transactions)
     app.router.add_get("/checkoutnow", buyer_approves)
     return app

@@ -1,8 +1,9 @@
 """A stateful Stripe emulator: PaymentIntents, confirmation (by API, or by the payer on a hosted page), refunds,
-idempotency keys and signed webhooks."""
+idempotency keys, signed webhooks and the balance history."""
 
 import hashlib
 import hmac
+import operator
 import re
 import secrets
 import string
@@ -97,6 +98,22 @@ def _lists_from_indexes(node: Any) -> Any:
     return values
 
 
+_BALANCE_LIST_PARAMS = {"created", "limit", "starting_after", "ending_before", "expand", "type", "currency", "source", "payout"}
+
+
+def _timestamp(value: Any, name: str) -> int:
+    if not isinstance(value, str) or not value.isdigit():
+        raise StripeFailure(400, "invalid_request_error", f"Invalid integer: {value}", param=name)
+    return int(value)
+
+
+_COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
+def _within(created: int, bounds: dict[str, int]) -> bool:
+    return all(_COMPARISONS[op](created, bound) for op, bound in bounds.items())
+
+
 def _integer(params: dict[str, Any], name: str) -> int:
     value = params.get(name)
     if not isinstance(value, str) or not value.isdigit() or int(value) < 1:
@@ -112,6 +129,8 @@ class StripeSandbox:
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        # The account's balance history, oldest first: one per successful charge and per refund.
+        self.balance_transactions: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.notifications = NotificationDispatcher()
         self._idempotent: dict[str, tuple[str, tuple[int, dict[str, Any]]]] = {}
@@ -198,6 +217,7 @@ class StripeSandbox:
             self.emit("payment_intent.payment_failed", intent)
             return intent
         charge.update(status="succeeded", paid=True)
+        charge["balance_transaction"] = self._record_balance("charge", charge["id"], charge["amount"], charge["currency"])
         intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None, next_action=None)
         self.emit("payment_intent.succeeded", intent)
         return intent
@@ -234,9 +254,69 @@ class StripeSandbox:
             "status": "succeeded",
             "created": int(time.time()),
         }
+        refund["balance_transaction"] = self._record_balance("refund", refund["id"], -amount, refund["currency"])
         self.refunds[refund["id"]] = refund
         self.emit("charge.refunded", charge)
         return refund
+
+    def _record_balance(self, kind: str, source: str, amount: int, currency: str) -> str:
+        """A balance transaction for a charge (less Stripe's standard 2.9% + 30 fee) or a refund; answers its id."""
+        fee = (amount * 29 + 500) // 1000 + 30 if kind == "charge" else 0
+        now = int(time.time())
+        transaction = {
+            "id": _object_id("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "available_on": now + 2 * 86_400,
+            "created": now,
+            "currency": currency,
+            "description": None,
+            "exchange_rate": None,
+            "fee": fee,
+            "fee_details": [{"amount": fee, "currency": currency, "description": "Stripe processing fees", "type": "stripe_fee"}] if fee else [],
+            "net": amount - fee,
+            "reporting_category": kind,
+            "source": source,
+            "status": "pending",
+            "type": kind,
+        }
+        self.balance_transactions[transaction["id"]] = transaction
+        return transaction["id"]
+
+    def list_balance_transactions(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GET /v1/balance_transactions: newest first, `created` bounds, `limit` 1-100, `starting_after` paging."""
+        unknown = set(params) - _BALANCE_LIST_PARAMS
+        if unknown:
+            name = sorted(unknown)[0]
+            raise StripeFailure(400, "invalid_request_error", f"Received unknown parameter: {name}", param=name)
+        limit = _integer(params, "limit") if "limit" in params else 10
+        if limit > 100:
+            raise StripeFailure(400, "invalid_request_error", "This value must be less than or equal to 100.", param="limit")
+        created = params.get("created", {})
+        if not isinstance(created, dict) or set(created) - {"gt", "gte", "lt", "lte"}:
+            raise StripeFailure(400, "invalid_request_error", "Invalid created: must be a hash of gt, gte, lt, lte", param="created")
+        bounds = {op: _timestamp(value, f"created[{op}]") for op, value in created.items()}
+        newest_first = sorted(self.balance_transactions.values(), key=lambda t: (t["created"], t["id"]), reverse=True)
+        matching = [t for t in newest_first if _within(t["created"], bounds)]
+        if "starting_after" in params:
+            ids = [t["id"] for t in matching]
+            if params["starting_after"] not in self.balance_transactions:
+                raise StripeFailure(404, "invalid_request_error", f"No such balance transaction: '{params['starting_after']}'",
+                                    code="resource_missing", param="starting_after")  # fmt: skip
+            matching = matching[ids.index(params["starting_after"]) + 1 :] if params["starting_after"] in ids else []
+        page = matching[:limit]
+        expand = params.get("expand", [])
+        return {
+            "object": "list",
+            "data": [self._expanded_source(t) if "data.source" in expand else dict(t) for t in page],
+            "has_more": len(matching) > limit,
+            "url": "/v1/balance_transactions",
+        }
+
+    def _expanded_source(self, transaction: dict[str, Any]) -> dict[str, Any]:
+        source = transaction["source"]
+        found = self.charges.get(source) or self.refunds.get(source)
+        return {**transaction, "source": dict(found) if found else source}
 
     def emit(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Record an event and, when a webhook URL is set, post it signed the way Stripe signs."""
@@ -364,6 +444,10 @@ async def confirm_payment_intent(request: web.Request) -> web.Response:
     return _json(_expanded(sandbox, intent, params.get("expand", [])))
 
 
+async def list_balance_transactions(request: web.Request) -> web.Response:
+    return _json(request.app[STRIPE_SANDBOX].list_balance_transactions(request[_PARAMS]))
+
+
 async def create_refund(request: web.Request) -> web.Response:
     sandbox = request.app[STRIPE_SANDBOX]
     params = request[_PARAMS]
@@ -413,7 +497,7 @@ async def payer_confirms(request: web.Request) -> web.Response:
 
 
 def create_stripe_emulator(settings: StripeEmulatorSettings | None = None) -> web.Application:
-    """An aiohttp app answering the PaymentIntent and Refund routes of Stripe's API."""
+    """An aiohttp app answering the PaymentIntent, Refund and balance transaction routes of Stripe's API."""
     app = web.Application(middlewares=[_stripe_api])
     sandbox = StripeSandbox(settings or StripeEmulatorSettings())
     app[STRIPE_SANDBOX] = sandbox
@@ -422,6 +506,7 @@ def create_stripe_emulator(settings: StripeEmulatorSettings | None = None) -> we
     app.router.add_get("/v1/payment_intents/{intent}", retrieve_payment_intent)
     app.router.add_post("/v1/payment_intents/{intent}/confirm", confirm_payment_intent)
     app.router.add_post("/v1/refunds", create_refund)
+    app.router.add_get("/v1/balance_transactions", list_balance_transactions)
     app.router.add_get(CONFIRM_PATH + "{intent}", show_confirmation_page)
     app.router.add_post(CONFIRM_PATH + "{intent}", payer_confirms)
     return app

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, StrictFloat, StrictInt, Strict
 from providers.errors import ProviderError, ProviderMisconfigured, SignatureInvalid, VendorRejected, VendorUnavailable
 from providers.payments.base import Initiation, NormalizedPaymentEvent, PaymentProvider, PaymentRequest, RefundResult
 from providers.payments.mpesa_credential import Certificate, load_certificate, security_credential
+from providers.payments.mpesa_pull import PULL_PATH, movement, pull_query, pulled_records
 from providers.payments.mpesa_results import (
     DarajaAcknowledgement,
     InitiatorResult,
@@ -25,6 +26,7 @@ from providers.payments.mpesa_results import (
     parse_paybill_notice,
 )
 from providers.payments.outcomes import MPESA_PENDING, MPESA_RESULT_CODES, classify
+from providers.payments.statements import MovementKind, StatementSource, VendorTransaction
 from providers.payments.tokens import AccessTokenCache
 from providers.settings import HttpUrl, Network, VendorSettings
 from providers.vendor_http import call_vendor, json_body
@@ -197,10 +199,13 @@ def _transaction_time(value: Any) -> datetime | None:
         return None
 
 
-class MpesaProvider(PaymentProvider):
+class MpesaProvider(PaymentProvider, StatementSource):
     """Collects KES with an STK push to the payer's phone; Safaricom reports back on the callback route."""
 
     name: ClassVar[str] = VENDOR
+    # Pull Transactions lists what came in to the Paybill; B2C payouts and refunds leave from the B2C shortcode,
+    # which Daraja offers no listing of (only a Transaction Status query per receipt, answered asynchronously).
+    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset({MovementKind.COLLECTION})
 
     def __init__(
         self, settings: MpesaSettings, http: httpx.AsyncClient, *, callback_url: str, callback_token: str
@@ -484,6 +489,16 @@ class MpesaProvider(PaymentProvider):
         if str(body.get("ResponseCode")) != "0":
             raise VendorRejected(f"Daraja refused the C2B URLs: {body.get('ResponseDescription')}", vendor=VENDOR)
         return body
+
+    async def transactions(self, start: datetime, end: datetime) -> list[VendorTransaction]:
+        """Payments into the shortcode from Pull Transactions (the last 48 hours only), every page by offset."""
+        found: list[VendorTransaction] = []
+        while True:
+            body = await self._call(PULL_PATH, pull_query(self._settings.shortcode, start, end, len(found)))
+            records = pulled_records(body)
+            if not records:
+                return found
+            found += [movement(record) for record in records]
 
     def _check_path_token(self, path_token: str | None) -> None:
         if path_token is None or not hmac.compare_digest(path_token.encode(), self._callback_token):

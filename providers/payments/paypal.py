@@ -1,6 +1,7 @@
 """PayPal Checkout through Orders v2 on a small async client: orders, capture, refunds, verified webhooks."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -26,6 +27,8 @@ from providers.payments.outcomes import (
     Verdict,
     classify,
 )
+from providers.payments.paypal_reporting import TRANSACTIONS_PATH, movement, search_window
+from providers.payments.statements import MovementKind, StatementSource, VendorTransaction
 from providers.payments.tokens import AccessTokenCache
 from providers.settings import HttpUrl, VendorSettings
 from providers.vendor_http import call_vendor, json_body
@@ -99,10 +102,11 @@ def _refunded_cents(order: Mapping[str, Any]) -> int:
     return sum(_cents(refund.get("amount")) or 0 for refund in refunds if refund.get("status") == "COMPLETED")
 
 
-class PaypalProvider(PaymentProvider):
+class PaypalProvider(PaymentProvider, StatementSource):
     """Creates orders the payer approves at PayPal; an approved order is captured to collect the money."""
 
     name: ClassVar[str] = VENDOR
+    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset({MovementKind.COLLECTION, MovementKind.REFUND})
 
     def __init__(self, settings: PaypalSettings, http: httpx.AsyncClient) -> None:
         settings.require("client_id", "client_secret", "webhook_id", vendor=VENDOR)
@@ -356,3 +360,15 @@ class PaypalProvider(PaymentProvider):
             currency=currency,
             raw=refund,
         )
+
+    async def transactions(self, start: datetime, end: datetime) -> list[VendorTransaction]:
+        """Captures and refunds from Transaction Search, every page; PayPal lists a transaction up to three hours
+        after it happened, which is why the daily reconciliation runs hours after midnight."""
+        found: list[VendorTransaction] = []
+        page, pages = 1, 1
+        while page <= pages:
+            body = await self._api("GET", TRANSACTIONS_PATH, params={**search_window(start, end), "page": str(page)})
+            found += [m for d in body.get("transaction_details") or [] if (m := movement(d)) is not None]
+            pages = int(body.get("total_pages") or 1)
+            page += 1
+        return found

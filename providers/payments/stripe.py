@@ -32,11 +32,17 @@ from providers.payments.outcomes import (
     Verdict,
     classify,
 )
+from providers.payments.statements import MovementKind, StatementSource, VendorTransaction
 from providers.settings import HttpUrl, VendorSettings
 
 VENDOR = "stripe"
 TIMEOUT_S = 20.0
 MAX_NETWORK_RETRIES = 2
+# Stripe's largest page of a list.
+LIST_PAGE_SIZE = 100
+# Balance transaction types that take a payment in, and those that give one back.
+_COLLECTION_TYPES = {"charge", "payment"}
+_REFUND_TYPES = {"refund", "payment_refund"}
 
 
 class StripeSettings(VendorSettings):
@@ -158,10 +164,31 @@ def _charge_event(event: dict[str, Any], charge: dict[str, Any]) -> NormalizedPa
     )
 
 
-class StripeProvider(PaymentProvider):
+def _balance_movement(transaction: dict[str, Any]) -> VendorTransaction | None:
+    """A charge or refund from a balance transaction whose source was expanded; None for fees, payouts and the rest."""
+    kind = transaction.get("type")
+    source = transaction.get("source")
+    if not isinstance(source, dict) or kind not in _COLLECTION_TYPES | _REFUND_TYPES:
+        return None
+    charge = source["id"] if kind in _COLLECTION_TYPES else source.get("charge")
+    if isinstance(charge, dict):
+        charge = charge.get("id")
+    return VendorTransaction(
+        reference=str(charge or source["id"]),
+        kind=MovementKind.COLLECTION if kind in _COLLECTION_TYPES else MovementKind.REFUND,
+        transaction_id=str(transaction["id"]),
+        amount_minor=int(transaction["amount"]),
+        currency=str(transaction["currency"]).upper(),
+        occurred_at=datetime.fromtimestamp(int(transaction["created"]), timezone.utc),
+        raw=transaction,
+    )
+
+
+class StripeProvider(PaymentProvider, StatementSource):
     """Creates PaymentIntents the app confirms with their client secret; fulfilment follows the webhook."""
 
     name: ClassVar[str] = VENDOR
+    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset({MovementKind.COLLECTION, MovementKind.REFUND})
 
     def __init__(
         self, settings: StripeSettings, http: httpx.AsyncClient, *, max_network_retries: int = MAX_NETWORK_RETRIES
@@ -178,6 +205,7 @@ class StripeProvider(PaymentProvider):
         # imports at start-up instead of stalling the event loop during the first payment.
         self._payment_intents = self._client.v1.payment_intents
         self._refunds = self._client.v1.refunds
+        self._balance_transactions = self._client.v1.balance_transactions
 
     async def initiate(self, request: PaymentRequest) -> Initiation:
         params: PaymentIntentCreateParams = {
@@ -271,3 +299,19 @@ class StripeProvider(PaymentProvider):
             currency=str(raw["currency"]).upper(),
             raw=raw,
         )
+
+    async def transactions(self, start: datetime, end: datetime) -> list[VendorTransaction]:
+        """Balance transactions created in [start, end), each with its charge or refund expanded to name the charge."""
+        params: dict[str, Any] = {
+            "created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())},
+            "limit": LIST_PAGE_SIZE,
+            "expand": ["data.source"],
+        }
+        found: list[VendorTransaction] = []
+        with _stripe_errors():
+            page = await self._balance_transactions.list_async(params)  # type: ignore[arg-type]
+            async for transaction in page.auto_paging_iter():
+                movement = _balance_movement(transaction.to_dict())
+                if movement is not None:
+                    found.append(movement)
+        return found

@@ -21,6 +21,7 @@ ADMIN_PAGES = {
     "Payouts": "No payouts match.",
     "Paybill": "No unmatched Paybill payments",
     "Earnings": "No earnings yet",
+    "Reconciliation": "No reconciliation report yet.",
     "Listings": "No listings here.",
     "Bookings": "No bookings yet.",
     "Events": "You host no events yet.",

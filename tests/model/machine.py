@@ -506,7 +506,8 @@ def _newest(data: st.DataObject, items: list[Any]) -> Any:
 
 
 async def _checked(market: Marketplace, world: World) -> list[str]:
-    return await invariants.money(market, world) + await invariants.inventory(market, world) + await invariants.ledger(market, world)
+    return (await invariants.money(market, world) + await invariants.inventory(market, world) + await invariants.ledger(market, world)
+            + await invariants.reconciliation(market))  # fmt: skip
 
 
 async def _run(work: Any) -> None:

@@ -1,0 +1,73 @@
+"""Setting a day's ledger movements against the vendor's: one row per collection, kind and currency."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from documents.reconciliation import CurrencyTotals, RowStatus
+from gateway.reconciliation.ledger_side import LedgerMovement
+from providers.payments import MovementKind, VendorTransaction
+
+Key = tuple[str, MovementKind, str]
+_READ_RANK = {RowStatus.MATCHED: 1, RowStatus.NOT_CHECKED: 2}
+
+
+@dataclass
+class ComparedRow:
+    reference: str
+    kind: MovementKind
+    currency: str
+    status: RowStatus
+    ledger_minor: int | None
+    vendor_minor: int | None
+    payment_id: str | None = None
+    entry_keys: list[str] = field(default_factory=list)
+    vendor_ids: list[str] = field(default_factory=list)
+
+    @property
+    def difference_minor(self) -> int:
+        return (self.ledger_minor or 0) - (self.vendor_minor or 0)
+
+
+def _status(ledger: int | None, vendor: int | None, checked: bool) -> RowStatus:
+    if ledger is not None and vendor is None:
+        return RowStatus.MISSING_AT_VENDOR if checked else RowStatus.NOT_CHECKED
+    if ledger is None:
+        return RowStatus.MISSING_IN_LEDGER
+    return RowStatus.MATCHED if ledger == vendor else RowStatus.AMOUNT_DIFFERS
+
+
+def compare(
+    ledger: list[LedgerMovement], vendor: list[VendorTransaction], covers: frozenset[MovementKind]
+) -> list[ComparedRow]:
+    """Amounts summed per key on each side (a charge refunded twice in a day is one refund row), then set side by
+    side. Ledger movements of kinds the vendor's listing does not cover are listed, not checked."""
+    rows: dict[Key, ComparedRow] = {}
+    for movement in ledger:
+        key = (movement.reference, movement.kind, movement.currency)
+        row = rows.setdefault(key, ComparedRow(*key, RowStatus.MATCHED, 0, None, movement.payment_id))
+        row.ledger_minor = (row.ledger_minor or 0) + movement.amount_minor
+        row.entry_keys.append(movement.entry_key)
+    for transaction in vendor:
+        key = (transaction.reference, transaction.kind, transaction.currency)
+        row = rows.setdefault(key, ComparedRow(*key, RowStatus.MATCHED, None, None))
+        row.vendor_minor = (row.vendor_minor or 0) + transaction.amount_minor
+        row.vendor_ids.append(transaction.transaction_id)
+    for row in rows.values():
+        row.status = _status(row.ledger_minor, row.vendor_minor, row.kind in covers)
+    # Stored in this order and read newest first: mismatches come first, then the matched, then those not checked.
+    return sorted(rows.values(), key=lambda r: (_READ_RANK.get(r.status, 0), r.kind, r.reference), reverse=True)
+
+
+def summarise(rows: list[ComparedRow]) -> tuple[dict[str, int], list[CurrencyTotals]]:
+    """Rows per status, and per currency what the ledger and the vendor moved over the rows both could see."""
+    counts = Counter(row.status.value for row in rows)
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        if row.status is not RowStatus.NOT_CHECKED:
+            sums[row.currency][0] += row.ledger_minor or 0
+            sums[row.currency][1] += row.vendor_minor or 0
+    totals = [
+        CurrencyTotals(currency=c, ledger_minor=l, vendor_minor=v, difference_minor=l - v)
+        for c, (l, v) in sorted(sums.items())
+    ]
+    return {status.value: counts.get(status.value, 0) for status in RowStatus}, totals
