@@ -19,6 +19,7 @@ from documents.property import (
     PropertyStatus,
     PropertyType,
 )
+from documents.stay_rules import StayRules
 from gateway.files.lifecycle import attachable_photos, delete_files
 from gateway.input_types import DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
@@ -58,6 +59,7 @@ class ListingFields(RequestModel):
     photo_ids: Annotated[list[FileId], Field(max_length=40)] = []
     cover_photo_id: FileId | None = None
     cancellation_policy: CancellationPolicy = CancellationPolicy()
+    stay_rules: StayRules = StayRules()
 
     @model_validator(mode="after")
     def _photos_are_consistent(self) -> "ListingFields":
@@ -69,7 +71,9 @@ class ListingFields(RequestModel):
 
 
 def _nullable(annotation: Any) -> bool:
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(
+        annotation
+    )
 
 
 _NULLABLE_FIELDS = frozenset(name for name, info in ListingFields.model_fields.items() if _nullable(info.annotation))
