@@ -7,6 +7,7 @@ from documents.api_key import ApiKey
 from documents.audit import AuditEvent
 from documents.booking import Booking
 from documents.broadcast import Broadcast
+from documents.calendar_feed import CalendarExport, CalendarImport
 from documents.device import Device
 from documents.door_pass import DoorPass
 from documents.holder_gate import HolderGate
@@ -33,6 +34,6 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout]
+ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout, CalendarExport, CalendarImport]
 
 __all__ = ["ALL_DOCUMENTS"]

@@ -27,6 +27,8 @@ class NotificationKind(StrEnum):
     SECURITY_ALERT = "security_alert"
     # A host's or agent's earnings reached their M-Pesa phone.
     PAYOUT_SENT = "payout_sent"
+    # An imported iCal feed marks taken nights a booking here already holds: the host and admins check both sites.
+    CALENDAR_CONFLICT = "calendar_conflict"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.

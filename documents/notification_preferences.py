@@ -49,6 +49,8 @@ DEFAULT_SWITCHES: dict[str, ChannelSwitches] = {
     "event_cancelled": ChannelSwitches(sms=True),
     "broadcast": ChannelSwitches(email=False),
     "payout_sent": ChannelSwitches(sms=True),
+    # A double booking may be on its way: worth a text.
+    "calendar_conflict": ChannelSwitches(sms=True),
 }
 
 

@@ -117,6 +117,8 @@ class Property(Document, AdvancesState):
     # The nights taken by holds, bookings and blocks (as midnight UTC), written in the same transaction as their
     # night claims, so a search tests availability on the listing itself instead of against every claimed id.
     claimed_nights: list[datetime] = []
+    # How many iCal feeds the listing imports, changed in the transaction that adds or removes one: the cap's count.
+    calendar_imports: int = 0
 
     class Settings:
         name = "properties"

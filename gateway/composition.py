@@ -24,6 +24,7 @@ from gateway.analytics.flush import flush_analytics
 from gateway.analytics.subscriber import track_published
 from gateway.bookings.holds import sweep_lapsed_holds
 from gateway.bookings.lifecycle import complete_stays
+from gateway.calendar_sync.sync import sync_calendar_imports, sync_new_calendar_import
 from gateway.database import create_mongo_client, init_documents
 from gateway.files.lifecycle import sweep_abandoned_uploads
 from gateway.jobs import JobCatalogue, create_queue
@@ -72,6 +73,7 @@ JOBS = JobCatalogue(
         send_pending_push,
         settle_cancelled_event,
         send_payout_notice,
+        sync_new_calendar_import,
     ),
     periodic=(
         sweep_lapsed_holds,
@@ -82,6 +84,7 @@ JOBS = JobCatalogue(
         sweep_abandoned_uploads,
         flush_analytics,
         pay_out_earnings,
+        sync_calendar_imports,
     ),
 )
 

@@ -273,6 +273,24 @@ class BookingSettings(Section):
     max_holds_per_guest_per_listing: int = Field(1, ge=1, le=10)
 
 
+class CalendarSettings(Section):
+    """iCal calendar sync: each listing's exported feed, and the feeds hosts import from other sites."""
+
+    max_imports_per_listing: int = Field(5, ge=1, le=50)
+    # A feed is fetched again this long after its last attempt; the periodic job looks every 5 minutes.
+    sync_interval_s: int = Field(1800, ge=300, le=86_400)
+    # Feeds fetched per run of the periodic job, and at once.
+    sync_batch: int = Field(200, ge=1, le=10_000)
+    sync_concurrency: int = Field(4, ge=1, le=64)
+    # One fetch, redirects included, gives up after this long; a body larger than max_feed_bytes is refused.
+    fetch_timeout_s: float = Field(20.0, gt=0, le=120)
+    max_feed_bytes: int = Field(2_097_152, ge=1024, le=67_108_864)
+    max_redirects: int = Field(3, ge=0, le=10)
+    max_events: int = Field(5_000, ge=1, le=100_000)
+    # Feeds on private, loopback and link-local addresses are refused; only a test deployment may allow them.
+    allow_private_addresses: bool = False
+
+
 class StorageSettings(Section):
     provider: Literal["local", "s3"] = "local"
     local: LocalStorageSettings = LocalStorageSettings()
@@ -395,6 +413,7 @@ class Settings(BaseSettings):
     push: PushSettings = PushSettings()
     notifications: NotificationSettings = NotificationSettings()
     bookings: BookingSettings = BookingSettings()
+    calendar: CalendarSettings = CalendarSettings()
     payouts: PayoutSettings = PayoutSettings()
     storage: StorageSettings = StorageSettings()
     maps: MapsSettings = MapsSettings()
@@ -419,6 +438,8 @@ class Settings(BaseSettings):
                 raise ValueError("production needs auth.totp_encryption_key (LANGO_AUTH__TOTP_ENCRYPTION_KEY)")
             if self.tickets.key_encryption_key is None:
                 raise ValueError("production needs tickets.key_encryption_key (LANGO_TICKETS__KEY_ENCRYPTION_KEY)")
+        if self.calendar.allow_private_addresses and self.environment != "test":
+            raise ValueError("calendar.allow_private_addresses is for tests only: feeds could reach internal services")
         if self.auth.signing_keys is not None:
             try:
                 parse_key_ring(self.auth.signing_keys.get_secret_value())

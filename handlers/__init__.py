@@ -17,6 +17,7 @@ from handlers import (
     auth_mfa,
     bookings,
     broadcasts,
+    calendars,
     dev,
     docs,
     files,
@@ -62,6 +63,7 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     tickets.routes,
     scanning.routes,
     ledger.routes,
+    calendars.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -29,8 +29,12 @@ async def claim_nights(
     nights: list[date],
     kind: ClaimKind,
     booking_id: PydanticObjectId | None = None,
+    import_id: PydanticObjectId | None = None,
 ) -> None:
-    claims = [NightClaim(property_id=property_id, night=night, kind=kind, booking_id=booking_id) for night in nights]
+    claims = [
+        NightClaim(property_id=property_id, night=night, kind=kind, booking_id=booking_id, import_id=import_id)
+        for night in nights
+    ]
     try:
         await NightClaim.insert_many(claims, session=session)
     except DuplicateKeyError:
@@ -39,14 +43,16 @@ async def claim_nights(
         if any(failure.get("code") == DUPLICATE_KEY for failure in error.details.get("writeErrors", [])):
             raise NightsTaken() from None
         raise
-    await _listing_nights(session, property_id, {"$addToSet": {"claimed_nights": {"$each": [stored_date(night) for night in nights]}}})
+    await _listing_nights(
+        session, property_id, {"$addToSet": {"claimed_nights": {"$each": [stored_date(night) for night in nights]}}}
+    )
 
 
 async def release_claims(session: AsyncClientSession, booking_id: PydanticObjectId) -> None:
-    await _release(session, {"booking_id": booking_id})
+    await release_matching(session, {"booking_id": booking_id})
 
 
-async def _release(session: AsyncClientSession, claims_filter: dict[str, Any]) -> int:
+async def release_matching(session: AsyncClientSession, claims_filter: dict[str, Any]) -> int:
     """Delete the matching claims and free their nights on their listings; answers how many were deleted."""
     collection = NightClaim.get_pymongo_collection()
     claims = await collection.find(claims_filter, {"property_id": 1, "night": 1}, session=session).to_list()
@@ -82,10 +88,14 @@ async def block_nights(services: Services, property_id: PydanticObjectId, start:
 
 async def unblock_nights(services: Services, property_id: PydanticObjectId, start: date, end: date) -> int:
     """Free the agent's own blocks in [start, end); nights held by bookings stay as they are."""
-    blocks = {"property_id": property_id, "kind": ClaimKind.BLOCK.value, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
+    blocks = {
+        "property_id": property_id,
+        "kind": ClaimKind.BLOCK.value,
+        "night": {"$gte": stored_date(start), "$lt": stored_date(end)},
+    }
 
     async def release(session: AsyncClientSession) -> int:
-        return await _release(session, blocks)
+        return await release_matching(session, blocks)
 
     released = await in_transaction(services, release)
     await bump_search_version(services)
@@ -94,6 +104,10 @@ async def unblock_nights(services: Services, property_id: PydanticObjectId, star
 
 async def claimed_nights(property_id: PydanticObjectId, start: date, end: date) -> list[NightClaim]:
     """The taken nights of a property in [start, end), for its calendar."""
-    return await NightClaim.find(
-        {"property_id": property_id, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
-    ).sort("night").to_list()
+    return (
+        await NightClaim.find(
+            {"property_id": property_id, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
+        )
+        .sort("night")
+        .to_list()
+    )

@@ -49,6 +49,9 @@ CONTEXT: dict[str, Any] = {
     "message": "Payments pause on Sunday from 02:00 to 03:00.",
     "change": "mfa_reset",
     "payout_phone": "2547*****678",
+    "feed_name": "Airbnb (main listing calendar)",
+    "first_night": "2026-12-28",
+    "calendar_url": "https://lango.africa/listings/65f0c2a19f3a21bc9f3a21bc/calendar",
 }
 
 
