@@ -1,12 +1,14 @@
 """Importing Airbnb and Booking.com calendars: their events block nights here (so no one can hold them), a conditional
 fetch changes nothing, a dropped event frees its nights, and a night a booking already holds is flagged, never lost."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from aiohttp.test_utils import TestClient
 from bson import ObjectId
 
 from documents.calendar_feed import CalendarImport
+from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.property import Property
 from gateway.calendar_sync.sync import sync_due_imports, sync_import
@@ -169,3 +171,40 @@ async def test_adding_feeds_is_validated_capped_and_for_the_listings_agent_only(
     assert (await client.get(path, headers=other_agent)).status == 403
     _, guest = await signed_in(client)
     assert (await client.get(path, headers=guest)).status == 403
+
+
+async def test_syncs_racing_holds_never_take_a_night_twice_and_flag_every_booked_night(
+    client: TestClient, feed_server: FeedServer
+) -> None:
+    agent_id, agent = await signed_in(client, "agent")
+    listing = await published_listing(client, agent)
+    feed_server.feeds["airbnb"] = airbnb_feed((day(10), day(20)))
+    feed = await add_feed(client, listing, agent, feed_server.url("/airbnb.ics"), "Airbnb")
+    stored = await CalendarImport.get(ObjectId(feed["id"]))
+    assert stored is not None
+    guests = [await signed_in(client) for _ in range(8)]
+    stays = [
+        {"property_id": listing["id"], "check_in": str(day(8 + 2 * n)), "check_out": str(day(10 + 2 * n)), "guests": 1}
+        for n in range(len(guests))
+    ]
+
+    answers = await asyncio.gather(
+        *(client.post("/v1/bookings", json=stay, headers=headers) for stay, (_, headers) in zip(stays, guests, strict=True)),
+        sync_import(client.app[SERVICES], stored),
+    )
+
+    held = [await answer.json() for answer in answers[:-1] if answer.status == 201]
+    assert all(answer.status in (201, 409) for answer in answers[:-1])
+    synced = await sync_import(client.app[SERVICES], (await CalendarImport.get(stored.id)))  # type: ignore[arg-type]
+    claims = await NightClaim.find({"property_id": ObjectId(listing["id"])}).to_list()
+    assert len({claim.night for claim in claims}) == len(claims)
+    booked = {claim.night: str(claim.booking_id) for claim in claims if claim.kind == "booking"}
+    for booking in held:
+        check_in, check_out = date.fromisoformat(booking["check_in"]), date.fromisoformat(booking["check_out"])
+        assert all(booked[night] == booking["id"] for night in (check_in + timedelta(days=n) for n in range((check_out - check_in).days)))
+    imported = {claim.night for claim in claims if claim.kind == "imported"}
+    feed_nights = {day(10) + timedelta(days=n) for n in range(10)}
+    assert imported == feed_nights - set(booked)
+    assert {(conflict.night, str(conflict.booking_id)) for conflict in synced.conflicts} == {
+        (night, booking_id) for night, booking_id in booked.items() if night in feed_nights
+    }
