@@ -106,13 +106,9 @@ class Booking(Document, AdvancesState):
 
     async def confirm(self, payment_id: str, session: AsyncClientSession | None = None) -> "Booking":
         """held -> confirmed once its payment succeeded; a lapsed hold whose nights are still claimed may confirm."""
-        return await self._advance(
-            BookingStatus.CONFIRMED, {"status": BookingStatus.HELD}, {"payment_id": payment_id}, session=session
-        )
+        return await self._advance(BookingStatus.CONFIRMED, {"status": BookingStatus.HELD}, {"payment_id": payment_id}, session=session)
 
-    async def cancel(
-        self, by: CancelledBy, refund_due_minor: int, session: AsyncClientSession | None = None
-    ) -> "Booking":
+    async def cancel(self, by: CancelledBy, refund_due_minor: int, session: AsyncClientSession | None = None) -> "Booking":
         """held or confirmed -> cancelled; filters on the state the refund was computed from, so a payment
         landing in between makes this fail rather than cancel a paid booking with a held booking's refund."""
         if self.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):

@@ -125,21 +125,13 @@ class Property(Document, AdvancesState):
         indexes = [
             # The version is explicit so re-running migrate compares equal to the stored index spec.
             IndexModel([("location", GEOSPHERE)], name="location_2dsphere", **{"2dsphereIndexVersion": 3}),
-            IndexModel(
-                [("status", ASCENDING), ("nightly_price_minor", ASCENDING), ("_id", ASCENDING)], name="search_by_price"
-            ),
+            IndexModel([("status", ASCENDING), ("nightly_price_minor", ASCENDING), ("_id", ASCENDING)], name="search_by_price"),
             IndexModel([("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="search_newest"),
-            IndexModel(
-                [("status", ASCENDING), ("address.county", ASCENDING), ("address.town", ASCENDING)],
-                name="search_by_place",
-            ),
+            IndexModel([("status", ASCENDING), ("address.county", ASCENDING), ("address.town", ASCENDING)], name="search_by_place"),
             IndexModel([("status", ASCENDING), ("type", ASCENDING), ("bedrooms", ASCENDING)], name="search_by_type"),
             IndexModel([("agent_id", ASCENDING), ("_id", DESCENDING)], name="by_agent"),
             *(
-                IndexModel(
-                    [(f"search_cells.{level_key(level)}", ASCENDING), ("status", ASCENDING)],
-                    name=f"search_by_cell_{level}",
-                )
+                IndexModel([(f"search_cells.{level_key(level)}", ASCENDING), ("status", ASCENDING)], name=f"search_by_cell_{level}")
                 for level in range(len(LEVEL_SIDES_DEG))
             ),
         ]

@@ -60,7 +60,9 @@ def build_openapi(operations: list[Operation], *, title: str, version: str, serv
 
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
-        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation_object(operation, ref, schemas)
+        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation_object(
+            operation, ref, schemas
+        )
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
@@ -99,9 +101,7 @@ def _operation_object(operation: Operation, ref: Any, schemas: dict[str, Any]) -
         }
     if operation.access is not None:
         document["security"] = operation.access.openapi_security
-        document["description"] = (
-            document.get("description", "") + f"\n\nAccess: {operation.access.description}"
-        ).strip()
+        document["description"] = (document.get("description", "") + f"\n\nAccess: {operation.access.description}").strip()
     return document
 
 
@@ -132,8 +132,5 @@ def _responses(operation: Operation, ref: Any) -> dict[str, Any]:
         responses[str(status)] = {"description": HTTPStatus(status).phrase}
     problem_schema: dict[str, Any] = {"schema": ref(ProblemDetails, "serialization")}
     for status in sorted(_standard_problems(operation)):
-        responses[str(status)] = {
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_CONTENT_TYPE: problem_schema},
-        }
+        responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": {PROBLEM_CONTENT_TYPE: problem_schema}}
     return responses

@@ -43,9 +43,7 @@ async def claim_nights(
         if any(failure.get("code") == DUPLICATE_KEY for failure in error.details.get("writeErrors", [])):
             raise NightsTaken() from None
         raise
-    await _listing_nights(
-        session, property_id, {"$addToSet": {"claimed_nights": {"$each": [stored_date(night) for night in nights]}}}
-    )
+    await _listing_nights(session, property_id, {"$addToSet": {"claimed_nights": {"$each": [stored_date(night) for night in nights]}}})
 
 
 async def release_claims(session: AsyncClientSession, booking_id: PydanticObjectId) -> None:
@@ -88,11 +86,7 @@ async def block_nights(services: Services, property_id: PydanticObjectId, start:
 
 async def unblock_nights(services: Services, property_id: PydanticObjectId, start: date, end: date) -> int:
     """Free the agent's own blocks in [start, end); nights held by bookings stay as they are."""
-    blocks = {
-        "property_id": property_id,
-        "kind": ClaimKind.BLOCK.value,
-        "night": {"$gte": stored_date(start), "$lt": stored_date(end)},
-    }
+    blocks = {"property_id": property_id, "kind": ClaimKind.BLOCK.value, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
 
     async def release(session: AsyncClientSession) -> int:
         return await release_matching(session, blocks)
@@ -104,10 +98,6 @@ async def unblock_nights(services: Services, property_id: PydanticObjectId, star
 
 async def claimed_nights(property_id: PydanticObjectId, start: date, end: date) -> list[NightClaim]:
     """The taken nights of a property in [start, end), for its calendar."""
-    return (
-        await NightClaim.find(
-            {"property_id": property_id, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
-        )
-        .sort("night")
-        .to_list()
-    )
+    return await NightClaim.find(
+        {"property_id": property_id, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
+    ).sort("night").to_list()

@@ -123,9 +123,7 @@ async def _insert_with_claims(services: Services, booking: Booking) -> None:
         guest = {"guest_id": booking.guest_id}
         await enforce_cap(session, Booking, guest, settings.max_holds_per_guest, "stays")
         at_listing = {**guest, "property_id": booking.property_id}
-        await enforce_cap(
-            session, Booking, at_listing, settings.max_holds_per_guest_per_listing, "stays at this listing"
-        )
+        await enforce_cap(session, Booking, at_listing, settings.max_holds_per_guest_per_listing, "stays at this listing")
         await claim_nights(session, booking.property_id, nights, ClaimKind.BOOKING, booking.id)
 
     await in_transaction(services, insert)

@@ -12,7 +12,7 @@ from pymongo import ReturnDocument
 
 from documents.calendar_feed import CalendarImport, ImportConflict
 from documents.notification import NotificationKind
-from documents.property import Property
+from documents.property import Property, PropertyStatus
 from gateway.bookings.claims import NightsTaken
 from gateway.calendar_sync.fetch import FeedRefused, fetch_feed
 from gateway.calendar_sync.ical import nights_in_feed
@@ -36,6 +36,10 @@ async def sync_import(services: Services, feed: CalendarImport) -> CalendarImpor
     changes: dict[str, Any] = {"last_attempt_at": now}
     new_conflicts: list[ImportConflict] = []
     try:
+        listing = await Property.get(feed.property_id)
+        if listing is None or listing.status == PropertyStatus.ARCHIVED:
+            # An archived listing takes no bookings: its feeds are not fetched any more.
+            raise FeedRefused("the listing is archived")
         fetched = await fetch_feed(services.http, feed.url, settings, etag=feed.etag, last_modified=feed.last_modified)
         if fetched is not None:
             horizon = today + timedelta(days=services.settings.bookings.max_advance_days)

@@ -71,9 +71,7 @@ class ListingFields(RequestModel):
 
 
 def _nullable(annotation: Any) -> bool:
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(
-        annotation
-    )
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
 
 
 _NULLABLE_FIELDS = frozenset(name for name, info in ListingFields.model_fields.items() if _nullable(info.annotation))

@@ -255,11 +255,7 @@ def _filters(query: SearchQuery) -> dict[str, Any]:
     filters: dict[str, Any] = {"status": PropertyStatus.PUBLISHED.value}
     if query.type:
         filters["type"] = {"$in": [kind.value for kind in query.type]}
-    price = {
-        op: value
-        for op, value in (("$gte", query.min_price_minor), ("$lte", query.max_price_minor))
-        if value is not None
-    }
+    price = {op: value for op, value in (("$gte", query.min_price_minor), ("$lte", query.max_price_minor)) if value is not None}
     if price:
         filters["nightly_price_minor"] = price
     if query.min_bedrooms is not None:

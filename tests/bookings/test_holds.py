@@ -96,9 +96,7 @@ async def test_a_hold_freezes_its_price_and_expires_after_the_configured_time(cl
     hold_ttl = timedelta(seconds=client.app[SERVICES].settings.bookings.hold_ttl_s)
     expires = datetime.fromisoformat(booking["hold_expires_at"])
     assert before + hold_ttl <= expires + timedelta(seconds=1) and expires <= datetime.now(UTC) + hold_ttl
-    changed = await client.patch(
-        f"/v1/properties/{listing['id']}", json={"nightly_price_minor": 900_000}, headers=agent
-    )
+    changed = await client.patch(f"/v1/properties/{listing['id']}", json={"nightly_price_minor": 900_000}, headers=agent)
     assert changed.status == 200
     assert (await Booking.get(ObjectId(booking["id"]))).price.total_minor == 1_425_000  # type: ignore[union-attr]
 

@@ -189,7 +189,10 @@ async def test_syncs_racing_holds_never_take_a_night_twice_and_flag_every_booked
     ]
 
     answers = await asyncio.gather(
-        *(client.post("/v1/bookings", json=stay, headers=headers) for stay, (_, headers) in zip(stays, guests, strict=True)),
+        *(
+            client.post("/v1/bookings", json=stay, headers=headers)
+            for stay, (_, headers) in zip(stays, guests, strict=True)
+        ),
         sync_import(client.app[SERVICES], stored),
     )
 
@@ -201,7 +204,10 @@ async def test_syncs_racing_holds_never_take_a_night_twice_and_flag_every_booked
     booked = {claim.night: str(claim.booking_id) for claim in claims if claim.kind == "booking"}
     for booking in held:
         check_in, check_out = date.fromisoformat(booking["check_in"]), date.fromisoformat(booking["check_out"])
-        assert all(booked[night] == booking["id"] for night in (check_in + timedelta(days=n) for n in range((check_out - check_in).days)))
+        assert all(
+            booked[night] == booking["id"]
+            for night in (check_in + timedelta(days=n) for n in range((check_out - check_in).days))
+        )
     imported = {claim.night for claim in claims if claim.kind == "imported"}
     feed_nights = {day(10) + timedelta(days=n) for n in range(10)}
     assert imported == feed_nights - set(booked)

@@ -11,12 +11,14 @@ from bson import ObjectId
 
 from documents.calendar_feed import CalendarImport
 from documents.night_claim import NightClaim
+from documents.property import Property
 from gateway.calendar_sync.fetch import FeedRefused, fetch_feed
 from gateway.calendar_sync.sync import sync_import
-from gateway.settings import Settings
+from gateway.settings import ConfigError, Settings, load_settings
 from gateway.state import SERVICES
 from tests.calendars.conftest import FeedServer
 from tests.calendars.feeds import airbnb_feed
+from tests.conftest import REPO
 from tests.factories import settings_with
 from tests.properties.builders import published_listing, signed_in
 
@@ -95,3 +97,21 @@ async def test_private_loopback_and_link_local_addresses_are_refused(
                 await fetch_feed(http, url, settings, etag=None, last_modified=None)
     # Refused before any connection: the local server never heard a request.
     assert feed_server.requests == []
+
+
+async def test_an_archived_listings_feed_is_no_longer_fetched(client: TestClient, feed_server: FeedServer) -> None:
+    feed, listing = await synced_feed(client, feed_server)
+    await Property.get_pymongo_collection().update_one(
+        {"_id": ObjectId(listing["id"])}, {"$set": {"status": "archived"}}
+    )
+    requests_before = len(feed_server.requests)
+
+    refused = await sync_import(client.app[SERVICES], feed)
+
+    assert refused.last_error == "the listing is archived"
+    assert len(feed_server.requests) == requests_before
+
+
+def test_only_a_test_deployment_may_fetch_feeds_from_private_addresses() -> None:
+    with pytest.raises(ConfigError, match="calendar.allow_private_addresses"):
+        load_settings(REPO / "config.toml", environment="development", calendar={"allow_private_addresses": True})
