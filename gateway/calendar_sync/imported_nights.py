@@ -21,17 +21,15 @@ async def match_feed_nights(
 ) -> tuple[int, list[ImportConflict]]:
     """Make the feed's blocks from `today` on exactly `wanted` less the nights others hold; answer how many nights
     the feed blocks and the nights a booking holds that the feed wants. Past nights are left as they were."""
-    assert feed.id is not None
-    for attempt in range(ATTEMPTS):
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             outcome = await in_transaction(services, lambda session: _match(session, feed, wanted, today))
+            break
         except NightsTaken:
-            if attempt == ATTEMPTS - 1:
+            if attempt == ATTEMPTS:
                 raise
-            continue
-        await bump_search_version(services)
-        return outcome
-    raise AssertionError("unreachable")
+    await bump_search_version(services)
+    return outcome
 
 
 async def _match(

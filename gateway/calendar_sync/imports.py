@@ -32,7 +32,7 @@ class ImportExists(Conflict):
 
 
 class NewImport(RequestModel):
-    url: Annotated[str, Field(min_length=10, max_length=MAX_URL_CHARS, pattern=r"^(?i:https?)://[^\s@]+$")]
+    url: Annotated[str, Field(min_length=10, max_length=MAX_URL_CHARS, pattern=r"^https?://[^\s@]+$")]
     name: Annotated[DisplayText, Field(min_length=1, max_length=60)] = "Imported calendar"
 
     @field_validator("url")
