@@ -51,4 +51,6 @@ class CalendarImport(Document):
         indexes = [
             IndexModel([("property_id", ASCENDING), ("url", ASCENDING)], unique=True, name="one_import_per_url"),
             IndexModel([("last_attempt_at", ASCENDING)], name="imports_due"),
+            # Which feeds flagged a booking, when it lets its nights go.
+            IndexModel([("conflicts.booking_id", ASCENDING)], name="imports_by_conflict"),
         ]

@@ -74,7 +74,8 @@ async def list_calendar_imports(request: web.Request, caller: Caller) -> ImportL
     "here. It is fetched within moments and then every calendar.sync_interval_s, conditionally; a feed on a private "
     "address, slower than calendar.fetch_timeout_s or larger than calendar.max_feed_bytes is refused and the reason "
     "shown as `last_error`. Nights a booking here already holds are not blocked: they are listed as `conflicts` and "
-    "the agent and admins are notified (`calendar_conflict`). At most calendar.max_imports_per_listing feeds "
+    "the agent and admins are notified (`calendar_conflict`); once such a booking is cancelled or expires the feed "
+    "syncs again at once. At most calendar.max_imports_per_listing feeds "
     "(409 calendar-import-limit); the same URL twice is 409 calendar-import-exists.",
 )
 async def add_calendar_import(request: web.Request, caller: Caller, body: NewImport) -> ImportView:

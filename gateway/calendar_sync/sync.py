@@ -10,6 +10,7 @@ from beanie.odm.utils.encoder import Encoder
 from bson import ObjectId
 from pymongo import ReturnDocument
 
+from documents.booking import BookingStatus
 from documents.calendar_feed import CalendarImport, ImportConflict
 from documents.notification import NotificationKind
 from documents.property import Property, PropertyStatus
@@ -17,8 +18,11 @@ from gateway.bookings.claims import NightsTaken
 from gateway.calendar_sync.fetch import FeedRefused, fetch_feed
 from gateway.calendar_sync.ical import nights_in_feed
 from gateway.calendar_sync.imported_nights import match_feed_nights
-from gateway.jobs import JobPolicy, every, job
+from gateway.jobs import JobPolicy, enqueue, every, job
 from gateway.logs import get_logger
+from gateway.messaging.bus import Published
+from gateway.messaging.catalogue import BOOKING_UPDATED
+from gateway.messaging.targets import user_room
 from gateway.notifications.audiences import UsersMatching
 from gateway.notifications.booking_context import booking_reference
 from gateway.notifications.dispatch import notify
@@ -26,6 +30,8 @@ from gateway.services import Services
 
 log = get_logger("lango.calendar")
 ADMIN_BATCH = 100
+# Booking states that free the booking's nights.
+RELEASED = frozenset({BookingStatus.CANCELLED.value, BookingStatus.EXPIRED.value})
 
 
 async def sync_import(services: Services, feed: CalendarImport) -> CalendarImport:
@@ -132,9 +138,30 @@ async def sync_calendar_imports(ctx: dict[str, Any]) -> int:
 
 @job(JobPolicy(retries=1, timeout_s=120))
 async def sync_new_calendar_import(ctx: dict[str, Any], *, import_id: str) -> bool:
-    """The first sync of a feed just added, so the host sees its outcome within moments."""
+    """A sync now rather than at the feed's turn: when it was just added, or a booking it overlapped let go."""
     feed = await CalendarImport.get(PydanticObjectId(import_id)) if ObjectId.is_valid(import_id) else None
     if feed is None:
         return False
     await sync_import(ctx["services"], feed)
     return True
+
+
+def install_conflict_resync(services: Services) -> None:
+    """When a booking a feed overlapped is cancelled or expires, its nights are free here while the other site still
+    has them taken: the feeds that flagged it sync at once instead of at their next turn, closing that window."""
+
+    async def on_booking_updated(published: Published) -> None:
+        data = published.data
+        if published.type != BOOKING_UPDATED or published.target != user_room(data["guest_id"]):
+            return
+        if data["status"] not in RELEASED:
+            return
+        async for feed in CalendarImport.find({"conflicts.booking_id": PydanticObjectId(data["id"])}):
+            await enqueue(
+                services.queue,
+                sync_new_calendar_import,
+                key=f"calendar-resync:{feed.id}:{data['id']}",
+                import_id=str(feed.id),
+            )
+
+    services.bus.subscribe(on_booking_updated)

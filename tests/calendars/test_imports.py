@@ -11,7 +11,7 @@ from documents.calendar_feed import CalendarImport
 from documents.night_claim import NightClaim
 from documents.notification import Notification
 from documents.property import Property
-from gateway.calendar_sync.sync import sync_due_imports, sync_import
+from gateway.calendar_sync.sync import sync_due_imports, sync_import, sync_new_calendar_import
 from gateway.state import SERVICES
 from tests.calendars.conftest import FeedServer
 from tests.calendars.feeds import airbnb_feed, booking_com_feed
@@ -124,11 +124,15 @@ async def test_a_feed_overlapping_a_booking_keeps_the_booking_and_flags_the_host
     assert len((await sync(client, feed))["conflicts"]) == 2
     assert await Notification.find({"kind": "calendar_conflict"}).count() == 2
 
-    # Once the booking is cancelled, the next sync blocks its nights for the feed.
-    assert (await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=guest)).status == 200
+    # Once the booking is cancelled, the feeds that flagged it sync at once and block its nights.
     feed_server.feeds["airbnb"] = airbnb_feed((day(10), day(14)))
-    resynced = await sync(client, feed)
-    assert (resynced["blocked_nights"], resynced["conflicts"]) == (4, [])
+    assert (await client.post(f"/v1/bookings/{booking['id']}/cancel", headers=guest)).status == 200
+    services = client.app[SERVICES]
+    queued = await services.queue.job(f"calendar-resync:{feed['id']}:{booking['id']}")
+    assert queued is not None and queued.kwargs == {"import_id": feed["id"]}
+    assert await sync_new_calendar_import({"services": services}, **queued.kwargs)
+    resynced = await CalendarImport.get(ObjectId(feed["id"]))
+    assert resynced is not None and (resynced.blocked_nights, resynced.conflicts) == (4, [])
     assert await blocked_nights(client, listing, agent) == nights(day(10), day(14))
 
 
