@@ -7,6 +7,7 @@ from documents.api_key import ApiKey
 from documents.audit import AuditEvent
 from documents.booking import Booking
 from documents.broadcast import Broadcast
+from documents.calendar_feed import CalendarExport, CalendarImport
 from documents.conversation import Conversation
 from documents.conversation_message import ConversationMessage
 from documents.device import Device
@@ -45,5 +46,6 @@ ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode
 ALL_DOCUMENTS += [Profile, HostApplication, Review, ReviewReport]
 ALL_DOCUMENTS += [PrivacyRequest, MarketingConsent]
 ALL_DOCUMENTS += [ReconciliationReport, ReconciliationRow]
+ALL_DOCUMENTS += [CalendarImport, CalendarExport]
 
 __all__ = ["ALL_DOCUMENTS"]

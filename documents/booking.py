@@ -1,6 +1,5 @@
 """A guest's booking of a property: its frozen price, and the forward-only states it moves through."""
 
-from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -32,10 +31,20 @@ class BookingStateConflict(StateConflict):
     noun = "booking"
 
 
+class NightPrice(BaseModel):
+    """One night of a stay and the rate it was priced at."""
+
+    night: date
+    price_minor: int
+    rate: Literal["standard", "weekend", "season", "season_weekend"]
+    season: str | None = None
+
+
 class PriceBreakdown(BaseModel):
     """Integer minor units, computed once when the dates are held and never again."""
 
     nights: int
+    # The listing's standard rate; `night_prices` says what each night cost.
     nightly_price_minor: int
     nights_total_minor: int
     cleaning_fee_minor: int
@@ -44,6 +53,11 @@ class PriceBreakdown(BaseModel):
     # What the guest pays (total_minor) splits into the platform's commission and what the listing's agent earns.
     platform_fee_minor: int = 0
     host_earnings_minor: int = 0
+    night_prices: list[NightPrice] = []
+    # Off nights_total_minor: total_minor = nights_total_minor - discount_minor + cleaning_fee_minor.
+    discount: Literal["weekly", "monthly"] | None = None
+    discount_percent: int = 0
+    discount_minor: int = 0
 
     @model_validator(mode="before")
     @classmethod
@@ -52,25 +66,6 @@ class PriceBreakdown(BaseModel):
         if isinstance(data, dict) and "host_earnings_minor" not in data and "total_minor" in data:
             return {**data, "host_earnings_minor": data["total_minor"] - data.get("platform_fee_minor", 0)}
         return data
-
-    @classmethod
-    def for_stay(
-        cls, nights: int, nightly_price_minor: int, cleaning_fee_minor: int, currency: str, fee_of: Callable[[int], int]
-    ) -> "PriceBreakdown":
-        """The stay's price, and the platform's fee on its total as `fee_of` reckons it."""
-        nights_total = nights * nightly_price_minor
-        total = nights_total + cleaning_fee_minor
-        fee = fee_of(total)
-        return cls(
-            nights=nights,
-            nightly_price_minor=nightly_price_minor,
-            nights_total_minor=nights_total,
-            cleaning_fee_minor=cleaning_fee_minor,
-            total_minor=total,
-            currency=currency,
-            platform_fee_minor=fee,
-            host_earnings_minor=total - fee,
-        )
 
 
 class Booking(Document, AdvancesState):

@@ -13,15 +13,19 @@ from documents.clock import stored_now
 class ClaimKind(StrEnum):
     BOOKING = "booking"
     BLOCK = "block"
+    # Taken by an event of an imported iCal feed (Airbnb, Booking.com): freed when the feed no longer has it.
+    IMPORTED = "imported"
 
 
 class NightClaim(Document):
-    """The night starting on `night` at `property_id` is taken, by a booking (held or confirmed) or an agent's block."""
+    """The night starting on `night` at `property_id` is taken, by a booking (held or confirmed), an agent's block or
+    an imported feed's event."""
 
     property_id: PydanticObjectId
     night: date
     kind: ClaimKind
     booking_id: PydanticObjectId | None = None
+    import_id: PydanticObjectId | None = None
     created_at: datetime = Field(default_factory=stored_now)
 
     class Settings:
@@ -32,6 +36,7 @@ class NightClaim(Document):
             # tells indexes apart by their set of fields: (night, property_id) would replace the unique index.
             IndexModel([("night", ASCENDING), ("property_id", ASCENDING), ("kind", ASCENDING)], name="claims_by_night"),
             IndexModel([("booking_id", ASCENDING)], name="claims_by_booking"),
+            IndexModel([("import_id", ASCENDING), ("night", ASCENDING)], name="claims_by_import"),
         ]
 
 

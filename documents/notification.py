@@ -33,6 +33,8 @@ class NotificationKind(StrEnum):
     REVIEW_REVEALED = "review_revealed"
     # The account's data: an export ready to download, a deletion scheduled or cancelled.
     PRIVACY_NOTICE = "privacy_notice"
+    # An imported iCal feed marks taken nights a booking here already holds: the host and admins check both sites.
+    CALENDAR_CONFLICT = "calendar_conflict"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.

@@ -51,6 +51,8 @@ DEFAULT_SWITCHES: dict[str, ChannelSwitches] = {
     "payout_sent": ChannelSwitches(sms=True),
     "host_application_decided": ChannelSwitches(sms=True),
     "review_revealed": ChannelSwitches(),
+    # A double booking may be on its way: worth a text.
+    "calendar_conflict": ChannelSwitches(sms=True),
 }
 
 

@@ -5,12 +5,14 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from beanie import Document
+from beanie.odm.utils.encoder import Encoder
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel
 
 from documents.clock import stored_now
 from documents.search_grid import LEVEL_SIDES_DEG, cells_of, level_key
 from documents.state import AdvancesState, StateConflict
+from documents.stay_rules import StayRules
 
 FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
@@ -105,6 +107,8 @@ class Property(Document, AdvancesState):
     photo_ids: list[str] = []
     cover_photo_id: str | None = None
     cancellation_policy: CancellationPolicy = CancellationPolicy()
+    # Seasons, weekend prices, long-stay discounts and stay limits beyond the standard nightly price.
+    stay_rules: StayRules = StayRules()
     status: PropertyStatus = PropertyStatus.DRAFT
     created_at: datetime = Field(default_factory=stored_now)
     updated_at: datetime = Field(default_factory=stored_now)
@@ -118,6 +122,8 @@ class Property(Document, AdvancesState):
     rating_sum: int = 0
     rating_average: float = 0.0
     rating_category_sums: dict[str, int] = {}
+    # How many iCal feeds the listing imports, changed in the transaction that adds or removes one: the cap's count.
+    calendar_imports: int = 0
 
     class Settings:
         name = "properties"
@@ -147,7 +153,8 @@ class Property(Document, AdvancesState):
         """Set fields on a listing that is not archived, in one conditional update; a new location moves its cells."""
         if "location" in changes:
             changes = {**changes, "search_cells": cells_of(*changes["location"]["coordinates"])}
-        return await self._advance(None, {"status": {"$ne": PropertyStatus.ARCHIVED.value}}, changes)
+        # As an insert stores them: a season's dates become midnight-UTC datetimes, which BSON can hold.
+        return await self._advance(None, {"status": {"$ne": PropertyStatus.ARCHIVED.value}}, Encoder().encode(changes))
 
     async def move_to(self, status: PropertyStatus, allowed_from: tuple[PropertyStatus, ...]) -> "Property":
         return await self._advance(status, {"status": {"$in": [state.value for state in allowed_from]}})

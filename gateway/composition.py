@@ -24,6 +24,7 @@ from gateway.analytics.flush import flush_analytics
 from gateway.analytics.subscriber import track_published
 from gateway.bookings.holds import sweep_lapsed_holds
 from gateway.bookings.lifecycle import complete_stays
+from gateway.calendar_sync.sync import install_conflict_resync, sync_calendar_imports, sync_new_calendar_import
 from gateway.database import create_mongo_client, init_documents
 from gateway.files.lifecycle import sweep_abandoned_uploads
 from gateway.jobs import JobCatalogue, create_queue
@@ -90,6 +91,7 @@ JOBS = JobCatalogue(
         send_payout_notice,
         build_data_export,
         reconcile_requested_day,
+        sync_new_calendar_import,
     ),
     periodic=(
         sweep_lapsed_holds,
@@ -104,6 +106,7 @@ JOBS = JobCatalogue(
         erase_due_deletions,
         apply_retention,
         reconcile_yesterday,
+        sync_calendar_imports,
     ),
 )
 
@@ -155,10 +158,12 @@ def personal_data() -> PersonalDataRegistry:
 
 
 def subscribe_to_the_bus(services: Services) -> None:
-    """What hears every published message: the push to offline phones, the booking notices, product analytics."""
+    """What hears every published message: the push to offline phones, the booking notices, the calendar feeds that
+    flagged a booking now let go, product analytics."""
     settings = services.settings
     install_push_fallback(services.bus, services.queue, settings.realtime.push_debounce_s)
     install_booking_notices(services)
+    install_conflict_resync(services)
 
     async def track(published: Published) -> None:
         await track_published(services, published)

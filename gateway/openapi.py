@@ -30,6 +30,7 @@ class ProblemDetails(BaseModel):
     request_id: str | None = None
     errors: list[FieldError] | None = None
     retry_after: int | None = None
+    rules: list[str] | None = Field(None, description="stay-not-allowed: the stay rules the request breaks, by name")
 
 
 def _standard_problems(operation: Operation) -> set[int]:

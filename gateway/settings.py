@@ -293,6 +293,22 @@ class BookingSettings(Section):
 class ReviewSettings(Section):
     # Days after check-out during which guest and host may review each other; both are public when it closes.
     window_days: int = Field(14, ge=1, le=90)
+class CalendarSettings(Section):
+    """iCal calendar sync: each listing's exported feed, and the feeds hosts import from other sites."""
+
+    max_imports_per_listing: int = Field(5, ge=1, le=50)
+    # A feed is fetched again this long after its last attempt; the periodic job looks every 5 minutes.
+    sync_interval_s: int = Field(1800, ge=300, le=86_400)
+    # Feeds fetched per run of the periodic job, and at once.
+    sync_batch: int = Field(200, ge=1, le=10_000)
+    sync_concurrency: int = Field(4, ge=1, le=64)
+    # One fetch, redirects included, gives up after this long; a body larger than max_feed_bytes is refused.
+    fetch_timeout_s: float = Field(20.0, gt=0, le=120)
+    max_feed_bytes: int = Field(2_097_152, ge=1024, le=67_108_864)
+    max_redirects: int = Field(3, ge=0, le=10)
+    max_events: int = Field(5_000, ge=1, le=100_000)
+    # Feeds on private, loopback and link-local addresses are refused; only a test deployment may allow them.
+    allow_private_addresses: bool = False
 
 
 class StorageSettings(Section):
@@ -448,6 +464,7 @@ class Settings(BaseSettings):
     push: PushSettings = PushSettings()
     notifications: NotificationSettings = NotificationSettings()
     bookings: BookingSettings = BookingSettings()
+    calendar: CalendarSettings = CalendarSettings()
     payouts: PayoutSettings = PayoutSettings()
     storage: StorageSettings = StorageSettings()
     maps: MapsSettings = MapsSettings()
@@ -481,6 +498,8 @@ class Settings(BaseSettings):
                                  "an account deletes the person there (LANGO_ANALYTICS__POSTHOG__PERSONAL_API_KEY)")  # fmt: skip
         if self.redis.cluster and (self.redis.url is None or self.jobs.redis_url is None):
             raise ValueError("redis.cluster needs redis.url (a node of the cluster) and jobs.redis_url (a single Redis)")
+        if self.calendar.allow_private_addresses and self.environment != "test":
+            raise ValueError("calendar.allow_private_addresses is for tests only: feeds could reach internal services")
         if self.auth.signing_keys is not None:
             try:
                 parse_key_ring(self.auth.signing_keys.get_secret_value())

@@ -20,6 +20,7 @@ from handlers import (
     auth_mfa,
     bookings,
     broadcasts,
+    calendars,
     conversations,
     dev,
     docs,
@@ -78,6 +79,7 @@ ROUTE_GROUPS: list[ApiRoutes] = [
     privacy.routes,
     admin_privacy.routes,
     reconciliation.routes,
+    calendars.routes,
 ]
 # Routes that exist only in sandbox mode: in production they are not merely refused, they are absent.
 SANDBOX_ROUTE_GROUPS: list[ApiRoutes] = [dev.routes]

@@ -9,8 +9,10 @@ from documents.booking import Booking, BookingStatus
 from documents.payment import PaymentPurpose
 from gateway.bookings.holds import StayRequest, hold_nights
 from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
+from gateway.bookings.quotes import Quote, quote_for
 from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import AUTHENTICATED, roles
+from gateway.input_types import ApiDate
 from gateway.payments.paybill import PaybillInstructions, paybill_instructions
 from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
 from gateway.security.callers import Caller
@@ -28,9 +30,16 @@ class BookingsQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
 
+class QuoteQuery(RequestModel):
+    check_in: ApiDate
+    check_out: ApiDate
+    guests: Annotated[int, Field(ge=1, le=1_000)] = 1
+
+
 class BookingAnswer(BookingView):
     paybill: PaybillInstructions | None = Field(
-        None, description="How the guest pays on the M-Pesa Paybill instead of the STK prompt; while the booking is held"
+        None,
+        description="How the guest pays on the M-Pesa Paybill instead of the STK prompt; while the booking is held",
     )
 
 
@@ -81,3 +90,27 @@ async def read_booking(request: web.Request, caller: Caller) -> BookingAnswer:
 async def cancel(request: web.Request, caller: Caller) -> BookingView:
     """Cancel a held or confirmed booking; a confirmed one records the refund its policy allows"""
     return BookingView.of(await cancel_booking(request.app[SERVICES], caller, request.match_info["booking_id"]))
+
+
+@routes.get(
+    "/v1/properties/{property_id}/quote",
+    query=QuoteQuery,
+    response=Quote,
+    access=AUTHENTICATED,
+    problems=(400, 401, 404, 409, 422),
+    description="The price `POST /v1/bookings` would freeze for these dates now, by the same calculation: each night at "
+    "its rate (a season's, a weekend's, or the standard one), the weekly (7+ nights) or monthly (28+ nights) discount, "
+    "the cleaning fee and the platform's commission. A stay the listing's rules refuse answers 422 stay-not-allowed "
+    "whose `rules` name each rule broken (min_nights, max_nights, check_in_day, advance_notice, booking_window, "
+    "check_in_past, stay_length, max_guests).",
+)
+async def quote_stay_price(request: web.Request, caller: Caller, query: QuoteQuery) -> Quote:
+    """Quote a stay: the price breakdown, or the stay rules it breaks"""
+    return await quote_for(
+        request.app[SERVICES].settings,
+        caller,
+        request.match_info["property_id"],
+        query.check_in,
+        query.check_out,
+        query.guests,
+    )

@@ -128,5 +128,5 @@ async def property_calendar(request: web.Request, caller: Caller, query: DateRan
     """Which nights in [start, end) are taken (never by whom)"""
     listing = await listing_for(caller, _path_id(request))
     claims = await claimed_nights(listing.id, query.start, query.end)
-    taken = [TakenNight(night=claim.night, kind="blocked" if claim.kind == ClaimKind.BLOCK else "booked") for claim in claims]
+    taken = [TakenNight(night=claim.night, kind="booked" if claim.kind == ClaimKind.BOOKING else "blocked") for claim in claims]
     return Calendar(property_id=str(listing.id), taken=taken)

@@ -29,8 +29,12 @@ async def claim_nights(
     nights: list[date],
     kind: ClaimKind,
     booking_id: PydanticObjectId | None = None,
+    import_id: PydanticObjectId | None = None,
 ) -> None:
-    claims = [NightClaim(property_id=property_id, night=night, kind=kind, booking_id=booking_id) for night in nights]
+    claims = [
+        NightClaim(property_id=property_id, night=night, kind=kind, booking_id=booking_id, import_id=import_id)
+        for night in nights
+    ]
     try:
         await NightClaim.insert_many(claims, session=session)
     except DuplicateKeyError:
@@ -43,10 +47,10 @@ async def claim_nights(
 
 
 async def release_claims(session: AsyncClientSession, booking_id: PydanticObjectId) -> None:
-    await _release(session, {"booking_id": booking_id})
+    await release_matching(session, {"booking_id": booking_id})
 
 
-async def _release(session: AsyncClientSession, claims_filter: dict[str, Any]) -> int:
+async def release_matching(session: AsyncClientSession, claims_filter: dict[str, Any]) -> int:
     """Delete the matching claims and free their nights on their listings; answers how many were deleted."""
     collection = NightClaim.get_pymongo_collection()
     claims = await collection.find(claims_filter, {"property_id": 1, "night": 1}, session=session).to_list()
@@ -85,7 +89,7 @@ async def unblock_nights(services: Services, property_id: PydanticObjectId, star
     blocks = {"property_id": property_id, "kind": ClaimKind.BLOCK.value, "night": {"$gte": stored_date(start), "$lt": stored_date(end)}}
 
     async def release(session: AsyncClientSession) -> int:
-        return await _release(session, blocks)
+        return await release_matching(session, blocks)
 
     released = await in_transaction(services, release)
     await bump_search_version(services)

@@ -8,27 +8,27 @@ from pydantic import Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from documents.booking import Booking, BookingStateConflict, BookingStatus, PriceBreakdown
+from documents.booking import Booking, BookingStateConflict, BookingStatus
 from documents.clock import stored_now
 from documents.holder_gate import HolderGate
 from documents.night_claim import ClaimKind, nights_of_stay
-from documents.property import Property, PropertyStatus
+from documents.property import Property
 from gateway.bookings.claims import NightsTaken, claim_nights, release_claims
 from gateway.bookings.notify import publish_booking_updated
-from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused, PropertyNotBookable, StayNotAllowed
+from gateway.bookings.problems import DatesUnavailable, IdempotencyKeyReused
+from gateway.bookings.quotes import bookable_listing
 from gateway.database import in_transaction
 from gateway.hold_limits import admit_holder, enforce_cap
 from gateway.idempotency import request_fingerprint
 from gateway.input_types import ApiDate
 from gateway.jobs import every
-from gateway.ledger.commission import platform_fee_minor
 from gateway.logs import get_logger
-from gateway.properties.listings import listing_for
+from gateway.pricing.stays import ListingTerms, quote_stay
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
-from gateway.settings import BookingSettings, Settings
+from gateway.settings import Settings
 
 SWEEP_BATCH = 500
 log = get_logger("lango.bookings")
@@ -53,13 +53,10 @@ async def hold_nights(
     request_hash = request_fingerprint(stay)
     if idempotency_key and (earlier := await _earlier_answer(caller, idempotency_key, request_hash)):
         return earlier, False
-    listing = await listing_for(caller, stay.property_id)
-    if listing.status != PropertyStatus.PUBLISHED:
-        raise PropertyNotBookable("the listing is not published")
-    settings = services.settings.bookings
-    _check_stay(stay, listing, settings)
-    await admit_holder(services, caller.user_id)
+    listing = await bookable_listing(caller, stay.property_id)
+    # Priced (and its rules checked) before the holder is admitted: a refused stay costs no hold.
     booking = _new_booking(caller, stay, listing, services.settings, idempotency_key, request_hash)
+    await admit_holder(services, caller.user_id)
     try:
         await _insert_with_claims(services, booking)
     except _KeyAlreadyUsed:
@@ -80,27 +77,6 @@ async def hold_nights(
     return booking, True
 
 
-def _check_stay(stay: StayRequest, listing: Property, settings: BookingSettings) -> None:
-    today = datetime.now(UTC).date()
-    errors: list[dict[str, Any]] = []
-
-    def refuse(field: str, message: str) -> None:
-        errors.append({"field": f"body.{field}", "message": message, "code": "stay_not_allowed"})
-
-    if stay.check_in < today:
-        refuse("check_in", "check_in is in the past")
-    if stay.check_in > today + timedelta(days=settings.max_advance_days):
-        refuse("check_in", f"check_in may be at most {settings.max_advance_days} days ahead")
-    if stay.check_out <= stay.check_in:
-        refuse("check_out", "check_out must be after check_in")
-    elif (stay.check_out - stay.check_in).days > settings.max_nights:
-        refuse("check_out", f"a stay may be at most {settings.max_nights} nights")
-    if stay.guests > listing.max_guests:
-        refuse("guests", f"this listing sleeps at most {listing.max_guests}")
-    if errors:
-        raise StayNotAllowed(errors=errors)
-
-
 def _new_booking(
     caller: Caller,
     stay: StayRequest,
@@ -109,12 +85,14 @@ def _new_booking(
     idempotency_key: str | None,
     request_hash: str,
 ) -> Booking:
-    nights = (stay.check_out - stay.check_in).days
-    stays = settings.commission.stays
-
-    def fee_of(total_minor: int) -> int:
-        return platform_fee_minor(stays, total_minor, listing.currency)
-
+    price = quote_stay(
+        ListingTerms.of(listing),
+        stay.check_in,
+        stay.check_out,
+        stay.guests,
+        settings.bookings,
+        settings.commission.stays,
+    )
     return Booking(
         property_id=listing.id,
         guest_id=caller.user_id,
@@ -123,7 +101,7 @@ def _new_booking(
         check_out=stay.check_out,
         guests=stay.guests,
         hold_expires_at=stored_now() + timedelta(seconds=settings.bookings.hold_ttl_s),
-        price=PriceBreakdown.for_stay(nights, listing.nightly_price_minor, listing.cleaning_fee_minor, listing.currency, fee_of),
+        price=price,
         cancellation_policy=listing.cancellation_policy,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,

@@ -1,7 +1,7 @@
 """The problems booking routes answer with, each with a stable type a client can act on."""
 
 from gateway.idempotency import IdempotencyKeyReused
-from gateway.problems import Conflict, ValidationFailed
+from gateway.problems import Conflict
 
 
 class DatesUnavailable(Conflict):
@@ -16,8 +16,4 @@ class PropertyNotBookable(Conflict):
     slug, title = "property-not-bookable", "This listing does not take bookings"
 
 
-class StayNotAllowed(ValidationFailed):
-    slug, title = "stay-not-allowed", "These dates or guests cannot be booked"
-
-
-__all__ = ["BookingStateProblem", "DatesUnavailable", "IdempotencyKeyReused", "PropertyNotBookable", "StayNotAllowed"]
+__all__ = ["BookingStateProblem", "DatesUnavailable", "IdempotencyKeyReused", "PropertyNotBookable"]

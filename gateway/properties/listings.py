@@ -22,6 +22,7 @@ from documents.property import (
 from gateway.files.lifecycle import attachable_photos, delete_files
 from gateway.input_types import DisplayedPlace, DisplayText, ProseText
 from gateway.paging import newest_first
+from gateway.pricing.inputs import StayRulesInput
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel, validate
@@ -58,6 +59,7 @@ class ListingFields(RequestModel):
     photo_ids: Annotated[list[FileId], Field(max_length=40)] = []
     cover_photo_id: FileId | None = None
     cancellation_policy: CancellationPolicy = CancellationPolicy()
+    stay_rules: StayRulesInput = StayRulesInput()
 
     @model_validator(mode="after")
     def _photos_are_consistent(self) -> "ListingFields":

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import heapq
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from pydantic import Field, model_validator
 from documents.night_claim import stored_date
 from documents.property import Property, PropertyStatus, PropertyType
 from gateway.input_types import ApiDate
+from gateway.pricing.stays import TERMS_FIELDS, ListingTerms, stay_rule_breaks, stay_total_minor, today_utc
 from gateway.problems import MalformedRequest
 from gateway.properties.listings import MAX_PRICE_MINOR, Amenity
 from gateway.properties.nearby import rows_near
@@ -19,9 +21,14 @@ from gateway.properties.search_cache import cached_page, store_page
 from gateway.properties.views import ListingSummary, SearchPage
 from gateway.routing import RequestModel
 from gateway.services import Services
+from gateway.settings import BookingSettings
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Sort = Literal["distance", "price", "-price", "newest", "rating"]
+Sort = Literal["distance", "price", "-price", "total", "-total", "newest", "rating"]
+# A stay's total: a year of nights at the highest nightly price, with room for fees.
+MAX_TOTAL_MINOR = 10**14
+# Candidates read per round trip when every listing free on the dates is priced.
+_PRICING_BATCH = 500
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 
@@ -30,6 +37,9 @@ _SORT_FIELDS: dict[str, tuple[str, int]] = {
     "distance": ("distance_m", 1),
     "price": ("nightly_price_minor", 1),
     "-price": ("nightly_price_minor", -1),
+    # What the stay costs in all (seasons, weekends, discounts, cleaning), priced here: only with dates.
+    "total": ("stay_total_minor", 1),
+    "-total": ("stay_total_minor", -1),
     "newest": ("created_at", -1),
     # Best rated first; listings without reviews (average 0) last.
     "rating": ("rating_average", -1),
@@ -40,16 +50,24 @@ _SUMMARY_FIELDS = [
     "rating_average", "rating_count",
 ]  # fmt: skip
 _PROJECTION = {name: 1 for name in _SUMMARY_FIELDS}
+_PRICED_PROJECTION = _PROJECTION | {name: 1 for name in TERMS_FIELDS}
 
 
 class InvalidCursor(MalformedRequest):
     slug, title = "invalid-cursor", "The cursor is not one this search gave out"
 
 
+def _in_order(low: int | None, high: int | None) -> bool:
+    return low is None or high is None or low <= high
+
+
 class SearchQuery(RequestModel):
     type: list[PropertyType] | None = None
     min_price_minor: Annotated[int, Field(ge=0, le=MAX_PRICE_MINOR)] | None = None
     max_price_minor: Annotated[int, Field(ge=0, le=MAX_PRICE_MINOR)] | None = None
+    # The whole stay's price (check_in and check_out required), as a quote of it would answer.
+    min_total_minor: Annotated[int, Field(ge=0, le=MAX_TOTAL_MINOR)] | None = None
+    max_total_minor: Annotated[int, Field(ge=0, le=MAX_TOTAL_MINOR)] | None = None
     min_bedrooms: Annotated[int, Field(ge=0, le=100)] | None = None
     guests: Annotated[int, Field(ge=1, le=1_000)] | None = None
     amenities: list[Amenity] | None = Field(None, max_length=20)
@@ -88,8 +106,15 @@ class SearchQuery(RequestModel):
             raise ValueError("check_in and check_out go together")
         if self.check_in and self.check_out and self.check_out <= self.check_in:
             raise ValueError("check_out must be after check_in")
-        if self.min_price_minor is not None and self.max_price_minor is not None and self.min_price_minor > self.max_price_minor:
+        if not _in_order(self.min_price_minor, self.max_price_minor):
             raise ValueError("min_price_minor must not exceed max_price_minor")
+        wants_total = (
+            self.min_total_minor is not None or self.max_total_minor is not None or self.sort in ("total", "-total")
+        )
+        if wants_total and self.check_in is None:
+            raise ValueError("min_total_minor, max_total_minor and sort=total need check_in and check_out")
+        if not _in_order(self.min_total_minor, self.max_total_minor):
+            raise ValueError("min_total_minor must not exceed max_total_minor")
         return self
 
     @property
@@ -116,21 +141,96 @@ async def _run_search(services: Services, query: SearchQuery, limit: int) -> Sea
     field, direction = _SORT_FIELDS[sort]
     after = _decode_cursor(query.cursor, sort) if query.cursor else None
     filters = _filters(query)
+    stay = _StayPricing(query, services.settings.bookings) if query.check_in and query.check_out else None
     if query.near_lng is not None and query.near_lat is not None:
-        found = await _near_rows(query, filters, sort, after, limit + 1, services.settings.bookings.search_max_radius_m)
+        found = await _near_rows(
+            query, filters, sort, after, limit + 1, services.settings.bookings.search_max_radius_m, stay
+        )
+    elif stay is not None:
+        found = await _priced_rows(filters, stay, sort, after, limit + 1)
     else:
         pipeline: list[dict[str, Any]] = [{"$match": filters}]
         if after is not None:
             pipeline.append({"$match": _after(field, direction, after)})
         pipeline += [{"$sort": {field: direction, "_id": direction}}, {"$limit": limit + 1}, {"$project": _PROJECTION}]
         found = await (await Property.get_pymongo_collection().aggregate(pipeline)).to_list()
-    items = [_summary(row, query) for row in found[:limit]]
+    items = [_summary(row) for row in found[:limit]]
     next_cursor = _encode_cursor(sort, found[limit - 1], field) if len(found) > limit else None
     return SearchPage(items=items, next_cursor=next_cursor)
 
 
+class _StayPricing:
+    """The asked stay priced at each candidate by the quote's own calculation; a listing whose stay rules refuse the
+    dates, or whose total is outside the asked bounds, is left out."""
+
+    def __init__(self, query: SearchQuery, settings: BookingSettings) -> None:
+        assert query.check_in is not None and query.check_out is not None
+        self.check_in, self.check_out = query.check_in, query.check_out
+        self.guests = query.guests or 1
+        self.low, self.high = query.min_total_minor, query.max_total_minor
+        self.settings = settings
+        self.today = today_utc()
+
+    def admits(self, row: dict[str, Any]) -> bool:
+        """Prices the row once (its `stay_total_minor`, None when its rules refuse the stay) and says if it is wanted."""
+        if "stay_total_minor" not in row:
+            terms = ListingTerms.of_row(row)
+            refused = stay_rule_breaks(terms, self.check_in, self.check_out, self.guests, self.today, self.settings)
+            row["stay_total_minor"] = None if refused else stay_total_minor(terms, self.check_in, self.check_out)
+        total = row["stay_total_minor"]
+        return (
+            total is not None and (self.low is None or total >= self.low) and (self.high is None or total <= self.high)
+        )
+
+
+async def _priced_rows(
+    filters: dict[str, Any], stay: _StayPricing, sort: Sort, after: tuple[Any, ObjectId] | None, wanted: int
+) -> list[dict[str, Any]]:
+    """The first `wanted` rows after the cursor in the sort's order, among listings free on the dates whose rules take
+    the stay. A stored order (newest, price) is read through its index and stops at a full page; an order by total
+    prices every candidate, streamed, keeping only the best `wanted`, so memory stays one page whatever the count (and
+    the page is cached like any other, search_cache_ttl_s)."""
+    field, direction = _SORT_FIELDS[sort]
+    collection = Property.get_pymongo_collection()
+    if field != "stay_total_minor":
+        query = {"$and": [filters, _after(field, direction, after)]} if after is not None else filters
+        ordered = collection.find(query, _PRICED_PROJECTION, batch_size=_PRICING_BATCH).sort(
+            [(field, direction), ("_id", direction)]
+        )
+        page: list[dict[str, Any]] = []
+        async for row in ordered:
+            if stay.admits(row):
+                page.append(row)
+                if len(page) == wanted:
+                    break
+        await ordered.close()
+        return page
+    descending = direction == -1
+
+    def key(row: dict[str, Any]) -> tuple[Any, ObjectId]:
+        return row[field], row["_id"]
+
+    best: list[dict[str, Any]] = []
+    async for row in collection.find(filters, _PRICED_PROJECTION, batch_size=_PRICING_BATCH):
+        if stay.admits(row) and (after is None or (key(row) < after if descending else key(row) > after)):
+            best.append(row)
+            if len(best) >= 2 * wanted:
+                best = _first(best, key, descending, wanted)
+    return _first(best, key, descending, wanted)
+
+
+def _first(rows: list[dict[str, Any]], key: Any, descending: bool, wanted: int) -> list[dict[str, Any]]:
+    return (heapq.nlargest if descending else heapq.nsmallest)(wanted, rows, key=key)
+
+
 async def _near_rows(
-    query: SearchQuery, filters: dict[str, Any], sort: Sort, after: tuple[Any, ObjectId] | None, wanted: int, max_radius_m: int
+    query: SearchQuery,
+    filters: dict[str, Any],
+    sort: Sort,
+    after: tuple[Any, ObjectId] | None,
+    wanted: int,
+    max_radius_m: int,
+    stay: _StayPricing | None,
 ) -> list[dict[str, Any]]:
     """The first `wanted` rows after the cursor, in the sort's order, among listings within the radius."""
     assert query.near_lng is not None and query.near_lat is not None
@@ -141,11 +241,13 @@ async def _near_rows(
         return row[field], row["_id"]
 
     def beyond_cursor(row: dict[str, Any]) -> bool:
-        return after is None or (key(row) < after if descending else key(row) > after)
+        return (stay is None or stay.admits(row)) and (
+            after is None or (key(row) < after if descending else key(row) > after)
+        )
 
     by_distance = sort == "distance"
     rows = await rows_near(
-        query.near_lng, query.near_lat, query.radius_m or max_radius_m, filters, _PROJECTION,
+        query.near_lng, query.near_lat, query.radius_m or max_radius_m, filters, _PRICED_PROJECTION if stay else _PROJECTION,
         wanted=wanted if by_distance else None,
         after_distance_m=after[0] if by_distance and after is not None else 0.0,
         accept=beyond_cursor,
@@ -193,12 +295,11 @@ def _after(field: str, direction: int, after: tuple[Any, ObjectId]) -> dict[str,
     return {"$or": [{field: {beyond: value}}, {field: value, "_id": {beyond: last_id}}]}
 
 
-def _summary(row: dict[str, Any], query: SearchQuery) -> ListingSummary:
-    stay_total = None
-    if query.check_in and query.check_out:
-        stay_total = (query.check_out - query.check_in).days * row["nightly_price_minor"] + row["cleaning_fee_minor"]
+def _summary(row: dict[str, Any]) -> ListingSummary:
     fields = {name: row[name] for name in _SUMMARY_FIELDS}
-    return ListingSummary(id=str(row["_id"]), distance_m=row.get("distance_m"), stay_total_minor=stay_total, **fields)
+    return ListingSummary(
+        id=str(row["_id"]), distance_m=row.get("distance_m"), stay_total_minor=row.get("stay_total_minor"), **fields
+    )
 
 
 def _encode_cursor(sort: Sort, row: dict[str, Any], field: str) -> str:

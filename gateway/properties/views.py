@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from documents.property import Address, CancellationPolicy, GeoPoint, Property, PropertyStatus, PropertyType
+from documents.stay_rules import StayRules
 
 
 class TakenNight(BaseModel):
@@ -40,6 +41,7 @@ class ListingView(BaseModel):
     photo_ids: list[str]
     cover_photo_id: str | None
     cancellation_policy: CancellationPolicy
+    stay_rules: StayRules
     status: PropertyStatus
     created_at: datetime
     updated_at: datetime

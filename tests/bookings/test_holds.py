@@ -69,6 +69,7 @@ async def test_a_hold_freezes_its_price_and_expires_after_the_configured_time(cl
     response = await client.post("/v1/bookings", json=stay(listing, days_ahead(5), 3), headers=guest)
     assert response.status == 201
     booking = await response.json()
+    first_night = days_ahead(5)
     assert booking["price"] == {
         "nights": 3,
         "nightly_price_minor": 450_000,
@@ -79,6 +80,18 @@ async def test_a_hold_freezes_its_price_and_expires_after_the_configured_time(cl
         # The platform's 10% (config.toml's commission.stays) comes out of what the agent earns, not on top.
         "platform_fee_minor": 142_500,
         "host_earnings_minor": 1_282_500,
+        "night_prices": [
+            {
+                "night": (first_night + timedelta(days=n)).isoformat(),
+                "price_minor": 450_000,
+                "rate": "standard",
+                "season": None,
+            }
+            for n in range(3)
+        ],
+        "discount": None,
+        "discount_percent": 0,
+        "discount_minor": 0,
     }
     hold_ttl = timedelta(seconds=client.app[SERVICES].settings.bookings.hold_ttl_s)
     expires = datetime.fromisoformat(booking["hold_expires_at"])
@@ -139,6 +152,7 @@ async def test_stays_the_listing_cannot_take_are_refused_field_by_field(client: 
     problem = await response.json(content_type="application/problem+json")
     assert problem["type"].endswith("stay-not-allowed")
     assert {error["field"] for error in problem["errors"]} == {"body.check_in", "body.check_out", "body.guests"}
+    assert problem["rules"] == ["check_in_past", "max_nights", "max_guests"]
 
 
 async def test_drafts_cannot_be_booked_and_others_drafts_are_not_found(client: TestClient) -> None:

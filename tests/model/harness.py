@@ -19,12 +19,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aiohttp import web
 from beanie import PydanticObjectId
 from pymongo import AsyncMongoClient
 
+from documents.calendar_feed import CalendarImport
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
 from gateway.bookings.holds import expire_lapsed_holds
+from gateway.calendar_sync.sync import sync_import
 from gateway.composition import open_services
 from gateway.crypto.signing_keys import new_signing_key
 from gateway.payments.reconcile import reconcile_now
@@ -60,6 +63,25 @@ _LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d")
 
 
 @dataclass
+class CalendarFeeds:
+    """Other sites' calendars the listings import: /<name>.ics answers `files[name]`."""
+
+    files: dict[str, bytes]
+    url: str = ""
+
+    def app(self) -> web.Application:
+        async def feed(request: web.Request) -> web.Response:
+            body = self.files.get(request.match_info["name"])
+            if body is None:
+                raise web.HTTPNotFound()
+            return web.Response(body=body, content_type="text/calendar")
+
+        app = web.Application()
+        app.router.add_get("/{name}.ics", feed)
+        return app
+
+
+@dataclass
 class Vendors:
     daraja: DarajaSandbox
     stripe: StripeSandbox
@@ -75,13 +97,14 @@ class Marketplace:
     """What the model acts on; built by `open_marketplace`."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, settings: Settings, nodes: list[GatewayNode],
-                 vendors: Vendors, worker: Services, mongo: AsyncMongoClient) -> None:  # fmt: skip
+                 vendors: Vendors, worker: Services, mongo: AsyncMongoClient, feeds: "CalendarFeeds") -> None:  # fmt: skip
         self.loop = loop
         self.settings = settings
         self.nodes = nodes
         self.vendors = vendors
         self.worker = worker
         self._mongo = mongo
+        self.feeds = feeds
 
     @property
     def database(self) -> Any:
@@ -108,6 +131,12 @@ class Marketplace:
         await expire_lapsed_holds(self.worker, now=now)
         await expire_lapsed_orders(self.worker, now=now)
         await reconcile_now(self.worker, now=now)
+
+    async def sync_calendars(self) -> None:
+        """The calendar job's work for every imported feed, now: fetched from `feeds` by the worker, which alone may
+        reach this loopback server (the gateways run as production and refuse it)."""
+        async for feed in CalendarImport.find({}):
+            await sync_import(self.worker, feed)
 
     async def quiet(self) -> None:
         """Wait until nothing the model started is still moving: webhooks posted and applied, jobs run."""
@@ -207,6 +236,8 @@ async def open_marketplace(mongodb_url: str, redis_url: str, workdir: Path, *, n
                 for name, app in (("mpesa", daraja), ("stripe", stripe), ("paypal", paypal))}  # fmt: skip
         vendors = Vendors(daraja[DARAJA_SANDBOX], stripe[STRIPE_SANDBOX], paypal[PAYPAL_SANDBOX], urls)
         configured = _vendor_settings(vendors)
+        feeds = CalendarFeeds({})
+        feeds.url = await stack.enter_async_context(serve_emulator(feeds.app()))
         settings = make_settings(
             mongodb_url,
             redis_url,
@@ -215,6 +246,7 @@ async def open_marketplace(mongodb_url: str, redis_url: str, workdir: Path, *, n
             realtime=configured["realtime"],
             auth={**configured["auth"], "signing_keys": json.dumps({"keys": [new_signing_key()]})},
             redis={"namespace": f"model-{secrets.token_hex(5)}"},
+            calendar={"allow_private_addresses": True},
         )
         cluster = Cluster(settings, redis_url, mongodb_url, workdir, extra_env=_as_environment(configured))
         stack.push_async_callback(lambda: asyncio.gather(*(node.stop() for node in cluster.nodes)))
@@ -224,4 +256,4 @@ async def open_marketplace(mongodb_url: str, redis_url: str, workdir: Path, *, n
         worker = await stack.enter_async_context(open_services(settings))
         mongo: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
         stack.push_async_callback(mongo.close)
-        yield Marketplace(asyncio.get_running_loop(), settings, started, vendors, worker, mongo)
+        yield Marketplace(asyncio.get_running_loop(), settings, started, vendors, worker, mongo, feeds)

@@ -4,7 +4,7 @@ sockets once the marketplace is quiet. Each check answers the violations it find
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -149,6 +149,51 @@ async def inventory(market: Marketplace, world: World) -> list[str]:
             order = await db.ticket_orders.find_one({"_id": ticket["order_id"]}, {"status": 1})
             if order is None or order["status"] != "paid":
                 violations.append(f"ticket {ticket['_id']} is valid, its order is {order and order['status']}")
+    return violations
+
+
+async def prices(market: Marketplace, world: World) -> list[str]:
+    """Every booking's frozen price adds up: one price per night of the stay, their sum less the discount plus the
+    cleaning fee is the total, and the commission and the host's earnings split it."""
+    violations: list[str] = []
+    for stay in world.stays:
+        booking = await market.database.bookings.find_one({"_id": ObjectId(stay.booking_id)})
+        price = booking["price"]
+        nights = [night["night"].date() for night in price["night_prices"]]
+        first = booking["check_in"].date()
+        if nights != [first + timedelta(days=n) for n in range((booking["check_out"].date() - first).days)]:
+            violations.append(f"booking {stay.booking_id} prices the nights {nights}, not those of its stay")
+        if price["nights_total_minor"] != sum(night["price_minor"] for night in price["night_prices"]):
+            violations.append(f"booking {stay.booking_id}: its nights do not add up to nights_total_minor")
+        if price["total_minor"] != price["nights_total_minor"] - price["discount_minor"] + price["cleaning_fee_minor"]:
+            violations.append(f"booking {stay.booking_id}: total_minor is not nights less discount plus cleaning")
+        if price["platform_fee_minor"] + price["host_earnings_minor"] != price["total_minor"]:
+            violations.append(f"booking {stay.booking_id}: commission and earnings do not split the total")
+    return violations
+
+
+async def calendars(market: Marketplace, world: World, *, just_synced: bool = False) -> list[str]:
+    """A feed blocks only nights it showed at its last sync; right after a sync, each of those nights from today on is
+    taken here: by the feed, by the agent's block, or by a booking the feed lists as a conflict. (Later, a cancelled
+    booking frees a night until the next sync.)"""
+    violations: list[str] = []
+    today = datetime.now(UTC).date()
+    for property_id, import_id in world.feeds.items():
+        shown = world.feed_nights.get(property_id, set())
+        feed = await market.database.calendar_imports.find_one({"_id": ObjectId(import_id)})
+        claims = {claim["night"].date(): claim async for claim in market.database.night_claims.find({"property_id": ObjectId(property_id)})}
+        for night, claim in claims.items():
+            if claim.get("import_id") == ObjectId(import_id) and night not in shown:
+                violations.append(f"feed {import_id} blocks {night}, which it no longer shows")
+        conflicts = {(conflict["night"].date(), conflict["booking_id"]) for conflict in feed["conflicts"]}
+        for night in sorted(shown) if just_synced else []:
+            claim = claims.get(night)
+            if night < today or (claim and claim["kind"] != "booking"):
+                continue
+            if claim is None:
+                violations.append(f"feed {import_id} shows {night} taken, yet it is free here")
+            elif (night, claim["booking_id"]) not in conflicts:
+                violations.append(f"booking {claim['booking_id']} holds {night}, which feed {import_id} shows taken, unflagged")
     return violations
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from gateway.privacy.blockers import deletion_blockers
+from tests.calendars.feeds import airbnb_feed
 from tests.factories import DEFAULT_PASSWORD
 from tests.model import invariants
 from tests.model.clients import Answer, Http, Socket
@@ -470,6 +471,38 @@ class MarketplaceModel(RuleBasedStateMachine):
         payment = await self.market.payment(paid.payment_id)
         return payment.provider_reference if payment else None
 
+    # Prices and calendars
+
+    @rule(listing=st.integers(0, 1), weekend=st.sampled_from([None, 450_000]), weekly=st.integers(0, 30),
+          min_nights=st.integers(1, 2), season_start=st.integers(18, 26), node=NODES)  # fmt: skip
+    def agent_sets_prices(self, listing: int, weekend: int | None, weekly: int, min_nights: int, season_start: int, node: int) -> None:
+        """Weekend and seasonal prices, a weekly discount and a minimum stay, over the nights guests hold."""
+        start = datetime.now(UTC).date() + timedelta(days=season_start)
+        season = {"name": "High", "start": str(start), "end": str(start + timedelta(days=4)), "nightly_price_minor": 520_000}
+        rules = {"weekend_price_minor": weekend, "weekly_discount_percent": weekly, "min_nights": min_nights, "seasons": [season]}
+        property_id = self.world.listings[listing]
+        self._call(node, "PATCH", f"/v1/properties/{property_id}", self.agents[listing], json={"stay_rules": rules},
+                   expect=(200, 401, 403))  # fmt: skip
+
+    @rule(listing=st.integers(0, 1), start=st.integers(18, 28), nights=st.integers(0, 4), node=NODES)
+    def another_site_books(self, listing: int, start: int, nights: int, node: int) -> None:
+        """The listing's calendar elsewhere now shows [start, start + nights) taken (nothing, for 0); its feed syncs."""
+        property_id = self.world.listings[listing]
+        first = datetime.now(UTC).date() + timedelta(days=start)
+        shown = {first + timedelta(days=n) for n in range(nights)}
+        self.market.feeds.files[property_id] = airbnb_feed(*([(first, first + timedelta(days=nights))] if nights else [])).encode()
+        if property_id not in self.world.feeds:
+            body = {"url": f"{self.market.feeds.url}/{property_id}.ics", "name": "Airbnb"}
+            path = f"/v1/properties/{property_id}/calendar-imports"
+            added = self._call(node, "POST", path, self.agents[listing], json=body, expect=(201, 401, 403))
+            if added.status != 201:
+                return
+            self.world.feeds[property_id] = added.body["id"]
+        self.market.call(self.market.sync_calendars)
+        self.world.feed_nights[property_id] = shown
+        found = self.market.call(lambda: invariants.calendars(self.market, self.world, just_synced=True))
+        assert not found, "\n".join(found)
+
     # Time
 
     @precondition(lambda self: self.world.stays or self.world.orders)
@@ -506,8 +539,11 @@ def _newest(data: st.DataObject, items: list[Any]) -> Any:
 
 
 async def _checked(market: Marketplace, world: World) -> list[str]:
-    return (await invariants.money(market, world) + await invariants.inventory(market, world) + await invariants.ledger(market, world)
-            + await invariants.reconciliation(market))  # fmt: skip
+    return (
+        await invariants.money(market, world) + await invariants.inventory(market, world) + await invariants.ledger(market, world)
+        + await invariants.prices(market, world) + await invariants.calendars(market, world)
+        + await invariants.reconciliation(market)
+    )  # fmt: skip
 
 
 async def _run(work: Any) -> None:

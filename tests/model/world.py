@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from tests.model.clients import Socket
@@ -102,6 +103,9 @@ class World:
     talks: list[Talk] = field(default_factory=list)
     # ticket id -> how many entries the door admitted (never more than one without re-entry)
     admitted: dict[str, int] = field(default_factory=dict)
+    # listing id -> the id of the iCal feed it imports, and the nights that feed showed at its last sync
+    feeds: dict[str, str] = field(default_factory=dict)
+    feed_nights: dict[str, set[date]] = field(default_factory=dict)
     steps: int = 0
 
     def live_sessions(self) -> list[Session]:

@@ -53,6 +53,9 @@ CONTEXT: dict[str, Any] = {
     "reason": "The photo of the identity card is blurred: upload a sharper one, taken in daylight, without glare",
     "notice": "deletion_scheduled",
     "day": "2026-12-17T09:00:00+00:00",
+    "feed_name": "Airbnb (main listing calendar)",
+    "first_night": "2026-12-28",
+    "calendar_url": "https://lango.africa/listings/65f0c2a19f3a21bc9f3a21bc/calendar",
 }
 
 

@@ -1,0 +1,1 @@
+"""Stay prices and stay rules: the one calculation quotes, holds and search share."""
