@@ -48,7 +48,10 @@ async def _stay(client: TestClient, *, host: tuple[str, dict[str, str]] | None =
         guests=2,
         status=BookingStatus.CONFIRMED,
         hold_expires_at=START - timedelta(days=30),
-        price=PriceBreakdown.for_stay(3, 500_000, 100_000, "KES", lambda total: total // 10),
+        price=PriceBreakdown(
+            nights=3, nightly_price_minor=500_000, nights_total_minor=1_500_000, cleaning_fee_minor=100_000,
+            total_minor=1_600_000, currency="KES", platform_fee_minor=160_000, host_earnings_minor=1_440_000,
+        ),
         cancellation_policy=CancellationPolicy(),
         payment_id="pay-1",
     )
