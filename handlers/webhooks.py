@@ -53,7 +53,7 @@ async def mpesa_initiator_result(request: web.Request) -> web.Response:
     result = parse_initiator_result(services, await request.read(), request.match_info["token"], timed_out=timed_out)
     kind = request.match_info["kind"]
     if kind == "reversal":
-        await apply_reversal_result(result)
+        await apply_reversal_result(services, result)
     elif kind == "b2c" and refund_of(result.originator_conversation_id):
         await apply_mpesa_refund_result(services, result)
     elif kind == "b2c":

@@ -15,6 +15,7 @@ from gateway.ledger.accounts import (
     host_receivable,
 )
 from gateway.ledger.posting import Line, ledger_entry, post_entry
+from gateway.ledger.suspense_entries import held_in_suspense
 
 
 def _cause(payment: Payment, refund_key: str | None = None) -> LedgerCause:
@@ -48,7 +49,11 @@ async def post_collection(session: AsyncClientSession, payment: Payment) -> None
     """The money arrived at the vendor: all of it owed to the host, then the platform's commission taken from that."""
     amount, currency = payment.requested_amount_minor, payment.requested_currency
     payee = _payee(payment)
-    collected: list[Line] = [*_cash_lines(payment, _charged(payment)[0], amount), (payee, currency, -amount)]
+    received = _cash_lines(payment, _charged(payment)[0], amount)
+    if payment.provider == "mpesa" and payment.provider_reference and await held_in_suspense(session, payment.provider_reference):
+        # Paybill money an admin assigned: it reached cash when it was held unmatched, and leaves suspense now.
+        received = [(SUSPENSE, currency, amount)]
+    collected: list[Line] = [*received, (payee, currency, -amount)]
     memo = f"{payment.provider} payment {payment.id} for {payment.purpose.value} {payment.target_id}"
     await post_entry(session, ledger_entry(f"payment:{payment.id}:collected", LedgerKind.PAYMENT_COLLECTED, collected, _cause(payment), memo))
     if payment.platform_fee_minor and payee != SUSPENSE:
