@@ -116,6 +116,10 @@ class PaybillPayment(Document):
         changes = {"status": PaybillStatus.REFUNDED.value, "reversal_receipt": reversal_receipt}
         return await self._move({"status": PaybillStatus.REFUNDING.value}, changes, session)
 
+    async def note_status_query(self) -> "PaybillPayment | None":
+        """A payment being returned was asked about: its clock restarts, so it is asked again only after another wait."""
+        return await self._move({"status": PaybillStatus.REFUNDING.value}, {})
+
     async def refund_failed(self, reason: str) -> "PaybillPayment | None":
         """refunding -> unmatched again: Daraja did not reverse it; an admin decides anew."""
         changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason, "reversal_conversation_id": None}

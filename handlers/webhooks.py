@@ -4,8 +4,8 @@ from aiohttp import web
 
 from gateway.jsoncodec import json_response
 from gateway.payments.mpesa_refunds import refund_of
-from gateway.payments.paybill_admin import apply_reversal_result
-from gateway.payments.refunds import apply_mpesa_refund_result
+from gateway.payments.paybill_admin import apply_reversal_result, apply_reversal_status
+from gateway.payments.refunds import apply_mpesa_refund_result, apply_mpesa_refund_status
 from gateway.payments.webhooks import (
     answer_paybill_validation,
     check_mpesa_source,
@@ -58,8 +58,13 @@ async def mpesa_initiator_result(request: web.Request) -> web.Response:
         await apply_mpesa_refund_result(services, result)
     elif kind == "b2c":
         await apply_b2c_result(services, result)
-    else:
+    elif refund_of(result.queried_originator_conversation_id or ""):
+        await apply_mpesa_refund_status(services, result)
+    elif result.queried_originator_conversation_id:
         await apply_status_result(services, result)
+    else:
+        # A status query by receipt: a Paybill payment being reversed (the only kind asked that way).
+        await apply_reversal_status(services, result)
     return json_response(MPESA_ACCEPTED)
 
 

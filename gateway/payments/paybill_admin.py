@@ -15,7 +15,7 @@ from gateway.problems import Conflict, NotFound
 from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import ProviderError, VendorRejected
-from providers.payments.mpesa_results import InitiatorResult
+from providers.payments.mpesa_results import TRANSACTION_REVERSED, InitiatorResult
 
 log = get_logger("lango.payments")
 # Daraja's answer when the payment was reversed already (by an earlier request of ours).
@@ -123,3 +123,17 @@ async def finish_reversal(services: Services, received: PaybillPayment, reversal
     if refunded is not None:
         log.info("unmatched Paybill payment reversed", paybill_id=str(received.id), receipt=reversal_receipt)
     return refunded
+
+
+async def apply_reversal_status(services: Services, result: InitiatorResult) -> PaybillPayment | None:
+    """A Transaction Status Result about a Paybill payment being returned (its reversal's Result timed out or never
+    came): Reversed finishes the return; anything else leaves it refunding, asked again later. Daraja never reverses
+    a payment twice, so a reversal is not sent again on a status alone."""
+    received = await PaybillPayment.find_one({"trans_id": result.receipt or result.transaction_id or "", "status": PaybillStatus.REFUNDING.value})
+    if received is None:
+        log.info("transaction status Result for no Paybill payment being returned", receipt=result.receipt)
+        return None
+    if result.succeeded and result.transaction_status == TRANSACTION_REVERSED:
+        return await finish_reversal(services, received, None)
+    log.warning("Paybill reversal not confirmed yet", paybill_id=str(received.id), status=result.transaction_status)
+    return received
