@@ -17,9 +17,11 @@ from documents.payout_destination import PayoutDestination
 from gateway.ledger.accounts import PLATFORM_REVENUE, host_payable
 from gateway.messaging.bus import Published
 from gateway.payouts.earnings import payable_minor
+from gateway.payouts.holdback import earnings_now
 from gateway.payouts.paying import start_payout
 from gateway.payouts.schedule import pay_out_now
 from gateway.payouts.views import send_payout_notice
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
@@ -226,3 +228,24 @@ async def test_the_owner_lists_their_payouts(client: TestClient, sandbox: Sandbo
     assert [(item["id"], item["status"], item["amount_minor"], item["phone"]) for item in page["items"]] == [
         (str(payout.id), "sent", agent.earned, "2547*****111")
     ]
+
+
+async def test_earnings_show_what_the_holdback_keeps_what_is_payable_and_what_is_on_its_way(client: TestClient, sandbox: SandboxVendors) -> None:
+    services: Services = client.app[SERVICES]
+    agent = await earning_agent(client, sandbox, PAID_AT_ONCE)
+    caller = Caller(user_id=agent.id, roles=frozenset(), session_id="test")
+
+    async def split(now: datetime) -> tuple[int, int, int, int]:
+        (kes,) = (await earnings_now(services, caller, now)).currencies
+        return kes.pending_minor, kes.payable_minor, kes.on_the_way_minor, kes.paid_out_minor
+
+    # Before check-in the stay's earnings are held back; the agent reads the same over HTTP.
+    (kes,) = (await (await client.get("/v1/me/earnings", headers=agent.headers)).json())["currencies"]
+    assert (kes["earned_minor"], kes["pending_minor"], kes["payable_minor"], kes["on_the_way_minor"]) == (agent.earned, agent.earned, 0, 0)
+    assert await split(agent.later) == (0, agent.earned, 0, 0)
+    payout = await start_payout(services, agent.id, agent.later)
+    assert await split(agent.later) == (0, 0, agent.earned, 0)
+    before = len(daraja(sandbox).callbacks)
+    finish_b2c(daraja(sandbox), str(payout.id))
+    await results_delivered(client, sandbox, before, 1)
+    assert await split(agent.later) == (0, 0, 0, agent.earned)
