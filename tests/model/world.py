@@ -93,6 +93,8 @@ class World:
     events: list[HostedEvent] = field(default_factory=list)
     # ticket id -> how many entries the door admitted (never more than one without re-entry)
     admitted: dict[str, int] = field(default_factory=dict)
+    # M-Pesa TransIDs of the money this run's people paid on the Paybill (matched or not).
+    paybill_trans_ids: list[str] = field(default_factory=list)
     steps: int = 0
 
     def live_sessions(self) -> list[Session]:
