@@ -53,8 +53,7 @@ async def paid_out_minor(user_id: str) -> int:
 
 
 async def on_the_way_minor(user_id: str) -> int:
-    match = {"user_id": user_id, "status": {"$nin": [PayoutStatus.FAILED.value, PayoutStatus.PAID.value]}}
-    return await _sum(Payout.get_pymongo_collection(), match, "$amount_minor")
+    return await Payout.unsettled_minor(user_id, "KES")
 
 
 async def payable_minor(user_id: str, now: datetime, holdback: timedelta) -> int:

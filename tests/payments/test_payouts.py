@@ -14,7 +14,7 @@ from documents.ledger_entry import LedgerEntry
 from documents.notification import Notification
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
-from gateway.ledger.accounts import PLATFORM_REVENUE, host_payable
+from gateway.ledger.accounts import PLATFORM_REVENUE, host_payable, host_receivable
 from gateway.messaging.bus import Published
 from gateway.payouts.earnings import payable_minor
 from gateway.payouts.holdback import earnings_now
@@ -26,6 +26,7 @@ from gateway.services import Services
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
 from providers.emulators import DarajaSandbox, finish_b2c, finish_late_b2c, pay_bill, post_pending_results
+from tests.ledger.books import ledger_problems
 from tests.payments.conftest import delivered, held_booking
 from tests.properties.builders import signed_in
 
@@ -249,3 +250,24 @@ async def test_earnings_show_what_the_holdback_keeps_what_is_payable_and_what_is
     finish_b2c(daraja(sandbox), str(payout.id))
     await results_delivered(client, sandbox, before, 1)
     assert await split(agent.later) == (0, 0, 0, agent.earned)
+
+
+async def test_a_refund_while_a_payout_is_on_its_way_is_owed_by_the_host_not_taken_twice(client: TestClient, sandbox: SandboxVendors) -> None:
+    services: Services = client.app[SERVICES]
+    agent = await earning_agent(client, sandbox, PAID_AT_ONCE)
+    payout = await start_payout(services, agent.id, agent.later)
+    assert payout.status == "sent"
+    # The guest's stay is cancelled before M-Pesa's Result: the payout carries the host's share already.
+    stay = await Booking.find_one({"agent_id": agent.id})
+    cancelled = await client.post(f"/v1/bookings/{stay.id}/cancel", headers=agent.headers)
+    assert cancelled.status == 200
+    assert await LedgerBalance.of(host_payable(agent.id), "KES") == -agent.earned
+    assert await LedgerBalance.of(host_receivable(agent.id), "KES") == agent.earned
+    before = len(daraja(sandbox).callbacks)
+    finish_b2c(daraja(sandbox), str(payout.id))
+    await results_delivered(client, sandbox, before, 1)
+    assert (await Payout.get(payout.id)).status == "paid"
+    # Owed nothing, owing the refund's share back: kept from later earnings, never a second payout.
+    assert await LedgerBalance.of(host_payable(agent.id), "KES") == 0
+    assert await start_payout(services, agent.id, agent.later + timedelta(days=1)) is None
+    assert await ledger_problems() == []
