@@ -8,6 +8,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 from documents.payment import PaymentPurpose
@@ -95,10 +96,10 @@ class PaybillPayment(Document):
                    "payment_id": payment_id, "unmatched_reason": None, **resolution}  # fmt: skip
         return await self._require({"status": PaybillStatus.PROCESSING.value}, changes)
 
-    async def hold_unmatched(self, reason: str) -> "PaybillPayment":
+    async def hold_unmatched(self, reason: str, session: AsyncClientSession | None = None) -> "PaybillPayment":
         """processing -> unmatched: nothing payable matches it; it waits in the admins' list."""
         changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason}
-        return await self._require({"status": PaybillStatus.PROCESSING.value}, changes)
+        return await self._require({"status": PaybillStatus.PROCESSING.value}, changes, session)
 
     async def start_refund(self, admin_id: str, note: str) -> "PaybillPayment":
         """unmatched -> refunding, before Daraja is asked for the reversal."""
@@ -108,26 +109,37 @@ class PaybillPayment(Document):
     async def note_reversal(self, conversation_id: str) -> "PaybillPayment":
         return await self._require({"status": PaybillStatus.REFUNDING.value}, {"reversal_conversation_id": conversation_id})
 
-    async def finish_refund(self, reversal_receipt: str | None) -> "PaybillPayment | None":
+    async def finish_refund(
+        self, reversal_receipt: str | None, session: AsyncClientSession | None = None
+    ) -> "PaybillPayment | None":
         """refunding -> refunded once Daraja reversed it; None when it already was."""
         changes = {"status": PaybillStatus.REFUNDED.value, "reversal_receipt": reversal_receipt}
-        return await self._move({"status": PaybillStatus.REFUNDING.value}, changes)
+        return await self._move({"status": PaybillStatus.REFUNDING.value}, changes, session)
+
+    async def note_status_query(self) -> "PaybillPayment | None":
+        """A payment being returned was asked about: its clock restarts, so it is asked again only after another wait."""
+        return await self._move({"status": PaybillStatus.REFUNDING.value}, {})
 
     async def refund_failed(self, reason: str) -> "PaybillPayment | None":
         """refunding -> unmatched again: Daraja did not reverse it; an admin decides anew."""
         changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason, "reversal_conversation_id": None}
         return await self._move({"status": PaybillStatus.REFUNDING.value}, changes)
 
-    async def _move(self, expected: dict[str, Any], changes: dict[str, Any]) -> "PaybillPayment | None":
+    async def _move(
+        self, expected: dict[str, Any], changes: dict[str, Any], session: AsyncClientSession | None = None
+    ) -> "PaybillPayment | None":
         updated = await self.get_pymongo_collection().find_one_and_update(
             {"_id": self.id, **expected},
             {"$set": {**changes, "updated_at": stored_now()}},
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
         return PaybillPayment.model_validate(updated) if updated else None
 
-    async def _require(self, expected: dict[str, Any], changes: dict[str, Any]) -> "PaybillPayment":
-        moved = await self._move(expected, changes)
+    async def _require(
+        self, expected: dict[str, Any], changes: dict[str, Any], session: AsyncClientSession | None = None
+    ) -> "PaybillPayment":
+        moved = await self._move(expected, changes, session)
         if moved is None:
             raise PaybillStateConflict(f"paybill payment {self.id} is not {expected.get('status')}")
         return moved

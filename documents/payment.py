@@ -282,6 +282,15 @@ class Payment(Document, AdvancesState):
         )
         return Payment.model_validate(updated) if updated else self
 
+    async def note_refund_query(self, key: str, now: datetime) -> None:
+        """A pending refund was asked about: its clock restarts, so it is asked again only after another wait. A
+        refund settled meanwhile is left as it is."""
+        await self.get_pymongo_collection().update_one(
+            {"_id": self.id},
+            {"$set": {"refunds.$[entry].updated_at": now}},
+            array_filters=[{"entry.key": key, "entry.status": RefundStatus.PENDING.value}],
+        )
+
     async def _reach(
         self,
         target: PaymentStatus,

@@ -123,5 +123,16 @@ class Payout(Document, AdvancesState):
         return await self._advance(target, expected, changes, unset=unset, increment=increment, session=session)
 
     @classmethod
+    async def unsettled_minor(cls, user_id: str, currency: str, session: AsyncClientSession | None = None) -> int:
+        """What the person's payouts still on their way carry: reserved, and posted to the ledger only once paid."""
+        match = {"user_id": user_id, "currency": currency, "status": {"$in": [status.value for status in UNSETTLED]}}
+        cursor = await cls.get_pymongo_collection().aggregate(
+            [{"$match": match}, {"$group": {"_id": None, "total": {"$sum": "$amount_minor"}}}], session=session
+        )
+        async for row in cursor:
+            return int(row["total"])
+        return 0
+
+    @classmethod
     async def by_id(cls, payout_id: str) -> "Payout | None":
         return await cls.get(PydanticObjectId(payout_id)) if PydanticObjectId.is_valid(payout_id) else None

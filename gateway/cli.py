@@ -1,5 +1,5 @@
 """The `lango` command: serve, worker, migrate, backup, restore, check-config, keys new, ledger check and reconcile,
-and the operator's commands."""
+mpesa register-c2b, and the operator's commands."""
 
 import argparse
 import asyncio
@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     ledger_reconcile.add_argument("day", metavar="DAY", type=_utc_day, help="the UTC day, YYYY-MM-DD")
     ledger_reconcile.add_argument("--provider", help="only this vendor (mpesa, stripe, paypal)")
     ledger_reconcile.set_defaults(run=_ledger_reconcile)
+
+    mpesa = commands.add_parser("mpesa", help="M-Pesa (Daraja) set-up for a live shortcode")
+    mpesa_commands = mpesa.add_subparsers(required=True, metavar="ACTION")
+    register_c2b = mpesa_commands.add_parser(
+        "register-c2b",
+        help="register the shortcode's Paybill validation and confirmation URLs with Daraja (once per shortcode)",
+    )
+    register_c2b.set_defaults(run=_register_c2b)
     return parser
 
 
@@ -193,6 +201,22 @@ def _ledger_reconcile(settings: Settings, arguments: argparse.Namespace) -> int:
         return 1 if faults else 0
 
     return operate(settings, reconcile)
+def _register_c2b(settings: Settings, _: argparse.Namespace) -> int:
+    from gateway.vendors.paybill_registration import RegistrationImpossible, register_live_paybill
+    from providers.errors import ProviderError
+
+    try:
+        urls, answer = asyncio.run(register_live_paybill(settings))
+    except (RegistrationImpossible, ProviderError) as error:
+        print(f"lango mpesa register-c2b: {error}", file=sys.stderr)
+        return 1
+    shortcode = settings.payments.mpesa.shortcode
+    # The URLs carry the callback token: printed with it masked, as Daraja has them.
+    token = settings.payments.mpesa.callback_token.get_secret_value() if settings.payments.mpesa.callback_token else ""
+    for name, url in (("confirmation", urls.confirmation), ("validation", urls.validation)):
+        print(f"{name}: {url.replace(token, '<callback_token>')}")
+    print(f"shortcode {shortcode} registered: {answer.get('ResponseDescription', answer)}")
+    return 0
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:

@@ -373,6 +373,8 @@ class PaymentSettings(Section):
     reconcile_interval_s: int = Field(60, ge=60, le=3600)
     reconcile_after_s: int = Field(120, ge=30, le=86_400)
     reconcile_batch: int = Field(200, ge=1, le=5000)
+    # An M-Pesa refund (B2C) or Paybill reversal this long without its Result is asked about (Transaction Status).
+    initiator_status_after_s: int = Field(300, ge=30, le=86_400)
     sandbox_callback_delay_s: float = Field(3.0, ge=0, le=600)
 
 
@@ -400,8 +402,9 @@ class PayoutSettings(Section):
     resend_after_s: int = Field(120, ge=30, le=86_400)
     # A payout sent or timed out this long without a Result is asked about with a transaction status query.
     status_query_after_s: int = Field(300, ge=30, le=86_400)
-    # A payout M-Pesa still does not know this long after it timed out is failed, and its amount payable again.
-    give_up_after_s: int = Field(86_400, ge=600, le=30 * 86_400)
+    # A payout M-Pesa still does not know this long after it timed out is reported (an error in the log, again each
+    # such period) for the finance team; its amount stays reserved: it is never failed without M-Pesa saying so.
+    report_unknown_after_s: int = Field(86_400, ge=600, le=30 * 86_400)
     batch: int = Field(100, ge=1, le=5_000)
 
 

@@ -10,8 +10,9 @@ from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ProseText
 from gateway.ledger.accounts import ACCOUNT_NAME
 from gateway.ledger.adjustments import post_adjustment
-from gateway.ledger.reading import balances_page, earnings_of, entries_page
+from gateway.ledger.reading import balances_page, entries_page
 from gateway.ledger.views import EarningsView, LedgerBalancePage, LedgerEntryPage, LedgerEntryView
+from gateway.payouts.holdback import earnings_now
 from gateway.routing import ApiRoutes, RequestModel, created_response, required_idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
@@ -65,12 +66,14 @@ class BalancesQuery(RequestModel):
     access=AUTHENTICATED,
     problems=(401,),
     description="Per currency, in minor units: what guests and buyers paid for the caller's stays and tickets, the "
-    "platform's commission, the caller's share of refunds, what was earned, paid out, and earned but not yet paid "
-    "out (pending). Read from the ledger's balances (docs/ledger.md); a user who never sold anything gets an empty list.",
+    "platform's commission, the caller's share of refunds, what was earned and paid out, and what is owed split into "
+    "still held back after check-in or the event (pending), payable by the next payout, and on its way in a payout. "
+    "Read from the ledger's balances (docs/ledger.md); a user who never sold anything gets an empty list.",
 )
 async def my_earnings(request: web.Request, caller: Caller) -> EarningsView:
     """The caller's earnings as a host or agent"""
-    return await earnings_of(caller)
+    services = request.app[SERVICES]
+    return await earnings_now(services, caller, services.clock())
 
 
 @routes.get(

@@ -4,8 +4,8 @@ from aiohttp import web
 
 from gateway.jsoncodec import json_response
 from gateway.payments.mpesa_refunds import refund_of
-from gateway.payments.paybill_admin import apply_reversal_result
-from gateway.payments.refunds import apply_mpesa_refund_result
+from gateway.payments.paybill_admin import apply_reversal_result, apply_reversal_status
+from gateway.payments.refunds import apply_mpesa_refund_result, apply_mpesa_refund_status
 from gateway.payments.webhooks import (
     answer_paybill_validation,
     check_mpesa_source,
@@ -53,13 +53,18 @@ async def mpesa_initiator_result(request: web.Request) -> web.Response:
     result = parse_initiator_result(services, await request.read(), request.match_info["token"], timed_out=timed_out)
     kind = request.match_info["kind"]
     if kind == "reversal":
-        await apply_reversal_result(result)
+        await apply_reversal_result(services, result)
     elif kind == "b2c" and refund_of(result.originator_conversation_id):
         await apply_mpesa_refund_result(services, result)
     elif kind == "b2c":
         await apply_b2c_result(services, result)
-    else:
+    elif refund_of(result.queried_originator_conversation_id or ""):
+        await apply_mpesa_refund_status(services, result)
+    elif result.queried_originator_conversation_id:
         await apply_status_result(services, result)
+    else:
+        # A status query by receipt: a Paybill payment being reversed (the only kind asked that way).
+        await apply_reversal_status(services, result)
     return json_response(MPESA_ACCEPTED)
 
 

@@ -5,6 +5,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerCause, LedgerKind
 from documents.payment import Payment
+from documents.payout import Payout
 from gateway.ledger.accounts import (
     FX_CONVERSION,
     PLATFORM_REVENUE,
@@ -15,6 +16,7 @@ from gateway.ledger.accounts import (
     host_receivable,
 )
 from gateway.ledger.posting import Line, ledger_entry, post_entry
+from gateway.ledger.suspense_entries import held_in_suspense
 
 
 def _cause(payment: Payment, refund_key: str | None = None) -> LedgerCause:
@@ -48,7 +50,11 @@ async def post_collection(session: AsyncClientSession, payment: Payment) -> None
     """The money arrived at the vendor: all of it owed to the host, then the platform's commission taken from that."""
     amount, currency = payment.requested_amount_minor, payment.requested_currency
     payee = _payee(payment)
-    collected: list[Line] = [*_cash_lines(payment, _charged(payment)[0], amount), (payee, currency, -amount)]
+    received = _cash_lines(payment, _charged(payment)[0], amount)
+    if payment.provider == "mpesa" and payment.provider_reference and await held_in_suspense(session, payment.provider_reference):
+        # Paybill money an admin assigned: it reached cash when it was held unmatched, and leaves suspense now.
+        received = [(SUSPENSE, currency, amount)]
+    collected: list[Line] = [*received, (payee, currency, -amount)]
     memo = f"{payment.provider} payment {payment.id} for {payment.purpose.value} {payment.target_id}"
     await post_entry(session, ledger_entry(f"payment:{payment.id}:collected", LedgerKind.PAYMENT_COLLECTED, collected, _cause(payment), memo))
     if payment.platform_fee_minor and payee != SUSPENSE:
@@ -78,7 +84,9 @@ async def post_refund_due(
     host_share = due - commission
     lines: list[Line] = [(PLATFORM_REVENUE, currency, commission), (REFUNDS_PAYABLE, currency, -due)]
     if payment.payee_id:
-        still_owed = max(0, -await LedgerBalance.of(host_payable(payment.payee_id), currency, session))
+        # A payout on its way carries part of the balance: that part is the host's already, as if paid out.
+        balance = await LedgerBalance.of(host_payable(payment.payee_id), currency, session)
+        still_owed = max(0, -balance - await Payout.unsettled_minor(payment.payee_id, currency, session))
         from_earnings = min(host_share, still_owed)
         lines += [(host_payable(payment.payee_id), currency, from_earnings),
                   (host_receivable(payment.payee_id), currency, host_share - from_earnings)]  # fmt: skip

@@ -17,7 +17,10 @@ class CurrencyEarnings(BaseModel):
     refunded_minor: int = Field(description="the host's share of what went back to payers")
     earned_minor: int = Field(description="what the host earned: gross less commission, refunds and adjustments")
     paid_out_minor: int = Field(description="what was paid out to the host")
-    pending_minor: int = Field(description="earned and not yet paid out")
+    pending_minor: int = Field(description="earned and not yet paid out, still held back: stays checked into or events "
+                               "held less than payouts.holdback_s ago (all of it in a currency not paid out)")  # fmt: skip
+    payable_minor: int = Field(0, description="earned, past the holdback: what the next payout pays")
+    on_the_way_minor: int = Field(0, description="in a payout sent and not yet confirmed by the vendor")
     owed_by_host_minor: int = Field(description="a refund's share beyond what the host was still owed; kept from later earnings")
 
 

@@ -6,10 +6,13 @@ import secrets
 from datetime import timedelta
 
 from pydantic import BaseModel, Field
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from documents.paybill import PaybillPayment, PaybillReference
 from documents.payment import OPEN, Payment, PaymentPurpose, PaymentStatus
+from gateway.database import in_transaction
+from gateway.ledger.suspense_entries import post_held_in_suspense
 from gateway.logs import get_logger
 from gateway.payments.purposes import PayableTarget, purpose_handler
 from gateway.payments.settle import apply_recorded_event, close_payment_unpaid, record_vendor_event
@@ -129,7 +132,7 @@ async def confirm_paybill(services: Services, notice: PaybillNotice) -> PaybillP
         received = claimed
     reference = await PaybillReference.find_one({"code": received.account_reference})
     if reference is None:
-        return await hold_unmatched(received, "unknown_reference")
+        return await hold_unmatched(services, received, "unknown_reference")
     return await settle_on_target(services, received, reference)
 
 
@@ -138,12 +141,12 @@ async def settle_on_target(services: Services, received: PaybillPayment, referen
     when the target owes nothing now or another amount."""
     target = await _payable(services, reference)
     if target is None:
-        return await hold_unmatched(received, "not_payable")
+        return await hold_unmatched(services, received, "not_payable")
     if (target.amount_minor, target.currency) != (received.amount_minor, received.currency):
-        return await hold_unmatched(received, "amount_differs")
+        return await hold_unmatched(services, received, "amount_differs")
     payment = await _paybill_payment(services, received, reference, target)
     if payment is None:
-        return await hold_unmatched(received, "already_paid")
+        return await hold_unmatched(services, received, "already_paid")
     # Stored before the payment is moved: were the process to stop, the reconciliation job applies it.
     statement, _ = await record_vendor_event(_statement(received, payment), "paybill")
     if statement.applied_at is None:
@@ -151,10 +154,17 @@ async def settle_on_target(services: Services, received: PaybillPayment, referen
     return await received.settle(reference.purpose, reference.target_id, str(payment.id), **resolution)
 
 
-async def hold_unmatched(received: PaybillPayment, reason: str) -> PaybillPayment:
-    """Money that pays for nothing: held for an admin to assign or return (the ledger's suspense)."""
+async def hold_unmatched(services: Services, received: PaybillPayment, reason: str) -> PaybillPayment:
+    """Money that pays for nothing: held for an admin to assign or return, and posted to the ledger's suspense in the
+    same transaction (once per TransID, however often it is held)."""
+
+    async def hold(session: AsyncClientSession) -> PaybillPayment:
+        held = await received.hold_unmatched(reason, session)
+        await post_held_in_suspense(session, held)
+        return held
+
     log.warning("Paybill payment matches nothing", trans_id=received.trans_id, reason=reason)
-    return await received.hold_unmatched(reason)
+    return await in_transaction(services, hold)
 
 
 async def _paybill_payment(

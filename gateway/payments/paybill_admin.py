@@ -1,8 +1,12 @@
 """What admins do with Paybill money that matched nothing: list it, assign it to a booking or order, or return it to
 the payer through Daraja's Reversal (whole amount, the only kind Daraja makes)."""
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from documents.paybill import PaybillPayment, PaybillStateConflict, PaybillStatus
 from documents.payment import PaymentPurpose
+from gateway.database import in_transaction
+from gateway.ledger.suspense_entries import post_suspense_reversed
 from gateway.logs import get_logger
 from gateway.payments.paybill import CLAIM_LEASE, reference_for, settle_on_target
 from gateway.payments.problems import PaymentProviderUnavailable
@@ -11,7 +15,7 @@ from gateway.problems import Conflict, NotFound
 from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import ProviderError, VendorRejected
-from providers.payments.mpesa_results import InitiatorResult
+from providers.payments.mpesa_results import TRANSACTION_REVERSED, InitiatorResult
 
 log = get_logger("lango.payments")
 # Daraja's answer when the payment was reversed already (by an earlier request of ours).
@@ -85,7 +89,7 @@ async def refund_unmatched(services: Services, admin: Caller, paybill_id: str, n
     return await refunding.note_reversal(acknowledgement.originator_conversation_id)
 
 
-async def apply_reversal_result(result: InitiatorResult) -> PaybillPayment | None:
+async def apply_reversal_result(services: Services, result: InitiatorResult) -> PaybillPayment | None:
     """Finish the return of a Paybill payment from Daraja's reversal Result; one for no known reversal is logged."""
     received = await PaybillPayment.find_one({"reversal_conversation_id": result.originator_conversation_id})
     if received is None and result.original_transaction_id:
@@ -101,5 +105,35 @@ async def apply_reversal_result(result: InitiatorResult) -> PaybillPayment | Non
         log.warning("reversal timed out at Daraja", paybill_id=str(received.id))
         return received
     if result.succeeded or result.result_code == ALREADY_REVERSED:
-        return await received.finish_refund(result.transaction_id)
+        return await finish_reversal(services, received, result.transaction_id)
     return await received.refund_failed(f"reversal_failed_{result.result_code}")
+
+
+async def finish_reversal(services: Services, received: PaybillPayment, reversal_receipt: str | None) -> PaybillPayment | None:
+    """Daraja reversed the money: refunded, and out of suspense in the same transaction; None when it already was
+    (a duplicate Result, or the status query's answer after the Result)."""
+
+    async def finish(session: AsyncClientSession) -> PaybillPayment | None:
+        refunded = await received.finish_refund(reversal_receipt, session)
+        if refunded is not None:
+            await post_suspense_reversed(session, refunded)
+        return refunded
+
+    refunded = await in_transaction(services, finish)
+    if refunded is not None:
+        log.info("unmatched Paybill payment reversed", paybill_id=str(received.id), receipt=reversal_receipt)
+    return refunded
+
+
+async def apply_reversal_status(services: Services, result: InitiatorResult) -> PaybillPayment | None:
+    """A Transaction Status Result about a Paybill payment being returned (its reversal's Result timed out or never
+    came): Reversed finishes the return; anything else leaves it refunding, asked again later. Daraja never reverses
+    a payment twice, so a reversal is not sent again on a status alone."""
+    received = await PaybillPayment.find_one({"trans_id": result.receipt or result.transaction_id or "", "status": PaybillStatus.REFUNDING.value})
+    if received is None:
+        log.info("transaction status Result for no Paybill payment being returned", receipt=result.receipt)
+        return None
+    if result.succeeded and result.transaction_status == TRANSACTION_REVERSED:
+        return await finish_reversal(services, received, None)
+    log.warning("Paybill reversal not confirmed yet", paybill_id=str(received.id), status=result.transaction_status)
+    return received

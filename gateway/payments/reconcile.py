@@ -7,6 +7,7 @@ from documents.payment import Payment, PaymentStatus
 from documents.payment_event import PaymentEvent
 from gateway.jobs import every
 from gateway.logs import get_logger
+from gateway.payments.mpesa_status_queries import ask_about_mpesa_money_sent_back
 from gateway.payments.purposes import purpose_handler
 from gateway.payments.refunds import retry_requested_refunds
 from gateway.payments.settle import apply_recorded_event, apply_vendor_event, close_payment_unpaid
@@ -44,6 +45,7 @@ async def reconcile_now(services: Services, now: datetime | None = None) -> dict
         "expired": await expire_abandoned_payments(services, now, limit),
         "reapplied": await apply_stranded_statements(services, now, limit),
         "refunds_sent": await retry_requested_refunds(services, limit),
+        "sent_back_queried": await ask_about_mpesa_money_sent_back(services, now, limit),
     }
     if any(done.values()):
         log.info("payments reconciled", **done)

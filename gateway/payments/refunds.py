@@ -16,12 +16,15 @@ from gateway.services import Services
 from gateway.vendors.payments import PaymentVendors
 from providers.errors import ProviderError, VendorRejected, VendorUnavailable
 from providers.payments import PaymentOutcome
-from providers.payments.mpesa_results import InitiatorResult
+from providers.payments.mpesa_results import (
+    DUPLICATE_REQUEST,
+    TRANSACTION_COMPLETED,
+    TRANSACTION_NOT_MADE,
+    InitiatorResult,
+)
 from providers.payments.outcomes import PARTIALLY_REFUNDED, REFUNDED
 
 log = get_logger("lango.payments")
-# Daraja's answer to an OriginatorConversationID it has seen: says nothing of whether the first one paid.
-DUPLICATE_REQUEST = "15"
 
 
 def charged_share(payment: Payment, requested_minor: int) -> int | None:
@@ -130,27 +133,64 @@ async def record_vendor_refund(
     return updated
 
 
-async def apply_mpesa_refund_result(services: Services, result: InitiatorResult) -> Payment | None:
-    """Daraja's B2C Result for a refund: succeeded once whatever the repeats, or failed; a timeout leaves it pending
-    (it may have paid: the finance team checks before sending it again)."""
-    named = refund_of(result.originator_conversation_id)
+async def _refund_payment(originator_id: str) -> tuple[Payment, PaymentRefund] | None:
+    """The payment and refund a refund's OriginatorConversationID names, read now; None for no known refund."""
+    named = refund_of(originator_id)
     payment = await Payment.get(PydanticObjectId(named[0])) if named and PydanticObjectId.is_valid(named[0]) else None
     refund = next((entry for entry in payment.refunds if entry.key == named[1]), None) if payment and named else None
-    if payment is None or refund is None:
+    return (payment, refund) if payment is not None and refund is not None else None
+
+
+async def apply_mpesa_refund_result(services: Services, result: InitiatorResult) -> Payment | None:
+    """Daraja's B2C Result for a refund: succeeded once whatever the repeats, or failed; a timeout leaves it pending
+    for the Transaction Status query (gateway.payments.mpesa_status_queries) to settle."""
+    found = await _refund_payment(result.originator_conversation_id)
+    if found is None:
         log.warning("B2C Result for no known refund", originator_id=result.originator_conversation_id)
         return None
+    payment, refund = found
     if result.timed_out or result.result_code == DUPLICATE_REQUEST:
         log.warning("M-Pesa refund outcome unknown", payment_id=str(payment.id), key=refund.key, code=result.result_code)
         return payment
     if not result.succeeded:
-        updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=result.result_desc)
-        await publish_payment_updated(services, updated)
-        return updated
+        return await _mpesa_refund_failed(services, payment, refund, result.result_desc)
+    return await _mpesa_refund_sent(services, payment, refund, result.receipt or result.transaction_id, result.amount_minor)
+
+
+async def apply_mpesa_refund_status(services: Services, result: InitiatorResult) -> Payment | None:
+    """A Transaction Status Result about a refund (named by its OriginatorConversationID): Completed sends it,
+    a status that moved nothing fails it, anything else leaves it pending to be asked again."""
+    found = await _refund_payment(result.queried_originator_conversation_id or "")
+    if found is None:
+        log.info("transaction status Result for no known refund", queried=result.queried_originator_conversation_id)
+        return None
+    payment, refund = found
+    if result.succeeded and result.transaction_status == TRANSACTION_COMPLETED:
+        return await _mpesa_refund_sent(services, payment, refund, result.receipt, result.amount_minor)
+    if result.succeeded and result.transaction_status in TRANSACTION_NOT_MADE:
+        return await _mpesa_refund_failed(services, payment, refund, f"M-Pesa: {result.transaction_status}")
+    log.warning("M-Pesa refund not settled by the status query", payment_id=str(payment.id), key=refund.key,
+                code=result.result_code, status=result.transaction_status)  # fmt: skip
+    return payment
+
+
+async def _mpesa_refund_sent(
+    services: Services, payment: Payment, refund: PaymentRefund, receipt: str | None, amount_minor: int | None
+) -> Payment:
+    """The B2C payment of the refund reached the payer: recorded once, whichever of its Results and status Results
+    come, in whatever order: one that finds it succeeded already changes nothing."""
+    if refund.status == RefundStatus.SUCCEEDED:
+        return payment
     collected = payment.charged_amount_minor or payment.requested_amount_minor
-    refunded_after = payment.refunded_minor + (result.amount_minor or 0)
-    return await _refund_succeeded(
-        services, payment, refund.key, result.receipt or result.transaction_id, result.amount_minor, fully=refunded_after >= collected
-    )
+    refunded_after = payment.refunded_minor + (amount_minor or 0)
+    return await _refund_succeeded(services, payment, refund.key, receipt, amount_minor, fully=refunded_after >= collected)
+
+
+async def _mpesa_refund_failed(services: Services, payment: Payment, refund: PaymentRefund, note: str) -> Payment:
+    """M-Pesa moved nothing: the refund failed, its amount stays owed in refunds payable for the finance team."""
+    updated = await change_refund(services, payment, refund.key, RefundStatus.FAILED, note=note)
+    await publish_payment_updated(services, updated)
+    return updated
 
 
 async def retry_requested_refunds(services: Services, limit: int) -> int:

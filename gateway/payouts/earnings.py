@@ -52,9 +52,8 @@ async def paid_out_minor(user_id: str) -> int:
     return await _sum(Payout.get_pymongo_collection(), match, "$amount_minor")
 
 
-async def _on_the_way_minor(user_id: str) -> int:
-    match = {"user_id": user_id, "status": {"$nin": [PayoutStatus.FAILED.value, PayoutStatus.PAID.value]}}
-    return await _sum(Payout.get_pymongo_collection(), match, "$amount_minor")
+async def on_the_way_minor(user_id: str) -> int:
+    return await Payout.unsettled_minor(user_id, "KES")
 
 
 async def payable_minor(user_id: str, now: datetime, holdback: timedelta) -> int:
@@ -62,5 +61,5 @@ async def payable_minor(user_id: str, now: datetime, holdback: timedelta) -> int
     cutoff = now - holdback
     earned = await _stays_earned(user_id, cutoff) + await _tickets_earned(user_id, cutoff)
     by_sales = earned - await paid_out_minor(user_id)
-    by_ledger = await owed_to(user_id, "KES") - await _on_the_way_minor(user_id)
+    by_ledger = await owed_to(user_id, "KES") - await on_the_way_minor(user_id)
     return max(0, min(by_sales, by_ledger))

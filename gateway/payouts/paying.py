@@ -104,7 +104,7 @@ async def pay_payout(
     except PayoutStateConflict:
         current = await Payout.by_id(str(payout.id))
         if current is not None and current.status == PayoutStatus.FAILED:
-            # Given up on as unknown, then paid after all: its amount was payable again. A person must look.
+            # Failed on M-Pesa's word, then paid after all: M-Pesa contradicted itself. A person must look.
             log.error("payout paid after it was failed", payout_id=str(payout.id), receipt=receipt)
         return None
     log.info("payout paid", payout_id=str(paid.id), receipt=receipt)

@@ -5,14 +5,14 @@ from documents.payout import Payout
 from gateway.logs import get_logger
 from gateway.payouts.paying import fail_payout, pay_payout, time_out_payout
 from gateway.services import Services
-from providers.payments.mpesa_results import InitiatorResult
+from providers.payments.mpesa_results import (
+    DUPLICATE_REQUEST,
+    TRANSACTION_COMPLETED,
+    TRANSACTION_NOT_MADE,
+    InitiatorResult,
+)
 
 log = get_logger("lango.payouts")
-# Daraja's answer to an OriginatorConversationID it has seen: says nothing of whether the first one paid.
-DUPLICATE_REQUEST = "15"
-# What a transaction status Result calls a payment that went through.
-COMPLETED = "Completed"
-NOT_PAID_STATUSES = {"Failed", "Cancelled", "Expired", "Declined"}
 
 
 async def apply_b2c_result(services: Services, result: InitiatorResult) -> Payout | None:
@@ -40,9 +40,9 @@ async def apply_status_result(services: Services, result: InitiatorResult) -> Pa
     if not result.succeeded:
         log.warning("transaction status query failed", payout_id=str(payout.id), result_code=result.result_code)
         return payout
-    if result.transaction_status == COMPLETED:
+    if result.transaction_status == TRANSACTION_COMPLETED:
         return await pay_payout(services, payout, result.receipt, result.receiver, result.amount_minor)
-    if result.transaction_status in NOT_PAID_STATUSES:
+    if result.transaction_status in TRANSACTION_NOT_MADE:
         return await fail_payout(services, payout, result.result_code, f"M-Pesa: {result.transaction_status}", services.clock())
     log.warning("payout in a state M-Pesa did not settle", payout_id=str(payout.id), status=result.transaction_status)
     return payout

@@ -1,5 +1,5 @@
 """The payout job: pays out what became payable, sends again what Daraja never acknowledged, asks M-Pesa about
-payouts whose Result is late or timed out, and gives up on those it never heard of."""
+payouts whose Result is late or timed out, and reports those M-Pesa has long had no record of."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -8,13 +8,13 @@ from documents.payout import Payout, PayoutStatus
 from documents.payout_destination import PayoutDestination
 from gateway.jobs import every
 from gateway.logs import get_logger
-from gateway.payouts.paying import fail_payout, payout_provider, send_payout, start_payout
+from gateway.payouts.paying import payout_provider, send_payout, start_payout
 from gateway.redis_client import redis_key
 from gateway.services import Services
 from providers.errors import ProviderError, VendorRejected
 
 log = get_logger("lango.payouts")
-GAVE_UP = "M-Pesa has no record of this payout; its amount will be paid again."
+UNKNOWN_LONG = "payout still unknown to M-Pesa: its amount stays reserved; check the B2C account's statement"
 
 
 @every("*/5 * * * *", timeout_s=300)
@@ -29,7 +29,7 @@ async def pay_out_earnings(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def pay_out_now(services: Services, now: datetime) -> dict[str, int]:
     settings = services.settings.payouts
-    done = {"started": 0, "resent": 0, "queried": 0, "given_up": 0}
+    done = {"started": 0, "resent": 0, "queried": 0, "reported_unknown": 0}
     async for destination in PayoutDestination.find({}).limit(settings.batch):
         done["started"] += await start_payout(services, destination.user_id, now) is not None
     unacknowledged = {"status": PayoutStatus.PENDING.value, "updated_at": {"$lte": now - timedelta(seconds=settings.resend_after_s)}}
@@ -47,18 +47,23 @@ async def pay_out_now(services: Services, now: datetime) -> dict[str, int]:
 
 
 async def ask_about(services: Services, payout: Payout, now: datetime) -> str:
-    """A transaction status query for the payout; its Result comes to the status route. One M-Pesa does not know
-    is given up on once it timed out give_up_after_s ago."""
+    """A transaction status query for the payout; its Result comes to the status route (a status that moved nothing
+    fails it, Completed pays it). One M-Pesa does not know stays as it is, its amount reserved."""
     provider = payout_provider(services, payout.method)
     if provider is None:
         return "not_queried"
     try:
         await provider.request_status(str(payout.id))
     except VendorRejected:
-        give_up = now - timedelta(seconds=services.settings.payouts.give_up_after_s)
-        if payout.status == PayoutStatus.TIMED_OUT and payout.updated_at <= give_up:
-            await fail_payout(services, payout, None, GAVE_UP, now)
-            return "given_up"
+        # M-Pesa has no record of it (yet). It is never failed on that alone: a B2C request M-Pesa processed late
+        # would then be paid a second time by the next payout. Its amount stays reserved until a Result or a status
+        # Result settles it; long unknown, it is reported for the finance team once per report_unknown_after_s.
+        report_every = timedelta(seconds=services.settings.payouts.report_unknown_after_s)
+        last_reported = payout.status_queried_at or payout.updated_at
+        if payout.updated_at <= now - report_every and last_reported <= now - report_every:
+            log.error(UNKNOWN_LONG, payout_id=str(payout.id), user_id=payout.user_id, amount_minor=payout.amount_minor)
+            await payout.note_status_query(now)
+            return "reported_unknown"
         return "unknown_yet"
     except ProviderError as error:
         log.warning("payout status query failed", payout_id=str(payout.id), error=str(error))

@@ -47,6 +47,19 @@ PAYBILL_PATH = "/webhooks/paybill"
 PaymentVendorSettings = MpesaSettings | StripeSettings | PaypalSettings
 
 
+@dataclass(frozen=True)
+class PaybillUrls:
+    """Where M-Pesa asks whether to take a Paybill payment, and where it confirms one."""
+
+    confirmation: str
+    validation: str
+
+
+def paybill_urls(public_url: str, token: str) -> PaybillUrls:
+    base = public_url.rstrip("/") + PAYBILL_PATH
+    return PaybillUrls(confirmation=f"{base}/confirmation/{token}", validation=f"{base}/validation/{token}")
+
+
 @dataclass
 class SandboxVendors:
     """The in-process emulators standing in for vendors without credentials (sandbox mode only)."""
@@ -114,7 +127,7 @@ async def _build_vendors(settings: Settings, http: httpx.AsyncClient, stack: Asy
         providers[method] = _adapter(vendor, http, public_url + MPESA_CALLBACK_PATH, callback_token)
     await _warm_up(providers)
     if sandbox.daraja is not None:
-        await _register_paybill(providers, public_url + PAYBILL_PATH, callback_token)
+        await _register_paybill(providers, paybill_urls(public_url, callback_token))
     return PaymentVendors(providers, unavailable, callback_token if "mpesa" in providers else None, sandbox)
 
 
@@ -141,14 +154,14 @@ async def _warm_up(providers: dict[str, PaymentProvider]) -> None:
         log.warning("Daraja token not fetched at start-up", error=str(error))
 
 
-async def _register_paybill(providers: dict[str, PaymentProvider], paybill_url: str, token: str) -> None:
+async def _register_paybill(providers: dict[str, PaymentProvider], urls: PaybillUrls) -> None:
     """Tell the Daraja emulator where Paybill payments are validated and confirmed. A live shortcode's URLs are
-    registered once, by hand (docs/payouts.md): Safaricom does not take a new registration at every start."""
+    registered once, with `lango mpesa register-c2b`: Safaricom does not take a new registration at every start."""
     mpesa = providers.get("mpesa")
     if not isinstance(mpesa, MpesaProvider):
         return
     try:
-        await mpesa.c2b_register(f"{paybill_url}/confirmation/{token}", f"{paybill_url}/validation/{token}")
+        await mpesa.c2b_register(urls.confirmation, urls.validation)
     except ProviderError as error:
         log.warning("Paybill URLs not registered with the Daraja emulator", error=str(error))
 

@@ -3,7 +3,7 @@
 from providers.emulators.daraja import create_daraja_emulator
 from providers.emulators.daraja_c2b import PaybillOutcome, pay_bill
 from providers.emulators.daraja_certificate import InitiatorCertificate, issue_initiator_certificate
-from providers.emulators.daraja_org import finish_b2c, post_pending_results
+from providers.emulators.daraja_org import finish_b2c, finish_late_b2c, post_pending_results
 from providers.emulators.daraja_state import (
     B2C_TEST_PHONES,
     DARAJA_SANDBOX,
@@ -42,6 +42,7 @@ __all__ = [
     "create_paypal_emulator",
     "create_stripe_emulator",
     "finish_b2c",
+    "finish_late_b2c",
     "issue_initiator_certificate",
     "pay_bill",
     "post_pending_results",

@@ -4,7 +4,7 @@ and answered later with a Result posted to ResultURL (or a timeout to QueueTimeO
 import asyncio
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -153,24 +153,50 @@ def finish_b2c_payment(sandbox: DarajaSandbox, payment: B2cPayment) -> None:
     payment.settled = True
     scenario = payment.scenario
     code = _b2c_result_code(sandbox, payment)
-    moves_money = code == 0 and (scenario.delivery in (ResultDelivery.RESULT, ResultDelivery.DUPLICATE) or scenario.processed)
+    moves_money = code == 0 and (
+        scenario.delivery in (ResultDelivery.RESULT, ResultDelivery.DUPLICATE)
+        or (scenario.processed and scenario.delivery is not ResultDelivery.LATE)
+    )
     if moves_money:
-        payment.receipt = new_receipt()
-        sandbox.utility_balance -= payment.amount
-        sandbox.record_transaction(
-            MpesaTransaction(
-                payment.receipt, "b2c", payment.amount, payment.msisdn, payment.conversation_id,
-                originator_conversation_id=payment.originator_conversation_id,
-            )
-        )  # fmt: skip
+        _pay(sandbox, payment)
+    elif code == 0 and scenario.delivery is ResultDelivery.TIMEOUT:
+        # It reached M-Pesa and was not processed: a status query finds it Failed, and no money moved.
+        _record_b2c(sandbox, payment, new_receipt(), "Failed")
     payment.result_code = code if moves_money or code != 0 else None
     if scenario.delivery is ResultDelivery.NEVER:
         return
-    if scenario.delivery is ResultDelivery.TIMEOUT:
-        sandbox.post_json(payment.timeout_url, _queue_timeout(payment))
+    if scenario.delivery in (ResultDelivery.TIMEOUT, ResultDelivery.LATE):
+        sandbox.post_json(payment.timeout_url, _queue_timeout(payment.originator_conversation_id, payment.conversation_id))
         return
     times = 2 if scenario.delivery is ResultDelivery.DUPLICATE else 1
     sandbox.post_json(payment.result_url, _b2c_result(sandbox, payment, code), times=times)
+
+
+def finish_late_b2c(sandbox: DarajaSandbox, originator_conversation_id: str, *, times: int = 1) -> None:
+    """M-Pesa gets round to a B2C payment whose queue timed out (ResultDelivery.LATE): the money moves now and its
+    Result is posted `times` times at once."""
+    payment = sandbox.b2c_payments[originator_conversation_id]
+    if payment.receipt is not None or payment.scenario.delivery is not ResultDelivery.LATE:
+        return
+    _pay(sandbox, payment)
+    payment.result_code = 0
+    sandbox.post_json(payment.result_url, _b2c_result(sandbox, payment, 0), times=times)
+
+
+def _pay(sandbox: DarajaSandbox, payment: B2cPayment) -> None:
+    """The money leaves the utility account for the phone."""
+    payment.receipt = new_receipt()
+    sandbox.utility_balance -= payment.amount
+    _record_b2c(sandbox, payment, payment.receipt, "Completed")
+
+
+def _record_b2c(sandbox: DarajaSandbox, payment: B2cPayment, receipt: str, status: Literal["Completed", "Failed"]) -> None:
+    sandbox.record_transaction(
+        MpesaTransaction(
+            receipt, "b2c", payment.amount, payment.msisdn, payment.conversation_id,
+            originator_conversation_id=payment.originator_conversation_id, status=status,
+        )
+    )  # fmt: skip
 
 
 def _b2c_result_code(sandbox: DarajaSandbox, payment: B2cPayment) -> int:
@@ -204,8 +230,8 @@ def _b2c_result(sandbox: DarajaSandbox, payment: B2cPayment, code: int) -> dict[
     return _result(code, payment.originator_conversation_id, payment.conversation_id, transaction_id, **extra)
 
 
-def _queue_timeout(payment: B2cPayment) -> dict[str, Any]:
-    timeout = _result(_QUEUE_TIMEOUT_CODE, payment.originator_conversation_id, payment.conversation_id, "")
+def _queue_timeout(originator_id: str, conversation_id: str) -> dict[str, Any]:
+    timeout = _result(_QUEUE_TIMEOUT_CODE, originator_id, conversation_id, "")
     timeout["Result"].update(ResultType=1, ResultDesc="The request timed out in the queue.")
     return timeout
 
@@ -263,7 +289,7 @@ def _status_result(
             "DebitPartyCharges": "",
             "TransactionReason": "",
             "ReasonType": "Business Payment to Customer via API" if transaction.kind == "b2c" else "Pay Bill Online",
-            "TransactionStatus": "Reversed" if transaction.reversed_by else "Completed",
+            "TransactionStatus": "Reversed" if transaction.reversed_by else transaction.status,
             "FinalisedTime": finalised,
             "Amount": float(transaction.amount),
             "ConversationID": transaction.conversation_id,
@@ -290,6 +316,17 @@ async def reversal(request: web.Request) -> web.Response:
         return bad_request("Amount")
     originator_id, conversation_id = _originator_id(), new_conversation_id()
     valid = sandbox.initiator_valid(body["Initiator"], body["SecurityCredential"])
+    original = sandbox.transactions.get(str(body["TransactionID"]))
+    scenario = sandbox.settings.b2c_scenarios.get(original.msisdn if original else "", B2cScenario())
+    if scenario.delivery in (ResultDelivery.TIMEOUT, ResultDelivery.NEVER):
+        # The queue times out (or says nothing); the reversal is made or not as the scenario says, and only a status
+        # query of the original payment tells which.
+        if scenario.processed:
+            _reverse(sandbox, str(body["TransactionID"]), amount, originator_id, conversation_id, valid)
+        if scenario.delivery is ResultDelivery.TIMEOUT:
+            timeout = _queue_timeout(originator_id, conversation_id)
+            sandbox.notifications.spawn(_post_later(sandbox, str(body["QueueTimeOutURL"]), timeout))
+        return _acknowledgement(conversation_id, originator_id)
     result = _reverse(sandbox, str(body["TransactionID"]), amount, originator_id, conversation_id, valid)
     sandbox.notifications.spawn(_post_later(sandbox, str(body["ResultURL"]), result))
     return _acknowledgement(conversation_id, originator_id)

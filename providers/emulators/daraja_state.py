@@ -53,6 +53,9 @@ class ResultDelivery(StrEnum):
     TIMEOUT = "timeout"
     # Nothing is ever posted: only a transaction status query tells what happened.
     NEVER = "never"
+    # The queue times out, and M-Pesa knows nothing of the request until a test lets it through (finish_late_b2c):
+    # then the money moves and the Result comes, late.
+    LATE = "late"
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,11 @@ B2C_TEST_PHONES: Mapping[str, B2cScenario] = {
     "254700000013": B2cScenario(delivery=ResultDelivery.TIMEOUT, processed=False),
     "254700000014": B2cScenario(delivery=ResultDelivery.DUPLICATE),
     "254700000015": B2cScenario(delivery=ResultDelivery.NEVER),
+    "254700000016": B2cScenario(delivery=ResultDelivery.LATE),
 }
-"""Sandbox receiving phones and the fate of a B2C payment to them; every other number is paid with one result."""
+"""Sandbox receiving phones and the fate of a B2C payment to them; every other number is paid with one result. A
+reversal of a payment made from one of the TIMEOUT or NEVER phones is delivered the same way (and made, or not, as
+`processed` says)."""
 
 RESULT_DESCRIPTIONS: Mapping[int | str, str] = {
     0: "The service request is processed successfully.",
@@ -118,6 +124,9 @@ class MpesaTransaction:
     conversation_id: str
     originator_conversation_id: str | None = None
     reversed_by: str | None = None
+    # What a transaction status query says of it (unless reversed): a B2C request that reached M-Pesa and was not
+    # processed is on record as Failed.
+    status: Literal["Completed", "Failed"] = "Completed"
     completed_at: datetime = field(default_factory=lambda: datetime.now(EAT))
     # The account number the payer gave (STK AccountReference, Paybill BillRefNumber): Pull Transactions shows it.
     account_reference: str = ""

@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 EAT = timezone(timedelta(hours=3), "EAT")
 KES_MINOR_PER_UNIT = 100
 _RECEIPT = re.compile(r"^[A-Z0-9]{8,20}$")
+# Daraja's ResultCode for an OriginatorConversationID it has seen: says nothing of whether the first request paid.
+DUPLICATE_REQUEST = "15"
+# What a transaction status Result calls a transaction that went through, one reversed, and ones that moved nothing.
+TRANSACTION_COMPLETED = "Completed"
+TRANSACTION_REVERSED = "Reversed"
+TRANSACTION_NOT_MADE = frozenset({"Failed", "Cancelled", "Expired", "Declined"})
 
 # Unsigned bodies: every field bounded so what is stored is what MongoDB can hold; unknown fields are dropped.
 _Text = Annotated[StrictStr, StringConstraints(max_length=300)]

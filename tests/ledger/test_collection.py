@@ -46,7 +46,8 @@ async def test_a_paid_booking_posts_the_collection_split_into_commission_and_the
     assert earnings.status == 200
     assert (await earnings.json())["currencies"] == [{
         "currency": "KES", "gross_minor": total, "commission_minor": fee, "refunded_minor": 0,
-        "earned_minor": total - fee, "paid_out_minor": 0, "pending_minor": total - fee, "owed_by_host_minor": 0,
+        "earned_minor": total - fee, "paid_out_minor": 0, "pending_minor": total - fee, "payable_minor": 0,
+        "on_the_way_minor": 0, "owed_by_host_minor": 0,
     }]  # fmt: skip
     # The guest earned nothing.
     assert (await (await client.get("/v1/me/earnings", headers=booking["guest"])).json())["currencies"] == []

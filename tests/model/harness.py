@@ -31,9 +31,11 @@ from gateway.calendar_sync.sync import sync_import
 from gateway.composition import open_services
 from gateway.crypto.signing_keys import new_signing_key
 from gateway.payments.reconcile import reconcile_now
+from gateway.payouts.schedule import pay_out_now
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.tickets.orders import expire_lapsed_orders
+from gateway.vendors.payments import paybill_urls
 from providers.emulators import (
     DARAJA_SANDBOX,
     PAYPAL_SANDBOX,
@@ -138,6 +140,11 @@ class Marketplace:
         async for feed in CalendarImport.find({}):
             await sync_import(self.worker, feed)
 
+    async def pay_out_later(self, later: timedelta) -> None:
+        """The payout job, run as if `later` had passed: earnings past their holdback paid out, payouts without a
+        Result asked about."""
+        await pay_out_now(self.worker, datetime.now(UTC) + later)
+
     async def quiet(self) -> None:
         """Wait until nothing the model started is still moving: webhooks posted and applied, jobs run."""
         deadline = self.loop.time() + QUIET_TIMEOUT_S
@@ -161,7 +168,7 @@ class Marketplace:
     async def summary(self) -> dict[str, dict[str, int]]:
         """How many of each thing the runs made, by state: what a soak exercised."""
         counted: dict[str, dict[str, int]] = {}
-        for collection in ("bookings", "payments", "ticket_orders", "tickets", "events", "sessions"):
+        for collection in ("bookings", "payments", "ticket_orders", "tickets", "events", "sessions", "payouts", "paybill_payments"):
             field = "revoked_because" if collection == "sessions" else "status"
             states = await self.database[collection].aggregate([{"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
             counted[collection] = {str(state["_id"]): state["n"] async for state in states}
@@ -195,6 +202,9 @@ def _vendor_settings(vendors: Vendors) -> dict[str, Any]:
                 "base_url": vendors.urls["mpesa"], "consumer_key": daraja.consumer_key,
                 "consumer_secret": daraja.consumer_secret, "passkey": daraja.passkey, "shortcode": daraja.shortcode,
                 "callback_token": MPESA_CALLBACK_TOKEN, "allowed_sources": ["127.0.0.1/32"],
+                # The initiator pays out and refunds through B2C, asks Transaction Status and reverses Paybill money.
+                "b2c_shortcode": daraja.b2c_shortcode, "initiator_name": daraja.initiator_name,
+                "initiator_password": daraja.initiator_password, "certificate": vendors.daraja.certificate.certificate_pem,
             },
             "stripe": {"api_key": stripe.api_key, "webhook_secret": stripe.webhook_secret, "api_base": vendors.urls["stripe"]},
             "paypal": {"base_url": vendors.urls["paypal"], "client_id": paypal.client_id,
@@ -254,6 +264,10 @@ async def open_marketplace(mongodb_url: str, redis_url: str, workdir: Path, *, n
         for _ in range(nodes - 1):
             started.append(await cluster.start_node())
         worker = await stack.enter_async_context(open_services(settings))
+        # Paybill payments are validated and confirmed by the first node, as a live shortcode's registered URLs say.
+        assert worker.payments.mpesa is not None
+        urls = paybill_urls(webhook_base, MPESA_CALLBACK_TOKEN)
+        await worker.payments.mpesa.c2b_register(urls.confirmation, urls.validation)
         mongo: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
         stack.push_async_callback(mongo.close)
         yield Marketplace(asyncio.get_running_loop(), settings, started, vendors, worker, mongo, feeds)

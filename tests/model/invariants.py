@@ -29,6 +29,9 @@ def vendor_collected(market: Marketplace, payment: dict[str, Any]) -> bool:
         return False
     if payment["provider"] == "mpesa":
         push = vendors.daraja.pushes.get(reference)
+        paid_on_the_paybill = vendors.daraja.transactions.get(reference)
+        if paid_on_the_paybill is not None and paid_on_the_paybill.kind == "paybill":
+            return True
         return push is not None and push.settled and push.scenario.result_code == 0
     if payment["provider"] == "stripe":
         intent = vendors.stripe.intents.get(reference)

@@ -106,6 +106,8 @@ class World:
     # listing id -> the id of the iCal feed it imports, and the nights that feed showed at its last sync
     feeds: dict[str, str] = field(default_factory=dict)
     feed_nights: dict[str, set[date]] = field(default_factory=dict)
+    # M-Pesa TransIDs of the money this run's people paid on the Paybill (matched or not).
+    paybill_trans_ids: list[str] = field(default_factory=list)
     steps: int = 0
 
     def live_sessions(self) -> list[Session]:

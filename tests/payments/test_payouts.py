@@ -14,16 +14,19 @@ from documents.ledger_entry import LedgerEntry
 from documents.notification import Notification
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
-from gateway.ledger.accounts import PLATFORM_REVENUE, host_payable
+from gateway.ledger.accounts import PLATFORM_REVENUE, host_payable, host_receivable
 from gateway.messaging.bus import Published
 from gateway.payouts.earnings import payable_minor
+from gateway.payouts.holdback import earnings_now
 from gateway.payouts.paying import start_payout
 from gateway.payouts.schedule import pay_out_now
 from gateway.payouts.views import send_payout_notice
+from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
-from providers.emulators import DarajaSandbox, finish_b2c, pay_bill, post_pending_results
+from providers.emulators import DarajaSandbox, finish_b2c, finish_late_b2c, pay_bill, post_pending_results
+from tests.ledger.books import ledger_problems
 from tests.payments.conftest import delivered, held_booking
 from tests.properties.builders import signed_in
 
@@ -33,6 +36,7 @@ TIMES_OUT_AFTER_PAYING = "254700000012"
 TIMES_OUT_UNPAID = "254700000013"
 DECLINED = "254700000011"
 NO_RESULT_EVER = "254700000015"
+PAID_LATE = "254700000016"
 
 
 def daraja(sandbox: SandboxVendors) -> DarajaSandbox:
@@ -136,23 +140,58 @@ async def test_a_timeout_is_settled_by_a_status_query_and_never_paid_twice(clien
     assert await start_payout(services, agent.id, agent.later + timedelta(days=2)) is None
 
 
-async def test_a_payout_mpesa_never_made_is_given_up_and_paid_anew(client: TestClient, sandbox: SandboxVendors) -> None:
+async def test_a_payout_mpesa_says_failed_is_failed_and_paid_anew(client: TestClient, sandbox: SandboxVendors) -> None:
     services: Services = client.app[SERVICES]
     agent = await earning_agent(client, sandbox, TIMES_OUT_UNPAID)
     payout = await start_payout(services, agent.id, agent.later)
     before = len(daraja(sandbox).callbacks)
     finish_b2c(daraja(sandbox), str(payout.id))
     await results_delivered(client, sandbox, before, 1)
-    soon = await pay_out_now(services, services.clock() + timedelta(minutes=10))
-    assert soon["unknown_yet"] == 1 and (await Payout.get(payout.id)).status == "timed_out"
-    much_later = services.clock() + timedelta(seconds=services.settings.payouts.give_up_after_s + 3600)
-    assert much_later < agent.later
-    assert (await pay_out_now(services, agent.later))["given_up"] == 1
-    assert (await Payout.get(payout.id)).status == "failed"
+    assert (await Payout.get(payout.id)).status == "timed_out"
+    assert (await pay_out_now(services, agent.later))["queried"] == 1
+    assert post_pending_results(daraja(sandbox)) == 1
+    await results_delivered(client, sandbox, before + 1, 1)
+    failed = await Payout.get(payout.id)
+    assert (failed.status, failed.reason) == ("failed", "M-Pesa: Failed")
     # Its amount is payable again: the next payout (to a phone that pays) takes it.
     await PayoutDestination.confirm(agent.id, PAID_AT_ONCE, services.clock() - timedelta(days=2))
     again = await start_payout(services, agent.id, agent.later)
     assert again is not None and again.amount_minor == agent.earned and again.id != payout.id
+
+
+async def test_a_payout_mpesa_long_has_no_record_of_stays_reserved_and_is_paid_once_when_it_comes(
+    client: TestClient, sandbox: SandboxVendors, published: list[Published]
+) -> None:
+    services: Services = client.app[SERVICES]
+    emulator = daraja(sandbox)
+    agent = await earning_agent(client, sandbox, PAID_LATE)
+    payout = await start_payout(services, agent.id, agent.later)
+    before = len(emulator.callbacks)
+    finish_b2c(emulator, str(payout.id))
+    await results_delivered(client, sandbox, before, 1)
+    # Asked now and long after: M-Pesa has no record. The payout is reported, never failed, its amount reserved.
+    soon = services.clock() + timedelta(minutes=10)
+    assert (await pay_out_now(services, soon))["unknown_yet"] == 1
+    report_after = timedelta(seconds=services.settings.payouts.report_unknown_after_s + 60)
+    assert (await pay_out_now(services, soon + report_after))["reported_unknown"] == 1
+    assert (await pay_out_now(services, soon + report_after + timedelta(minutes=10)))["unknown_yet"] == 1
+    assert (await Payout.get(payout.id)).status == "timed_out"
+    assert await payable_minor(agent.id, agent.later + 2 * report_after, timedelta(0)) == 0
+    assert await start_payout(services, agent.id, agent.later + 2 * report_after) is None
+
+    # M-Pesa gets round to it: its Result, twice, races a status query's Result and another payout run.
+    finish_late_b2c(emulator, str(payout.id), times=2)
+    await pay_out_now(services, agent.later + 3 * report_after)
+    status_results = post_pending_results(emulator)
+    await results_delivered(client, sandbox, before + 1, 2 + status_results)
+    paid = await Payout.get(payout.id)
+    assert paid.status == "paid" and paid.receipt == emulator.transaction_for(str(payout.id)).receipt
+    assert payout_statuses(published, str(payout.id)) == ["pending", "sent", "timed_out", "paid"]
+    assert await start_payout(services, agent.id, agent.later + 4 * report_after) is None
+    assert emulator.utility_balance == emulator.settings.b2c_float - agent.earned // 100
+    assert [t.kind for t in emulator.transactions.values()].count("b2c") == 1
+    assert await LedgerBalance.of(host_payable(agent.id), "KES") == 0
+    assert await LedgerEntry.find({"kind": "payout"}).count() == 1
 
 
 async def test_a_declined_payout_fails_and_its_amount_stays_payable(client: TestClient, sandbox: SandboxVendors, published: list[Published]) -> None:
@@ -190,3 +229,45 @@ async def test_the_owner_lists_their_payouts(client: TestClient, sandbox: Sandbo
     assert [(item["id"], item["status"], item["amount_minor"], item["phone"]) for item in page["items"]] == [
         (str(payout.id), "sent", agent.earned, "2547*****111")
     ]
+
+
+async def test_earnings_show_what_the_holdback_keeps_what_is_payable_and_what_is_on_its_way(client: TestClient, sandbox: SandboxVendors) -> None:
+    services: Services = client.app[SERVICES]
+    agent = await earning_agent(client, sandbox, PAID_AT_ONCE)
+    caller = Caller(user_id=agent.id, roles=frozenset(), session_id="test")
+
+    async def split(now: datetime) -> tuple[int, int, int, int]:
+        (kes,) = (await earnings_now(services, caller, now)).currencies
+        return kes.pending_minor, kes.payable_minor, kes.on_the_way_minor, kes.paid_out_minor
+
+    # Before check-in the stay's earnings are held back; the agent reads the same over HTTP.
+    (kes,) = (await (await client.get("/v1/me/earnings", headers=agent.headers)).json())["currencies"]
+    assert (kes["earned_minor"], kes["pending_minor"], kes["payable_minor"], kes["on_the_way_minor"]) == (agent.earned, agent.earned, 0, 0)
+    assert await split(agent.later) == (0, agent.earned, 0, 0)
+    payout = await start_payout(services, agent.id, agent.later)
+    assert await split(agent.later) == (0, 0, agent.earned, 0)
+    before = len(daraja(sandbox).callbacks)
+    finish_b2c(daraja(sandbox), str(payout.id))
+    await results_delivered(client, sandbox, before, 1)
+    assert await split(agent.later) == (0, 0, 0, agent.earned)
+
+
+async def test_a_refund_while_a_payout_is_on_its_way_is_owed_by_the_host_not_taken_twice(client: TestClient, sandbox: SandboxVendors) -> None:
+    services: Services = client.app[SERVICES]
+    agent = await earning_agent(client, sandbox, PAID_AT_ONCE)
+    payout = await start_payout(services, agent.id, agent.later)
+    assert payout.status == "sent"
+    # The guest's stay is cancelled before M-Pesa's Result: the payout carries the host's share already.
+    stay = await Booking.find_one({"agent_id": agent.id})
+    cancelled = await client.post(f"/v1/bookings/{stay.id}/cancel", headers=agent.headers)
+    assert cancelled.status == 200
+    assert await LedgerBalance.of(host_payable(agent.id), "KES") == -agent.earned
+    assert await LedgerBalance.of(host_receivable(agent.id), "KES") == agent.earned
+    before = len(daraja(sandbox).callbacks)
+    finish_b2c(daraja(sandbox), str(payout.id))
+    await results_delivered(client, sandbox, before, 1)
+    assert (await Payout.get(payout.id)).status == "paid"
+    # Owed nothing, owing the refund's share back: kept from later earnings, never a second payout.
+    assert await LedgerBalance.of(host_payable(agent.id), "KES") == 0
+    assert await start_payout(services, agent.id, agent.later + timedelta(days=1)) is None
+    assert await ledger_problems() == []

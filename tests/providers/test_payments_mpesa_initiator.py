@@ -19,6 +19,7 @@ from providers.emulators import (
     DarajaSettings,
     create_daraja_emulator,
     finish_b2c,
+    finish_late_b2c,
     pay_bill,
     serve_emulator,
 )
@@ -30,6 +31,7 @@ PAYEE = "254712345678"
 TIMES_OUT_AFTER_PAYING = "254700000012"
 TIMES_OUT_UNPAID = "254700000013"
 RESULT_TWICE = "254700000014"
+PAID_LATE = "254700000016"
 
 
 @dataclass(frozen=True)
@@ -181,12 +183,28 @@ async def test_status_query_finds_the_payment_behind_a_timeout(mpesa, daraja, ap
     assert status.queried_originator_conversation_id == "payout-7" and status.amount_minor == 30_000 and status.receipt
 
 
-async def test_status_query_does_not_find_a_payment_that_timed_out_unpaid(mpesa, daraja, application):
+async def test_status_query_finds_a_payment_that_timed_out_unpaid_failed(mpesa, daraja, application):
+    sandbox, _ = daraja
+    balance = sandbox.utility_balance
     await mpesa.b2c_payment("payout-8", TIMES_OUT_UNPAID, 30_000, "Host payout")
     _, timeout = await result_of(mpesa, application)
     assert timeout.timed_out
+    await mpesa.transaction_status(originator_conversation_id="payout-8")
+    _, status = await result_of(mpesa, application)
+    assert status.succeeded and status.transaction_status == "Failed" and status.queried_originator_conversation_id == "payout-8"
+    assert sandbox.utility_balance == balance
+
+
+async def test_a_late_payment_is_unknown_until_mpesa_makes_it(mpesa, daraja, application):
+    sandbox, _ = daraja
+    await mpesa.b2c_payment("payout-10", PAID_LATE, 30_000, "Host payout")
+    _, timeout = await result_of(mpesa, application)
+    assert timeout.timed_out
     with pytest.raises(VendorRejected):
-        await mpesa.transaction_status(originator_conversation_id="payout-8")
+        await mpesa.transaction_status(originator_conversation_id="payout-10")
+    finish_late_b2c(sandbox, "payout-10")
+    _, paid = await result_of(mpesa, application)
+    assert paid.succeeded and paid.amount_minor == 30_000 and paid.receipt == sandbox.transaction_for("payout-10").receipt
 
 
 async def test_a_duplicated_result_is_posted_twice(mpesa, daraja, application):
