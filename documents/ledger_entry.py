@@ -42,6 +42,9 @@ class LedgerCause(BaseModel):
     target_id: str | None = Field(None, description="the booking or ticket order")
     refund_key: str | None = None
     payout_id: str | None = None
+    # The vendor's own id of a movement no payment or payout names (Paybill money that matched nothing): what
+    # reconciliation finds it by at the vendor.
+    receipt: str | None = None
 
 
 def imbalance(lines: list[LedgerLine]) -> dict[str, int]:

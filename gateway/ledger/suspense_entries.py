@@ -33,7 +33,9 @@ async def post_held_in_suspense(session: AsyncClientSession, received: PaybillPa
     ]
     memo = f"Paybill payment {received.trans_id} to account {received.account_reference!r} matches nothing"
     await post_entry(
-        session, ledger_entry(_held_key(received.trans_id), LedgerKind.PAYMENT_COLLECTED, lines, LedgerCause(), memo)
+        session, ledger_entry(
+            _held_key(received.trans_id), LedgerKind.PAYMENT_COLLECTED, lines, LedgerCause(receipt=received.trans_id), memo
+        )
     )
 
 
@@ -47,5 +49,11 @@ async def post_suspense_reversed(session: AsyncClientSession, received: PaybillP
     ]
     memo = f"unmatched Paybill payment {received.trans_id} reversed to the payer ({received.reversal_receipt})"
     await post_entry(
-        session, ledger_entry(f"paybill:{received.trans_id}:reversed", LedgerKind.REFUND, lines, LedgerCause(), memo)
+        session, ledger_entry(
+            f"paybill:{received.trans_id}:reversed",
+            LedgerKind.REFUND,
+            lines,
+            LedgerCause(receipt=received.reversal_receipt),
+            memo,
+        )
     )

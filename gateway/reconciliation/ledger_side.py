@@ -42,7 +42,7 @@ async def cash_movements(provider: str, start: datetime, end: datetime) -> list[
     for entry in entries:
         cause_id = entry.cause.payment_id or entry.cause.payout_id
         # Without the vendor's id (an adjustment, a payment whose receipt never came) the entry names itself.
-        reference = (receipts.get(cause_id) if cause_id else None) or entry.key
+        reference = entry.cause.receipt or (receipts.get(cause_id) if cause_id else None) or entry.key
         for line in entry.lines:
             if line.account == account:
                 movements.append(LedgerMovement(reference, _KINDS.get(entry.kind, MovementKind.OTHER), line.currency,

@@ -12,6 +12,7 @@ from documents.reconciliation import ReconciliationReport, ReconciliationRow
 from gateway.reconciliation.run import reconcile_day, statement_sources
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
+from providers.emulators import pay_bill
 from tests.ledger.test_routes import admin_headers
 from tests.payments.conftest import held_booking, pay, stored_payment
 from tests.payments.test_cards_and_refunds import paid_by_card
@@ -212,3 +213,18 @@ async def test_cash_the_vendors_listing_cannot_show_is_listed_as_not_checked_and
         collected.requested_amount_minor,
         collected.requested_amount_minor,
     )
+
+
+async def test_paybill_money_that_matched_nothing_is_matched_at_daraja_by_its_trans_id(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    assert sandbox.daraja is not None
+    stray = await pay_bill(sandbox.daraja, "254712345678", 700, "NOSUCHREF", validated=False)
+    admin = await admin_headers(client)
+
+    report = await run_today(client, "mpesa")
+    shown, rows = await report_rows(client, str(report.id), admin)
+
+    assert [(row["status"], row["reference"], row["ledger_minor"]) for row in rows] == [
+        ("matched", stray.trans_id, 70_000)]  # fmt: skip
+    assert shown["counts"]["matched"] == 1 and sum(shown["counts"].values()) == 1
