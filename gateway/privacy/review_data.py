@@ -1,9 +1,10 @@
 """Reviews: those the person wrote keep their stars, anonymised; those about them go; their reports of reviews."""
 
+from documents.notification import Notification
 from documents.review import Review, ReviewReport
 from gateway.privacy.records import ERASED, export_documents, id_or_pseudonym, mask_in_text
 from gateway.privacy.registry import DataSubject, PersonalData
-from gateway.reviews.reveal import count_review
+from gateway.reviews.reveal import count_review, revealed_notice_key
 from gateway.services import Services
 
 
@@ -22,6 +23,16 @@ async def _anonymise_written(services: Services, subject: DataSubject) -> None:
             # The reply is the other side's own words; only where they name the person does it change.
             changes["reply.text"] = mask_in_text(raw["reply"]["text"], subject.needles)
         await collection.update_one({"_id": raw["_id"]}, {"$set": changes})
+    await _rename_visit_notices(subject)
+
+
+async def _rename_visit_notices(subject: DataSubject) -> None:
+    """A visit's key names its attendee, and so does the notice its host got of the visit's reviews."""
+    notifications = Notification.get_pymongo_collection()
+    naming = {"dedupe_key": {"$regex": f"^{revealed_notice_key('')}.*{subject.user_id}"}}
+    async for raw in notifications.find(naming, {"dedupe_key": 1}):
+        renamed = raw["dedupe_key"].replace(subject.user_id, subject.pseudonym)
+        await notifications.update_one({"_id": raw["_id"]}, {"$set": {"dedupe_key": renamed}})
 
 
 async def _remove_about(services: Services, subject: DataSubject) -> None:
