@@ -39,6 +39,7 @@ from tests.privacy.conftest import Clock
 from tests.privacy.traces import in_collections, in_files, in_redis
 from tests.properties.builders import published_listing, signed_in
 from tests.realtime.conftest import RecordingClient
+from tests.reconciliation.days import run_today
 from tests.tickets.builders import door_staff, event_on_sale, hold, scan_body
 
 EMAIL = "wanjiku.kamau@example.com"
@@ -82,6 +83,9 @@ async def _conversation(client: TestClient, guest: dict[str, str], stay: dict[st
         body = {"client_id": f"message-{len(text)}", "text": text, "attachment_ids": attached}
         sent = await client.post(f"/v1/conversations/{conversation}/messages", json=body, headers=headers)
         assert sent.status == 201, await sent.text()
+    report = {"reason": "off_platform_payment", "details": f"The host asked {HOLDER} to pay cash, call 0712345678"}
+    reported = await client.post(f"/v1/conversations/{conversation}/reports", json=report, headers=guest)
+    assert reported.status in (200, 201, 202, 204), await reported.text()
     return conversation
 
 
@@ -185,6 +189,8 @@ async def test_a_person_who_did_everything_is_exported_then_erased_down_to_pseud
     user_id = str(user.id)
     guest = bearer(await sign_in(client, EMAIL))
     stay = await _stay(client, sandbox, guest)
+    # The day's M-Pesa reconciliation sets the vendor's record of her payment against the ledger's.
+    assert (await run_today(client, "mpesa")).counts
     tickets = await _tickets(client, guest)
     file_ids = await _files(client, guest)
     application = await _profile_and_application(client, guest, file_ids[0], file_ids[1])
@@ -219,7 +225,7 @@ async def test_a_person_who_did_everything_is_exported_then_erased_down_to_pseud
     [applied] = _records(data, "host_applications")
     assert applied["_id"] == application and applied["identity_document_id"] == file_ids[1]
     [talk] = _records(data, "conversations")["conversations"]
-    assert talk["_id"] == conversation
+    assert talk["_id"] == conversation and [report["by"] for report in talk["reports"]] == [user_id]
     [message] = _records(data, "conversations")["messages_sent"]
     assert message["attachment_ids"] == [file_ids[2]] and HOLDER in message["text"]
     assert sorted(review["_id"] for review in _records(data, "reviews")) == sorted(reviews.values())
