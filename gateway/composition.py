@@ -43,10 +43,13 @@ from gateway.payouts.schedule import pay_out_earnings
 from gateway.payouts.views import send_payout_notice
 from gateway.privacy import (
     account_data,
+    conversation_data,
     file_data,
     message_data,
     money_data,
+    profile_data,
     redis_data,
+    review_data,
     stay_data,
     ticket_data,
     vendor_data,
@@ -131,6 +134,11 @@ def personal_data() -> PersonalDataRegistry:
             stay_data.BOOKINGS,
             stay_data.BOOKINGS_HOSTED,
             stay_data.LISTINGS,
+            review_data.REVIEWS_WRITTEN,
+            review_data.REVIEWS_ABOUT,
+            review_data.REVIEW_REPORTS,
+            conversation_data.CONVERSATIONS,
+            profile_data.HOST_APPLICATIONS,
             ticket_data.SCANS,
             ticket_data.TICKETS,
             ticket_data.TICKET_ORDERS,
@@ -152,6 +160,9 @@ def personal_data() -> PersonalDataRegistry:
             account_data.SESSIONS,
             redis_data.REDIS,
             vendor_data.ANALYTICS_VENDOR,
+            # After everything that searches for the display name, and after reviews about the person, whose
+            # removal takes their stars out of it.
+            profile_data.PROFILE,
             account_data.ACCOUNT,
         )
     )

@@ -417,6 +417,10 @@ class RetentionSettings(Section):
     notifications_d: int = Field(180, ge=7, le=3650)
     scan_records_d: int = Field(90, ge=1, le=3650)
     vendor_payloads_d: int = Field(90, ge=30, le=3650)
+    # After a conversation's last message (or report): disputes, chargebacks and fraud reports come within two years.
+    conversations_d: int = Field(730, ge=30, le=3650)
+    # After a review report was made, once an admin resolved it.
+    review_reports_d: int = Field(365, ge=30, le=3650)
     batch: int = Field(1_000, ge=1, le=100_000)
 
 

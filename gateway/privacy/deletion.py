@@ -11,6 +11,7 @@ from bson import ObjectId
 from documents.audit import AuditEvent, AuditKind
 from documents.notification import NotificationKind
 from documents.privacy_request import PrivacyRequest
+from documents.profile import Profile
 from documents.ticket_order import TicketOrder
 from documents.user import User
 from gateway.accounts.problems import MfaInvalid
@@ -108,10 +109,22 @@ async def cancel_deletion_on_sign_in(services: Services, user: User) -> None:
         return
 
 
+# Audit events keeping a contact point the account had before it changed it.
+CONTACT_CHANGES = [AuditKind.EMAIL_CHANGED.value, AuditKind.PHONE_CHANGED.value]
+
+
 async def _subject(request: PrivacyRequest, user: User | None) -> DataSubject:
+    """Who is erased, with every other name their records carry: holder names on their ticket orders, the display
+    name of their profile, and the emails and phones they had before changing them (searched for only in records
+    already known to be theirs: an old phone may be someone else's now)."""
     names: set[str] = set()
     async for raw in TicketOrder.get_pymongo_collection().find({"buyer_id": request.user_id}, {"holder_name": 1}):
         names.add(raw["holder_name"])
+    if (profile := await Profile.find_one({"user_id": request.user_id})) and profile.display_name:
+        names.add(profile.display_name)
+    changes = {"user_id": ObjectId(request.user_id), "kind": {"$in": CONTACT_CHANGES}}
+    async for raw in AuditEvent.get_pymongo_collection().find(changes, {"details": 1}):
+        names.update(str(raw["details"][key]) for key in ("previous", "new") if raw["details"].get(key))
     return DataSubject(
         user_id=request.user_id,
         email=user.email if user else None,

@@ -1,5 +1,6 @@
 """Exporters and erasers for documents, declared by the query that finds a person's records and what erasing does."""
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,6 +30,15 @@ def redact(value: Any, needles: Iterable[str]) -> Any:
         return item
 
     return walk(value)
+
+
+def mask_in_text(text: str, needles: Iterable[str]) -> str:
+    """`text` with each occurrence of `needles` (any case) replaced, the rest of it kept: someone else's words that
+    name the person (a message to them) stay readable without them."""
+    wanted = sorted({needle for needle in needles if needle}, key=len, reverse=True)
+    if not wanted:
+        return text
+    return re.sub("|".join(re.escape(needle) for needle in wanted), ERASED, text, flags=re.IGNORECASE)
 
 
 def export_documents(document: type[Document], match: Match, *, hidden: tuple[str, ...] = ()) -> Exporter:

@@ -21,7 +21,8 @@ def _holds(value: bytes | str, needles: list[bytes]) -> bool:
     return any(needle in folded for needle in needles)
 
 
-async def _scrub_key(redis: Redis, key: bytes, needles: list[bytes]) -> None:
+async def scrub_key(redis: Redis, key: bytes | str, needles: list[bytes]) -> None:
+    """Remove from `key` (the key itself, for a string) whatever holds one of `needles` (lower case)."""
     kind = (await redis.type(key)).decode()
     if kind == "string":
         value = await redis.get(key)
@@ -44,7 +45,7 @@ async def _scrub_key(redis: Redis, key: bytes, needles: list[bytes]) -> None:
         await _scrub_stream(redis, key, needles)
 
 
-async def _scrub_stream(redis: Redis, key: bytes, needles: list[bytes]) -> None:
+async def _scrub_stream(redis: Redis, key: bytes | str, needles: list[bytes]) -> None:
     start = "-"
     while page := await redis.xrange(key, min=start, count=STREAM_PAGE):
         doomed = [
@@ -70,7 +71,7 @@ async def _erase_from_redis(services: Services, subject: DataSubject) -> None:
             if _holds(key, needles):
                 await redis.delete(key)
             else:
-                await _scrub_key(redis, key, needles)
+                await scrub_key(redis, key, needles)
 
 
 REDIS = PersonalData(

@@ -23,8 +23,8 @@ class DataSubject:
     phone: str | None
     # What records that must be kept (payments, the ledger, tax) say instead of the id once the person is erased.
     pseudonym: str
-    # Other names the person's data carries (the holder names given on their ticket orders), gathered when the
-    # erasure starts.
+    # Other names the person's data carries (the holder names given on their ticket orders, their profile's display
+    # name, the emails and phones they changed away from), gathered when the erasure starts.
     names: frozenset[str] = field(default_factory=frozenset)
 
     @property

@@ -11,13 +11,17 @@ from typing import Any
 from beanie import Document
 
 from documents.audit import AuditEvent
+from documents.conversation import Conversation
+from documents.conversation_message import ConversationMessage
 from documents.notification import Notification
 from documents.otp import OneTimeCode
 from documents.paybill import PaybillPayment, PaybillStatus
 from documents.payment_event import PaymentEvent
 from documents.privacy_request import PrivacyRequest
+from documents.review import ReportStatus, ReviewReport
 from documents.scan_record import ScanRecord
 from documents.session import Session
+from gateway.files.lifecycle import delete_files
 from gateway.jobs import every
 from gateway.logs import get_logger
 from gateway.services import Services
@@ -59,6 +63,11 @@ RULES = (
                         "status": {"$in": [PaybillStatus.SETTLED.value, PaybillStatus.REFUNDED.value]}},
         strip={"raw": {}, "payer_name": "", "msisdn": ""},
     ),
+    # An open report is still an admin's work.
+    Rule(
+        "review_reports", ReviewReport, lambda r: r.review_reports_d,
+        lambda cutoff: {"created_at": {"$lt": cutoff}, "status": {"$ne": ReportStatus.OPEN.value}},
+    ),
 )  # fmt: skip
 
 
@@ -82,12 +91,30 @@ async def _expire_archives(services: Services, now: datetime, limit: int) -> int
     return len(expired)
 
 
+async def _expire_conversations(services: Services, now: datetime, retention: RetentionSettings) -> int:
+    """A conversation quiet for `conversations_d`, and not reported within them, goes with its messages and the files
+    attached to them."""
+    cutoff = now - timedelta(days=retention.conversations_d)
+    quiet = {"active_at": {"$lt": cutoff}, "$or": [{"reported_at": None}, {"reported_at": {"$lt": cutoff}}]}
+    expired = await Conversation.find(quiet).limit(retention.batch).to_list()
+    messages = ConversationMessage.get_pymongo_collection()
+    for conversation in expired:
+        of_it = {"conversation_id": conversation.id}
+        # Files first: should storage fail, the messages still name them and the next run tries again.
+        attached = [file_id async for raw in messages.find(of_it, {"attachment_ids": 1}) for file_id in raw["attachment_ids"]]
+        await delete_files(services, attached)
+        await messages.delete_many(of_it)
+        await conversation.delete()
+    return len(expired)
+
+
 async def enforce_retention(services: Services) -> dict[str, int]:
     """One pass over every kind; answers how many records each lost (at most `batch` per kind and pass)."""
     now = services.clock()
     retention = services.settings.privacy.retention
     removed = {rule.name: await _apply(rule, now, retention) for rule in RULES}
     removed["data_exports"] = await _expire_archives(services, now, retention.batch)
+    removed["conversations"] = await _expire_conversations(services, now, retention)
     if any(removed.values()):
         log.info("retention applied", **removed)
     return removed

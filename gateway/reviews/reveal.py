@@ -81,6 +81,11 @@ async def count_review(services: Services, review: Review, *, counted: bool) -> 
     return moved
 
 
+def revealed_notice_key(occasion: str) -> str:
+    """What makes the notice of an occasion's reviews going public one per person."""
+    return f"review_revealed:{occasion}"
+
+
 async def _tell_both_sides(services: Services, review: Review) -> None:
     """Both people of the stay or visit hear that its reviews are public."""
     if review.booking_id is not None:
@@ -97,7 +102,7 @@ async def _tell_both_sides(services: Services, review: Review) -> None:
             user_id,
             NotificationKind.REVIEW_REVEALED,
             context,
-            dedupe_key=f"review_revealed:{review.occasion}",
+            dedupe_key=revealed_notice_key(review.occasion),
             data={"booking_id": review.booking_id} if review.booking_id else {"event_id": str(review.event_id)},
         )
 

@@ -6,12 +6,16 @@ from aiohttp.test_utils import TestClient
 from beanie import PydanticObjectId
 
 from documents.audit import AuditEvent, AuditKind
+from documents.conversation import Conversation, ConversationKind
+from documents.conversation_message import ConversationMessage
 from documents.notification import Notification, NotificationKind
 from documents.otp import CodePurpose, OneTimeCode
 from documents.payment_event import PaymentEvent
 from documents.privacy_request import PrivacyRequest, RequestStatus
+from documents.review import ReportStatus, ReviewReport
 from documents.scan_record import ScanDirection, ScanRecord, ScanResult
 from documents.session import Session
+from documents.stored_file import FileStatus, StoredFile
 from gateway.privacy.export import build_export
 from gateway.privacy.retention import enforce_retention
 from gateway.settings import Settings
@@ -19,6 +23,7 @@ from gateway.state import SERVICES
 from tests.accounts.helpers import bearer, sign_in
 from tests.factories import create_user
 from tests.privacy.conftest import Clock
+from tests.properties.builders import ready_photo
 
 
 async def _records_made_at(clock: Clock, user_id: PydanticObjectId, tag: str) -> None:
@@ -90,3 +95,40 @@ async def test_an_export_archive_is_removed_when_it_expires(
     assert expired is not None and expired.status == RequestStatus.EXPIRED
     link = await client.get(f"/v1/me/exports/{export_id}/download", headers=person)
     assert link.status == 409
+
+
+async def test_a_quiet_conversation_goes_with_its_messages_and_attachments_unless_reported_lately(
+    client: TestClient, clock: Clock, settings: Settings
+) -> None:
+    services = client.app[SERVICES]
+    retention = settings.privacy.retention
+    guest_id, host_id = str(PydanticObjectId()), str(PydanticObjectId())
+    photo = await ready_photo(guest_id)
+    quiet, reported = (
+        Conversation(kind=ConversationKind.ENQUIRY, property_id=PydanticObjectId(), guest_id=guest_id, host_id=host_id,
+                     created_at=clock.now, active_at=clock.now)
+        for _ in range(2)
+    )  # fmt: skip
+    await quiet.insert()
+    await reported.insert()
+    for conversation, attached in ((quiet, [photo]), (reported, [])):
+        await ConversationMessage(conversation_id=conversation.id, sender_id=guest_id, sender_role="guest",  # type: ignore[arg-type]
+                                  text="Is it near the beach?", masked_text="Is it near the beach?",
+                                  attachment_ids=attached, client_id="message-0001", created_at=clock.now).insert()  # fmt: skip
+    for status in (ReportStatus.HIDDEN, ReportStatus.OPEN):
+        await ReviewReport(review_id=str(PydanticObjectId()), reporter_id=guest_id, reason="Insults", status=status,
+                           created_at=clock.now).insert()  # fmt: skip
+
+    clock.advance(timedelta(days=retention.conversations_d - 1))
+    await Conversation.get_pymongo_collection().update_one({"_id": reported.id}, {"$set": {"reported_at": clock.now}})
+    first = await enforce_retention(services)
+    clock.advance(timedelta(days=2))
+    second = await enforce_retention(services)
+
+    assert first["conversations"] == 0 and first["review_reports"] == 1
+    assert second["conversations"] == 1 and second["review_reports"] == 0
+    assert await Conversation.get(quiet.id) is None and await Conversation.get(reported.id) is not None
+    assert [message.conversation_id for message in await ConversationMessage.find_all().to_list()] == [reported.id]
+    attachment = await StoredFile.get(PydanticObjectId(photo))
+    assert attachment is not None and attachment.status is FileStatus.DELETED
+    assert [report.status for report in await ReviewReport.find_all().to_list()] == [ReportStatus.OPEN]
