@@ -42,10 +42,13 @@ from documents.ticket_type import TicketType
 from documents.user import User
 
 # Every document the gateway stores; init_beanie and `lango migrate` work from this list.
-ALL_DOCUMENTS: list[type[Document]] = [User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device, StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType, TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference, PaybillPayment, PayoutDestination, Payout, Conversation, ConversationMessage]
-ALL_DOCUMENTS += [Profile, HostApplication, Review, ReviewReport]
-ALL_DOCUMENTS += [PrivacyRequest, MarketingConsent]
-ALL_DOCUMENTS += [ReconciliationReport, ReconciliationRow]
-ALL_DOCUMENTS += [CalendarImport, CalendarExport]
+ALL_DOCUMENTS: list[type[Document]] = [
+    User, PendingSignup, Session, OneTimeCode, AuditEvent, ApiKey, Property, NightClaim, Booking, HolderGate, Device,
+    StoredFile, AnalyticsOptOut, Notification, NotificationPreferences, Broadcast, HostedEvent, TicketType,
+    TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference,
+    PaybillPayment, PayoutDestination, Payout, Conversation, ConversationMessage, Profile, HostApplication, Review,
+    ReviewReport, PrivacyRequest, MarketingConsent, ReconciliationReport, ReconciliationRow, CalendarImport,
+    CalendarExport,
+]
 
 __all__ = ["ALL_DOCUMENTS"]
