@@ -217,6 +217,7 @@ async def open_services(
         stack.push_async_callback(tickets.stats.close)
         limits = RateLimiter(redis, settings.redis, settings.rate_limits)
         stack.push_async_callback(limits.close)
+        await limits.open()
         hub = None
         if sio is not None:
             hub = RealtimeHub(sio, redis, bus, settings)

@@ -9,6 +9,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
 from gateway.problems import TooManyRequests
+from gateway.redis_client import connect_redis
 from gateway.settings import RateLimitSettings, RedisSettings
 
 TOO_MANY_ATTEMPTS = "too many attempts; try again later"
@@ -73,6 +74,12 @@ class RateLimiter:
     async def clear(self, name: str, *identifiers: str) -> None:
         for window in self._limits[name]:
             await self._limiter.clear(window, name, *identifiers)
+
+    async def open(self) -> None:
+        """On a cluster, read the slot map before the first request counts: the library's client loads it lazily, and
+        concurrent first calls each reload it, closing connections the others are using."""
+        if self._cluster is not None:
+            await connect_redis(self._cluster.bridge.storage)
 
     async def close(self) -> None:
         """Close the cluster client the library opened (on one Redis the limiter borrows the process's pool)."""
