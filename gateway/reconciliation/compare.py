@@ -52,6 +52,13 @@ def compare(
         row = rows.setdefault(key, ComparedRow(*key, RowStatus.MATCHED, None, None))
         row.vendor_minor = (row.vendor_minor or 0) + transaction.amount_minor
         row.vendor_ids.append(transaction.transaction_id)
+        if transaction.fee_minor:
+            # Amounts are listed gross; the fee left the account beside them, and the ledger posts it on its own.
+            fee_row = rows.setdefault((transaction.reference, MovementKind.FEE, transaction.currency),
+                                      ComparedRow(transaction.reference, MovementKind.FEE, transaction.currency,
+                                                  RowStatus.MATCHED, None, None))  # fmt: skip
+            fee_row.vendor_minor = (fee_row.vendor_minor or 0) - transaction.fee_minor
+            fee_row.vendor_ids.append(transaction.transaction_id)
     for row in rows.values():
         row.status = _status(row.ledger_minor, row.vendor_minor, row.kind in covers)
     # Stored in this order and read newest first: mismatches come first, then the matched, then those not checked.

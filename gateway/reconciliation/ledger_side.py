@@ -15,6 +15,7 @@ _KINDS = {
     LedgerKind.PAYMENT_COLLECTED: MovementKind.COLLECTION,
     LedgerKind.REFUND: MovementKind.REFUND,
     LedgerKind.PAYOUT: MovementKind.PAYOUT,
+    LedgerKind.VENDOR_FEE: MovementKind.FEE,
 }
 
 
@@ -28,12 +29,17 @@ class LedgerMovement:
     payment_id: str | None
 
 
-async def cash_movements(provider: str, start: datetime, end: datetime) -> list[LedgerMovement]:
+async def cash_movements(
+    provider: str, start: datetime, end: datetime, fee_keys: list[str] | None = None
+) -> list[LedgerMovement]:
     """Entries posted in [start, end) with a line on the vendor's cash account. The day is read from the entries'
-    ids, which are made as they are posted, so the by-account index serves the query whatever the ledger's size."""
+    ids, which are made as they are posted, so the by-account index serves the query whatever the ledger's size.
+    Vendor fees are posted when the vendor's listing is read, a day later: they are the fee entries of the day's
+    listing (`fee_keys`), whenever posted."""
     account = cash(provider)
     posted = {"$gte": ObjectId.from_datetime(start), "$lt": ObjectId.from_datetime(end)}
-    entries = await LedgerEntry.find({"lines.account": account, "_id": posted}).sort([("_id", 1)]).to_list()
+    of_the_day = {"lines.account": account, "_id": posted, "kind": {"$ne": LedgerKind.VENDOR_FEE.value}}
+    entries = await LedgerEntry.find({"$or": [of_the_day, {"key": {"$in": fee_keys or []}}]}).sort([("_id", 1)]).to_list()
     payment_ids = {e.cause.payment_id for e in entries if e.cause.payment_id and ObjectId.is_valid(e.cause.payment_id)}
     payout_ids = {e.cause.payout_id for e in entries if e.cause.payout_id and ObjectId.is_valid(e.cause.payout_id)}
     receipts = {str(p.id): p.receipt async for p in Payment.find({"_id": {"$in": [ObjectId(i) for i in payment_ids]}})}

@@ -7,6 +7,7 @@ from typing import Any
 
 from documents.reconciliation import ReconciliationReport, ReconciliationRow, ReportStatus, RowStatus
 from gateway.jobs import JobPolicy, enqueue, every, job
+from gateway.ledger.fee_entries import post_vendor_fees
 from gateway.logs import get_logger
 from gateway.reconciliation.compare import compare, summarise
 from gateway.reconciliation.ledger_side import cash_movements
@@ -46,7 +47,8 @@ async def reconcile_day(services: Services, day: date, source: StatementSource) 
         )
         await report.give_up(claim_id, f"{source.name} could not be read: {error}")
         return await ReconciliationReport.get(report.id)
-    rows = compare(await cash_movements(source.name, start, end), vendor, source.statement_covers)
+    fee_keys = await post_vendor_fees(services, source.name, vendor)
+    rows = compare(await cash_movements(source.name, start, end, fee_keys), vendor, source.statement_covers)
     run_id = secrets.token_hex(12)
     if rows:
         await ReconciliationRow.insert_many([
