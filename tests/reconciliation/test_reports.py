@@ -58,6 +58,7 @@ async def test_each_injected_stripe_mismatch_shows_in_the_days_report_and_its_cs
         "missing_in_ledger": 1,
         "amount_differs": 1,
         "not_checked": 0,
+        "pending": 0,
     }
     (missing_at_vendor,) = found["missing_at_vendor"]
     assert (missing_at_vendor["reference"], missing_at_vendor["payment_id"]) == (
