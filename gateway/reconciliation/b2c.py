@@ -1,6 +1,8 @@
 """M-Pesa B2C movements (payouts, refunds) checked at Daraja: each run asks Transaction Status of those still pending,
 and the Result, arriving later at the ResultURL, settles the check and completes the report's rows that carry it."""
 
+from beanie import PydanticObjectId
+
 from documents.reconciliation import B2cCheck, ReconciliationReport, ReconciliationRow, RowStatus
 from gateway.logs import get_logger
 from gateway.reconciliation.compare import b2c_outcome, summarise
@@ -60,7 +62,7 @@ async def complete_rows(entry_keys: list[str]) -> None:
     """The pending rows carrying these entries, in any run, given their checks' outcome once all are settled; the
     reports they belong to summed again. Called after a check settles and by a run after writing its rows, so a
     Result landing while a run writes is never lost between them."""
-    reports = set()
+    reports: set[PydanticObjectId] = set()
     async for row in ReconciliationRow.find({"entry_keys": {"$in": entry_keys}, "status": RowStatus.PENDING.value}):
         checks = await B2cCheck.find({"entry_key": {"$in": row.entry_keys}}).to_list()
         status, vendor_minor = b2c_outcome(row.ledger_minor, checks)
@@ -76,7 +78,7 @@ async def complete_rows(entry_keys: list[str]) -> None:
         await resum_report(report_id)
 
 
-async def resum_report(report_id: object) -> None:
+async def resum_report(report_id: PydanticObjectId) -> None:
     """The report's counts and totals summed again from its current rows; set only while those rows are still its."""
     report = await ReconciliationReport.get(report_id)
     if report is None or report.run_id is None:
