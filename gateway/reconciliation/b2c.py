@@ -8,7 +8,8 @@ from gateway.logs import get_logger
 from gateway.reconciliation.compare import b2c_outcome, summarise
 from gateway.reconciliation.ledger_side import LedgerMovement
 from gateway.services import Services
-from providers.errors import ProviderError, VendorRejected
+from providers.errors import ProviderError
+from providers.payments.mpesa import TransactionUnknown
 from providers.payments.mpesa_results import TRANSACTION_COMPLETED, TRANSACTION_NOT_MADE, InitiatorResult
 
 log = get_logger("lango.reconciliation")
@@ -18,7 +19,8 @@ _UNDONE = TRANSACTION_NOT_MADE | {"Reversed"}
 
 async def check_b2c_movements(services: Services, movements: list[LedgerMovement]) -> dict[str, B2cCheck]:
     """The check of each B2C movement, by entry key: made the first time a run sees it, asked of Daraja while
-    pending. Daraja answers an unknown request at once (missing at the vendor); the rest answer later."""
+    pending. Daraja refuses a query about a request it has no record of at once (missing at the vendor); any other
+    refusal or failure leaves the check pending, to be asked again; the rest answer later."""
     provider = services.payments.mpesa
     checks: dict[str, B2cCheck] = {}
     for movement in movements:
@@ -29,7 +31,7 @@ async def check_b2c_movements(services: Services, movements: list[LedgerMovement
             await check.note_asked()
             try:
                 await provider.transaction_status(originator_conversation_id=check.originator_id)
-            except VendorRejected:
+            except TransactionUnknown:
                 await check.settle(RowStatus.MISSING_AT_VENDOR, None)
             except ProviderError as error:
                 # Asked again by the next run: the report stays pending, so the hourly job runs it again.
