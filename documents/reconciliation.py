@@ -122,7 +122,7 @@ class ReconciliationRow(Document):
     report_id: PydanticObjectId
     run_id: str
     status: RowStatus
-    kind: str = Field(description="collection, refund, payout or other")
+    kind: str = Field(description="collection, refund, payout, fee or other")
     reference: str = Field(
         description="the vendor's id of the collection: M-Pesa receipt, Stripe charge, PayPal capture"
     )
