@@ -31,7 +31,7 @@ from documents.pending_signup import PendingSignup
 from documents.privacy_request import PrivacyRequest
 from documents.profile import Profile
 from documents.property import Property
-from documents.reconciliation import ReconciliationReport, ReconciliationRow
+from documents.reconciliation import B2cCheck, ReconciliationReport, ReconciliationRow
 from documents.review import Review, ReviewReport
 from documents.scan_record import ScanRecord
 from documents.session import Session
@@ -48,7 +48,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     TicketOrder, Ticket, DoorPass, ScanRecord, Payment, PaymentEvent, LedgerEntry, LedgerBalance, PaybillReference,
     PaybillPayment, PayoutDestination, Payout, Conversation, ConversationMessage, Profile, HostApplication, Review,
     ReviewReport, PrivacyRequest, MarketingConsent, ReconciliationReport, ReconciliationRow, CalendarImport,
-    CalendarExport,
+    CalendarExport, B2cCheck,
 ]
 
 __all__ = ["ALL_DOCUMENTS"]

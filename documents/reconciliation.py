@@ -19,8 +19,10 @@ class RowStatus(StrEnum):
     # The vendor moved money the ledger does not know of.
     MISSING_IN_LEDGER = "missing_in_ledger"
     AMOUNT_DIFFERS = "amount_differs"
-    # A ledger movement of a kind the vendor's listing does not cover (M-Pesa B2C payouts and refunds).
+    # A ledger movement of a kind the vendor's listing does not cover (an adjustment of cash, a Paybill reversal).
     NOT_CHECKED = "not_checked"
+    # An M-Pesa B2C payment asked of Daraja's Transaction Status, whose Result has not come yet.
+    PENDING = "pending"
 
 
 class ReportStatus(StrEnum):
@@ -120,7 +122,7 @@ class ReconciliationRow(Document):
     report_id: PydanticObjectId
     run_id: str
     status: RowStatus
-    kind: str = Field(description="collection, refund, payout or other")
+    kind: str = Field(description="collection, refund, payout, fee or other")
     reference: str = Field(
         description="the vendor's id of the collection: M-Pesa receipt, Stripe charge, PayPal capture"
     )
@@ -138,4 +140,56 @@ class ReconciliationRow(Document):
             IndexModel([("report_id", ASCENDING), ("run_id", ASCENDING), ("_id", DESCENDING)], name="by_report_run"),
             IndexModel([("report_id", ASCENDING), ("run_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)],
                        name="by_report_run_status"),
+            # A B2C check's Result completes the pending rows that carry its entry.
+            IndexModel([("entry_keys", ASCENDING), ("status", ASCENDING)], name="by_entry_key"),
         ]  # fmt: skip
+
+
+class B2cCheck(Document):
+    """One ledger movement paid out through M-Pesa B2C (a payout, a refund), asked of Daraja's Transaction Status
+    by the OriginatorConversationID of its request: pending until the Result says what M-Pesa moved, then final."""
+
+    entry_key: str
+    originator_id: str
+    currency: str
+    ledger_minor: int = Field(description="what the ledger moved out of cash at M-Pesa (negative)")
+    status: RowStatus = RowStatus.PENDING
+    vendor_minor: int | None = None
+    asked_at: datetime | None = None
+    answered_at: datetime | None = None
+    created_at: datetime = Field(default_factory=stored_now)
+
+    class Settings:
+        name = "reconciliation_b2c_checks"
+        indexes = [
+            IndexModel([("entry_key", ASCENDING)], unique=True, name="one_check_per_entry"),
+            IndexModel([("originator_id", ASCENDING), ("status", ASCENDING)], name="by_originator"),
+        ]
+
+    @classmethod
+    async def open(cls, entry_key: str, originator_id: str, currency: str, ledger_minor: int) -> "B2cCheck":
+        """The entry's check, made the first time a run sees the entry (an upsert under the unique key)."""
+        fresh = cls(entry_key=entry_key, originator_id=originator_id, currency=currency, ledger_minor=ledger_minor)
+        try:
+            await cls.get_pymongo_collection().update_one(
+                {"entry_key": entry_key},
+                {"$setOnInsert": {**fresh.model_dump(exclude={"id", "revision_id", "entry_key"}),
+                                  "status": RowStatus.PENDING.value}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # a racing run made it a moment before
+        found = await cls.find_one({"entry_key": entry_key})
+        assert found is not None
+        return found
+
+    async def note_asked(self) -> None:
+        await self.get_pymongo_collection().update_one({"_id": self.id}, {"$set": {"asked_at": stored_now()}})
+
+    async def settle(self, status: RowStatus, vendor_minor: int | None) -> bool:
+        """Made final, once: a duplicated or late Result finds it settled and changes nothing."""
+        result = await self.get_pymongo_collection().update_one(
+            {"_id": self.id, "status": RowStatus.PENDING.value},
+            {"$set": {"status": status.value, "vendor_minor": vendor_minor, "answered_at": stored_now()}},
+        )
+        return result.modified_count == 1

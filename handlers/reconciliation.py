@@ -67,7 +67,9 @@ async def reconciliation_reports(request: web.Request, caller: Caller, query: Re
     problems=(400, 401, 403, 404),
     summary="One reconciliation report with a page of its rows",
     description="Rows of the last completed run: mismatches (missing_at_vendor, missing_in_ledger, amount_differs) "
-    "first, then matched, then not_checked movements the vendor's listing does not cover (M-Pesa B2C).",
+    "first, then matched (vendor fees on `fee` rows of their own), then pending (M-Pesa B2C payments whose "
+    "Transaction Status Result has not come yet; the Result completes them), then not_checked movements no vendor "
+    "transaction stands for (an adjustment of cash).",
 )
 async def reconciliation_report(request: web.Request, caller: Caller, query: RowsQuery) -> ReportDetail:
     return await report_detail(

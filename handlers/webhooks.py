@@ -14,6 +14,7 @@ from gateway.payments.webhooks import (
     receive_webhook,
 )
 from gateway.payouts.results import apply_b2c_result, apply_status_result
+from gateway.reconciliation.b2c import apply_b2c_check_result
 from gateway.routing import ApiRoutes
 from gateway.state import SERVICES
 
@@ -60,8 +61,10 @@ async def mpesa_initiator_result(request: web.Request) -> web.Response:
         await apply_b2c_result(services, result)
     elif refund_of(result.queried_originator_conversation_id or ""):
         await apply_mpesa_refund_status(services, result)
+        await apply_b2c_check_result(result)
     elif result.queried_originator_conversation_id:
         await apply_status_result(services, result)
+        await apply_b2c_check_result(result)
     else:
         # A status query by receipt: a Paybill payment being reversed (the only kind asked that way).
         await apply_reversal_status(services, result)

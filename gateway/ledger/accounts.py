@@ -11,7 +11,7 @@ SUSPENSE = "suspense"
 FX_CONVERSION = "fx_conversion"
 
 ACCOUNT_NAME = re.compile(r"^(platform_revenue|refunds_payable|suspense|fx_conversion|cash:[a-z0-9_]{1,32}|"
-                          r"host_payable:[0-9a-f]{24}|host_receivable:[0-9a-f]{24})$")  # fmt: skip
+                          r"host_payable:[0-9a-f]{24}|host_receivable:[0-9a-f]{24}|vendor_fees:[a-z0-9_]{1,32})$")  # fmt: skip
 
 
 def cash(provider: str) -> str:
@@ -27,3 +27,8 @@ def host_payable(user_id: str) -> str:
 def host_receivable(user_id: str) -> str:
     """What a host owes the platform: a refund's host share beyond what the host was still owed (already paid out)."""
     return f"host_receivable:{user_id}"
+
+
+def vendor_fees(provider: str) -> str:
+    """What a payment vendor kept of the money it moved (Stripe's and PayPal's fees): an expense, a debit balance."""
+    return f"vendor_fees:{provider}"

@@ -1,14 +1,25 @@
 """Setting a day's ledger movements against the vendor's: one row per collection, kind and currency."""
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from documents.reconciliation import CurrencyTotals, RowStatus
+from documents.reconciliation import B2cCheck, CurrencyTotals, RowStatus
 from gateway.reconciliation.ledger_side import LedgerMovement
 from providers.payments import MovementKind, VendorTransaction
 
 Key = tuple[str, MovementKind, str]
-_READ_RANK = {RowStatus.MATCHED: 1, RowStatus.NOT_CHECKED: 2}
+_READ_RANK = {RowStatus.MATCHED: 1, RowStatus.PENDING: 2, RowStatus.NOT_CHECKED: 3}
+# Rows whose vendor side is not known (yet), left out of the totals.
+_UNCOUNTED = (RowStatus.NOT_CHECKED, RowStatus.PENDING)
+
+
+class SummedRow(Protocol):
+    status: RowStatus
+    currency: str
+    ledger_minor: int | None
+    vendor_minor: int | None
 
 
 @dataclass
@@ -36,11 +47,23 @@ def _status(ledger: int | None, vendor: int | None, checked: bool) -> RowStatus:
     return RowStatus.MATCHED if ledger == vendor else RowStatus.AMOUNT_DIFFERS
 
 
+def b2c_outcome(ledger_minor: int | None, checks: Sequence[B2cCheck]) -> tuple[RowStatus, int | None]:
+    """A row of B2C movements: pending while any of its checks is; then what M-Pesa moved against the ledger."""
+    if any(check.status == RowStatus.PENDING for check in checks):
+        return RowStatus.PENDING, None
+    moved = [check.vendor_minor for check in checks if check.vendor_minor is not None]
+    vendor_minor = sum(moved) if moved else None
+    return _status(ledger_minor, vendor_minor, True), vendor_minor
+
+
 def compare(
-    ledger: list[LedgerMovement], vendor: list[VendorTransaction], covers: frozenset[MovementKind]
+    ledger: list[LedgerMovement], vendor: list[VendorTransaction], covers: frozenset[MovementKind],
+    b2c: dict[str, B2cCheck] | None = None,
 ) -> list[ComparedRow]:
     """Amounts summed per key on each side (a charge refunded twice in a day is one refund row), then set side by
-    side. Ledger movements of kinds the vendor's listing does not cover are listed, not checked."""
+    side. Ledger movements of kinds the vendor's listing does not cover are listed, not checked, unless each was
+    checked on its own (`b2c`, by entry key: M-Pesa's B2C payments through Transaction Status)."""
+    b2c = b2c or {}
     rows: dict[Key, ComparedRow] = {}
     for movement in ledger:
         key = (movement.reference, movement.kind, movement.currency)
@@ -52,18 +75,30 @@ def compare(
         row = rows.setdefault(key, ComparedRow(*key, RowStatus.MATCHED, None, None))
         row.vendor_minor = (row.vendor_minor or 0) + transaction.amount_minor
         row.vendor_ids.append(transaction.transaction_id)
+        if transaction.fee_minor:
+            # Amounts are listed gross; the fee left the account beside them, and the ledger posts it on its own.
+            fee_row = rows.setdefault((transaction.reference, MovementKind.FEE, transaction.currency),
+                                      ComparedRow(transaction.reference, MovementKind.FEE, transaction.currency,
+                                                  RowStatus.MATCHED, None, None))  # fmt: skip
+            fee_row.vendor_minor = (fee_row.vendor_minor or 0) - transaction.fee_minor
+            fee_row.vendor_ids.append(transaction.transaction_id)
     for row in rows.values():
+        checks = [b2c[key] for key in row.entry_keys if key in b2c]
+        if checks and row.vendor_minor is None:
+            row.status, row.vendor_minor = b2c_outcome(row.ledger_minor, checks)
+            continue
         row.status = _status(row.ledger_minor, row.vendor_minor, row.kind in covers)
-    # Stored in this order and read newest first: mismatches come first, then the matched, then those not checked.
+    # Stored in this order and read newest first: mismatches come first, then the matched, the
+    # pending, and those not checked.
     return sorted(rows.values(), key=lambda r: (_READ_RANK.get(r.status, 0), r.kind, r.reference), reverse=True)
 
 
-def summarise(rows: list[ComparedRow]) -> tuple[dict[str, int], list[CurrencyTotals]]:
+def summarise(rows: Sequence[SummedRow]) -> tuple[dict[str, int], list[CurrencyTotals]]:
     """Rows per status, and per currency what the ledger and the vendor moved over the rows both could see."""
     counts = Counter(row.status.value for row in rows)
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        if row.status is not RowStatus.NOT_CHECKED:
+        if row.status not in _UNCOUNTED:
             sums[row.currency][0] += row.ledger_minor or 0
             sums[row.currency][1] += row.vendor_minor or 0
     totals = [

@@ -7,7 +7,9 @@ from typing import Any
 
 from documents.reconciliation import ReconciliationReport, ReconciliationRow, ReportStatus, RowStatus
 from gateway.jobs import JobPolicy, enqueue, every, job
+from gateway.ledger.fee_entries import post_vendor_fees
 from gateway.logs import get_logger
+from gateway.reconciliation.b2c import check_b2c_movements, complete_rows, resum_report
 from gateway.reconciliation.compare import compare, summarise
 from gateway.reconciliation.ledger_side import cash_movements
 from gateway.services import Services
@@ -46,7 +48,10 @@ async def reconcile_day(services: Services, day: date, source: StatementSource) 
         )
         await report.give_up(claim_id, f"{source.name} could not be read: {error}")
         return await ReconciliationReport.get(report.id)
-    rows = compare(await cash_movements(source.name, start, end), vendor, source.statement_covers)
+    fee_keys = await post_vendor_fees(services, source.name, vendor)
+    ledger = await cash_movements(source.name, start, end, fee_keys)
+    b2c = await check_b2c_movements(services, ledger)
+    rows = compare(ledger, vendor, source.statement_covers, b2c)
     run_id = secrets.token_hex(12)
     if rows:
         await ReconciliationRow.insert_many([
@@ -56,8 +61,11 @@ async def reconcile_day(services: Services, day: date, source: StatementSource) 
                               vendor_ids=row.vendor_ids)
             for row in rows
         ])  # fmt: skip
+        # A Result that settled a check since it was read finds these rows only once they are written.
+        await complete_rows([key for row in rows if row.status == RowStatus.PENDING for key in row.entry_keys])
     counts, totals = summarise(rows)
     if await report.publish(claim_id, run_id, counts, totals):
+        await resum_report(report.id)
         # Still holding the claim, so no other run is writing rows: every row but this run's goes.
         await ReconciliationRow.find({"report_id": report.id, "run_id": {"$ne": run_id}}).delete()
         await report.release(claim_id)
@@ -104,9 +112,11 @@ async def reconcile_yesterday(ctx: dict[str, Any]) -> dict[str, str]:
     if now.hour < services.settings.reconciliation.run_after_hour_utc:
         return {}
     day = (now - timedelta(days=1)).date()
+    # A report still waiting on Daraja's Transaction Status Results is run again: its pending checks asked anew.
     complete = {
         r.provider
         async for r in ReconciliationReport.find({"day": day.isoformat(), "status": ReportStatus.COMPLETE.value})
+        if not r.counts.get(RowStatus.PENDING.value)
     }
     pending = [name for name in statement_sources(services) if name not in complete]
     return await reconcile_day_everywhere(services, day, pending) if pending else {}

@@ -36,7 +36,7 @@ class ReportPage(BaseModel):
 
 class RowView(BaseModel):
     status: RowStatus
-    kind: str = Field(description="collection, refund, payout or other")
+    kind: str = Field(description="collection, refund, payout, fee (what the vendor kept of the reference's movements) or other")
     reference: str = Field(description="the vendor's id of the collection: M-Pesa receipt, Stripe charge, PayPal capture; "
                            "for a ledger entry without one, the entry's key")  # fmt: skip
     currency: str

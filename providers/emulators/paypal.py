@@ -69,6 +69,22 @@ def _paypal_id() -> str:
     return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(17))
 
 
+def paypal_fee(value: Decimal) -> Decimal:
+    """PayPal's standard fee on a payment received: 3.49% plus 0.49, to the cent."""
+    return (value * Decimal("0.0349") + Decimal("0.49")).quantize(Decimal("0.01"))
+
+
+def _receivable(amount: dict[str, str]) -> dict[str, Any]:
+    """A capture's `seller_receivable_breakdown`: the gross, PayPal's fee and what the merchant keeps."""
+    value, currency = Decimal(amount["value"]), amount["currency_code"]
+    fee = paypal_fee(value)
+    return {
+        "gross_amount": {"currency_code": currency, "value": f"{value:.2f}"},
+        "paypal_fee": {"currency_code": currency, "value": f"{fee:.2f}"},
+        "net_amount": {"currency_code": currency, "value": f"{value - fee:.2f}"},
+    }
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -202,6 +218,7 @@ class PaypalSandbox:
             "status": "COMPLETED",
             "amount": dict(unit["amount"]),
             "final_capture": True,
+            "seller_receivable_breakdown": _receivable(unit["amount"]),
             "custom_id": unit.get("custom_id"),
             "supplementary_data": {"related_ids": {"order_id": order_id}},
             "create_time": _now(),
@@ -272,8 +289,7 @@ class PaypalSandbox:
             "protection_eligibility": "01",
         }
         if value > 0:
-            fee = (value * Decimal("0.0349") + Decimal("0.49")).quantize(Decimal("0.01"))
-            info["fee_amount"] = {"currency_code": amount["currency_code"], "value": f"-{fee:.2f}"}
+            info["fee_amount"] = {"currency_code": amount["currency_code"], "value": f"-{paypal_fee(value):.2f}"}
         if reference is not None:
             info.update(paypal_reference_id=reference, paypal_reference_id_type="TXN")
         if custom_field:

@@ -42,6 +42,8 @@ _MSISDN = re.compile(r"^254[17]\d{8}$")
 _RECEIPT = re.compile(r"^[A-Z0-9]{8,20}$")
 _INVALID_TOKEN = "404.001.03"
 _STILL_PROCESSING = "500.001.1001"
+# A status query Daraja refuses for the transaction it names ("Bad Request - Invalid TransactionID"): no such record.
+_UNKNOWN_TRANSACTION_FIELDS = ("Invalid TransactionID", "Invalid OriginalConversationID")
 # A Daraja token is fetched again this long before it expires.
 TOKEN_REFRESH_MARGIN_S = 60.0
 
@@ -197,6 +199,10 @@ def _transaction_time(value: Any) -> datetime | None:
         return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=EAT).astimezone(timezone.utc)
     except ValueError:
         return None
+
+
+class TransactionUnknown(VendorRejected):
+    """Daraja has no record of the transaction a status query names."""
 
 
 class MpesaProvider(PaymentProvider, StatementSource):
@@ -440,7 +446,7 @@ class MpesaProvider(PaymentProvider, StatementSource):
     ) -> DarajaAcknowledgement:
         """Ask where a transaction stands, by its receipt or by the OriginatorConversationID of the request that made
         it; the Result comes to the status routes. `collected`: a payment the shortcode received, not a B2C one.
-        VendorRejected when Daraja does not know the transaction."""
+        TransactionUnknown (a VendorRejected) when Daraja does not know the transaction."""
         if not (originator_conversation_id or receipt):
             raise ValueError("name the transaction by its receipt or its OriginatorConversationID")
         settings = self._settings
@@ -456,7 +462,13 @@ class MpesaProvider(PaymentProvider, StatementSource):
             "Remarks": "Status check",
             "Occasion": "",
         }
-        return await self._initiator_call("/mpesa/transactionstatus/v1/query", payload)
+        try:
+            return await self._initiator_call("/mpesa/transactionstatus/v1/query", payload)
+        except VendorRejected as error:
+            # Only a refusal naming the transaction says Daraja has no record of it; any other is the request's.
+            if str(_daraja_error(error).get("errorMessage", "")).endswith(_UNKNOWN_TRANSACTION_FIELDS):
+                raise TransactionUnknown(str(error), vendor=VENDOR, reason=error.reason) from error
+            raise
 
     async def reversal(self, receipt: str, amount_minor: int, remarks: str) -> DarajaAcknowledgement:
         """Return a whole payment the shortcode received (Daraja reverses nothing partially); the Result comes to the

@@ -106,7 +106,9 @@ class PaypalProvider(PaymentProvider, StatementSource):
     """Creates orders the payer approves at PayPal; an approved order is captured to collect the money."""
 
     name: ClassVar[str] = VENDOR
-    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset({MovementKind.COLLECTION, MovementKind.REFUND})
+    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset(
+        {MovementKind.COLLECTION, MovementKind.REFUND, MovementKind.FEE}
+    )
 
     def __init__(self, settings: PaypalSettings, http: httpx.AsyncClient) -> None:
         settings.require("client_id", "client_secret", "webhook_id", vendor=VENDOR)

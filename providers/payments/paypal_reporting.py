@@ -56,6 +56,8 @@ def movement(detail: dict[str, Any]) -> VendorTransaction | None:
         transaction_id=str(info["transaction_id"]),
         amount_minor=amount,
         currency=str(info["transaction_amount"].get("currency_code", "")),
+        # PayPal reports its fee signed as it moves the balance: negative when taken, positive when given back.
+        fee_minor=-(_cents(info.get("fee_amount")) or 0),
         occurred_at=datetime.strptime(str(info.get("transaction_initiation_date")), "%Y-%m-%dT%H:%M:%S%z"),
         raw=detail,
     )

@@ -16,6 +16,8 @@ class MovementKind(StrEnum):
     COLLECTION = "collection"
     REFUND = "refund"
     PAYOUT = "payout"
+    # What the vendor kept of a movement: its fee, named by the movement's collection.
+    FEE = "fee"
     OTHER = "other"
 
 
@@ -31,6 +33,9 @@ class VendorTransaction(BaseModel):
     transaction_id: str = Field(description="the vendor's id of this movement itself (a refund's own id)")
     amount_minor: int = Field(description="money in positive, out negative, gross of the vendor's fees")
     currency: CurrencyCode
+    fee_minor: int = Field(
+        0, description="what the vendor kept of this movement, in its currency (negative: a fee it gave back)"
+    )
     occurred_at: datetime
     raw: dict[str, Any]
 

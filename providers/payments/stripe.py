@@ -179,6 +179,8 @@ def _balance_movement(transaction: dict[str, Any]) -> VendorTransaction | None:
         transaction_id=str(transaction["id"]),
         amount_minor=int(transaction["amount"]),
         currency=str(transaction["currency"]).upper(),
+        # Stripe's fee on the same balance transaction, in its currency (`fee_details` splits it by kind).
+        fee_minor=int(transaction.get("fee") or 0),
         occurred_at=datetime.fromtimestamp(int(transaction["created"]), timezone.utc),
         raw=transaction,
     )
@@ -188,7 +190,9 @@ class StripeProvider(PaymentProvider, StatementSource):
     """Creates PaymentIntents the app confirms with their client secret; fulfilment follows the webhook."""
 
     name: ClassVar[str] = VENDOR
-    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset({MovementKind.COLLECTION, MovementKind.REFUND})
+    statement_covers: ClassVar[frozenset[MovementKind]] = frozenset(
+        {MovementKind.COLLECTION, MovementKind.REFUND, MovementKind.FEE}
+    )
 
     def __init__(
         self, settings: StripeSettings, http: httpx.AsyncClient, *, max_network_retries: int = MAX_NETWORK_RETRIES

@@ -86,6 +86,13 @@ async def test_an_adjustment_is_posted_once_per_key_with_its_reason_and_admin(cl
     for body in (unbalanced, unknown_account):
         refused = await client.post("/v1/admin/ledger/adjustments", json=body, headers={**admin, "Idempotency-Key": "adjust-0002"})
         assert refused.status == 422, await refused.text()
+    # M-Pesa's charges for a month, from Safaricom's statement: posted by finance against cash at M-Pesa.
+    charges = {"reason": "M-Pesa B2C and C2B charges, November statement", "lines": [
+        {"account": "vendor_fees:mpesa", "currency": "KES", "amount_minor": 1_240},
+        {"account": "cash:mpesa", "currency": "KES", "amount_minor": -1_240}]}  # fmt: skip
+    charged = await client.post("/v1/admin/ledger/adjustments", json=charges, headers={**admin, "Idempotency-Key": "charges-2026-11"})
+    assert charged.status == 201, await charged.text()
+    assert await balance("vendor_fees:mpesa") == 1_240
     assert (await client.post("/v1/admin/ledger/adjustments", json=MOVE_TO_REVENUE, headers=admin)).status == 400
     guest = auth_header(access_token_for(client.app, await create_user(client.app)))
     assert (await client.post("/v1/admin/ledger/adjustments", json=MOVE_TO_REVENUE, headers={**guest, "Idempotency-Key": "adjust-0003"})).status == 403

@@ -5,6 +5,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from bson import ObjectId
@@ -218,6 +219,34 @@ async def ledger(market: Marketplace, world: World) -> list[str]:
         cash = sum(line["amount_minor"] for entry in entries for line in entry["lines"] if line["account"].startswith("cash:"))
         if cash < 0:
             violations.append(f"{paid.method} payment {paid.payment_id} returned {-cash} more than it collected")
+    return violations + await vendor_fees(market)
+
+
+def _vendor_fee(market: Marketplace, vendor: str, transaction_id: str) -> tuple[int, str] | None:
+    """The fee the vendor's own record shows on one of its transactions, and its currency; None if it has none."""
+    if vendor == "stripe":
+        found = market.vendors.stripe.balance_transactions.get(transaction_id)
+        return (found["fee"], found["currency"].upper()) if found else None
+    for detail in market.vendors.paypal.transactions:
+        info = detail["transaction_info"]
+        if info["transaction_id"] == transaction_id and "fee_amount" in info:
+            return -int(Decimal(info["fee_amount"]["value"]) * 100), info["fee_amount"]["currency_code"]
+    return None
+
+
+async def vendor_fees(market: Marketplace) -> list[str]:
+    """Each vendor fee in the ledger is the fee the vendor took on that transaction, from its cash there."""
+    violations: list[str] = []
+    async for entry in market.database.ledger_entries.find({"kind": "vendor_fee"}):
+        _, vendor, transaction_id = entry["key"].split(":", 2)
+        posted = {(line["account"], line["currency"]): line["amount_minor"] for line in entry["lines"]}
+        charged = _vendor_fee(market, vendor, transaction_id)
+        if charged is None:
+            violations.append(f"{entry['key']} posts a fee {vendor} has no record of")
+            continue
+        fee, currency = charged
+        if posted != {(f"vendor_fees:{vendor}", currency): fee, (f"cash:{vendor}", currency): -fee}:
+            violations.append(f"{entry['key']} posts {posted}, yet {vendor} took {fee} {currency}")
     return violations
 
 

@@ -25,6 +25,7 @@ from providers.emulators import (
 )
 from providers.errors import ProviderMisconfigured, VendorRejected
 from providers.payments import MpesaProvider, MpesaSettings
+from providers.payments.mpesa import TransactionUnknown
 
 TOKEN = "callback-token-0123456789abcdef"
 PAYEE = "254712345678"
@@ -165,7 +166,7 @@ async def test_the_emulator_checks_what_safaricom_checks(mpesa, daraja, http):
 async def test_a_payment_still_queued_is_no_transaction_yet(mpesa, daraja, application):
     sandbox, _ = daraja
     await mpesa.b2c_payment("payout-6", TIMES_OUT_AFTER_PAYING, 30_000, "Host payout")
-    with pytest.raises(VendorRejected):
+    with pytest.raises(TransactionUnknown):
         await mpesa.transaction_status(originator_conversation_id="payout-6")
     finish_b2c(sandbox, "payout-6")
     path, timeout = await result_of(mpesa, application)
@@ -200,7 +201,7 @@ async def test_a_late_payment_is_unknown_until_mpesa_makes_it(mpesa, daraja, app
     await mpesa.b2c_payment("payout-10", PAID_LATE, 30_000, "Host payout")
     _, timeout = await result_of(mpesa, application)
     assert timeout.timed_out
-    with pytest.raises(VendorRejected):
+    with pytest.raises(TransactionUnknown):
         await mpesa.transaction_status(originator_conversation_id="payout-10")
     finish_late_b2c(sandbox, "payout-10")
     _, paid = await result_of(mpesa, application)

@@ -23,7 +23,9 @@ async def test_captures_and_refunds_of_a_span_come_back_from_every_page(
     monkeypatch.setattr("providers.payments.paypal_reporting.PAGE_SIZE", 2)
     for n in range(3):
         sandbox.record_transaction("T0006", f"CAPTURE{n}", {"currency_code": "USD", "value": f"{n + 1}0.00"})
-    sandbox.record_transaction("T1107", "REFUND0", {"currency_code": "USD", "value": "-2.50"}, reference="CAPTURE0")
+    refund = sandbox.record_transaction("T1107", "REFUND0", {"currency_code": "USD", "value": "-2.50"}, reference="CAPTURE0")
+    # A partial refund gives back part of PayPal's fee: listed positive, as it moves the balance.
+    refund["transaction_info"]["fee_amount"] = {"currency_code": "USD", "value": "0.09"}
     sandbox.record_transaction("T0400", "WITHDRAWAL", {"currency_code": "USD", "value": "-5.00"})
     now = datetime.now(UTC)
 
@@ -35,6 +37,8 @@ async def test_captures_and_refunds_of_a_span_come_back_from_every_page(
         ("CAPTURE2", MovementKind.COLLECTION, 3_000, "CAPTURE2"),
         ("CAPTURE0", MovementKind.REFUND, -250, "REFUND0"),
     ]
+    # 3.49% + 0.49 of each payment received, to the cent; negative for the fee given back.
+    assert [t.fee_minor for t in found] == [84, 119, 154, -9]
     assert await provider.transactions(now - timedelta(days=2), now - timedelta(days=1)) == []
 
 

@@ -36,6 +36,10 @@ async def test_every_page_of_a_span_comes_back_with_refunds_named_by_their_charg
     )
     refunded = next(t for t in found if t.kind is MovementKind.REFUND)
     assert refunded.transaction_id == refund["balance_transaction"] and refunded.currency == "KES"
+    # Stripe's fee (2.9% + 30) comes with each charge's balance transaction; a refund's is nothing.
+    assert {t.reference: t.fee_minor for t in found if t.kind is MovementKind.COLLECTION} == {
+        c: (1_000 * (n + 1) * 29 + 500) // 1000 + 30 for n, c in enumerate(charges)}  # fmt: skip
+    assert refunded.fee_minor == 0
     assert await provider.transactions(now + timedelta(minutes=1), now + timedelta(minutes=2)) == []
 
 

@@ -50,7 +50,7 @@ async def test_reports_page_newest_first_and_filter_by_vendor_and_day(
         "complete",
         False,
     )
-    assert stripe["counts"]["matched"] == 1
+    assert stripe["counts"]["matched"] == 2  # the charge and Stripe's fee on it
     assert await all_pages(client, REPORTS, admin, day="2020-01-01") == []
     assert (await client.get(REPORTS, params={"cursor": "not-a-cursor"}, headers=admin)).status == 422
     assert (await client.get(REPORTS, params={"colour": "blue"}, headers=admin)).status == 422

@@ -35,14 +35,14 @@ async def test_the_command_reports_a_day_and_fails_on_a_mismatch(
 
     assert status == 1
     assert out.strip().splitlines()[-1] == (f"stripe {today()}: complete; matched 0, missing at vendor 1, missing in ledger 0, "
-                                            "amount differs 0, not checked 0")  # fmt: skip
+                                            "amount differs 0, not checked 0, pending 0")  # fmt: skip
     report = await ReconciliationReport.find_one({"day": today(), "provider": "stripe"})
     assert report is not None and report.runs == 1
 
     clean_day = "2026-01-05"
     status, out, _ = await lango_ledger_reconcile(mongodb_url, redis_url, clean_day, "--provider", "paypal")
     assert (status, out.strip().splitlines()[-1]) == (0, f"paypal {clean_day}: complete; matched 0, missing at vendor 0, "
-                                                         "missing in ledger 0, amount differs 0, not checked 0")  # fmt: skip
+                                                         "missing in ledger 0, amount differs 0, not checked 0, pending 0")  # fmt: skip
     status, _, err = await lango_ledger_reconcile(mongodb_url, redis_url, clean_day, "--provider", "visa")
     assert (status, err.strip()) == (1, "lango ledger reconcile: no payment vendor named visa is configured")
     status, _, err = await lango_ledger_reconcile(mongodb_url, redis_url, "yesterday")

@@ -5,14 +5,17 @@ import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from aiohttp.test_utils import TestClient
 
+from documents.ledger_entry import LedgerEntry
 from documents.reconciliation import ReconciliationReport, ReconciliationRow
 from gateway.reconciliation.run import reconcile_day, statement_sources
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
 from providers.emulators import pay_bill
+from tests.ledger.books import balance, ledger_problems
 from tests.ledger.test_routes import admin_headers
 from tests.payments.conftest import held_booking, pay, stored_payment
 from tests.payments.test_cards_and_refunds import paid_by_card
@@ -48,12 +51,14 @@ async def test_each_injected_stripe_mismatch_shows_in_the_days_report_and_its_cs
     found = by_status(rows)
 
     assert shown["status"] == "complete" and shown["runs"] == 1
+    # Three movements matched, and Stripe's fee on each of the four charges it lists, the stranger's too.
     assert shown["counts"] == {
-        "matched": 3,
+        "matched": 7,
         "missing_at_vendor": 1,
         "missing_in_ledger": 1,
         "amount_differs": 1,
         "not_checked": 0,
+        "pending": 0,
     }
     (missing_at_vendor,) = found["missing_at_vendor"]
     assert (missing_at_vendor["reference"], missing_at_vendor["payment_id"]) == (
@@ -75,7 +80,11 @@ async def test_each_injected_stripe_mismatch_shows_in_the_days_report_and_its_cs
         refunded_payment.receipt,
         -refunded_payment.requested_amount_minor,
     )
-    assert {row["payment_id"] for row in found["matched"]} == {matched["id"], refunded["id"]}
+    assert {row["payment_id"] for row in found["matched"] if row["kind"] != "fee"} == {matched["id"], refunded["id"]}
+    fees = {row["reference"]: row for row in found["matched"] if row["kind"] == "fee"}
+    charged_fees = {t["source"]: t["fee"] for t in stripe.balance_transactions.values() if t["fee"]}
+    assert {reference: -row["ledger_minor"] for reference, row in fees.items()} == charged_fees
+    assert all(row["vendor_minor"] == row["ledger_minor"] for row in fees.values())
     # Mismatches come first.
     assert [row["status"] for row in rows[:3]] != ["matched"] * 3 and rows[-1]["status"] == "matched"
     (totals,) = shown["totals"]
@@ -110,15 +119,19 @@ async def test_a_clean_day_at_each_vendor_is_all_matched(client: TestClient, san
         await asyncio.sleep(0.02)
     admin = await admin_headers(client)
 
-    for provider, payment in (("mpesa", by_mpesa), ("stripe", by_card), ("paypal", by_paypal)):
+    card_fee = next(t["fee"] for t in sandbox.stripe.balance_transactions.values())
+    paypal_fee = int(Decimal(next(iter(sandbox.paypal.captures.values()))["seller_receivable_breakdown"]["paypal_fee"]["value"]) * 100)
+    # M-Pesa's charges are not listed per transaction; Stripe's and PayPal's fees are, each matched on its own row.
+    for provider, payment, fee in (("mpesa", by_mpesa, 0), ("stripe", by_card, card_fee), ("paypal", by_paypal, paypal_fee)):
         stored = await stored_payment(payment["id"])
         report = await run_today(client, provider)
         shown, rows = await report_rows(client, str(report.id), admin)
-        assert shown["counts"]["matched"] == 1 and sum(shown["counts"].values()) == 1, (provider, shown)
-        assert [(row["reference"], row["kind"], row["ledger_minor"]) for row in rows] == [
-            (stored.receipt, "collection", stored.charged_amount_minor)]  # fmt: skip
+        expected = [(stored.receipt, "collection", stored.charged_amount_minor)] + ([(stored.receipt, "fee", -fee)] if fee else [])
+        assert shown["counts"]["matched"] == len(expected) and sum(shown["counts"].values()) == len(expected), (provider, shown)
+        assert sorted((row["reference"], row["kind"], row["ledger_minor"]) for row in rows) == expected
         (totals,) = shown["totals"]
         assert totals["difference_minor"] == 0 and totals["currency"] == stored.charged_currency
+        assert totals["ledger_minor"] == stored.charged_amount_minor - fee
 
 
 async def test_a_vendor_record_the_ledger_never_saw_and_text_a_spreadsheet_would_run_are_listed_inert(
@@ -128,10 +141,12 @@ async def test_a_vendor_record_the_ledger_never_saw_and_text_a_spreadsheet_would
     report = await run_today(client, "paypal")
     admin = await admin_headers(client)
     _, rows = await report_rows(client, str(report.id), admin)
-    assert [(row["status"], row["reference"], row["vendor_minor"]) for row in rows] == [
-        ("missing_in_ledger", "=HYPERLINK(\"http://evil\")", 1250)]  # fmt: skip
+    # The money is unknown to the ledger; PayPal's fee on it left the account all the same, and is posted.
+    assert [(row["status"], row["kind"], row["reference"], row["vendor_minor"]) for row in rows] == [
+        ("missing_in_ledger", "collection", "=HYPERLINK(\"http://evil\")", 1250),
+        ("matched", "fee", "=HYPERLINK(\"http://evil\")", -93)]  # fmt: skip
     download = await (await client.get(f"/v1/admin/reconciliation/reports/{report.id}/rows.csv", headers=admin)).text()
-    (line,) = list(csv.DictReader(io.StringIO(download)))
+    (line,) = [line for line in csv.DictReader(io.StringIO(download)) if line["kind"] == "collection"]
     assert line["reference"] == '\'=HYPERLINK("http://evil")'
     assert line["vendor_minor"] == "1250"
 
@@ -151,11 +166,14 @@ async def test_runs_of_a_day_replace_each_other_and_racing_runs_never_duplicate_
     # One report for the day; each run that got it in turn replaced the rows, one that found it held left it be.
     assert first is not None and first.runs == len(ran) and {report.id for report in ran} == {first.id}
     assert await ReconciliationReport.find({"day": today(), "provider": "stripe"}).count() == 1
-    assert await ReconciliationRow.find({"report_id": first.id}).count() == 2
+    # Two collections and Stripe's fee on each, the fees posted once however many runs read them.
+    assert await ReconciliationRow.find({"report_id": first.id}).count() == 4
+    assert await LedgerEntry.find({"kind": "vendor_fee"}).count() == 2
 
     again = await run_today(client, "stripe")
     assert again.id == first.id and again.runs > first.runs
-    assert await ReconciliationRow.find({"report_id": first.id}).count() == 2
+    assert await ReconciliationRow.find({"report_id": first.id}).count() == 4
+    assert await LedgerEntry.find({"kind": "vendor_fee"}).count() == 2
     assert {row.run_id for row in await ReconciliationRow.find({"report_id": first.id}).to_list()} == {again.run_id}
 
 
@@ -228,3 +246,26 @@ async def test_paybill_money_that_matched_nothing_is_matched_at_daraja_by_its_tr
     assert [(row["status"], row["reference"], row["ledger_minor"]) for row in rows] == [
         ("matched", stray.trans_id, 70_000)]  # fmt: skip
     assert shown["counts"]["matched"] == 1 and sum(shown["counts"].values()) == 1
+
+
+async def test_each_vendor_fee_is_posted_once_and_a_fee_the_vendor_changes_later_shows_as_differing(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    paid = await stored_payment((await paid_by_card(client, sandbox, await held_booking(client)))["id"])
+    (transaction,) = sandbox.stripe.balance_transactions.values()
+    fee = transaction["fee"]
+    await run_today(client, "stripe")
+    # Stripe corrects its fee after the ledger posted it.
+    transaction["fee"] += 7
+
+    report = await run_today(client, "stripe")
+    _, rows = await report_rows(client, str(report.id), await admin_headers(client))
+
+    assert sorted((row["status"], row["kind"], row["ledger_minor"], row["vendor_minor"]) for row in rows) == [
+        ("amount_differs", "fee", -fee, -fee - 7),
+        ("matched", "collection", paid.requested_amount_minor, paid.requested_amount_minor),
+    ]
+    (posted,) = await LedgerEntry.find({"kind": "vendor_fee"}).to_list()
+    assert posted.key == f"vendor_fee:stripe:{transaction['id']}" and posted.cause.receipt == paid.receipt
+    assert {(line.account, line.amount_minor) for line in posted.lines} == {("vendor_fees:stripe", fee), ("cash:stripe", -fee)}
+    assert await balance("vendor_fees:stripe") == fee and await ledger_problems() == []
