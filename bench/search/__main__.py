@@ -86,6 +86,13 @@ def listing(rng: random.Random, agent_id: str, created_at: datetime) -> dict:
         "cover_photo_id": None,
         "cancellation_policy": {"full_refund_days": 7, "partial_refund_days": 2, "partial_refund_percent": 50},
         "status": "published" if rng.random() < 0.9 else "draft",
+        # The fields a listing gets from the start (migration 0004 gives them to older ones).
+        "rating_count": 0,
+        "rating_sum": 0,
+        "rating_average": 0.0,
+        "rating_category_sums": {},
+        "stay_rules": {},
+        "calendar_imports": 0,
         "created_at": created_at,
         "updated_at": created_at,
     }
