@@ -10,6 +10,9 @@ from typing import Any
 import orjson
 from aiohttp.test_utils import TestClient
 
+from gateway.privacy.conversation_data import CONVERSATIONS
+from gateway.privacy.records import ERASED
+from gateway.privacy.registry import DataSubject
 from gateway.state import SERVICES
 from tests.conversations.conftest import Stay
 from tests.properties.builders import problem_type, published_listing, signed_in
@@ -158,3 +161,24 @@ async def test_the_booking_conversation_links_the_guests_earlier_enquiry_for_the
     assert (await opened.json())["enquiry_id"] == enquiry["id"]
     earlier = (await (await _messages(client, enquiry["id"], host)).json())["items"]
     assert [item["text"] for item in earlier] == ["Is there parking?"]
+
+
+async def test_erasing_a_member_leaves_their_support_thread_naming_only_the_pseudonym(client: TestClient) -> None:
+    _, admin = await signed_in(client, "admin")
+    guest_id, guest = await signed_in(client)
+    sent = await client.post("/v1/admin/conversations/support", json=_support(guest_id, "How can we help?"),
+                             headers=admin)  # fmt: skip
+    conversation_id = (await sent.json())["conversation_id"]
+    await client.post(f"/v1/conversations/{conversation_id}/messages",
+                      json={"client_id": uuid.uuid4().hex, "text": "My flat is flooded"}, headers=guest)  # fmt: skip
+
+    subject = DataSubject(user_id=guest_id, email=None, phone=None, pseudonym=f"erased-{uuid.uuid4().hex[:8]}")
+    for _ in range(2):  # an interrupted erasure runs again from the start
+        await CONVERSATIONS.erase(client.app[SERVICES], subject)
+    conversation = await (await client.get(f"/v1/conversations/{conversation_id}", headers=admin)).json()
+    assert (conversation["guest_id"], conversation["host_id"]) == (subject.pseudonym, None)
+    seen = (await (await _messages(client, conversation_id, admin)).json())["items"]
+    assert [(item["sender_id"], item["text"]) for item in seen] == [
+        (subject.pseudonym, ERASED),
+        ((await sent.json())["sender_id"], "How can we help?"),
+    ]
