@@ -31,6 +31,8 @@ class AuditKind(StrEnum):
     # An admin read a reported conversation, or joined it.
     CONVERSATION_READ = "conversation_read"
     CONVERSATION_JOINED = "conversation_joined"
+    # An admin opened (or joined) a support conversation with a member.
+    SUPPORT_CONVERSATION_OPENED = "support_conversation_opened"
     EMAIL_CHANGED = "email_changed"
     PHONE_CHANGED = "phone_changed"
     HOST_APPLICATION_APPROVED = "host_application_approved"

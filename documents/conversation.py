@@ -1,5 +1,5 @@
-"""A conversation between a guest and a host: about one booking, or an enquiry about one listing before booking;
-who takes part, what each has read, and the reports that let an admin in."""
+"""A conversation between a guest and a host (about one booking, or an enquiry about one listing before booking) or
+between an admin and one member (support); who takes part, what each has read, and the reports that let an admin in."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +17,8 @@ ParticipantRole = Literal["guest", "host", "admin"]
 class ConversationKind(StrEnum):
     BOOKING = "booking"
     ENQUIRY = "enquiry"
+    # Opened by an admin with one member, a guest or a host: no listing, no other side.
+    SUPPORT = "support"
 
 
 class ReportReason(StrEnum):
@@ -37,12 +39,16 @@ class ConversationReport(BaseModel):
 
 class Conversation(Document):
     kind: ConversationKind
-    property_id: PydanticObjectId
+    # None for a support conversation.
+    property_id: PydanticObjectId | None = None
     # Set for a booking's conversation; an enquiry has none.
     booking_id: PydanticObjectId | None = None
-    guest_id: str
-    host_id: str
-    # Admins who joined after a participant reported the conversation.
+    # A booking's conversation: the guest's enquiry about the same listing, whose earlier messages the host can read.
+    enquiry_id: PydanticObjectId | None = None
+    # Both set, except in a support conversation: there only the member's side (as a guest or as a host) is.
+    guest_id: str | None = None
+    host_id: str | None = None
+    # Admins who joined after a participant reported the conversation, or who opened or joined a support one.
     admin_ids: list[str] = Field(default_factory=list)
     # user id -> the id of the newest message they have read
     read_up_to: dict[str, PydanticObjectId] = Field(default_factory=dict)
@@ -70,6 +76,12 @@ class Conversation(Document):
                 partialFilterExpression={"kind": ConversationKind.ENQUIRY.value},
                 name="one_enquiry_per_guest_and_listing",
             ),
+            IndexModel(
+                [("guest_id", ASCENDING), ("host_id", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"kind": ConversationKind.SUPPORT.value},
+                name="one_support_thread_per_member_side",
+            ),
             IndexModel([("guest_id", ASCENDING), ("active_at", DESCENDING), ("_id", DESCENDING)], name="by_guest"),
             IndexModel([("host_id", ASCENDING), ("active_at", DESCENDING), ("_id", DESCENDING)], name="by_host"),
             IndexModel([("admin_ids", ASCENDING), ("active_at", DESCENDING), ("_id", DESCENDING)], name="by_admin"),
@@ -82,7 +94,7 @@ class Conversation(Document):
 
     @property
     def participants(self) -> list[str]:
-        return [self.guest_id, self.host_id, *self.admin_ids]
+        return [side for side in (self.guest_id, self.host_id) if side is not None] + self.admin_ids
 
     def role_of(self, user_id: str) -> ParticipantRole | None:
         if user_id == self.guest_id:
@@ -113,8 +125,9 @@ class Conversation(Document):
         )
 
     async def add_admin(self, admin_id: str) -> "Conversation | None":
-        """Let a reported conversation's admin take part; None when it is not reported."""
-        return await self._update({"reported_at": {"$type": "date"}}, {"$addToSet": {"admin_ids": admin_id}})
+        """Let an admin take part in a reported or a support conversation; None when it is neither."""
+        admits = {"$or": [{"reported_at": {"$type": "date"}}, {"kind": ConversationKind.SUPPORT.value}]}
+        return await self._update(admits, {"$addToSet": {"admin_ids": admin_id}})
 
     async def _update(self, condition: dict, change: dict) -> "Conversation | None":
         found = await self.get_pymongo_collection().find_one_and_update(

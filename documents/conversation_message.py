@@ -1,6 +1,7 @@
 """One message of a conversation: its text as written, the same text with contact points hidden, its attachments."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from beanie import Document, PydanticObjectId
 from pydantic import Field
@@ -8,6 +9,12 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from documents.clock import stored_now
 from documents.conversation import ParticipantRole
+
+
+class MessageNotice(StrEnum):
+    """What a message written by the platform, not typed by its sender, tells the participants."""
+
+    ADMIN_JOINED = "admin_joined"
 
 
 class ConversationMessage(Document):
@@ -22,6 +29,8 @@ class ConversationMessage(Document):
     attachment_ids: list[str] = Field(default_factory=list)
     # The sender's own id for this message: a retried send stores nothing twice.
     client_id: str
+    # Set on a notice (its text is empty): the sender is who it is about, and the apps word it themselves.
+    notice: MessageNotice | None = None
     created_at: datetime = Field(default_factory=stored_now)
 
     class Settings:

@@ -35,6 +35,8 @@ class NotificationKind(StrEnum):
     PRIVACY_NOTICE = "privacy_notice"
     # An imported iCal feed marks taken nights a booking here already holds: the host and admins check both sites.
     CALENDAR_CONFLICT = "calendar_conflict"
+    # An admin started a support conversation with the user.
+    SUPPORT_CONVERSATION = "support_conversation"
 
 
 # Security messages reach the user whatever their preferences and quiet hours say.

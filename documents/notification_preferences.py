@@ -53,6 +53,7 @@ DEFAULT_SWITCHES: dict[str, ChannelSwitches] = {
     "review_revealed": ChannelSwitches(),
     # A double booking may be on its way: worth a text.
     "calendar_conflict": ChannelSwitches(sms=True),
+    "support_conversation": ChannelSwitches(),
 }
 
 

@@ -1,5 +1,5 @@
 """Conversation routes: open one about a booking or a listing, send and read messages, read receipts, reports;
-admins' queue of reported conversations, audited reading and joining."""
+admins' support conversations with a member, queue of reported conversations, audited reading and joining."""
 
 from typing import Annotated
 
@@ -23,6 +23,7 @@ from gateway.conversations.reports import (
 )
 from gateway.conversations.sending import MessageRequest, send_message
 from gateway.conversations.signals import mark_read
+from gateway.conversations.support import SupportRequest, open_support
 from gateway.conversations.views import (
     ConversationPage,
     ConversationView,
@@ -205,7 +206,28 @@ async def admin_read(request: web.Request, caller: Caller, query: PageQuery) -> 
     access=ADMINS,
     problems=(401, 403, 404, 409),
     summary="Join a reported conversation (audited)",
-    description="The admin then takes part like its guest and host: gets its messages live and may write.",
+    description="The admin then takes part like its guest and host: gets its messages live and may write. Every "
+    "participant gets a `message.created` whose `notice` is `admin_joined` (once per admin), kept in the history.",
 )
 async def admin_join(request: web.Request, caller: Caller) -> ConversationView:
-    return await join_reported(caller, request.match_info["conversation_id"], request.remote)
+    return await join_reported(request.app[SERVICES], caller, request.match_info["conversation_id"], request.remote)
+
+
+@routes.post(
+    "/v1/admin/conversations/support",
+    body=SupportRequest,
+    response=MessageView,
+    status=201,
+    access=ADMINS,
+    problems=(400, 401, 403, 404, 409, 415, 422, 429),
+    summary="Write to a member in their support conversation (audited)",
+    description="Opens the member's support thread on the given side (`guest`, or `host` for a member who hosts) "
+    "or continues it; an admin new to the thread joins it and its participants get an `admin_joined` notice. "
+    "Answers the message sent: every participant gets `message.created` live, the member a push when offline and, "
+    "once per thread, a `support_conversation` notification. The admin and the member then carry on through "
+    "`/v1/conversations/{id}/messages`. Each call is in the audit log as `support_conversation_opened`.",
+)
+async def admin_support(request: web.Request, caller: Caller, body: SupportRequest) -> MessageView:
+    services = request.app[SERVICES]
+    _, message = await open_support(services, caller, body, request.remote)
+    return await message_view(services, caller, message, True, await attached_files([message]))

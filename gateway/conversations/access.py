@@ -1,5 +1,5 @@
 """Who may open, take part in and read a conversation: its guest and host always, an admin only once a participant
-reported it (and then every read is audited); for everyone else it does not exist."""
+reported it (and then every read is audited) or when the admin takes part; for everyone else it does not exist."""
 
 from typing import Any
 
@@ -27,18 +27,23 @@ def _object_id(value: str, missing: Exception) -> PydanticObjectId:
 
 
 async def open_booking_conversation(caller: Caller, booking_id: str) -> Conversation:
-    """The booking's conversation, started by its guest or host if it has none."""
+    """The booking's conversation, started by its guest or host if it has none; linked to the guest's enquiry about
+    the listing, so the host reads on from what they asked before booking."""
     booking = await Booking.get(_object_id(booking_id, NotFound("no such booking")))
     if booking is None or caller.user_id not in (booking.guest_id, booking.agent_id):
         raise NotFound("no such booking")
+    enquiry = await Conversation.find_one(
+        {"kind": ConversationKind.ENQUIRY.value, "property_id": booking.property_id, "guest_id": booking.guest_id}
+    )
     fresh = Conversation(
         kind=ConversationKind.BOOKING,
         property_id=booking.property_id,
         booking_id=booking.id,
+        enquiry_id=enquiry.id if enquiry is not None else None,
         guest_id=booking.guest_id,
         host_id=booking.agent_id,
     )
-    return await _find_or_insert(fresh, {"kind": ConversationKind.BOOKING.value, "booking_id": booking.id})
+    return await find_or_insert(fresh, {"kind": ConversationKind.BOOKING.value, "booking_id": booking.id})
 
 
 async def open_enquiry(services: Services, caller: Caller, property_id: str) -> Conversation:
@@ -58,10 +63,11 @@ async def open_enquiry(services: Services, caller: Caller, property_id: str) -> 
     fresh = Conversation(
         kind=ConversationKind.ENQUIRY, property_id=listing.id, guest_id=caller.user_id, host_id=listing.agent_id
     )
-    return await _find_or_insert(fresh, scope)
+    return await find_or_insert(fresh, scope)
 
 
-async def _find_or_insert(fresh: Conversation, scope: dict[str, Any]) -> Conversation:
+async def find_or_insert(fresh: Conversation, scope: dict[str, Any]) -> Conversation:
+    """The conversation `scope` finds, else `fresh` once inserted; a unique index makes racing opens agree."""
     existing = await Conversation.find_one(scope)
     if existing is not None:
         return existing
@@ -103,7 +109,10 @@ async def reported_conversation(caller: Caller, conversation_id: str, client_add
 
 
 async def contacts_visible(conversation: Conversation) -> bool:
-    """Whether the participants see each other's phone numbers and email addresses now."""
+    """Whether the participants see each other's phone numbers and email addresses now: support shows them (nobody
+    there is paid off the platform), guest and host see them only while the stay is paid for."""
+    if conversation.kind is ConversationKind.SUPPORT:
+        return True
     if conversation.kind is not ConversationKind.BOOKING or conversation.booking_id is None:
         return False
     booking = await Booking.get(conversation.booking_id)

@@ -44,6 +44,7 @@ async def message_view(
             await file_view(services, reader, files[file_id]) for file_id in message.attachment_ids if file_id in files
         ],
         client_id=message.client_id,
+        notice=message.notice,
         created_at=message.created_at,
     )
 
@@ -72,11 +73,12 @@ async def conversation_view(conversation: Conversation, reader_id: str) -> Conve
     return ConversationView(
         id=str(conversation.id),
         kind=conversation.kind,
-        property_id=str(conversation.property_id),
+        property_id=str(conversation.property_id) if conversation.property_id else None,
         booking_id=str(conversation.booking_id) if conversation.booking_id else None,
         guest_id=conversation.guest_id,
         host_id=conversation.host_id,
         admin_ids=conversation.admin_ids,
+        enquiry_id=str(conversation.enquiry_id) if conversation.enquiry_id else None,
         contacts_visible=await contacts_visible(conversation),
         read_up_to={user_id: str(message_id) for user_id, message_id in conversation.read_up_to.items()},
         unread=await unread_count(conversation, reader_id),

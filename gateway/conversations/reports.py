@@ -8,9 +8,11 @@ from pydantic import Field
 
 from documents.audit import AuditEvent, AuditKind
 from documents.conversation import Conversation, ConversationReport, ReportReason
+from documents.conversation_message import MessageNotice
 from gateway.conversations.access import conversation_of, reported_conversation
 from gateway.conversations.problems import ConversationNotReported
 from gateway.conversations.reading import conversation_view, messages_page
+from gateway.conversations.sending import post_notice
 from gateway.conversations.views import ConversationView, MessagePage, ReportedConversation, ReportedPage, ReportView
 from gateway.paging import newest_first
 from gateway.routing import RequestModel
@@ -35,7 +37,7 @@ def _reported(conversation: Conversation) -> ReportedConversation:
     return ReportedConversation(
         id=str(conversation.id),
         kind=conversation.kind,
-        property_id=str(conversation.property_id),
+        property_id=str(conversation.property_id) if conversation.property_id else None,
         booking_id=str(conversation.booking_id) if conversation.booking_id else None,
         guest_id=conversation.guest_id,
         host_id=conversation.host_id,
@@ -59,8 +61,11 @@ async def read_reported(
     return await messages_page(services, admin, conversation, True, cursor, limit)
 
 
-async def join_reported(admin: Caller, conversation_id: str, client_address: str | None) -> ConversationView:
-    """The admin takes part from now on: receives its messages live and may write to both sides."""
+async def join_reported(
+    services: Services, admin: Caller, conversation_id: str, client_address: str | None
+) -> ConversationView:
+    """The admin takes part from now on: receives its messages live and may write to both sides, who are told in the
+    thread that the admin joined."""
     conversation = await reported_conversation(admin, conversation_id, client_address)
     joined = await conversation.add_admin(admin.user_id)
     if joined is None:
@@ -72,4 +77,5 @@ async def join_reported(admin: Caller, conversation_id: str, client_address: str
         client_address=client_address,
         conversation_id=str(conversation.id),
     )
+    await post_notice(services, joined, admin.user_id, MessageNotice.ADMIN_JOINED)
     return await conversation_view(joined, admin.user_id)

@@ -1,5 +1,6 @@
 """Sending a message: checked, rate limited, its contact points masked, stored once however often it is retried,
-then delivered live to every participant's user room (a push to the others' phones when they are offline)."""
+then delivered live to every participant's user room (a push to the others' phones when they are offline); and
+the notices the platform posts into a conversation (an admin joined it), delivered the same way."""
 
 from typing import Annotated
 
@@ -7,8 +8,8 @@ from bson import ObjectId
 from pydantic import Field, model_validator
 from pymongo.errors import DuplicateKeyError
 
-from documents.conversation import Conversation, ParticipantRole
-from documents.conversation_message import ConversationMessage
+from documents.conversation import Conversation
+from documents.conversation_message import ConversationMessage, MessageNotice
 from documents.stored_file import FileStatus, StoredFile
 from gateway.conversations.access import contacts_visible, conversation_of
 from gateway.conversations.contacts import mask_contacts
@@ -27,8 +28,8 @@ log = get_logger("lango.conversations")
 MAX_TEXT_CHARS = 4000
 MAX_ATTACHMENTS = 5
 PUSH_BODY_CHARS = 160
-# locale -> (title by who wrote, the body of a message that is only an attachment)
-_PUSH_WORDING: dict[str, tuple[dict[str, str], str]] = {
+# locale -> (title by who wrote, the body of a message that is only an attachment, the body of each notice)
+_PUSH_WORDING: dict[str, tuple[dict[str, str], str, dict[MessageNotice, str]]] = {
     "en": (
         {
             "guest": "New message from your guest",
@@ -36,6 +37,7 @@ _PUSH_WORDING: dict[str, tuple[dict[str, str], str]] = {
             "admin": "Message from Lango support",
         },
         "Sent an attachment",
+        {MessageNotice.ADMIN_JOINED: "Lango support joined this conversation"},
     ),
     "sw": (
         {
@@ -44,6 +46,7 @@ _PUSH_WORDING: dict[str, tuple[dict[str, str], str]] = {
             "admin": "Ujumbe kutoka kwa huduma kwa wateja ya Lango",
         },  # fmt: skip
         "Ametuma kiambatisho",
+        {MessageNotice.ADMIN_JOINED: "Huduma kwa wateja ya Lango imejiunga na mazungumzo haya"},
     ),
 }
 FileId = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]
@@ -104,6 +107,26 @@ async def send_message(
     return message, visible
 
 
+async def post_notice(services: Services, conversation: Conversation, admin_id: str, notice: MessageNotice) -> None:
+    """Tell every participant, in the thread and live, that an admin took part; once per admin and notice however
+    often (or however concurrently) it is posted."""
+    message = ConversationMessage(
+        conversation_id=conversation.id,  # type: ignore[arg-type]
+        sender_id=admin_id,
+        sender_role="admin",
+        text="",
+        masked_text="",
+        client_id=f"{notice.value}-{admin_id}",
+        notice=notice,
+    )
+    try:
+        await message.insert()
+    except DuplicateKeyError:
+        return
+    await conversation.note_message(message.id, message.created_at)  # type: ignore[arg-type]
+    await _deliver(services, conversation, message, await contacts_visible(conversation))
+
+
 async def _sent_before(conversation: Conversation, caller: Caller, client_id: str) -> ConversationMessage | None:
     return await ConversationMessage.find_one(
         {"conversation_id": conversation.id, "sender_id": caller.user_id, "client_id": client_id}
@@ -138,7 +161,7 @@ async def _deliver(services: Services, conversation: Conversation, message: Conv
         push = None
         if reader_id != message.sender_id:
             locale = (await preferences_of(services, reader_id)).locale
-            push = _push_notice(message.sender_role, view.text, locale)
+            push = _push_notice(message, view.text, locale)
         events.append(
             Outgoing(
                 user_room(reader_id),
@@ -155,10 +178,10 @@ async def _deliver(services: Services, conversation: Conversation, message: Conv
         log.warning("message stored but not delivered live", conversation_id=str(conversation.id), error=str(error))
 
 
-def _push_notice(sender_role: ParticipantRole, shown_text: str, locale: str) -> PushNotice:
+def _push_notice(message: ConversationMessage, shown_text: str, locale: str) -> PushNotice:
     """What the reader's phone shows, in the reader's language: who wrote, and the text as the reader would see it."""
-    title, attachment_only = _PUSH_WORDING[locale if locale in _PUSH_WORDING else "en"]
-    body = shown_text or attachment_only
+    title, attachment_only, notices = _PUSH_WORDING[locale if locale in _PUSH_WORDING else "en"]
+    body = notices[message.notice] if message.notice else shown_text or attachment_only
     if len(body) > PUSH_BODY_CHARS:
         body = body[: PUSH_BODY_CHARS - 1] + "…"
-    return PushNotice(title=title[sender_role], body=body)
+    return PushNotice(title=title[message.sender_role], body=body)

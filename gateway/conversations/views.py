@@ -6,11 +6,13 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from documents.conversation import ConversationKind, ParticipantRole, ReportReason
+from documents.conversation_message import MessageNotice
 from gateway.files.views import FileView
 
 
 class MessageView(BaseModel):
-    """`text` has phone numbers and email addresses hidden (`contacts_hidden`) until the booking is confirmed."""
+    """`text` has phone numbers and email addresses hidden (`contacts_hidden`) until the booking is confirmed.
+    A `notice` (such as `admin_joined`, sent as its admin) has no text: the app words it in the reader's language."""
 
     id: str
     conversation_id: str
@@ -20,17 +22,21 @@ class MessageView(BaseModel):
     contacts_hidden: bool
     attachments: list[FileView]
     client_id: str
+    notice: MessageNotice | None = None
     created_at: datetime
 
 
 class ConversationView(BaseModel):
     id: str
     kind: ConversationKind
-    property_id: str
+    # None for a support conversation, which has its member on one side only (`guest_id` or `host_id`).
+    property_id: str | None
     booking_id: str | None
-    guest_id: str
-    host_id: str
+    guest_id: str | None
+    host_id: str | None
     admin_ids: list[str]
+    # A booking's conversation: the guest's earlier enquiry about the listing, which both sides can still read.
+    enquiry_id: str | None = None
     # Whether phone numbers and email addresses show: only while its booking is confirmed or completed.
     contacts_visible: bool
     # user id -> the id of the newest message they have read: the other side's read receipts
@@ -76,10 +82,11 @@ class ReportedConversation(BaseModel):
 
     id: str
     kind: ConversationKind
-    property_id: str
+    # None for a support conversation, which has its member on one side only (`guest_id` or `host_id`).
+    property_id: str | None
     booking_id: str | None
-    guest_id: str
-    host_id: str
+    guest_id: str | None
+    host_id: str | None
     admin_ids: list[str]
     reports: list[ReportView]
     reported_at: datetime | None

@@ -60,7 +60,8 @@ async def _forget_live_events(services: Services, subject: DataSubject, raw: dic
     """The other participants' socket replay and pending push of the conversation lose the events naming the person
     (their own message saying the person's name among them): the Redis eraser finds only ids, emails and phones."""
     keys, needles = services.bus.keys, [needle.lower().encode() for needle in _name_parts(subject)]
-    others = {raw["guest_id"], raw["host_id"], *raw.get("admin_ids", [])} - {subject.user_id, subject.pseudonym}
+    # A support conversation has no one on its other side (None there).
+    others = {raw["guest_id"], raw["host_id"], *raw.get("admin_ids", [])} - {subject.user_id, subject.pseudonym, None}
     for other in others:
         await scrub_key(services.redis, keys.history(user_room(other)), needles)
         await scrub_key(services.redis, keys.pending_push(other, f"conversation:{raw['_id']}"), needles)

@@ -1,5 +1,6 @@
 """A listing's month calendar at the console, for its agent and admins: each night free, blocked, held by a booking
-awaiting payment or booked; blocking and freeing nights as POST and DELETE /v1/properties/{id}/blocks do."""
+awaiting payment or booked; blocking and freeing nights as POST and DELETE /v1/properties/{id}/blocks do; the iCal
+feeds it imports, each with its last sync, error and conflicts."""
 
 import calendar
 from datetime import date
@@ -9,6 +10,7 @@ from aiohttp import web
 from documents.night_claim import ClaimKind
 from gateway.bookings.claims import block_nights, claimed_nights, unblock_nights
 from gateway.bookings.lifecycle import booking_for
+from gateway.calendar_sync.imports import imports_of
 from gateway.problems import Problem
 from gateway.properties.listings import managed_listing
 from gateway.routing import validate
@@ -51,7 +53,8 @@ async def _calendar_page(request: web.Request, at: SignedIn, first: date, *, sta
     context = {"problem": None, **outcome}
     return await render_for(
         request, at, "calendar.html", status=status, listing=listing, first=first, weeks=weeks, nights=nights,
-        previous=previous.strftime("%Y-%m"), following=after.strftime("%Y-%m"), **context,
+        previous=previous.strftime("%Y-%m"), following=after.strftime("%Y-%m"), feeds=await imports_of(listing),
+        **context,
     )  # fmt: skip
 
 

@@ -1,12 +1,15 @@
 """An agent's month calendar at the console: nights held by a booking awaiting payment, nights blocked from the
-page's form (all or nothing), freed again."""
+page's form (all or nothing), freed again; the iCal feeds the listing imports, with their last sync, error and
+conflicts."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
+from beanie import PydanticObjectId
 
+from documents.calendar_feed import CalendarImport, ImportConflict
 from documents.user import User
 from tests.browser.conftest import Browsers
 from tests.browser.console_steps import accessible, screenshot, sign_in, with_two_factor
@@ -28,6 +31,14 @@ async def test_an_agent_sees_holds_and_blocks_nights_on_the_month_calendar(
         "check_out": (first + timedelta(days=6)).isoformat(), "guests": 2,
     })  # fmt: skip
     assert held.status == 201, await held.text()
+    # What the sync job leaves on a feed whose last fetch failed after an earlier sync flagged a held night.
+    feed = CalendarImport(
+        property_id=PydanticObjectId(listing["id"]), agent_id=agent_id, url="https://www.airbnb.com/calendar/ical/1.ics",
+        name="Airbnb", last_synced_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC), blocked_nights=3,
+        last_attempt_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC), last_error="the feed did not answer in time",
+        conflicts=[ImportConflict(night=first + timedelta(days=4), booking_id=PydanticObjectId((await held.json())["id"]))],
+    )  # fmt: skip
+    await feed.insert()
     agent = await User.get(agent_id)
     assert agent is not None
     agent, secret = await with_two_factor(client, "agent", agent)
@@ -58,3 +69,11 @@ async def test_an_agent_sees_holds_and_blocks_nights_on_the_month_calendar(
     await page.click("#free-nights")
     states = [await page.get_attribute(f"td[data-night='{(first + timedelta(days=day)).isoformat()}']", "data-state") for day in range(9, 12)]
     assert states == ["free", "free", "blocked"]
+
+    row = page.locator(f"#feeds tr[data-feed='{feed.id}']")
+    assert "Airbnb" in await row.inner_text() and "2026-11-30 08:00 UTC" in await row.inner_text()
+    assert await row.locator(".feed-conflicts").inner_text() == night
+    assert "did not answer in time" in await row.locator(".feed-error").inner_text()
+    await accessible(page)
+    await row.scroll_into_view_if_needed()
+    await screenshot(browsers, page, "02-feeds")

@@ -169,7 +169,12 @@ async def test_a_report_lets_an_admin_read_the_conversation_audited_and_join_it(
     said = await stay.send(admin, "Payments go through Lango only, please.")
     assert (await said.json())["sender_role"] == "admin"
     seen = (await (await stay.history(stay.guest)).json())["items"]
-    assert [item["sender_role"] for item in seen] == ["admin", "guest"]
+    # The admin's joining is announced in the thread before anything they write.
+    assert [(item["sender_role"], item["notice"]) for item in seen] == [
+        ("admin", None),
+        ("admin", "admin_joined"),
+        ("guest", None),
+    ]
 
 
 async def test_typing_indicators_are_rate_limited_and_only_participants_send_them(stay: Stay) -> None:

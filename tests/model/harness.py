@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,11 +27,13 @@ from documents.calendar_feed import CalendarImport
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
 from gateway.bookings.holds import expire_lapsed_holds
+from gateway.bookings.lifecycle import complete_finished_stays
 from gateway.calendar_sync.sync import sync_import
 from gateway.composition import open_services
 from gateway.crypto.signing_keys import new_signing_key
 from gateway.payments.reconcile import reconcile_now
 from gateway.payouts.schedule import pay_out_now
+from gateway.reviews.reveal import sweep_closed_windows
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.tickets.orders import expire_lapsed_orders
@@ -144,6 +146,17 @@ class Marketplace:
         """The payout job, run as if `later` had passed: earnings past their holdback paid out, payouts without a
         Result asked about."""
         await pay_out_now(self.worker, datetime.now(UTC) + later)
+
+    async def finish_stays_later(self, later: timedelta) -> None:
+        """The hourly job that completes stays, run as if `later` had passed: stays checked out by then are completed."""
+        await complete_finished_stays(self.worker, (datetime.now(UTC) + later).date())
+
+    async def close_review_windows_later(self, later: timedelta) -> datetime:
+        """The review sweep, run on a clock `later` ahead: reviews whose window closed by then join the averages.
+        Answers that moved time."""
+        moved = datetime.now(UTC) + later
+        await sweep_closed_windows(replace(self.worker, clock=lambda: moved))
+        return moved
 
     async def quiet(self) -> None:
         """Wait until nothing the model started is still moving: webhooks posted and applied, jobs run."""

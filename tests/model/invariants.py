@@ -312,3 +312,61 @@ def contacts(world: World, read: Callable[[str, Person], Answer]) -> list[str]:
                 status = booking.body["status"]
                 violations.append(f"a message about booking {talk.stay.booking_id} ({status}) {shown} the phone number")
     return violations
+
+
+async def reviews(market: Marketplace, world: World) -> list[str]:
+    """Double-blind reviews: one is public (revealed, counted) only once both sides are in or its window closed; a
+    listing's rating count and average are exactly its public, counted guest reviews', a person's profile's those of
+    the counted reviews about them."""
+    violations: list[str] = []
+    db = market.database
+    for booking_id, sides in world.reviewed.items():
+        found = await db.reviews.find({"booking_id": booking_id}).to_list()
+        for review in found:
+            closed = world.reviews_swept_to is not None and _utc(review["window_closes_at"]) <= world.reviews_swept_to
+            if review.get("revealed_at") is not None and len(found) < 2:
+                violations.append(f"the {review['author_role']} review of booking {booking_id} is revealed alone")
+            if review["counted"] and not (review.get("revealed_at") is not None or closed):
+                violations.append(f"the {review['author_role']} review of booking {booking_id} counts while sealed")
+            if len(found) == 2 and not (review.get("revealed_at") and review["counted"]):
+                violations.append(f"both reviews of booking {booking_id} are in but the {review['author_role']}'s is sealed")
+        if sorted(review["author_role"] for review in found) != sorted(sides):
+            violations.append(f"booking {booking_id} has reviews by {[r['author_role'] for r in found]}, not {sides}")
+    rated = [("listing", db.properties, {"_id": ObjectId(listing_id)}, {"property_id": listing_id, "author_role": "guest"})
+             for listing_id in world.listings]  # fmt: skip
+    rated += [("profile", db.profiles, {"user_id": user_id}, {"subject_id": user_id}) for user_id in world.people]
+    for what, collection, match, about in rated:
+        shown_on = await collection.find_one(match) or {}
+        counted = await db.reviews.find({**about, "counted": True, "hidden_at": None}).to_list()
+        count, total = len(counted), sum(review["overall"] for review in counted)
+        average = round(total / count, 2) if count else 0
+        shown = (shown_on.get("rating_count", 0), shown_on.get("rating_sum", 0), shown_on.get("rating_average", 0))
+        # The database rounds the average to two places itself: a float's last digit may differ from Python's.
+        if shown[:2] != (count, total) or abs(shown[2] - average) > 0.006:
+            violations.append(f"the {what} {match} shows rating {shown}; its counted reviews make {(count, total, average)}")
+    return violations
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# The other side's view of a stay's reviews is read for this many of the latest stays reviewed, after every step.
+REVIEWS_CHECKED = 3
+
+
+def sealed(world: World, hosts: dict[str, Person], read: Callable[[str, Person], Answer]) -> list[str]:
+    """Each side sees the other's review only once both are in (the gateways' clock never reaches a window's close):
+    before that, `theirs` is empty, and `theirs_submitted` says whether it is written."""
+    violations: list[str] = []
+    for stay in [stay for stay in world.stays if stay.booking_id in world.reviewed][-REVIEWS_CHECKED:]:
+        sides = world.reviewed[stay.booking_id]
+        for side, reader in (("guest", stay.guest), ("host", hosts[stay.property_id])):
+            answer = read(f"/v1/bookings/{stay.booking_id}/reviews", reader)
+            if not answer.ok:
+                continue
+            other_in = any(other != side for other in sides)
+            theirs = answer.body["theirs"]
+            if answer.body["theirs_submitted"] != other_in or (theirs is not None) != (len(sides) == 2):
+                violations.append(f"the {side} of booking {stay.booking_id} (reviewed by {sides}) sees {answer.body}")
+    return violations

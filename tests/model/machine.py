@@ -14,6 +14,7 @@ import orjson
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from documents.review import CATEGORIES, ReviewerRole
 from gateway.privacy.blockers import deletion_blockers
 from tests.calendars.feeds import airbnb_feed
 from tests.factories import DEFAULT_PASSWORD
@@ -30,6 +31,8 @@ NODES = st.integers(min_value=0, max_value=1)
 SOCKETS_KEPT_PER_PERSON = 4
 TIME_STEPS = st.sampled_from([timedelta(minutes=3), timedelta(minutes=12), timedelta(hours=2)])
 PAYMENT_METHODS = st.sampled_from(["mpesa", "stripe", "paypal"])
+# Far enough ahead that every stay the model holds (20 to 29 days out) has ended, and its review window closed.
+STAYS_OVER, REVIEWS_CLOSED = timedelta(days=30), timedelta(days=45)
 FORGERIES = st.sampled_from(["no_amount", "nan_amount", "huge_amount", "wrong_amount", "wrong_phone", "used_receipt"])
 
 
@@ -315,6 +318,47 @@ class MarketplaceModel(MoneyOutSteps, RuleBasedStateMachine):
         self._call(node, "GET", path, stranger, expect=(401, 404))
         self._call(node, "POST", path, stranger, json={**message, "client_id": uuid.uuid4().hex}, expect=(401, 404))
 
+    # Reviews
+
+    @rule(fresh=st.booleans(), guest=st.integers(0, 2), listing=st.integers(0, 1), start=st.integers(20, 26),
+          method=PAYMENT_METHODS, pick=st.integers(0, 3), by_host=st.booleans(), both=st.booleans(),
+          overall=st.integers(1, 5), node=NODES)  # fmt: skip
+    def review_a_stay(self, fresh: bool, guest: int, listing: int, start: int, method: str, pick: int, by_host: bool,
+                      both: bool, overall: int, node: int) -> None:  # fmt: skip
+        """A stay runs its course and is reviewed: a guest books and pays one (or one held already is taken), a month
+        passes for the hourly job so every confirmed stay (all check out within 29 days) is completed; then its guest
+        or its host reviews it, and maybe the other side too through the other node. Refused unless the stay is
+        completed, or when that side reviewed it already. Every draw is made up front: what the marketplace answers
+        must not change what Hypothesis draws."""
+        held = len(self.world.stays)
+        if fresh or not held:
+            self.book_and_pay(guest, listing, start, 1, method, node)
+            # The vendor's word confirms the stay only once its webhook is applied.
+            self.market.call(self.market.quiet)
+        if not self.world.stays:
+            return
+        self.market.call(lambda: self.market.finish_stays_later(STAYS_OVER))
+        newer = len(self.world.stays) > held
+        stay = self.world.stays[-1 if newer else -1 - pick % len(self.world.stays)]
+        for turn, side in enumerate([by_host, not by_host][: 2 if both else 1]):
+            self._review(stay, ReviewerRole.HOST if side else ReviewerRole.GUEST, overall, (node + turn) % 2)
+
+    def _review(self, stay: Stay, side: ReviewerRole, overall: int, node: int) -> None:
+        author = self.agents[self.world.listings.index(stay.property_id)] if side is ReviewerRole.HOST else stay.guest
+        review = {"overall": overall, "ratings": dict.fromkeys(CATEGORIES[side], overall),
+                  "comment": "Clear directions and a quiet flat."}  # fmt: skip
+        path = f"/v1/bookings/{stay.booking_id}/reviews"
+        answer = self._call(node, "POST", path, author, json=review, expect=(201, 401, 409, 429))
+        if answer.status == 201:
+            self.world.reviewed.setdefault(stay.booking_id, []).append(side.value)
+
+    @precondition(lambda self: self.world.reviewed)
+    @rule()
+    def review_windows_close(self) -> None:
+        """The review sweep runs past every window (stays end within 29 days, windows close 14 days later): the
+        reviews the other side never answered become public and count."""
+        self.world.reviews_swept_to = self.market.call(lambda: self.market.close_review_windows_later(REVIEWS_CLOSED))
+
     # Tickets
 
     @precondition(lambda self: any(not event.cancelled for event in self.world.events))
@@ -521,6 +565,8 @@ class MarketplaceModel(MoneyOutSteps, RuleBasedStateMachine):
         self.market.call(self.market.quiet)
         found = self.market.call(lambda: _checked(self.market, self.world)) + invariants.access(self.world)
         found += invariants.contacts(self.world, lambda path, person: self._call(0, "GET", path, person, expect=(200, 401)))
+        hosts = dict(zip(self.world.listings, self.agents, strict=True))
+        found += invariants.sealed(self.world, hosts, lambda path, person: self._call(1, "GET", path, person, expect=(200, 401)))
         assert not found, "\n".join(found)
 
     # Requests
@@ -545,7 +591,7 @@ async def _checked(market: Marketplace, world: World) -> list[str]:
     return (
         await invariants.money(market, world) + await invariants.inventory(market, world) + await invariants.ledger(market, world)
         + await invariants.prices(market, world) + await invariants.calendars(market, world)
-        + await invariants.reconciliation(market) + await money_out(market, world)
+        + await invariants.reconciliation(market) + await money_out(market, world) + await invariants.reviews(market, world)
     )  # fmt: skip
 
 

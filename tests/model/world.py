@@ -2,7 +2,7 @@
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from tests.model.clients import Socket
@@ -108,6 +108,10 @@ class World:
     feed_nights: dict[str, set[date]] = field(default_factory=dict)
     # M-Pesa TransIDs of the money this run's people paid on the Paybill (matched or not).
     paybill_trans_ids: list[str] = field(default_factory=list)
+    # booking id -> the sides ("guest", "host") that reviewed the stay, in the order reviewed
+    reviewed: dict[str, list[str]] = field(default_factory=dict)
+    # How far the review sweep has been run ahead: windows closed by then are public; None until it first runs.
+    reviews_swept_to: datetime | None = None
     steps: int = 0
 
     def live_sessions(self) -> list[Session]:

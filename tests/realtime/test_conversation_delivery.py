@@ -142,3 +142,31 @@ async def test_a_message_sent_through_one_node_reaches_the_other_party_on_anothe
     await stranger.wait_for(lambda c: bool(c.of_type(RECOVERY)))
     refused = await stranger.sio.call("conversation.typing", {"conversation_id": conversation["id"]}, timeout=10)
     assert refused["ok"] is False and refused["error"]["code"] == "conversation_not_found"
+
+
+async def test_an_admins_support_message_and_a_second_admin_joining_reach_the_member_live_on_another_node(
+    cluster: Cluster, client: TestClient, tokens: TokenService, clients: Callable[[], RecordingClient]
+) -> None:
+    node_a, node_b = await cluster.start_node(), await cluster.start_node()
+    first, second = [await create_user(client.app, roles=("admin",)) for _ in range(2)]
+    host = await create_user(client.app, roles=("agent",))
+    host_id = str(host.id)
+    host_on_b = clients()
+    await host_on_b.connect(node_b, {"token": issue(tokens, host_id, ("agent",))})
+    await host_on_b.wait_for(lambda c: bool(c.of_type(RECOVERY)))
+
+    opening = {"user_id": host_id, "role": "host", "message": {"client_id": uuid.uuid4().hex, "text": "Hello from support"}}
+    sent = await _call(node_a, "POST", "/v1/admin/conversations/support", issue(tokens, str(first.id), ("admin",)), opening)
+    await host_on_b.wait_for(lambda c: bool(c.of_type("message.created")))
+    live = host_on_b.of_type("message.created")[0]
+    assert live["room"] == f"user:{host_id}"
+    assert (live["data"]["id"], live["data"]["sender_role"], live["data"]["text"]) == (sent["id"], "admin", "Hello from support")
+    await host_on_b.wait_for(lambda c: bool(c.of_type("notification.created")))
+    assert host_on_b.of_type("notification.created")[0]["data"]["kind"] == "support_conversation"
+
+    joining = {**opening, "message": {"client_id": uuid.uuid4().hex, "text": "Taking over"}}
+    await _call(node_a, "POST", "/v1/admin/conversations/support", issue(tokens, str(second.id), ("admin",)), joining)
+    await host_on_b.wait_for(lambda c: len(c.of_type("message.created")) == 3)
+    later = [(event["data"]["sender_id"], event["data"]["notice"], event["data"]["text"])
+             for event in host_on_b.of_type("message.created")[1:]]  # fmt: skip
+    assert later == [(str(second.id), "admin_joined", ""), (str(second.id), None, "Taking over")]
