@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from gateway.app import create_app
 from gateway.embedded import ChildServer, start_redis, start_secantusdb, wait_until_answers
+from gateway.ledger.check import check_ledger
 from gateway.migrate import migrate
 from gateway.settings import EmbeddedSettings, Settings, load_settings
 from tests.loop_watchdog import LoopWatchdog
@@ -191,6 +192,16 @@ async def clean_state(mongo: AsyncMongoClient) -> None:
     database = mongo[TEST_DATABASE]
     for name in await database.list_collection_names():
         await database[name].delete_many({})
+
+
+@pytest.fixture(autouse=True)
+async def books_balance_after_each_test(request: pytest.FixtureRequest, mongo: AsyncMongoClient) -> AsyncIterator[None]:
+    """Whatever money a test's flows moved, the ledger it leaves passes `lango ledger check`: every entry balances per
+    currency and every stored balance equals the sum of its lines. Checked once the test's servers have stopped."""
+    yield
+    if request.node.get_closest_marker("tampers_with_ledger") is None:
+        problems = await check_ledger(mongo[TEST_DATABASE])
+        assert not problems, "the ledger this test left does not pass `lango ledger check`:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="module", autouse=True)

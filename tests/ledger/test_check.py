@@ -4,6 +4,7 @@ by the command too, which then exits non-zero."""
 import asyncio
 import sys
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.ledger_balance import LedgerBalance
@@ -27,6 +28,7 @@ async def lango_ledger_check(mongodb_url: str, redis_url: str) -> tuple[int, str
     return command.returncode or 0, out.decode() + err.decode()
 
 
+@pytest.mark.tampers_with_ledger
 async def test_the_check_is_clean_after_the_flows_and_names_what_was_tampered_with(
     client: TestClient, sandbox: SandboxVendors, mongodb_url: str, redis_url: str
 ) -> None:
