@@ -15,8 +15,7 @@ from gateway.ledger.views import (
     LedgerEntryView,
 )
 from gateway.paging import newest_first
-from gateway.problems import Forbidden
-from gateway.security.callers import Caller
+from gateway.security.callers import Caller, require_admin
 
 
 async def earnings_of(caller: Caller) -> EarningsView:
@@ -43,15 +42,13 @@ async def earnings_of(caller: Caller) -> EarningsView:
     return EarningsView(user_id=user_id, currencies=currencies)
 
 
-def _only_admins(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise Forbidden("only admins read the ledger")
+_ADMINS_ONLY = "only admins read the ledger"
 
 
 async def entries_page(
     caller: Caller, account: str | None, kind: LedgerKind | None, payment_id: str | None, after: str | None, limit: int
 ) -> LedgerEntryPage:
-    _only_admins(caller)
+    require_admin(caller, _ADMINS_ONLY)
     match: dict[str, Any] = {}
     if account:
         match["lines.account"] = account
@@ -64,7 +61,7 @@ async def entries_page(
 
 
 async def balances_page(caller: Caller, account_prefix: str | None, after: str | None, limit: int) -> LedgerBalancePage:
-    _only_admins(caller)
+    require_admin(caller, _ADMINS_ONLY)
     match: dict[str, Any] = {"account": {"$regex": f"^{re.escape(account_prefix)}"}} if account_prefix else {}
     balances, next_cursor = await newest_first(LedgerBalance, match, after, limit)
     return LedgerBalancePage(items=[LedgerBalanceView.of(balance) for balance in balances], next_cursor=next_cursor)

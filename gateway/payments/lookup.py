@@ -7,15 +7,13 @@ from bson import ObjectId
 from documents.payment import Payment
 from documents.payment_event import PaymentEvent
 from gateway.paging import newest_first
-from gateway.problems import Forbidden
-from gateway.security.callers import Caller
+from gateway.security.callers import Caller, require_admin
 
 VENDOR_RECORDS_SHOWN = 50
 
 
 def _admin_only(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise Forbidden("only admins look payments up")
+    require_admin(caller, "only admins look payments up")
 
 
 async def find_payments(caller: Caller, wanted: str, after: str | None, limit: int) -> tuple[list[Payment], str | None]:

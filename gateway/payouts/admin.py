@@ -11,8 +11,8 @@ from gateway.logs import get_logger
 from gateway.paging import newest_first
 from gateway.payouts.paying import payout_provider, send_payout, start_payout
 from gateway.payouts.schedule import ask_about
-from gateway.problems import Conflict, Forbidden, NotFound
-from gateway.security.callers import Caller
+from gateway.problems import Conflict, NotFound
+from gateway.security.callers import Caller, require_admin
 from gateway.services import Services
 
 log = get_logger("lango.payouts")
@@ -26,15 +26,13 @@ def _account_id(user_id: str) -> PydanticObjectId | None:
     return PydanticObjectId(user_id) if PydanticObjectId.is_valid(user_id) else None
 
 
-def _only_admins(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise Forbidden("only admins read every payout")
+_ADMINS_ONLY = "only admins read every payout"
 
 
 async def payouts_page(
     caller: Caller, status: PayoutStatus | None, user_id: str | None, after: str | None, limit: int
 ) -> tuple[list[Payout], str | None]:
-    _only_admins(caller)
+    require_admin(caller, _ADMINS_ONLY)
     match: dict[str, Any] = {}
     if status is not None:
         match["status"] = status.value
@@ -49,7 +47,7 @@ async def retry_payout(services: Services, admin: Caller, payout_id: str) -> Pay
     Each step is the payout job's own: a pending payout is sent with its own id, which Daraja never pays twice; a sent
     or timed-out one is only asked about; a failed one moved no money, so what is payable now is paid as a new payout,
     under the same holdback, phone-settling time and one-open-payout rule as the job's. A paid one is final."""
-    _only_admins(admin)
+    require_admin(admin, _ADMINS_ONLY)
     payout = await Payout.by_id(payout_id)
     if payout is None:
         raise NotFound("no such payout")

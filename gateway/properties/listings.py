@@ -26,7 +26,7 @@ from gateway.pricing.inputs import StayRulesInput
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
 from gateway.routing import RequestModel, validate
-from gateway.security.callers import Caller
+from gateway.security.callers import Caller, require_admin
 from gateway.services import Services
 
 DESCRIPTION_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "h3", "h4", "blockquote"}
@@ -207,6 +207,5 @@ async def listings_to_moderate(
     caller: Caller, status: PropertyStatus | None, after: str | None, limit: int
 ) -> tuple[list[Property], str | None]:
     """Admins: every agent's listings (in one status, or all), newest first."""
-    if not caller.is_admin:
-        raise Forbidden("only admins moderate listings")
+    require_admin(caller, "only admins moderate listings")
     return await newest_first(Property, {"status": status.value} if status else {}, after, limit)

@@ -9,24 +9,22 @@ from bson import ObjectId
 from documents.audit import AuditEvent, AuditKind
 from documents.reconciliation import ReconciliationReport, ReconciliationRow, RowStatus
 from gateway.paging import newest_first
-from gateway.problems import Forbidden, MalformedRequest, NotFound
+from gateway.problems import MalformedRequest, NotFound
 from gateway.reconciliation.run import queue_run, statement_sources
 from gateway.reconciliation.views import ReportDetail, ReportPage, ReportView, RowView, RunRequested
-from gateway.security.callers import Caller
+from gateway.security.callers import Caller, require_admin
 from gateway.services import Services
 
 REFUSAL = "too many reconciliation runs asked for; try again later"
 
 
-def _only_admins(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise Forbidden("only admins read reconciliation reports")
+_ADMINS_ONLY = "only admins read reconciliation reports"
 
 
 async def reports_page(
     services: Services, caller: Caller, provider: str | None, day: date | None, after: str | None, limit: int
 ) -> ReportPage:
-    _only_admins(caller)
+    require_admin(caller, _ADMINS_ONLY)
     match: dict[str, Any] = {}
     if provider:
         match["provider"] = provider
@@ -38,7 +36,7 @@ async def reports_page(
 
 
 async def report_for(caller: Caller, report_id: str) -> ReconciliationReport:
-    _only_admins(caller)
+    require_admin(caller, _ADMINS_ONLY)
     report = await ReconciliationReport.get(PydanticObjectId(report_id)) if ObjectId.is_valid(report_id) else None
     if report is None:
         raise NotFound("no such reconciliation report")
@@ -63,7 +61,7 @@ async def request_run(
     services: Services, caller: Caller, day: date, provider: str | None, client_address: str | None
 ) -> RunRequested:
     """Queue a run of `day` for one vendor or all: rate limited per admin, and written to the audit log."""
-    _only_admins(caller)
+    require_admin(caller, _ADMINS_ONLY)
     if day > services.clock().date():
         raise MalformedRequest("the day has not happened yet")
     if day < services.clock().date() - timedelta(days=3 * 365):

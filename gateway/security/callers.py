@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.problems import Forbidden
+
 ROLES = frozenset({"guest", "agent", "admin", "scanner"})
 ADMIN = "admin"
 
@@ -25,3 +27,9 @@ class Caller:
     def has_session(self) -> bool:
         """False for a user half-way through sign-in who may only turn on two-factor authentication."""
         return bool(self.session_id)
+
+
+def require_admin(caller: Caller, refusal: str) -> None:
+    """403 saying `refusal` unless the caller is an admin."""
+    if not caller.is_admin:
+        raise Forbidden(refusal)
