@@ -38,10 +38,15 @@ def forwarded_client(peer: str | None, forwarded_for: Sequence[str], trusted: Se
     return str(client)
 
 
+def trusted_networks(trusted_proxies: Sequence[str]) -> list[IPNetwork]:
+    """The configured proxies (addresses or CIDR blocks) as networks."""
+    return [ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies]
+
+
 def client_address_middleware(trusted_proxies: Sequence[str]) -> Middleware:
     """Set `request.remote` to the client behind the configured proxies, for everything that reads it (rate limits,
     the audit log, the M-Pesa source check); with no trusted proxy configured the header is ignored."""
-    trusted = [ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies]
+    trusted = trusted_networks(trusted_proxies)
 
     @web.middleware
     async def client_address(request: web.Request, handler: Handler) -> web.StreamResponse:

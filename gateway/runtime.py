@@ -85,16 +85,15 @@ def serve_process(settings: Settings) -> None:
         configure_logging(settings.logging)
         configure_sentry(settings, component="gateway")
     from gateway.app import create_app  # here, so a worker process never loads the routes
+    from gateway.serving import run_gateway
 
-    web.run_app(
+    run_gateway(
         create_app(settings),
         host=settings.server.host,
         port=settings.server.port,
-        access_log=None,
         backlog=settings.server.listen_backlog,
-        shutdown_timeout=settings.server.shutdown_timeout_s,
         reuse_port=settings.server.workers > 1,
-        print=None,
+        shutdown_timeout=settings.server.shutdown_timeout_s,
     )
 
 

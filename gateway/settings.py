@@ -152,6 +152,9 @@ class RealtimeSettings(Section):
     handshake_timeout_s: float = Field(10.0, gt=0)
     max_request_chars: int = Field(16_384, ge=1024)
     max_message_bytes: int = Field(262_144, ge=4096)
+    # Bytes written to a socket and not yet taken by its phone; past this the phone is cut off (it reconnects and
+    # recovers what it missed from the rooms' history) rather than held in the gateway's memory.
+    max_unsent_bytes: int = Field(1_048_576, ge=65_536)
 
     @model_validator(mode="after")
     def _node_outlives_heartbeat(self) -> "RealtimeSettings":

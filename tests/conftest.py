@@ -8,11 +8,12 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
@@ -20,6 +21,7 @@ from gateway.app import create_app
 from gateway.embedded import ChildServer, start_redis, start_secantusdb, wait_until_answers
 from gateway.ledger.check import check_ledger
 from gateway.migrate import migrate
+from gateway.serving import GatewayRunner
 from gateway.settings import EmbeddedSettings, Settings, load_settings
 from tests.loop_watchdog import LoopWatchdog
 from tests.redis_cluster import CLUSTER_BUS_OFFSET, PRIMARIES, LocalRedisCluster, cluster_capable_redis_server
@@ -248,6 +250,25 @@ async def settings(mongodb_url: str, redis_url: str, redis: Redis) -> AsyncItera
 @pytest.fixture
 def app(settings: Settings) -> web.Application:
     return create_app(settings)
+
+
+class GatewayTestServer(TestServer):
+    """aiohttp's test server with the gateway's runner, so sockets come in through the front door as in production."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
+        return GatewayRunner(self.app, **kwargs)
+
+
+@pytest.fixture
+def aiohttp_client(aiohttp_client):  # type: ignore[no-untyped-def]
+    """pytest-aiohttp's client, serving an application as `lango serve` does."""
+
+    async def serve(served: Any, **kwargs: Any) -> TestClient:
+        if isinstance(served, web.Application):
+            served = GatewayTestServer(served)
+        return await aiohttp_client(served, **kwargs)  # type: ignore[no-any-return]
+
+    return serve
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from gateway.settings import Settings
 NAMESPACE = "/"
 # An EVENT packet of the default namespace with an ack id: `2<id>[...`. Other packets are not answered.
 _ACKED_EVENT = re.compile(r"2(\d{1,18})\[")
+# What a socket's environ keeps once connected (python-socketio holds it for the socket's life).
+_KEPT_ENVIRON = ("REMOTE_ADDR", "QUERY_STRING")
 # The rate of connects of addresses seen this many connects ago is forgotten once it has run out.
 _SWEEP_EVERY = 4096
 
@@ -65,8 +67,8 @@ class GuardedServer(socketio.AsyncServer):
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         """Refuse (HTTP 401) an address that holds or opened too many connections; start the handshake's clock."""
-        # The request as the middlewares left it: its remote is the client behind a trusted proxy.
-        address = environ["aiohttp.request"].remote or "unknown"
+        # The client behind trusted proxies, as the front door or aiohttp's route found it.
+        address = environ["REMOTE_ADDR"]
         if self._held.get(address, 0) >= self._limits.max_sockets_per_address:
             return "too_many_connections"
         if not self._connect_rate.allow(address):
@@ -74,7 +76,8 @@ class GuardedServer(socketio.AsyncServer):
         self._held[address] = self._held.get(address, 0) + 1
         self._address_of[eio_sid] = address
         asyncio.get_running_loop().call_later(self._limits.handshake_timeout_s, self._handshake_due, eio_sid)
-        return await super()._handle_eio_connect(eio_sid, environ)
+        # Kept for the socket's life: the few keys a handler could want, not the whole request.
+        return await super()._handle_eio_connect(eio_sid, {key: environ[key] for key in _KEPT_ENVIRON if key in environ})
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
         await super()._handle_eio_disconnect(eio_sid, reason)

@@ -216,8 +216,8 @@ class LocalDelivery:
 
     async def _send(self, socket: LocalSocket, frame: EventFrame) -> None:
         eio_socket = self._eio.sockets.get(socket.eio_sid)
-        if type(eio_socket) is DirectWebSocket and eio_socket.direct is not None:
-            await eio_socket.send_encoded(frame.encoded)
+        if type(eio_socket) is DirectWebSocket and eio_socket.connection is not None:
+            eio_socket.send_encoded(frame.encoded)
             return
         with contextlib.suppress(SocketIsClosedError):
             await self._eio.send_packet(socket.eio_sid, frame.packet())

@@ -1,14 +1,17 @@
 """Signed tokens: access JWTs for every request and socket, challenge JWTs for the second sign-in step, and the
 long-lived device tokens that mark a device an account signed in on before."""
 
+import binascii
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import jwt
+import orjson
 from pydantic import BaseModel, ConfigDict
 
+from gateway.crypto.encoding import from_b64url
 from gateway.crypto.signing_keys import KeyRing, ephemeral_key_ring, parse_key_ring
 from gateway.logs import get_logger
 from gateway.settings import AuthSettings
@@ -127,12 +130,10 @@ class TokenService:
         return jwt.encode(payload, self._keys.signing_key, algorithm=ALGORITHM, headers={"kid": self._keys.signing_kid})
 
     def _verify(self, token: str, use: str, required: tuple[str, ...]) -> dict[str, Any]:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise TokenInvalid("not a JWT") from None
-        kid = header.get("kid")
-        key = self._keys.verifying_key(kid) if isinstance(kid, str) else None
+        kid = _unverified_kid(token)
+        if kid is None:
+            raise TokenInvalid("not a JWT naming its key")
+        key = self._keys.verifying_key(kid)
         if key is None:
             raise TokenInvalid("signed by a retired or unknown key")
         try:
@@ -152,6 +153,17 @@ class TokenService:
         if claims["use"] != use:
             raise TokenInvalid(f"a {claims['use']} token is not a {use} token")
         return claims
+
+
+def _unverified_kid(token: str) -> str | None:
+    """The key id the token's header names, read only to pick the key PyJWT then verifies with (PyJWT's own
+    unverified-header read parses the whole token a second time: a fifth of a socket's connect)."""
+    try:
+        header = orjson.loads(from_b64url(token[: token.index(".")]))
+    except (ValueError, binascii.Error):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 def create_token_service(settings: AuthSettings, environment: str) -> TokenService:
