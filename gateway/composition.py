@@ -65,6 +65,7 @@ from gateway.redis_client import connect_redis, create_redis
 from gateway.reviews.reveal import reveal_closed_reviews
 from gateway.security.passwords import PasswordHasher
 from gateway.security.rate_limits import RateLimiter
+from gateway.security.signature_checks import SignatureChecks
 from gateway.security.tokens import create_token_service
 from gateway.services import Services
 from gateway.settings import Settings
@@ -218,11 +219,14 @@ async def open_services(
         limits = RateLimiter(redis, settings.redis, settings.rate_limits)
         stack.push_async_callback(limits.close)
         await limits.open()
-        hub = None
+        hub = signature_checks = None
         if sio is not None:
             hub = RealtimeHub(sio, redis, bus, settings)
             await hub.start()
             stack.push_async_callback(hub.stop)
+            # Sockets' tokens are checked beside the loop (gateway/security/signature_checks.py).
+            signature_checks = SignatureChecks()
+            stack.callback(signature_checks.close)
         auth = settings.auth
         services = Services(
             settings=settings,
@@ -231,7 +235,7 @@ async def open_services(
             http=http,
             queue=queue,
             bus=bus,
-            tokens=create_token_service(auth, settings.environment),
+            tokens=create_token_service(auth, settings.environment, signature_checks),
             passwords=PasswordHasher(auth.bcrypt_cost),
             limits=limits,
             totp_keys=totp_sealing_keys(settings),

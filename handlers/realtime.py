@@ -130,7 +130,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
             _refuse("invalid_auth", "auth must be {token, last_event_id}")
         if not handshake.token:
             _refuse("missing_token", "send the access token in the connect auth payload")
-        claims = self._verify(handshake.token, refuse=_refuse)
+        claims = await self._verify(handshake.token, refuse=_refuse)
         try:
             await self.hub.admit(sid, claims, handshake.last_event_id)
         except SocketRefused as refused:
@@ -143,7 +143,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
 
     @acknowledged(RefreshRequest)
     async def on_auth_refresh(self, sid: str, request: RefreshRequest) -> Ack:
-        claims = self._verify(request.token, refuse=_refuse_request)
+        claims = await self._verify(request.token, refuse=_refuse_request)
         await self.hub.renew(sid, claims)
         return {"expires_at": claims.expires_at.isoformat()}
 
@@ -181,9 +181,9 @@ class RealtimeNamespace(socketio.AsyncNamespace):
         self.hub.leave(sid, room)
         return {"room": room}
 
-    def _verify(self, token: str, refuse: Callable[[str, str], NoReturn]) -> AccessClaims:
+    async def _verify(self, token: str, refuse: Callable[[str, str], NoReturn]) -> AccessClaims:
         try:
-            return self._services.tokens.verify_access(token)
+            return await self._services.tokens.verify_access_beside_loop(token)
         except TokenExpired:
             refuse("token_expired", "the access token has expired: refresh it and reconnect")
         except TokenInvalid:

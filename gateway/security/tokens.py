@@ -14,9 +14,13 @@ from pydantic import BaseModel, ConfigDict
 from gateway.crypto.encoding import from_b64url
 from gateway.crypto.signing_keys import KeyRing, ephemeral_key_ring, parse_key_ring
 from gateway.logs import get_logger
+from gateway.security.signature_checks import Check, SignatureChecks, signature_holds
 from gateway.settings import AuthSettings
 
 ALGORITHM = "EdDSA"
+# The signature is checked first, by the service itself (on or beside the loop); PyJWT then checks the rest.
+_CLAIMS_CHECKED = {"verify_signature": False, "verify_exp": True, "verify_nbf": True, "verify_iat": True,
+                   "verify_aud": True, "verify_iss": True}  # fmt: skip
 ACCESS_USE = "access"
 DEVICE_USE = "device"
 ChallengePurpose = Literal["mfa", "mfa_enrolment"]
@@ -72,13 +76,23 @@ class DeviceClaims(BaseModel):
 
 
 class TokenService:
-    """Signs with the newest key and verifies with any key not retired; sync and CPU-only."""
+    """Signs with the newest key and verifies with any key not retired; CPU-only. With `signature_checks`, access
+    tokens can also be verified with the signature checked beside the event loop (`verify_access_beside_loop`)."""
 
-    def __init__(self, keys: KeyRing, *, issuer: str, access_ttl: timedelta, challenge_ttl: timedelta) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        *,
+        issuer: str,
+        access_ttl: timedelta,
+        challenge_ttl: timedelta,
+        signature_checks: SignatureChecks | None = None,
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self.access_ttl = access_ttl
         self.challenge_ttl = challenge_ttl
+        self._signature_checks = signature_checks
 
     def issue_access(self, user_id: str, roles: Iterable[str], session_id: str, auth_time: datetime | None = None) -> str:
         claims: dict[str, Any] = {"use": ACCESS_USE, "sub": user_id, "roles": sorted(set(roles)), "sid": session_id}
@@ -87,7 +101,20 @@ class TokenService:
         return self._sign(claims, self.access_ttl)
 
     def verify_access(self, token: str) -> AccessClaims:
-        claims = self._verify(token, ACCESS_USE, ("sub", "sid", "roles"))
+        self._check_signature(token)
+        return self._access_claims(token)
+
+    async def verify_access_beside_loop(self, token: str) -> AccessClaims:
+        """`verify_access`, with the signature checked on the signature-check thread (a socket connect's token: a
+        storm of them otherwise holds the loop for the checks alone)."""
+        signed = self._signed(token)
+        holds = signature_holds(*signed) if self._signature_checks is None else await self._signature_checks.check(*signed)
+        if not holds:
+            raise TokenInvalid("the signature does not hold")
+        return self._access_claims(token)
+
+    def _access_claims(self, token: str) -> AccessClaims:
+        claims = self._claims(token, ACCESS_USE, ("sub", "sid", "roles"))
         roles = claims["roles"]
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise TokenInvalid("roles claim is not a list of names")
@@ -130,26 +157,45 @@ class TokenService:
         return jwt.encode(payload, self._keys.signing_key, algorithm=ALGORITHM, headers={"kid": self._keys.signing_kid})
 
     def _verify(self, token: str, use: str, required: tuple[str, ...]) -> dict[str, Any]:
+        self._check_signature(token)
+        return self._claims(token, use, required)
+
+    def _check_signature(self, token: str) -> None:
+        if not signature_holds(*self._signed(token)):
+            raise TokenInvalid("the signature does not hold")
+
+    def _signed(self, token: str) -> Check:
+        """The key the token names, its signature and what it signs: checked before any claim is believed."""
         kid = _unverified_kid(token)
         if kid is None:
             raise TokenInvalid("not a JWT naming its key")
         key = self._keys.verifying_key(kid)
         if key is None:
             raise TokenInvalid("signed by a retired or unknown key")
+        signing_input, _, signature = token.rpartition(".")
         try:
-            claims = jwt.decode(
+            return key, from_b64url(signature), signing_input.encode()
+        except (ValueError, binascii.Error):
+            raise TokenInvalid("not a JWT") from None
+
+    def _claims(self, token: str, use: str, required: tuple[str, ...]) -> dict[str, Any]:
+        """The claims of a token whose signature holds, read and checked by PyJWT (format, algorithm, times, issuer,
+        audience, the claims required)."""
+        try:
+            decoded = jwt.decode_complete(
                 token,
-                key,
-                algorithms=[ALGORITHM],
+                options={**_CLAIMS_CHECKED, "require": ["exp", "iat", "iss", "aud", "use", *required]},
                 issuer=self._issuer,
                 audience=self._issuer,
                 leeway=_CLOCK_SKEW_S,
-                options={"require": ["exp", "iat", "iss", "aud", "use", *required]},
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpired("the token has expired") from None
         except jwt.PyJWTError as error:
             raise TokenInvalid(str(error)) from None
+        if decoded["header"].get("alg") != ALGORITHM:
+            raise TokenInvalid("not signed with EdDSA")
+        claims: dict[str, Any] = decoded["payload"]
         if claims["use"] != use:
             raise TokenInvalid(f"a {claims['use']} token is not a {use} token")
         return claims
@@ -166,7 +212,9 @@ def _unverified_kid(token: str) -> str | None:
     return kid if isinstance(kid, str) else None
 
 
-def create_token_service(settings: AuthSettings, environment: str) -> TokenService:
+def create_token_service(
+    settings: AuthSettings, environment: str, signature_checks: SignatureChecks | None = None
+) -> TokenService:
     """The service over the configured keys; outside production, with none configured, an ephemeral key."""
     if settings.signing_keys is not None:
         keys = parse_key_ring(settings.signing_keys.get_secret_value())
@@ -183,4 +231,5 @@ def create_token_service(settings: AuthSettings, environment: str) -> TokenServi
         issuer=settings.issuer,
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         challenge_ttl=timedelta(seconds=settings.challenge_token_ttl_s),
+        signature_checks=signature_checks,
     )

@@ -1,5 +1,6 @@
 """Access tokens: signed with the newest key, verified by any key not retired, refused when expired or forged."""
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -8,7 +9,9 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from gateway.app import create_app
+from gateway.crypto.encoding import b64url, from_b64url
 from gateway.crypto.signing_keys import KeyRingError, new_signing_key, parse_key_ring
+from gateway.security.signature_checks import SignatureChecks
 from gateway.security.tokens import TokenExpired, TokenInvalid, TokenService
 from gateway.state import SERVICES
 from tests.factories import access_token_for, auth_header, create_user
@@ -53,6 +56,52 @@ def test_unknown_kid_forged_signature_and_challenge_tokens_are_refused() -> None
         tokens.verify_access(tokens.issue_challenge("u1", "mfa"))
     with pytest.raises(TokenInvalid):
         tokens.verify_access("not.a.jwt")
+
+
+def _tampered(token: str, **claims: object) -> str:
+    """The token with its payload rewritten and its signature kept: what a forger without the key can do."""
+    header, payload, signature = token.split(".")
+    rewritten = {**json.loads(from_b64url(payload)), **claims}
+    return ".".join((header, b64url(json.dumps(rewritten).encode()), signature))
+
+
+def test_a_rewritten_token_is_refused_even_when_it_also_claims_to_have_expired() -> None:
+    tokens = _service({"keys": [new_signing_key()]})
+    token = tokens.issue_access("u1", ["guest"], "s1")
+    with pytest.raises(TokenInvalid):
+        tokens.verify_access(_tampered(token, roles=["admin"]))
+    # The signature is checked before any claim is believed: a forgery is never answered "expired, refresh".
+    with pytest.raises(TokenInvalid):
+        tokens.verify_access(_tampered(token, roles=["admin"], exp=1))
+
+
+def test_a_token_signed_by_the_right_key_under_another_algorithm_name_is_refused() -> None:
+    key = new_signing_key()
+    tokens = _service({"keys": [key]})
+    header, payload, _ = tokens.issue_access("u1", ["guest"], "s1").split(".")
+    relabelled = b64url(json.dumps({"alg": "HS256", "typ": "JWT", "kid": key["kid"]}).encode()) + "." + payload
+    signature = parse_key_ring(json.dumps({"keys": [key]})).signing_key.sign(relabelled.encode())
+    with pytest.raises(TokenInvalid):
+        tokens.verify_access(relabelled + "." + b64url(signature))
+
+
+async def test_tokens_checked_beside_the_loop_together_each_get_their_own_answer() -> None:
+    checks = SignatureChecks()
+    try:
+        tokens = TokenService(parse_key_ring(json.dumps({"keys": [new_signing_key()]})), issuer="lango",
+                              access_ttl=timedelta(minutes=15), challenge_ttl=timedelta(minutes=5),
+                              signature_checks=checks)  # fmt: skip
+        issued = [tokens.issue_access(f"u{n}", ["guest"], f"s{n}") for n in range(40)]
+        sent = [token if n % 3 else _tampered(token, sub="someone-else") for n, token in enumerate(issued)]
+
+        answers = await asyncio.gather(*(tokens.verify_access_beside_loop(token) for token in sent), return_exceptions=True)
+
+        assert [n for n, answer in enumerate(answers) if isinstance(answer, TokenInvalid)] == list(range(0, 40, 3))
+        assert [answer.user_id for answer in answers if not isinstance(answer, Exception)] == [
+            f"u{n}" for n in range(40) if n % 3
+        ]
+    finally:
+        checks.close()
 
 
 def test_key_ring_errors_never_echo_the_key() -> None:
