@@ -9,7 +9,8 @@ from documents.payment import PaymentPurpose
 from gateway.http_access import roles
 from gateway.payments.paybill_admin import assign_unmatched, refund_unmatched, unmatched_page
 from gateway.payments.views import PaybillPaymentView, UnmatchedPage
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -9,7 +9,8 @@ from documents.payout import PayoutStatus
 from gateway.http_access import roles
 from gateway.payouts.admin import payouts_page, retry_payout
 from gateway.payouts.views import AdminPayoutPage, AdminPayoutView
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -12,7 +12,8 @@ from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ApiDate
 from gateway.payments.booking_payments import BookingAnswer, booking_answer
-from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes, created_response, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

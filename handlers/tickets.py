@@ -8,7 +8,8 @@ from pydantic import Field
 from documents.door_pass import DoorPass
 from gateway.http_access import AUTHENTICATED, authenticate
 from gateway.problems import NotFound
-from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes, created_response, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from gateway.tickets.holding import (
