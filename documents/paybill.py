@@ -3,15 +3,16 @@ on the Paybill with where it went — settled a payment, or held unmatched until
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from beanie import Document, PydanticObjectId
 from pydantic import Field
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from documents.clock import stored_now
 from documents.payment import PaymentPurpose
+from documents.state import AdvancesState, StateConflict
 
 
 class PaybillReference(Document):
@@ -41,12 +42,16 @@ class PaybillStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-class PaybillStateConflict(Exception):
+class PaybillStateConflict(StateConflict):
     """The Paybill payment was not in a state that allows this change."""
 
+    noun = "paybill payment"
 
-class PaybillPayment(Document):
+
+class PaybillPayment(Document, AdvancesState):
     """One payment a customer made to the Paybill, as M-Pesa confirmed it; its TransID is unique."""
+
+    state_conflict: ClassVar[type[StateConflict]] = PaybillStateConflict
 
     trans_id: str
     amount_minor: int
@@ -88,61 +93,55 @@ class PaybillPayment(Document):
         unmatched); None when another request holds it or it is settled."""
         lapsed = {"status": PaybillStatus.PROCESSING.value, "claimed_at": {"$lte": now - lease}}
         choices = [lapsed, {"status": PaybillStatus.UNMATCHED.value}] if from_unmatched else [lapsed]
-        return await self._move({"$or": choices}, {"status": PaybillStatus.PROCESSING.value, "claimed_at": now})
+        return await self._move(PaybillStatus.PROCESSING, {"$or": choices}, {"claimed_at": now})
 
     async def settle(self, purpose: PaymentPurpose, target_id: str, payment_id: str, **resolution: Any) -> "PaybillPayment":
         """processing -> settled: the money paid `payment_id` for its booking or order."""
-        changes = {"status": PaybillStatus.SETTLED.value, "purpose": purpose.value, "target_id": target_id,
-                   "payment_id": payment_id, "unmatched_reason": None, **resolution}  # fmt: skip
-        return await self._require({"status": PaybillStatus.PROCESSING.value}, changes)
+        changes = {"purpose": purpose.value, "target_id": target_id, "payment_id": payment_id,
+                   "unmatched_reason": None, **resolution}  # fmt: skip
+        return await self._advance(PaybillStatus.SETTLED, {"status": PaybillStatus.PROCESSING.value}, changes)
 
     async def hold_unmatched(self, reason: str, session: AsyncClientSession | None = None) -> "PaybillPayment":
         """processing -> unmatched: nothing payable matches it; it waits in the admins' list."""
-        changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason}
-        return await self._require({"status": PaybillStatus.PROCESSING.value}, changes, session)
+        processing = {"status": PaybillStatus.PROCESSING.value}
+        return await self._advance(PaybillStatus.UNMATCHED, processing, {"unmatched_reason": reason}, session=session)
 
     async def start_refund(self, admin_id: str, note: str) -> "PaybillPayment":
         """unmatched -> refunding, before Daraja is asked for the reversal."""
-        changes = {"status": PaybillStatus.REFUNDING.value, "resolved_by": admin_id, "resolution_note": note}
-        return await self._require({"status": PaybillStatus.UNMATCHED.value}, changes)
+        changes = {"resolved_by": admin_id, "resolution_note": note}
+        return await self._advance(PaybillStatus.REFUNDING, {"status": PaybillStatus.UNMATCHED.value}, changes)
 
     async def note_reversal(self, conversation_id: str) -> "PaybillPayment":
-        return await self._require({"status": PaybillStatus.REFUNDING.value}, {"reversal_conversation_id": conversation_id})
+        return await self._advance(None, {"status": PaybillStatus.REFUNDING.value}, {"reversal_conversation_id": conversation_id})
 
     async def finish_refund(
         self, reversal_receipt: str | None, session: AsyncClientSession | None = None
     ) -> "PaybillPayment | None":
         """refunding -> refunded once Daraja reversed it; None when it already was."""
-        changes = {"status": PaybillStatus.REFUNDED.value, "reversal_receipt": reversal_receipt}
-        return await self._move({"status": PaybillStatus.REFUNDING.value}, changes, session)
+        refunding = {"status": PaybillStatus.REFUNDING.value}
+        return await self._move(PaybillStatus.REFUNDED, refunding, {"reversal_receipt": reversal_receipt}, session)
 
     async def note_status_query(self) -> "PaybillPayment | None":
         """A payment being returned was asked about: its clock restarts, so it is asked again only after another wait."""
-        return await self._move({"status": PaybillStatus.REFUNDING.value}, {})
+        return await self._move(None, {"status": PaybillStatus.REFUNDING.value}, {})
 
     async def refund_failed(self, reason: str) -> "PaybillPayment | None":
         """refunding -> unmatched again: Daraja did not reverse it; an admin decides anew."""
-        changes = {"status": PaybillStatus.UNMATCHED.value, "unmatched_reason": reason, "reversal_conversation_id": None}
-        return await self._move({"status": PaybillStatus.REFUNDING.value}, changes)
+        changes = {"unmatched_reason": reason, "reversal_conversation_id": None}
+        return await self._move(PaybillStatus.UNMATCHED, {"status": PaybillStatus.REFUNDING.value}, changes)
 
     async def _move(
-        self, expected: dict[str, Any], changes: dict[str, Any], session: AsyncClientSession | None = None
+        self,
+        target: PaybillStatus | None,
+        expected: dict[str, Any],
+        changes: dict[str, Any],
+        session: AsyncClientSession | None = None,
     ) -> "PaybillPayment | None":
-        updated = await self.get_pymongo_collection().find_one_and_update(
-            {"_id": self.id, **expected},
-            {"$set": {**changes, "updated_at": stored_now()}},
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        return PaybillPayment.model_validate(updated) if updated else None
-
-    async def _require(
-        self, expected: dict[str, Any], changes: dict[str, Any], session: AsyncClientSession | None = None
-    ) -> "PaybillPayment":
-        moved = await self._move(expected, changes, session)
-        if moved is None:
-            raise PaybillStateConflict(f"paybill payment {self.id} is not {expected.get('status')}")
-        return moved
+        """The shared step, for the moves whose losers simply stand aside: None when the payment was not as expected."""
+        try:
+            return await self._advance(target, expected, changes, session=session)
+        except PaybillStateConflict:
+            return None
 
     @classmethod
     async def by_id(cls, paybill_id: str) -> "PaybillPayment | None":

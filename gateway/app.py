@@ -16,10 +16,9 @@ from gateway.jobs import EmbeddedWorker, create_worker
 from gateway.logs import get_logger
 from gateway.middleware import access_log_middleware, compression_middleware, problem_middleware, request_id_middleware
 from gateway.probe import dependency_probe, service_checks
-from gateway.realtime import create_socketio_server, mount_socketio
 from gateway.realtime.context import drain_sockets
 from gateway.realtime.heap import freeze_startup_heap
-from gateway.realtime.server import socket_upgrades_skip_middlewares
+from gateway.realtime.server import create_socketio_server, mount_socketio, socket_upgrades_skip_middlewares
 from gateway.settings import Settings
 from gateway.state import MAX_JSON_DEPTH, READINESS_CHECKS, SERVICES, SOCKETIO
 from handlers import install_routes

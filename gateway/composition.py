@@ -58,7 +58,6 @@ from gateway.privacy.deletion import cancel_deletion_on_sign_in, erase_due_delet
 from gateway.privacy.export import build_data_export
 from gateway.privacy.registry import PersonalDataRegistry
 from gateway.privacy.retention import apply_retention
-from gateway.realtime.hub import RealtimeHub
 from gateway.realtime.push import install_push_fallback, send_pending_push
 from gateway.reconciliation.run import reconcile_requested_day, reconcile_yesterday
 from gateway.redis_client import connect_redis, create_redis
@@ -221,6 +220,10 @@ async def open_services(
         await limits.open()
         hub = signature_checks = None
         if sio is not None:
+            # Imported by the gateway role only: the hub serves sockets over aiohttp, which a worker or a command
+            # has no use for and does not load.
+            from gateway.realtime.hub import RealtimeHub
+
             hub = RealtimeHub(sio, redis, bus, settings)
             await hub.start()
             stack.push_async_callback(hub.stop)

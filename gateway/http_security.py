@@ -7,6 +7,7 @@ from aiohttp import hdrs, web
 
 from gateway.middleware import REQUEST_ID_HEADER, Handler, Middleware, request_id_of
 from gateway.problems import Forbidden, input_prefix
+from gateway.responses import problem_response
 from gateway.settings import ServerSettings
 
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
@@ -52,7 +53,8 @@ def cors_middleware(allowed_origins: list[str]) -> Middleware:
             return await handler(request)
         if _is_preflight(request):
             if origin not in allowed:
-                return OriginNotAllowed(f"origin {input_prefix(origin)} is not allowed").response(request.path, request_id_of(request))
+                refused = OriginNotAllowed(f"origin {input_prefix(origin)} is not allowed")
+                return problem_response(refused, request.path, request_id_of(request))
             return _preflight_answer(request, origin)
         response = await handler(request)
         response.headers.add(hdrs.VARY, hdrs.ORIGIN)
@@ -78,9 +80,8 @@ def _preflight_answer(request: web.Request, origin: str) -> web.Response:
     }
     if method not in CORS_METHODS or not asked <= CORS_REQUEST_HEADERS:
         refused = sorted(asked - CORS_REQUEST_HEADERS) or [method]
-        return OriginNotAllowed(f"not allowed cross-origin: {input_prefix(', '.join(refused))}").response(
-            request.path, request_id_of(request)
-        )
+        refusal = OriginNotAllowed(f"not allowed cross-origin: {input_prefix(', '.join(refused))}")
+        return problem_response(refusal, request.path, request_id_of(request))
     return web.Response(
         status=204,
         headers={

@@ -12,7 +12,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.logs import get_logger
-from gateway.problems import InternalError, Problem, ServiceUnavailable, from_http_exception
+from gateway.problems import InternalError, Problem, ServiceUnavailable
+from gateway.responses import from_http_exception, problem_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
@@ -75,21 +76,21 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except Problem as problem:
-        return problem.response(request.path, request_id_of(request))
+        return problem_response(problem, request.path, request_id_of(request))
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return from_http_exception(error).response(request.path, request_id_of(request))
+        return problem_response(from_http_exception(error), request.path, request_id_of(request))
     except _CONNECTION_ERRORS as error:
         # Not a bug of the request: the database or Redis is unreachable (or dropped the connection) right now.
         error_log.warning("dependency unreachable", method=request.method, route=route_of(request), error=repr(error))
         unavailable = ServiceUnavailable(
             "the database or cache did not answer; try again", headers={"Retry-After": str(DEPENDENCY_RETRY_AFTER_S)}
         )
-        return unavailable.response(request.path, request_id_of(request))
+        return problem_response(unavailable, request.path, request_id_of(request))
     except Exception:
         error_log.exception("unhandled error", method=request.method, route=route_of(request))
-        return InternalError().response(request.path, request_id_of(request))
+        return problem_response(InternalError(), request.path, request_id_of(request))
 
 
 def compression_middleware(min_bytes: int) -> Middleware:

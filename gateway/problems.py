@@ -1,10 +1,6 @@
-"""RFC 9457 problem details: the one shape every error answer takes, with stable types."""
+"""RFC 9457 problem details: the one shape every error answer takes, with stable types (gateway.responses sends them)."""
 
 from typing import Any, ClassVar
-
-from aiohttp import web
-
-from gateway.jsoncodec import json_response
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:lango:problem:"
@@ -49,14 +45,6 @@ class Problem(Exception):
             body["request_id"] = request_id
         body.update(self.extensions)
         return body
-
-    def response(self, instance: str, request_id: str | None) -> web.Response:
-        return json_response(
-            self.body(instance, request_id),
-            status=self.status,
-            content_type=PROBLEM_CONTENT_TYPE,
-            headers=self.headers,
-        )
 
 
 class MalformedRequest(Problem):
@@ -109,33 +97,3 @@ class InternalError(Problem):
 
 class ServiceUnavailable(Problem):
     status, slug, title = 503, "service-unavailable", "A service this request needs is unavailable"
-
-
-HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
-    problem.status: problem
-    for problem in (
-        MalformedRequest,
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        MethodNotAllowed,
-        Conflict,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        ValidationFailed,
-        TooManyRequests,
-        InternalError,
-        ServiceUnavailable,
-    )
-}
-
-
-def from_http_exception(error: web.HTTPException) -> Problem:
-    """The problem that stands for an aiohttp HTTP exception (router 404/405, body 413, …)."""
-    problem_class = HTTP_STATUS_PROBLEMS.get(error.status)
-    if problem_class is None or problem_class is TooManyRequests:
-        problem = Problem(error.reason)
-        problem.status = error.status  # type: ignore[misc]
-        return problem
-    headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
-    return problem_class(headers=headers)

@@ -11,7 +11,8 @@ from gateway.accounts.audit_log import audit_events
 from gateway.accounts.views import AccountView, AuditEventView, AuditPage
 from gateway.http_access import roles
 from gateway.problems import NotFound, input_prefix
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

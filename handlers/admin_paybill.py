@@ -1,16 +1,16 @@
 """Admin routes for Paybill money that matched nothing: the list, assigning one to a booking or order, returning it."""
 
-from datetime import datetime
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from documents.paybill import PaybillPayment, PaybillStatus
 from documents.payment import PaymentPurpose
 from gateway.http_access import roles
 from gateway.payments.paybill_admin import assign_unmatched, refund_unmatched, unmatched_page
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.payments.views import PaybillPaymentView, UnmatchedPage
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
@@ -19,39 +19,9 @@ ADMINS = roles("admin")
 PAYBILL_PAYMENT = "/v1/admin/paybill/{paybill_id}"
 
 
-class PaybillPaymentView(BaseModel):
-    id: str
-    trans_id: str = Field(description="M-Pesa's transaction id (receipt)")
-    amount_minor: int
-    currency: str
-    account_reference: str = Field(description="the account number the payer typed")
-    msisdn: str
-    payer_name: str
-    paid_at: datetime | None
-    status: PaybillStatus
-    unmatched_reason: str | None
-    purpose: PaymentPurpose | None
-    target_id: str | None
-    payment_id: str | None
-    resolved_by: str | None
-    resolution_note: str | None
-    reversal_receipt: str | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, received: PaybillPayment) -> "PaybillPaymentView":
-        return cls(id=str(received.id), **received.model_dump(exclude={"id", "raw", "claimed_at", "updated_at",
-                                                                        "reversal_conversation_id"}))  # fmt: skip
-
-
 class UnmatchedQuery(RequestModel):
     cursor: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(None, description="`next_cursor` of the previous page")
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-
-
-class UnmatchedPage(BaseModel):
-    items: list[PaybillPaymentView]
-    next_cursor: str | None
 
 
 class Assignment(RequestModel):

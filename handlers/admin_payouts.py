@@ -3,27 +3,19 @@
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from documents.payout import Payout, PayoutStatus
+from documents.payout import PayoutStatus
 from gateway.http_access import roles
 from gateway.payouts.admin import payouts_page, retry_payout
-from gateway.payouts.views import PayoutView
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.payouts.views import AdminPayoutPage, AdminPayoutView
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="admin")
 ADMINS = roles("admin")
-
-
-class AdminPayoutView(PayoutView):
-    user_id: str = Field(description="the host or agent paid")
-    send_attempts: int
-
-    @classmethod
-    def of(cls, payout: Payout) -> "AdminPayoutView":
-        return cls(**PayoutView.of(payout).model_dump(), user_id=payout.user_id, send_attempts=payout.send_attempts)
 
 
 class AdminPayoutsQuery(RequestModel):
@@ -33,11 +25,6 @@ class AdminPayoutsQuery(RequestModel):
         None, description="`next_cursor` of the previous page"
     )
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-
-
-class AdminPayoutPage(BaseModel):
-    items: list[AdminPayoutView]
-    next_cursor: str | None
 
 
 @routes.get(

@@ -12,7 +12,8 @@ from gateway.http_access import roles
 from gateway.paging import newest_first
 from gateway.privacy import deletion, export
 from gateway.privacy.views import AdminPrivacyRequestPage, AdminPrivacyRequestView, DownloadLink
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -11,7 +11,8 @@ from gateway.payments.access import payment_view_for
 from gateway.payments.admin_refunds import refund_by_admin
 from gateway.payments.views import PaymentView
 from gateway.problems import MalformedRequest
-from gateway.routing import ApiRoutes, RequestModel, idempotency_key
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes, idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -5,7 +5,8 @@ from aiohttp import web
 from documents.analytics_opt_out import AnalyticsOptOut
 from gateway.analytics.views import AnalyticsPreference
 from gateway.http_access import AUTHENTICATED
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

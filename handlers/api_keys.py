@@ -9,7 +9,8 @@ from gateway.input_guard import ObjectIdStr
 from gateway.input_types import ApiDatetime, DisplayText
 from gateway.integrations.key_lifecycle import create_key, keys_newest_first, revoke_key, rotate_key
 from gateway.integrations.views import ApiKeyList, ApiKeySecret, ApiKeyView
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

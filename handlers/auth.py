@@ -12,7 +12,8 @@ from gateway.accounts.views import AccountView, JsonWebKeySet, SignedIn, SignInR
 from gateway.analytics import ProductEvent, track
 from gateway.http_access import AUTHENTICATED
 from gateway.notifications.dispatch import notify
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_inputs import BackupCode, DeviceName, DeviceToken, Identified, OtpCode, PasswordText, device_of

@@ -11,7 +11,8 @@ from gateway.accounts import codes, sessions
 from gateway.accounts.context import signed_in_user
 from gateway.accounts.views import PasswordResetDone, SessionList, SessionView
 from gateway.http_access import AUTHENTICATED
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_inputs import Identified, OtpCode, PasswordText

@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 from gateway.accounts.context import Device
 from gateway.accounts.identifiers import Email, PhoneNumber
 from gateway.input_types import DisplayText
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.passwords import MAX_PASSWORD_CHARS
 
 PasswordText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_CHARS, strip_whitespace=False)]

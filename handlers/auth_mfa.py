@@ -10,7 +10,8 @@ from gateway.accounts.step_up import confirm_identity
 from gateway.accounts.views import EnrolmentConfirmed, EnrolmentView, TokenPairView
 from gateway.http_access import AUTHENTICATED, MFA_ENROLMENT
 from gateway.notifications.security_alerts import SecurityChange, alert_owner
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_inputs import BackupCode, OtpCode, PasswordText, device_of

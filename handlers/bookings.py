@@ -5,18 +5,16 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from documents.booking import Booking, BookingStatus
-from documents.payment import PaymentPurpose
 from gateway.bookings.holds import StayRequest, hold_nights
 from gateway.bookings.lifecycle import BookingsView, booking_for, cancel_booking, list_bookings
 from gateway.bookings.quotes import Quote, quote_for
 from gateway.bookings.views import BookingPage, BookingView
 from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ApiDate
-from gateway.payments.paybill import PaybillInstructions, paybill_instructions
-from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
+from gateway.payments.booking_payments import BookingAnswer, booking_answer
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes, created_response, idempotency_key
 from gateway.security.callers import Caller
-from gateway.services import Services
 from gateway.state import SERVICES
 
 routes = ApiRoutes(tag="bookings")
@@ -36,23 +34,6 @@ class QuoteQuery(RequestModel):
     guests: Annotated[int, Field(ge=1, le=1_000)] = 1
 
 
-class BookingAnswer(BookingView):
-    paybill: PaybillInstructions | None = Field(
-        None,
-        description="How the guest pays on the M-Pesa Paybill instead of the STK prompt; while the booking is held",
-    )
-
-
-async def _answer(services: Services, caller: Caller, booking: Booking) -> BookingAnswer:
-    paybill = None
-    if booking.status == BookingStatus.HELD and caller.user_id == booking.guest_id:
-        price = booking.price
-        paybill = await paybill_instructions(
-            services, PaymentPurpose.BOOKING, str(booking.id), booking.guest_id, price.total_minor, price.currency
-        )
-    return BookingAnswer(**BookingView.of(booking).model_dump(), paybill=paybill)
-
-
 @routes.post(
     "/v1/bookings",
     body=StayRequest,
@@ -70,7 +51,7 @@ async def _answer(services: Services, caller: Caller, booking: Booking) -> Booki
 async def create_booking(request: web.Request, caller: Caller, body: StayRequest) -> web.Response:
     """Hold nights at a listing while the guest pays"""
     booking, created = await hold_nights(request.app[SERVICES], caller, body, idempotency_key(request))
-    return created_response(await _answer(request.app[SERVICES], caller, booking), created)
+    return created_response(await booking_answer(request.app[SERVICES], caller, booking), created)
 
 
 @routes.get("/v1/bookings", query=BookingsQuery, response=BookingPage, access=AUTHENTICATED, problems=(400, 401, 403))
@@ -83,7 +64,7 @@ async def my_bookings(request: web.Request, caller: Caller, query: BookingsQuery
 @routes.get(BOOKING, response=BookingAnswer, access=AUTHENTICATED, problems=(401, 404))
 async def read_booking(request: web.Request, caller: Caller) -> BookingAnswer:
     """One booking, for its guest, the listing's agent or an admin"""
-    return await _answer(request.app[SERVICES], caller, await booking_for(caller, request.match_info["booking_id"]))
+    return await booking_answer(request.app[SERVICES], caller, await booking_for(caller, request.match_info["booking_id"]))
 
 
 @routes.post(f"{BOOKING}/cancel", response=BookingView, access=AUTHENTICATED, problems=(401, 404, 409))

@@ -33,7 +33,8 @@ from gateway.conversations.views import (
     ReportedPage,
 )
 from gateway.http_access import AUTHENTICATED, roles
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -6,7 +6,8 @@ from aiohttp import web
 from pydantic import Field
 
 from gateway.notifications.views import Outbox
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.state import SERVICES
 from providers.outbox import list_outbox
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, RootModel
 
 from gateway.docs_assets import DOCS_ASSETS_PATH, DOCS_CONTENT_SECURITY_POLICY, DocsAsset, docs_assets, docs_page
-from gateway.jsoncodec import json_response
+from gateway.responses import json_response
 from gateway.routing import ApiRoutes
 from gateway.state import OPENAPI_DOCUMENT
 

@@ -7,7 +7,8 @@ from gateway.files.lifecycle import delete_file, file_view, readable_file
 from gateway.files.uploads import UploadRequest, confirm_upload, start_upload, upload_through_gateway
 from gateway.files.views import FileView, UploadTicket
 from gateway.http_access import AUTHENTICATED
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from gateway.vendors.adapters import LOCAL_DOWNLOAD_PATH, LOCAL_UPLOAD_PATH

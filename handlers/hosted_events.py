@@ -21,7 +21,8 @@ from gateway.hosted_events.hosting import (
 )
 from gateway.hosted_events.views import EventPage, EventView, TicketTypeView
 from gateway.http_access import AUTHENTICATED, roles
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from gateway.tickets.cancelled_events import cancel_event

@@ -11,7 +11,8 @@ from gateway.http_access import api_key
 from gateway.integrations.api_keys import Integration
 from gateway.properties.listings import listings_of_agent
 from gateway.properties.views import ListingPage, ListingView
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 
 routes = ApiRoutes(tag="integrations")
 

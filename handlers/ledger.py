@@ -13,7 +13,8 @@ from gateway.ledger.adjustments import post_adjustment
 from gateway.ledger.reading import balances_page, entries_page
 from gateway.ledger.views import EarningsView, LedgerBalancePage, LedgerEntryPage, LedgerEntryView
 from gateway.payouts.holdback import earnings_now
-from gateway.routing import ApiRoutes, RequestModel, created_response, required_idempotency_key
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes, created_response, required_idempotency_key
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

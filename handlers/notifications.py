@@ -10,7 +10,8 @@ from gateway.notifications.devices import DeviceRegistration, devices_of, regist
 from gateway.notifications.inbox import inbox_page, mark_all_read, mark_read
 from gateway.notifications.preferences import PreferencesUpdate, preferences_of, replace_preferences
 from gateway.notifications.views import DeviceList, DeviceView, InboxPage, MarkedRead, PreferencesView
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -9,7 +9,6 @@ from pydantic import Field
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
 from gateway.http_access import AUTHENTICATED
-from gateway.jsoncodec import json_response
 from gateway.payouts.destinations import (
     DestinationCode,
     DestinationRequest,
@@ -19,7 +18,9 @@ from gateway.payouts.destinations import (
 )
 from gateway.payouts.views import PayoutPage, PayoutView
 from gateway.problems import NotFound
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.responses import json_response
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -11,7 +11,8 @@ from gateway.http_access import AUTHENTICATED
 from gateway.privacy import consent, deletion, export
 from gateway.privacy.problems import NoDeletionScheduled
 from gateway.privacy.views import DownloadLink, MarketingConsentView, PrivacyRequestList, PrivacyRequestView
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_inputs import BackupCode, OtpCode, PasswordText

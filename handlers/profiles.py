@@ -21,7 +21,8 @@ from gateway.profiles.host_applications import (
     withdraw_application,
 )
 from gateway.profiles.views import HostApplicationPage, HostApplicationView, MyProfile, PublicProfile
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 from handlers.auth_inputs import OtpCode, PasswordText

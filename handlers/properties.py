@@ -24,7 +24,8 @@ from gateway.properties.listings import (
 )
 from gateway.properties.search import SearchQuery, search_listings
 from gateway.properties.views import Calendar, ListingPage, ListingView, Released, SearchPage, TakenNight
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -11,7 +11,8 @@ from gateway.input_types import ApiDate
 from gateway.reconciliation.admin import report_detail, report_for, reports_page, request_run
 from gateway.reconciliation.csv_export import filename, report_csv
 from gateway.reconciliation.views import ReportDetail, ReportPage, RunRequested
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -9,12 +9,13 @@ from pydantic import Field, StringConstraints
 from documents.review import ReportStatus
 from gateway.http_access import AUTHENTICATED, roles
 from gateway.input_types import ProseText
+from gateway.request_models import RequestModel
 from gateway.reviews.moderation import dismiss_reports, hide_review, open_reports, report_review
 from gateway.reviews.occasions import Occasion, stay, visit
 from gateway.reviews.reading import event_reviews, listing_reviews, occasion_reviews, reviews_about
 from gateway.reviews.views import ReportPage, ReportView, ReviewPage, ReviewView, StayReviews
 from gateway.reviews.writing import ReplyInput, ReviewInput, reply_to_review, write_review
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.routing import ApiRoutes
 from gateway.security.callers import Caller
 from gateway.state import SERVICES
 

@@ -6,14 +6,11 @@ from aiohttp import web
 from pydantic import Field
 
 from documents.door_pass import DoorPass
-from documents.payment import PaymentPurpose
-from documents.ticket_order import OrderStatus, TicketOrder
 from gateway.http_access import AUTHENTICATED, authenticate
-from gateway.payments.paybill import PaybillInstructions, paybill_instructions
 from gateway.problems import NotFound
-from gateway.routing import ApiRoutes, RequestModel, created_response, idempotency_key
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes, created_response, idempotency_key
 from gateway.security.callers import Caller
-from gateway.services import Services
 from gateway.state import SERVICES
 from gateway.tickets.holding import (
     door_passes,
@@ -26,7 +23,14 @@ from gateway.tickets.holding import (
 )
 from gateway.tickets.orders import OrderRequest, cancel_order, hold_tickets, list_orders, order_for
 from gateway.tickets.qr import CONTENT_TYPES, QrFormat, qr_image, qr_link_matches
-from gateway.tickets.views import TicketOrderPage, TicketOrderView, TicketPage, TicketView
+from gateway.tickets.views import (
+    TicketOrderAnswer,
+    TicketOrderPage,
+    TicketOrderView,
+    TicketPage,
+    TicketView,
+    order_answer,
+)
 
 routes = ApiRoutes(tag="tickets")
 ORDER = "/v1/ticket-orders/{order_id}"
@@ -40,21 +44,6 @@ class PageQuery(RequestModel):
 
 class QrQuery(RequestModel):
     key: Annotated[str, Field(max_length=64)] | None = None
-
-
-class TicketOrderAnswer(TicketOrderView):
-    paybill: PaybillInstructions | None = Field(
-        None, description="How the buyer pays on the M-Pesa Paybill instead of the STK prompt; while the order is held"
-    )
-
-
-async def _order_answer(services: Services, caller: Caller, order: TicketOrder) -> TicketOrderAnswer:
-    paybill = None
-    if order.status == OrderStatus.HELD and caller.user_id == order.buyer_id:
-        paybill = await paybill_instructions(
-            services, PaymentPurpose.TICKET_ORDER, str(order.id), order.buyer_id, order.total_minor, order.currency
-        )
-    return TicketOrderAnswer(**TicketOrderView.of(order).model_dump(), paybill=paybill)
 
 
 @routes.post(
@@ -73,7 +62,7 @@ async def _order_answer(services: Services, caller: Caller, order: TicketOrder) 
 async def create_ticket_order(request: web.Request, caller: Caller, body: OrderRequest) -> web.Response:
     """Hold tickets while the buyer pays"""
     order, created = await hold_tickets(request.app[SERVICES], caller, body, idempotency_key(request))
-    return created_response(await _order_answer(request.app[SERVICES], caller, order), created)
+    return created_response(await order_answer(request.app[SERVICES], caller, order), created)
 
 
 @routes.get("/v1/ticket-orders", query=PageQuery, response=TicketOrderPage, access=AUTHENTICATED, problems=(400, 401))
@@ -86,7 +75,7 @@ async def my_ticket_orders(request: web.Request, caller: Caller, query: PageQuer
 @routes.get(ORDER, response=TicketOrderAnswer, access=AUTHENTICATED, problems=(401, 404))
 async def read_ticket_order(request: web.Request, caller: Caller) -> TicketOrderAnswer:
     """One ticket order, for its buyer, the event's host or an admin"""
-    return await _order_answer(request.app[SERVICES], caller, await order_for(caller, request.match_info["order_id"]))
+    return await order_answer(request.app[SERVICES], caller, await order_for(caller, request.match_info["order_id"]))
 
 
 @routes.post(f"{ORDER}/cancel", response=TicketOrderView, access=AUTHENTICATED, problems=(401, 404, 409))

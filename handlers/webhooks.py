@@ -2,7 +2,6 @@
 
 from aiohttp import web
 
-from gateway.jsoncodec import json_response
 from gateway.payments.mpesa_refunds import refund_of
 from gateway.payments.paybill_admin import apply_reversal_result, apply_reversal_status
 from gateway.payments.refunds import apply_mpesa_refund_result, apply_mpesa_refund_status
@@ -15,6 +14,7 @@ from gateway.payments.webhooks import (
 )
 from gateway.payouts.results import apply_b2c_result, apply_status_result
 from gateway.reconciliation.b2c import apply_b2c_check_result
+from gateway.responses import json_response
 from gateway.routing import ApiRoutes
 from gateway.state import SERVICES
 

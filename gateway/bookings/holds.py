@@ -25,7 +25,7 @@ from gateway.jobs import every
 from gateway.logs import get_logger
 from gateway.pricing.stays import ListingTerms, quote_stay
 from gateway.properties.search_cache import bump_search_version
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.settings import Settings

@@ -17,7 +17,7 @@ from gateway.database import in_transaction
 from gateway.input_types import DisplayText
 from gateway.problems import Conflict, NotFound
 from gateway.properties.search_cache import bump_search_version
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.services import Services
 
 MAX_URL_CHARS = 2_000

@@ -15,7 +15,7 @@ from gateway.conversations.reading import conversation_view, messages_page
 from gateway.conversations.sending import post_notice
 from gateway.conversations.views import ConversationView, MessagePage, ReportedConversation, ReportedPage, ReportView
 from gateway.paging import newest_first
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 

@@ -20,7 +20,7 @@ from gateway.messaging import BusUnavailable, Outgoing, PushNotice, user_room
 from gateway.messaging.catalogue import MESSAGE_CREATED
 from gateway.notifications.preferences import preferences_of
 from gateway.problems import input_prefix
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import ADMIN, Caller
 from gateway.services import Services
 

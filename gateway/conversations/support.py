@@ -16,7 +16,7 @@ from gateway.conversations.problems import ConversationNotOpen
 from gateway.conversations.sending import MessageRequest, post_notice, send_message
 from gateway.notifications.dispatch import notify
 from gateway.problems import NotFound
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 

@@ -14,7 +14,7 @@ from gateway.files.lifecycle import owned_file, remove_objects
 from gateway.files.problems import FileNotFound, FileTooLarge, FileTypeRefused, StorageUnavailable, UploadMissing
 from gateway.files.views import UploadForm, UploadTicket
 from gateway.logs import get_logger
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import ProviderMisconfigured, VendorRejected, VendorUnavailable

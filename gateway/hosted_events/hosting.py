@@ -17,7 +17,7 @@ from gateway.input_types import ApiDatetime, DisplayedPlace, DisplayText, ProseT
 from gateway.paging import newest_first
 from gateway.problems import NotFound
 from gateway.properties.listings import listing_for, sanitised_description
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from gateway.maps.proxy import answer, normalized_point, normalized_text
 from gateway.maps.views import PlaceAnswer, Places, Routes, Suggestions
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.maps import DEFAULT_COUNTRY, LatLng, LocationBias, TravelMode

@@ -20,7 +20,7 @@ from gateway.notifications.dispatch import notify
 from gateway.notifications.problems import BroadcastNotFound
 from gateway.notifications.views import BroadcastView
 from gateway.paging import newest_first
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import ROLES
 from gateway.services import Services
 

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from documents.device import Device, Platform
 from gateway.notifications.problems import DeviceNotFound
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from providers.push import DeviceToken
 
 

@@ -14,7 +14,7 @@ from documents.notification_preferences import (
     QuietHours,
     checked_time_zone,
 )
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.services import Services
 
 

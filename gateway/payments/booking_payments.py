@@ -1,12 +1,16 @@
-"""Paying for a stay: a held booking is payable at its frozen price; success confirms it, cancellation refunds it."""
+"""Paying for a stay: a held booking is payable at its frozen price, its guest sees how to pay it on the Paybill;
+success confirms it, cancellation refunds it."""
 
 from beanie import PydanticObjectId
 from bson import ObjectId
+from pydantic import Field
 
 from documents.booking import Booking, BookingStatus
-from documents.payment import Payment
+from documents.payment import Payment, PaymentPurpose
 from gateway.bookings.lifecycle import booking_for, confirm_booking
+from gateway.bookings.views import BookingView
 from gateway.logs import get_logger
+from gateway.payments.paybill import PaybillInstructions, paybill_instructions
 from gateway.payments.problems import TargetNotPayable
 from gateway.payments.purposes import PayableTarget, PurposeHandler, TargetUnavailable
 from gateway.payments.refunds import request_refund
@@ -16,6 +20,25 @@ from gateway.services import Services
 
 log = get_logger("lango.payments")
 CANCELLED_REFUND_REASON = "Your booking was cancelled."
+
+
+# Here, not in gateway.bookings.views: the bookings package comes before payments, which it may not import.
+class BookingAnswer(BookingView):
+    paybill: PaybillInstructions | None = Field(
+        None,
+        description="How the guest pays on the M-Pesa Paybill instead of the STK prompt; while the booking is held",
+    )
+
+
+async def booking_answer(services: Services, caller: Caller, booking: Booking) -> BookingAnswer:
+    """The booking as `caller` sees it: its guest, while it is held, also sees how to pay it on the Paybill."""
+    paybill = None
+    if booking.status == BookingStatus.HELD and caller.user_id == booking.guest_id:
+        price = booking.price
+        paybill = await paybill_instructions(
+            services, PaymentPurpose.BOOKING, str(booking.id), booking.guest_id, price.total_minor, price.currency
+        )
+    return BookingAnswer(**BookingView.of(booking).model_dump(), paybill=paybill)
 
 
 class BookingPayments(PurposeHandler):

@@ -13,7 +13,7 @@ from gateway.payments.purposes import purpose_handler
 from gateway.payments.push_limits import count_stk_push
 from gateway.payments.settle import close_payment_unpaid
 from gateway.payments.views import publish_payment_updated
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.vendors.payments import PaymentVendors

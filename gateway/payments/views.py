@@ -1,9 +1,11 @@
-"""What a payment looks like to its payer: in answers and in the `payment.updated` events of every transition."""
+"""What a payment looks like to its payer: in answers and in the `payment.updated` events of every transition; and
+what admins see of Paybill money that matched nothing."""
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from documents.paybill import PaybillPayment, PaybillStatus
 from documents.payment import Payment, PaymentPurpose, PaymentRefund, PaymentStatus, RefundStatus
 from gateway.logs import get_logger
 from gateway.messaging.bus import BusUnavailable, PushNotice
@@ -141,3 +143,33 @@ async def change_refund(services: Services, payment: Payment, key: str, status: 
     except BusUnavailable as error:
         log.warning("refund.updated not published", payment_id=str(payment.id), error=str(error))
     return updated
+
+
+class PaybillPaymentView(BaseModel):
+    id: str
+    trans_id: str = Field(description="M-Pesa's transaction id (receipt)")
+    amount_minor: int
+    currency: str
+    account_reference: str = Field(description="the account number the payer typed")
+    msisdn: str
+    payer_name: str
+    paid_at: datetime | None
+    status: PaybillStatus
+    unmatched_reason: str | None
+    purpose: PaymentPurpose | None
+    target_id: str | None
+    payment_id: str | None
+    resolved_by: str | None
+    resolution_note: str | None
+    reversal_receipt: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, received: PaybillPayment) -> "PaybillPaymentView":
+        return cls(id=str(received.id), **received.model_dump(exclude={"id", "raw", "claimed_at", "updated_at",
+                                                                        "reversal_conversation_id"}))  # fmt: skip
+
+
+class UnmatchedPage(BaseModel):
+    items: list[PaybillPaymentView]
+    next_cursor: str | None

@@ -14,7 +14,7 @@ from gateway.logs import get_logger
 from gateway.payments.problems import PaymentDetailsInvalid
 from gateway.payouts.views import masked_phone
 from gateway.problems import NotFound
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 from providers.errors import VendorRejected

@@ -1,9 +1,10 @@
-"""What a payout looks like to its owner: in answers, in `payout.updated` events, and in the notice once it is paid."""
+"""What a payout looks like to its owner: in answers, in `payout.updated` events, and in the notice once it is paid;
+and to admins, who also see whom it pays."""
 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from documents.notification import NotificationKind
 from documents.payout import Payout, PayoutStatus
@@ -43,6 +44,20 @@ class PayoutView(BaseModel):
 
 class PayoutPage(BaseModel):
     items: list[PayoutView]
+    next_cursor: str | None
+
+
+class AdminPayoutView(PayoutView):
+    user_id: str = Field(description="the host or agent paid")
+    send_attempts: int
+
+    @classmethod
+    def of(cls, payout: Payout) -> "AdminPayoutView":
+        return cls(**PayoutView.of(payout).model_dump(), user_id=payout.user_id, send_attempts=payout.send_attempts)
+
+
+class AdminPayoutPage(BaseModel):
+    items: list[AdminPayoutView]
     next_cursor: str | None
 
 

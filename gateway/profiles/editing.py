@@ -16,7 +16,7 @@ from gateway.files.views import FileView
 from gateway.input_types import DisplayText, ProseText
 from gateway.problems import NotFound
 from gateway.profiles.views import MyProfile, PublicProfile, RatingView
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 

@@ -25,7 +25,7 @@ from gateway.paging import newest_first
 from gateway.pricing.inputs import StayRulesInput
 from gateway.problems import Conflict, Forbidden, NotFound
 from gateway.properties.search_cache import bump_search_version
-from gateway.routing import RequestModel, validate
+from gateway.request_models import RequestModel, validate
 from gateway.security.callers import Caller, require_admin
 from gateway.services import Services
 

@@ -19,7 +19,7 @@ from gateway.properties.listings import MAX_PRICE_MINOR, Amenity
 from gateway.properties.nearby import rows_near
 from gateway.properties.search_cache import cached_page, store_page
 from gateway.properties.views import ListingSummary, SearchPage
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.services import Services
 from gateway.settings import BookingSettings
 

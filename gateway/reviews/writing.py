@@ -11,10 +11,10 @@ from pymongo.errors import DuplicateKeyError
 from documents.review import Review
 from gateway.input_types import ProseText
 from gateway.problems import NotFound, ValidationFailed
+from gateway.request_models import RequestModel
 from gateway.reviews.occasions import Occasion
 from gateway.reviews.problems import AlreadyReplied, AlreadyReviewed, NotReviewable, ReviewWindowClosed
 from gateway.reviews.reveal import reveal_if_both_in
-from gateway.routing import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from documents.clock import stored_now
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.services import Services
 from gateway.tickets.problems import ScanNotAllowed
 from gateway.tickets.scanning import Scanner, TicketScan, redeem_ticket, scan_context_for

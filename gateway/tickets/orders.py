@@ -23,7 +23,7 @@ from gateway.ledger.commission import platform_fee_minor
 from gateway.logs import get_logger
 from gateway.paging import newest_first
 from gateway.problems import NotFound
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.security.callers import Caller
 from gateway.services import Services
 from gateway.tickets.problems import NotOnSale, OrderNotAllowed, OrderStateProblem, SoldOut

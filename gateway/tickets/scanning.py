@@ -16,7 +16,7 @@ from gateway.hosted_events.problems import NotEventScanner
 from gateway.input_guard import ObjectIdStr
 from gateway.input_types import ApiDatetime
 from gateway.problems import NotFound
-from gateway.routing import RequestModel
+from gateway.request_models import RequestModel
 from gateway.services import Services
 from gateway.tickets.holders import holder_of
 from gateway.tickets.runtime import ScanContext

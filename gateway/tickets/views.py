@@ -1,4 +1,5 @@
-"""What ticket and door routes answer: orders, tickets with their secret, pages of them, scans and the scanner kit."""
+"""What ticket and door routes answer: orders (with the Paybill for their buyer), tickets with their secret, pages of
+them, scans and the scanner kit."""
 
 from datetime import datetime
 from typing import Any
@@ -6,8 +7,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from documents.door_pass import DoorPass
+from documents.payment import PaymentPurpose
 from documents.ticket import Ticket
-from documents.ticket_order import OrderLine, TicketOrder
+from documents.ticket_order import OrderLine, OrderStatus, TicketOrder
+from gateway.payments.paybill import PaybillInstructions, paybill_instructions
+from gateway.security.callers import Caller
+from gateway.services import Services
 
 
 class TicketOrderView(BaseModel):
@@ -44,6 +49,22 @@ class TicketOrderView(BaseModel):
             paid_at=order.paid_at,
             created_at=order.created_at,
         )
+
+
+class TicketOrderAnswer(TicketOrderView):
+    paybill: PaybillInstructions | None = Field(
+        None, description="How the buyer pays on the M-Pesa Paybill instead of the STK prompt; while the order is held"
+    )
+
+
+async def order_answer(services: Services, caller: Caller, order: TicketOrder) -> TicketOrderAnswer:
+    """The order as `caller` sees it: its buyer, while it is held, also sees how to pay it on the Paybill."""
+    paybill = None
+    if order.status == OrderStatus.HELD and caller.user_id == order.buyer_id:
+        paybill = await paybill_instructions(
+            services, PaymentPurpose.TICKET_ORDER, str(order.id), order.buyer_id, order.total_minor, order.currency
+        )
+    return TicketOrderAnswer(**TicketOrderView.of(order).model_dump(), paybill=paybill)
 
 
 class TicketOrderPage(BaseModel):

@@ -6,27 +6,12 @@ import secrets
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from gateway.logs import get_logger
 from gateway.settings import PaymentSettings, Settings
-from providers.emulators import (
-    DARAJA_SANDBOX,
-    PAYPAL_SANDBOX,
-    STRIPE_SANDBOX,
-    DarajaSandbox,
-    DarajaSettings,
-    PaypalEmulatorSettings,
-    PaypalSandbox,
-    StripeEmulatorSettings,
-    StripeSandbox,
-    create_daraja_emulator,
-    create_paypal_emulator,
-    create_stripe_emulator,
-    serve_emulator,
-)
 from providers.errors import ProviderError
 from providers.payments import (
     MpesaProvider,
@@ -37,6 +22,9 @@ from providers.payments import (
     StripeProvider,
     StripeSettings,
 )
+
+if TYPE_CHECKING:
+    from providers.emulators import DarajaSandbox, PaypalSandbox, StripeSandbox
 
 log = get_logger("lango.payments")
 MPESA_CALLBACK_PATH = "/webhooks/mpesa"
@@ -64,9 +52,9 @@ def paybill_urls(public_url: str, token: str) -> PaybillUrls:
 class SandboxVendors:
     """The in-process emulators standing in for vendors without credentials (sandbox mode only)."""
 
-    daraja: DarajaSandbox | None = None
-    stripe: StripeSandbox | None = None
-    paypal: PaypalSandbox | None = None
+    daraja: "DarajaSandbox | None" = None
+    stripe: "StripeSandbox | None" = None
+    paypal: "PaypalSandbox | None" = None
 
 
 @dataclass
@@ -171,6 +159,21 @@ async def _start_emulator(
 ) -> PaymentVendorSettings:
     """Serve the method's emulator on a loopback port for the app's lifetime; answer the method's settings pointed
     at it."""
+    # Imported here, not atop the module: the emulators are aiohttp servers, loaded only by a sandbox that starts one,
+    # so the payments domain loads no web server in production or in the worker.
+    from providers.emulators import (
+        DARAJA_SANDBOX,
+        PAYPAL_SANDBOX,
+        STRIPE_SANDBOX,
+        DarajaSettings,
+        PaypalEmulatorSettings,
+        StripeEmulatorSettings,
+        create_daraja_emulator,
+        create_paypal_emulator,
+        create_stripe_emulator,
+        serve_emulator,
+    )
+
     if method == "mpesa":
         daraja = DarajaSettings(callback_delay_seconds=payments.sandbox_callback_delay_s)
         # Its initiator key pair is made as it is built: kept off the event loop.

@@ -7,7 +7,7 @@ from documents.api_key import API_KEY_SCOPES
 from gateway.integrations.key_lifecycle import create_key, keys_newest_first, revoke_key, rotate_key
 from gateway.integrations.views import ApiKeyView
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.api_keys import ADMINS, ApiKeyRequest
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in

@@ -7,7 +7,7 @@ from documents.audit import AuditKind
 from gateway.accounts.audit_log import audit_events
 from gateway.accounts.views import AuditEventView
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from handlers.admin_accounts import ADMINS, AuditQuery
 from handlers.console.session import console_page, render_for, signed_in
 

@@ -6,7 +6,7 @@ from aiohttp import web
 from gateway.notifications.broadcasts import BroadcastRequest, recent_broadcasts, start_broadcast
 from gateway.notifications.views import BroadcastView
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.broadcasts import ADMIN
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in

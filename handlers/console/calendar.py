@@ -13,7 +13,7 @@ from gateway.bookings.lifecycle import booking_for
 from gateway.calendar_sync.imports import imports_of
 from gateway.problems import Problem
 from gateway.properties.listings import managed_listing
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in
 from handlers.properties import AGENT, DateRange

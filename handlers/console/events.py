@@ -7,8 +7,8 @@ from aiohttp import web
 
 from gateway.hosted_events.hosting import event_for, hosts, list_events, ticket_types_of
 from gateway.hosted_events.views import CheckinStats, EventView
-from gateway.jsoncodec import json_response
 from gateway.problems import NotFound
+from gateway.responses import json_response
 from gateway.state import SERVICES
 from gateway.tickets.scanning import Scanner, scan_context_for
 from handlers.console.session import check_form_token, console_page, render_for, signed_in

@@ -7,7 +7,7 @@ from documents.ledger_entry import LedgerKind
 from gateway.ledger.reading import balances_page, entries_page
 from gateway.ledger.views import LedgerBalanceView, LedgerEntryView
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from handlers.console.session import console_page, render_for, signed_in
 from handlers.ledger import ADMINS, BalancesQuery, EntriesQuery
 

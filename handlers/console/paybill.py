@@ -5,10 +5,11 @@ from aiohttp import web
 
 from documents.payment import PaymentPurpose
 from gateway.payments.paybill_admin import assign_unmatched, refund_unmatched, unmatched_page
+from gateway.payments.views import PaybillPaymentView
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
-from handlers.admin_paybill import ADMINS, Assignment, PaybillPaymentView, Return, UnmatchedQuery
+from handlers.admin_paybill import ADMINS, Assignment, Return, UnmatchedQuery
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in
 
 routes = web.RouteTableDef()

@@ -5,10 +5,11 @@ from aiohttp import web
 
 from documents.payout import PayoutStatus
 from gateway.payouts.admin import payouts_page, retry_payout
+from gateway.payouts.views import AdminPayoutView
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
-from handlers.admin_payouts import ADMINS, AdminPayoutsQuery, AdminPayoutView
+from handlers.admin_payouts import ADMINS, AdminPayoutsQuery
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in
 
 routes = web.RouteTableDef()

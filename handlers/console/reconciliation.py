@@ -8,7 +8,7 @@ from gateway.problems import Problem
 from gateway.reconciliation.admin import report_for, reports_page, request_run
 from gateway.reconciliation.run import statement_sources
 from gateway.reconciliation.views import ReportView
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.admin_accounts import ADMINS
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from gateway.payments.admin_refunds import refund_by_admin
 from gateway.problems import Problem, ValidationFailed
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.admin_refunds import ADMINS, AdminRefund
 from handlers.console.payments import PAYMENTS, payment_page

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from gateway.accounts import console_sessions, sessions, signin
 from gateway.problems import Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.auth import SecondFactor, SignIn
 from handlers.auth_inputs import device_of

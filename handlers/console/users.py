@@ -11,7 +11,7 @@ from gateway.accounts import roles as role_changes
 from gateway.accounts.provisioning import account_named
 from gateway.paging import newest_first
 from gateway.problems import NotFound, Problem
-from gateway.routing import validate
+from gateway.request_models import validate
 from gateway.state import SERVICES
 from handlers.admin_accounts import ADMINS, ROLE_NAMES, AccountLockChange, TwoFactorReset, role_of
 from handlers.console.session import SignedIn, check_form_token, console_page, render_for, see_other, signed_in

@@ -8,7 +8,8 @@ from aiohttp.test_utils import TestClient
 from pydantic import BaseModel, Field
 
 from gateway.app import create_app
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.settings import Settings
 
 PROBLEM = "application/problem+json"

@@ -10,7 +10,8 @@ from pymongo import AsyncMongoClient
 
 from gateway.app import create_app
 from gateway.input_guard import ObjectIdStr, parse_object_id
-from gateway.routing import ApiRoutes, RequestModel
+from gateway.request_models import RequestModel
+from gateway.routing import ApiRoutes
 from gateway.settings import Settings
 from gateway.state import SERVICES
 from tests.conftest import TEST_DATABASE

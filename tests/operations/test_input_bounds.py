@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from gateway.input_guard import INT64_MAX, INT64_MIN
 from gateway.input_types import ApiDate, ApiDatetime, DisplayText
 from gateway.problems import INPUT_PREFIX_CHARS, INSTANCE_CHARS, ValidationFailed
-from gateway.routing import RequestModel, validate
+from gateway.request_models import RequestModel, validate
 from gateway.tickets.scanning import SocketTicketScan
 from handlers import ROUTE_GROUPS
 from tests.factories import DEFAULT_PASSWORD, access_token_for, auth_header, create_user

@@ -2,13 +2,14 @@
 exactly once however often it comes, and unmatched money that admins assign or return."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from aiohttp.test_utils import TestClient
 
 from documents.booking import Booking
-from documents.paybill import PaybillPayment
+from documents.paybill import PaybillPayment, PaybillStateConflict, PaybillStatus
 from documents.payment import Payment
 from gateway.messaging.bus import Published
 from gateway.state import SERVICES
@@ -125,6 +126,23 @@ async def test_unmatched_money_is_listed_then_assigned_or_returned(client: TestC
     assert emulator.transactions[stray_paid.trans_id].reversed_by == returned.reversal_receipt
     page = await (await client.get("/v1/admin/paybill/unmatched", headers=admin)).json()
     assert page["items"] == []
+
+
+async def test_two_admins_returning_the_same_money_start_one_reversal(client: TestClient, sandbox: SandboxVendors) -> None:
+    stray_paid = await pay_bill(daraja(sandbox), PAYER, 700, "", validated=False)
+    stray = await PaybillPayment.find_one({"trans_id": stray_paid.trans_id})
+    assert stray is not None and stray.status == PaybillStatus.UNMATCHED
+    # Both read it unmatched; the move is conditional on that, so the second finds it being returned.
+    first, second = await asyncio.gather(
+        stray.start_refund("admin-1", "nobody claims it"), stray.start_refund("admin-2", "nobody claims it"), return_exceptions=True
+    )
+    moved, refused = (first, second) if isinstance(second, Exception) else (second, first)
+    assert isinstance(moved, PaybillPayment) and moved.status == PaybillStatus.REFUNDING
+    assert isinstance(refused, PaybillStateConflict)
+    assert (refused.target, refused.current) == (PaybillStatus.REFUNDING, PaybillStatus.REFUNDING)
+    # A lapsed-lease claim of money already being returned stands aside instead of raising.
+    assert await stray.claim(moved.updated_at, timedelta(0), from_unmatched=True) is None
+    assert (await PaybillPayment.get(stray.id)).resolved_by == moved.resolved_by
 
 
 async def test_confirmations_need_the_path_token(client: TestClient, sandbox: SandboxVendors) -> None:
