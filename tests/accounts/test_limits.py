@@ -61,6 +61,26 @@ async def test_unknown_accounts_are_limited_like_known_ones(aiohttp_client, sett
     assert answers == [401, 401, 429]
 
 
+async def test_one_address_guessing_across_accounts_is_stopped_while_others_sign_in(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    app = _app(settings, rate_limits={"login_attempts_per_address": "4/15 minutes"}, server={"trusted_proxies": ["127.0.0.1"]})
+    client = await aiohttp_client(app)
+    await create_user(client.app, email="faraji@example.com")
+    sprayer = {"X-Forwarded-For": "203.0.113.7"}
+
+    # One common password tried once on each of many accounts: no account's own budget ever fills.
+    sprayed = await asyncio.gather(*(
+        client.post("/v1/auth/login", json={**WRONG, "email": f"user{n}@example.com"}, headers=sprayer) for n in range(10)
+    ))  # fmt: skip
+
+    statuses = [answer.status for answer in sprayed]
+    assert statuses.count(401) == 4 and statuses.count(429) == 6, statuses
+    refused = next(answer for answer in sprayed if answer.status == 429)
+    assert await problem_type(refused) == "rate-limited" and int(refused.headers["Retry-After"]) > 0
+    assert (await client.post("/v1/auth/login", json=RIGHT, headers=sprayer)).status == 429
+    owner = await client.post("/v1/auth/login", json=RIGHT, headers={"X-Forwarded-For": "198.51.100.20"})
+    assert owner.status == 200, await owner.text()
+
+
 async def test_concurrent_guesses_are_counted_before_the_password_is_checked(client: TestClient) -> None:
     await create_user(client.app, email="faraji@example.com")
 

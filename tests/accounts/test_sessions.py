@@ -1,13 +1,20 @@
-"""Refresh-token rotation with reuse detection, and sessions only their owner can see or revoke."""
+"""Refresh-token rotation with reuse detection, sessions only their owner can see or revoke, and a password reset that
+ends every session, its sockets included."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import pytest
+import socketio
 from aiohttp.test_utils import TestClient
 
 from documents.audit import AuditEvent, AuditKind
 from documents.session import Session
-from tests.accounts.helpers import bearer, problem_type, sign_in
+from tests.accounts.helpers import bearer, code_sent_to, problem_type, sign_in
 from tests.factories import access_token_for, auth_header, create_user
+from tests.realtime.conftest import RecordingClient
+
+CLOSED_WITHIN_S = 1.0
 
 
 async def test_concurrent_refreshes_with_one_token_let_one_through_and_revoke_the_family(client: TestClient) -> None:
@@ -87,6 +94,43 @@ async def test_password_change_signs_out_every_other_session(client: TestClient)
     assert (await client.get("/v1/auth/me", headers=bearer(elsewhere))).status == 401
     assert (await client.post("/v1/auth/refresh", json={"refresh_token": elsewhere["tokens"]["refresh_token"]})).status == 401
     assert (await sign_in(client, "eshe@example.com", "a brand new passphrase"))["status"] == "signed_in"
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[list[RecordingClient]]:
+    opened: list[RecordingClient] = []
+    yield opened
+    for socket in opened:
+        await socket.close()
+
+
+async def _socket(client: TestClient, sockets: list[RecordingClient], access_token: str) -> RecordingClient:
+    socket = RecordingClient()
+    sockets.append(socket)
+    await socket.sio.connect(str(client.make_url("/")), auth={"token": access_token}, transports=["websocket"], wait_timeout=10)
+    return socket
+
+
+async def test_a_password_reset_closes_the_accounts_sockets_and_their_tokens_open_no_other(
+    client: TestClient, sockets: list[RecordingClient]
+) -> None:
+    await create_user(client.app, email="faraji@example.com")
+    phone, laptop = await sign_in(client, "faraji@example.com"), await sign_in(client, "faraji@example.com")
+    open_sockets = [await _socket(client, sockets, signed_in["tokens"]["access_token"]) for signed_in in (phone, laptop)]
+
+    assert (await client.post("/v1/auth/password/reset", json={"email": "faraji@example.com"})).status == 202
+    code = await code_sent_to(client, "faraji@example.com")
+    reset = await client.post(
+        "/v1/auth/password/reset/confirm", json={"email": "faraji@example.com", "code": code, "new_password": "kahawa chungu asubuhi"}
+    )
+
+    assert reset.status == 200, await reset.text()
+    for socket in open_sockets:
+        await socket.wait_for(lambda s: s.disconnects == 1, CLOSED_WITHIN_S)
+        assert socket.of_type("auth.revoked") == [{"code": "session_revoked"}]
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await _socket(client, sockets, phone["tokens"]["access_token"])
+    assert sockets[-1].connect_errors[0]["message"] == "session_revoked"
 
 
 async def test_routes_declare_who_may_call_them(client: TestClient) -> None:

@@ -137,3 +137,60 @@ def test_a_redis_cluster_is_refused_without_a_single_redis_for_the_job_queue() -
         jobs={"redis_url": "redis://10.0.0.2:6379"},
     )
     assert on_cluster.redis.cluster and on_cluster.jobs.redis_url is not None
+
+
+
+def _readme_security() -> str:
+    readme = (REPO / "README.md").read_text()
+    return readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _default(path: str) -> object:
+    section, key = path.split(".")
+    return getattr(Settings.model_fields[section].default, key)
+
+
+def test_readme_security_lists_every_rate_limit_with_its_default() -> None:
+    shipped = load_settings(REPO / "config.toml").rate_limits
+    listed = {}
+    for row in _readme_security().splitlines():
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        if not row.lstrip().startswith("|") or len(cells) != 3:
+            continue
+        names = re.findall(r"`(\w+)`", cells[2])
+        if not names:
+            continue  # the header
+        # One row may name several settings, their defaults in the same order: "5/hour, 10/hour, 30/hour".
+        defaults = cells[1].split(", ") if len(names) > 1 else [cells[1]]
+        listed.update(zip(names, defaults, strict=True))
+    for name in type(shipped).model_fields:
+        assert name in listed, f"rate_limits.{name} is missing from README's Security section"
+        assert listed[name] == getattr(shipped, name) == _default(f"rate_limits.{name}"), name
+
+
+# Limits README's Security section states in its prose, each as "`setting` (default)".
+LIMITS_IN_PROSE = {
+    "bookings.max_holds_per_guest": ("(3)", 3),
+    "bookings.max_holds_per_guest_per_listing": ("(1)", 1),
+    "tickets.max_holds_per_buyer_per_event": ("(2)", 2),
+    "realtime.max_sockets_per_user": ("(10)", 10),
+    "realtime.max_sockets_per_address": ("(500)", 500),
+    "realtime.connects_per_address": ("(`300/minute`)", "300/minute"),
+    "realtime.handshake_timeout_s": ("(10 s)", 10),
+    "realtime.max_request_chars": ("(16,384)", 16_384),
+    "realtime.max_message_bytes": ("(256 KiB)", 256 * 1024),
+    "auth.recent_sign_in_s": ("(300 s)", 300),
+    "auth.otp_max_attempts": ("(5)", 5),
+    "auth.otp_resend_cooldown_s": ("(60 s)", 60),
+    "server.max_body_bytes": ("(1 MiB)", 1024 * 1024),
+    "server.max_json_depth": ("(32)", 32),
+    "storage.upload_url_ttl_s": ("(900 s)", 900),
+}
+
+
+@pytest.mark.parametrize(("path", "written", "value"), [(path, *stated) for path, stated in LIMITS_IN_PROSE.items()])
+def test_readme_security_states_each_cap_with_its_default(path: str, written: str, value: object) -> None:
+    section, key = path.split(".")
+    shipped = getattr(getattr(load_settings(REPO / "config.toml"), section), key)
+    assert f"`{path}` {written}" in " ".join(_readme_security().split())
+    assert shipped == _default(path) == value
