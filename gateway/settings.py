@@ -211,6 +211,7 @@ class RateLimitSettings(Section):
     stk_pushes_per_phone: str = "5/hour"
     stk_pushes_per_user: str = "10/hour"
     stk_pushes_per_address: str = "30/hour"
+    stk_pushes_overall: str = "10000/hour"
     holds_per_user: str = "20/hour"
     lapsed_holds_per_user: str = "5/day"
     maps_requests_per_user: str = "60/minute"

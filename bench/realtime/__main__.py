@@ -179,7 +179,7 @@ class Bench:
         return env
 
     def tokens(self, target: str, sockets: int) -> Path:
-        if target == "lango":
+        if target in ("lango", "node-jwt"):
             service = TokenService(parse_key_ring(self.keys), issuer="lango", access_ttl=_HOUR, challenge_ttl=_HOUR)
             tokens = [service.issue_access(f"u{user}", ["guest"], f"s{user}") for user in range(sockets)]
         else:
@@ -203,6 +203,9 @@ class Bench:
                 await wait_until_ready(f"http://127.0.0.1:{port}", 60, servers[-1], log_path)
             else:
                 env = {**os.environ, "PORT": str(port), "REDIS_URL": self.redis_url}
+                if target == "node-jwt":
+                    # The reference checks Lango's access tokens as a Node gateway would: EdDSA, issuer, audience, expiry.
+                    env["VERIFY_KEYS"] = json.dumps(parse_key_ring(self.keys).jwks())
                 servers.append(subprocess.Popen(["node", str(HERE / "reference_server.js")], env=env, stdout=log, stderr=log))
                 await wait_port(port, 30)
         return [f"http://127.0.0.1:{port}" for port in ports]
@@ -472,13 +475,18 @@ def main() -> None:
         " only by chance)",
     )
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of an unreported step at the first rate")
-    parser.add_argument("--targets", default="lango,node", help="servers to measure, comma-separated: lango, node")
+    parser.add_argument(
+        "--targets",
+        default="lango,node",
+        help="servers to measure, comma-separated: lango, node (the Node.js reference, trusting any token), node-jwt"
+        " (the reference checking Lango's EdDSA access tokens, as Lango does)",
+    )
     parser.add_argument("--nodes", type=int, default=1, choices=(1, 2), help="server processes sharing Redis, per target")
     parser.add_argument("--lango-env", action="append", default=[], metavar="KEY=VALUE", help="extra gateway setting")
     arguments = parser.parse_args()
     arguments.rates = [int(rate) for rate in arguments.rates.split(",")]
-    if unknown := set(arguments.targets.split(",")) - {"lango", "node"}:
-        parser.error(f"unknown target {', '.join(sorted(unknown))}: choose lango, node or both comma-separated")
+    if unknown := set(arguments.targets.split(",")) - {"lango", "node", "node-jwt"}:
+        parser.error(f"unknown target {', '.join(sorted(unknown))}: choose among lango, node, node-jwt, comma-separated")
     install_node_packages()
     use_uvloop()  # the bench publishes as a worker does, and `lango worker` runs on uvloop
     RESULTS.mkdir(parents=True, exist_ok=True)

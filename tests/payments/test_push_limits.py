@@ -1,4 +1,5 @@
-"""M-Pesa STK pushes are limited per payer phone, per paying user and per client address, before Daraja is asked."""
+"""M-Pesa STK pushes are limited per payer phone, per paying user, per client address and over the deployment, before
+Daraja is asked."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -8,7 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.payment import Payment
+from gateway.app import create_app
 from gateway.settings import Settings
+from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
 from tests.factories import settings_with
 from tests.payments.conftest import held_booking
@@ -74,3 +77,19 @@ async def test_pushes_from_one_address_are_limited(client: TestClient, sandbox: 
 
     assert [answer.status for answer in answers] == [201, 201, 201, 429]
     assert sandbox.daraja is not None and len(sandbox.daraja.pushes) == 3
+
+
+async def test_pushes_over_the_whole_deployment_are_limited(
+    aiohttp_client, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    limited = settings_with(settings, "rate_limits", stk_pushes_per_address="100/hour", stk_pushes_overall="2/hour")
+    client: TestClient = await aiohttp_client(create_app(limited))
+    bookings = [await held_booking(client) for _ in range(3)]
+    phones = ["0711000001", "0711000002", "0711000003"]
+
+    # Three guests, three phones: each within its own limits, the third over the deployment's.
+    answers = [await _pay(client, booking, booking["guest"], phone, f"key-{phone}") for booking, phone in zip(bookings, phones)]
+
+    assert [answer.status for answer in answers] == [201, 201, 429]
+    sandbox = client.app[SERVICES].payments.sandbox
+    assert sandbox is not None and sandbox.daraja is not None and len(sandbox.daraja.pushes) == 2
