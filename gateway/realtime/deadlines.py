@@ -19,7 +19,9 @@ class Deadlines:
         self._due = due
         self._when: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        # When the timer fires: uvloop answers a call_at already past with a plain Handle, which has no when().
+        self._timer_at = 0.0
 
     def __len__(self) -> int:
         return len(self._when)
@@ -32,7 +34,7 @@ class Deadlines:
         if len(self._heap) > _STALE_ALLOWANCE * len(self._when) + _STALE_MINIMUM:
             self._heap = [(at, live) for live, at in self._when.items()]
             heapq.heapify(self._heap)
-        if self._timer is None or when < self._timer.when():
+        if self._timer is None or when < self._timer_at:
             self._schedule(loop)
 
     def cancel(self, key: str) -> None:
@@ -41,7 +43,10 @@ class Deadlines:
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = loop.call_at(self._heap[0][0], self._fire) if self._heap else None
+        self._timer = None
+        if self._heap:
+            self._timer_at = self._heap[0][0]
+            self._timer = loop.call_at(self._timer_at, self._fire)
 
     def _fire(self) -> None:
         loop = asyncio.get_running_loop()

@@ -1,6 +1,9 @@
 """Many sockets' deadlines on one timer: each key fires once, at its latest deadline, and never after a cancel."""
 
 import asyncio
+import time
+
+import uvloop
 
 from gateway.realtime.deadlines import Deadlines
 
@@ -60,3 +63,39 @@ async def test_entries_left_by_churn_are_dropped_while_live_keys_still_fire() ->
     await asyncio.wait_for(record.done.wait(), 5)
 
     assert record.fired == ["kept"]
+
+
+def test_a_key_armed_while_the_timer_is_already_due_fires_on_uvloop() -> None:
+    """uvloop answers a call_at whose time has passed with a plain Handle (no when()): at 10,000 sockets the first
+    ping round takes long enough that the next deadline is already past when the timer is set again, and the
+    pongs that arrive meanwhile arm new ones."""
+    loop = uvloop.new_event_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+
+    async def scenario() -> list[str]:
+        fired: list[str] = []
+        done = asyncio.Event()
+
+        def due(key: str) -> None:
+            fired.append(key)
+            if key == "first":
+                # A long round of work: "second" falls due before this round ends, and a pong comes in meanwhile.
+                end = time.monotonic() + 0.03
+                while time.monotonic() < end:
+                    pass
+                asyncio.get_running_loop().call_soon(deadlines.arm, "pong", 0.01)
+            if key == "pong":
+                done.set()
+
+        deadlines = Deadlines(due)
+        deadlines.arm("first", 0.0)
+        deadlines.arm("second", 0.01)
+        await asyncio.wait_for(done.wait(), 5)
+        return fired
+
+    try:
+        assert loop.run_until_complete(scenario()) == ["first", "second", "pong"]
+    finally:
+        loop.close()
+    assert errors == []
