@@ -56,8 +56,8 @@ class WebSocketConnection(asyncio.Protocol):
     """Reads a client's frames (masked, possibly fragmented, at most `max_message_bytes` a message), answers pings
     and closes, and passes each message to its socket in order: the next one is handled once the last is done."""
 
-    __slots__ = ("_transport", "_sink", "_max_bytes", "_buffer", "_fragments", "_fragment_opcode", "_inbox",
-                 "_closing", "_max_buffered")  # fmt: skip
+    __slots__ = ("_transport", "_sink", "_max_bytes", "_buffer", "_fragments", "_fragment_opcode", "_fragmented_bytes",
+                 "_inbox", "_closing", "_max_buffered")  # fmt: skip
 
     def __init__(self, transport: asyncio.Transport, sink: MessageSink, max_message_bytes: int, max_buffered_bytes: int) -> None:
         self._transport: asyncio.Transport | None = transport
@@ -67,6 +67,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._buffer = b""
         self._fragments: list[bytes] | None = None
         self._fragment_opcode = OP_TEXT
+        self._fragmented_bytes = 0
         self._inbox: collections.deque[str | bytes] | None = None
         self._closing = False
 
@@ -149,7 +150,10 @@ class WebSocketConnection(asyncio.Protocol):
                 self._fail(CLOSE_PROTOCOL_ERROR)
                 return
             self._fragments.append(payload)
-            if sum(map(len, self._fragments)) > self._max_bytes:
+            # The fragments' total so far, kept as it grows: summing the list on each one would let a flood of
+            # one-byte fragments cost quadratic time.
+            self._fragmented_bytes += len(payload)
+            if self._fragmented_bytes > self._max_bytes:
                 self._fail(CLOSE_TOO_BIG)
                 return
             if final:
@@ -159,7 +163,7 @@ class WebSocketConnection(asyncio.Protocol):
             if final:
                 self._message(opcode, payload)
             else:
-                self._fragments, self._fragment_opcode = [payload], opcode
+                self._fragments, self._fragment_opcode, self._fragmented_bytes = [payload], opcode, len(payload)
         else:
             self._fail(CLOSE_PROTOCOL_ERROR)
 

@@ -179,6 +179,8 @@ async def test_an_engineio_close_packet_ends_the_websocket_too(client: TestClien
         (client_frame(TEXT, b"4" + b"x" * 8192), 1009),  # longer than realtime.max_message_bytes
         (client_frame(TEXT, b"42\xff\xfe"), 1007),  # text that is not UTF-8
         (client_frame(0x0, b"orphan"), 1002),  # a continuation of nothing
+        # Fragments each within the limit, together over it.
+        (client_frame(TEXT, b"4" + b"x" * 999, final=False) + b"".join(client_frame(0x0, b"x" * 1000, final=False) for _ in range(4)), 1009),
     ],
 )
 async def test_a_broken_or_oversized_frame_closes_the_socket_with_its_code(
