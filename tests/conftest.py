@@ -263,9 +263,9 @@ class GatewayTestServer(TestServer):
 def aiohttp_client(aiohttp_client):  # type: ignore[no-untyped-def]
     """pytest-aiohttp's client, serving an application as `lango serve` does."""
 
-    async def serve(served: Any, **kwargs: Any) -> TestClient:
+    async def serve(served: Any, *, server_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> TestClient:
         if isinstance(served, web.Application):
-            served = GatewayTestServer(served)
+            served = GatewayTestServer(served, **(server_kwargs or {}))
         return await aiohttp_client(served, **kwargs)  # type: ignore[no-any-return]
 
     return serve

@@ -18,6 +18,7 @@ from providers.emulators import DarajaSandbox, pay_bill, post_pending_results
 from providers.emulators.daraja_c2b import c2b_payload
 from tests.payments.conftest import booking_statuses, delivered, held_booking, pay, payment_statuses, stored_payment
 from tests.properties.builders import problem_type, signed_in
+from tests.tickets.builders import buyer, event_on_sale, hold
 
 PAYER = "254712345678"
 
@@ -153,3 +154,24 @@ async def test_confirmations_need_the_path_token(client: TestClient, sandbox: Sa
     )
     assert [answer.status for answer in answers] == [400, 400]
     assert await PaybillPayment.count() == 0
+
+
+async def test_a_held_ticket_order_shows_only_its_buyer_how_to_pay_it_on_the_paybill(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    sale = await event_on_sale(client, quantity=5)
+    _, headers = await buyer(client.app)
+    held = await hold(client, sale, headers, 2)
+    order = await held.json()
+    paybill = order["paybill"]
+    assert paybill["business_number"] == daraja(sandbox).settings.shortcode
+    assert paybill["amount_minor"] == order["total_minor"] == 300_000
+    # The host may see the order, not how to pay it (the instructions name the buyer's account reference).
+    host_view = await (await client.get(f"/v1/ticket-orders/{order['id']}", headers=sale.host_headers)).json()
+    assert host_view["paybill"] is None
+
+    paid = await pay_bill(daraja(sandbox), PAYER, kes(paybill["amount_minor"]), paybill["account_number"])
+
+    assert paid.accepted and paid.confirmation_statuses == [200]
+    settled = await (await client.get(f"/v1/ticket-orders/{order['id']}", headers=headers)).json()
+    assert settled["status"] == "paid" and settled["paybill"] is None
