@@ -208,8 +208,10 @@ class Payment(Document, AdvancesState):
         self, refunded_total_minor: int, fully: bool, reason: str, session: AsyncClientSession | None = None
     ) -> "Payment":
         """succeeded or partially refunded -> (partially) refunded, only ever from the refunded total this payment
-        holds to a larger one."""
-        target = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+        holds to a larger one. A total that reaches what was collected is a full refund whatever the statement said:
+        two refunds answered at once may each be reported partial while together they return everything."""
+        collected = self.charged_amount_minor or self.requested_amount_minor
+        target = PaymentStatus.REFUNDED if fully or refunded_total_minor >= collected else PaymentStatus.PARTIALLY_REFUNDED
         if self.refunded_minor >= refunded_total_minor:
             raise PaymentStateConflict(self.id, target, self.status)
         return await self._reach(

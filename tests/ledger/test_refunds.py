@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from gateway.ledger.accounts import FX_CONVERSION, PLATFORM_REVENUE, REFUNDS_PAYABLE, cash, host_payable
-from gateway.payments.refunds import request_refund
+from gateway.payments.refunds import record_vendor_refund, request_refund
 from gateway.state import SERVICES
 from gateway.vendors.payments import SandboxVendors
 from tests.hosted_events.test_cancellation import cancel, paid_order, run_cancellation_job
@@ -113,6 +113,24 @@ async def test_a_refund_made_at_stripe_and_never_asked_here_falls_due_and_is_ret
     assert await kinds_of(payment["id"]) == ["payment_collected", "commission", "reversal", "refund"]
     assert await balance(cash("stripe")) == total - total // 4
     assert await balance(REFUNDS_PAYABLE) == 0
+    assert await ledger_problems() == []
+
+
+async def test_partial_statements_that_together_return_everything_leave_the_payment_refunded(
+    client: TestClient, sandbox: SandboxVendors
+) -> None:
+    # Two refunds answered at once: the answer to the first, read after the second had succeeded, sums both but says
+    # "partial"; the second's "full" then finds nothing new. The payment must still read refunded.
+    booking = await held_booking(client)
+    total = booking["price"]["total_minor"]
+    payment = await paid_by_card(client, sandbox, booking)
+    services = client.app[SERVICES]
+
+    assert await record_vendor_refund(services, await stored_payment(payment["id"]), total, False, "partial") is not None
+    assert await record_vendor_refund(services, await stored_payment(payment["id"]), total, True, "full") is None
+
+    refunded = await stored_payment(payment["id"])
+    assert (refunded.status, refunded.refunded_minor) == ("refunded", total)
     assert await ledger_problems() == []
 
 

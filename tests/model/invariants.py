@@ -66,6 +66,9 @@ async def money(market: Marketplace, world: World) -> list[str]:
             violations.append(f"{name} counts as paid, but {paid.method} collected nothing")
         if collected and status not in COLLECTED and payment.get("flagged") is None and vendor_told_us(market, payment):
             violations.append(f"{name}: {paid.method} collected the money and said so, and it is neither kept nor flagged")
+        refunded, charged = payment.get("refunded_minor", 0), payment.get("charged_amount_minor") or payment["requested_amount_minor"]
+        if status in COLLECTED and (status == "refunded") != (refunded >= charged):
+            violations.append(f"{name} has {refunded} of {charged} refunded")
         if status not in COLLECTED:
             continue
         asked = sum(refund["requested_minor"] for refund in payment.get("refunds", []) if refund["status"] in REFUND_COVERS)
