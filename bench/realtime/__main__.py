@@ -227,6 +227,10 @@ class Bench:
             hello = await client.read()
             figures.connected, figures.connect_s = hello["connected"], hello["connect_s"]
             figures.connect_cpu_us = (sum(cpu_s(server.pid) for server in servers) - cpu_before) * 1e6 / max(1, figures.connected)
+            # The load client's share: the storm's wall time is both sides' CPU on two shared cores.
+            client_cpu_us = cpu_s(client.process.pid) * 1e6 / max(1, figures.connected)
+            print(f"  {target:5} {sockets:>6} sockets  connected in {figures.connect_s:.1f} s, CPU per socket: "
+                  f"server {figures.connect_cpu_us:.0f} us, load client {client_cpu_us:.0f} us", flush=True)
             await asyncio.sleep(2)  # let the servers' allocations settle before reading their memory
             after = sum(rss_kib(server.pid) for server in servers)
             figures.kib_per_socket = (after - before) / max(1, figures.connected)

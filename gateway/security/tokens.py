@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from gateway.crypto.encoding import from_b64url
 from gateway.crypto.signing_keys import KeyRing, ephemeral_key_ring, parse_key_ring
 from gateway.logs import get_logger
-from gateway.security.signature_checks import Check, SignatureChecks, signature_holds
+from gateway.security.signature_checks import Check, SignatureChecks, checking_key, signature_holds
 from gateway.settings import AuthSettings
 
 ALGORITHM = "EdDSA"
@@ -89,6 +89,7 @@ class TokenService:
         signature_checks: SignatureChecks | None = None,
     ) -> None:
         self._keys = keys
+        self._checking_keys = {kid: checking_key(key) for kid, key in keys.verifying_keys.items()}
         self._issuer = issuer
         self.access_ttl = access_ttl
         self.challenge_ttl = challenge_ttl
@@ -169,9 +170,9 @@ class TokenService:
         kid = _unverified_kid(token)
         if kid is None:
             raise TokenInvalid("not a JWT naming its key")
-        key = self._keys.verifying_key(kid)
-        if key is None:
+        if self._keys.verifying_key(kid) is None:
             raise TokenInvalid("signed by a retired or unknown key")
+        key = self._checking_keys[kid]
         signing_input, _, signature = token.rpartition(".")
         try:
             return key, from_b64url(signature), signing_input.encode()
