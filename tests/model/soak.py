@@ -7,6 +7,7 @@ its own), then runs fresh random runs of the model, each up to --run-steps steps
 
 import argparse
 import asyncio
+import signal
 import sys
 import tempfile
 import threading
@@ -32,6 +33,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=10_000, help="steps to run in all (default 10,000)")
     parser.add_argument("--run-steps", type=int, default=50, help="steps of one run before a fresh cast (default 50)")
     arguments = parser.parse_args()
+    # Stopped with SIGTERM, the soak unwinds as on Ctrl-C: its gateways, database and Redis are stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="lango-soak-") as workdir:
         mongodb = start_secantusdb(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir) / "db")
         redis = None if _redis_answers("127.0.0.1", 6379) else start_redis(EmbeddedSettings(), port=free_port(), data_dir=Path(workdir) / "redis")
