@@ -227,6 +227,15 @@ def pytest_runtest_call(item: pytest.Item) -> object:
         LOOP_WATCHDOG.recording = False
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    # pytest-timeout shows the threads' stacks; a hung test's cause is usually a task of the loop, so list them too.
+    report = yield
+    if call.excinfo is not None and "pytest-timeout" in str(call.excinfo.value):
+        report.sections.append(("asyncio tasks at the timeout", LOOP_WATCHDOG.pending_tasks()))
+    return report
+
+
 @pytest.fixture(autouse=True)
 async def no_blocking_calls() -> AsyncIterator[None]:
     """Fail a test whose body held the event loop longer than BLOCKING_THRESHOLD_S at a stretch."""

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import io
 import sys
 import threading
 import time
@@ -55,6 +56,15 @@ class LoopWatchdog:
         elif self._collecting_since is not None:
             self._collected_s += time.monotonic() - self._collecting_since
             self._collecting_since = None
+
+    def pending_tasks(self) -> str:
+        """Every task of the watched loop not yet done, with where each waits: what a hung test was waiting for."""
+        if self._loop is None:
+            return "no loop watched"
+        written = io.StringIO()
+        for task in asyncio.all_tasks(self._loop):
+            task.print_stack(limit=8, file=written)
+        return written.getvalue() or "no task pending"
 
     def _collector_s(self) -> float:
         since = self._collecting_since
