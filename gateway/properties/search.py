@@ -259,7 +259,10 @@ def _filters(query: SearchQuery) -> dict[str, Any]:
     filters: dict[str, Any] = {"status": PropertyStatus.PUBLISHED.value}
     if query.type:
         filters["type"] = {"$in": [kind.value for kind in query.type]}
-    price = {op: value for op, value in (("$gte", query.min_price_minor), ("$lte", query.max_price_minor)) if value is not None}
+    # The upper bound as "below the next minor unit": the same for integer prices, and the embedded engine
+    # (SecantusDB 0.7) drops documents equal to an inclusive upper bound when it scans a compound index.
+    below = None if query.max_price_minor is None else query.max_price_minor + 1
+    price = {op: value for op, value in (("$gte", query.min_price_minor), ("$lt", below)) if value is not None}
     if price:
         filters["nightly_price_minor"] = price
     if query.min_bedrooms is not None:

@@ -213,3 +213,13 @@ async def test_bad_cursors_and_inconsistent_queries_are_refused(client: TestClie
     distance_without_point = await client.get("/v1/properties", params={"sort": "distance"}, headers=guest)
     assert distance_without_point.status == 422
     assert (await client.get("/v1/properties")).status == 401
+
+
+async def test_a_listing_priced_at_a_bound_of_the_price_filter_is_found(client: TestClient) -> None:
+    _, agent = await signed_in(client, "agent")
+    for price in (400_000, 500_000, 600_000, 700_000):
+        await published_listing(client, agent, title=f"at {price}", nightly_price_minor=price)
+    _, guest = await signed_in(client)
+    for sort in ("price", "-price", "newest"):
+        page = await search(client, guest, sort=sort, min_price_minor=500_000, max_price_minor=600_000)
+        assert sorted(item["title"] for item in page["items"]) == ["at 500000", "at 600000"], sort

@@ -59,7 +59,8 @@ search_strategy = st.fixed_dictionaries(
     },
     optional={
         "stay": st.tuples(st.integers(0, 8), st.integers(1, 4)),
-        "max_price_minor": st.sampled_from([150_000, 250_000]),
+        # 200,000 is a listing's price: a listing priced at the bound is found.
+        "max_price_minor": st.sampled_from([150_000, 200_000, 250_000]),
         "min_bedrooms": st.integers(1, 3),
         "guests": st.integers(2, 5),
         "amenities": st.lists(st.sampled_from(AMENITIES), min_size=1, max_size=2, unique=True),
