@@ -1,8 +1,9 @@
 """The heap is frozen again as sockets accumulate, and thawed when most frozen sockets have gone."""
 
 import gc
+import weakref
 
-from gateway.realtime.heap import SETTLE_MIN_NEW_SOCKETS, HeapSettler
+from gateway.realtime.heap import SETTLE_MIN_NEW_SOCKETS, HeapSettler, settle
 
 
 def test_growth_freezes_once_per_step_a_settled_burst_freezes_its_tail_and_a_large_drop_thaws() -> None:
@@ -23,5 +24,26 @@ def test_freezing_moves_live_objects_out_of_the_collectors_reach() -> None:
     gc.freeze()
     try:
         assert gc.get_freeze_count() >= before + len(sockets_like)
+    finally:
+        gc.unfreeze()
+
+
+class _Closed:
+    """A closed socket's objects: they refer to each other, so only the collector frees them."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_thaw_reclaims_the_closed_sockets_cycles_at_once_and_freezes_what_lives() -> None:
+    closed = _Closed()
+    gone = weakref.ref(closed)
+    alive = [{"sid": n} for n in range(1000)]
+    gc.freeze()
+    try:
+        del closed
+        settle("unfreeze")
+        assert gone() is None, "the closed socket's cycle waited for some later full pass"
+        assert gc.get_freeze_count() >= len(alive), "the heap was left thawed: every later full pass walks it all"
     finally:
         gc.unfreeze()
