@@ -99,9 +99,14 @@ class Payout(Document, AdvancesState):
             session=session,
         )
 
-    async def mark_failed(self, result_code: str | None, reason: str, now: datetime) -> "Payout":
+    async def mark_failed(
+        self, result_code: str | None, reason: str, now: datetime, session: AsyncClientSession | None = None
+    ) -> "Payout":
         return await self._reach(
-            PayoutStatus.FAILED, {"result_code": result_code, "reason": reason, "settled_at": now}, unset=("open_key",)
+            PayoutStatus.FAILED,
+            {"result_code": result_code, "reason": reason, "settled_at": now},
+            unset=("open_key",),
+            session=session,
         )
 
     async def note_status_query(self, now: datetime) -> None:
@@ -121,17 +126,6 @@ class Payout(Document, AdvancesState):
         sources = allowed if allowed is not None else REACHABLE_FROM[target]  # type: ignore[index]
         expected = {"status": {"$in": [status.value for status in sources]}}
         return await self._advance(target, expected, changes, unset=unset, increment=increment, session=session)
-
-    @classmethod
-    async def unsettled_minor(cls, user_id: str, currency: str, session: AsyncClientSession | None = None) -> int:
-        """What the person's payouts still on their way carry: reserved, and posted to the ledger only once paid."""
-        match = {"user_id": user_id, "currency": currency, "status": {"$in": [status.value for status in UNSETTLED]}}
-        cursor = await cls.get_pymongo_collection().aggregate(
-            [{"$match": match}, {"$group": {"_id": None, "total": {"$sum": "$amount_minor"}}}], session=session
-        )
-        async for row in cursor:
-            return int(row["total"])
-        return 0
 
     @classmethod
     async def by_id(cls, payout_id: str) -> "Payout | None":

@@ -11,7 +11,8 @@ SUSPENSE = "suspense"
 FX_CONVERSION = "fx_conversion"
 
 ACCOUNT_NAME = re.compile(r"^(platform_revenue|refunds_payable|suspense|fx_conversion|cash:[a-z0-9_]{1,32}|"
-                          r"host_payable:[0-9a-f]{24}|host_receivable:[0-9a-f]{24}|vendor_fees:[a-z0-9_]{1,32})$")  # fmt: skip
+                          r"host_payable:[0-9a-f]{24}|host_receivable:[0-9a-f]{24}|payouts_in_flight:[0-9a-f]{24}|"
+                          r"vendor_fees:[a-z0-9_]{1,32})$")  # fmt: skip
 
 
 def cash(provider: str) -> str:
@@ -27,6 +28,12 @@ def host_payable(user_id: str) -> str:
 def host_receivable(user_id: str) -> str:
     """What a host owes the platform: a refund's host share beyond what the host was still owed (already paid out)."""
     return f"host_receivable:{user_id}"
+
+
+def payouts_in_flight(user_id: str) -> str:
+    """What a host's payouts sent and not yet settled carry: taken from what they are owed as the payout starts, so
+    nothing else (a refund, another payout) can take it too; paid out from here, or returned when the payout fails."""
+    return f"payouts_in_flight:{user_id}"
 
 
 def vendor_fees(provider: str) -> str:

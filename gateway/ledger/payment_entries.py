@@ -5,7 +5,6 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerCause, LedgerKind
 from documents.payment import Payment
-from documents.payout import Payout
 from gateway.ledger.accounts import (
     FX_CONVERSION,
     PLATFORM_REVENUE,
@@ -84,9 +83,8 @@ async def post_refund_due(
     host_share = due - commission
     lines: list[Line] = [(PLATFORM_REVENUE, currency, commission), (REFUNDS_PAYABLE, currency, -due)]
     if payment.payee_id:
-        # A payout on its way carries part of the balance: that part is the host's already, as if paid out.
-        balance = await LedgerBalance.of(host_payable(payment.payee_id), currency, session)
-        still_owed = max(0, -balance - await Payout.unsettled_minor(payment.payee_id, currency, session))
+        # What a payout on its way carries left this balance as the payout started (reserved): it is the host's already.
+        still_owed = max(0, -await LedgerBalance.of(host_payable(payment.payee_id), currency, session))
         from_earnings = min(host_share, still_owed)
         lines += [(host_payable(payment.payee_id), currency, from_earnings),
                   (host_receivable(payment.payee_id), currency, host_share - from_earnings)]  # fmt: skip

@@ -5,7 +5,7 @@ from typing import Any
 
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerEntry, LedgerKind
-from gateway.ledger.accounts import host_payable, host_receivable
+from gateway.ledger.accounts import host_payable, host_receivable, payouts_in_flight
 from gateway.ledger.views import (
     CurrencyEarnings,
     EarningsView,
@@ -19,24 +19,27 @@ from gateway.security.callers import Caller, require_admin
 
 
 async def earnings_of(caller: Caller) -> EarningsView:
-    """The caller's own, per currency, from their payable and receivable balances: no line is summed on a read."""
+    """The caller's own, per currency, from their payable, receivable and in-flight balances: no line is summed on a
+    read."""
     user_id = caller.user_id
-    balances = await LedgerBalance.find({"account": {"$in": [host_payable(user_id), host_receivable(user_id)]}}).to_list()
-    payable = {b.currency: b for b in balances if b.account == host_payable(user_id)}
-    receivable = {b.currency: b for b in balances if b.account == host_receivable(user_id)}
+    accounts = [host_payable(user_id), host_receivable(user_id), payouts_in_flight(user_id)]
+    balances = await LedgerBalance.find({"account": {"$in": accounts}}).to_list()
+    by_account = {(b.account, b.currency): b for b in balances}
     currencies = []
-    for currency in sorted(set(payable) | set(receivable)):
-        owed = payable.get(currency) or LedgerBalance(account=host_payable(user_id), currency=currency)
-        owing = receivable.get(currency) or LedgerBalance(account=host_receivable(user_id), currency=currency)
-        paid_out = owed.by_kind.get(LedgerKind.PAYOUT.value, 0)
+    for currency in sorted({b.currency for b in balances}):
+        owed, owing, in_flight = (by_account.get((a, currency)) or LedgerBalance(account=a, currency=currency) for a in accounts)
+        # A payout's amount leaves what the host is owed as it starts (reserved); paid out once the vendor says so.
+        reserved = owed.by_kind.get(LedgerKind.PAYOUT.value, 0)
+        on_the_way = max(0, -in_flight.balance_minor)
         currencies.append(CurrencyEarnings(
             currency=currency,
             gross_minor=-owed.by_kind.get(LedgerKind.PAYMENT_COLLECTED.value, 0),
             commission_minor=owed.by_kind.get(LedgerKind.COMMISSION.value, 0),
             refunded_minor=owed.by_kind.get(LedgerKind.REVERSAL.value, 0) + owing.by_kind.get(LedgerKind.REVERSAL.value, 0),
-            earned_minor=-(owed.balance_minor - paid_out) - owing.balance_minor,
-            paid_out_minor=paid_out,
+            earned_minor=-(owed.balance_minor - reserved) - owing.balance_minor,
+            paid_out_minor=reserved - on_the_way,
             pending_minor=max(0, -owed.balance_minor),
+            on_the_way_minor=on_the_way,
             owed_by_host_minor=max(0, owing.balance_minor),
         ))  # fmt: skip
     return EarningsView(user_id=user_id, currencies=currencies)

@@ -1,11 +1,11 @@
-"""A host's earnings as they see them: the ledger's figures, with what they are owed split into held back (pending),
-payable now and on its way in a payout."""
+"""A host's earnings as they see them: the ledger's figures, with what they are owed split into held back (pending)
+and payable now."""
 
 from datetime import datetime, timedelta
 
 from gateway.ledger.reading import earnings_of
 from gateway.ledger.views import EarningsView
-from gateway.payouts.earnings import on_the_way_minor, payable_minor
+from gateway.payouts.earnings import payable_minor
 from gateway.security.callers import Caller
 from gateway.services import Services
 
@@ -14,22 +14,15 @@ PAID_OUT_IN = "KES"
 
 
 async def earnings_now(services: Services, caller: Caller, now: datetime) -> EarningsView:
-    """The caller's earnings per currency: what the ledger says they are owed, less what a payout carries now and
-    what the next payout would pay, is what the holdback still keeps."""
+    """The caller's earnings per currency: what the ledger says they are owed (what payouts on their way carry is
+    reserved out of it already), less what the next payout would pay, is what the holdback still keeps."""
     view = await earnings_of(caller)
     currencies = []
     for earnings in view.currencies:
         owed = earnings.pending_minor
         if earnings.currency == PAID_OUT_IN and owed:
             holdback = timedelta(seconds=services.settings.payouts.holdback_s)
-            on_the_way = min(owed, await on_the_way_minor(caller.user_id))
-            payable = min(owed - on_the_way, await payable_minor(caller.user_id, now, holdback))
-            earnings = earnings.model_copy(
-                update={
-                    "pending_minor": owed - on_the_way - payable,
-                    "payable_minor": payable,
-                    "on_the_way_minor": on_the_way,
-                }
-            )
+            payable = min(owed, await payable_minor(caller.user_id, now, holdback))
+            earnings = earnings.model_copy(update={"pending_minor": owed - payable, "payable_minor": payable})
         currencies.append(earnings)
     return view.model_copy(update={"currencies": currencies})

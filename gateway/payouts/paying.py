@@ -10,7 +10,7 @@ from documents.payout import Payout, PayoutStateConflict, PayoutStatus
 from documents.payout_destination import PayoutDestination
 from gateway.database import in_transaction
 from gateway.jobs import enqueue
-from gateway.ledger.payout_entries import post_payout_paid
+from gateway.ledger.payout_entries import post_payout_paid, post_payout_reserved, post_payout_returned
 from gateway.logs import get_logger
 from gateway.payouts.earnings import payable_minor
 from gateway.payouts.views import publish_payout_updated, send_payout_notice
@@ -31,17 +31,27 @@ async def start_payout(services: Services, user_id: str, now: datetime) -> Payou
     destination = await PayoutDestination.of(user_id)
     if destination is None or destination.confirmed_at > now - timedelta(seconds=settings.new_destination_hold_s):
         return None
-    payable = await payable_minor(user_id, now, timedelta(seconds=settings.holdback_s))
-    # M-Pesa pays whole shillings, at most MAX_B2C_AMOUNT_KES at once: the rest waits for the next payout.
-    amount = min(payable - payable % _KES, MAX_B2C_AMOUNT_KES * _KES)
-    if amount < settings.min_amount_minor:
-        return None
-    payout = Payout(user_id=user_id, amount_minor=amount, phone=destination.phone, open_key=user_id)
+
+    async def reserve(session: AsyncClientSession) -> Payout | None:
+        # Read, saved and reserved in one transaction: a refund or another payout moving the host's balance
+        # meanwhile conflicts with the reservation, and this is run again on what it left.
+        payable = await payable_minor(user_id, now, timedelta(seconds=settings.holdback_s), session)
+        # M-Pesa pays whole shillings, at most MAX_B2C_AMOUNT_KES at once: the rest waits for the next payout.
+        amount = min(payable - payable % _KES, MAX_B2C_AMOUNT_KES * _KES)
+        if amount < settings.min_amount_minor:
+            return None
+        payout = Payout(user_id=user_id, amount_minor=amount, phone=destination.phone, open_key=user_id)
+        await payout.insert(session=session)
+        await post_payout_reserved(session, payout)
+        return payout
+
     try:
-        await payout.insert()
+        payout = await in_transaction(services, reserve)
     except DuplicateKeyError:
         return None
-    log.info("payout started", payout_id=str(payout.id), user_id=user_id, amount_minor=amount)
+    if payout is None:
+        return None
+    log.info("payout started", payout_id=str(payout.id), user_id=user_id, amount_minor=payout.amount_minor)
     await publish_payout_updated(services, payout)
     return await send_payout(services, payout)
 
@@ -114,9 +124,16 @@ async def pay_payout(
 
 
 async def fail_payout(services: Services, payout: Payout, result_code: str | None, reason: str, now: datetime) -> Payout:
-    """No money moved: failed, and its amount payable again by the next payout."""
+    """No money moved: failed, and its amount returned to what the person is owed, for the next payout, in one
+    transaction."""
+
+    async def settle(session: AsyncClientSession) -> Payout:
+        failed = await payout.mark_failed(result_code, reason, now, session)
+        await post_payout_returned(session, failed)
+        return failed
+
     try:
-        failed = await payout.mark_failed(result_code, reason, now)
+        failed = await in_transaction(services, settle)
     except PayoutStateConflict:
         return await Payout.by_id(str(payout.id)) or payout
     log.warning("payout failed", payout_id=str(failed.id), result_code=result_code, reason=reason)

@@ -12,7 +12,7 @@ from documents.payment import Payment
 from documents.payment_event import PaymentEvent
 from documents.payout import Payout
 from documents.payout_destination import PayoutDestination
-from gateway.ledger.accounts import host_payable, host_receivable
+from gateway.ledger.accounts import host_payable, host_receivable, payouts_in_flight
 from gateway.privacy.records import (
     ERASED,
     as_json,
@@ -59,12 +59,16 @@ async def _export_vendor_statements(services: Services, subject: DataSubject) ->
     return await events(services, subject)
 
 
+# The ledger accounts named after a person.
+_PERSONS_ACCOUNTS = (host_payable, host_receivable, payouts_in_flight)
+
+
 async def _rename_ledger_accounts(services: Services, subject: DataSubject) -> None:
     """The person's ledger accounts take the pseudonym's name, in every entry's lines and in the balances, so the
     books still balance and sum the same."""
     entries = LedgerEntry.get_pymongo_collection()
     balances = LedgerBalance.get_pymongo_collection()
-    for account in (host_payable, host_receivable):
+    for account in _PERSONS_ACCOUNTS:
         before, after = account(subject.user_id), account(subject.pseudonym)
         await entries.update_many(
             {"lines.account": before},
@@ -76,7 +80,7 @@ async def _rename_ledger_accounts(services: Services, subject: DataSubject) -> N
 
 
 async def _export_ledger(services: Services, subject: DataSubject) -> Exported:
-    accounts = [host_payable(subject.user_id), host_receivable(subject.user_id)]
+    accounts = [account(subject.user_id) for account in _PERSONS_ACCOUNTS]
     cursor = LedgerEntry.get_pymongo_collection().find({"lines.account": {"$in": accounts}})
     balances = LedgerBalance.get_pymongo_collection().find({"account": {"$in": accounts}})
     records: dict[str, Any] = {"entries": [raw async for raw in cursor], "balances": [raw async for raw in balances]}

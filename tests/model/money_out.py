@@ -156,9 +156,9 @@ class MoneyOutSteps:
 
 
 async def money_out(market: Marketplace, world: World) -> list[str]:
-    """Payouts: paid exactly when posted, failed only when M-Pesa never paid them, and no agent paid by M-Pesa more
-    than the ledger ever credited them; refunds through B2C never above what was collected; Paybill money in suspense
-    exactly while it is unmatched or being returned."""
+    """Payouts: paid exactly when posted, failed only when M-Pesa never paid them, reserved in the ledger exactly
+    while on their way, and no agent paid by M-Pesa more than the ledger ever credited them; refunds through B2C never
+    above what was collected; Paybill money in suspense exactly while it is unmatched or being returned."""
     db = market.database
     daraja = market.vendors.daraja
     paid_by_vendor: dict[str, int] = defaultdict(int)
@@ -185,9 +185,10 @@ async def money_out(market: Marketplace, world: World) -> list[str]:
 
 async def _payouts_of(db: Any, user_id: str, paid_by_vendor: dict[str, int]) -> list[str]:
     violations: list[str] = []
-    sent = 0
+    sent = unsettled = 0
     async for payout in db.payouts.find({"user_id": user_id}):
         payout_id = str(payout["_id"])
+        unsettled += payout["amount_minor"] if payout["status"] in ("pending", "sent", "timed_out") else 0
         posted = await db.ledger_entries.count_documents({"key": f"payout:{payout_id}"})
         if posted != (payout["status"] == "paid"):
             violations.append(f"payout {payout_id} is {payout['status']} and posted {posted} times")
@@ -200,6 +201,10 @@ async def _payouts_of(db: Any, user_id: str, paid_by_vendor: dict[str, int]) -> 
     credited = -(owed["balance_minor"] - owed.get("by_kind", {}).get("payout", 0)) if owed else 0
     if sent > credited:
         violations.append(f"M-Pesa paid {user_id} {sent}, the ledger only ever credited them {credited}: paid twice")
+    in_flight = await db.ledger_balances.find_one({"account": f"payouts_in_flight:{user_id}", "currency": "KES"})
+    reserved = -in_flight["balance_minor"] if in_flight else 0
+    if reserved != unsettled:
+        violations.append(f"{user_id}'s payouts on their way carry {unsettled}, the ledger reserves {reserved}")
     return violations
 
 
