@@ -64,3 +64,8 @@ class HostApplication(Document, AdvancesState):
     async def withdraw(self) -> "HostApplication":
         """submitted -> withdrawn by the applicant, unless an admin decided first."""
         return await self._advance(ApplicationStatus.WITHDRAWN, {"status": ApplicationStatus.SUBMITTED.value})
+
+    async def retract_approval(self) -> None:
+        """Remove an approval that never took effect (the applicant's erasure began before the role was granted),
+        whether or not the erasure has already put its pseudonym in it."""
+        await self.get_pymongo_collection().delete_one({"_id": self.id, "status": ApplicationStatus.APPROVED.value})

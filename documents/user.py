@@ -31,6 +31,8 @@ class User(Document):
     backup_code_hashes: list[str] = Field(default_factory=list)
     # Set while an admin has locked the account: it cannot sign in or renew a session until unlocked.
     locked_at: datetime | None = None
+    # Set once the account's erasure has begun: no role is granted to it from then on (the erasure deletes it last).
+    erasure_started_at: datetime | None = None
 
     class Settings:
         name = "users"
@@ -152,12 +154,32 @@ class User(Document):
 
     @classmethod
     async def set_role(cls, user_id: PydanticObjectId, role: Role, *, granted: bool) -> "User | None":
-        """Grant or remove a role; answers the user as it is afterwards, or None when there is no such user."""
+        """Grant or remove a role; answers the user as it is afterwards, or None when there is no such user, or when
+        a role is granted to an account whose erasure has begun (one conditional update, so a grant racing the
+        erasure's start either lands before it, and goes with the account, or not at all)."""
         update = {"$addToSet": {"roles": role}} if granted else {"$pull": {"roles": role}}
+        match = {"_id": user_id, "erasure_started_at": None} if granted else {"_id": user_id}
         raw = await cls.get_pymongo_collection().find_one_and_update(
-            {"_id": user_id}, update, return_document=ReturnDocument.AFTER
+            match, update, return_document=ReturnDocument.AFTER
         )
         return cls.model_validate(raw) if raw else None
+
+    @classmethod
+    async def mark_erasure(cls, user_id: PydanticObjectId, *, started: bool) -> None:
+        """Mark the account as being erased (before any of its data is), or unmark it when the erasure is put off."""
+        await cls.get_pymongo_collection().update_one(
+            {"_id": user_id}, {"$set": {"erasure_started_at": _now() if started else None}}
+        )
+
+    @classmethod
+    async def erasure_started(cls, user_id: PydanticObjectId) -> bool:
+        """Read from the database now: the account exists and its erasure has begun."""
+        return (
+            await cls.get_pymongo_collection().count_documents(
+                {"_id": user_id, "erasure_started_at": {"$ne": None}}, limit=1
+            )
+            == 1
+        )
 
     @classmethod
     async def set_locked(cls, user_id: PydanticObjectId, *, locked: bool) -> "User | None":

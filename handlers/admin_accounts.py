@@ -54,6 +54,7 @@ def role_of(request: web.Request) -> Role:
     response=AccountView,
     problems=(409,),
     summary="Grant a role",
+    description="Refused with `account-being-erased` (409) once the account's erasure has begun.",
 )
 async def grant_role(request: web.Request, caller: Caller) -> AccountView:
     user = await role_changes.change_role(

@@ -150,7 +150,8 @@ async def get_public_profile(request: web.Request, caller: Caller) -> PublicProf
     summary="Apply to host",
     description="Needs a confirmed payout phone first (`payout-phone-required`; PUT /v1/payouts/destination) and an "
     "identity document uploaded through the files API. One application awaits a decision at a time "
-    "(`application-pending`); after a refusal, apply again. Limited by rate_limits.host_applications_per_user.",
+    "(`application-pending`); after a refusal, apply again. Once the account's erasure has begun, "
+    "`account-being-erased` (409). Limited by rate_limits.host_applications_per_user.",
 )
 async def apply_to_host(request: web.Request, caller: Caller, body: Application) -> HostApplicationView:
     return HostApplicationView.of(await submit_application(request.app[SERVICES], caller, body.identity_document_id))
@@ -201,7 +202,8 @@ async def list_host_applications(request: web.Request, caller: Caller, query: Ap
     problems=(409,),
     summary="Approve an application: the applicant gets the agent role and is told",
     description="Audited; the role arrives with the applicant's next access token. A second decision, or one after "
-    "the applicant withdrew, is `application-decided` (409).",
+    "the applicant withdrew, is `application-decided` (409); once the applicant's account erasure has begun it is "
+    "`account-being-erased` (409) and nothing is granted.",
 )
 async def approve_host_application(request: web.Request, caller: Caller) -> HostApplicationView:
     decided = await decide_application(

@@ -82,6 +82,10 @@ class OwnAdminRole(Conflict):
     slug, title = "own-admin-role", "An admin cannot remove their own admin role"
 
 
+class AccountBeingErased(Conflict):
+    slug, title = "account-being-erased", "The account is being erased: it can be given no role and apply for none"
+
+
 class OwnTwoFactorReset(Conflict):
     slug, title = "own-two-factor-reset", "An admin cannot reset their own two-factor authentication: ask another admin"
 

@@ -7,7 +7,7 @@ from documents.api_key import ApiKey, ApiKeyGone
 from documents.audit import AuditEvent, AuditKind
 from documents.clock import stored_now
 from documents.user import Role, User
-from gateway.accounts.problems import OwnAdminRole
+from gateway.accounts.problems import AccountBeingErased, OwnAdminRole
 from gateway.accounts.sessions import revoke_other_sessions
 from gateway.problems import NotFound
 from gateway.security.callers import ADMIN, Caller
@@ -16,13 +16,15 @@ from gateway.services import Services
 
 async def change_role(services: Services, admin: Caller | None, user_id: str, role: Role, *, granted: bool) -> User:
     """Grant or remove `role`; `admin` is the signed-in admin asking, or None for the operator at the server's command
-    line (audited as `via: cli`)."""
+    line (audited as `via: cli`). No role is granted once the account's erasure has begun (`account-being-erased`)."""
     if not PydanticObjectId.is_valid(user_id):
         raise NotFound("no such user")
     if not granted and role == ADMIN and admin is not None and user_id == admin.user_id:
         raise OwnAdminRole()
     user = await User.set_role(PydanticObjectId(user_id), role, granted=granted)
     if user is None:
+        if granted and await User.erasure_started(PydanticObjectId(user_id)):
+            raise AccountBeingErased()
         raise NotFound("no such user")
     if not granted:
         # Access tokens carry roles; signing out makes the removal take effect now, not in 15 minutes.

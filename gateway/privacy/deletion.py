@@ -140,8 +140,13 @@ async def erase_account(services: Services, request: PrivacyRequest) -> bool:
     if blockers := await deletion_blockers(request.user_id):
         codes = [blocker.code for blocker in blockers]
         log.warning("account erasure postponed", request_id=str(request.id), blockers=codes)
+        # A run interrupted earlier may have marked the account; until the erasure resumes it can be granted roles.
+        await User.mark_erasure(PydanticObjectId(request.user_id), started=False)
         await request.postpone(services.clock() + BLOCKED_RETRY, ", ".join(codes))
         return False
+    # Before any eraser runs: a role granted from now on is refused (an approval racing the erasure is undone), and
+    # one granted before goes with the account, deleted last.
+    await User.mark_erasure(PydanticObjectId(request.user_id), started=True)
     user = await User.get(PydanticObjectId(request.user_id))
     subject = await _subject(request, user)
     for kind in services.personal_data.kinds:

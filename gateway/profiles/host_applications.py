@@ -10,7 +10,9 @@ from documents.host_application import ApplicationStateConflict, ApplicationStat
 from documents.notification import NotificationKind
 from documents.payout_destination import PayoutDestination
 from documents.stored_file import FileKind, FileStatus
+from documents.user import User
 from gateway.accounts.context import signed_in_user
+from gateway.accounts.problems import AccountBeingErased
 from gateway.accounts.roles import change_role
 from gateway.files.lifecycle import owned_file
 from gateway.files.problems import FileNotReady
@@ -49,6 +51,12 @@ async def submit_application(services: Services, caller: Caller, identity_docume
         await application.insert()
     except DuplicateKeyError:
         raise ApplicationPending() from None
+    # Checked after the insert: an erasure marks the account before it deletes applications, so one it has not marked
+    # yet will find this application, and one it has marked (or finished) is seen here.
+    account = await User.get(PydanticObjectId(caller.user_id))
+    if account is None or account.erasure_started_at is not None:
+        await application.delete()
+        raise AccountBeingErased()
     return application
 
 
@@ -66,15 +74,19 @@ async def decide_application(
     services: Services, admin: Caller, application_id: str, *, approve: bool, reason: str | None
 ) -> HostApplication:
     """Approve or refuse once: the conditional update lets one decision (or the applicant's withdrawal) win a race,
-    and only the winner grants the role, audits and notifies."""
+    and only the winner grants the role, audits and notifies. Approving once the applicant's erasure has begun, or
+    deciding an application the erasure removed after it was read, is `account-being-erased`."""
     application = await _application(application_id)
     status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REFUSED
     try:
         decided = await application.decide(status, admin.user_id, reason, services.clock())
     except ApplicationStateConflict as error:
+        if error.current is None:
+            # Gone since it was read: only the applicant's erasure deletes applications.
+            raise AccountBeingErased() from None
         raise ApplicationDecided(str(error), status_now=error.current) from None
     if approve:
-        await change_role(services, admin, decided.user_id, HOST_ROLE, granted=True)
+        await _grant_host_role(services, admin, decided)
     await AuditEvent.record(
         AuditKind.HOST_APPLICATION_APPROVED if approve else AuditKind.HOST_APPLICATION_REFUSED,
         user_id=PydanticObjectId(decided.user_id),
@@ -92,6 +104,17 @@ async def decide_application(
     )
     log.info("host application decided", application_id=str(decided.id), decision=status.value)
     return decided
+
+
+async def _grant_host_role(services: Services, admin: Caller, approved: HostApplication) -> None:
+    """The approval is written before the role is granted; should the applicant's erasure begin in between, the grant
+    is refused and the approval taken back, so no record says an identity check let someone host who never did."""
+    try:
+        await change_role(services, admin, approved.user_id, HOST_ROLE, granted=True)
+    except (AccountBeingErased, NotFound):
+        # NotFound: the erasure ran to its end meanwhile (the account existed when its owner applied).
+        await approved.retract_approval()
+        raise AccountBeingErased() from None
 
 
 async def applications_of(user_id: str, after: str | None, limit: int) -> tuple[list[HostApplication], str | None]:

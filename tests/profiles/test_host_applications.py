@@ -8,37 +8,9 @@ from aiohttp.test_utils import TestClient
 
 from documents.audit import AuditEvent, AuditKind
 from documents.user import User
-from tests.accounts.helpers import code_sent_to
 from tests.factories import access_token_for, auth_header
+from tests.profiles.builders import apply, confirm_payout_phone, identity_document, ready_applicant
 from tests.properties.builders import listing_body, problem_type, signed_in
-
-PDF = b"%PDF-1.7\n" + b"0" * 300
-
-
-async def _identity_document(client: TestClient, headers: dict[str, str]) -> str:
-    uploaded = await client.post(
-        "/v1/files?kind=document", data=PDF, headers={**headers, "Content-Type": "application/pdf"}
-    )
-    assert uploaded.status == 201, await uploaded.text()
-    return str((await uploaded.json())["id"])
-
-
-async def _confirm_payout_phone(client: TestClient, headers: dict[str, str], phone: str) -> None:
-    asked = await client.put("/v1/payouts/destination", json={"phone": phone}, headers=headers)
-    assert asked.status == 202, await asked.text()
-    code = await code_sent_to(client, "+254" + phone[1:])
-    confirmed = await client.post("/v1/payouts/destination/confirm", json={"code": code}, headers=headers)
-    assert confirmed.status == 200, await confirmed.text()
-
-
-async def _apply(client: TestClient, headers: dict[str, str], document_id: str) -> Any:
-    return await client.post("/v1/me/host-applications", json={"identity_document_id": document_id}, headers=headers)
-
-
-async def _ready_applicant(client: TestClient, phone: str = "0712345678") -> tuple[str, dict[str, str], str]:
-    user_id, headers = await signed_in(client)
-    await _confirm_payout_phone(client, headers, phone)
-    return user_id, headers, await _identity_document(client, headers)
 
 
 async def _inbox_kinds(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -49,19 +21,19 @@ async def _inbox_kinds(client: TestClient, headers: dict[str, str]) -> list[dict
 async def test_a_refused_application_is_resubmitted_and_approved_which_makes_a_host(client: TestClient) -> None:
     user_id, headers = await signed_in(client)
     _, admin = await signed_in(client, "admin")
-    document_id = await _identity_document(client, headers)
-    no_phone = await _apply(client, headers, document_id)
+    document_id = await identity_document(client, headers)
+    no_phone = await apply(client, headers, document_id)
     assert no_phone.status == 409 and await problem_type(no_phone) == "payout-phone-required"
-    await _confirm_payout_phone(client, headers, "0712345678")
+    await confirm_payout_phone(client, headers, "0712345678")
     _, stranger = await signed_in(client)
-    theirs = await _apply(client, stranger, document_id)
+    theirs = await apply(client, stranger, document_id)
     assert theirs.status == 404 and await problem_type(theirs) == "file-not-found"
 
-    first = await _apply(client, headers, document_id)
+    first = await apply(client, headers, document_id)
     assert first.status == 201, await first.text()
     application = await first.json()
     assert application["status"] == "submitted" and application["payout_phone"] == "2547*****678"
-    again = await _apply(client, headers, document_id)
+    again = await apply(client, headers, document_id)
     assert again.status == 409 and await problem_type(again) == "application-pending"
     # Only admins decide.
     assert (
@@ -83,7 +55,7 @@ async def test_a_refused_application_is_resubmitted_and_approved_which_makes_a_h
     assert len(told) == 1 and "The ID photo is unreadable" in told[0]["body"]
     assert "agent" not in (await User.get(user_id)).roles  # type: ignore[union-attr]
 
-    resubmitted = await _apply(client, headers, await _identity_document(client, headers))
+    resubmitted = await apply(client, headers, await identity_document(client, headers))
     assert resubmitted.status == 201, await resubmitted.text()
     second_id = (await resubmitted.json())["id"]
     approved = await client.post(f"/v1/admin/host-applications/{second_id}/approve", headers=admin)
@@ -108,13 +80,13 @@ async def test_a_refused_application_is_resubmitted_and_approved_which_makes_a_h
     badges = (await (await client.get(f"/v1/users/{user_id}/profile", headers=stranger)).json())["badges"]
     assert {"identity_verified", "host"} <= set(badges)
     for token in (host, headers):  # the approval is known before the old token learns of it
-        already = await _apply(client, token, await _identity_document(client, token))
+        already = await apply(client, token, await identity_document(client, token))
         assert already.status == 409 and await problem_type(already) == "already-host"
 
 
 async def test_two_admins_approving_at_once_grant_the_role_once(client: TestClient) -> None:
-    user_id, headers, document_id = await _ready_applicant(client)
-    application_id = (await (await _apply(client, headers, document_id)).json())["id"]
+    user_id, headers, document_id = await ready_applicant(client)
+    application_id = (await (await apply(client, headers, document_id)).json())["id"]
     admins = [(await signed_in(client, "admin"))[1] for _ in range(2)]
     answers = await asyncio.gather(
         *(client.post(f"/v1/admin/host-applications/{application_id}/approve", headers=admin) for admin in admins)
@@ -129,8 +101,8 @@ async def test_two_admins_approving_at_once_grant_the_role_once(client: TestClie
 async def test_approval_racing_a_withdrawal_lets_exactly_one_win(client: TestClient) -> None:
     _, admin = await signed_in(client, "admin")
     for round_number in range(3):
-        user_id, headers, document_id = await _ready_applicant(client, f"07123456{round_number:02d}")
-        application_id = (await (await _apply(client, headers, document_id)).json())["id"]
+        user_id, headers, document_id = await ready_applicant(client, f"07123456{round_number:02d}")
+        application_id = (await (await apply(client, headers, document_id)).json())["id"]
         approve, withdraw = await asyncio.gather(
             client.post(f"/v1/admin/host-applications/{application_id}/approve", headers=admin),
             client.post(f"/v1/me/host-applications/{application_id}/withdraw", headers=headers),
@@ -143,8 +115,8 @@ async def test_approval_racing_a_withdrawal_lets_exactly_one_win(client: TestCli
 
 
 async def test_a_refusal_needs_a_reason_and_a_stranger_cannot_withdraw(client: TestClient) -> None:
-    _, headers, document_id = await _ready_applicant(client)
-    application_id = (await (await _apply(client, headers, document_id)).json())["id"]
+    _, headers, document_id = await ready_applicant(client)
+    application_id = (await (await apply(client, headers, document_id)).json())["id"]
     _, admin = await signed_in(client, "admin")
     bare = await client.post(f"/v1/admin/host-applications/{application_id}/refuse", json={}, headers=admin)
     assert bare.status == 422
