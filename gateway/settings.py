@@ -145,7 +145,6 @@ class RealtimeSettings(Section):
     direct_websocket_writes: bool = True
     gc_freeze: bool = True
     gc_settle_interval_s: float = Field(1.0, gt=0)
-    gc_young_threshold: int = Field(700, ge=100)
     transports: list[Literal["websocket", "polling"]] = Field(["websocket"], min_length=1)
     max_sockets_per_user: int = Field(10, ge=1)
     max_sockets_per_address: int = Field(500, ge=1)

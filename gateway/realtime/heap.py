@@ -13,11 +13,8 @@ SETTLE_GROWTH = 0.10
 
 
 def freeze_startup_heap(settings: Settings) -> None:
-    """Move everything alive after start-up out of the collector's reach: full passes then skip it. The young
-    generation is collected less often too: collected every 700 allocations, an event in flight for a few
-    milliseconds at 16,000 events/s is promoted to the old generation, whose growth then triggers full passes."""
+    """Move everything alive after start-up out of the collector's reach: full passes then skip it."""
     if settings.realtime.gc_freeze:
-        gc.set_threshold(settings.realtime.gc_young_threshold, *gc.get_threshold()[1:])
         gc.collect()
         gc.freeze()
 
