@@ -65,6 +65,8 @@ def soak(mongodb_url: str, redis_url: str, workdir: Path, steps: int, run_steps:
     )
     violations: list[str] = []
     started = time.monotonic()
+    finished = threading.Event()
+    threading.Thread(target=_report_progress, args=(started, finished), daemon=True).start()
     try:
         while MarketplaceModel.steps_run < steps:
             before = MarketplaceModel.steps_run
@@ -82,11 +84,19 @@ def soak(mongodb_url: str, redis_url: str, workdir: Path, steps: int, run_steps:
         for collection, states in market.call(market.summary).items():
             print(f"  {collection}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
     finally:
+        finished.set()
         stop()
     minutes = (time.monotonic() - started) / 60
     print(f"soak: {MarketplaceModel.steps_run} steps in {MarketplaceModel.runs} runs, {minutes:.1f} min, "
           f"{len(violations)} violations")
     return 1 if violations else 0
+
+
+def _report_progress(started: float, finished: threading.Event) -> None:
+    """A line a minute: a soak stopped early still says how far it got (violations print as they are found)."""
+    while not finished.wait(60):
+        minutes = (time.monotonic() - started) / 60
+        print(f"soak: {MarketplaceModel.steps_run} steps in {MarketplaceModel.runs} runs, {minutes:.0f} min", flush=True)
 
 
 def _serve_in_background(mongodb_url: str, redis_url: str, workdir: Path) -> tuple[Marketplace, Callable[[], None]]:
