@@ -1,4 +1,5 @@
-"""`lango ledger check`: every entry balances, and every stored balance equals the sum of its account's lines."""
+"""`lango ledger check`: every entry balances, every stored balance equals the sum of its account's lines, and no
+payout paid out more than was set aside for it."""
 
 from collections import defaultdict
 from typing import Any
@@ -7,8 +8,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerEntry
+from gateway.ledger.accounts import payouts_in_flight
 
 Totals = dict[tuple[str, str], dict[str, int]]
+_IN_FLIGHT = payouts_in_flight("")
 
 
 def _entry_problems(raw: dict[str, Any], totals: Totals) -> list[str]:
@@ -48,6 +51,9 @@ async def check_ledger(database: AsyncDatabase) -> list[str]:
         summed = {kind: amount for kind, amount in by_kind.items() if amount}
         if kept != summed:
             problems.append(f"balance of {where[0]} in {where[1]} splits by kind as {kept}, its lines as {summed}")
+        # Set aside as a liability (below zero) when a payout starts; above zero, more left than was set aside.
+        if where[0].startswith(_IN_FLIGHT) and balance.get("balance_minor", 0) > 0:
+            problems.append(f"{where[0]} in {where[1]} is {balance['balance_minor']}: paid out more than was set aside")
     for account, currency in sorted(set(totals) - stored):
         if any(totals[(account, currency)].values()):
             problems.append(f"{account} in {currency} has lines but no stored balance")

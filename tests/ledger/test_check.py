@@ -1,5 +1,5 @@
-"""`lango ledger check`: clean after real flows; an unbalanced entry or a balance that is not its lines' sum is named,
-by the command too, which then exits non-zero."""
+"""`lango ledger check`: clean after real flows; an unbalanced entry, a balance that is not its lines' sum, or a payout
+paid beyond what was set aside is named, by the command too, which then exits non-zero."""
 
 import asyncio
 import sys
@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from documents.ledger_balance import LedgerBalance
 from documents.ledger_entry import LedgerEntry
-from gateway.ledger.accounts import PLATFORM_REVENUE, cash
+from gateway.ledger.accounts import PLATFORM_REVENUE, cash, payouts_in_flight
 from gateway.vendors.payments import SandboxVendors
 from tests.conftest import REPO, TEST_DATABASE
 from tests.gateway.test_cli import _clean_env
@@ -54,3 +54,23 @@ async def test_the_check_is_clean_after_the_flows_and_names_what_was_tampered_wi
     code, output = await lango_ledger_check(mongodb_url, redis_url)
     assert code == 1
     assert "lango ledger check: entry injected does not balance in KES: its lines net to 10" in output
+
+
+@pytest.mark.tampers_with_ledger
+async def test_a_payout_paid_beyond_what_was_set_aside_is_named(client: TestClient) -> None:
+    # (`client` opens the database.) A balanced entry, with balances to match: only what it does to the host's payouts in flight is wrong.
+    host = payouts_in_flight("0" * 24)
+    await LedgerEntry.get_pymongo_collection().insert_one({
+        "key": "paid-twice", "kind": "payout", "memo": "", "lines": [
+            {"account": host, "currency": "KES", "amount_minor": 5000},
+            {"account": cash("mpesa"), "currency": "KES", "amount_minor": -5000},
+        ],
+    })  # fmt: skip
+    for account, amount in ((host, 5000), (cash("mpesa"), -5000)):
+        await LedgerBalance.get_pymongo_collection().update_one(
+            {"account": account, "currency": "KES"},
+            {"$inc": {"balance_minor": amount, "by_kind.payout": amount}},
+            upsert=True,
+        )
+
+    assert await ledger_problems() == [f"{host} in KES is 5000: paid out more than was set aside"]
