@@ -117,15 +117,12 @@ for node, parts in pairs(outbox) do
 end
 return results
 """
-# Reads rooms' events after the ids their sockets last saw; the reads of one loop turn share one script call, so
-# a reconnect storm costs a few hundred calls, not one pool checkout per socket. Before reading a range it checks
-# that the first event wanted is still kept and young enough: an id fallen out of the window costs one lookup.
-# KEYS: per call the room's sequence and history. ARGV: max age ms, then per call the last id seen ('' for none:
-# the latest id only) and 1 to read what is kept even when events are missing.
-# Answers per call {latest id, 1 if nothing is missing else 0, the kept entries after the id}.
-_READ_AFTER = """
-local now = redis.call('TIME')
-local oldest_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
+# Reads a room's events after the id its socket last saw. Before reading a range it checks that the first event
+# wanted is still kept and young enough: an id fallen out of the window costs one lookup. Needs `oldest_ms`, the
+# time before which an event is too old (HISTORY_WINDOW_LUA sets it from ARGV[max_age_at]). Answers {latest id, 1 if
+# nothing is missing else 0, the kept entries after the id}; `seen` '' (none) reads the latest id only, `partial`
+# '1' reads what is kept even when events are missing.
+READ_AFTER_LUA = """
 -- An entry's fields are t, type, e, envelope, ms, time, as the append script writes them.
 local function young(entry)
   return tonumber(entry[2][6]) >= oldest_ms
@@ -154,15 +151,35 @@ local function read_after(sequence, history, seen, partial)
   end
   return {latest, complete and 1 or 0, kept}
 end
+"""
 
+
+def history_window_lua(max_age_at: int) -> str:
+    """Lua setting `now_ms` (Redis's clock) and `oldest_ms` from the max age in ARGV[max_age_at]."""
+    return f"""
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local oldest_ms = now_ms - tonumber(ARGV[{max_age_at}])
+"""
+
+
+# The reads of one loop turn share one script call, so a reconnect storm costs a few hundred calls, not one pool
+# checkout per socket.
+# KEYS: per call the room's sequence and history. ARGV: max age ms, then per call the last id seen ('' for none:
+# the latest id only) and 1 to read what is kept even when events are missing.
+_READ_AFTER = (
+    history_window_lua(1)
+    + READ_AFTER_LUA
+    + """
 local results = {}
 for i = 0, #KEYS / 2 - 1 do
   results[i + 1] = read_after(KEYS[1 + 2 * i], KEYS[2 + 2 * i], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
 end
 return results
 """
+)
 # 16 replays of a full window (1,000 events each by default) read in one call hold Redis for ~10 ms.
-_READS_PER_RUN = 16
+READS_PER_RUN = 16
 # Lines of a node message: room, id, type and envelope can hold no raw newline (ids and types are checked
 # names; the envelope is compact JSON, which escapes it).
 NODE_MESSAGE_SEPARATOR = b"\n"
@@ -203,7 +220,7 @@ class MessageLog:
             redis, append, [keys.nodes], shared_args, values_per_call=3, shared_at=shared_at if keys.cluster else None
         )
         # A long replay holds Redis while it is read: fewer of them to a call than appends.
-        self._read_after = BatchedScript(redis, _READ_AFTER, [], [max_age_ms], max_calls_per_run=_READS_PER_RUN)
+        self._read_after = BatchedScript(redis, _READ_AFTER, [], [max_age_ms], max_calls_per_run=READS_PER_RUN)
 
     async def close(self) -> None:
         await self._append.close()
@@ -230,8 +247,11 @@ class MessageLog:
         an id the window no longer reaches, no event is read unless `partial` asks for whatever is still kept."""
         keys = [self._keys.sequence(target), self._keys.history(target)]
         seen = "" if after_id is None else after_id
-        latest, complete, entries = await self._read_after(keys, [seen, int(partial)])
-        events = [
-            StoredEvent(int(entry_id.split(b"-", 1)[0]), fields[1].decode(), fields[3]) for entry_id, fields in entries
-        ]
-        return HistorySlice(events, int(latest), complete=bool(complete))
+        return history_slice(await self._read_after(keys, [seen, int(partial)]))
+
+
+def history_slice(reply: list[Any]) -> HistorySlice:
+    """What READ_AFTER_LUA's `read_after` answered."""
+    latest, complete, entries = reply
+    events = [StoredEvent(int(entry_id.split(b"-", 1)[0]), fields[1].decode(), fields[3]) for entry_id, fields in entries]
+    return HistorySlice(events, int(latest), complete=bool(complete))

@@ -12,6 +12,7 @@ from engineio.exceptions import SocketIsClosedError
 from gateway.logs import get_logger
 from gateway.messaging.log import MessageLog, StoredEvent
 from gateway.realtime.direct_socket import DirectWebSocket
+from gateway.realtime.websocket_connection import WebSocketConnection
 
 log = get_logger("lango.realtime.delivery")
 
@@ -213,6 +214,16 @@ class LocalDelivery:
         frame = EventFrame(event_type, envelope)
         for socket in list(self.sockets.values()):
             await self._send(socket, frame)
+
+    def hold_writes(self, sid: str) -> "WebSocketConnection | None":
+        """Keep the socket's frames back until its connection's `release_writes`; answers that connection (None: a
+        socket on engine.io's own path, written as ever)."""
+        socket = self.sockets.get(sid)
+        eio_socket = self._eio.sockets.get(socket.eio_sid) if socket is not None else None
+        connection = eio_socket.connection if type(eio_socket) is DirectWebSocket else None
+        if connection is not None:
+            connection.hold_writes()
+        return connection
 
     async def _send(self, socket: LocalSocket, frame: EventFrame) -> None:
         eio_socket = self._eio.sockets.get(socket.eio_sid)

@@ -16,15 +16,17 @@ from redis.exceptions import RedisError
 from gateway.jsoncodec import dumps
 from gateway.logs import get_logger
 from gateway.messaging.bus import MessageBus
-from gateway.messaging.log import NODE_MESSAGE_SEPARATOR
+from gateway.messaging.log import NODE_MESSAGE_SEPARATOR, HistorySlice
 from gateway.messaging.targets import BROADCAST, user_room
 from gateway.messaging.transient import TRANSIENT, parse_transient
 from gateway.realtime.admission import SessionChecks
 from gateway.realtime.deadlines import Deadlines
 from gateway.realtime.delivery import EventFrame, LocalDelivery
 from gateway.realtime.heap import settle_heap_loop
+from gateway.realtime.opening import Opening, OpeningRead
 from gateway.realtime.presence import NodePresence
 from gateway.realtime.subscriber import NodeSubscriber
+from gateway.realtime.websocket_connection import WebSocketConnection
 from gateway.security.revocations import REVOKED_SESSIONS
 from gateway.security.tokens import AccessClaims
 from gateway.settings import Settings
@@ -78,7 +80,7 @@ class RealtimeHub:
         self._bus = bus
         self._settings = settings.realtime
         self.presence = NodePresence(redis, bus.keys, settings.realtime, self.node_id)
-        self.checks = SessionChecks(redis, settings.redis, bus.keys, self.node_id)
+        self.checks = SessionChecks(redis, settings.redis)
         self.delivery = LocalDelivery(sio.eio, bus.log)
         self.subscriber = NodeSubscriber(
             redis, bus.keys, settings.realtime, self.node_id, self._on_message, self._on_subscribed
@@ -163,42 +165,66 @@ class RealtimeHub:
     # Sockets
 
     async def admit(self, sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
-        """Connect the socket unless its session was revoked or its user holds too many sockets across the nodes."""
+        """Connect the socket unless its session was revoked or its user holds too many sockets across the nodes.
+
+        Its own room is opened meanwhile (one Redis call: presence, standing, history) and replayed once the client
+        is connected; a refused socket lets the room go again."""
+        eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
+        room = user_room(claims.user_id)
+        # Live events of the room are held back from here until the replay.
+        self.delivery.add_socket(sid, eio_sid)
+        self.delivery.join(sid, room)
         try:
-            standing = await self.checks.standing(claims.session_id, user_room(claims.user_id))
+            opened, revoked = await self._open(room, claims.session_id, last_event_id)
         except (RedisError, OSError, ConnectionError) as error:
+            self.disconnect(sid)
             raise HubUnavailable(str(error)) from error
         # No await from here to the socket's registration: a revocation heard meanwhile is remembered, and one heard
         # afterwards finds the socket.
-        eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
         eio_socket = self._sio.eio.sockets.get(eio_sid)
+        refusal = None
         if eio_socket is None or eio_socket.closed:
-            raise SocketRefused("gone", "the connection closed while it was being checked")
-        if standing.revoked or self._heard_revoked(claims.session_id):
-            raise SocketRefused("session_revoked", "this session has been signed out: sign in again")
-        cap = self._settings.max_sockets_per_user
-        if standing.sockets_elsewhere + self._sockets_of_user.get(claims.user_id, 0) >= cap:
-            raise SocketRefused("too_many_sockets", f"an account may hold {cap} sockets at once: close another first")
-        self.connect(sid, eio_sid, claims, last_event_id)
-
-    def connect(self, sid: str, eio_sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
-        """The socket's own room is replayed once the client is connected."""
+            refusal = SocketRefused("gone", "the connection closed while it was being checked")
+        elif revoked or self._heard_revoked(claims.session_id):
+            refusal = SocketRefused("session_revoked", "this session has been signed out: sign in again")
+        elif opened.sockets_elsewhere + self._sockets_of_user.get(claims.user_id, 0) >= self._settings.max_sockets_per_user:
+            cap = self._settings.max_sockets_per_user
+            refusal = SocketRefused("too_many_sockets", f"an account may hold {cap} sockets at once: close another first")
+        if refusal is not None:
+            self.disconnect(sid)
+            raise refusal
         self.sessions[sid] = session = SocketSession(claims)
         self._index_socket(sid, session)
-        self.delivery.add_socket(sid, eio_sid)
         self._arm_expiry(sid, claims.expires_at)
-        # Anything emitted before the connect handler returns would reach the client before its CONNECT
-        # packet, and be dropped; the task runs after that packet is queued.
-        self.spawn(self._resume_own_room(sid, user_room(claims.user_id), last_event_id))
+        # Anything sent before the connect handler returns would reach the client before its CONNECT packet, and be
+        # dropped; the task runs after that packet is written, and its replay leaves in the same write.
+        held = self.delivery.hold_writes(sid)
+        self.spawn(self._replay_own_room(sid, room, opened.history, held))
 
-    async def _resume_own_room(self, sid: str, room: str, last_event_id: int | None) -> None:
+    async def _open(self, room: str, session_id: str, last_event_id: int | None) -> tuple[Opening, bool]:
+        """The room opened for one more socket, and whether the session was revoked: on one Redis in the same call,
+        on a Redis Cluster (where the session's mark is in another slot) asked beside it."""
+        if not self._bus.keys.cluster:
+            opened = await self.presence.open(room, OpeningRead(self.checks.mark(session_id), last_event_id))
+            return opened, opened.revoked
+        outcomes = await asyncio.gather(
+            self.presence.open(room, OpeningRead(None, last_event_id)), self.checks.revoked(session_id), return_exceptions=True
+        )  # fmt: skip
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        opened, revoked = outcomes
+        return opened, revoked
+
+    async def _replay_own_room(self, sid: str, room: str, history: HistorySlice, held: WebSocketConnection | None) -> None:
         try:
-            await self.join(sid, room, last_event_id, announce=True)
-        except HubUnavailable as error:
-            log.warning("socket refused: hub unavailable", error=str(error))
-            await self._sio.disconnect(sid)
+            notice = _recovery_notice(_resumed(room, history))
+            await self.delivery.finish_replay(sid, room, history.events, history.latest_id, notice)
+        finally:
+            if held is not None:
+                held.release_writes()
 
-    async def join(self, sid: str, room: str, last_event_id: int | None, *, announce: bool = False) -> Resumed:
+    async def join(self, sid: str, room: str, last_event_id: int | None) -> Resumed:
         """Follow a room: replay after `last_event_id` (if given and still kept), then live events, in order."""
         if room in self.delivery.sockets[sid].rooms:
             # Followed already: every event since the first join has been sent live, nothing is replayed again.
@@ -212,14 +238,8 @@ class RealtimeHub:
         except (RedisError, OSError, ConnectionError) as error:
             self.leave(sid, room)
             raise HubUnavailable(str(error)) from error
-        replay = history.events
-        resumed = Resumed(room, history.complete, len(replay), max([history.latest_id, *(e.id for e in replay)]))
-        notice = None
-        if announce:
-            body = {"room": room, "recovered": resumed.recovered, "replayed": resumed.replayed,
-                    "last_event_id": resumed.last_event_id}  # fmt: skip
-            notice = EventFrame(RECOVERY_EVENT, dumps(body))
-        await self.delivery.finish_replay(sid, room, replay, history.latest_id, notice)
+        resumed = _resumed(room, history)
+        await self.delivery.finish_replay(sid, room, history.events, history.latest_id)
         return resumed
 
     def leave(self, sid: str, room: str) -> None:
@@ -318,3 +338,14 @@ class RealtimeHub:
 
     def local_sockets(self) -> int:
         return len(self.sessions)
+
+
+def _resumed(room: str, history: HistorySlice) -> Resumed:
+    return Resumed(room, history.complete, len(history.events), max([history.latest_id, *(e.id for e in history.events)]))
+
+
+def _recovery_notice(resumed: Resumed) -> EventFrame:
+    """The event telling a socket how its own room resumed: whether nothing was missed, and how much was replayed."""
+    body = {"room": resumed.room, "recovered": resumed.recovered, "replayed": resumed.replayed,
+            "last_event_id": resumed.last_event_id}  # fmt: skip
+    return EventFrame(RECOVERY_EVENT, dumps(body))

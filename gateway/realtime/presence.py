@@ -11,6 +11,8 @@ from redis.exceptions import RedisError
 from gateway.logs import get_logger
 from gateway.messaging.batching import BatchedScript
 from gateway.messaging.keys import RealtimeKeys
+from gateway.messaging.log import READS_PER_RUN
+from gateway.realtime.opening import OPENING_LUA, Opening, OpeningRead, opening, opening_call
 from gateway.realtime.subscriber import stop_requested
 from gateway.settings import RealtimeSettings
 
@@ -50,7 +52,8 @@ return results
 
 
 class NodePresence:
-    """Room presence writes go through one writer task, so they reach Redis in the order the rooms changed."""
+    """Room presence writes go through one writer task, so they reach Redis in the order the rooms changed; so do
+    sockets' openings, which write the room's presence and read after it in one call."""
 
     def __init__(self, redis: Redis, keys: RealtimeKeys, settings: RealtimeSettings, node_id: str) -> None:
         self._redis = redis
@@ -63,6 +66,14 @@ class NodePresence:
         self._wake = asyncio.Event()
         self._ttl_ms = int(settings.presence_refresh_s * 3 * 1000)
         self._set_presence = BatchedScript(redis, _SET_PRESENCE, [], [node_id, self._ttl_ms])
+        opening_args = [node_id, self._ttl_ms, settings.history_max_age_s * 1000]
+        # A long replay holds Redis while it is read: as few openings to a call as history reads.
+        self._open = BatchedScript(
+            redis, OPENING_LUA, [keys.nodes], opening_args, max_calls_per_run=READS_PER_RUN,
+            shared_at=(lambda tag: ([keys.nodes_at(tag)], opening_args)) if keys.cluster else None,
+        )  # fmt: skip
+        # room -> the openings waiting for the writer's next call on that room
+        self._openings: dict[str, list[tuple[OpeningRead, asyncio.Future[Opening]]]] = {}
         beat_args = [node_id, int(settings.node_ttl_s * 1000)]
         self._heartbeat = redis.register_script(_HEARTBEAT)
         # On a Redis Cluster every partition's copy of the live nodes is renewed: a script call per partition, in one
@@ -81,6 +92,15 @@ class NodePresence:
             if self._flushed is None or self._flushed.done():
                 self._flushed = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._flushed)
+
+    async def open(self, room: str, read: OpeningRead) -> Opening:
+        """Count one more local socket in the room and, in the writer's next call on the room, read what `read` asks
+        after the room's presence is written: an event is either in the history read or published to this node."""
+        self._held[room] = self._held.get(room, 0) + 1
+        answer: asyncio.Future[Opening] = asyncio.get_running_loop().create_future()
+        self._openings.setdefault(room, []).append((read, answer))
+        self._mark(room)
+        return await answer
 
     def release(self, room: str) -> None:
         """Count one socket less; the last one out clears the room's presence in the next write."""
@@ -106,6 +126,7 @@ class NodePresence:
                 await self._write(rooms)
             except (RedisError, OSError) as error:
                 self._dirty |= rooms
+                self._fail_openings(rooms, error)
                 if waiting is not None and not waiting.done():
                     waiting.set_exception(ConnectionError(f"presence not written: {error}"))
                     waiting.exception()
@@ -117,7 +138,36 @@ class NodePresence:
                 waiting.set_result(None)
 
     async def _write(self, rooms: set[str]) -> None:
-        await _all([self._set_presence([self._keys.presence(room)], [self._held.get(room, 0)]) for room in rooms])
+        calls: list[Awaitable[Any]] = []
+        for room in rooms:
+            presence, count = self._keys.presence(room), self._held.get(room, 0)
+            openings = self._openings.pop(room, None)
+            if openings is None:
+                calls.append(self._set_presence([presence], [count]))
+                continue
+            sequence, history = self._keys.sequence(room), self._keys.history(room)
+            for read, answer in openings:
+                calls.append(self._answer(answer, self._open(*opening_call(presence, sequence, history, count, read))))
+        await _all(calls)
+
+    @staticmethod
+    async def _answer(answer: "asyncio.Future[Opening]", reply: Awaitable[Any]) -> None:
+        try:
+            result = opening(await reply)
+        except BaseException as error:
+            if not answer.done():
+                # Cancelled (the process stopping) reaches the socket as Redis unavailable.
+                answer.set_exception(error if isinstance(error, Exception) else ConnectionError("presence writer stopped"))
+            raise
+        if not answer.done():
+            answer.set_result(result)
+
+    def _fail_openings(self, rooms: set[str], error: Exception) -> None:
+        """Openings not yet sent when a write failed: their sockets are refused, as Redis is out of reach."""
+        for room in rooms:
+            for _, answer in self._openings.pop(room, ()):
+                if not answer.done():
+                    answer.set_exception(ConnectionError(f"presence not written: {error}"))
 
     async def beat(self) -> None:
         """Alive until the TTL from now, in every partition's copy of the live nodes (one on a single Redis)."""
@@ -154,6 +204,7 @@ class NodePresence:
             self._held.clear()
             await self._write(rooms)
         await self._set_presence.close()
+        await self._open.close()
         if self._heartbeats is not None:
             await self._heartbeats.close()
 

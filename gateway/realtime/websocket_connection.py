@@ -57,7 +57,7 @@ class WebSocketConnection(asyncio.Protocol):
     and closes, and passes each message to its socket in order: the next one is handled once the last is done."""
 
     __slots__ = ("_transport", "_sink", "_max_bytes", "_buffer", "_fragments", "_fragment_opcode", "_fragmented_bytes",
-                 "_inbox", "_closing", "_max_buffered")  # fmt: skip
+                 "_inbox", "_closing", "_max_buffered", "_held")  # fmt: skip
 
     def __init__(self, transport: asyncio.Transport, sink: MessageSink, max_message_bytes: int, max_buffered_bytes: int) -> None:
         self._transport: asyncio.Transport | None = transport
@@ -70,16 +70,36 @@ class WebSocketConnection(asyncio.Protocol):
         self._fragmented_bytes = 0
         self._inbox: collections.deque[str | bytes] | None = None
         self._closing = False
+        # Frames kept back by `hold_writes` until `release_writes`.
+        self._held: list[bytes] | None = None
 
     # Writing
 
     def send(self, payload: bytes, opcode: int = OP_TEXT) -> None:
         """Write one frame; never waits. A peer that stops reading while frames pile up past the limit is cut
         off: its phone reconnects and recovers what it missed from the rooms' history."""
+        if self._held is not None:
+            self._held.append(frame_header(opcode, len(payload)) + payload)
+        else:
+            self.send_frames(frame_header(opcode, len(payload)) + payload)
+
+    def hold_writes(self) -> None:
+        """Keep frames sent from now on until `release_writes`, to write them at once: a socket's CONNECT answer and
+        its replay cost the peer one read, and this side one write."""
+        if self._held is None:
+            self._held = []
+
+    def release_writes(self) -> None:
+        held, self._held = self._held, None
+        if held:
+            self.send_frames(b"".join(held))
+
+    def send_frames(self, frames: bytes) -> None:
+        """Write frames already framed."""
         transport = self._transport
         if transport is None or self._closing:
             return
-        transport.write(frame_header(opcode, len(payload)) + payload)
+        transport.write(frames)
         if transport.get_write_buffer_size() > self._max_buffered:
             log.info("websocket peer not reading, cut off", buffered=transport.get_write_buffer_size())
             self._abort()
@@ -91,6 +111,7 @@ class WebSocketConnection(asyncio.Protocol):
         if transport is None:
             return
         if not self._closing:
+            self.release_writes()
             transport.write(frame_header(OP_CLOSE, 2) + struct.pack("!H", code))
             self._closing = True
             if wait_for_peer:
