@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable
 from typing import Any
 
@@ -147,20 +148,10 @@ class NodePresence:
                 continue
             sequence, history = self._keys.sequence(room), self._keys.history(room)
             for read, answer in openings:
-                calls.append(self._answer(answer, self._open(*opening_call(presence, sequence, history, count, read))))
+                reply = self._open(*opening_call(presence, sequence, history, count, read))
+                reply.add_done_callback(functools.partial(_answer, answer))
+                calls.append(reply)
         await _all(calls)
-
-    @staticmethod
-    async def _answer(answer: "asyncio.Future[Opening]", reply: Awaitable[Any]) -> None:
-        try:
-            result = opening(await reply)
-        except BaseException as error:
-            if not answer.done():
-                # Cancelled (the process stopping) reaches the socket as Redis unavailable.
-                answer.set_exception(error if isinstance(error, Exception) else ConnectionError("presence writer stopped"))
-            raise
-        if not answer.done():
-            answer.set_result(result)
 
     def _fail_openings(self, rooms: set[str], error: Exception) -> None:
         """Openings not yet sent when a write failed: their sockets are refused, as Redis is out of reach."""
@@ -207,6 +198,17 @@ class NodePresence:
         await self._open.close()
         if self._heartbeats is not None:
             await self._heartbeats.close()
+
+
+def _answer(answer: "asyncio.Future[Opening]", reply: "asyncio.Future[Any]") -> None:
+    """Hand an opening's reply to the socket waiting for it."""
+    if answer.done():
+        return
+    error = ConnectionError("presence writer stopped") if reply.cancelled() else reply.exception()
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(opening(reply.result()))
 
 
 async def _all(calls: list[Awaitable[Any]]) -> None:
