@@ -9,6 +9,7 @@ and the connection is then a `WebSocketConnection` and nothing more."""
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import socket
 from collections.abc import Callable, Sequence
@@ -29,6 +30,9 @@ _SOCKETIO_GET = b"GET /socket.io/?"
 # As large a head as aiohttp reads in one line; a bigger one is aiohttp's to refuse.
 _MAX_HEAD_BYTES = 8190
 _WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# Clients send the same few query strings (`EIO=4&transport=websocket`): each is parsed once, as engine.io parses it.
+# The dicts are shared, so only read.
+_parse_query = functools.lru_cache(maxsize=64)(parse_qs)
 
 
 class Entrance:
@@ -225,7 +229,7 @@ def socketio_handshake(head: bytes) -> tuple[str, dict[str, list[str]], dict[str
             return None
         name, value = name.lower(), value.strip(" \t")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
-    query = parse_qs(target.partition("?")[2])
+    query = _parse_query(target.partition("?")[2])
     if (
         target.partition("?")[0] != "/socket.io/"
         or query.get("transport") != ["websocket"]
