@@ -1,5 +1,5 @@
-"""Engine.IO sockets opened through the front door: packets written straight to their WebSocket connection, with no
-queue, writer task or read loop of engine.io's."""
+"""Engine.IO sockets opened through the front door: a handshake checked and answered as engine.io answers it, then
+packets written straight to their WebSocket connection, with no queue, writer task or read loop of engine.io's."""
 
 import asyncio
 import time
