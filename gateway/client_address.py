@@ -23,6 +23,8 @@ def forwarded_client(peer: str | None, forwarded_for: Sequence[str], trusted: Se
     X-Forwarded-For from the right (each proxy appends the address it was reached from), the first hop that is
     not a trusted proxy. Hops to the left of it are whatever the client wrote, so they are never read. A garbled
     hop stops the walk at the last proxy that could be named."""
+    if not trusted:
+        return peer  # nothing to believe a header from: the peer, without parsing it
     client = _address(peer)
     if client is None or not any(client in network for network in trusted):
         return peer

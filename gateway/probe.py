@@ -63,6 +63,10 @@ async def dependency_probe(checks: Mapping[str, ReadinessCheck], queue: Queue, i
     async def probe_forever() -> None:
         while True:
             await probe_once(checks, queue)
+            # Python 3.11's wait_for swallows a cancellation that lands as its awaitable completes: a stop asked
+            # during the checks would otherwise go unheard, and the shutdown wait for this task forever.
+            if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                raise asyncio.CancelledError
             await asyncio.sleep(interval_s)
 
     task = asyncio.create_task(probe_forever(), name="dependency-probe")

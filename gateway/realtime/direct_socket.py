@@ -1,11 +1,10 @@
-"""Engine.IO sockets opened through the front door: packets written straight to their WebSocket connection, with no
-queue, writer task or read loop of engine.io's."""
+"""Engine.IO sockets opened through the front door: a handshake checked and answered as engine.io answers it, then
+packets written straight to their WebSocket connection, with no queue, writer task or read loop of engine.io's."""
 
 import asyncio
 import time
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import engineio
 from engineio import exceptions, packet
@@ -35,13 +34,18 @@ class DirectWebSocket(AsyncSocket):
 
     connection: WebSocketConnection | None = None
 
+    def __init__(self, server: engineio.AsyncServer, sid: str) -> None:
+        # engine.io's BaseSocket state, without the asyncio.Queue (about 3 KB) a direct socket never uses.
+        self.server, self.sid = server, sid
+        self.queue = None
+        self.last_ping = time.time()
+        self.connected = self.upgrading = self.upgraded = self.closing = self.closed = False
+        self.session: dict[str, Any] = {}
+
     async def send(self, pkt: packet.Packet) -> None:
         connection = self.connection
         if connection is None:
-            if self.queue is not None:
-                await super().send(pkt)
-            # else the connection has ended and the socket is closing: there is nowhere to send to.
-            return
+            return  # not open yet, or the connection has ended and the socket is closing: nowhere to send to
         if not await self.check_ping_timeout():
             return
         opcode, payload = _payload(pkt)
@@ -97,27 +101,25 @@ class DirectWebSocket(AsyncSocket):
         PING_DEADLINES[self.server].cancel(self.sid)
 
     async def close(self, wait: bool = True, abort: bool = False, reason: str | None = None) -> None:
-        # Waiting means waiting for the queue to drain; a direct socket has no queue once its connection is open.
-        await super().close(wait=wait and self.queue is not None, abort=abort, reason=reason)
+        # Waiting means waiting for the queue to drain; a direct socket has none.
+        await super().close(wait=False, abort=abort, reason=reason)
         connection = self.connection
         if connection is not None:
             # Closed by the server (ping timeout, disconnect; the CLOSE packet is out) or by the client's engine.io
             # CLOSE packet: the WebSocket closes too. (When the connection ended first, there is none left.)
             connection.close()
 
-    async def _websocket_handler(self, upgrade: "Upgrade") -> None:  # type: ignore[override]
-        """Take the connection the front door upgraded, and send what was queued before it was ready (the OPEN
-        packet, and anything sent while the handshake ran). Nothing here waits, so no message can slip in between."""
-        queued = []
-        while not self.queue.empty():
-            pending = self.queue.get_nowait()
-            self.queue.task_done()
-            if pending is not None:
-                queued.append(pending)
-        # An asyncio.Queue is about 3 KB a socket; a direct socket no longer needs one.
-        self.queue = None
-        # The 101 answer and the queued packets leave in one write.
-        self.connection = upgrade.accept(self, opening=b"".join(_frame(pkt) for pkt in queued))
+    def _open(self, upgrade: "Upgrade") -> None:
+        """Answer the handshake: the 101 and engine.io's OPEN packet in one write; then the connection is this socket's."""
+        server = self.server
+        opened = packet.Packet(packet.OPEN, {
+            "sid": self.sid,
+            "upgrades": [],  # a socket opened on a WebSocket has nothing to upgrade to
+            "pingTimeout": int(server.ping_timeout * 1000),
+            "pingInterval": int(server.ping_interval + server.ping_interval_grace_period) * 1000,
+            "maxPayload": server.max_http_buffer_size,
+        })  # fmt: skip
+        self.connection = upgrade.accept(self, opening=_frame(opened))
         self.connected = True
         self.upgraded = True
         upgrade.resume()
@@ -134,9 +136,8 @@ def _frame(pkt: packet.Packet) -> bytes:
     return frame_header(opcode, len(payload)) + payload
 
 
-def send_directly_on_websocket(eio: engineio.AsyncServer, through_front_door: Callable[[dict[str, object]], bool]) -> None:
-    """Make every socket the front door opens a `DirectWebSocket`, before its transport starts."""
-    on_connect = eio.handlers["connect"]
+def keep_ping_deadlines(eio: engineio.AsyncServer) -> None:
+    """Give the server's direct sockets their ping timer."""
 
     def ping(eio_sid: str) -> None:
         socket = eio.sockets.get(eio_sid)
@@ -145,10 +146,53 @@ def send_directly_on_websocket(eio: engineio.AsyncServer, through_front_door: Ca
 
     PING_DEADLINES[eio] = Deadlines(ping)
 
-    async def adopt(eio_sid: str, environ: dict[str, object]) -> object:
-        socket = eio.sockets.get(eio_sid)
-        if through_front_door(environ) and type(socket) is AsyncSocket:
-            socket.__class__ = DirectWebSocket
-        return await on_connect(eio_sid, environ)
 
-    eio.on("connect", adopt)
+async def open_direct_socket(
+    eio: engineio.AsyncServer, environ: dict[str, Any], query: dict[str, list[str]], upgrade: "Upgrade"
+) -> dict[str, Any] | None:
+    """engine.io's handshake (`AsyncServer.handle_request`, then `_handle_connect`) of a WebSocket the front door
+    read, whose transport, upgrade and missing sid it has checked: the other checks, the same state and the same
+    refusals, without the socket's queue and the trip through engine.io's transport. None once the socket is open,
+    else engine.io's answer (status, headers, response)."""
+    answer = _refusal(eio, environ, query)
+    if answer is None:
+        if eio.start_service_task:
+            eio.start_service_task = False
+            eio.service_task_handle = eio.start_background_task(eio._service_task)
+        sid = eio.generate_id()
+        socket = DirectWebSocket(eio, sid)
+        eio.sockets[sid] = socket
+        accepted = await eio._trigger_event("connect", sid, environ, run_async=False)
+        if accepted is None or accepted is True:
+            socket.schedule_ping()
+            socket._open(upgrade)
+            return None
+        del eio.sockets[sid]
+        eio.logger.warning("Application rejected connection")
+        answer = eio._unauthorized(accepted or None)
+    answer["headers"] += eio._cors_headers(environ)
+    return answer
+
+
+def _refusal(eio: engineio.AsyncServer, environ: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any] | None:
+    """engine.io's 400 answer to a handshake it would not take, checked in its order; None for one it takes. (The
+    transport needs no check: the front door opens only when the WebSocket transport is on.)"""
+    origin = environ.get("HTTP_ORIGIN")
+    if eio.cors_allowed_origins != [] and origin:
+        allowed = eio._cors_allowed_origins(environ)
+        if allowed is not None and origin not in allowed:
+            return _bad_request(eio, origin + " is not an accepted origin.", "bad-origin")
+    if query.get("EIO") != ["4"]:
+        message = "The client is using an unsupported version of the Socket.IO or Engine.IO protocols"
+        return _bad_request(eio, message, "bad-version")
+    if "j" in query:
+        try:
+            int(query["j"][0])
+        except ValueError:
+            return _bad_request(eio, "Invalid JSONP index number", "bad-jsonp-index")
+    return None
+
+
+def _bad_request(eio: engineio.AsyncServer, message: str, log_key: str) -> dict[str, Any]:
+    eio._log_error_once(message, log_key)
+    return eio._bad_request(message)

@@ -3,12 +3,13 @@ connection of its own; anything else is handed, bytes and all, to aiohttp.
 
 aiohttp serves a WebSocket from inside a request handler, so for as long as the socket lives it keeps the request,
 its parser, the response, a reader queue and the handler's suspended coroutines: about half of what a connected
-phone cost. Here the handshake is read once, engine.io checks it as it checks any request, and the connection is
-then a `WebSocketConnection` and nothing more."""
+phone cost. Here the handshake is read once, checked and answered as engine.io would (gateway.realtime.direct_socket),
+and the connection is then a `WebSocketConnection` and nothing more."""
 
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import socket
 from collections.abc import Callable, Sequence
@@ -20,25 +21,18 @@ import socketio
 
 from gateway.client_address import IPNetwork, forwarded_client
 from gateway.logs import get_logger
+from gateway.realtime.direct_socket import open_direct_socket
 from gateway.realtime.websocket_connection import MessageSink, WebSocketConnection
 
 log = get_logger("lango.realtime.front_door")
 
-# The environ key under which engine.io's request carries the front door's upgrade (gateway.realtime.server).
-FRONT_DOOR = "lango.front_door"
 _SOCKETIO_GET = b"GET /socket.io/?"
 # As large a head as aiohttp reads in one line; a bigger one is aiohttp's to refuse.
 _MAX_HEAD_BYTES = 8190
 _WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-class Answer:
-    """An HTTP answer engine.io gave instead of an upgrade (a refused origin, address or version)."""
-
-    __slots__ = ("status", "headers", "body")
-
-    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status, self.headers, self.body = int(status.split()[0]), headers, body
+# Clients send the same few query strings (`EIO=4&transport=websocket`): each is parsed once, as engine.io parses it.
+# The dicts are shared, so only read.
+_parse_query = functools.lru_cache(maxsize=64)(parse_qs)
 
 
 class Entrance:
@@ -66,33 +60,29 @@ class Entrance:
     def door(self) -> "FrontDoor":
         return FrontDoor(self)
 
-    def start_upgrade(self, door: "FrontDoor", target: str, headers: dict[str, str]) -> None:
-        task = asyncio.get_running_loop().create_task(self._upgrade(door, target, headers))
+    def start_upgrade(self, door: "FrontDoor", target: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
+        task = asyncio.get_running_loop().create_task(self._upgrade(door, target, query, headers))
         self._upgrading.add(task)
         task.add_done_callback(self._upgrading.discard)
 
-    async def _upgrade(self, door: "FrontDoor", target: str, headers: dict[str, str]) -> None:
-        path, _, query = target.partition("?")
+    async def _upgrade(self, door: "FrontDoor", target: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
         peer = door.transport.get_extra_info("peername")
         address = forwarded_client(peer[0] if peer else None, [headers.get("x-forwarded-for", "")], self.trusted_proxies)
+        # What engine.io's checks and the connect handlers read of a request.
         environ: dict[str, Any] = {
             "REQUEST_METHOD": "GET",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "RAW_URI": target,
-            "SERVER_PROTOCOL": "HTTP/1.1",
+            "QUERY_STRING": target.partition("?")[2],
             "REMOTE_ADDR": address or "unknown",
             "wsgi.url_scheme": headers.get("x-forwarded-proto", "http"),
-            FRONT_DOOR: Upgrade(self, door, headers["sec-websocket-key"]),
         }
         for name, value in headers.items():
             environ["HTTP_" + name.upper().replace("-", "_")] = value
         try:
-            answer = await self.sio.handle_request(environ)
+            answer = await open_direct_socket(self.sio.eio, environ, query, Upgrade(self, door, headers["sec-websocket-key"]))
         except Exception:
             log.exception("socket handshake failed")
-            answer = Answer("500", [], b"")
-        if isinstance(answer, Answer):
+            answer = {"status": "500", "headers": [], "response": b""}
+        if answer is not None:
             door.answer(answer)
 
     def close(self) -> None:
@@ -190,14 +180,15 @@ class FrontDoor(asyncio.Protocol):
         self.leftover = head[end + 4 :]
         self._entrance.start_upgrade(self, *request)
 
-    def answer(self, answer: Answer) -> None:
-        """Engine.IO's refusal as an HTTP answer, and the connection closed."""
+    def answer(self, answer: dict[str, Any]) -> None:
+        """Engine.IO's refusal (its status, headers and response) as an HTTP answer, and the connection closed."""
         if self.lost:
             return
-        lines = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}"]
-        lines += [f"{name}: {value}" for name, value in answer.headers]
-        lines += [f"Content-Length: {len(answer.body)}", "Connection: close", "", ""]
-        self.transport.write("\r\n".join(lines).encode("latin-1") + answer.body)
+        status = int(answer["status"].split()[0])
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+        lines += [f"{name}: {value}" for name, value in answer["headers"]]
+        lines += [f"Content-Length: {len(answer['response'])}", "Connection: close", "", ""]
+        self.transport.write("\r\n".join(lines).encode("latin-1") + answer["response"])
         self.transport.close()
 
     def _to_http(self, data: bytes) -> None:
@@ -221,9 +212,9 @@ class FrontDoor(asyncio.Protocol):
         self._stop_timer()
 
 
-def socketio_handshake(head: bytes) -> tuple[str, dict[str, str]] | None:
-    """The target and headers (names lower-cased) of a well-formed WebSocket handshake opening a Socket.IO socket;
-    None for anything else, which aiohttp then serves (or refuses) as it would any request."""
+def socketio_handshake(head: bytes) -> tuple[str, dict[str, list[str]], dict[str, str]] | None:
+    """The target, query and headers (names lower-cased) of a well-formed WebSocket handshake opening a Socket.IO
+    socket; None for anything else, which aiohttp then serves (or refuses) as it would any request."""
     try:
         request_line, *header_lines = head.decode("latin-1").split("\r\n")
         method, target, version = request_line.split(" ")
@@ -238,7 +229,7 @@ def socketio_handshake(head: bytes) -> tuple[str, dict[str, str]] | None:
             return None
         name, value = name.lower(), value.strip(" \t")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
-    query = parse_qs(target.partition("?")[2])
+    query = _parse_query(target.partition("?")[2])
     if (
         target.partition("?")[0] != "/socket.io/"
         or query.get("transport") != ["websocket"]
@@ -252,7 +243,7 @@ def socketio_handshake(head: bytes) -> tuple[str, dict[str, str]] | None:
         or not _is_websocket_key(headers.get("sec-websocket-key", ""))
     ):
         return None
-    return target, headers
+    return target, query, headers
 
 
 def _is_websocket_key(key: str) -> bool:

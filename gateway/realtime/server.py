@@ -11,8 +11,7 @@ from engineio.async_drivers.aiohttp import WebSocket
 from gateway.jsoncodec import dumps
 from gateway.middleware import Handler
 from gateway.realtime.connection_guard import GuardedServer
-from gateway.realtime.direct_socket import send_directly_on_websocket
-from gateway.realtime.front_door import FRONT_DOOR, Answer
+from gateway.realtime.direct_socket import keep_ping_deadlines
 from gateway.realtime.manager import IndexedClientManager
 from gateway.settings import Settings
 
@@ -48,37 +47,24 @@ def create_socketio_server(settings: Settings) -> socketio.AsyncServer:
         ping_interval=settings.realtime.ping_interval_s,
         ping_timeout=settings.realtime.ping_timeout_s,
     )
-    # The driver table is engine.io's own per-mode dict, shared by every server: replaced, not edited. Requests
-    # come from aiohttp's route, or from the front door (gateway.realtime.front_door) as a ready environ.
+    # The driver table is engine.io's own per-mode dict, shared by every server: replaced, not edited. It serves
+    # the requests of aiohttp's route; the front door (gateway.realtime.front_door) opens its sockets itself.
     server.eio._async = {
         **server.eio._async,
         "translate_request": translate_request,
-        "make_response": make_response,
-        "websocket": WebSocket if settings.realtime.websocket_compression else FrontDoorWebSocket,
+        "websocket": WebSocket if settings.realtime.websocket_compression else UncompressedWebSocket,
     }
     if settings.realtime.direct_websocket_writes:
-        send_directly_on_websocket(server.eio, came_through_front_door)
+        keep_ping_deadlines(server.eio)
     return server
 
 
-def came_through_front_door(environ: dict[str, Any]) -> bool:
-    return FRONT_DOOR in environ
-
-
-def translate_request(request: web.BaseRequest | dict[str, Any]) -> dict[str, Any]:
-    """engine.io's environ of a request: the front door's as it is; aiohttp's with the client's address behind
-    trusted proxies (the connection guards read it)."""
-    if isinstance(request, dict):
-        return request
+def translate_request(request: web.BaseRequest) -> dict[str, Any]:
+    """engine.io's environ of an aiohttp request, with the client's address behind trusted proxies (the connection
+    guards read it)."""
     environ: dict[str, Any] = aiohttp_driver.translate_request(request)
     environ["REMOTE_ADDR"] = request.remote or "unknown"
     return environ
-
-
-def make_response(status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict[str, Any]) -> object:
-    if FRONT_DOOR in environ:
-        return Answer(status, headers, payload)
-    return aiohttp_driver.make_response(status, headers, payload, environ)
 
 
 class UncompressedWebSocket(WebSocket):
@@ -100,18 +86,6 @@ class UncompressedWebSocket(WebSocket):
             await self._sock.send_bytes(message)
         else:
             await self._sock.send_str(message)
-
-
-class FrontDoorWebSocket(UncompressedWebSocket):
-    """engine.io's WebSocket driver: a handshake the front door read is accepted there (the socket takes the
-    connection and returns at once); one that came through aiohttp's route is served by aiohttp, uncompressed."""
-
-    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse | None:  # type: ignore[override]
-        upgrade = environ.get(FRONT_DOOR)
-        if upgrade is None:
-            return await super().__call__(environ)
-        await self.handler(upgrade)
-        return None
 
 
 @web.middleware

@@ -1,6 +1,9 @@
 """GET /metrics: the exposition format, HTTP latency by route template, the probe, access control."""
 
+import asyncio
+import contextlib
 import re
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -9,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from gateway.app import create_app
-from gateway.probe import probe_once
+from gateway.probe import dependency_probe, probe_once
 from gateway.settings import Settings
 from gateway.state import READINESS_CHECKS, SERVICES
 
@@ -77,6 +80,39 @@ async def test_a_failing_dependency_is_reported_down(client: TestClient) -> None
     await probe_once(client.app[READINESS_CHECKS], client.app[SERVICES].queue)
     samples = _samples(await (await client.get("/metrics")).text())
     assert samples[("lango_dependency_up", frozenset({("dependency", "realtime")}))] == 0
+
+
+class SlowBacklog:
+    """A job queue whose backlog is read when the test says."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.reading = asyncio.Event()
+        self.depth: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def count(self, kind: str) -> int:
+        self.reading.set()
+        return await self.depth
+
+
+async def test_a_stop_that_lands_as_the_probe_reads_the_backlog_still_stops_it() -> None:
+    backlog: Any = SlowBacklog()
+
+    async def probe_then_stop() -> None:
+        async with dependency_probe({}, backlog, interval_s=60):
+            await backlog.reading.wait()
+            # The read completes in the same turn of the loop as the stop: Python 3.11's wait_for then returns its
+            # result instead of the cancellation.
+            backlog.depth.set_result(0)
+
+    stopping = asyncio.create_task(probe_then_stop())
+    # Not asyncio.timeout: the probe's stop suppresses a cancellation of its caller too.
+    stopped, _ = await asyncio.wait({stopping}, timeout=5)
+    stopping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stopping
+    assert stopped, "the probe kept running after its stop"
 
 
 async def test_metrics_are_not_an_openapi_operation(client: TestClient) -> None:

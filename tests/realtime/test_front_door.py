@@ -65,6 +65,13 @@ class RawPhone:
     async def head(self) -> bytes:
         return await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 10)
 
+    async def answer(self) -> tuple[int, str | None, bytes]:
+        """An HTTP answer's status, Content-Type and body."""
+        status_line, *lines = (await self.head()).decode("latin-1").split("\r\n")
+        headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
+        body = await asyncio.wait_for(self.reader.readexactly(int(headers["content-length"])), 10)
+        return int(status_line.split()[1]), headers.get("content-type"), body
+
     async def frame(self) -> tuple[int, bytes]:
         first, second = await asyncio.wait_for(self.reader.readexactly(2), 10)
         length = second & 0x7F
@@ -130,6 +137,80 @@ async def test_a_handshake_in_pieces_and_a_connect_sent_along_with_it_are_both_r
     assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in head
     assert json.loads((await phone.text())[1:])["upgrades"] == []
     assert (await phone.text()).startswith("40{")
+
+
+async def test_the_open_packet_carries_what_engineio_would_send(
+    aiohttp_client, mongodb_url: str, redis_url: str, raw_phones: Any  # type: ignore[no-untyped-def]
+) -> None:
+    realtime = {"ping_interval_s": 7.5, "ping_timeout_s": 4.25, "max_message_bytes": 65_536, "max_request_chars": 1024}
+    client: TestClient = await aiohttp_client(gateway_app(mongodb_url, redis_url, realtime=realtime))
+    phone: RawPhone = await raw_phones(client)
+
+    await phone.send(HANDSHAKE)
+    await phone.head()
+    opened = await phone.text()
+
+    assert opened[0] == "0"
+    fields = json.loads(opened[1:])
+    # engine.io's own: the interval rounded down to whole seconds, in milliseconds.
+    assert fields == {"sid": fields["sid"], "upgrades": [], "pingTimeout": 4250, "pingInterval": 7000, "maxPayload": 65_536}
+    socket = client.app[SOCKETIO].eio.sockets[fields["sid"]]
+    assert socket.connected and socket.upgraded and socket.queue is None
+
+
+def _through_aiohttp(handshake: bytes) -> bytes:
+    """The same request without its WebSocket key: the front door leaves it to aiohttp's route and engine.io."""
+    return handshake.replace(b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", b"")
+
+
+@pytest.mark.parametrize(
+    "handshake",
+    [
+        HANDSHAKE.replace(b"Host: 127.0.0.1\r\n", b"Host: 127.0.0.1\r\nOrigin: https://evil.example\r\n"),
+        HANDSHAKE.replace(b"EIO=4", b"EIO=3"),
+        HANDSHAKE.replace(b"transport=websocket", b"transport=websocket&j=x"),
+    ],
+    ids=["another origin", "an old protocol", "a broken jsonp index"],
+)
+async def test_a_handshake_engineio_refuses_is_answered_as_engineio_answers_it(
+    client: TestClient, raw_phones: Any, handshake: bytes
+) -> None:
+    front_door: RawPhone = await raw_phones(client)
+    engineio: RawPhone = await raw_phones(client)
+
+    await front_door.send(handshake)
+    await engineio.send(_through_aiohttp(handshake))
+
+    refusal = await front_door.answer()
+    assert refusal[0] == 400
+    assert refusal == await engineio.answer()
+    assert await front_door.closed()
+    assert not client.app[SOCKETIO].eio.sockets
+
+
+async def test_a_page_of_the_gateways_own_origin_is_let_in(client: TestClient, raw_phones: Any) -> None:
+    phone: RawPhone = await raw_phones(client)
+
+    await phone.send(HANDSHAKE.replace(b"Host: 127.0.0.1\r\n", b"Host: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\n"))
+
+    assert (await phone.head()).startswith(b"HTTP/1.1 101 ")
+
+
+async def test_an_address_over_its_limit_is_refused_as_engineio_refuses_a_connection(
+    aiohttp_client, mongodb_url: str, redis_url: str, raw_phones: Any  # type: ignore[no-untyped-def]
+) -> None:
+    client: TestClient = await aiohttp_client(gateway_app(mongodb_url, redis_url, realtime={"max_sockets_per_address": 1}))
+    held: RawPhone = await raw_phones(client)
+    await held.send(HANDSHAKE)
+    await held.head()
+    opened = json.loads((await held.text())[1:])
+    refused: RawPhone = await raw_phones(client)
+
+    await refused.send(HANDSHAKE)
+
+    assert await refused.answer() == (401, "application/json", b'"too_many_connections"')
+    assert await refused.closed()
+    assert list(client.app[SOCKETIO].eio.sockets) == [opened["sid"]]
 
 
 async def test_fragments_pings_and_a_close_are_answered_as_rfc_6455_asks(client: TestClient, raw_phones: Any) -> None:
