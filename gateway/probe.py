@@ -74,5 +74,5 @@ async def dependency_probe(checks: Mapping[str, ReadinessCheck], queue: Queue, i
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # The task's own cancellation is its answer; one aimed at this waiter still reaches it.
+        await asyncio.gather(task, return_exceptions=True)

@@ -107,12 +107,36 @@ async def test_a_stop_that_lands_as_the_probe_reads_the_backlog_still_stops_it()
             backlog.depth.set_result(0)
 
     stopping = asyncio.create_task(probe_then_stop())
-    # Not asyncio.timeout: the probe's stop suppresses a cancellation of its caller too.
     stopped, _ = await asyncio.wait({stopping}, timeout=5)
     stopping.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await stopping
     assert stopped, "the probe kept running after its stop"
+
+
+async def test_a_cancellation_of_whoever_stops_the_probe_still_reaches_it() -> None:
+    checking, letting_go, released = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def lingering() -> None:
+        """A check that takes its time to let go once cancelled."""
+        checking.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            letting_go.set()
+            await released.wait()
+            raise
+
+    async def stop_probe() -> None:
+        async with dependency_probe({"lingering": lingering}, SlowBacklog(), interval_s=60):  # type: ignore[arg-type]
+            await checking.wait()
+
+    stopping = asyncio.create_task(stop_probe())
+    await letting_go.wait()  # the probe was told to stop, and its caller waits for it
+    stopping.cancel()
+    released.set()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
 
 
 async def test_metrics_are_not_an_openapi_operation(client: TestClient) -> None:
