@@ -119,7 +119,7 @@ return results
 """
 # Reads a room's events after the id its socket last saw. Before reading a range it checks that the first event
 # wanted is still kept and young enough: an id fallen out of the window costs one lookup. Needs `oldest_ms`, the
-# time before which an event is too old (HISTORY_WINDOW_LUA sets it from ARGV[max_age_at]). Answers {latest id, 1 if
+# time before which an event is too old (`history_window_lua` sets it). Answers {latest id, 1 if
 # nothing is missing else 0, the kept entries after the id}; `seen` '' (none) reads the latest id only, `partial`
 # '1' reads what is kept even when events are missing.
 READ_AFTER_LUA = """

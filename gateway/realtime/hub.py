@@ -207,14 +207,7 @@ class RealtimeHub:
         if not self._bus.keys.cluster:
             opened = await self.presence.open(room, OpeningRead(self.checks.mark(session_id), last_event_id))
             return opened, opened.revoked
-        outcomes = await asyncio.gather(
-            self.presence.open(room, OpeningRead(None, last_event_id)), self.checks.revoked(session_id), return_exceptions=True
-        )  # fmt: skip
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        opened, revoked = outcomes
-        return opened, revoked
+        return await asyncio.gather(self.presence.open(room, OpeningRead(None, last_event_id)), self.checks.revoked(session_id))
 
     async def _replay_own_room(self, sid: str, room: str, history: HistorySlice, held: WebSocketConnection | None) -> None:
         try:

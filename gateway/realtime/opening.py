@@ -6,6 +6,17 @@ from typing import Any
 
 from gateway.messaging.log import READ_AFTER_LUA, HistorySlice, history_slice, history_window_lua
 
+# Writes this node's socket count in a room's presence hash (0: none left, the node's entry goes).
+WRITE_PRESENCE_LUA = """
+local function write_presence(presence, node, count, ttl)
+  if count > 0 then
+    redis.call('HSET', presence, node, count)
+    redis.call('PEXPIRE', presence, ttl)
+  else
+    redis.call('HDEL', presence, node)
+  end
+end
+"""
 # Counts the sockets a user room's presence hash holds on the other live nodes (a dead node's count is left for the
 # append script to clear). Needs `now_ms`, `nodes` (the live nodes) and `here` (this node's id).
 _SOCKETS_ELSEWHERE_LUA = """
@@ -33,6 +44,7 @@ end
 OPENING_LUA = (
     history_window_lua(3)
     + "local nodes, here, ttl = KEYS[1], ARGV[1], ARGV[2]\n"
+    + WRITE_PRESENCE_LUA
     + _SOCKETS_ELSEWHERE_LUA
     + READ_AFTER_LUA
     + """
@@ -42,12 +54,7 @@ while k <= #KEYS do
   local presence, sequence, history = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   local count, seen, marked = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
   k, a = k + 3, a + 3
-  if count > 0 then
-    redis.call('HSET', presence, here, count)
-    redis.call('PEXPIRE', presence, ttl)
-  else
-    redis.call('HDEL', presence, here)
-  end
+  write_presence(presence, here, count, ttl)
   local revoked = 0
   if marked == '1' then
     revoked = redis.call('EXISTS', KEYS[k])

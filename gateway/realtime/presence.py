@@ -13,7 +13,7 @@ from gateway.logs import get_logger
 from gateway.messaging.batching import BatchedScript
 from gateway.messaging.keys import RealtimeKeys
 from gateway.messaging.log import READS_PER_RUN
-from gateway.realtime.opening import OPENING_LUA, Opening, OpeningRead, opening, opening_call
+from gateway.realtime.opening import OPENING_LUA, WRITE_PRESENCE_LUA, Opening, OpeningRead, opening, opening_call
 from gateway.realtime.subscriber import stop_requested
 from gateway.settings import RealtimeSettings
 
@@ -35,21 +35,18 @@ return results
 # Each call: this node's count of sockets in one room (0: none left). A connect storm's rooms cost one script
 # call per batch this way, where a pipeline of HSET and PEXPIRE cost the gateway ~20 us of redis-py per room.
 # KEYS: per call the room's presence hash. ARGV: node id, TTL ms, then per call the count.
-_SET_PRESENCE = """
-local node, ttl = ARGV[1], ARGV[2]
+_SET_PRESENCE = (
+    WRITE_PRESENCE_LUA
+    + """
 local results = {}
 for i = 1, #KEYS do
   local count = tonumber(ARGV[2 + i])
-  if count > 0 then
-    redis.call('HSET', KEYS[i], node, count)
-    redis.call('PEXPIRE', KEYS[i], ttl)
-  else
-    redis.call('HDEL', KEYS[i], node)
-  end
+  write_presence(KEYS[i], ARGV[1], count, ARGV[2])
   results[i] = count
 end
 return results
 """
+)
 
 
 class NodePresence:

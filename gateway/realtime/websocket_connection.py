@@ -78,10 +78,11 @@ class WebSocketConnection(asyncio.Protocol):
     def send(self, payload: bytes, opcode: int = OP_TEXT) -> None:
         """Write one frame; never waits. A peer that stops reading while frames pile up past the limit is cut
         off: its phone reconnects and recovers what it missed from the rooms' history."""
+        frame = frame_header(opcode, len(payload)) + payload
         if self._held is not None:
-            self._held.append(frame_header(opcode, len(payload)) + payload)
+            self._held.append(frame)
         else:
-            self.send_frames(frame_header(opcode, len(payload)) + payload)
+            self._write(frame)
 
     def hold_writes(self) -> None:
         """Keep frames sent from now on until `release_writes`, to write them at once: a socket's CONNECT answer and
@@ -92,10 +93,9 @@ class WebSocketConnection(asyncio.Protocol):
     def release_writes(self) -> None:
         held, self._held = self._held, None
         if held:
-            self.send_frames(b"".join(held))
+            self._write(b"".join(held))
 
-    def send_frames(self, frames: bytes) -> None:
-        """Write frames already framed."""
+    def _write(self, frames: bytes) -> None:
         transport = self._transport
         if transport is None or self._closing:
             return
