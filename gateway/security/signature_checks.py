@@ -2,8 +2,9 @@
 
 Checked by libsodium (PyNaCl), which lets go of the GIL while it checks: about 57 us a signature on this project's
 2-core machine, where OpenSSL's Ed25519 (cryptography) takes about 120 us. The tokens of a storm of socket connects
-are checked on another core while the loop serves the connections; one hand-over per loop turn keeps the thread
-hop's cost off each check."""
+that need their signature checked (those without the gateway's MAC, gateway/security/token_mac.py) are checked on
+another core while the loop serves the connections; one hand-over per loop turn keeps the thread hop's cost off
+each check."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor

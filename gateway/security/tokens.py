@@ -11,11 +11,12 @@ import jwt
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from gateway.crypto.encoding import from_b64url
+from gateway.crypto.encoding import b64url, from_b64url
 from gateway.crypto.signing_keys import KeyRing, ephemeral_key_ring, parse_key_ring
 from gateway.logs import get_logger
 from gateway.security.claims import ClaimsExpired, ClaimsRefused, read_claims
 from gateway.security.signature_checks import Check, SignatureChecks, checking_key, signature_holds
+from gateway.security.token_mac import MAC_HEADER, mac_holds, mac_key, payload_mac
 from gateway.settings import AuthSettings
 
 ALGORITHM = "EdDSA"
@@ -74,8 +75,10 @@ class DeviceClaims(BaseModel):
 
 
 class TokenService:
-    """Signs with the newest key and verifies with any key not retired; CPU-only. With `signature_checks`, access
-    tokens can also be verified with the signature checked beside the event loop (`verify_access_beside_loop`)."""
+    """Signs with the newest key and verifies with any key not retired; CPU-only. A token made with the signing key
+    this service holds is checked by its MAC (gateway/security/token_mac.py), any other by its signature. With
+    `signature_checks`, access tokens can also be verified with the signature checked beside the event loop
+    (`verify_access_beside_loop`)."""
 
     def __init__(
         self,
@@ -88,6 +91,7 @@ class TokenService:
     ) -> None:
         self._keys = keys
         self._checking_keys = {kid: checking_key(key) for kid, key in keys.verifying_keys.items()}
+        self._mac_key = mac_key(keys.signing_kid, keys.signing_key)
         self._issuer = issuer
         self.access_ttl = access_ttl
         self.challenge_ttl = challenge_ttl
@@ -100,16 +104,20 @@ class TokenService:
         return self._sign(claims, self.access_ttl)
 
     def verify_access(self, token: str) -> AccessClaims:
-        self._check_signature(token)
+        self._check_authenticity(token)
         return self._access_claims(token)
 
     async def verify_access_beside_loop(self, token: str) -> AccessClaims:
-        """`verify_access`, with the signature checked on the signature-check thread (a socket connect's token: a
-        storm of them otherwise holds the loop for the checks alone)."""
-        signed = self._signed(token)
-        holds = signature_holds(*signed) if self._signature_checks is None else await self._signature_checks.check(*signed)
-        if not holds:
-            raise TokenInvalid("the signature does not hold")
+        """`verify_access`, with a signature to check checked on the signature-check thread (a socket connect's
+        token: a storm of them otherwise holds the loop for the checks alone)."""
+        signed = self._signature_to_check(token)
+        if signed is not None:
+            if self._signature_checks is None:
+                holds = signature_holds(*signed)
+            else:
+                holds = await self._signature_checks.check(*signed)
+            if not holds:
+                raise TokenInvalid("the signature does not hold")
         return self._access_claims(token)
 
     def _access_claims(self, token: str) -> AccessClaims:
@@ -151,29 +159,40 @@ class TokenService:
         return self._keys.jwks()
 
     def _sign(self, claims: dict[str, Any], ttl: timedelta) -> str:
-        now = datetime.now(UTC)
-        payload = {**claims, "iss": self._issuer, "aud": self._issuer, "iat": now, "exp": now + ttl}
-        return jwt.encode(payload, self._keys.signing_key, algorithm=ALGORITHM, headers={"kid": self._keys.signing_kid})
+        now = int(datetime.now(UTC).timestamp())
+        ttl_s = int(ttl.total_seconds())
+        payload = orjson.dumps({**claims, "iss": self._issuer, "aud": self._issuer, "iat": now, "exp": now + ttl_s})
+        kid = self._keys.signing_kid
+        headers = {"kid": kid, MAC_HEADER: payload_mac(self._mac_key, b64url(payload))}
+        return jwt.api_jws.encode(payload, self._keys.signing_key, algorithm=ALGORITHM, headers=headers)
 
     def _verify(self, token: str, use: str, required: tuple[str, ...]) -> dict[str, Any]:
-        self._check_signature(token)
+        self._check_authenticity(token)
         return self._claims(token, use, required)
 
-    def _check_signature(self, token: str) -> None:
-        if not signature_holds(*self._signed(token)):
+    def _check_authenticity(self, token: str) -> None:
+        signed = self._signature_to_check(token)
+        if signed is not None and not signature_holds(*signed):
             raise TokenInvalid("the signature does not hold")
 
-    def _signed(self, token: str) -> Check:
-        """The key the token names, its signature and what it signs: checked before any claim is believed."""
-        kid = _unverified_kid(token)
-        if kid is None:
+    def _signature_to_check(self, token: str) -> Check | None:
+        """None when the token is this service's own and its MAC holds; else the key the token names, its signature
+        and what it signs, to check. Either comes before any claim is believed."""
+        header = _unverified_header(token)
+        kid = header.get("kid")
+        if not isinstance(kid, str):
             raise TokenInvalid("not a JWT naming its key")
         if self._keys.verifying_key(kid) is None:
             raise TokenInvalid("signed by a retired or unknown key")
-        key = self._checking_keys[kid]
         signing_input, _, signature = token.rpartition(".")
+        # A token without a MAC (made before tokens had one, or by a key whose private half is not here) is
+        # checked by its signature; a MAC that does not hold refuses the token outright.
+        if kid == self._keys.signing_kid and MAC_HEADER in header:
+            if not mac_holds(self._mac_key, signing_input.partition(".")[2], header[MAC_HEADER]):
+                raise TokenInvalid("the MAC does not hold")
+            return None
         try:
-            return key, from_b64url(signature), signing_input.encode()
+            return self._checking_keys[kid], from_b64url(signature), signing_input.encode()
         except (ValueError, binascii.Error):
             raise TokenInvalid("not a JWT") from None
 
@@ -195,14 +214,13 @@ class TokenService:
         return claims
 
 
-def _unverified_kid(token: str) -> str | None:
-    """The key id the token's header names, read only to pick the key its signature is checked with."""
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The token's header, read only to pick how its authenticity is checked ({} when there is none)."""
     try:
         header = orjson.loads(from_b64url(token[: token.index(".")]))
     except (ValueError, binascii.Error):
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    return kid if isinstance(kid, str) else None
+        return {}
+    return header if isinstance(header, dict) else {}
 
 
 def create_token_service(

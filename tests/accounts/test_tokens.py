@@ -4,6 +4,7 @@ import asyncio
 import json
 from datetime import timedelta
 
+import jwt
 import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
@@ -85,13 +86,55 @@ def test_a_token_signed_by_the_right_key_under_another_algorithm_name_is_refused
         tokens.verify_access(relabelled + "." + b64url(signature))
 
 
+def _public_half(key: dict) -> dict:
+    return {"kid": key["kid"], "public_key": b64url(parse_key_ring(json.dumps({"keys": [key]})).verifying_keys[key["kid"]]
+                                                    .public_bytes_raw())}  # fmt: skip
+
+
+def test_tokens_verify_outside_the_gateway_by_the_published_key() -> None:
+    tokens = _service({"keys": [new_signing_key()]})
+    token = tokens.issue_access("u1", ["guest"], "s1")
+    published = jwt.PyJWKSet.from_dict(tokens.jwks()).keys[0]
+    claims = jwt.decode(token, published, algorithms=["EdDSA"], audience="lango", issuer="lango")
+    assert (claims["sub"], claims["sid"]) == ("u1", "s1")
+
+
+def test_a_token_whose_mac_does_not_hold_is_refused_though_its_signature_does() -> None:
+    key = new_signing_key()
+    tokens = _service({"keys": [key]})
+    ring = parse_key_ring(json.dumps({"keys": [key]}))
+    payload = tokens.issue_access("u1", ["guest"], "s1").split(".")[1]
+    for mac in ("A" * 22, "é" * 22, 7):
+        resigned = jwt.api_jws.encode(from_b64url(payload), ring.signing_key, algorithm="EdDSA",
+                                      headers={"kid": key["kid"], "mac": mac})  # fmt: skip
+        with pytest.raises(TokenInvalid):
+            tokens.verify_access(resigned)
+
+
+def test_a_token_without_a_mac_or_from_a_key_held_only_by_its_public_half_is_checked_by_its_signature() -> None:
+    old, new = new_signing_key(), new_signing_key()
+    ring = parse_key_ring(json.dumps({"keys": [old]}))
+    payload = _service({"keys": [old]}).issue_access("u1", ["guest"], "s1").split(".")[1]
+    without_mac = jwt.api_jws.encode(from_b64url(payload), ring.signing_key, algorithm="EdDSA", headers={"kid": old["kid"]})
+    assert _service({"keys": [old]}).verify_access(without_mac).user_id == "u1"
+    with pytest.raises(TokenInvalid):
+        _service({"keys": [old]}).verify_access(_tampered(without_mac, roles=["admin"]))
+    minted_elsewhere = _service({"keys": [old]}).issue_access("u2", ["guest"], "s2")
+    public_only = _service({"keys": [new, _public_half(old)]})
+    assert public_only.verify_access(minted_elsewhere).user_id == "u2"
+    with pytest.raises(TokenInvalid):
+        public_only.verify_access(_tampered(minted_elsewhere, roles=["admin"]))
+
+
 async def test_tokens_checked_beside_the_loop_together_each_get_their_own_answer() -> None:
     checks = SignatureChecks()
     try:
-        tokens = TokenService(parse_key_ring(json.dumps({"keys": [new_signing_key()]})), issuer="lango",
+        # Minted by a key this service holds only the public half of: each one's signature is checked.
+        old = new_signing_key()
+        issued = [_service({"keys": [old]}).issue_access(f"u{n}", ["guest"], f"s{n}") for n in range(40)]
+        tokens = TokenService(parse_key_ring(json.dumps({"keys": [new_signing_key(), _public_half(old)]})), issuer="lango",
                               access_ttl=timedelta(minutes=15), challenge_ttl=timedelta(minutes=5),
                               signature_checks=checks)  # fmt: skip
-        issued = [tokens.issue_access(f"u{n}", ["guest"], f"s{n}") for n in range(40)]
         sent = [token if n % 3 else _tampered(token, sub="someone-else") for n, token in enumerate(issued)]
 
         answers = await asyncio.gather(*(tokens.verify_access_beside_loop(token) for token in sent), return_exceptions=True)
