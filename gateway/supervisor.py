@@ -8,6 +8,7 @@ files in PROMETHEUS_MULTIPROC_DIR, and whichever process answers /metrics reads 
 import contextlib
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -19,8 +20,11 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 
+import orjson
 from prometheus_client import multiprocess
+from pydantic import SecretStr
 
+from gateway.crypto.signing_keys import new_signing_key
 from gateway.logs import get_logger
 from gateway.metrics import MULTIPROCESS_ENV
 from gateway.settings import Settings
@@ -43,6 +47,7 @@ class _Slot:
 
 def supervise(settings: Settings, serve_one: Callable[[Settings], object]) -> int:
     """Run `serve_one(settings)` in `server.workers` processes until SIGTERM or SIGINT; answers the exit code."""
+    settings = with_shared_secrets(settings)
     metrics_dir, own_dir = _metrics_dir()
     context = multiprocessing.get_context("spawn")  # a fresh interpreter each: no event loop or thread carried over
     wake_read, wake_write = os.pipe()
@@ -86,6 +91,22 @@ def supervise(settings: Settings, serve_one: Callable[[Settings], object]) -> in
         os.close(wake_write)
         if own_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def with_shared_secrets(settings: Settings) -> Settings:
+    """`settings` with the secrets a process makes for itself when none is configured (outside production: the
+    token signing key, the local store's link secret) made once here, so that what one process signs, the others
+    accept: a phone's requests land on any of them."""
+    auth, local = settings.auth, settings.storage.local
+    if auth.signing_keys is None:
+        log.warning("NO SIGNING KEYS CONFIGURED: one ephemeral key for every process; tokens die with them. "
+                    "Set LANGO_AUTH__SIGNING_KEYS (see `lango keys new`).")  # fmt: skip
+        auth = auth.model_copy(update={"signing_keys": SecretStr(orjson.dumps({"keys": [new_signing_key()]}).decode())})
+    if settings.storage.provider == "local" and local.signing_secret is None:
+        log.warning("storage.local.signing_secret is not set: one random secret for every process, until they stop")
+        local = local.model_copy(update={"signing_secret": SecretStr(secrets.token_urlsafe(48))})
+    storage = settings.storage.model_copy(update={"local": local})
+    return settings.model_copy(update={"auth": auth, "storage": storage})
 
 
 def _metrics_dir() -> tuple[str, bool]:

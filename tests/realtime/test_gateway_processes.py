@@ -4,6 +4,7 @@ is replaced, and SIGTERM stops them all."""
 import asyncio
 import json
 import os
+import pickle
 import signal
 import socket
 from collections import Counter
@@ -13,6 +14,13 @@ import aiohttp
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
+from gateway.security.tokens import TokenInvalid, create_token_service
+from gateway.settings import Settings
+from gateway.supervisor import with_shared_secrets
+from gateway.vendors.adapters import create_store
+from providers.errors import SignatureInvalid
+from providers.storage.local import LocalObjectStore
+from tests.conftest import make_settings
 from tests.realtime.conftest import Cluster, GatewayNode, eventually
 
 REQUESTS = 20
@@ -110,3 +118,32 @@ async def test_two_processes_share_the_port_count_together_and_stop_together(clu
     assert await asyncio.to_thread(node.process.wait, 30) == 0
     assert not any(_command_line(pid) for pid in replaced), "a gateway process outlived the supervisor"
     assert await asyncio.to_thread(nobody_listens, node.port)
+
+
+async def _accepted_by_another_process(settings: Settings) -> tuple[bool, bool]:
+    """Whether a token and an upload form signed in one process (started from `settings`) pass in another."""
+    first, second = (pickle.loads(pickle.dumps(settings)) for _ in range(2))  # as spawn hands them over
+    token = create_token_service(first.auth, first.environment).issue_access("u1", ["guest"], "s1")
+    try:
+        token_passes = create_token_service(second.auth, second.environment).verify_access(token).user_id == "u1"
+    except TokenInvalid:
+        token_passes = False
+    upload = await create_store(first).presign_upload("listings/p1/photo.jpg", "image/jpeg", 1_000_000, 600)
+    store = create_store(second)
+    assert isinstance(store, LocalObjectStore)
+    try:
+        store.verify_upload_signature(upload.fields)
+    except SignatureInvalid:
+        return token_passes, False
+    return token_passes, True
+
+
+async def test_processes_left_without_a_signing_key_or_link_secret_share_the_ones_the_supervisor_makes(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings("mongodb://127.0.0.1:9", "redis://127.0.0.1:9", server={"workers": 2},
+                             storage={"provider": "local", "local": {"root": str(tmp_path)}})  # fmt: skip
+    assert settings.auth.signing_keys is None and settings.storage.local.signing_secret is None
+    assert await _accepted_by_another_process(settings) == (False, False)
+
+    assert await _accepted_by_another_process(with_shared_secrets(settings)) == (True, True)
