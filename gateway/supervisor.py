@@ -20,11 +20,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 
-import orjson
 from prometheus_client import multiprocess
 from pydantic import SecretStr
 
-from gateway.crypto.signing_keys import new_signing_key
+from gateway.crypto.signing_keys import ephemeral_signing_keys
 from gateway.logs import get_logger
 from gateway.metrics import MULTIPROCESS_ENV
 from gateway.settings import Settings
@@ -101,7 +100,7 @@ def with_shared_secrets(settings: Settings) -> Settings:
     if auth.signing_keys is None:
         log.warning("NO SIGNING KEYS CONFIGURED: one ephemeral key for every process; tokens die with them. "
                     "Set LANGO_AUTH__SIGNING_KEYS (see `lango keys new`).")  # fmt: skip
-        auth = auth.model_copy(update={"signing_keys": SecretStr(orjson.dumps({"keys": [new_signing_key()]}).decode())})
+        auth = auth.model_copy(update={"signing_keys": SecretStr(ephemeral_signing_keys())})
     if settings.storage.provider == "local" and local.signing_secret is None:
         log.warning("storage.local.signing_secret is not set: one random secret for every process, until they stop")
         local = local.model_copy(update={"signing_secret": SecretStr(secrets.token_urlsafe(48))})

@@ -135,7 +135,11 @@ def new_signing_key() -> dict[str, str]:
     return {"kid": kid, "private_key": b64url(raw)}
 
 
+def ephemeral_signing_keys() -> str:
+    """`auth.signing_keys` holding one fresh key, for when none is configured: tokens die with whoever holds it."""
+    return json.dumps({"keys": [new_signing_key()]})
+
+
 def ephemeral_key_ring() -> KeyRing:
     """A key that lives as long as the process: tokens die with it."""
-    entry = new_signing_key()
-    return parse_key_ring(json.dumps({"keys": [entry]}))
+    return parse_key_ring(ephemeral_signing_keys())
