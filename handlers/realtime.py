@@ -13,7 +13,7 @@ from gateway.logs import get_logger
 from gateway.messaging.targets import InvalidTarget, checked_target, user_of
 from gateway.problems import Problem, input_prefix
 from gateway.realtime.connection_guard import request_failure as failure
-from gateway.realtime.hub import HubUnavailable, RealtimeHub, SocketRefused
+from gateway.realtime.hub import UNAVAILABLE, HubUnavailable, RealtimeHub, SocketRefused
 from gateway.realtime.rooms import refusal_to_follow
 from gateway.security.callers import Caller
 from gateway.security.tokens import AccessClaims, TokenExpired, TokenInvalid
@@ -24,7 +24,6 @@ from gateway.tickets.scanning import Scanner, SocketTicketScan, scan_from_socket
 log = get_logger("lango.handlers.realtime")
 RequestT = TypeVar("RequestT", bound=BaseModel)
 Ack = dict[str, Any]
-UNAVAILABLE = "the realtime service is briefly unavailable; retry"
 
 
 class RequestRefused(Exception):
@@ -75,6 +74,9 @@ def acknowledged(
         @functools.wraps(handler)
         async def handle(namespace: Any, sid: str, payload: Any = None) -> Ack:
             try:
+                # A request sent as the socket connects waits for its opening to admit it.
+                if not await namespace.hub.admitted(sid):
+                    return failure("not_connected", "the socket is not connected")
                 request = model.model_validate(payload if payload is not None else {})
                 return {"ok": True, **await handler(namespace, sid, request)}
             except ValidationError as error:
@@ -132,7 +134,7 @@ class RealtimeNamespace(socketio.AsyncNamespace):
             _refuse("missing_token", "send the access token in the connect auth payload")
         claims = await self._verify(handshake.token, refuse=_refuse)
         try:
-            await self.hub.admit(sid, claims, handshake.last_event_id)
+            self.hub.admit(sid, claims, handshake.last_event_id)
         except SocketRefused as refused:
             _refuse(refused.code, refused.message)
         except HubUnavailable:

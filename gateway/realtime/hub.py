@@ -37,6 +37,9 @@ RECOVERY_EVENT = "session.recovery"
 _BROADCAST = BROADCAST.encode()
 EXPIRED_EVENT = "auth.expired"
 REVOKED_EVENT = "auth.revoked"
+REFUSED_EVENT = "connect.refused"
+SESSION_REVOKED = "this session has been signed out: sign in again"
+UNAVAILABLE = "the realtime service is briefly unavailable; retry"
 # How long a node remembers a revocation it heard of: a connect whose check in Redis ran just before the revocation
 # was marked, but whose answer arrived after the node heard of it, is refused by this memory instead.
 _REVOCATION_REMEMBERED_S = 60.0
@@ -93,6 +96,8 @@ class RealtimeHub:
         self._sockets_of_user: dict[str, int] = {}
         # session id -> when this node stops remembering its revocation (monotonic), oldest first
         self._revoked_here: dict[str, float] = {}
+        # Sockets connected whose opening has not judged them yet: their requests wait for the answer (admitted?).
+        self._admissions: dict[str, asyncio.Future[bool]] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -164,42 +169,87 @@ class RealtimeHub:
 
     # Sockets
 
-    async def admit(self, sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
-        """Connect the socket unless its session was revoked or its user holds too many sockets across the nodes.
+    def admit(self, sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
+        """Let the socket connect unless this node knows already that it may not (its session heard revoked, its user
+        at the cap here); the rest is for its opening to judge, once the CONNECT is answered.
 
-        Its own room is opened meanwhile (one Redis call: presence, standing, history) and replayed once the client
-        is connected; a refused socket lets the room go again."""
-        eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
+        The opening is one Redis call (presence, the session's revocation mark, the user's sockets on other nodes,
+        the room's history). Until it answers, the socket's requests wait and nothing is sent to it; a socket it
+        refuses is told why (`connect.refused`) and closed. Answering first spares the phone that call's wait, which
+        in a reconnect storm is a wait for a loop busy with the next wave's handshakes."""
+        refusal = self._known_refusal(claims, self._sockets_of_user.get(claims.user_id, 0))
+        if refusal is not None:
+            raise refusal
+        self._admissions[sid] = asyncio.get_running_loop().create_future()
+        # A task runs after the connect handler returns, so after the CONNECT answer is written.
+        self.spawn(self._open_socket(sid, claims, last_event_id))
+
+    async def admitted(self, sid: str) -> bool:
+        """Whether the socket is connected here, once its opening has judged it."""
+        admission = self._admissions.get(sid)
+        if admission is None:
+            return sid in self.sessions
+        # Shielded: a request given up on must not cancel the admission the socket's other requests wait for.
+        return await asyncio.shield(admission)
+
+    def _known_refusal(self, claims: AccessClaims, sockets_here: int, sockets_elsewhere: int = 0) -> SocketRefused | None:
+        if self._heard_revoked(claims.session_id):
+            return SocketRefused("session_revoked", SESSION_REVOKED)
+        cap = self._settings.max_sockets_per_user
+        if sockets_here + sockets_elsewhere >= cap:
+            return SocketRefused("too_many_sockets", f"an account may hold {cap} sockets at once: close another first")
+        return None
+
+    async def _open_socket(self, sid: str, claims: AccessClaims, last_event_id: int | None) -> None:
+        admission = self._admissions.get(sid)
+        if admission is None:
+            return  # gone before its opening began
         room = user_room(claims.user_id)
-        # Live events of the room are held back from here until the replay.
-        self.delivery.add_socket(sid, eio_sid)
+        self.delivery.add_socket(sid, self._sio.manager.eio_sid_from_sid(sid, "/"))
+        # Live events of the room are held back from here until the replay; every other frame until the admission.
         self.delivery.join(sid, room)
+        held = self.delivery.hold_writes(sid)
         try:
             opened, revoked = await self._open(room, claims.session_id, last_event_id)
         except (RedisError, OSError, ConnectionError) as error:
-            self.disconnect(sid)
-            raise HubUnavailable(str(error)) from error
+            log.warning("socket opening failed", error=str(error))
+            await self._refuse_opened(sid, admission, held, SocketRefused("unavailable", UNAVAILABLE))
+            return
         # No await from here to the socket's registration: a revocation heard meanwhile is remembered, and one heard
         # afterwards finds the socket.
-        eio_socket = self._sio.eio.sockets.get(eio_sid)
-        refusal = None
-        if eio_socket is None or eio_socket.closed:
-            refusal = SocketRefused("gone", "the connection closed while it was being checked")
-        elif revoked or self._heard_revoked(claims.session_id):
-            refusal = SocketRefused("session_revoked", "this session has been signed out: sign in again")
-        elif opened.sockets_elsewhere + self._sockets_of_user.get(claims.user_id, 0) >= self._settings.max_sockets_per_user:
-            cap = self._settings.max_sockets_per_user
-            refusal = SocketRefused("too_many_sockets", f"an account may hold {cap} sockets at once: close another first")
+        if revoked:
+            refusal: SocketRefused | None = SocketRefused("session_revoked", SESSION_REVOKED)
+        else:
+            refusal = self._known_refusal(claims, self._sockets_of_user.get(claims.user_id, 0), opened.sockets_elsewhere)
         if refusal is not None:
-            self.disconnect(sid)
-            raise refusal
+            await self._refuse_opened(sid, admission, held, refusal)
+            return
+        if self._admissions.get(sid) is not admission:
+            return  # disconnected meanwhile: its rooms were let go then
         self.sessions[sid] = session = SocketSession(claims)
         self._index_socket(sid, session)
         self._arm_expiry(sid, claims.expires_at)
-        # Anything sent before the connect handler returns would reach the client before its CONNECT packet, and be
-        # dropped; the task runs after that packet is written, and its replay leaves in the same write.
-        held = self.delivery.hold_writes(sid)
-        self.spawn(self._replay_own_room(sid, room, opened.history, held))
+        try:
+            notice = _recovery_notice(_resumed(room, opened.history))
+            await self.delivery.finish_replay(sid, room, opened.history.events, opened.history.latest_id, notice)
+        finally:
+            if held is not None:
+                held.release_writes()
+            # Admitted after the replay: a request the socket sent meanwhile is answered after its room's replay.
+            if self._admissions.get(sid) is admission:
+                del self._admissions[sid]
+                admission.set_result(True)
+
+    async def _refuse_opened(
+        self, sid: str, admission: "asyncio.Future[bool]", held: WebSocketConnection | None, refusal: SocketRefused
+    ) -> None:
+        """Tell a socket its opening refused it, and close it: it is sent nothing else. Its requests waiting meanwhile
+        are let go as it disconnects (`disconnect`), after the close, so none is answered."""
+        if self._admissions.get(sid) is not admission:
+            return  # disconnected meanwhile: its rooms were let go then
+        if held is not None:
+            held.drop_held_writes()
+        await self._end(sid, REFUSED_EVENT, {"code": refusal.code, "message": refusal.message})
 
     async def _open(self, room: str, session_id: str, last_event_id: int | None) -> tuple[Opening, bool]:
         """The room opened for one more socket, and whether the session was revoked: on one Redis in the same call,
@@ -208,14 +258,6 @@ class RealtimeHub:
             opened = await self.presence.open(room, OpeningRead(self.checks.mark(session_id), last_event_id))
             return opened, opened.revoked
         return await asyncio.gather(self.presence.open(room, OpeningRead(None, last_event_id)), self.checks.revoked(session_id))
-
-    async def _replay_own_room(self, sid: str, room: str, history: HistorySlice, held: WebSocketConnection | None) -> None:
-        try:
-            notice = _recovery_notice(_resumed(room, history))
-            await self.delivery.finish_replay(sid, room, history.events, history.latest_id, notice)
-        finally:
-            if held is not None:
-                held.release_writes()
 
     async def join(self, sid: str, room: str, last_event_id: int | None) -> Resumed:
         """Follow a room: replay after `last_event_id` (if given and still kept), then live events, in order."""
@@ -240,6 +282,9 @@ class RealtimeHub:
             self.presence.release(room)
 
     def disconnect(self, sid: str) -> None:
+        admission = self._admissions.pop(sid, None)
+        if admission is not None and not admission.done():
+            admission.set_result(False)
         session = self.sessions.pop(sid, None)
         if session is not None:
             self._expiries.cancel(sid)
@@ -277,7 +322,7 @@ class RealtimeHub:
         if self.sessions.get(sid) is not session:
             raise SocketRefused("not_connected", "the socket is not connected")
         if revoked or self._heard_revoked(claims.session_id):
-            raise SocketRefused("session_revoked", "this session has been signed out: sign in again")
+            raise SocketRefused("session_revoked", SESSION_REVOKED)
         self._forget_socket(sid, session)
         session.roles, session.session_id = claims.roles, claims.session_id
         self._index_socket(sid, session)
@@ -288,13 +333,13 @@ class RealtimeHub:
         self._expiries.arm(sid, (expires_at - datetime.now(UTC)).total_seconds())
 
     def _on_expiry(self, sid: str) -> None:
-        self.spawn(self._end(sid, EXPIRED_EVENT, "token_expired"))
+        self.spawn(self._end(sid, EXPIRED_EVENT, {"code": "token_expired"}))
 
-    async def _end(self, sid: str, event: str, code: str) -> None:
+    async def _end(self, sid: str, event: str, reason: dict[str, str]) -> None:
         """Tell the client why, then close its socket and its transport: a client that ignores the Socket.IO
         disconnect cannot keep the connection."""
         eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
-        await self._sio.emit(event, {"code": code}, to=sid)
+        await self._sio.emit(event, reason, to=sid)
         await self._sio.disconnect(sid)
         if eio_sid is not None:
             await self._sio.eio.disconnect(eio_sid)
@@ -308,7 +353,7 @@ class RealtimeHub:
             self._revoked_here.pop(session_id, None)
             self._revoked_here[session_id] = now + _REVOCATION_REMEMBERED_S
             for sid in list(self._sockets_of_session.get(session_id, ())):
-                self.spawn(self._end(sid, REVOKED_EVENT, "session_revoked"))
+                self.spawn(self._end(sid, REVOKED_EVENT, {"code": "session_revoked"}))
         while self._revoked_here:
             oldest, until = next(iter(self._revoked_here.items()))
             if until > now:

@@ -90,6 +90,10 @@ class WebSocketConnection(asyncio.Protocol):
         if self._held is None:
             self._held = []
 
+    def drop_held_writes(self) -> None:
+        """Forget the frames held back, and hold no more."""
+        self._held = None
+
     def release_writes(self) -> None:
         held, self._held = self._held, None
         if held:
@@ -160,7 +164,7 @@ class WebSocketConnection(asyncio.Protocol):
             if not final or len(payload) > 125:
                 self._fail(CLOSE_PROTOCOL_ERROR)
             elif opcode == OP_PING:
-                self.send(payload, OP_PONG)
+                self._write(frame_header(OP_PONG, len(payload)) + payload)  # answered at once, even while frames are held
             elif opcode == OP_CLOSE:
                 self._closed_by_peer(payload)
             elif opcode != OP_PONG:

@@ -7,7 +7,7 @@ import re
 import handlers.realtime
 from gateway.messaging.catalogue import MESSAGE_TYPES
 from gateway.realtime.context import DRAINING_EVENT
-from gateway.realtime.hub import EXPIRED_EVENT, RECOVERY_EVENT, REVOKED_EVENT
+from gateway.realtime.hub import EXPIRED_EVENT, RECOVERY_EVENT, REFUSED_EVENT, REVOKED_EVENT
 from gateway.settings import Settings
 from handlers import ROUTE_GROUPS
 from handlers.realtime import RealtimeNamespace
@@ -38,7 +38,7 @@ def test_every_client_request_is_documented_and_every_documented_one_is_handled(
 
 
 def test_every_event_a_socket_can_receive_is_documented_and_every_documented_one_is_sent() -> None:
-    sent = MESSAGE_TYPES | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, DRAINING_EVENT}
+    sent = MESSAGE_TYPES | {RECOVERY_EVENT, EXPIRED_EVENT, REVOKED_EVENT, REFUSED_EVENT, DRAINING_EVENT}
     documented = _documented("Server events")
     assert sent == documented, f"sent only: {sent - documented}; documented only: {documented - sent}"
 

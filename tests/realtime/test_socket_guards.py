@@ -44,6 +44,18 @@ class Sockets:
             await sio.connect(str(client.make_url("/")), auth={"token": token}, transports=["websocket"], wait_timeout=10)
         return refusals[0]
 
+    async def late_refusal(self, client: TestClient, token: str) -> Any:
+        """The `connect.refused` of a socket let connect, then refused by its opening's checks and disconnected."""
+        sio = socketio.AsyncClient(reconnection=False)
+        self.opened.append(sio)
+        refusals: list[Any] = []
+        closed = asyncio.Event()
+        sio.on("connect.refused", refusals.append)
+        sio.on("disconnect", lambda *_: closed.set())
+        await sio.connect(str(client.make_url("/")), auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        await asyncio.wait_for(closed.wait(), 10)
+        return refusals[0]
+
 
 @pytest.fixture
 async def sockets() -> AsyncIterator[Sockets]:
@@ -103,13 +115,17 @@ async def test_an_account_holds_only_so_many_sockets_counted_across_nodes(
     # Each node tells Redis of its sockets before it replays their room: both notices mean both counts are there.
     await asyncio.wait_for(asyncio.gather(*(event.wait() for event in recovered)), 10)
 
-    refused_a, refused_b = await sockets.refusal(node_a, token), await sockets.refusal(node_b, token)
+    # Neither node holds two of the account's sockets: each learns of the other's from its opening, after the CONNECT.
+    refused_a, refused_b = await sockets.late_refusal(node_a, token), await sockets.late_refusal(node_b, token)
     other = await sockets.open(node_b, access_token_for(node_a.app, await create_user(node_a.app)))
 
-    assert refused_a["message"] == refused_b["message"] == "too_many_sockets"
+    cap = "an account may hold 2 sockets at once: close another first"
+    assert refused_a == refused_b == {"code": "too_many_sockets", "message": cap}
     assert other.connected
     await first.disconnect()
     await eventually(lambda: _connects(sockets, node_b, token), 10, "a socket once one was closed")
+    # Node b now holds both: it refuses the next at once, as the CONNECT's answer.
+    assert (await sockets.refusal(node_b, token))["data"] == {"code": "too_many_sockets", "message": cap}
 
 
 async def _connects(sockets: Sockets, client: TestClient, token: str) -> bool:

@@ -1,6 +1,7 @@
 """A socket follows the session of its token: a refresh adopts the new token's roles, never a revoked session's, and a
 revocation a node missed while it was cut off from Redis still closes the socket once it is back."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -25,7 +26,11 @@ async def phone(client: TestClient) -> AsyncIterator[socketio.AsyncClient]:
 
 
 async def _connect(client: TestClient, sio: socketio.AsyncClient, token: str) -> None:
+    """Connected, and admitted by its opening: its room's recovery notice has arrived."""
+    recovered = asyncio.Event()
+    sio.on("session.recovery", lambda _: recovered.set())
     await sio.connect(str(client.make_url("/")), auth={"token": token}, transports=["websocket"], wait_timeout=10)
+    await asyncio.wait_for(recovered.wait(), 10)
 
 
 async def test_a_refresh_with_a_token_of_a_revoked_session_is_refused(client: TestClient, phone: socketio.AsyncClient) -> None:

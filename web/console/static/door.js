@@ -3,6 +3,7 @@
 import { io } from "/scan/vendor/socket.io.esm.min.js";
 
 const MINUTES_SHOWN = 15;
+const RETRY_REFUSED_MS = 15000;
 const door = document.getElementById("door");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const eventId = door.dataset.eventId;
@@ -79,11 +80,14 @@ const socket = io({
 });
 socket.on("connect", () => { status.textContent = status.dataset.live; status.dataset.state = "live"; });
 socket.on("connect_error", () => { status.textContent = status.dataset.offline; status.dataset.state = "offline"; });
+// A socket refused just after its CONNECT (too many of the account's sockets, Redis briefly away) tries again later.
+let retryAt = 0;
+socket.on("connect.refused", () => { retryAt = Date.now() + RETRY_REFUSED_MS; });
 socket.on("disconnect", (reason) => {
   status.textContent = status.dataset.offline;
   status.dataset.state = "offline";
   // The server ends a socket whose token ran out: connect again, with a fresh one.
-  if (reason === "io server disconnect") socket.connect();
+  if (reason === "io server disconnect") setTimeout(() => socket.connect(), Math.max(0, retryAt - Date.now()));
 });
 socket.on("checkin.stats", (pushed) => adopt(pushed.data));
 setInterval(drawMinutes, 15000);

@@ -51,6 +51,8 @@ export class Door {
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("disconnect", () => this.listeners.status());
     this.socket.on("connect_error", (error) => this.onRefused(error));
+    // Refused just after the CONNECT, by the checks that ask Redis: the same codes, handled the same way.
+    this.socket.on("connect.refused", (refusal) => this.onRefused({ message: refusal.code }));
     this.socket.on("checkin.stats", (envelope) => this.takeStats(envelope.data));
     this.socket.on("auth.expired", () => accessToken().then(() => this.socket.connect()));
     this.socket.on("auth.revoked", () => this.listeners.signedOut("session_revoked"));
