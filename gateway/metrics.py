@@ -61,3 +61,8 @@ def render_metrics() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def count_push(devices_reached: int) -> None:
+    """One push the vendor answered: sent when any of the user's devices took it, else failed."""
+    PUSHES_SENT.labels("sent" if devices_reached else "failed").inc()

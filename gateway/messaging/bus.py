@@ -15,6 +15,7 @@ from gateway.messaging.keys import RealtimeKeys
 from gateway.messaging.log import MessageLog
 from gateway.messaging.targets import checked_message_type, checked_target, user_of
 from gateway.messaging.transient import TransientSignals
+from gateway.metrics import EVENTS_PUBLISHED
 from gateway.settings import Settings
 
 log = get_logger("lango.events")
@@ -134,6 +135,8 @@ class MessageBus:
         return pending_push_key, self.log.append(event.target, event.type, tail, pending_push_key, push_notice)
 
     async def _tell_subscribers(self, published: Published) -> None:
+        """Called once for each event published, so it is also where they are counted."""
+        EVENTS_PUBLISHED.labels(published.type).inc()
         for subscriber in self._subscribers:
             try:
                 await subscriber(published)

@@ -9,6 +9,7 @@ from documents.notification import URGENT_KINDS, Channel, Notification
 from documents.user import User
 from gateway.jobs import JobPolicy, job
 from gateway.logs import get_logger
+from gateway.metrics import PUSHES_SENT, count_push
 from gateway.notifications.templates import TEMPLATES, Rendered
 from gateway.services import Services
 from providers.delivery import SendReceipt
@@ -87,6 +88,7 @@ async def _push(services: Services, notification: Notification, rendered: Render
     """One multicast to all the user's devices; tokens FCM calls unregistered or invalid are forgotten."""
     tokens = await Device.tokens_of(notification.user_id)
     if not tokens:
+        PUSHES_SENT.labels("no_device").inc()
         raise Unreachable("the user has no registered device")
     message = PushMessage(
         tokens=tuple(tokens),
@@ -99,6 +101,7 @@ async def _push(services: Services, notification: Notification, rendered: Render
     )
     result = await services.push.send(message)
     await Device.forget(result.tokens_to_remove)
+    count_push(len(result.delivered_tokens))
     delivered = [outcome for outcome in result.outcomes if outcome.delivered]
     if not delivered:
         errors = sorted({str(outcome.error) for outcome in result.outcomes})

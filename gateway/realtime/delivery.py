@@ -11,10 +11,13 @@ from engineio.exceptions import SocketIsClosedError
 
 from gateway.logs import get_logger
 from gateway.messaging.log import MessageLog, StoredEvent
+from gateway.metrics import EVENTS_DELIVERED, EVENTS_RECOVERED
 from gateway.realtime.direct_socket import DirectWebSocket
 from gateway.realtime.websocket_connection import WebSocketConnection
 
 log = get_logger("lango.realtime.delivery")
+# Bound once: a label lookup per event delivered would cost more than the count.
+_DELIVERED_TO_SOCKETS = EVENTS_DELIVERED.labels("socket")
 
 
 class EventFrame:
@@ -114,8 +117,10 @@ class LocalDelivery:
         for event in events:
             await self._send(socket, EventFrame(event.type, event.envelope))
             sent_up_to = max(sent_up_to, event.id)
+        if events:
+            EVENTS_RECOVERED.inc(len(events))
         if notice is not None:
-            await self._send(socket, notice)
+            await self._write(socket, notice)
         held = socket.replaying[room]
         # Loop until empty with no await between the check and the release, so nothing slips in between.
         while held:
@@ -226,6 +231,11 @@ class LocalDelivery:
         return connection
 
     async def _send(self, socket: LocalSocket, frame: EventFrame) -> None:
+        """Hand an event to a socket, counted."""
+        _DELIVERED_TO_SOCKETS.inc()
+        await self._write(socket, frame)
+
+    async def _write(self, socket: LocalSocket, frame: EventFrame) -> None:
         eio_socket = self._eio.sockets.get(socket.eio_sid)
         if type(eio_socket) is DirectWebSocket and eio_socket.connection is not None:
             eio_socket.send_encoded(frame.encoded)

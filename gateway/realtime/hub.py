@@ -19,6 +19,7 @@ from gateway.messaging.bus import MessageBus
 from gateway.messaging.log import NODE_MESSAGE_SEPARATOR, HistorySlice
 from gateway.messaging.targets import BROADCAST, user_room
 from gateway.messaging.transient import TRANSIENT, parse_transient
+from gateway.metrics import SOCKETS_CONNECTED
 from gateway.realtime.admission import SessionChecks
 from gateway.realtime.deadlines import Deadlines
 from gateway.realtime.delivery import EventFrame, LocalDelivery
@@ -227,6 +228,7 @@ class RealtimeHub:
         if self._admissions.get(sid) is not admission:
             return  # disconnected meanwhile: its rooms were let go then
         self.sessions[sid] = session = SocketSession(claims)
+        SOCKETS_CONNECTED.inc()
         self._index_socket(sid, session)
         self._arm_expiry(sid, claims.expires_at)
         try:
@@ -287,6 +289,7 @@ class RealtimeHub:
             admission.set_result(False)
         session = self.sessions.pop(sid, None)
         if session is not None:
+            SOCKETS_CONNECTED.dec()
             self._expiries.cancel(sid)
             self._forget_socket(sid, session)
         for room in self.delivery.remove_socket(sid):

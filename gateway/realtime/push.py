@@ -10,6 +10,7 @@ from documents.device import Device
 from gateway.jobs import JobPolicy, enqueue, job
 from gateway.logs import get_logger
 from gateway.messaging.bus import MessageBus, Published
+from gateway.metrics import EVENTS_DELIVERED, PUSHES_SENT, count_push
 from gateway.services import Services
 from providers.push.base import PushMessage
 
@@ -46,6 +47,7 @@ async def send_pending_push(ctx: dict[str, Any], *, user_id: str, collapse_key: 
     event, notice = held["event"], held["notice"]
     tokens = await Device.tokens_of(user_id)
     if not tokens:
+        PUSHES_SENT.labels("no_device").inc()
         log.info("offline user has no device for push", user_id=user_id, event_type=event["type"])
         return
     message = PushMessage(
@@ -59,4 +61,7 @@ async def send_pending_push(ctx: dict[str, Any], *, user_id: str, collapse_key: 
     )
     result = await services.push.send(message)
     await Device.forget(result.tokens_to_remove)
+    count_push(len(result.delivered_tokens))
+    if result.delivered_tokens:
+        EVENTS_DELIVERED.labels("push").inc()
     log.info("push sent", user_id=user_id, event_id=event["id"], devices=len(result.delivered_tokens))

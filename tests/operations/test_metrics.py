@@ -1,4 +1,5 @@
-"""GET /metrics: the exposition format, HTTP latency by route template, the probe, access control."""
+"""GET /metrics: the exposition format, HTTP latency by route template, sockets, events and pushes counted as they
+happen, the probe, access control."""
 
 import asyncio
 import contextlib
@@ -6,15 +7,22 @@ import re
 from typing import Any
 
 import pytest
+import socketio
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from pymongo import AsyncMongoClient
 
 from gateway.app import create_app
+from gateway.messaging import PushNotice, user_room
 from gateway.probe import dependency_probe, probe_once
+from gateway.realtime.push import send_pending_push
 from gateway.settings import Settings
 from gateway.state import READINESS_CHECKS, SERVICES
+from tests.conftest import TEST_DATABASE
+from tests.factories import access_token_for, create_user
+from tests.realtime.conftest import eventually
 
 TOKEN = "scrape-me-please-0123456789"
 
@@ -169,3 +177,77 @@ async def test_a_token_guards_metrics_when_set(aiohttp_client, guarded_app: web.
 async def test_metrics_can_be_switched_off(aiohttp_client, unmetered_app: web.Application) -> None:  # type: ignore[no-untyped-def]
     client = await aiohttp_client(unmetered_app)
     assert (await client.get("/metrics")).status == 404
+
+
+
+async def _scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return _samples(await (await client.get("/metrics")).text())
+
+
+def _grew(before: dict[Any, float], after: dict[Any, float], name: str, **labels: str) -> float:
+    key = (name, frozenset(labels.items()))
+    return after.get(key, 0) - before.get(key, 0)
+
+
+async def test_sockets_events_and_replays_are_counted_as_they_happen(client: TestClient) -> None:
+    services = client.app[SERVICES]
+    user = await create_user(client.app)
+    room, token = user_room(str(user.id)), access_token_for(client.app, user)
+    before = await _scrape(client)
+
+    phone = await _phone(client, {"token": token})
+    connected = await _scrape(client)
+    published = await services.bus.publish(room, "booking.updated", {"status": "confirmed"})
+    await eventually(lambda: phone.received, 10, "the event on the socket")
+    delivered = await _scrape(client)
+    await phone.sio.disconnect()
+    await eventually(lambda: _connected_sockets(client, before), 10, "the socket let go")
+    # Back with the id before the event: it is replayed.
+    again = await _phone(client, {"token": token, "last_event_id": published.event_id - 1})
+    replayed = await _scrape(client)
+    await again.sio.disconnect()
+
+    assert _grew(before, connected, "lango_sockets_connected") == 1
+    assert _grew(before, delivered, "lango_events_published_total", type="booking.updated") == 1
+    assert _grew(before, delivered, "lango_events_delivered_total", channel="socket") == 1
+    assert again.received == [published.event_id]
+    assert _grew(delivered, replayed, "lango_events_recovered_total") == 1
+    assert _grew(delivered, replayed, "lango_events_delivered_total", channel="socket") == 1
+
+
+async def test_pushes_are_counted_by_outcome(client: TestClient, mongo: AsyncMongoClient) -> None:
+    services = client.app[SERVICES]
+    await mongo[TEST_DATABASE]["devices"].insert_one({"user_id": "offline-olive", "token": "olive-phone", "platform": "android"})
+    before = await _scrape(client)
+
+    for user_id in ("offline-olive", "deviceless-dan"):
+        await services.bus.publish(user_room(user_id), "payment.updated", {"status": "pending"}, collapse_key="payment:p1",
+                                   push=PushNotice(title="Payment", body="Your payment was updated"))  # fmt: skip
+        await send_pending_push({"services": services}, user_id=user_id, collapse_key="payment:p1")
+    after = await _scrape(client)
+
+    assert _grew(before, after, "lango_pushes_sent_total", outcome="sent") == 1
+    assert _grew(before, after, "lango_pushes_sent_total", outcome="no_device") == 1
+    assert _grew(before, after, "lango_events_delivered_total", channel="push") == 1
+
+
+class _Phone:
+    """A Socket.IO client admitted by the gateway, with the ids of the booking events it received."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.received: list[int] = []
+        self.recovered = asyncio.Event()
+        self.sio.on("booking.updated", lambda envelope: self.received.append(envelope["id"]))
+        self.sio.on("session.recovery", lambda _: self.recovered.set())
+
+
+async def _phone(client: TestClient, auth: dict[str, Any]) -> _Phone:
+    phone = _Phone()
+    await phone.sio.connect(str(client.make_url("/")), auth=auth, transports=["websocket"], wait_timeout=10)
+    await asyncio.wait_for(phone.recovered.wait(), 10)
+    return phone
+
+
+async def _connected_sockets(client: TestClient, before: dict[Any, float]) -> bool:
+    return _grew(before, await _scrape(client), "lango_sockets_connected") == 0
