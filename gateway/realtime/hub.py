@@ -178,7 +178,7 @@ class RealtimeHub:
         the room's history). Until it answers, the socket's requests wait and nothing is sent to it; a socket it
         refuses is told why (`connect.refused`) and closed. Answering first spares the phone that call's wait, which
         in a reconnect storm is a wait for a loop busy with the next wave's handshakes."""
-        refusal = self._known_refusal(claims, self._sockets_of_user.get(claims.user_id, 0))
+        refusal = self._refusal(claims)
         if refusal is not None:
             raise refusal
         self._admissions[sid] = asyncio.get_running_loop().create_future()
@@ -193,11 +193,12 @@ class RealtimeHub:
         # Shielded: a request given up on must not cancel the admission the socket's other requests wait for.
         return await asyncio.shield(admission)
 
-    def _known_refusal(self, claims: AccessClaims, sockets_here: int, sockets_elsewhere: int = 0) -> SocketRefused | None:
-        if self._heard_revoked(claims.session_id):
+    def _refusal(self, claims: AccessClaims, sockets_elsewhere: int = 0, marked: bool = False) -> SocketRefused | None:
+        """Why the socket may not connect, from what this node knows, with what its opening read when it has."""
+        if marked or self._heard_revoked(claims.session_id):
             return SocketRefused("session_revoked", SESSION_REVOKED)
         cap = self._settings.max_sockets_per_user
-        if sockets_here + sockets_elsewhere >= cap:
+        if self._sockets_of_user.get(claims.user_id, 0) + sockets_elsewhere >= cap:
             return SocketRefused("too_many_sockets", f"an account may hold {cap} sockets at once: close another first")
         return None
 
@@ -218,10 +219,7 @@ class RealtimeHub:
             return
         # No await from here to the socket's registration: a revocation heard meanwhile is remembered, and one heard
         # afterwards finds the socket.
-        if revoked:
-            refusal: SocketRefused | None = SocketRefused("session_revoked", SESSION_REVOKED)
-        else:
-            refusal = self._known_refusal(claims, self._sockets_of_user.get(claims.user_id, 0), opened.sockets_elsewhere)
+        refusal = self._refusal(claims, opened.sockets_elsewhere, marked=revoked)
         if refusal is not None:
             await self._refuse_opened(sid, admission, held, refusal)
             return
